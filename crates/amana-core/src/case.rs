@@ -1,0 +1,170 @@
+//! The case vocabulary: kinds of submission and the lifecycle (DESIGN.md).
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// What a reporter is submitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Whistleblowing, including petty corruption.
+    Violation,
+    Complaint,
+    Suggestion,
+    Compliment,
+    Inquiry,
+    /// A mystery-shopper rating of a service visit.
+    ServiceEvaluation,
+}
+
+impl Kind {
+    /// Every kind, in the order forms list them.
+    pub const ALL: [Kind; 6] = [
+        Kind::Violation,
+        Kind::Complaint,
+        Kind::Suggestion,
+        Kind::Compliment,
+        Kind::Inquiry,
+        Kind::ServiceEvaluation,
+    ];
+
+    /// The stable identifier used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Violation => "violation",
+            Kind::Complaint => "complaint",
+            Kind::Suggestion => "suggestion",
+            Kind::Compliment => "compliment",
+            Kind::Inquiry => "inquiry",
+            Kind::ServiceEvaluation => "service_evaluation",
+        }
+    }
+}
+
+/// Where a case is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Received,
+    Acknowledged,
+    InReview,
+    NeedsInfo,
+    ClosedActionTaken,
+    ClosedUnfounded,
+    ClosedReferred,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 7] = [
+        Status::Received,
+        Status::Acknowledged,
+        Status::InReview,
+        Status::NeedsInfo,
+        Status::ClosedActionTaken,
+        Status::ClosedUnfounded,
+        Status::ClosedReferred,
+    ];
+
+    /// The stable identifier used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::InReview => "in_review",
+            Status::NeedsInfo => "needs_info",
+            Status::ClosedActionTaken => "closed_action_taken",
+            Status::ClosedUnfounded => "closed_unfounded",
+            Status::ClosedReferred => "closed_referred",
+        }
+    }
+
+    /// Whether the case is finished.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            Status::ClosedActionTaken | Status::ClosedUnfounded | Status::ClosedReferred
+        )
+    }
+
+    /// The lifecycle: `received → acknowledged → in_review ⇄ needs_info → closed_*`.
+    /// A case may be closed from `acknowledged` too (e.g. an inquiry answered at once).
+    pub fn can_move_to(self, next: Status) -> bool {
+        use Status::*;
+        match (self, next) {
+            (Received, Acknowledged) => true,
+            (Acknowledged, InReview) => true,
+            (InReview, NeedsInfo) | (NeedsInfo, InReview) => true,
+            (Acknowledged | InReview, n) => n.is_closed(),
+            _ => false,
+        }
+    }
+
+    /// The statuses reachable from this one.
+    pub fn next_allowed(self) -> Vec<Status> {
+        Status::ALL.into_iter().filter(|n| self.can_move_to(*n)).collect()
+    }
+}
+
+macro_rules! str_enum {
+    ($t:ty, $what:literal) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $t {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$t>::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == s)
+                    .ok_or_else(|| UnknownName { what: $what, name: s.chars().take(40).collect() })
+            }
+        }
+    };
+}
+str_enum!(Kind, "kind");
+str_enum!(Status, "status");
+
+/// An unknown kind or status name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{name}`")]
+pub struct UnknownName {
+    /// "kind" or "status".
+    pub what: &'static str,
+    /// The name given (truncated).
+    pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
+            assert_eq!(serde_json::to_string(&k).ok(), Some(format!("\"{k}\"")));
+        }
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        assert!("bribe".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn lifecycle() {
+        use Status::*;
+        assert!(Received.can_move_to(Acknowledged));
+        assert!(!Received.can_move_to(InReview));
+        assert!(!Received.can_move_to(ClosedUnfounded));
+        assert!(InReview.can_move_to(NeedsInfo) && NeedsInfo.can_move_to(InReview));
+        assert!(!NeedsInfo.can_move_to(ClosedActionTaken));
+        assert!(InReview.can_move_to(ClosedReferred));
+        for closed in [ClosedActionTaken, ClosedUnfounded, ClosedReferred] {
+            assert!(closed.next_allowed().is_empty());
+        }
+        assert!(!Acknowledged.can_move_to(Acknowledged));
+    }
+}
