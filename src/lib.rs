@@ -1,1 +1,24 @@
+//! The Amana server: reporter intake and status, the signed reviewer API, and the stores.
+//! `main.rs` is a thin shell over [`cli::run`].
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod intake;
+pub mod json;
+pub mod kdf_pool;
+pub mod keys;
+pub mod openapi;
+pub mod pages;
+pub mod pepper;
+pub mod public;
+pub mod review_api;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod status;
+pub mod store;
+pub mod telemetry;

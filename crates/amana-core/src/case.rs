@@ -102,7 +102,10 @@ impl Status {
 
     /// The statuses reachable from this one.
     pub fn next_allowed(self) -> Vec<Status> {
-        Status::ALL.into_iter().filter(|n| self.can_move_to(*n)).collect()
+        Status::ALL
+            .into_iter()
+            .filter(|n| self.can_move_to(*n))
+            .collect()
     }
 }
 
@@ -119,7 +122,10 @@ macro_rules! str_enum {
                 <$t>::ALL
                     .into_iter()
                     .find(|k| k.as_str() == s)
-                    .ok_or_else(|| UnknownName { what: $what, name: s.chars().take(40).collect() })
+                    .ok_or_else(|| UnknownName {
+                        what: $what,
+                        name: s.chars().take(40).collect(),
+                    })
             }
         }
     };

@@ -28,7 +28,10 @@ pub enum EnvelopeError {
 /// Parses `age1…` recipient strings.
 pub fn parse_recipients(list: &[String]) -> Result<Vec<age::x25519::Recipient>, EnvelopeError> {
     list.iter()
-        .map(|r| r.parse().map_err(|_| EnvelopeError::BadRecipient(r.clone())))
+        .map(|r| {
+            r.parse()
+                .map_err(|_| EnvelopeError::BadRecipient(r.clone()))
+        })
         .collect()
 }
 
@@ -93,8 +96,14 @@ mod tests {
         assert!(ct.starts_with(b"age-encryption.org/v1\n"));
         assert_eq!(&decrypt(&ct, &[&alice]).expect("alice")[..], b"secret");
         assert_eq!(&decrypt(&ct, &[&bob]).expect("bob")[..], b"secret");
-        assert!(matches!(decrypt(&ct, &[&eve]), Err(EnvelopeError::NoMatchingKey)));
-        assert!(matches!(encrypt(b"x", &[]), Err(EnvelopeError::NoRecipients)));
+        assert!(matches!(
+            decrypt(&ct, &[&eve]),
+            Err(EnvelopeError::NoMatchingKey)
+        ));
+        assert!(matches!(
+            encrypt(b"x", &[]),
+            Err(EnvelopeError::NoRecipients)
+        ));
     }
 
     #[test]

@@ -50,9 +50,17 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// The production floor and default: 64 MiB, 3 passes, 1 lane (see SECURITY.md).
-    pub const PRODUCTION: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 1 };
+    pub const PRODUCTION: KdfParams = KdfParams {
+        m_kib: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
     /// A cheap setting for automated tests only. Servers refuse it outside test mode.
-    pub const INSECURE_TEST: KdfParams = KdfParams { m_kib: 256, t: 1, p: 1 };
+    pub const INSECURE_TEST: KdfParams = KdfParams {
+        m_kib: 256,
+        t: 1,
+        p: 1,
+    };
 
     /// Whether these parameters meet the production floor.
     pub fn is_production_grade(&self) -> bool {
@@ -73,9 +81,16 @@ impl FromStr for KdfParams {
         let rest = s.strip_prefix("argon2id:").ok_or_else(bad)?;
         let mut vals = [0u32; 3];
         for (i, (part, key)) in rest.split(',').zip(["m=", "t=", "p="]).enumerate() {
-            vals[i] = part.strip_prefix(key).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+            vals[i] = part
+                .strip_prefix(key)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(bad)?;
         }
-        let params = KdfParams { m_kib: vals[0], t: vals[1], p: vals[2] };
+        let params = KdfParams {
+            m_kib: vals[0],
+            t: vals[1],
+            p: vals[2],
+        };
         Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|_| bad())?;
         Ok(params)
     }
@@ -126,7 +141,10 @@ pub fn derive(secret: &str, salt: &[u8], params: KdfParams) -> Result<Derived, K
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"amana-code-v1").extract(&k[..]);
     let verifier = expand(&prk, VERIFIER_INFO)?;
     let reply = expand(&prk, REPLY_INFO)?;
-    Ok(Derived { verifier, reply_identity: identity_from_bytes(&reply)? })
+    Ok(Derived {
+        verifier,
+        reply_identity: identity_from_bytes(&reply)?,
+    })
 }
 
 /// Constant-time comparison of a derived verifier with a stored one.
@@ -196,7 +214,13 @@ mod tests {
 
     #[test]
     fn lookup_index_depends_on_pepper() {
-        assert_ne!(lookup_index(b"a", "12345678"), lookup_index(b"b", "12345678"));
-        assert_eq!(lookup_index(b"a", "12345678"), lookup_index(b"a", "12345678"));
+        assert_ne!(
+            lookup_index(b"a", "12345678"),
+            lookup_index(b"b", "12345678")
+        );
+        assert_eq!(
+            lookup_index(b"a", "12345678"),
+            lookup_index(b"a", "12345678")
+        );
     }
 }

@@ -119,7 +119,9 @@ impl Payload {
             return Err(PayloadError::TooLarge);
         }
         let rest = bytes.strip_prefix(MAGIC).ok_or(PayloadError::Magic)?;
-        let (len_bytes, rest) = rest.split_first_chunk::<4>().ok_or(PayloadError::Truncated)?;
+        let (len_bytes, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or(PayloadError::Truncated)?;
         let len = u32::from_be_bytes(*len_bytes) as usize;
         if len > rest.len() {
             return Err(PayloadError::Truncated);
@@ -170,7 +172,10 @@ mod tests {
     fn decode_is_strict() {
         let mut enc = sample("hi".into(), None).encode().expect("encode").to_vec();
         assert_eq!(Payload::decode(b"nope"), Err(PayloadError::Magic));
-        assert_eq!(Payload::decode(&enc[..MAGIC.len() + 2]), Err(PayloadError::Truncated));
+        assert_eq!(
+            Payload::decode(&enc[..MAGIC.len() + 2]),
+            Err(PayloadError::Truncated)
+        );
         if let Some(last) = enc.last_mut() {
             *last = 1;
         }

@@ -1,0 +1,257 @@
+//! The local case store (`<home>/cases/`) and `list`.
+//!
+//! Each pulled case is a folder named by its id holding `case.json` (the server's
+//! [`CaseBundle`] with every envelope's `age_b64` emptied) and one `<envelope-id>.age` file
+//! per envelope. `case.json` is written last, so a folder without it is an interrupted pull
+//! and is ignored.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use amana_core::wire::CaseBundle;
+
+use crate::error::{io_error, ReviewError};
+use crate::home::{self, check_id, Home};
+
+/// The metadata file of a pulled case.
+pub const CASE_FILE: &str = "case.json";
+
+/// A pulled case on disk.
+#[derive(Debug, Clone)]
+pub struct LocalCase {
+    /// `<home>/cases/<id>`.
+    pub dir: PathBuf,
+    /// The metadata as last pulled (or as changed by `status`).
+    pub bundle: CaseBundle,
+}
+
+impl LocalCase {
+    /// Where an envelope's age file lives. `envelope_id` must have passed [`check_id`].
+    pub fn envelope_path(&self, envelope_id: &str) -> PathBuf {
+        envelope_path(&self.dir, envelope_id)
+    }
+
+    /// Rewrites `case.json`.
+    pub fn save(&self) -> Result<(), ReviewError> {
+        let path = self.dir.join(CASE_FILE);
+        let json = serde_json::to_vec_pretty(&self.bundle).map_err(|e| ReviewError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        home::replace_file(&path, &json)
+    }
+}
+
+/// `<dir>/<envelope-id>.age`.
+pub fn envelope_path(dir: &Path, envelope_id: &str) -> PathBuf {
+    dir.join(format!("{envelope_id}.age"))
+}
+
+/// The pulled case with exactly this id, if any.
+pub fn load(home: &Home, id: &str) -> Result<Option<LocalCase>, ReviewError> {
+    check_id("case id", id)?;
+    let dir = home.case_dir(id);
+    let path = dir.join(CASE_FILE);
+    let text = match fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        other => other.map_err(io_error(&path))?,
+    };
+    let damaged = |detail: String| ReviewError::Damaged {
+        path: path.clone(),
+        detail,
+    };
+    let bundle: CaseBundle = serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
+    if bundle.id != id {
+        return Err(damaged(format!(
+            "it describes case `{}`",
+            bundle.id.escape_debug()
+        )));
+    }
+    Ok(Some(LocalCase { dir, bundle }))
+}
+
+/// Every pulled case, in no particular order.
+pub fn load_all(home: &Home) -> Result<Vec<LocalCase>, ReviewError> {
+    let dir = home.cases_dir();
+    let entries = match fs::read_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other.map_err(io_error(&dir))?,
+    };
+    let mut cases = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error(&dir))?;
+        // Anything that is not a case folder (temporary files, notes) is not ours to judge.
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if check_id("case id", &name).is_err() || !entry.path().is_dir() {
+            continue;
+        }
+        if let Some(case) = load(home, &name)? {
+            cases.push(case);
+        }
+    }
+    Ok(cases)
+}
+
+/// The one pulled case whose id is `prefix` or starts with it.
+pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
+    let unknown = || ReviewError::UnknownCase(prefix.chars().take(80).collect());
+    if prefix.is_empty() {
+        return Err(unknown());
+    }
+    let mut matches: Vec<LocalCase> = load_all(home)?
+        .into_iter()
+        .filter(|c| c.bundle.id.starts_with(prefix))
+        .collect();
+    if let Some(exact) = matches.iter().position(|c| c.bundle.id == prefix) {
+        return Ok(matches.swap_remove(exact));
+    }
+    match matches.len() {
+        0 => Err(unknown()),
+        1 => Ok(matches.remove(0)),
+        n => {
+            let mut ids: Vec<&str> = matches
+                .iter()
+                .map(|c| c.bundle.id.as_str())
+                .take(5)
+                .collect();
+            ids.sort_unstable();
+            let more = if n > 5 {
+                format!(" and {} more", n - 5)
+            } else {
+                String::new()
+            };
+            Err(ReviewError::AmbiguousCase {
+                prefix: prefix.to_string(),
+                matches: format!("{}{more}", ids.join(", ")),
+            })
+        }
+    }
+}
+
+/// `list`: one line per pulled case, oldest first. Offline.
+pub fn list(home: &Home) -> anyhow::Result<()> {
+    let mut cases = load_all(home)?;
+    if cases.is_empty() {
+        eprintln!(
+            "no cases pulled yet into {}: run `amana-review pull` to download the cases in your scope",
+            home.root().display()
+        );
+        return Ok(());
+    }
+    cases.sort_by(|a, b| {
+        (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id))
+    });
+    print!("{}", format_list(&cases));
+    Ok(())
+}
+
+/// The table `list` prints.
+fn format_list(cases: &[LocalCase]) -> String {
+    let rows: Vec<[String; 6]> = cases
+        .iter()
+        .map(|c| {
+            let b = &c.bundle;
+            [
+                b.id.clone(),
+                b.kind.to_string(),
+                printable(&b.agency),
+                b.status.to_string(),
+                b.received_on.to_string(),
+                if b.oversight_only {
+                    "oversight-only".into()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let header = ["CASE", "KIND", "AGENCY", "STATUS", "RECEIVED", ""].map(String::from);
+    let mut widths = [0usize; 6];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Server-supplied metadata without control characters (it goes to a terminal).
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amana_core::case::{Kind, Status};
+
+    fn case(id: &str, day: u8, oversight_only: bool) -> LocalCase {
+        let received_on =
+            time::Date::from_calendar_date(2026, time::Month::November, day).expect("date");
+        LocalCase {
+            dir: PathBuf::new(),
+            bundle: CaseBundle {
+                id: id.into(),
+                kind: Kind::Complaint,
+                agency: "health".into(),
+                oversight_only,
+                status: Status::Received,
+                received_on,
+                envelopes: vec![],
+                events: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn list_marks_oversight_only_and_aligns() {
+        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("CASE    KIND"), "{text}");
+        assert!(
+            lines[1].starts_with("aaa     complaint  health  received  2026-11-01"),
+            "{text}"
+        );
+        assert!(!lines[1].contains("oversight-only"));
+        assert!(lines[2].ends_with("2026-11-02  oversight-only"), "{text}");
+    }
+
+    #[test]
+    fn find_by_unique_prefix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::resolve(Some(dir.path().to_path_buf())).expect("home");
+        for id in ["abc1", "abc2", "xyz"] {
+            let mut c = case(id, 1, false);
+            c.dir = home.case_dir(id);
+            home::create_private_dir(&c.dir).expect("mkdir");
+            c.save().expect("save");
+        }
+        assert_eq!(find(&home, "x").expect("unique").bundle.id, "xyz");
+        assert_eq!(find(&home, "abc1").expect("exact").bundle.id, "abc1");
+        assert!(matches!(
+            find(&home, "abc"),
+            Err(ReviewError::AmbiguousCase { .. })
+        ));
+        assert!(matches!(find(&home, "q"), Err(ReviewError::UnknownCase(_))));
+        assert!(matches!(find(&home, ""), Err(ReviewError::UnknownCase(_))));
+        assert!(matches!(
+            find(&home, "../abc1"),
+            Err(ReviewError::UnknownCase(_))
+        ));
+    }
+}

@@ -1,0 +1,350 @@
+//! Signed requests to the reviewer API (DESIGN.md invariant 6).
+//!
+//! Signing ([`sign`] → [`SignedRequest`]) is kept apart from sending ([`Client::send`]): the
+//! air-gapped path will write a `SignedRequest` to a file instead of sending it, and the
+//! command modules never see HTTP.
+
+use std::time::Duration;
+
+use amana_core::reviewer_keys::home::ReviewerConfig;
+use amana_core::signing::{self, RequestParts, Signature};
+use amana_core::wire::{AgencyList, ErrorBody};
+use ring::signature::Ed25519KeyPair;
+use serde::de::DeserializeOwned;
+use ureq::http::Response;
+
+use crate::error::ReviewError;
+use crate::home::{Home, CONFIG_FILE};
+use crate::passphrase::Unlocker;
+
+/// The public agency list, which also names the deployment.
+const AGENCIES_PATH: &str = "/api/v1/agencies";
+/// Largest response we read: a full pull carries every case's envelopes.
+const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+/// How much of a server's error message we repeat.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// A request signed by the reviewer, ready to be sent or carried as a file.
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path with query, exactly as signed.
+    pub path_and_query: String,
+    /// The body, exactly as signed.
+    pub body: Vec<u8>,
+    /// Key id, timestamp, nonce and signature.
+    pub signature: Signature,
+}
+
+/// Signs `method path body` now, with a fresh nonce.
+pub fn sign(
+    key: &Ed25519KeyPair,
+    key_id: &str,
+    deployment_id: &str,
+    method: &'static str,
+    path_and_query: &str,
+    body: Vec<u8>,
+) -> SignedRequest {
+    let nonce = signing::new_nonce();
+    let parts = RequestParts {
+        deployment_id,
+        key_id,
+        method,
+        path_and_query,
+        body: &body,
+        timestamp: time::OffsetDateTime::now_utc().unix_timestamp(),
+        nonce: &nonce,
+    };
+    let signature = signing::sign(key, &parts);
+    SignedRequest {
+        method,
+        path_and_query: path_and_query.to_string(),
+        body,
+        signature,
+    }
+}
+
+/// Accepts only http(s) URLs, so a typo fails here rather than as a confusing network error.
+pub fn check_server_url(url: &str) -> Result<(), ReviewError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ReviewError::BadServerUrl(url.chars().take(200).collect()))
+    }
+}
+
+/// An HTTP client for one server.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Client {
+    /// A client for `base_url` (e.g. `https://amana.example.org`).
+    pub fn new(base_url: &str) -> Result<Self, ReviewError> {
+        check_server_url(base_url)?;
+        let config = ureq::Agent::config_builder()
+            // We read 4xx/5xx bodies ourselves: they carry the server's explanation.
+            .http_status_as_error(false)
+            // A redirected signed request would fail verification anyway; say so clearly.
+            .max_redirects(0)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .user_agent("amana-review")
+            .build();
+        Ok(Self {
+            agent: config.into(),
+            base: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a signed request; returns the body of a 2xx answer.
+    pub fn send(&self, req: &SignedRequest) -> Result<Vec<u8>, ReviewError> {
+        let url = self.url(&req.path_and_query);
+        let sig = &req.signature;
+        let timestamp = sig.timestamp.to_string();
+        let result = match req.method {
+            "POST" => self
+                .agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .header(signing::HEADER_KEY, &sig.key_id)
+                .header(signing::HEADER_TIMESTAMP, &timestamp)
+                .header(signing::HEADER_NONCE, &sig.nonce)
+                .header(signing::HEADER_SIGNATURE, &sig.signature)
+                .send(&req.body[..]),
+            _ => self
+                .agent
+                .get(&url)
+                .header(signing::HEADER_KEY, &sig.key_id)
+                .header(signing::HEADER_TIMESTAMP, &timestamp)
+                .header(signing::HEADER_NONCE, &sig.nonce)
+                .header(signing::HEADER_SIGNATURE, &sig.signature)
+                .call(),
+        };
+        read_response(&url, result)
+    }
+
+    /// The deployment id from the public agency list.
+    pub fn fetch_deployment_id(&self) -> Result<String, ReviewError> {
+        let url = self.url(AGENCIES_PATH);
+        let body = read_response(&url, self.agent.get(&url).call())?;
+        let list: AgencyList = parse_json(&url, &body)?;
+        Ok(list.deployment_id)
+    }
+}
+
+/// Parses a JSON answer, naming the URL if it does not fit.
+pub fn parse_json<T: DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, ReviewError> {
+    serde_json::from_slice(body).map_err(|e| ReviewError::BadResponse {
+        url: url.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// Turns a transport result into the 2xx body or an error a reviewer can act on.
+fn read_response(
+    url: &str,
+    result: Result<Response<ureq::Body>, ureq::Error>,
+) -> Result<Vec<u8>, ReviewError> {
+    let unreachable = |e: ureq::Error| ReviewError::Unreachable {
+        url: url.to_string(),
+        detail: e.to_string(),
+    };
+    let mut response = result.map_err(unreachable)?;
+    let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(clean_message)
+            .unwrap_or_else(|| "an unnamed address".into());
+        return Err(ReviewError::Redirected {
+            url: url.to_string(),
+            location,
+        });
+    }
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE)
+        .read_to_vec()
+        .map_err(unreachable)?;
+    if response.status().is_success() {
+        Ok(body)
+    } else {
+        Err(server_error(status, &body))
+    }
+}
+
+/// Maps a 4xx/5xx answer (normally a JSON [`ErrorBody`]) to our error.
+fn server_error(status: u16, body: &[u8]) -> ReviewError {
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| clean_message(&b.message))
+        .unwrap_or_else(|_| "no explanation given".to_string());
+    match status {
+        401 => ReviewError::SignatureRefused { message },
+        _ => ReviewError::Refused { status, message },
+    }
+}
+
+/// Shortens a server-supplied text and drops control characters: it goes to a terminal.
+fn clean_message(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_MESSAGE_CHARS)
+        .collect()
+}
+
+/// Everything needed to act online as this reviewer.
+pub struct Session {
+    client: Client,
+    key: Ed25519KeyPair,
+    key_id: String,
+    deployment_id: String,
+}
+
+impl Session {
+    /// Reads config.toml, unlocks the signing key, and learns the deployment id from the
+    /// server the first time (saving it, so later signatures stay bound to the same one).
+    pub fn open(home: &Home, server_flag: Option<&str>) -> Result<Self, ReviewError> {
+        let mut config = home.read_config()?;
+        let server = server_url(home, &config, server_flag)?;
+        let key = home.signing_key(&mut Unlocker::default())?;
+        let client = Client::new(&server)?;
+        let deployment_id = match config.deployment_id.clone() {
+            Some(id) => id,
+            None => {
+                let id = client.fetch_deployment_id()?;
+                config.deployment_id = Some(id.clone());
+                home.save_config(&config)?;
+                eprintln!("deployment id `{id}` learnt from {server}, saved in {CONFIG_FILE}");
+                id
+            }
+        };
+        Ok(Self {
+            client,
+            key,
+            key_id: config.key_id,
+            deployment_id,
+        })
+    }
+
+    /// Signs and sends a request; returns the 2xx body.
+    pub fn call(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, ReviewError> {
+        let req = sign(
+            &self.key,
+            &self.key_id,
+            &self.deployment_id,
+            method,
+            path,
+            body,
+        );
+        self.client.send(&req)
+    }
+
+    /// The URL of `path`, for messages.
+    pub fn url(&self, path: &str) -> String {
+        self.client.url(path)
+    }
+}
+
+/// `--server`/`AMANA_SERVER` wins over config.toml's `server`.
+fn server_url(
+    home: &Home,
+    config: &ReviewerConfig,
+    flag: Option<&str>,
+) -> Result<String, ReviewError> {
+    flag.map(str::to_string)
+        .or_else(|| config.server.clone())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ReviewError::NoServer(home.file(CONFIG_FILE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keypair() -> Ed25519KeyPair {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("generate");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("parse")
+    }
+
+    #[test]
+    fn signed_request_verifies_with_core() {
+        use ring::signature::KeyPair;
+        let key = keypair();
+        let req = sign(
+            &key,
+            "alice",
+            "dep",
+            "POST",
+            "/api/v1/review/cases/x/status",
+            b"{}".to_vec(),
+        );
+        let parts = RequestParts {
+            deployment_id: "dep",
+            key_id: "alice",
+            method: "POST",
+            path_and_query: &req.path_and_query,
+            body: &req.body,
+            timestamp: req.signature.timestamp,
+            nonce: &req.signature.nonce,
+        };
+        let now = req.signature.timestamp;
+        let pk = key.public_key().as_ref();
+        assert_eq!(
+            signing::verify(pk, &parts, &req.signature.signature, now, 60),
+            Ok(())
+        );
+        let other_deployment = RequestParts {
+            deployment_id: "other",
+            ..parts
+        };
+        assert!(signing::verify(pk, &other_deployment, &req.signature.signature, now, 60).is_err());
+    }
+
+    #[test]
+    fn server_errors_are_explained() {
+        let body = br#"{"error":"bad_signature","message":"unknown key \u001b[2J"}"#;
+        let msg = server_error(401, body).to_string();
+        assert!(
+            msg.contains("keys/reviewers/") && msg.contains("unknown key"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\u{1b}'), "{msg}");
+        let msg = server_error(500, b"<html>").to_string();
+        assert!(
+            msg.contains("HTTP 500") && msg.contains("no explanation"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unreachable_server_is_named() {
+        // Port 9 on loopback: nothing listens there in the test environment.
+        let client = Client::new("http://127.0.0.1:9/").expect("client");
+        let err = client.fetch_deployment_id().expect_err("nothing listens");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("could not reach http://127.0.0.1:9/api/v1/agencies"),
+            "{msg}"
+        );
+        assert!(matches!(
+            Client::new("amana.example.org"),
+            Err(ReviewError::BadServerUrl(_))
+        ));
+    }
+}

@@ -1,0 +1,273 @@
+//! The reviewer home directory and its files.
+//!
+//! ```text
+//! <home>/                     mode 0700
+//!   identity.age              age identity (secret; passphrase-protected unless --no-passphrase)
+//!   signing.key               Ed25519 signing key (secret; likewise)
+//!   public-entry.toml         what goes into the server's keys/reviewers/<id>.toml
+//!   config.toml               key_id, server, deployment_id
+//!   cases/<case-id>/case.json            metadata, history, envelope list (no ciphertext)
+//!   cases/<case-id>/<envelope-id>.age    each envelope, a standard binary age file
+//! ```
+//! The file names come from `amana_core::reviewer_keys::home`, so a home that the server's
+//! demo mode prepared works as is.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use amana_core::reviewer_keys::{self, home::ReviewerConfig};
+use ring::signature::Ed25519KeyPair;
+use zeroize::Zeroizing;
+
+pub use amana_core::reviewer_keys::home::{
+    CASES_DIR, CONFIG_FILE, IDENTITY_FILE, PUBLIC_ENTRY_FILE, SIGNING_FILE,
+};
+
+use crate::error::{io_error, ReviewError};
+use crate::passphrase::Unlocker;
+
+/// The default home, under `$HOME`.
+const DEFAULT_DIR: &str = ".amana-review";
+/// Longest id we accept as a file name.
+const MAX_ID_LEN: usize = 64;
+
+/// A reviewer home directory.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    /// The home from `--home`/`AMANA_REVIEW_HOME`, else `$HOME/.amana-review`.
+    pub fn resolve(flag: Option<PathBuf>) -> Result<Self, ReviewError> {
+        let root = match flag {
+            Some(dir) => dir,
+            None => std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(DEFAULT_DIR))
+                .ok_or(ReviewError::NoHome)?,
+        };
+        Ok(Self { root })
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A file directly in the home, e.g. [`CONFIG_FILE`].
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Where pulled cases live.
+    pub fn cases_dir(&self) -> PathBuf {
+        self.root.join(CASES_DIR)
+    }
+
+    /// The folder of one case. `id` must have passed [`check_id`].
+    pub fn case_dir(&self, id: &str) -> PathBuf {
+        self.cases_dir().join(id)
+    }
+
+    /// Reads `config.toml`; a missing one means keygen never ran here.
+    pub fn read_config(&self) -> Result<ReviewerConfig, ReviewError> {
+        let path = self.file(CONFIG_FILE);
+        let text = match fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ReviewError::NoKeys(self.root.clone()))
+            }
+            other => other.map_err(io_error(&path))?,
+        };
+        toml::from_str(&text).map_err(|e| ReviewError::Damaged {
+            path,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Rewrites `config.toml` (atomically, so a crash never leaves half a file).
+    pub fn save_config(&self, config: &ReviewerConfig) -> Result<(), ReviewError> {
+        let text = toml::to_string(config).map_err(|e| ReviewError::Damaged {
+            path: self.file(CONFIG_FILE),
+            detail: e.to_string(),
+        })?;
+        replace_file(&self.file(CONFIG_FILE), text.as_bytes())
+    }
+
+    /// The age identity that decrypts cases.
+    pub fn identity(&self, unlocker: &mut Unlocker) -> Result<age::x25519::Identity, ReviewError> {
+        let path = self.file(IDENTITY_FILE);
+        let text = self.open_key_file(&path, unlocker)?;
+        reviewer_keys::parse_identity_file(&text)
+            .map_err(|source| ReviewError::KeyFile { path, source })
+    }
+
+    /// The Ed25519 key that signs requests.
+    pub fn signing_key(&self, unlocker: &mut Unlocker) -> Result<Ed25519KeyPair, ReviewError> {
+        let path = self.file(SIGNING_FILE);
+        let text = self.open_key_file(&path, unlocker)?;
+        reviewer_keys::parse_signing_key_file(&text)
+            .map_err(|source| ReviewError::KeyFile { path, source })
+    }
+
+    /// Reads a key file, asking for the passphrase only if the file is protected.
+    fn open_key_file(
+        &self,
+        path: &Path,
+        unlocker: &mut Unlocker,
+    ) -> Result<Zeroizing<String>, ReviewError> {
+        let data = match fs::read(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ReviewError::NoKeys(self.root.clone()))
+            }
+            other => Zeroizing::new(other.map_err(io_error(path))?),
+        };
+        let passphrase = if reviewer_keys::is_protected(&data) {
+            Some(unlocker.get()?)
+        } else {
+            None
+        };
+        reviewer_keys::unprotect(&data, passphrase).map_err(|source| ReviewError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Refuses anything but `[A-Za-z0-9_-]{1,64}`: ids from the server become file names, and
+/// a hostile server must not make us write outside the home (`..`, `/`, `\`, NUL…).
+pub fn check_id(what: &'static str, value: &str) -> Result<(), ReviewError> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_ID_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        // Cut and escape what we echo back: it came from an untrusted server.
+        let shown: String = value
+            .chars()
+            .take(80)
+            .collect::<String>()
+            .escape_debug()
+            .to_string();
+        Err(ReviewError::UnsafeId { what, value: shown })
+    }
+}
+
+/// Creates a directory (and its parents) readable by the owner only.
+pub fn create_private_dir(path: &Path) -> Result<(), ReviewError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(io_error(path))
+}
+
+fn private_open_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Writes a new owner-only file; fails if it exists, so keys are never overwritten, not even
+/// by a concurrent run.
+pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
+    let mut file = private_open_options()
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                ReviewError::AlreadyExists(path.to_path_buf())
+            } else {
+                ReviewError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
+            }
+        })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(path))
+}
+
+/// Replaces an owner-only file atomically: write a temporary file beside it, then rename.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
+    let mut file = private_open_options()
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io_error(&tmp))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_are_safe_file_names_pass() {
+        for id in ["abc", "A-b_9", "x", &"a".repeat(64)] {
+            assert!(check_id("case id", id).is_ok(), "{id}");
+        }
+    }
+
+    #[test]
+    fn path_tricks_are_refused() {
+        let long = "a".repeat(65);
+        for id in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "x/../../y",
+            "/etc",
+            "a/b",
+            "a\\b",
+            "..\\x",
+            "a\0b",
+            "a b",
+            "é",
+            "a.age",
+            "~",
+            &long,
+        ] {
+            assert!(
+                matches!(check_id("case id", id), Err(ReviewError::UnsafeId { .. })),
+                "{id:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn refused_ids_are_echoed_escaped() {
+        let err = check_id("envelope id", "../\u{1b}[2J").expect_err("refused");
+        let msg = err.to_string();
+        assert!(!msg.contains('\u{1b}'), "{msg}");
+        assert!(msg.contains("envelope id"), "{msg}");
+    }
+
+    #[test]
+    fn replace_and_create_new() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        create_new_file(&path, b"one").expect("create");
+        assert!(matches!(
+            create_new_file(&path, b"two"),
+            Err(ReviewError::AlreadyExists(_))
+        ));
+        replace_file(&path, b"three").expect("replace");
+        assert_eq!(fs::read(&path).expect("read"), b"three");
+        assert!(!dir.path().join("f.tmp").exists());
+    }
+}

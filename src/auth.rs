@@ -1,0 +1,86 @@
+//! Verification of signed reviewer requests (DESIGN.md invariant 6). There are no
+//! passwords and no sessions: each request carries its own Ed25519 signature over the
+//! canonical string, and each nonce is accepted once, recorded in the database so a
+//! replay fails on every node and after restarts.
+
+use amana_core::{
+    keyring::Reviewer,
+    signing::{self, RequestParts, SignatureError},
+};
+use axum::http::{HeaderMap, Method, Uri};
+use time::{Duration, OffsetDateTime};
+
+use crate::{error::ApiError, state::AppState};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, SignatureError> {
+    headers
+        .get(name)
+        .ok_or(SignatureError::Missing)?
+        .to_str()
+        .map_err(|_| SignatureError::Malformed("header is not ASCII"))
+}
+
+/// The date after which a nonce signed at `timestamp` can no longer verify.
+fn nonce_expiry(timestamp: i64, window_secs: i64) -> time::Date {
+    let last_valid = OffsetDateTime::from_unix_timestamp(timestamp.saturating_add(window_secs))
+        .unwrap_or(OffsetDateTime::now_utc() + Duration::seconds(window_secs));
+    last_valid.date().next_day().unwrap_or(last_valid.date())
+}
+
+/// Verifies the signature headers over the exact request; returns the reviewer.
+pub async fn verify<'s>(
+    state: &'s AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<&'s Reviewer, ApiError> {
+    let key_id = header(headers, signing::HEADER_KEY)?;
+    let timestamp: i64 = header(headers, signing::HEADER_TIMESTAMP)?
+        .parse()
+        .map_err(|_| SignatureError::Malformed("timestamp must be Unix seconds"))?;
+    let nonce = header(headers, signing::HEADER_NONCE)?;
+    let signature = header(headers, signing::HEADER_SIGNATURE)?;
+    let reviewer = state
+        .keyring
+        .reviewer(key_id)
+        .ok_or(SignatureError::UnknownKey)?;
+    let parts = RequestParts {
+        deployment_id: &state.keyring.deployment_id,
+        key_id,
+        method: method.as_str(),
+        path_and_query: uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+        body,
+        timestamp,
+        nonce,
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    signing::verify(
+        &reviewer.public_key,
+        &parts,
+        signature,
+        now,
+        state.signature_window_secs,
+    )?;
+    // Recorded only after the signature verified, so strangers cannot fill the table.
+    if !state
+        .store
+        .use_nonce(nonce, nonce_expiry(timestamp, state.signature_window_secs))
+        .await?
+    {
+        return Err(SignatureError::Replayed.into());
+    }
+    Ok(reviewer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_outlives_window() {
+        let ts = 1_700_000_000; // 2023-11-14T22:13:20Z
+        let exp = nonce_expiry(ts, 72 * 3600);
+        assert_eq!(exp, time::macros::date!(2023 - 11 - 18));
+    }
+}

@@ -1,0 +1,46 @@
+//! Server settings, from flags and environment (`amana serve --help`).
+
+use clap::Args;
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Settings for `amana serve` (and the data/database parts for `amana migrate`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on. Anything but loopback requires real keys in --keys.
+    #[arg(long, env = "AMANA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub data: DataSettings,
+    /// Directory with agencies.toml and reviewers/*.toml (public keys only).
+    #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
+    pub keys: PathBuf,
+    /// How long a signed reviewer request stays valid, in hours (air-gapped clocks drift).
+    #[arg(long, env = "AMANA_SIGNATURE_WINDOW_HOURS", default_value_t = 72)]
+    pub signature_window_hours: u32,
+    /// Concurrent Argon2id derivations per route (each uses 64 MiB).
+    #[arg(long, env = "AMANA_KDF_WORKERS", default_value_t = 2)]
+    pub kdf_workers: usize,
+    /// TESTS ONLY: a cheap KDF. Refused unless listening on loopback; never use in production.
+    #[arg(long, env = "AMANA_INSECURE_TEST_KDF", hide = true)]
+    pub insecure_test_kdf: bool,
+}
+
+/// Where data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DataSettings {
+    /// Data directory: the SQLite database, the pepper file, demo keys.
+    #[arg(long, env = "AMANA_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite://<data-dir>/amana.db`.
+    #[arg(long, env = "AMANA_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataSettings {
+    /// The effective database URL.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("amana.db").display()))
+    }
+}

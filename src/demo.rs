@@ -1,0 +1,135 @@
+//! Demo mode: with no reviewer keys and a loopback address, the server prepares a demo
+//! deployment in the data directory (sample agencies, an oversight reviewer and one agency
+//! reviewer with unprotected keys), so a fresh clone is usable at once. Never on a public
+//! address: `startup` refuses that.
+
+use amana_core::reviewer_keys::{home, ReviewerSecrets};
+use anyhow::Context;
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+};
+
+use crate::keys::{AGENCIES_FILE, REVIEWERS_DIR};
+
+const AGENCIES: &str = r#"# Demo agencies. A real deployment lists its own in keys/agencies.toml.
+deployment_id = "amana-demo"
+
+[[agency]]
+id = "health"
+name = { en = "Ministry of Health", ar = "وزارة الصحة" }
+
+[[agency]]
+id = "transport"
+name = { en = "Ministry of Transport", ar = "وزارة النقل" }
+
+[[agency]]
+id = "municipality"
+name = { en = "Greater Municipality", ar = "أمانة المدينة" }
+"#;
+
+/// The demo reviewers: (key id, agencies, oversight).
+const REVIEWERS: [(&str, &[&str], bool); 2] = [
+    ("demo-oversight", &[], true),
+    ("demo-health", &["health"], false),
+];
+
+/// Paths of a prepared demo deployment.
+pub struct Demo {
+    /// The key directory the server loads.
+    pub keys_dir: PathBuf,
+    /// Reviewer homes, by key id, for `amana-review --home`.
+    pub homes: Vec<(String, PathBuf)>,
+}
+
+/// Prepares (or reuses) the demo deployment under `data_dir/demo`.
+pub fn prepare(data_dir: &Path, server_url: &str) -> anyhow::Result<Demo> {
+    let root = data_dir.join("demo");
+    let keys_dir = root.join("keys");
+    fs::create_dir_all(keys_dir.join(REVIEWERS_DIR)).context("cannot create demo key directory")?;
+    let agencies = keys_dir.join(AGENCIES_FILE);
+    if !agencies.exists() {
+        fs::write(&agencies, AGENCIES)?;
+    }
+    let mut homes = Vec::new();
+    for (id, agencies, oversight) in REVIEWERS {
+        let home_dir = root.join(id);
+        let entry_path = keys_dir.join(REVIEWERS_DIR).join(format!("{id}.toml"));
+        if !entry_path.exists() {
+            write_reviewer(&home_dir, &entry_path, id, agencies, oversight, server_url)?;
+        }
+        homes.push((id.to_string(), home_dir));
+    }
+    Ok(Demo { keys_dir, homes })
+}
+
+fn write_reviewer(
+    home_dir: &Path,
+    entry_path: &Path,
+    id: &str,
+    agencies: &[&str],
+    oversight: bool,
+    server_url: &str,
+) -> anyhow::Result<()> {
+    fs::create_dir_all(home_dir)?;
+    fs::set_permissions(home_dir, fs::Permissions::from_mode(0o700))?;
+    let secrets = ReviewerSecrets::generate()?;
+    let today = time::OffsetDateTime::now_utc().date();
+    write_secret(
+        &home_dir.join(home::IDENTITY_FILE),
+        secrets.identity_file(today).as_bytes(),
+    )?;
+    write_secret(
+        &home_dir.join(home::SIGNING_FILE),
+        secrets.signing_key_file().as_bytes(),
+    )?;
+    let entry = secrets.public_entry(
+        id,
+        agencies.iter().map(|s| s.to_string()).collect(),
+        oversight,
+    )?;
+    let entry_toml = toml::to_string(&entry)?;
+    fs::write(home_dir.join(home::PUBLIC_ENTRY_FILE), &entry_toml)?;
+    let config = home::ReviewerConfig {
+        key_id: id.to_string(),
+        server: Some(server_url.to_string()),
+        deployment_id: None,
+    };
+    fs::write(home_dir.join(home::CONFIG_FILE), toml::to_string(&config)?)?;
+    fs::write(entry_path, entry_toml)?;
+    Ok(())
+}
+
+fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+/// The banner printed at start-up in demo mode.
+pub fn banner(demo: &Demo, url: &str) -> String {
+    let mut s = format!(
+        "\n==================== DEMO MODE ====================\n\
+         No reviewer keys were found, so Amana is running a DEMO deployment.\n\
+         Demo reviewer keys are UNPROTECTED files in the data directory:\n\
+         anyone with this machine can read every report. Do not use for real reports.\n\
+         Reporter pages: {url}/\n\nRead cases with the reviewer CLI:\n"
+    );
+    for (id, home) in &demo.homes {
+        s.push_str(&format!(
+            "  # {id}\n  cargo run --release --bin amana-review -- --home {} pull\n  \
+             cargo run --release --bin amana-review -- --home {} list\n",
+            home.display(),
+            home.display()
+        ));
+    }
+    s.push_str("===================================================\n");
+    s
+}

@@ -1,0 +1,105 @@
+//! The server's error policy.
+//!
+//! * Clients get a status code, a stable machine-readable `error` and a `message` they can
+//!   act on; never internal text (SQL, paths, crypto detail).
+//! * The log gets the internal cause, by kind, and nothing about the request (no address,
+//!   path, body or code): see `telemetry`.
+
+use amana_core::{signing::SignatureError, wire::ErrorBody};
+use axum::{
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+
+/// Every way an API request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// Wrong, unknown or malformed code, unknown case: always the same answer.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Unauthorized(#[from] SignatureError),
+    #[error("this key may not act on this case")]
+    Forbidden,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body too large")]
+    TooLarge,
+    #[error("busy")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No report matches this code. Check the digits and try again.".into(),
+            ),
+            ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "The request is too large. Shorten the text or send fewer or smaller files.".into(),
+            ),
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The service is busy. Nothing was saved; please try again in a minute.".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side. Nothing was saved; please try again later."
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<crate::kdf_pool::PoolError> for ApiError {
+    fn from(e: crate::kdf_pool::PoolError) -> Self {
+        match e {
+            crate::kdf_pool::PoolError::Busy => ApiError::Busy,
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            // The cause chain comes from our own code and libraries, never from request data.
+            tracing::error!(error = %format!("{cause:#}"), "request failed");
+        }
+        let (status, error, message) = self.parts();
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                error: error.into(),
+                message,
+            }),
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+        }
+        resp
+    }
+}

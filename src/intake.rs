@@ -1,0 +1,207 @@
+//! Intake: validating a submission, encrypting it before anything is written, deriving the
+//! follow-up code's records and committing durably (DESIGN.md invariants 1, 2, 8).
+
+use amana_core::{
+    case::Kind,
+    code::FollowUpCode,
+    envelope,
+    kdf::{self, KdfParams},
+    payload::{Part, Payload},
+};
+use axum::{extract::State, http::StatusCode, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use crate::{
+    error::ApiError,
+    json::ApiJson,
+    state::{random_id, today, AppState},
+    store::{NewCase, StoreError},
+};
+
+/// Longest report text, in characters.
+pub const MAX_BODY_CHARS: usize = 50_000;
+/// Longest contact field, in characters.
+pub const MAX_CONTACT_CHARS: usize = 500;
+/// Largest JSON request body for a report, in bytes.
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
+/// Attempts at drawing an unused lookup part before giving up.
+const LOOKUP_ATTEMPTS: usize = 8;
+
+/// `POST /api/v1/reports` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    /// One of `GET /api/v1/agencies` → `kinds`.
+    #[schema(example = "violation")]
+    pub kind: String,
+    /// An agency id from `GET /api/v1/agencies`.
+    #[schema(example = "health")]
+    pub agency: String,
+    /// What happened. Encrypted before it is stored.
+    pub body: String,
+    /// Optional way to reach you. Encrypted; leave empty to stay anonymous.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Send to the oversight unit only (e.g. the report concerns the agency's own officers).
+    #[serde(default)]
+    pub oversight_only: bool,
+}
+
+/// `201` answer: the follow-up code, shown once. Keep it safe.
+#[derive(Serialize, ToSchema)]
+pub struct SubmitResponse {
+    /// 25 digits in five groups; the only way back to this report.
+    #[schema(example = "12345 67890 12345 67890 12345")]
+    pub code: String,
+}
+
+/// A checked submission; text fields are zeroized on drop.
+pub struct Submission {
+    pub kind: Kind,
+    pub agency: String,
+    pub body: Zeroizing<String>,
+    pub contact: Option<Zeroizing<String>>,
+    pub oversight_only: bool,
+}
+
+impl Submission {
+    /// Validates raw fields against the deployment's agencies.
+    pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Self, ApiError> {
+        let body = Zeroizing::new(raw.body);
+        let contact = raw
+            .contact
+            .map(Zeroizing::new)
+            .filter(|c| !c.trim().is_empty());
+        let kind: Kind = raw.kind.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "Unknown kind. Use one of: {}.",
+                Kind::ALL.map(|k| k.as_str()).join(", ")
+            ))
+        })?;
+        if state.keyring.agency(&raw.agency).is_none() {
+            return Err(ApiError::BadRequest(
+                "Unknown agency. See GET /api/v1/agencies for the list.".into(),
+            ));
+        }
+        if body.trim().is_empty() {
+            return Err(ApiError::BadRequest("The report text is empty.".into()));
+        }
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(ApiError::BadRequest(format!(
+                "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
+            )));
+        }
+        if contact
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "The contact field is longer than {MAX_CONTACT_CHARS} characters."
+            )));
+        }
+        Ok(Self {
+            kind,
+            agency: raw.agency,
+            body,
+            contact,
+            oversight_only: raw.oversight_only,
+        })
+    }
+
+    fn payload(&self) -> Payload {
+        Payload {
+            part: Part::Report,
+            kind: Some(self.kind),
+            agency: Some(self.agency.clone()),
+            body: self.body.to_string(),
+            contact: self.contact.as_ref().map(|c| c.to_string()),
+            written_on: today(),
+            author: None,
+        }
+    }
+}
+
+/// Encrypts, derives and commits a submission; returns the code only after the commit.
+pub async fn submit(state: &AppState, s: Submission) -> Result<FollowUpCode, ApiError> {
+    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only);
+    let ciphertext = {
+        let plaintext = s
+            .payload()
+            .encode()
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?
+    };
+    let mut code = FollowUpCode::generate();
+    let salt = kdf::new_salt();
+    let params = state.kdf_params;
+    let secret = Zeroizing::new(code.secret().to_string());
+    let derived = state
+        .submit_pool
+        .run(move || kdf::derive(&secret, &salt, params))
+        .await?
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut case = NewCase {
+        id: random_id(),
+        kind: s.kind,
+        agency: s.agency.clone(),
+        oversight_only: s.oversight_only,
+        received_on: today(),
+        lookup_index: [0; 32],
+        kdf_salt: salt.to_vec(),
+        kdf_params: params.to_string(),
+        verifier: derived.verifier.to_vec(),
+        reporter_recipient: derived.reply_identity.to_public().to_string(),
+        envelope_id: random_id(),
+        ciphertext,
+    };
+    for _ in 0..LOOKUP_ATTEMPTS {
+        case.lookup_index = kdf::lookup_index(&state.pepper, code.lookup());
+        match state.store.insert_case(&case).await {
+            Ok(()) => return Ok(code),
+            // Only the lookup part changes: the secret part and its derivation stay valid.
+            Err(StoreError::LookupCollision) => code = code.with_new_lookup(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!(
+        "lookup space exhausted after {LOOKUP_ATTEMPTS} draws"
+    )))
+}
+
+/// Submit a report (JSON). The code is returned once the report is durably stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    request_body = SubmitReport,
+    responses(
+        (status = 201, description = "Stored; keep the code", body = SubmitResponse),
+        (status = 400, description = "Invalid field; the message says which", body = crate::openapi::ErrorSchema),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
+    ),
+    tag = "reporter"
+)]
+pub async fn submit_json(
+    State(state): State<AppState>,
+    ApiJson(raw): ApiJson<SubmitReport>,
+) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
+    let submission = Submission::validate(raw, &state)?;
+    let code = submit(&state, submission).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SubmitResponse {
+            code: code.grouped().to_string(),
+        }),
+    ))
+}
+
+/// The KDF parameters to use, refusing the test setting outside test mode.
+pub fn kdf_params(insecure_test_kdf: bool) -> KdfParams {
+    if insecure_test_kdf {
+        KdfParams::INSECURE_TEST
+    } else {
+        KdfParams::PRODUCTION
+    }
+}

@@ -1,0 +1,199 @@
+//! Minimal server-rendered reporter pages: they work with JavaScript off and keep no
+//! session; every action that needs the code asks for it again. (The full multilingual
+//! reporter UI is a later issue; this is the foundation's form.)
+
+use axum::{
+    extract::{rejection::FormRejection, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Form,
+};
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::{
+    error::ApiError,
+    intake::{self, Submission, SubmitReport},
+    state::AppState,
+    status,
+    store::format_date,
+};
+
+/// The stylesheet, served from our own origin (no third-party resources).
+pub const CSS: &str = include_str!("../static/amana.css");
+
+fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" dir="ltr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Amana" }
+                link rel="stylesheet" href="/static/amana.css";
+            }
+            body {
+                @if state.demo {
+                    p.demo role="alert" { "DEMO MODE — not for real reports: demo reviewer keys are stored unprotected on this server." }
+                }
+                header { a href="/" { "Amana · أمانة" } }
+                main { (body) }
+            }
+        }
+    }
+}
+
+fn page(status: StatusCode, markup: Markup, no_store: bool) -> Response {
+    let mut resp = (status, axum::response::Html(markup.into_string())).into_response();
+    if no_store {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    resp
+}
+
+/// `GET /`: the report form.
+pub async fn home(State(state): State<AppState>) -> Response {
+    let body = html! {
+        h1 { "Report safely" }
+        p { "You do not need to give your name. After sending you get a follow-up code: it is the only way to check your report, so write it down and keep it private. For the best protection use Tor Browser, not a work device or network." }
+        form method="post" action="/report" {
+            label for="kind" { "Kind" }
+            select #kind name="kind" required {
+                @for k in amana_core::case::Kind::ALL { option value=(k.as_str()) { (k.as_str().replace('_', " ")) } }
+            }
+            label for="agency" { "Agency" }
+            select #agency name="agency" required {
+                @for a in &state.keyring.agencies {
+                    option value=(a.id) { (a.name.get("en").unwrap_or(&a.id)) @if let Some(ar) = a.name.get("ar") { " · " span lang="ar" { (ar) } } }
+                }
+            }
+            label for="body" { "What happened?" }
+            textarea #body name="body" rows="10" maxlength=(intake::MAX_BODY_CHARS) required {}
+            label for="contact" { "Contact (optional — leave empty to stay anonymous)" }
+            input #contact name="contact" maxlength=(intake::MAX_CONTACT_CHARS) autocomplete="off";
+            label { input type="checkbox" name="oversight_only" value="true"; " Send to the oversight unit only (e.g. it concerns the agency's own officers)" }
+            button type="submit" { "Send report" }
+        }
+        p { a href="/status" { "Check a report with your code" } }
+    };
+    page(StatusCode::OK, layout(&state, "Report", body), false)
+}
+
+/// The report form's fields.
+#[derive(Deserialize)]
+pub struct ReportForm {
+    kind: String,
+    agency: String,
+    body: String,
+    #[serde(default)]
+    contact: Option<String>,
+    #[serde(default)]
+    oversight_only: Option<String>,
+}
+
+/// `POST /report`: stores the report, then shows the code once.
+pub async fn report(
+    State(state): State<AppState>,
+    form: Result<Form<ReportForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else {
+        return error_page(
+            &state,
+            ApiError::BadRequest("The form could not be read; go back and try again.".into()),
+        );
+    };
+    let raw = SubmitReport {
+        kind: f.kind,
+        agency: f.agency,
+        body: f.body,
+        contact: f.contact,
+        oversight_only: f.oversight_only.is_some(),
+    };
+    let result = async { intake::submit(&state, Submission::validate(raw, &state)?).await }.await;
+    match result {
+        Ok(code) => {
+            let body = html! {
+                h1 { "Your report is saved" }
+                p { "Your follow-up code:" }
+                p.code dir="ltr" { (code.grouped().as_str()) }
+                p { "Write it down now and keep it private. It is shown only once and cannot be recovered. With it you can check the status of your report." }
+                p { a href="/status" { "Check status" } }
+            };
+            page(StatusCode::CREATED, layout(&state, "Saved", body), true)
+        }
+        Err(e) => error_page(&state, e),
+    }
+}
+
+/// `GET /status`: asks for the code.
+pub async fn status_form(State(state): State<AppState>) -> Response {
+    page(
+        StatusCode::OK,
+        layout(&state, "Check status", status_form_markup()),
+        true,
+    )
+}
+
+fn status_form_markup() -> Markup {
+    html! {
+        h1 { "Check your report" }
+        form method="post" action="/status" {
+            label for="code" { "Follow-up code" }
+            input #code name="code" inputmode="numeric" autocomplete="off" dir="ltr" required;
+            button type="submit" { "Check" }
+        }
+    }
+}
+
+/// The status form's field.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+}
+
+/// `POST /status`: shows the case for a matching code.
+pub async fn status_page(
+    State(state): State<AppState>,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Response {
+    let input = Zeroizing::new(form.map(|Form(f)| f.code).unwrap_or_default());
+    match status::authenticate(&state, &input).await {
+        Ok(auth) => {
+            let body = html! {
+                h1 { "Your report" }
+                dl {
+                    dt { "Kind" } dd { (auth.case.kind.as_str().replace('_', " ")) }
+                    dt { "Agency" } dd { (auth.case.agency) }
+                    dt { "Status" } dd { (auth.case.status.as_str().replace('_', " ")) }
+                    dt { "Received" } dd { (format_date(auth.case.received_on)) }
+                }
+            };
+            page(StatusCode::OK, layout(&state, "Status", body), true)
+        }
+        Err(e) => error_page(&state, e),
+    }
+}
+
+/// An error as a page, with the same generic texts as the API.
+pub fn error_page(state: &AppState, e: ApiError) -> Response {
+    let api = e.into_response();
+    let status = api.status();
+    let message = match status {
+        StatusCode::NOT_FOUND => "No report matches this code. Check the digits and try again.",
+        StatusCode::BAD_REQUEST => "Some of what you sent could not be accepted. Go back, check the form and try again. Nothing was saved.",
+        StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large. Nothing was saved.",
+        StatusCode::SERVICE_UNAVAILABLE => "The service is busy. Nothing was saved; please try again in a minute.",
+        _ => "Something went wrong on our side. Nothing was saved; please try again later.",
+    };
+    let body = html! { h1 { "Sorry" } p { (message) } p { a href="/" { "Back" } } };
+    page(status, layout(state, "Error", body), true)
+}
+
+/// `GET /static/amana.css`.
+pub async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}

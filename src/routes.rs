@@ -1,0 +1,84 @@
+//! The router: every route, its body limit, and the headers every response carries.
+
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderName, HeaderValue},
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
+use std::time::Duration;
+use tower_http::{
+    catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
+};
+
+use crate::{error::ApiError, intake, pages, public, review_api, state::AppState, status};
+
+/// A strict policy: only our own resources, no script at all, no framing.
+const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
+
+fn security_headers(router: Router) -> Router {
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ))
+        .layer(set(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        // API answers and pages may carry case data; nothing is worth caching.
+        .layer(set(header::CACHE_CONTROL, "no-store"))
+}
+
+/// Builds the application router.
+pub fn router(state: AppState) -> Router {
+    let reporter_api = Router::new()
+        .route("/api/v1/reports", post(intake::submit_json))
+        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
+        .merge(
+            Router::new()
+                .route("/api/v1/status", post(status::status_json))
+                .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES)),
+        );
+    let review = Router::new()
+        .route("/api/v1/review/cases", get(review_api::list_cases))
+        .route(
+            "/api/v1/review/cases/{id}/status",
+            post(review_api::set_status),
+        )
+        .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES));
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/report", post(pages::report))
+        .route("/status", get(pages::status_form).post(pages::status_page))
+        .route("/static/amana.css", get(pages::css))
+        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
+    let public = Router::new()
+        .route("/api/v1/agencies", get(public::agencies))
+        .route("/api/v1/openapi.json", get(public::openapi))
+        .route("/healthz", get(public::healthz));
+    let app = Router::new()
+        .merge(reporter_api)
+        .merge(review)
+        .merge(pages)
+        .merge(public)
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        // The panic payload may quote request data, so it is dropped, not logged.
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }));
+    security_headers(app)
+}

@@ -1,0 +1,143 @@
+//! Building and running the server: settings → keys → pepper → store → router → listener.
+
+use amana_core::keyring::Keyring;
+use anyhow::{bail, Context};
+use std::{fs, os::unix::fs::PermissionsExt, path::Path, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+
+use crate::{
+    config::{DataSettings, ServeSettings},
+    demo, intake,
+    kdf_pool::KdfPool,
+    keys, pepper, routes,
+    state::{today, AppState, Inner},
+    store::{sqlite::SqliteStore, Store},
+};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    /// The address actually bound (useful with port 0).
+    pub addr: std::net::SocketAddr,
+    state: AppState,
+}
+
+/// Opens the database named by the settings; unknown schemes are refused, never guessed.
+pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = data.database_url();
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(
+            SqliteStore::open_url(&url)
+                .await
+                .context("cannot open the SQLite database")?,
+        )
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL")
+    } else {
+        bail!("unknown database URL scheme (expected sqlite://…); refusing to guess")
+    };
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
+fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict data directory {}", dir.display()))
+}
+
+/// Chooses the key directory: real keys, or demo keys on loopback only.
+fn load_keyring(s: &ServeSettings, url: &str) -> anyhow::Result<(Keyring, Option<demo::Demo>)> {
+    if keys::has_reviewers(&s.keys) {
+        return Ok((keys::load(&s.keys)?, None));
+    }
+    if !s.listen.ip().is_loopback() {
+        bail!(
+            "no reviewer keys in {}/reviewers and the listen address {} is not loopback. \
+             Demo mode is only for 127.0.0.1; add real public keys (amana-review keygen, see README) to go live",
+            s.keys.display(),
+            s.listen
+        );
+    }
+    let demo = demo::prepare(&s.data.data_dir, url)?;
+    Ok((keys::load(&demo.keys_dir)?, Some(demo)))
+}
+
+impl Application {
+    /// Validates the settings and binds the listener.
+    pub async fn build(s: ServeSettings) -> anyhow::Result<Self> {
+        if s.insecure_test_kdf && !s.listen.ip().is_loopback() {
+            bail!("--insecure-test-kdf is for automated tests on loopback only; remove it");
+        }
+        ensure_private_dir(&s.data.data_dir)?;
+        let listener = TcpListener::bind(s.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", s.listen))?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let (keyring, demo) = load_keyring(&s, &url)?;
+        let pepper = pepper::load_or_create(&s.data.data_dir.join("pepper"))?;
+        let store = open_store(&s.data).await?;
+        if let Some(d) = &demo {
+            eprintln!("{}", demo::banner(d, &url));
+        }
+        if s.insecure_test_kdf {
+            tracing::warn!("INSECURE TEST KDF: codes are cheap to guess; for automated tests only");
+        }
+        let state = AppState {
+            inner: Arc::new(Inner {
+                store,
+                keyring,
+                pepper,
+                kdf_params: intake::kdf_params(s.insecure_test_kdf),
+                insecure_test_kdf: s.insecure_test_kdf,
+                submit_pool: KdfPool::new(s.kdf_workers),
+                status_pool: KdfPool::new(s.kdf_workers),
+                signature_window_secs: i64::from(s.signature_window_hours) * 3600,
+                demo: demo.is_some(),
+            }),
+        };
+        Ok(Self {
+            listener,
+            router: routes::router(state.clone()),
+            addr,
+            state,
+        })
+    }
+
+    /// Serves until SIGINT/SIGTERM, letting in-flight requests finish.
+    pub async fn run(self) -> anyhow::Result<()> {
+        tokio::spawn(purge_nonces_hourly(self.state.clone()));
+        println!("amana listening on http://{}", self.addr);
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server error")
+    }
+}
+
+async fn purge_nonces_hourly(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.store.purge_nonces(today()).await {
+            tracing::error!(error = %e, "nonce purge failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let ctrl_c = tokio::signal::ctrl_c();
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+}
