@@ -334,14 +334,16 @@ mod tests {
 
     #[test]
     fn unreachable_server_is_named() {
-        // Port 9 on loopback: nothing listens there in the test environment.
-        let client = Client::new("http://127.0.0.1:9/").expect("client");
+        // A port that was just free: nothing listens there any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let client = Client::new(&format!("http://127.0.0.1:{port}/")).expect("client");
         let err = client.fetch_deployment_id().expect_err("nothing listens");
         let msg = err.to_string();
-        assert!(
-            msg.contains("could not reach http://127.0.0.1:9/api/v1/agencies"),
-            "{msg}"
-        );
+        let url = format!("could not reach http://127.0.0.1:{port}/api/v1/agencies");
+        assert!(msg.contains(&url), "{msg}");
         assert!(matches!(
             Client::new("amana.example.org"),
             Err(ReviewError::BadServerUrl(_))

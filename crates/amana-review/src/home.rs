@@ -166,6 +166,18 @@ pub fn create_private_dir(path: &Path) -> Result<(), ReviewError> {
     builder.create(path).map_err(io_error(path))
 }
 
+/// Warns when other users may enter `dir` (a home that existed before keygen, say).
+pub fn warn_if_shared(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+            let dir = dir.display();
+            eprintln!("warning: other users can open {dir}; run `chmod 700 {dir}`");
+        }
+    }
+}
+
 fn private_open_options() -> fs::OpenOptions {
     let mut options = fs::OpenOptions::new();
     options.write(true);

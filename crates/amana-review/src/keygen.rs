@@ -28,6 +28,7 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
     let today = time::OffsetDateTime::now_utc().date();
 
     home::create_private_dir(home.root())?;
+    home::warn_if_shared(home.root());
     let protect = |plain: Zeroizing<String>| -> Result<Zeroizing<Vec<u8>>, ReviewError> {
         match &passphrase {
             None => Ok(Zeroizing::new(plain.as_bytes().to_vec())),

@@ -44,7 +44,11 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     for case in &planned {
         write(home, case)?;
     }
-    println!("pulled {} cases ({new} new)", planned.len());
+    let n = planned.len();
+    println!(
+        "pulled {n} case{} ({new} new)",
+        if n == 1 { "" } else { "s" }
+    );
     Ok(())
 }
 

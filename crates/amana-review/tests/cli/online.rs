@@ -1,0 +1,186 @@
+//! `pull` and `status` against a loopback stub: what the CLI sends and how it stores the
+//! answer. The real server's integration tests cover the other side.
+
+use amana_core::case::{Kind, Status};
+use amana_core::keyring::ReviewerEntry;
+use amana_core::payload::Part;
+use amana_core::reviewer_keys::home::ReviewerConfig;
+use amana_core::signing::{self, RequestParts};
+use amana_core::wire::{AgencyList, CaseList, StatusChange};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use predicates::prelude::*;
+
+use crate::support::{add_envelope, bundle, encrypt, payload, read, Recorded, Stub, TestHome};
+
+fn agencies() -> (u16, String) {
+    let list = AgencyList {
+        deployment_id: "test-dep".into(),
+        agencies: vec![],
+        kinds: vec![Kind::Violation],
+    };
+    (200, serde_json::to_string(&list).expect("json"))
+}
+
+/// Checks that `req` carries a valid signature by `entry` over exactly what was sent.
+fn assert_signed(req: &Recorded, entry: &ReviewerEntry, method: &str) {
+    assert_eq!(req.method, method);
+    assert_eq!(req.header(signing::HEADER_KEY), Some(entry.id.as_str()));
+    let timestamp: i64 = req
+        .header(signing::HEADER_TIMESTAMP)
+        .expect("timestamp")
+        .parse()
+        .expect("number");
+    let nonce = req.header(signing::HEADER_NONCE).expect("nonce");
+    let parts = RequestParts {
+        deployment_id: "test-dep",
+        key_id: &entry.id,
+        method,
+        path_and_query: &req.path,
+        body: &req.body,
+        timestamp,
+        nonce,
+    };
+    let public_key = B64.decode(&entry.ed25519_public_key).expect("b64");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sig = req.header(signing::HEADER_SIGNATURE).expect("signature");
+    assert_eq!(signing::verify(&public_key, &parts, sig, now, 600), Ok(()));
+}
+
+#[test]
+fn pull_stores_standard_age_files_and_show_reads_them() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let mut case = bundle("case-1", "2026-11-20", &[Status::Received], false);
+    add_envelope(&mut case, "env-1", Part::Report, "2026-11-20");
+    let age_file = encrypt(
+        &payload(Part::Report, "تقرير سري", None, "2026-11-20"),
+        &[&me.age_recipient],
+    );
+    case.envelopes[0].age_b64 = B64.encode(&age_file);
+    let list = CaseList { cases: vec![case] };
+    let stub = Stub::start(vec![
+        agencies(),
+        (200, serde_json::to_string(&list).expect("json")),
+    ]);
+
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .success()
+        .stdout("pulled 1 case (1 new)\n");
+
+    let first = stub.next();
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("GET", "/api/v1/agencies")
+    );
+    assert_eq!(
+        first.header(signing::HEADER_SIGNATURE),
+        None,
+        "the public list is not signed"
+    );
+    let pull = stub.next();
+    assert_eq!(pull.path, "/api/v1/review/cases");
+    assert_signed(&pull, &me, "GET");
+
+    assert_eq!(read(&home.case_dir("case-1").join("env-1.age")), age_file);
+    let stored = home.case_json("case-1");
+    assert!(stored.envelopes.iter().all(|e| e.age_b64.is_empty()));
+    let config: ReviewerConfig =
+        toml::from_str(&String::from_utf8_lossy(&read(&home.file("config.toml")))).expect("config");
+    assert_eq!(
+        config.deployment_id.as_deref(),
+        Some("test-dep"),
+        "learnt once, kept"
+    );
+
+    home.cmd()
+        .args(["show", "case-1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("تقرير سري"));
+}
+
+#[test]
+fn refused_signature_is_explained() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    let refusal = r#"{"error":"unauthorized","message":"unknown or revoked key"}"#;
+    let stub = Stub::start(vec![agencies(), (401, refusal.into())]);
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains(
+                "the server refused the signature (HTTP 401): unknown or revoked key",
+            )
+            .and(predicate::str::contains("keys/reviewers/")),
+        );
+    assert!(!home.path.join("cases").exists());
+}
+
+#[test]
+fn unreachable_server_is_named() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    home.cmd()
+        .args(["pull"])
+        .env("AMANA_SERVER", format!("http://127.0.0.1:{port}"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "could not reach http://127.0.0.1:{port}/api/v1/agencies"
+        )));
+}
+
+#[test]
+fn status_change_is_signed_and_recorded_locally() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    crate::support::write_case(
+        &home,
+        &bundle("case-9", "2026-11-20", &[Status::Received], false),
+        &[],
+    );
+    let stub = Stub::start(vec![agencies(), (200, "{}".into())]);
+    home.cmd()
+        .args(["--server", &stub.url, "status", "case-9", "acknowledged"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "case case-9: received -> acknowledged",
+        ));
+    stub.next();
+    let post = stub.next();
+    assert_eq!(post.path, "/api/v1/review/cases/case-9/status");
+    assert_signed(&post, &me, "POST");
+    let change: StatusChange = serde_json::from_slice(&post.body).expect("body");
+    assert_eq!(change.status, Status::Acknowledged);
+    assert_eq!(home.case_json("case-9").status, Status::Acknowledged);
+}
+
+#[test]
+fn refused_status_change_keeps_the_local_status() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    crate::support::write_case(
+        &home,
+        &bundle("case-9", "2026-11-20", &[Status::Received], false),
+        &[],
+    );
+    let refusal = r#"{"error":"conflict","message":"the case is already acknowledged"}"#;
+    let stub = Stub::start(vec![agencies(), (409, refusal.into())]);
+    home.cmd()
+        .args(["--server", &stub.url, "status", "case-9", "acknowledged"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "(HTTP 409): the case is already acknowledged",
+        ));
+    assert_eq!(home.case_json("case-9").status, Status::Received);
+}
