@@ -83,7 +83,8 @@ pub struct Keyring {
     pub reviewers: Vec<Reviewer>,
 }
 
-fn valid_id(s: &str) -> bool {
+/// Whether `s` is a valid key, agency or deployment id: 1-64 of `a-z 0-9 - _`.
+pub fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()

@@ -10,6 +10,8 @@ use crate::payload::Part;
 pub mod paths {
     /// `GET`: every case in the key's scope, with its envelopes.
     pub const CASES: &str = "/api/v1/review/cases";
+    /// `GET` (public): deployment id, agencies and kinds.
+    pub const AGENCIES: &str = "/api/v1/agencies";
     /// `POST` with [`super::StatusChange`]: `/api/v1/review/cases/{id}/status`.
     pub fn status(case_id: &str) -> String {
         format!("{}/{case_id}/status", CASES)

@@ -143,8 +143,7 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
     cases.sort_by(|a, b| {
         (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id))
     });
-    print!("{}", format_list(&cases));
-    Ok(())
+    crate::output::stdout(&format_list(&cases))
 }
 
 /// The table `list` prints.

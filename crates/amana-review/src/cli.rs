@@ -41,7 +41,8 @@ pub enum Command {
     Status {
         /// Case id, or a unique prefix of it
         case: String,
-        /// The new status
+        /// The new status: acknowledged, in_review, needs_info, closed_action_taken,
+        /// closed_unfounded or closed_referred
         #[arg(value_parser = parse_status, value_name = "NEW_STATUS")]
         status: Status,
     },
@@ -85,6 +86,21 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn status_help_names_every_target() {
+        let help = Cli::command()
+            .find_subcommand_mut("status")
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default();
+        let targets = Status::ALL.into_iter().filter(|s| *s != Status::Received);
+        for status in targets {
+            assert!(
+                help.contains(status.as_str()),
+                "{status} missing from: {help}"
+            );
+        }
     }
 
     #[test]

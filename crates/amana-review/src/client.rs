@@ -17,18 +17,35 @@ use crate::error::ReviewError;
 use crate::home::{Home, CONFIG_FILE};
 use crate::passphrase::Unlocker;
 
-/// The public agency list, which also names the deployment.
-const AGENCIES_PATH: &str = "/api/v1/agencies";
 /// Largest response we read: a full pull carries every case's envelopes.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 /// How much of a server's error message we repeat.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// The HTTP methods of the reviewer API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads (pull).
+    Get,
+    /// Actions (status change, later reply, extension…).
+    Post,
+}
+
+impl Method {
+    /// The name, as signed and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
 /// A request signed by the reviewer, ready to be sent or carried as a file.
 #[derive(Debug, Clone)]
 pub struct SignedRequest {
-    /// `GET` or `POST`.
-    pub method: &'static str,
+    /// The method, as signed.
+    pub method: Method,
     /// The path with query, exactly as signed.
     pub path_and_query: String,
     /// The body, exactly as signed.
@@ -42,7 +59,7 @@ pub fn sign(
     key: &Ed25519KeyPair,
     key_id: &str,
     deployment_id: &str,
-    method: &'static str,
+    method: Method,
     path_and_query: &str,
     body: Vec<u8>,
 ) -> SignedRequest {
@@ -50,7 +67,7 @@ pub fn sign(
     let parts = RequestParts {
         deployment_id,
         key_id,
-        method,
+        method: method.as_str(),
         path_and_query,
         body: &body,
         timestamp: time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -106,37 +123,31 @@ impl Client {
     /// Sends a signed request; returns the body of a 2xx answer.
     pub fn send(&self, req: &SignedRequest) -> Result<Vec<u8>, ReviewError> {
         let url = self.url(&req.path_and_query);
-        let sig = &req.signature;
-        let timestamp = sig.timestamp.to_string();
         let result = match req.method {
-            "POST" => self
-                .agent
-                .post(&url)
+            Method::Post => signed(self.agent.post(&url), &req.signature)
                 .header("content-type", "application/json")
-                .header(signing::HEADER_KEY, &sig.key_id)
-                .header(signing::HEADER_TIMESTAMP, &timestamp)
-                .header(signing::HEADER_NONCE, &sig.nonce)
-                .header(signing::HEADER_SIGNATURE, &sig.signature)
                 .send(&req.body[..]),
-            _ => self
-                .agent
-                .get(&url)
-                .header(signing::HEADER_KEY, &sig.key_id)
-                .header(signing::HEADER_TIMESTAMP, &timestamp)
-                .header(signing::HEADER_NONCE, &sig.nonce)
-                .header(signing::HEADER_SIGNATURE, &sig.signature)
-                .call(),
+            Method::Get => signed(self.agent.get(&url), &req.signature).call(),
         };
         read_response(&url, result)
     }
 
     /// The deployment id from the public agency list.
     pub fn fetch_deployment_id(&self) -> Result<String, ReviewError> {
-        let url = self.url(AGENCIES_PATH);
+        let url = self.url(amana_core::wire::paths::AGENCIES);
         let body = read_response(&url, self.agent.get(&url).call())?;
         let list: AgencyList = parse_json(&url, &body)?;
         Ok(list.deployment_id)
     }
+}
+
+/// Adds the signature headers.
+fn signed<B>(builder: ureq::RequestBuilder<B>, sig: &Signature) -> ureq::RequestBuilder<B> {
+    builder
+        .header(signing::HEADER_KEY, &sig.key_id)
+        .header(signing::HEADER_TIMESTAMP, sig.timestamp.to_string())
+        .header(signing::HEADER_NONCE, &sig.nonce)
+        .header(signing::HEADER_SIGNATURE, &sig.signature)
 }
 
 /// Parses a JSON answer, naming the URL if it does not fit.
@@ -175,7 +186,10 @@ fn read_response(
         .with_config()
         .limit(MAX_RESPONSE)
         .read_to_vec()
-        .map_err(unreachable)?;
+        .map_err(|e| ReviewError::BadResponse {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
     if response.status().is_success() {
         Ok(body)
     } else {
@@ -237,12 +251,7 @@ impl Session {
     }
 
     /// Signs and sends a request; returns the 2xx body.
-    pub fn call(
-        &self,
-        method: &'static str,
-        path: &str,
-        body: Vec<u8>,
-    ) -> Result<Vec<u8>, ReviewError> {
+    pub fn call(&self, method: Method, path: &str, body: Vec<u8>) -> Result<Vec<u8>, ReviewError> {
         let req = sign(
             &self.key,
             &self.key_id,
@@ -290,7 +299,7 @@ mod tests {
             &key,
             "alice",
             "dep",
-            "POST",
+            Method::Post,
             "/api/v1/review/cases/x/status",
             b"{}".to_vec(),
         );

@@ -48,13 +48,13 @@ pub enum ReviewError {
     )]
     NoTerminal(std::io::Error),
 
-    #[error("{path}: {source}")]
-    KeyFile { path: PathBuf, source: KeyFileError },
+    #[error("{path}: {cause}")]
+    KeyFile { path: PathBuf, cause: KeyFileError },
 
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("{path} is damaged: {detail}")]
@@ -108,18 +108,21 @@ pub enum ReviewError {
     #[error("case {case} is not encrypted to your key ({hint})")]
     NotARecipient { case: String, hint: &'static str },
 
-    #[error("case {case}, envelope {envelope}: {source}")]
+    #[error("{0} is missing: run `amana-review pull` to fetch the case again")]
+    MissingEnvelope(PathBuf),
+
+    #[error("case {case}, envelope {envelope}: {cause}")]
     Envelope {
         case: String,
         envelope: String,
-        source: EnvelopeError,
+        cause: EnvelopeError,
     },
 
-    #[error("case {case}, envelope {envelope} decrypted but is not an Amana payload: {source}")]
+    #[error("case {case}, envelope {envelope} decrypted but is not an Amana payload: {cause}")]
     Payload {
         case: String,
         envelope: String,
-        source: PayloadError,
+        cause: PayloadError,
     },
 
     #[error("case {case} is `{from}` and cannot move to `{to}`; allowed next: {allowed}")]
@@ -134,5 +137,5 @@ pub enum ReviewError {
 /// Shorthand for an I/O error on a path.
 pub fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ReviewError {
     let path = path.into();
-    move |source| ReviewError::Io { path, source }
+    move |cause| ReviewError::Io { path, cause }
 }

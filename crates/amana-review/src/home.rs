@@ -41,7 +41,8 @@ pub struct Home {
 impl Home {
     /// The home from `--home`/`AMANA_REVIEW_HOME`, else `$HOME/.amana-review`.
     pub fn resolve(flag: Option<PathBuf>) -> Result<Self, ReviewError> {
-        let root = match flag {
+        // An empty AMANA_REVIEW_HOME means "unset", not "the current directory".
+        let root = match flag.filter(|dir| !dir.as_os_str().is_empty()) {
             Some(dir) => dir,
             None => std::env::var_os("HOME")
                 .filter(|h| !h.is_empty())
@@ -100,7 +101,7 @@ impl Home {
         let path = self.file(IDENTITY_FILE);
         let text = self.open_key_file(&path, unlocker)?;
         reviewer_keys::parse_identity_file(&text)
-            .map_err(|source| ReviewError::KeyFile { path, source })
+            .map_err(|cause| ReviewError::KeyFile { path, cause })
     }
 
     /// The Ed25519 key that signs requests.
@@ -108,7 +109,7 @@ impl Home {
         let path = self.file(SIGNING_FILE);
         let text = self.open_key_file(&path, unlocker)?;
         reviewer_keys::parse_signing_key_file(&text)
-            .map_err(|source| ReviewError::KeyFile { path, source })
+            .map_err(|cause| ReviewError::KeyFile { path, cause })
     }
 
     /// Reads a key file, asking for the passphrase only if the file is protected.
@@ -128,9 +129,9 @@ impl Home {
         } else {
             None
         };
-        reviewer_keys::unprotect(&data, passphrase).map_err(|source| ReviewError::KeyFile {
+        reviewer_keys::unprotect(&data, passphrase).map_err(|cause| ReviewError::KeyFile {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 }
@@ -198,7 +199,7 @@ pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
             } else {
                 ReviewError::Io {
                     path: path.to_path_buf(),
-                    source: e,
+                    cause: e,
                 }
             }
         })?;

@@ -29,25 +29,9 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
 
     home::create_private_dir(home.root())?;
     home::warn_if_shared(home.root());
-    let protect = |plain: Zeroizing<String>| -> Result<Zeroizing<Vec<u8>>, ReviewError> {
-        match &passphrase {
-            None => Ok(Zeroizing::new(plain.as_bytes().to_vec())),
-            Some(pass) => reviewer_keys::protect(plain.as_bytes(), pass)
-                .map(Zeroizing::new)
-                .map_err(|source| ReviewError::KeyFile {
-                    path: home.root().into(),
-                    source,
-                }),
-        }
-    };
-    home::create_new_file(
-        &home.file(IDENTITY_FILE),
-        &protect(secrets.identity_file(today))?,
-    )?;
-    home::create_new_file(
-        &home.file(SIGNING_FILE),
-        &protect(secrets.signing_key_file())?,
-    )?;
+    let pass = passphrase.as_deref().map(String::as_str);
+    write_key_file(home, IDENTITY_FILE, &secrets.identity_file(today), pass)?;
+    write_key_file(home, SIGNING_FILE, &secrets.signing_key_file(), pass)?;
     home::create_new_file(&home.file(PUBLIC_ENTRY_FILE), entry_toml.as_bytes())?;
     let config = ReviewerConfig {
         key_id: args.id.clone(),
@@ -65,6 +49,27 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
         instructions(home, &args.id, passphrase.is_some(), server.is_some())
     );
     Ok(())
+}
+
+/// Writes a secret key file, passphrase-protected (age scrypt, armoured) when a passphrase
+/// is given.
+fn write_key_file(
+    home: &Home,
+    name: &str,
+    plain: &str,
+    passphrase: Option<&str>,
+) -> Result<(), ReviewError> {
+    let path = home.file(name);
+    let bytes = match passphrase {
+        None => Zeroizing::new(plain.as_bytes().to_vec()),
+        Some(pass) => reviewer_keys::protect(plain.as_bytes(), pass)
+            .map(Zeroizing::new)
+            .map_err(|cause| ReviewError::KeyFile {
+                path: path.clone(),
+                cause,
+            })?,
+    };
+    home::create_new_file(&path, &bytes)
 }
 
 /// Key id and agency ids follow the server's `keys/` rules, so the entry is accepted there.

@@ -11,6 +11,7 @@ mod client;
 mod error;
 mod home;
 mod keygen;
+mod output;
 mod passphrase;
 mod pull;
 mod show;

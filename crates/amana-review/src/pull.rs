@@ -11,7 +11,7 @@ use amana_core::wire::{paths, CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use crate::cases::{self, envelope_path, LocalCase};
-use crate::client::{parse_json, Session};
+use crate::client::{parse_json, Method, Session};
 use crate::error::ReviewError;
 use crate::home::{self, check_id, Home};
 
@@ -34,7 +34,7 @@ struct Planned {
 /// `pull`.
 pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     let session = Session::open(home, server)?;
-    let body = session.call("GET", paths::CASES, Vec::new())?;
+    let body = session.call(Method::Get, paths::CASES, Vec::new())?;
     let url = session.url(paths::CASES);
     let list: CaseList = parse_json(&url, &body)?;
     drop(body);

@@ -4,8 +4,6 @@
 //! characters, which are shown escaped: a reporter must not be able to send escape
 //! sequences to the reviewer's terminal.
 
-use std::io::Write;
-
 use amana_core::envelope::{self, EnvelopeError};
 use amana_core::payload::{Part, Payload};
 use amana_core::wire::{CaseBundle, EnvelopeWire};
@@ -22,15 +20,7 @@ pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
     let identity = home.identity(&mut Unlocker::default())?;
     let parts = decrypt_all(&case, &identity)?;
     let text = render(&case.bundle, &parts);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // `show … | head` closing the pipe early is not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    crate::output::stdout(&text)
 }
 
 /// Decrypts every envelope, in display order: the report first, then the rest as they
@@ -55,9 +45,14 @@ fn open(
 ) -> Result<Payload, ReviewError> {
     check_id("envelope id", &env.id)?;
     let path = case.envelope_path(&env.id);
-    let ciphertext = std::fs::read(&path).map_err(io_error(&path))?;
+    let ciphertext = match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReviewError::MissingEnvelope(path))
+        }
+        other => other.map_err(io_error(&path))?,
+    };
     let ids = (case.bundle.id.clone(), env.id.clone());
-    let plaintext = envelope::decrypt(&ciphertext, &[identity]).map_err(|source| match source {
+    let plaintext = envelope::decrypt(&ciphertext, &[identity]).map_err(|cause| match cause {
         EnvelopeError::NoMatchingKey => ReviewError::NotARecipient {
             case: ids.0.clone(),
             hint: if case.bundle.oversight_only {
@@ -66,16 +61,16 @@ fn open(
                 "oversight-only case, or was your key added after it arrived?"
             },
         },
-        source => ReviewError::Envelope {
+        cause => ReviewError::Envelope {
             case: ids.0.clone(),
             envelope: ids.1.clone(),
-            source,
+            cause,
         },
     })?;
-    Payload::decode(&plaintext).map_err(|source| ReviewError::Payload {
+    Payload::decode(&plaintext).map_err(|cause| ReviewError::Payload {
         case: ids.0,
         envelope: ids.1,
-        source,
+        cause,
     })
 }
 

@@ -4,7 +4,7 @@ use amana_core::case::Status;
 use amana_core::wire::{paths, StatusChange};
 
 use crate::cases;
-use crate::client::Session;
+use crate::client::{Method, Session};
 use crate::error::ReviewError;
 use crate::home::Home;
 
@@ -17,7 +17,7 @@ pub fn run(home: &Home, prefix: &str, next: Status, server: Option<&str>) -> any
 
     let session = Session::open(home, server)?;
     let body = serde_json::to_vec(&StatusChange { status: next })?;
-    session.call("POST", &paths::status(&case.bundle.id), body)?;
+    session.call(Method::Post, &paths::status(&case.bundle.id), body)?;
 
     case.bundle.status = next;
     case.save()?;

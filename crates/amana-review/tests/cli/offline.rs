@@ -174,16 +174,20 @@ fn show_needs_the_right_passphrase() {
     let me: amana_core::keyring::ReviewerEntry =
         toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry");
     write_conversation(&home, "c1", &[&me.age_recipient], false);
-    home.cmd()
+    let out = home
+        .cmd()
         .args(["show", "c1"])
         .env("AMANA_REVIEW_PASSPHRASE", "wrong horse")
         .assert()
         .failure()
-        .stderr(
-            predicate::str::contains("wrong passphrase")
-                .and(predicate::str::contains("identity.age")),
-        )
+        .stderr(predicate::str::contains("identity.age: wrong passphrase"))
         .stdout("");
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("wrong passphrase").count(),
+        1,
+        "said once: {stderr}"
+    );
     home.cmd()
         .args(["show", "c1"])
         .env("AMANA_REVIEW_PASSPHRASE", "correct horse battery")
@@ -316,4 +320,20 @@ fn unknown_status_names_are_listed() {
         .stderr(predicate::str::contains(
             "acknowledged, in_review, needs_info",
         ));
+}
+
+#[test]
+fn show_of_a_case_with_a_missing_envelope_says_to_pull_again() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    write_conversation(&home, "c1", &[&me.age_recipient], false);
+    std::fs::remove_file(home.case_dir("c1").join("follow1.age")).expect("remove");
+    home.cmd()
+        .args(["show", "c1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "follow1.age is missing: run `amana-review pull`",
+        ))
+        .stdout("");
 }
