@@ -4,6 +4,7 @@
 //! replay fails on every node and after restarts.
 
 use amana_core::{
+    events::SignedAction,
     keyring::Reviewer,
     signing::{self, RequestParts, SignatureError},
 };
@@ -27,6 +28,19 @@ fn nonce_expiry(timestamp: i64, window_secs: i64) -> time::Date {
     last_valid.date().next_day().unwrap_or(last_valid.date())
 }
 
+/// A verified request: who signed it, and the signed action to keep in the history.
+pub struct Verified<'s> {
+    pub reviewer: &'s Reviewer,
+    pub action: SignedAction,
+}
+
+impl Verified<'_> {
+    /// The signed action as JSON text, for the history chain.
+    pub fn action_json(&self) -> String {
+        serde_json::to_string(&self.action).unwrap_or_default()
+    }
+}
+
 /// Verifies the signature headers over the exact request; returns the reviewer.
 pub async fn verify<'s>(
     state: &'s AppState,
@@ -34,17 +48,14 @@ pub async fn verify<'s>(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<&'s Reviewer, ApiError> {
+) -> Result<Verified<'s>, ApiError> {
     let key_id = header(headers, signing::HEADER_KEY)?;
     let timestamp: i64 = header(headers, signing::HEADER_TIMESTAMP)?
         .parse()
         .map_err(|_| SignatureError::Malformed("timestamp must be Unix seconds"))?;
     let nonce = header(headers, signing::HEADER_NONCE)?;
     let signature = header(headers, signing::HEADER_SIGNATURE)?;
-    let reviewer = state
-        .keyring
-        .reviewer(key_id)
-        .ok_or(SignatureError::UnknownKey)?;
+    let reviewer = state.keyring.reviewer(key_id).ok_or(SignatureError::UnknownKey)?;
     let parts = RequestParts {
         deployment_id: &state.keyring.deployment_id,
         key_id,
@@ -55,22 +66,22 @@ pub async fn verify<'s>(
         nonce,
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    signing::verify(
-        &reviewer.public_key,
-        &parts,
-        signature,
-        now,
-        state.signature_window_secs,
-    )?;
+    signing::verify(&reviewer.public_key, &parts, signature, now, state.signature_window_secs)?;
     // Recorded only after the signature verified, so strangers cannot fill the table.
-    if !state
-        .store
-        .use_nonce(nonce, nonce_expiry(timestamp, state.signature_window_secs))
-        .await?
-    {
+    if !state.store.use_nonce(nonce, nonce_expiry(timestamp, state.signature_window_secs)).await? {
         return Err(SignatureError::Replayed.into());
     }
-    Ok(reviewer)
+    let action = SignedAction {
+        key_id: key_id.to_string(),
+        timestamp,
+        nonce: nonce.to_string(),
+        signature: signature.to_string(),
+        method: parts.method.to_string(),
+        path: parts.path_and_query.to_string(),
+        // Reviewer bodies are JSON; a non-UTF-8 body is refused by the handlers anyway.
+        body: String::from_utf8_lossy(body).into_owned(),
+    };
+    Ok(Verified { reviewer, action })
 }
 
 #[cfg(test)]

@@ -20,6 +20,15 @@ pub struct ServeSettings {
     /// Concurrent Argon2id derivations per route (each uses 64 MiB).
     #[arg(long, env = "AMANA_KDF_WORKERS", default_value_t = 2)]
     pub kdf_workers: usize,
+    /// TOML file overriding deadlines per kind (see README "Deadlines").
+    #[arg(long, env = "AMANA_DEADLINES")]
+    pub deadlines: Option<PathBuf>,
+    /// How often overdue cases are escalated, in seconds.
+    #[arg(long, env = "AMANA_ESCALATION_INTERVAL_SECS", default_value_t = 300)]
+    pub escalation_interval_secs: u64,
+    /// TESTS ONLY: shift the server's calendar by this many days. Requires --insecure-test-kdf.
+    #[arg(long, env = "AMANA_TEST_CLOCK_OFFSET_DAYS", hide = true, default_value_t = 0)]
+    pub test_clock_offset_days: i64,
     /// TESTS ONLY: a cheap KDF. Refused unless listening on loopback; never use in production.
     #[arg(long, env = "AMANA_INSECURE_TEST_KDF", hide = true)]
     pub insecure_test_kdf: bool,

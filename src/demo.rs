@@ -30,10 +30,8 @@ name = { en = "Greater Municipality", ar = "أمانة المدينة" }
 "#;
 
 /// The demo reviewers: (key id, agencies, oversight).
-const REVIEWERS: [(&str, &[&str], bool); 2] = [
-    ("demo-oversight", &[], true),
-    ("demo-health", &["health"], false),
-];
+const REVIEWERS: [(&str, &[&str], bool); 2] =
+    [("demo-oversight", &[], true), ("demo-health", &["health"], false)];
 
 /// Paths of a prepared demo deployment.
 pub struct Demo {
@@ -76,19 +74,9 @@ fn write_reviewer(
     fs::set_permissions(home_dir, fs::Permissions::from_mode(0o700))?;
     let secrets = ReviewerSecrets::generate()?;
     let today = time::OffsetDateTime::now_utc().date();
-    write_secret(
-        &home_dir.join(home::IDENTITY_FILE),
-        secrets.identity_file(today).as_bytes(),
-    )?;
-    write_secret(
-        &home_dir.join(home::SIGNING_FILE),
-        secrets.signing_key_file().as_bytes(),
-    )?;
-    let entry = secrets.public_entry(
-        id,
-        agencies.iter().map(|s| s.to_string()).collect(),
-        oversight,
-    )?;
+    write_secret(&home_dir.join(home::IDENTITY_FILE), secrets.identity_file(today).as_bytes())?;
+    write_secret(&home_dir.join(home::SIGNING_FILE), secrets.signing_key_file().as_bytes())?;
+    let entry = secrets.public_entry(id, agencies.iter().map(|s| s.to_string()).collect(), oversight)?;
     let entry_toml = toml::to_string(&entry)?;
     fs::write(home_dir.join(home::PUBLIC_ENTRY_FILE), &entry_toml)?;
     let config = home::ReviewerConfig {
@@ -103,12 +91,7 @@ fn write_reviewer(
 
 fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     f.write_all(bytes)?;
     Ok(())
 }

@@ -59,8 +59,7 @@ impl ApiError {
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "Something went wrong on our side. Nothing was saved; please try again later."
-                    .into(),
+                "Something went wrong on our side. Nothing was saved; please try again later.".into(),
             ),
         }
     }
@@ -88,17 +87,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %format!("{cause:#}"), "request failed");
         }
         let (status, error, message) = self.parts();
-        let mut resp = (
-            status,
-            Json(ErrorBody {
-                error: error.into(),
-                message,
-            }),
-        )
-            .into_response();
+        let mut resp = (status, Json(ErrorBody { error: error.into(), message })).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
         }
         resp
     }

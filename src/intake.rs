@@ -4,9 +4,10 @@
 use amana_core::{
     case::Kind,
     code::FollowUpCode,
-    envelope,
+    deadlines, envelope,
     kdf::{self, KdfParams},
     payload::{Part, Payload},
+    receipt::{self, Receipt},
 };
 use axum::{extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::{
     error::ApiError,
     json::ApiJson,
-    state::{random_id, today, AppState},
+    state::{random_id, AppState},
     store::{NewCase, StoreError},
 };
 
@@ -47,6 +48,10 @@ pub struct SubmitReport {
     /// Send to the oversight unit only (e.g. the report concerns the agency's own officers).
     #[serde(default)]
     pub oversight_only: bool,
+    /// Ask for a signed proof-of-filing receipt. Whoever finds the receipt together with
+    /// your text learns that you filed this report: keep both safe, or do not ask.
+    #[serde(default)]
+    pub receipt: bool,
 }
 
 /// `201` answer: the follow-up code, shown once. Keep it safe.
@@ -55,6 +60,10 @@ pub struct SubmitResponse {
     /// 25 digits in five groups; the only way back to this report.
     #[schema(example = "12345 67890 12345 67890 12345")]
     pub code: String,
+    /// The proof-of-filing receipt, when asked for (docs/FORMATS.md §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<Receipt>,
 }
 
 /// A checked submission; text fields are zeroized on drop.
@@ -64,16 +73,14 @@ pub struct Submission {
     pub body: Zeroizing<String>,
     pub contact: Option<Zeroizing<String>>,
     pub oversight_only: bool,
+    pub receipt: bool,
 }
 
 impl Submission {
     /// Validates raw fields against the deployment's agencies.
     pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Self, ApiError> {
         let body = Zeroizing::new(raw.body);
-        let contact = raw
-            .contact
-            .map(Zeroizing::new)
-            .filter(|c| !c.trim().is_empty());
+        let contact = raw.contact.map(Zeroizing::new).filter(|c| !c.trim().is_empty());
         let kind: Kind = raw.kind.parse().map_err(|_| {
             ApiError::BadRequest(format!(
                 "Unknown kind. Use one of: {}.",
@@ -93,10 +100,7 @@ impl Submission {
                 "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
             )));
         }
-        if contact
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS)
-        {
+        if contact.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS) {
             return Err(ApiError::BadRequest(format!(
                 "The contact field is longer than {MAX_CONTACT_CHARS} characters."
             )));
@@ -107,32 +111,40 @@ impl Submission {
             body,
             contact,
             oversight_only: raw.oversight_only,
+            receipt: raw.receipt,
         })
     }
 
-    fn payload(&self) -> Payload {
+    fn payload(&self, today: time::Date) -> Payload {
         Payload {
             part: Part::Report,
             kind: Some(self.kind),
             agency: Some(self.agency.clone()),
             body: self.body.to_string(),
             contact: self.contact.as_ref().map(|c| c.to_string()),
-            written_on: today(),
+            written_on: today,
             author: None,
         }
     }
 }
 
+/// What a successful submission hands back.
+pub struct Filed {
+    pub code: FollowUpCode,
+    pub receipt: Option<Receipt>,
+}
+
 /// Encrypts, derives and commits a submission; returns the code only after the commit.
-pub async fn submit(state: &AppState, s: Submission) -> Result<FollowUpCode, ApiError> {
+pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> {
+    let today = state.today();
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only);
     let ciphertext = {
-        let plaintext = s
-            .payload()
-            .encode()
-            .map_err(|e| ApiError::Internal(e.into()))?;
+        let plaintext = s.payload(today).encode().map_err(|e| ApiError::Internal(e.into()))?;
         envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?
     };
+    // Issued before the commit but handed out only after it; it names no case.
+    let receipt =
+        s.receipt.then(|| receipt::issue(&state.receipt_key, &state.keyring.deployment_id, today, &s.body));
     let mut code = FollowUpCode::generate();
     let salt = kdf::new_salt();
     let params = state.kdf_params;
@@ -147,7 +159,8 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<FollowUpCode, Api
         kind: s.kind,
         agency: s.agency.clone(),
         oversight_only: s.oversight_only,
-        received_on: today(),
+        received_on: today,
+        deadlines: deadlines::compute(state.deadlines.for_kind(s.kind), today, None, 0),
         lookup_index: [0; 32],
         kdf_salt: salt.to_vec(),
         kdf_params: params.to_string(),
@@ -159,15 +172,13 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<FollowUpCode, Api
     for _ in 0..LOOKUP_ATTEMPTS {
         case.lookup_index = kdf::lookup_index(&state.pepper, code.lookup());
         match state.store.insert_case(&case).await {
-            Ok(()) => return Ok(code),
+            Ok(()) => return Ok(Filed { code, receipt }),
             // Only the lookup part changes: the secret part and its derivation stay valid.
             Err(StoreError::LookupCollision) => code = code.with_new_lookup(),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Internal(anyhow::anyhow!(
-        "lookup space exhausted after {LOOKUP_ATTEMPTS} draws"
-    )))
+    Err(ApiError::Internal(anyhow::anyhow!("lookup space exhausted after {LOOKUP_ATTEMPTS} draws")))
 }
 
 /// Submit a report (JSON). The code is returned once the report is durably stored.
@@ -188,13 +199,9 @@ pub async fn submit_json(
     ApiJson(raw): ApiJson<SubmitReport>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     let submission = Submission::validate(raw, &state)?;
-    let code = submit(&state, submission).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SubmitResponse {
-            code: code.grouped().to_string(),
-        }),
-    ))
+    let filed = submit(&state, submission).await?;
+    let code = filed.code.grouped().to_string();
+    Ok((StatusCode::CREATED, Json(SubmitResponse { code, receipt: filed.receipt })))
 }
 
 /// The KDF parameters to use, refusing the test setting outside test mode.

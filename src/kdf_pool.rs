@@ -26,9 +26,7 @@ pub struct KdfPool {
 impl KdfPool {
     /// A pool running at most `workers` derivations at once.
     pub fn new(workers: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(workers.max(1))),
-        }
+        Self { permits: Arc::new(Semaphore::new(workers.max(1))) }
     }
 
     /// Runs `work` on a blocking thread once a slot is free.

@@ -32,10 +32,9 @@ pub fn load(dir: &Path) -> anyhow::Result<Keyring> {
         if !is_entry(&path) {
             continue;
         }
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         anyhow::ensure!(
-            !text.contains("AGE-SECRET-KEY-") && !text.contains("AMANA-SIGNING-KEY-"),
+            !text.contains("AGE-SECRET-KEY-") && !text.contains("SIGNING-KEY-1"),
             "{} contains a SECRET key; keys/ must hold public entries only. Remove it now and \
              treat that key as compromised",
             path.display()
@@ -43,6 +42,5 @@ pub fn load(dir: &Path) -> anyhow::Result<Keyring> {
         entries.push((path.display().to_string(), text));
     }
     entries.sort();
-    Keyring::parse(&agencies, &entries)
-        .with_context(|| format!("invalid key directory {}", dir.display()))
+    Keyring::parse(&agencies, &entries).with_context(|| format!("invalid key directory {}", dir.display()))
 }

@@ -23,6 +23,9 @@ pub struct ErrorSchema {
     paths(
         crate::intake::submit_json,
         crate::status::status_json,
+        crate::followup::follow_up_json,
+        crate::followup::rating_json,
+        crate::public::receipt_key,
         crate::public::agencies,
         crate::public::healthz,
     ),

@@ -47,10 +47,7 @@ fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
 fn page(status: StatusCode, markup: Markup, no_store: bool) -> Response {
     let mut resp = (status, axum::response::Html(markup.into_string())).into_response();
     if no_store {
-        resp.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
+        resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     }
     resp
 }
@@ -112,10 +109,12 @@ pub async fn report(
         body: f.body,
         contact: f.contact,
         oversight_only: f.oversight_only.is_some(),
+        receipt: false,
     };
     let result = async { intake::submit(&state, Submission::validate(raw, &state)?).await }.await;
     match result {
-        Ok(code) => {
+        Ok(filed) => {
+            let code = filed.code;
             let body = html! {
                 h1 { "Your report is saved" }
                 p { "Your follow-up code:" }
@@ -131,11 +130,7 @@ pub async fn report(
 
 /// `GET /status`: asks for the code.
 pub async fn status_form(State(state): State<AppState>) -> Response {
-    page(
-        StatusCode::OK,
-        layout(&state, "Check status", status_form_markup()),
-        true,
-    )
+    page(StatusCode::OK, layout(&state, "Check status", status_form_markup()), true)
 }
 
 fn status_form_markup() -> Markup {

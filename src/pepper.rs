@@ -19,10 +19,7 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
             Ok(bytes)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path),
-        Err(e) => Err(anyhow::anyhow!(
-            "cannot read pepper file {}: {e}",
-            path.display()
-        )),
+        Err(e) => Err(anyhow::anyhow!("cannot read pepper file {}: {e}", path.display())),
     }
 }
 

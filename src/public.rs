@@ -36,10 +36,7 @@ pub async fn agencies(State(state): State<AppState>) -> Json<AgencyListDto> {
             .keyring
             .agencies
             .iter()
-            .map(|a| AgencyDto {
-                id: a.id.clone(),
-                name: a.name.clone(),
-            })
+            .map(|a| AgencyDto { id: a.id.clone(), name: a.name.clone() })
             .collect(),
         kinds: Kind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
     })
@@ -54,4 +51,15 @@ pub async fn healthz() -> &'static str {
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> impl IntoResponse {
     Json(crate::openapi::ApiDoc::openapi())
+}
+
+/// The server's receipt-signing public key (to verify proof-of-filing receipts).
+#[utoipa::path(get, path = "/.well-known/amana-receipt-key", responses((status = 200, body = Object)), tag = "reporter")]
+pub async fn receipt_key(State(state): State<AppState>) -> Json<amana_core::wire::ReceiptKey> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    use ring::signature::KeyPair;
+    Json(amana_core::wire::ReceiptKey {
+        deployment_id: state.keyring.deployment_id.clone(),
+        ed25519_public_key: B64.encode(state.receipt_key.public_key().as_ref()),
+    })
 }

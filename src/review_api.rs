@@ -1,10 +1,17 @@
 //! The reviewer API. Every route verifies a signed request (see `auth`); the server never
-//! holds a reviewer secret, so all it can hand out is ciphertext and clear metadata.
+//! holds a reviewer secret, so all it hands out is ciphertext and clear metadata, and all
+//! it accepts from reviewers is ciphertext it cannot read plus signed state changes.
 
 use amana_core::{
     case::Status,
+    deadlines::{self, MAX_EXTENSION_DAYS},
+    events::EventKind,
     keyring::Reviewer,
-    wire::{CaseList, StatusChange},
+    payload::Part,
+    wire::{
+        CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire, ReplyUpload, ReviewerKeyWire,
+        StatusChange,
+    },
 };
 use axum::{
     body::Bytes,
@@ -12,89 +19,264 @@ use axum::{
     http::{HeaderMap, Method, StatusCode, Uri},
     Json,
 };
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::de::DeserializeOwned;
 
 use crate::{
-    auth,
+    auth::{self, Verified},
     error::ApiError,
-    state::{today, AppState},
-    store::{StatusUpdate, StoreError},
+    state::{random_id, AppState},
+    store::{CaseMeta, CaseRecord, Change, NewEnvelope, NewEvent, StoreError},
 };
 
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
-/// `GET /api/v1/review/cases`: every case this key may read, with its envelopes.
-pub async fn list_cases(
-    State(state): State<AppState>,
+/// The request parts every signed route needs.
+pub struct Signed {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<CaseList>, ApiError> {
-    let reviewer = auth::verify(&state, &method, &uri, &headers, &body).await?;
-    let filter = |m: &crate::store::CaseMeta| reviewer.may_access(&m.agency, m.oversight_only);
-    let cases = state.store.bundles(&filter).await?;
-    Ok(Json(CaseList { cases }))
+}
+
+impl Signed {
+    async fn verify<'s>(&self, state: &'s AppState) -> Result<Verified<'s>, ApiError> {
+        auth::verify(state, &self.method, &self.uri, &self.headers, &self.body).await
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Signed {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|_| ApiError::TooLarge)?;
+        Ok(Signed { method: parts.method, uri: parts.uri, headers: parts.headers, body })
+    }
+}
+
+fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
+    let m = r.meta;
+    let recipients = state
+        .keyring
+        .reviewers
+        .iter()
+        .filter(|rv| rv.may_access(&m.agency, m.oversight_only))
+        .map(|rv| RecipientWire {
+            key_id: rv.entry.id.clone(),
+            age_recipient: rv.entry.age_recipient.clone(),
+        })
+        .collect();
+    CaseBundle {
+        envelopes: r
+            .envelopes
+            .into_iter()
+            .map(|e| EnvelopeWire {
+                id: e.id,
+                part: e.part,
+                created_on: e.created_on,
+                age_b64: B64.encode(e.ciphertext),
+            })
+            .collect(),
+        events: r.events,
+        recipients,
+        id: m.id,
+        kind: m.kind,
+        agency: m.agency,
+        oversight_only: m.oversight_only,
+        status: m.status,
+        received_on: m.received_on,
+        deadlines: m.deadlines,
+        escalated: m.escalated,
+        extension_days: m.extension_days,
+        rating: m.rating,
+        reporter_recipient: m.reporter_recipient,
+    }
+}
+
+/// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
+pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
+    let v = req.verify(&state).await?;
+    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only);
+    let records = state.store.records(&filter).await?;
+    let reviewer_keys = state
+        .keyring
+        .reviewers
+        .iter()
+        .map(|r| ReviewerKeyWire {
+            key_id: r.entry.id.clone(),
+            ed25519_public_key: r.entry.ed25519_public_key.clone(),
+        })
+        .collect();
+    Ok(Json(CaseList {
+        deployment_id: state.keyring.deployment_id.clone(),
+        reviewer_keys,
+        cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
+    }))
+}
+
+/// `GET /api/v1/review/inbox`: counts and ids only.
+pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
+    let v = req.verify(&state).await?;
+    let today = state.today();
+    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only) && !m.status.is_closed();
+    let mut inbox = Inbox::default();
+    for m in state.store.case_metas(&filter).await? {
+        if m.status == Status::Received {
+            inbox.new.push(m.id.clone());
+        }
+        if deadlines::is_overdue(m.status, &m.deadlines, today) {
+            inbox.overdue.push(m.id.clone());
+        }
+        if m.escalated {
+            inbox.escalated.push(m.id);
+        }
+    }
+    Ok(Json(inbox))
 }
 
 fn check_transition(from: Status, to: Status) -> Result<(), ApiError> {
     if from.can_move_to(to) {
         return Ok(());
     }
-    let allowed: Vec<&str> = from
-        .next_allowed()
-        .into_iter()
-        .map(Status::as_str)
-        .collect();
+    let allowed: Vec<&str> = from.next_allowed().into_iter().map(Status::as_str).collect();
     Err(ApiError::Conflict(format!(
         "cannot move a case from {from} to {to}; allowed next: {}",
-        if allowed.is_empty() {
-            "none (closed)".to_string()
-        } else {
-            allowed.join(", ")
-        }
+        if allowed.is_empty() { "none (closed)".to_string() } else { allowed.join(", ") }
     )))
 }
 
-fn in_scope(reviewer: &Reviewer, agency: &str, oversight_only: bool) -> Result<(), ApiError> {
-    if reviewer.may_access(agency, oversight_only) {
+fn in_scope(reviewer: &Reviewer, case: &CaseMeta) -> Result<(), ApiError> {
+    if reviewer.may_access(&case.agency, case.oversight_only) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)
     }
 }
 
-/// `POST /api/v1/review/cases/{id}/status` with `{"status": ...}`.
+/// Decodes and sanity-checks an uploaded age file (the server cannot read it, but it can
+/// refuse what is not an age file at all).
+fn age_upload(b64: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+    let bytes = B64.decode(b64).map_err(|_| ApiError::BadRequest(format!("{what} is not base64")))?;
+    if !bytes.starts_with(b"age-encryption.org/v1\n") || age::Decryptor::new_buffered(&bytes[..]).is_err() {
+        return Err(ApiError::BadRequest(format!("{what} is not an age file")));
+    }
+    Ok(bytes)
+}
+
+/// Loads the case named in the path and checks the reviewer's scope.
+async fn scoped_case(state: &AppState, v: &Verified<'_>, case_id: &str) -> Result<CaseMeta, ApiError> {
+    let case = state.store.case_meta(case_id).await?.ok_or(ApiError::NotFound)?;
+    in_scope(v.reviewer, &case)?;
+    Ok(case)
+}
+
+async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError> {
+    match state.store.apply(&change).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Conflict) => {
+            Err(ApiError::Conflict("the case changed meanwhile; pull again and retry".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reviewer_event(kind: EventKind, v: &Verified<'_>, detail: serde_json::Value) -> NewEvent {
+    NewEvent {
+        kind,
+        actor: Some(v.reviewer.entry.id.clone()),
+        detail: detail.to_string(),
+        signed: Some(v.action_json()),
+    }
+}
+
+fn note(b64: Option<&str>) -> Result<Option<NewEnvelope>, ApiError> {
+    b64.map(|b| Ok(NewEnvelope { id: random_id(), part: Part::Note, ciphertext: age_upload(b, "note")? }))
+        .transpose()
+}
+
+/// `POST /api/v1/review/cases/{id}/status` with [`StatusChange`].
 pub async fn set_status(
     State(state): State<AppState>,
     Path(case_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let reviewer = auth::verify(&state, &method, &uri, &headers, &body).await?;
-    let change: StatusChange = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid status change: {e}")))?;
-    let case = state
-        .store
-        .case_meta(&case_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    in_scope(reviewer, &case.agency, case.oversight_only)?;
-    check_transition(case.status, change.status)?;
-    let update = StatusUpdate {
-        case_id: &case.id,
-        from: case.status,
-        to: change.status,
-        on: today(),
-        actor: &reviewer.entry.id,
-    };
-    match state.store.set_status(&update).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Conflict) => Err(ApiError::Conflict(
-            "the case changed meanwhile; pull again and retry".into(),
-        )),
-        Err(e) => Err(e.into()),
+    let v = req.verify(&state).await?;
+    let body: StatusChange = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    check_transition(case.status, body.status)?;
+    let today = state.today();
+    let envelope = note(body.note_age_b64.as_deref())?;
+    let detail =
+        serde_json::json!({ "from": case.status, "envelope_id": envelope.as_ref().map(|e| e.id.clone()) });
+    let mut change = Change::event_only(&case, today, reviewer_event(EventKind::StatusChanged, &v, detail));
+    change.new_status = body.status;
+    change.envelope = envelope;
+    if body.status == Status::Acknowledged {
+        // Feedback is due counted from the acknowledgement (docs: deadlines).
+        let k = state.deadlines.for_kind(case.kind);
+        change.acknowledged_on = Some(today);
+        change.deadlines = Some(deadlines::compute(k, case.received_on, Some(today), case.extension_days));
     }
+    apply(&state, change).await
+}
+
+/// `POST /api/v1/review/cases/{id}/replies` with [`ReplyUpload`].
+pub async fn reply(
+    State(state): State<AppState>,
+    Path(case_id): Path<String>,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
+    let v = req.verify(&state).await?;
+    let body: ReplyUpload = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    let envelope =
+        NewEnvelope { id: random_id(), part: Part::Reply, ciphertext: age_upload(&body.age_b64, "reply")? };
+    let detail = serde_json::json!({ "envelope_id": envelope.id });
+    let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Reply, &v, detail));
+    change.envelope = Some(envelope);
+    apply(&state, change).await.map(|_| StatusCode::CREATED)
+}
+
+/// `POST /api/v1/review/cases/{id}/extend` with [`Extension`].
+pub async fn extend(
+    State(state): State<AppState>,
+    Path(case_id): Path<String>,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
+    let v = req.verify(&state).await?;
+    let body: Extension = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    if case.status.is_closed() {
+        return Err(ApiError::Conflict("a closed case has no deadline to extend".into()));
+    }
+    let total = case.extension_days + body.days;
+    if body.days < 1 || total > MAX_EXTENSION_DAYS {
+        return Err(ApiError::BadRequest(format!(
+            "extensions must be at least 1 day and at most {MAX_EXTENSION_DAYS} days in all ({} used)",
+            case.extension_days
+        )));
+    }
+    let envelope = NewEnvelope {
+        id: random_id(),
+        part: Part::Note,
+        ciphertext: age_upload(&body.reason_age_b64, "reason")?,
+    };
+    let k = state.deadlines.for_kind(case.kind);
+    let new = deadlines::compute(k, case.received_on, case.acknowledged_on, total);
+    let detail =
+        serde_json::json!({ "days": body.days, "feedback_by": new.feedback_by, "envelope_id": envelope.id });
+    let mut change =
+        Change::event_only(&case, state.today(), reviewer_event(EventKind::Extended, &v, detail));
+    change.extension_days = Some(total);
+    change.deadlines = Some(new);
+    change.envelope = Some(envelope);
+    apply(&state, change).await
 }

@@ -8,11 +8,9 @@ use axum::{
     Router,
 };
 use std::time::Duration;
-use tower_http::{
-    catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
-};
+use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
-use crate::{error::ApiError, intake, pages, public, review_api, state::AppState, status};
+use crate::{error::ApiError, followup, intake, pages, public, review_api, state::AppState, status};
 
 /// A strict policy: only our own resources, no script at all, no framing.
 const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
@@ -31,10 +29,7 @@ fn security_headers(router: Router) -> Router {
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
         ))
-        .layer(set(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
+        .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
         // API answers and pages may carry case data; nothing is worth caching.
         .layer(set(header::CACHE_CONTROL, "no-store"))
 }
@@ -47,14 +42,20 @@ pub fn router(state: AppState) -> Router {
         .merge(
             Router::new()
                 .route("/api/v1/status", post(status::status_json))
+                .route("/api/v1/rating", post(followup::rating_json))
                 .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES)),
+        )
+        .merge(
+            Router::new()
+                .route("/api/v1/followups", post(followup::follow_up_json))
+                .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES)),
         );
     let review = Router::new()
         .route("/api/v1/review/cases", get(review_api::list_cases))
-        .route(
-            "/api/v1/review/cases/{id}/status",
-            post(review_api::set_status),
-        )
+        .route("/api/v1/review/cases/{id}/status", post(review_api::set_status))
+        .route("/api/v1/review/cases/{id}/replies", post(review_api::reply))
+        .route("/api/v1/review/cases/{id}/extend", post(review_api::extend))
+        .route("/api/v1/review/inbox", get(review_api::inbox))
         .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES));
     let pages = Router::new()
         .route("/", get(pages::home))
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     let public = Router::new()
         .route("/api/v1/agencies", get(public::agencies))
         .route("/api/v1/openapi.json", get(public::openapi))
+        .route("/.well-known/amana-receipt-key", get(public::receipt_key))
         .route("/healthz", get(public::healthz));
     let app = Router::new()
         .merge(reporter_api)

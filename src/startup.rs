@@ -1,6 +1,6 @@
 //! Building and running the server: settings → keys → pepper → store → router → listener.
 
-use amana_core::keyring::Keyring;
+use amana_core::{deadlines::DeadlinePolicy, keyring::Keyring};
 use anyhow::{bail, Context};
 use std::{fs, os::unix::fs::PermissionsExt, path::Path, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
@@ -9,8 +9,8 @@ use crate::{
     config::{DataSettings, ServeSettings},
     demo, intake,
     kdf_pool::KdfPool,
-    keys, pepper, routes,
-    state::{today, AppState, Inner},
+    keys, pepper, routes, server_key,
+    state::{AppState, Inner},
     store::{sqlite::SqliteStore, Store},
 };
 
@@ -21,17 +21,21 @@ pub struct Application {
     /// The address actually bound (useful with port 0).
     pub addr: std::net::SocketAddr,
     state: AppState,
+    escalation_every: Duration,
+}
+
+fn load_deadlines(path: Option<&Path>) -> anyhow::Result<DeadlinePolicy> {
+    let Some(path) = path else { return Ok(DeadlinePolicy::default()) };
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    DeadlinePolicy::from_toml(&text)
+        .map_err(|e| anyhow::anyhow!("invalid deadlines file {}: {e}", path.display()))
 }
 
 /// Opens the database named by the settings; unknown schemes are refused, never guessed.
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(
-            SqliteStore::open_url(&url)
-                .await
-                .context("cannot open the SQLite database")?,
-        )
+        Arc::new(SqliteStore::open_url(&url).await.context("cannot open the SQLite database")?)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL")
     } else {
@@ -42,8 +46,7 @@ pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot restrict data directory {}", dir.display()))
 }
@@ -71,14 +74,18 @@ impl Application {
         if s.insecure_test_kdf && !s.listen.ip().is_loopback() {
             bail!("--insecure-test-kdf is for automated tests on loopback only; remove it");
         }
+        if s.test_clock_offset_days != 0 && !s.insecure_test_kdf {
+            bail!("--test-clock-offset-days is for automated tests only (with --insecure-test-kdf)");
+        }
+        let deadlines = load_deadlines(s.deadlines.as_deref())?;
         ensure_private_dir(&s.data.data_dir)?;
-        let listener = TcpListener::bind(s.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", s.listen))?;
+        let listener =
+            TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let (keyring, demo) = load_keyring(&s, &url)?;
         let pepper = pepper::load_or_create(&s.data.data_dir.join("pepper"))?;
+        let receipt_key = server_key::load_or_create(&s.data.data_dir.join("server-signing.key"))?;
         let store = open_store(&s.data).await?;
         if let Some(d) = &demo {
             eprintln!("{}", demo::banner(d, &url));
@@ -97,6 +104,9 @@ impl Application {
                 status_pool: KdfPool::new(s.kdf_workers),
                 signature_window_secs: i64::from(s.signature_window_hours) * 3600,
                 demo: demo.is_some(),
+                deadlines,
+                receipt_key,
+                clock_offset_days: s.test_clock_offset_days,
             }),
         };
         Ok(Self {
@@ -104,12 +114,14 @@ impl Application {
             router: routes::router(state.clone()),
             addr,
             state,
+            escalation_every: Duration::from_secs(s.escalation_interval_secs.max(1)),
         })
     }
 
     /// Serves until SIGINT/SIGTERM, letting in-flight requests finish.
     pub async fn run(self) -> anyhow::Result<()> {
         tokio::spawn(purge_nonces_hourly(self.state.clone()));
+        tokio::spawn(escalate_periodically(self.state.clone(), self.escalation_every));
         println!("amana listening on http://{}", self.addr);
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
@@ -118,11 +130,25 @@ impl Application {
     }
 }
 
+/// Escalates overdue cases now and then every `every`. Safe on several nodes at once:
+/// the store escalates each case once.
+async fn escalate_periodically(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match state.store.escalate_overdue(state.today()).await {
+            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "escalated overdue cases"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "escalation failed"),
+        }
+    }
+}
+
 async fn purge_nonces_hourly(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = state.store.purge_nonces(today()).await {
+        if let Err(e) = state.store.purge_nonces(state.today()).await {
             tracing::error!(error = %e, "nonce purge failed");
         }
     }

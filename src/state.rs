@@ -1,6 +1,7 @@
 //! Shared application state.
 
-use amana_core::{kdf::KdfParams, keyring::Keyring};
+use amana_core::{deadlines::DeadlinePolicy, kdf::KdfParams, keyring::Keyring};
+use ring::signature::Ed25519KeyPair;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -25,6 +26,11 @@ pub struct Inner {
     pub status_pool: KdfPool,
     pub signature_window_secs: i64,
     pub demo: bool,
+    pub deadlines: DeadlinePolicy,
+    /// Signs proof-of-filing receipts.
+    pub receipt_key: Ed25519KeyPair,
+    /// Days added to the real date (tests of deadlines only; 0 in production).
+    pub clock_offset_days: i64,
 }
 
 impl std::ops::Deref for AppState {
@@ -34,9 +40,12 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Today's UTC date: the finest time the server ever stores.
-pub fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+impl Inner {
+    /// Today's UTC date: the finest time the server ever stores.
+    pub fn today(&self) -> time::Date {
+        let real = time::OffsetDateTime::now_utc().date();
+        real.checked_add(time::Duration::days(self.clock_offset_days)).unwrap_or(real)
+    }
 }
 
 /// A random identifier: 20 lowercase hex digits (80 bits), never sequential.

@@ -6,7 +6,9 @@
 
 use amana_core::{
     code::FollowUpCode,
+    envelope,
     kdf::{self, Derived, KdfParams},
+    payload::{Part, Payload},
 };
 use axum::{extract::State, Json};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,17 @@ pub struct StatusRequest {
     pub code: String,
 }
 
+/// A message in the case's thread, decrypted for the reporter.
+#[derive(Serialize, ToSchema)]
+pub struct MessageDto {
+    /// `reply` (from the reviewers) or `follow_up` (from you).
+    #[schema(example = "reply")]
+    pub from: String,
+    /// UTC date, YYYY-MM-DD.
+    pub on: String,
+    pub body: String,
+}
+
 /// What the reporter may see about their case.
 #[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
@@ -46,6 +59,18 @@ pub struct StatusResponse {
     /// UTC date, YYYY-MM-DD.
     #[schema(example = "2026-11-23")]
     pub received_on: String,
+    /// The agency should acknowledge by this date.
+    pub acknowledge_by: String,
+    /// The agency should give feedback by this date.
+    pub feedback_by: String,
+    /// The case passed a deadline and went to the oversight unit.
+    pub escalated: bool,
+    /// Replies and your follow-ups, oldest first.
+    pub messages: Vec<MessageDto>,
+    /// You may rate the handling (1–5) now.
+    pub can_rate: bool,
+    /// Your rating, if given.
+    pub rating: Option<u8>,
 }
 
 /// What a matching code unlocks.
@@ -78,10 +103,8 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
     let Some(creds) = state.store.credentials(&index).await? else {
         return Ok(dummy());
     };
-    let params: KdfParams = creds
-        .kdf_params
-        .parse()
-        .map_err(|e: kdf::KdfError| ApiError::Internal(e.into()))?;
+    let params: KdfParams =
+        creds.kdf_params.parse().map_err(|e: kdf::KdfError| ApiError::Internal(e.into()))?;
     if !params.is_production_grade() && !state.insecure_test_kdf {
         tracing::error!("a record has KDF parameters below the production floor; refusing it");
         return Ok(dummy());
@@ -110,11 +133,7 @@ pub async fn authenticate(state: &AppState, input: &str) -> Result<Authenticated
     if !kdf::verifier_matches(&derived.verifier, &a.verifier) {
         return Err(ApiError::NotFound);
     }
-    let case = state
-        .store
-        .case_meta(&case_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let case = state.store.case_meta(&case_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Authenticated { case, derived })
 }
 
@@ -136,10 +155,39 @@ pub async fn status_json(
 ) -> Result<Json<StatusResponse>, ApiError> {
     let input = Zeroizing::new(req.code);
     let auth = authenticate(&state, &input).await?;
-    Ok(Json(StatusResponse {
-        kind: auth.case.kind.to_string(),
-        agency: auth.case.agency.clone(),
-        status: auth.case.status.to_string(),
-        received_on: format_date(auth.case.received_on),
-    }))
+    Ok(Json(view(&state, &auth).await?))
+}
+
+/// Everything the reporter sees, with the thread decrypted in memory.
+pub async fn view(state: &AppState, auth: &Authenticated) -> Result<StatusResponse, ApiError> {
+    let c = &auth.case;
+    Ok(StatusResponse {
+        kind: c.kind.to_string(),
+        agency: c.agency.clone(),
+        status: c.status.to_string(),
+        received_on: format_date(c.received_on),
+        acknowledge_by: format_date(c.deadlines.acknowledge_by),
+        feedback_by: format_date(c.deadlines.feedback_by),
+        escalated: c.escalated,
+        messages: messages(state, auth).await?,
+        can_rate: c.status.is_closed() && c.rating.is_none(),
+        rating: c.rating,
+    })
+}
+
+async fn messages(state: &AppState, auth: &Authenticated) -> Result<Vec<MessageDto>, ApiError> {
+    let envelopes = state.store.envelopes(&auth.case.id, &[Part::Reply, Part::FollowUp]).await?;
+    let identity: &dyn age::Identity = &auth.derived.reply_identity;
+    let mut out = Vec::with_capacity(envelopes.len());
+    for e in envelopes {
+        // An envelope the reporter's key cannot open was not addressed to them: skip it.
+        let Ok(plain) = envelope::decrypt(&e.ciphertext, &[identity]) else { continue };
+        let payload = Payload::decode(&plain).map_err(|err| ApiError::Internal(err.into()))?;
+        out.push(MessageDto {
+            from: e.part.as_str().to_string(),
+            on: format_date(payload.written_on),
+            body: payload.body.clone(),
+        });
+    }
+    Ok(out)
 }

@@ -6,8 +6,7 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 /// Installs the process-wide subscriber: stderr, no time, no target noise.
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_env("AMANA_LOG").unwrap_or_else(|_| EnvFilter::new("amana=info,warn"));
+    let filter = EnvFilter::try_from_env("AMANA_LOG").unwrap_or_else(|_| EnvFilter::new("amana=info,warn"));
     let _ = fmt()
         .with_env_filter(filter)
         .without_time()
@@ -21,10 +20,7 @@ pub fn init() {
 /// logs only where the panic happened.
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         tracing::error!(location = %at, "panic (payload withheld by logging policy)");
     }));
 }

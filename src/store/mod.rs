@@ -5,8 +5,9 @@
 //! content only as age ciphertext, dates only (never times), no addresses, no codes.
 
 use amana_core::case::{Kind, Status};
+use amana_core::deadlines::Deadlines;
+use amana_core::events::{Event, EventKind};
 use amana_core::payload::Part;
-use amana_core::wire::CaseBundle;
 use time::Date;
 
 pub mod sqlite;
@@ -17,8 +18,8 @@ pub enum StoreError {
     /// The lookup index is taken: draw a new lookup part and try again.
     #[error("lookup index collision")]
     LookupCollision,
-    /// The case changed under us (e.g. a concurrent status change).
-    #[error("case status changed concurrently")]
+    /// The case changed under us, or a guard (status, rating, follow-up cap) failed.
+    #[error("case changed concurrently or a precondition failed")]
     Conflict,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
@@ -28,13 +29,14 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// A case to insert, with its first envelope, in one transaction.
+/// A case to insert, with its first envelope and first event, in one transaction.
 pub struct NewCase {
     pub id: String,
     pub kind: Kind,
     pub agency: String,
     pub oversight_only: bool,
     pub received_on: Date,
+    pub deadlines: Deadlines,
     pub lookup_index: [u8; 32],
     pub kdf_salt: Vec<u8>,
     pub kdf_params: String,
@@ -61,24 +63,84 @@ pub struct CaseMeta {
     pub oversight_only: bool,
     pub status: Status,
     pub received_on: Date,
+    pub acknowledged_on: Option<Date>,
+    pub deadlines: Deadlines,
+    pub extension_days: i64,
+    pub escalated: bool,
+    pub rating: Option<u8>,
+    pub follow_ups: i64,
+    pub reporter_recipient: String,
 }
 
-/// A status change, appended to the case's history.
-pub struct StatusUpdate<'a> {
-    pub case_id: &'a str,
-    pub from: Status,
-    pub to: Status,
-    pub on: Date,
-    pub actor: &'a str,
-}
-
-/// An envelope to append to an existing case.
-pub struct NewEnvelope<'a> {
-    pub id: &'a str,
-    pub case_id: &'a str,
+/// A stored envelope.
+#[derive(Debug, Clone)]
+pub struct StoredEnvelope {
+    pub id: String,
     pub part: Part,
     pub created_on: Date,
-    pub ciphertext: &'a [u8],
+    pub ciphertext: Vec<u8>,
+}
+
+/// An envelope to append to a case.
+pub struct NewEnvelope {
+    pub id: String,
+    pub part: Part,
+    pub ciphertext: Vec<u8>,
+}
+
+/// A history entry to append; the store links and hashes it.
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub actor: Option<String>,
+    /// JSON text.
+    pub detail: String,
+    /// The signed request as JSON text, for reviewer actions.
+    pub signed: Option<String>,
+}
+
+/// One atomic change to a case: a compare-and-set on its status (and the guards below),
+/// new field values, at most one new envelope, and one history event.
+pub struct Change {
+    pub case_id: String,
+    pub on: Date,
+    /// The status the case must have now (the change is refused otherwise).
+    pub expect_status: Status,
+    pub new_status: Status,
+    pub acknowledged_on: Option<Date>,
+    pub deadlines: Option<Deadlines>,
+    pub extension_days: Option<i64>,
+    /// Sets the rating; refused if the case was already rated.
+    pub rating: Option<u8>,
+    /// Counts a follow-up; refused if the case already has this many.
+    pub follow_up_cap: Option<i64>,
+    pub envelope: Option<NewEnvelope>,
+    pub event: NewEvent,
+}
+
+impl Change {
+    /// A change that keeps the status and sets nothing but the envelope and event.
+    pub fn event_only(case: &CaseMeta, on: Date, event: NewEvent) -> Self {
+        Change {
+            case_id: case.id.clone(),
+            on,
+            expect_status: case.status,
+            new_status: case.status,
+            acknowledged_on: None,
+            deadlines: None,
+            extension_days: None,
+            rating: None,
+            follow_up_cap: None,
+            envelope: None,
+            event,
+        }
+    }
+}
+
+/// A case with everything a reviewer pulls.
+pub struct CaseRecord {
+    pub meta: CaseMeta,
+    pub envelopes: Vec<StoredEnvelope>,
+    pub events: Vec<Event>,
 }
 
 /// The persistence interface. Every method is tested against each backend.
@@ -86,24 +148,29 @@ pub struct NewEnvelope<'a> {
 pub trait Store: Send + Sync {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
-    /// Inserts a case, its first envelope and its first event atomically and durably.
+    /// Inserts a case, its first envelope and its `submitted` event atomically and durably.
     async fn insert_case(&self, case: &NewCase) -> Result<(), StoreError>;
     /// Finds the credentials stored under a lookup index.
-    async fn credentials(
-        &self,
-        lookup_index: &[u8; 32],
-    ) -> Result<Option<CaseCredentials>, StoreError>;
+    async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError>;
     /// The clear metadata of one case.
     async fn case_meta(&self, id: &str) -> Result<Option<CaseMeta>, StoreError>;
-    /// Every case, with envelopes and history, that `filter` admits.
-    async fn bundles(
+    /// The metadata of every case `filter` admits, oldest first.
+    async fn case_metas(
         &self,
         filter: &(dyn for<'a> Fn(&'a CaseMeta) -> bool + Sync),
-    ) -> Result<Vec<CaseBundle>, StoreError>;
-    /// Compare-and-set of a case's status, with a history event.
-    async fn set_status(&self, update: &StatusUpdate<'_>) -> Result<(), StoreError>;
-    /// Appends an envelope to a case.
-    async fn add_envelope(&self, envelope: &NewEnvelope<'_>) -> Result<(), StoreError>;
+    ) -> Result<Vec<CaseMeta>, StoreError>;
+    /// Every case `filter` admits, with envelopes and history.
+    async fn records(
+        &self,
+        filter: &(dyn for<'a> Fn(&'a CaseMeta) -> bool + Sync),
+    ) -> Result<Vec<CaseRecord>, StoreError>;
+    /// A case's envelopes of the given parts, in order.
+    async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
+    /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
+    async fn apply(&self, change: &Change) -> Result<(), StoreError>;
+    /// Escalates every open case past a deadline on `today` that is not escalated yet,
+    /// once (safe to run on several nodes at once); returns the ids escalated now.
+    async fn escalate_overdue(&self, today: Date) -> Result<Vec<String>, StoreError>;
     /// Records a nonce; `false` if it was already used.
     async fn use_nonce(&self, nonce: &str, expires_on: Date) -> Result<bool, StoreError>;
     /// Forgets nonces whose window has passed.
@@ -121,6 +188,32 @@ pub fn format_date(d: Date) -> String {
 }
 
 fn parse_name<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse()
+    s.parse().map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
+}
+
+fn parse_serde<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
+}
+
+/// Builds the event row to append after `prev` (seq, hash) — shared by every backend so
+/// the chain is computed the same way everywhere.
+fn link_event(case_id: &str, prev: Option<(i64, String)>, on: Date, status: Status, e: &NewEvent) -> Event {
+    let (seq, prev_hash) = match prev {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (0, amana_core::events::GENESIS.to_string()),
+    };
+    let mut event = Event {
+        seq,
+        on,
+        kind: e.kind,
+        status,
+        actor: e.actor.clone(),
+        detail: e.detail.clone(),
+        signed: e.signed.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    event.hash = amana_core::events::compute_hash(case_id, &event);
+    event
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
 /// What a reporter is submitting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Whistleblowing, including petty corruption.
@@ -81,10 +81,7 @@ impl Status {
 
     /// Whether the case is finished.
     pub fn is_closed(self) -> bool {
-        matches!(
-            self,
-            Status::ClosedActionTaken | Status::ClosedUnfounded | Status::ClosedReferred
-        )
+        matches!(self, Status::ClosedActionTaken | Status::ClosedUnfounded | Status::ClosedReferred)
     }
 
     /// The lifecycle: `received → acknowledged → in_review ⇄ needs_info → closed_*`.
@@ -102,10 +99,7 @@ impl Status {
 
     /// The statuses reachable from this one.
     pub fn next_allowed(self) -> Vec<Status> {
-        Status::ALL
-            .into_iter()
-            .filter(|n| self.can_move_to(*n))
-            .collect()
+        Status::ALL.into_iter().filter(|n| self.can_move_to(*n)).collect()
     }
 }
 
@@ -122,10 +116,7 @@ macro_rules! str_enum {
                 <$t>::ALL
                     .into_iter()
                     .find(|k| k.as_str() == s)
-                    .ok_or_else(|| UnknownName {
-                        what: $what,
-                        name: s.chars().take(40).collect(),
-                    })
+                    .ok_or_else(|| UnknownName { what: $what, name: s.chars().take(40).collect() })
             }
         }
     };

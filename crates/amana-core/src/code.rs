@@ -60,11 +60,7 @@ fn normalize_char(c: char) -> Result<Option<u8>, CodeError> {
         '\u{06F0}'..='\u{06F9}' => Ok(Some((c as u32 - 0x06F0) as u8)),
         ' ' | '-' | '.' | '\t' | '\u{00A0}' | '\u{2010}'..='\u{2015}' | '\u{2212}' => Ok(None),
         // Bidi marks that phones insert around numbers in RTL text.
-        '\u{200E}'
-        | '\u{200F}'
-        | '\u{061C}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2066}'..='\u{2069}' => Ok(None),
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Ok(None),
         _ => Err(CodeError::InvalidCharacter),
     }
 }
@@ -87,9 +83,7 @@ pub fn normalize(input: &str) -> Result<Zeroizing<String>, CodeError> {
 }
 
 fn random_digits(rng: &mut impl Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
-        .collect()
+    (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
 }
 
 impl FollowUpCode {
@@ -105,10 +99,7 @@ impl FollowUpCode {
     /// A fresh code that keeps `self`'s secret part but draws a new lookup part
     /// (used when the lookup part collides with an existing record).
     pub fn with_new_lookup(&self) -> Self {
-        Self {
-            lookup: random_digits(&mut rand::rngs::OsRng, LOOKUP_DIGITS),
-            secret: self.secret.clone(),
-        }
+        Self { lookup: random_digits(&mut rand::rngs::OsRng, LOOKUP_DIGITS), secret: self.secret.clone() }
     }
 
     /// Parses user input: tolerant of separators and non-Latin digits, strict on length
@@ -195,22 +186,12 @@ mod tests {
     fn errors_are_specific() {
         assert_eq!(FollowUpCode::parse(""), Err(CodeError::Empty));
         assert_eq!(FollowUpCode::parse("  - "), Err(CodeError::Empty));
-        assert_eq!(
-            FollowUpCode::parse("12ab"),
-            Err(CodeError::InvalidCharacter)
-        );
+        assert_eq!(FollowUpCode::parse("12ab"), Err(CodeError::InvalidCharacter));
         assert_eq!(FollowUpCode::parse("123"), Err(CodeError::WrongLength));
-        assert_eq!(
-            FollowUpCode::parse(&"1".repeat(10_000)),
-            Err(CodeError::TooLong)
-        );
+        assert_eq!(FollowUpCode::parse(&"1".repeat(10_000)), Err(CodeError::TooLong));
         let mut d = FollowUpCode::generate().digits().to_string();
         let last = d.pop().unwrap_or('0');
-        d.push(if last == '9' {
-            '0'
-        } else {
-            char::from(last as u8 + 1)
-        });
+        d.push(if last == '9' { '0' } else { char::from(last as u8 + 1) });
         assert_eq!(FollowUpCode::parse(&d), Err(CodeError::BadCheckDigit));
     }
 

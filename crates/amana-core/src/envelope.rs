@@ -27,30 +27,19 @@ pub enum EnvelopeError {
 
 /// Parses `age1…` recipient strings.
 pub fn parse_recipients(list: &[String]) -> Result<Vec<age::x25519::Recipient>, EnvelopeError> {
-    list.iter()
-        .map(|r| {
-            r.parse()
-                .map_err(|_| EnvelopeError::BadRecipient(r.clone()))
-        })
-        .collect()
+    list.iter().map(|r| r.parse().map_err(|_| EnvelopeError::BadRecipient(r.clone()))).collect()
 }
 
 /// Encrypts `plaintext` to every recipient. The ciphertext is binary age.
-pub fn encrypt(
-    plaintext: &[u8],
-    recipients: &[age::x25519::Recipient],
-) -> Result<Vec<u8>, EnvelopeError> {
+pub fn encrypt(plaintext: &[u8], recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>, EnvelopeError> {
     if recipients.is_empty() {
         return Err(EnvelopeError::NoRecipients);
     }
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
     // age adds 16 bytes per 64 KiB chunk plus a header of ~100 bytes per recipient.
     let mut out = Vec::with_capacity(plaintext.len() + plaintext.len() / 4096 + 256);
-    let mut writer = encryptor
-        .wrap_output(&mut out)
-        .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+    let mut writer = encryptor.wrap_output(&mut out).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
     writer
         .write_all(plaintext)
         .and_then(|_| writer.finish().map(|_| ()))
@@ -64,19 +53,14 @@ pub fn decrypt(
     ciphertext: &[u8],
     identities: &[&dyn age::Identity],
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
-    let decryptor = age::Decryptor::new_buffered(ciphertext)
-        .map_err(|e| EnvelopeError::Format(e.to_string()))?;
-    let reader = decryptor
-        .decrypt(identities.iter().copied())
-        .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => EnvelopeError::NoMatchingKey,
-            other => EnvelopeError::Format(other.to_string()),
-        })?;
+    let decryptor =
+        age::Decryptor::new_buffered(ciphertext).map_err(|e| EnvelopeError::Format(e.to_string()))?;
+    let reader = decryptor.decrypt(identities.iter().copied()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => EnvelopeError::NoMatchingKey,
+        other => EnvelopeError::Format(other.to_string()),
+    })?;
     let mut out = Zeroizing::new(Vec::new());
-    reader
-        .take(MAX_PAYLOAD as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| EnvelopeError::Damaged)?;
+    reader.take(MAX_PAYLOAD as u64 + 1).read_to_end(&mut out).map_err(|_| EnvelopeError::Damaged)?;
     if out.len() > MAX_PAYLOAD {
         return Err(EnvelopeError::TooLarge);
     }
@@ -96,14 +80,8 @@ mod tests {
         assert!(ct.starts_with(b"age-encryption.org/v1\n"));
         assert_eq!(&decrypt(&ct, &[&alice]).expect("alice")[..], b"secret");
         assert_eq!(&decrypt(&ct, &[&bob]).expect("bob")[..], b"secret");
-        assert!(matches!(
-            decrypt(&ct, &[&eve]),
-            Err(EnvelopeError::NoMatchingKey)
-        ));
-        assert!(matches!(
-            encrypt(b"x", &[]),
-            Err(EnvelopeError::NoRecipients)
-        ));
+        assert!(matches!(decrypt(&ct, &[&eve]), Err(EnvelopeError::NoMatchingKey)));
+        assert!(matches!(encrypt(b"x", &[]), Err(EnvelopeError::NoRecipients)));
     }
 
     #[test]

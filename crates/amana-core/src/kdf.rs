@@ -50,17 +50,9 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// The production floor and default: 64 MiB, 3 passes, 1 lane (see SECURITY.md).
-    pub const PRODUCTION: KdfParams = KdfParams {
-        m_kib: 64 * 1024,
-        t: 3,
-        p: 1,
-    };
+    pub const PRODUCTION: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 1 };
     /// A cheap setting for automated tests only. Servers refuse it outside test mode.
-    pub const INSECURE_TEST: KdfParams = KdfParams {
-        m_kib: 256,
-        t: 1,
-        p: 1,
-    };
+    pub const INSECURE_TEST: KdfParams = KdfParams { m_kib: 256, t: 1, p: 1 };
 
     /// Whether these parameters meet the production floor.
     pub fn is_production_grade(&self) -> bool {
@@ -81,16 +73,9 @@ impl FromStr for KdfParams {
         let rest = s.strip_prefix("argon2id:").ok_or_else(bad)?;
         let mut vals = [0u32; 3];
         for (i, (part, key)) in rest.split(',').zip(["m=", "t=", "p="]).enumerate() {
-            vals[i] = part
-                .strip_prefix(key)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(bad)?;
+            vals[i] = part.strip_prefix(key).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         }
-        let params = KdfParams {
-            m_kib: vals[0],
-            t: vals[1],
-            p: vals[2],
-        };
+        let params = KdfParams { m_kib: vals[0], t: vals[1], p: vals[2] };
         Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|_| bad())?;
         Ok(params)
     }
@@ -113,18 +98,15 @@ impl hkdf::KeyType for Len32 {
 
 fn expand(prk: &hkdf::Prk, info: &[u8]) -> Result<Zeroizing<[u8; 32]>, KdfError> {
     let mut out = Zeroizing::new([0u8; 32]);
-    prk.expand(&[info], Len32)
-        .and_then(|okm| okm.fill(&mut out[..]))
-        .map_err(|_| KdfError::Hkdf)?;
+    prk.expand(&[info], Len32).and_then(|okm| okm.fill(&mut out[..])).map_err(|_| KdfError::Hkdf)?;
     Ok(out)
 }
 
 /// Builds a standard age X25519 identity from 32 secret bytes (Bech32, as age encodes it).
 pub fn identity_from_bytes(bytes: &[u8; 32]) -> Result<age::x25519::Identity, KdfError> {
     let hrp = bech32::Hrp::parse("age-secret-key-").map_err(|_| KdfError::Identity)?;
-    let encoded = Zeroizing::new(
-        bech32::encode::<bech32::Bech32>(hrp, bytes).map_err(|_| KdfError::Identity)?,
-    );
+    let encoded =
+        Zeroizing::new(bech32::encode::<bech32::Bech32>(hrp, bytes).map_err(|_| KdfError::Identity)?);
     let upper = Zeroizing::new(encoded.to_uppercase());
     upper.parse().map_err(|_| KdfError::Identity)
 }
@@ -141,10 +123,7 @@ pub fn derive(secret: &str, salt: &[u8], params: KdfParams) -> Result<Derived, K
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"amana-code-v1").extract(&k[..]);
     let verifier = expand(&prk, VERIFIER_INFO)?;
     let reply = expand(&prk, REPLY_INFO)?;
-    Ok(Derived {
-        verifier,
-        reply_identity: identity_from_bytes(&reply)?,
-    })
+    Ok(Derived { verifier, reply_identity: identity_from_bytes(&reply)? })
 }
 
 /// Constant-time comparison of a derived verifier with a stored one.
@@ -184,10 +163,7 @@ mod tests {
         let c = derive("1234567890123456", b"othersaltothersa", p).expect("derive");
         assert_eq!(*a.verifier, *b.verifier);
         assert_ne!(*a.verifier, *c.verifier);
-        assert_eq!(
-            a.reply_identity.to_public().to_string(),
-            b.reply_identity.to_public().to_string()
-        );
+        assert_eq!(a.reply_identity.to_public().to_string(), b.reply_identity.to_public().to_string());
         assert!(verifier_matches(&a.verifier, &b.verifier[..]));
         assert!(!verifier_matches(&a.verifier, &c.verifier[..]));
         assert!(!verifier_matches(&a.verifier, &[]));
@@ -214,13 +190,7 @@ mod tests {
 
     #[test]
     fn lookup_index_depends_on_pepper() {
-        assert_ne!(
-            lookup_index(b"a", "12345678"),
-            lookup_index(b"b", "12345678")
-        );
-        assert_eq!(
-            lookup_index(b"a", "12345678"),
-            lookup_index(b"a", "12345678")
-        );
+        assert_ne!(lookup_index(b"a", "12345678"), lookup_index(b"b", "12345678"));
+        assert_eq!(lookup_index(b"a", "12345678"), lookup_index(b"a", "12345678"));
     }
 }

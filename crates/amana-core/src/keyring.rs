@@ -87,24 +87,14 @@ pub struct Keyring {
 pub fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-fn parse_reviewer(
-    file: &str,
-    text: &str,
-    agencies: &HashSet<&str>,
-) -> Result<Reviewer, KeyringError> {
-    let err = |msg: String| KeyringError::Reviewer {
-        file: file.to_string(),
-        msg,
-    };
+fn parse_reviewer(file: &str, text: &str, agencies: &HashSet<&str>) -> Result<Reviewer, KeyringError> {
+    let err = |msg: String| KeyringError::Reviewer { file: file.to_string(), msg };
     let entry: ReviewerEntry = toml::from_str(text).map_err(|e| err(e.to_string()))?;
     if !valid_id(&entry.id) {
-        return Err(err(
-            "id must be 1-64 lowercase letters, digits, '-' or '_'".into()
-        ));
+        return Err(err("id must be 1-64 lowercase letters, digits, '-' or '_'".into()));
     }
     let recipient = entry
         .age_recipient
@@ -115,35 +105,22 @@ fn parse_reviewer(
         .ok()
         .and_then(|v| v.try_into().ok())
         .ok_or_else(|| err("ed25519_public_key must be base64 of 32 bytes".into()))?;
-    if let Some(a) = entry
-        .agencies
-        .iter()
-        .find(|a| !agencies.contains(a.as_str()))
-    {
+    if let Some(a) = entry.agencies.iter().find(|a| !agencies.contains(a.as_str())) {
         return Err(err(format!("unknown agency `{a}` (not in agencies.toml)")));
     }
     if !entry.oversight && entry.agencies.is_empty() {
         return Err(err("serves no agency and is not oversight".into()));
     }
-    Ok(Reviewer {
-        entry,
-        recipient,
-        public_key,
-    })
+    Ok(Reviewer { entry, recipient, public_key })
 }
 
 impl Keyring {
     /// Parses and cross-checks the agencies file and reviewer entries `(file name, text)`.
-    pub fn parse(
-        agencies_toml: &str,
-        reviewers: &[(String, String)],
-    ) -> Result<Self, KeyringError> {
+    pub fn parse(agencies_toml: &str, reviewers: &[(String, String)]) -> Result<Self, KeyringError> {
         let file: AgenciesFile =
             toml::from_str(agencies_toml).map_err(|e| KeyringError::Agencies(e.to_string()))?;
         if !valid_id(&file.deployment_id) {
-            return Err(KeyringError::Agencies(
-                "deployment_id must be a simple id".into(),
-            ));
+            return Err(KeyringError::Agencies("deployment_id must be a simple id".into()));
         }
         let mut ids = HashSet::new();
         for a in &file.agencies {
@@ -159,21 +136,14 @@ impl Keyring {
         for (name, text) in reviewers {
             let r = parse_reviewer(name, text, &ids)?;
             if !reviewer_ids.insert(r.entry.id.clone()) {
-                return Err(KeyringError::Duplicate(format!(
-                    "reviewer `{}`",
-                    r.entry.id
-                )));
+                return Err(KeyringError::Duplicate(format!("reviewer `{}`", r.entry.id)));
             }
             parsed.push(r);
         }
         if !parsed.iter().any(|r| r.entry.oversight) {
             return Err(KeyringError::NoOversight);
         }
-        Ok(Keyring {
-            deployment_id: file.deployment_id,
-            agencies: file.agencies,
-            reviewers: parsed,
-        })
+        Ok(Keyring { deployment_id: file.deployment_id, agencies: file.agencies, reviewers: parsed })
     }
 
     /// The agency with this id.
@@ -187,11 +157,7 @@ impl Keyring {
     }
 
     /// A case's recipients: the agency's reviewers plus oversight, or oversight alone.
-    pub fn recipients_for(
-        &self,
-        agency: &str,
-        oversight_only: bool,
-    ) -> Vec<age::x25519::Recipient> {
+    pub fn recipients_for(&self, agency: &str, oversight_only: bool) -> Vec<age::x25519::Recipient> {
         self.reviewers
             .iter()
             .filter(|r| r.may_access(agency, oversight_only))
@@ -222,37 +188,22 @@ name = { en = "Transport" }
             agencies: agencies.iter().map(|s| s.to_string()).collect(),
             oversight,
         };
-        (
-            format!("{id}.toml"),
-            toml::to_string(&e).unwrap_or_default(),
-        )
+        (format!("{id}.toml"), toml::to_string(&e).unwrap_or_default())
     }
 
     #[test]
     fn recipients_follow_scope() {
         let k = Keyring::parse(
             AGENCIES,
-            &[
-                entry("ovs", &[], true),
-                entry("h1", &["health"], false),
-                entry("t1", &["transport"], false),
-            ],
+            &[entry("ovs", &[], true), entry("h1", &["health"], false), entry("t1", &["transport"], false)],
         )
         .expect("parse");
         assert_eq!(k.recipients_for("health", false).len(), 2);
         assert_eq!(k.recipients_for("health", true).len(), 1);
-        assert!(k
-            .reviewer("h1")
-            .is_some_and(|r| r.may_access("health", false)));
-        assert!(k
-            .reviewer("h1")
-            .is_some_and(|r| !r.may_access("health", true)));
-        assert!(k
-            .reviewer("h1")
-            .is_some_and(|r| !r.may_access("transport", false)));
-        assert!(k
-            .reviewer("ovs")
-            .is_some_and(|r| r.may_access("transport", true)));
+        assert!(k.reviewer("h1").is_some_and(|r| r.may_access("health", false)));
+        assert!(k.reviewer("h1").is_some_and(|r| !r.may_access("health", true)));
+        assert!(k.reviewer("h1").is_some_and(|r| !r.may_access("transport", false)));
+        assert!(k.reviewer("ovs").is_some_and(|r| r.may_access("transport", true)));
     }
 
     #[test]
@@ -261,11 +212,7 @@ name = { en = "Transport" }
             Keyring::parse(AGENCIES, &[entry("h1", &["health"], false)]),
             Err(KeyringError::NoOversight)
         ));
-        assert!(Keyring::parse(
-            AGENCIES,
-            &[entry("o", &[], true), entry("x", &["nowhere"], false)]
-        )
-        .is_err());
+        assert!(Keyring::parse(AGENCIES, &[entry("o", &[], true), entry("x", &["nowhere"], false)]).is_err());
         assert!(Keyring::parse(AGENCIES, &[entry("o", &[], true), entry("o", &[], true)]).is_err());
         assert!(Keyring::parse("deployment_id = 'Bad Id'\nagency = []", &[]).is_err());
     }

@@ -4,17 +4,21 @@
 //! follow-up code layout ([`code`]), the key derivation behind it ([`kdf`]), the
 //! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]),
 //! signed reviewer requests ([`signing`]), the case vocabulary ([`case`]), the key
-//! directory format ([`keyring`]) and the reviewer API wire types ([`wire`]).
+//! directory format ([`keyring`]), the case history chain ([`events`]), deadlines
+//! ([`deadlines`]), proof-of-filing receipts ([`receipt`]) and the reviewer API wire types ([`wire`]).
 //! `docs/FORMATS.md` is the prose specification of the same formats.
 #![forbid(unsafe_code)]
 
 pub mod case;
 pub mod code;
 pub mod damm;
+pub mod deadlines;
 pub mod envelope;
+pub mod events;
 pub mod kdf;
 pub mod keyring;
 pub mod payload;
+pub mod receipt;
 pub mod reviewer_keys;
 pub mod signing;
 pub mod wire;

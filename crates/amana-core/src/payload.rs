@@ -29,6 +29,8 @@ pub enum Part {
     FollowUp,
     /// A reviewer's reply to the reporter.
     Reply,
+    /// A reviewer's note for the case's reviewers only (status note, extension reason).
+    Note,
 }
 
 impl Part {
@@ -38,6 +40,7 @@ impl Part {
             Part::Report => "report",
             Part::FollowUp => "follow_up",
             Part::Reply => "reply",
+            Part::Note => "note",
         }
     }
 }
@@ -97,9 +100,7 @@ pub fn bucket(len: usize) -> usize {
 impl Payload {
     /// Frames and pads the payload. The returned buffer is zeroized on drop.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
-        let json = Zeroizing::new(
-            serde_json::to_vec(self).map_err(|e| PayloadError::Json(e.to_string()))?,
-        );
+        let json = Zeroizing::new(serde_json::to_vec(self).map_err(|e| PayloadError::Json(e.to_string()))?);
         let json_len = u32::try_from(json.len()).map_err(|_| PayloadError::TooLarge)?;
         let framed = MAGIC.len() + 4 + json.len();
         if framed > MAX_PAYLOAD {
@@ -119,9 +120,7 @@ impl Payload {
             return Err(PayloadError::TooLarge);
         }
         let rest = bytes.strip_prefix(MAGIC).ok_or(PayloadError::Magic)?;
-        let (len_bytes, rest) = rest
-            .split_first_chunk::<4>()
-            .ok_or(PayloadError::Truncated)?;
+        let (len_bytes, rest) = rest.split_first_chunk::<4>().ok_or(PayloadError::Truncated)?;
         let len = u32::from_be_bytes(*len_bytes) as usize;
         if len > rest.len() {
             return Err(PayloadError::Truncated);
@@ -172,10 +171,7 @@ mod tests {
     fn decode_is_strict() {
         let mut enc = sample("hi".into(), None).encode().expect("encode").to_vec();
         assert_eq!(Payload::decode(b"nope"), Err(PayloadError::Magic));
-        assert_eq!(
-            Payload::decode(&enc[..MAGIC.len() + 2]),
-            Err(PayloadError::Truncated)
-        );
+        assert_eq!(Payload::decode(&enc[..MAGIC.len() + 2]), Err(PayloadError::Truncated));
         if let Some(last) = enc.last_mut() {
             *last = 1;
         }

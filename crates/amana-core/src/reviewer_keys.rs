@@ -43,8 +43,8 @@ impl ReviewerSecrets {
     /// Generates a fresh identity and signing key.
     pub fn generate() -> Result<Self, KeyFileError> {
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
-            .map_err(|_| KeyFileError::Generate("Ed25519".into()))?;
+        let pkcs8 =
+            Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyFileError::Generate("Ed25519".into()))?;
         Ok(Self {
             identity: age::x25519::Identity::generate(),
             pkcs8: Zeroizing::new(pkcs8.as_ref().to_vec()),
@@ -119,14 +119,9 @@ pub fn protect(plaintext: &[u8], passphrase: &str) -> Result<Vec<u8>, KeyFileErr
     let mut out = Vec::new();
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
         .map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
-    let mut w = enc
-        .wrap_output(armor)
-        .map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
-    w.write_all(plaintext)
-        .map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
-    w.finish()
-        .and_then(|armor| armor.finish())
-        .map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
+    let mut w = enc.wrap_output(armor).map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
+    w.write_all(plaintext).map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
+    w.finish().and_then(|armor| armor.finish()).map_err(|e| KeyFileError::Encrypt(e.to_string()))?;
     Ok(out)
 }
 
@@ -143,11 +138,8 @@ pub fn unprotect(data: &[u8], passphrase: Option<&str>) -> Result<Zeroizing<Stri
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|_| KeyFileError::WrongPassphrase)?;
     let mut out = Zeroizing::new(Vec::new());
-    r.read_to_end(&mut out)
-        .map_err(|_| KeyFileError::WrongPassphrase)?;
-    String::from_utf8(out.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|_| KeyFileError::WrongPassphrase)
+    r.read_to_end(&mut out).map_err(|_| KeyFileError::WrongPassphrase)?;
+    String::from_utf8(out.to_vec()).map(Zeroizing::new).map_err(|_| KeyFileError::WrongPassphrase)
 }
 
 #[cfg(test)]
@@ -159,14 +151,9 @@ mod tests {
         let s = ReviewerSecrets::generate().expect("gen");
         let id_text = s.identity_file(time::macros::date!(2026 - 11 - 23));
         let parsed = parse_identity_file(&id_text).expect("identity");
-        assert_eq!(
-            parsed.to_public().to_string(),
-            s.identity.to_public().to_string()
-        );
+        assert_eq!(parsed.to_public().to_string(), s.identity.to_public().to_string());
         let sk = parse_signing_key_file(&s.signing_key_file()).expect("signing");
-        let entry = s
-            .public_entry("alice", vec!["health".into()], false)
-            .expect("entry");
+        let entry = s.public_entry("alice", vec!["health".into()], false).expect("entry");
         assert_eq!(entry.ed25519_public_key, signing::public_key_b64(&sk));
     }
 
@@ -174,18 +161,10 @@ mod tests {
     fn passphrase_protection() {
         let protected = protect(b"AGE-SECRET-KEY-1XYZ\n", "correct horse").expect("protect");
         assert!(is_protected(&protected));
-        assert!(matches!(
-            unprotect(&protected, None),
-            Err(KeyFileError::NeedsPassphrase)
-        ));
-        assert!(matches!(
-            unprotect(&protected, Some("wrong")),
-            Err(KeyFileError::WrongPassphrase)
-        ));
+        assert!(matches!(unprotect(&protected, None), Err(KeyFileError::NeedsPassphrase)));
+        assert!(matches!(unprotect(&protected, Some("wrong")), Err(KeyFileError::WrongPassphrase)));
         assert_eq!(
-            unprotect(&protected, Some("correct horse"))
-                .expect("open")
-                .as_str(),
+            unprotect(&protected, Some("correct horse")).expect("open").as_str(),
             "AGE-SECRET-KEY-1XYZ\n"
         );
         assert_eq!(unprotect(b"plain", None).expect("plain").as_str(), "plain");

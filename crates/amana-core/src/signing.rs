@@ -101,10 +101,7 @@ pub fn new_nonce() -> String {
 
 /// Whether a nonce has the required shape (so junk never reaches the database).
 pub fn nonce_is_well_formed(nonce: &str) -> bool {
-    nonce.len() == 32
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Signs a request.
@@ -128,13 +125,9 @@ pub fn verify(
     window_secs: i64,
 ) -> Result<(), SignatureError> {
     if !nonce_is_well_formed(parts.nonce) {
-        return Err(SignatureError::Malformed(
-            "nonce must be 32 lowercase hex digits",
-        ));
+        return Err(SignatureError::Malformed("nonce must be 32 lowercase hex digits"));
     }
-    let sig = B64
-        .decode(signature_b64)
-        .map_err(|_| SignatureError::Malformed("signature is not base64"))?;
+    let sig = B64.decode(signature_b64).map_err(|_| SignatureError::Malformed("signature is not base64"))?;
     signature::UnparsedPublicKey::new(&signature::ED25519, public_key)
         .verify(&canonical(parts), &sig)
         .map_err(|_| SignatureError::BadSignature)?;
@@ -180,25 +173,13 @@ mod tests {
         let s = sign(&k, &p);
         let pk = k.public_key().as_ref().to_vec();
         assert_eq!(verify(&pk, &p, &s.signature, 1_000_000, 60), Ok(()));
-        assert_eq!(
-            verify(&pk, &p, &s.signature, 1_000_100, 60),
-            Err(SignatureError::Stale)
-        );
+        assert_eq!(verify(&pk, &p, &s.signature, 1_000_100, 60), Err(SignatureError::Stale));
         let tampered = parts(b"{ }", &nonce, 1_000_000);
-        assert_eq!(
-            verify(&pk, &tampered, &s.signature, 1_000_000, 60),
-            Err(SignatureError::BadSignature)
-        );
+        assert_eq!(verify(&pk, &tampered, &s.signature, 1_000_000, 60), Err(SignatureError::BadSignature));
         let other = keypair();
         let opk = other.public_key().as_ref().to_vec();
-        assert_eq!(
-            verify(&opk, &p, &s.signature, 1_000_000, 60),
-            Err(SignatureError::BadSignature)
-        );
-        assert!(matches!(
-            verify(&pk, &p, "!!", 1_000_000, 60),
-            Err(SignatureError::Malformed(_))
-        ));
+        assert_eq!(verify(&opk, &p, &s.signature, 1_000_000, 60), Err(SignatureError::BadSignature));
+        assert!(matches!(verify(&pk, &p, "!!", 1_000_000, 60), Err(SignatureError::Malformed(_))));
     }
 
     #[test]
@@ -208,16 +189,8 @@ mod tests {
         assert!(c.starts_with("12:amana-req-v1\n3:dep\n5:alice\n4:POST\n"));
         assert!(c.ends_with("1:5\n32:00000000000000000000000000000000\n"));
         // Moving a byte between adjacent fields changes the message.
-        let a = RequestParts {
-            deployment_id: "ab",
-            key_id: "c",
-            ..parts(b"", &n, 5)
-        };
-        let b = RequestParts {
-            deployment_id: "a",
-            key_id: "bc",
-            ..parts(b"", &n, 5)
-        };
+        let a = RequestParts { deployment_id: "ab", key_id: "c", ..parts(b"", &n, 5) };
+        let b = RequestParts { deployment_id: "a", key_id: "bc", ..parts(b"", &n, 5) };
         assert_ne!(canonical(&a), canonical(&b));
     }
 

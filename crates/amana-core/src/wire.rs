@@ -4,17 +4,31 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::case::{Kind, Status};
+use crate::deadlines::Deadlines;
+use crate::events::Event;
 use crate::payload::Part;
 
 /// Reviewer API paths.
 pub mod paths {
     /// `GET`: every case in the key's scope, with its envelopes.
     pub const CASES: &str = "/api/v1/review/cases";
+    /// `GET`: content-free notices (counts and ids).
+    pub const INBOX: &str = "/api/v1/review/inbox";
     /// `GET` (public): deployment id, agencies and kinds.
     pub const AGENCIES: &str = "/api/v1/agencies";
-    /// `POST` with [`super::StatusChange`]: `/api/v1/review/cases/{id}/status`.
+    /// `GET` (public): the server's receipt-signing public key.
+    pub const RECEIPT_KEY: &str = "/.well-known/amana-receipt-key";
+    /// `POST` with [`super::StatusChange`].
     pub fn status(case_id: &str) -> String {
-        format!("{}/{case_id}/status", CASES)
+        format!("{CASES}/{case_id}/status")
+    }
+    /// `POST` with [`super::ReplyUpload`].
+    pub fn replies(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/replies")
+    }
+    /// `POST` with [`super::Extension`].
+    pub fn extend(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/extend")
     }
 }
 
@@ -31,18 +45,13 @@ pub struct EnvelopeWire {
     pub age_b64: String,
 }
 
-/// One entry of a case's history.
+/// A recipient of the case's content, named.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventWire {
-    /// Position in the case's history, from 0.
-    pub seq: i64,
-    /// UTC date.
-    pub on: Date,
-    /// The status after this event.
-    pub status: Status,
-    /// Reviewer key id, absent for the submission itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
+pub struct RecipientWire {
+    /// Reviewer key id.
+    pub key_id: String,
+    /// `age1…`
+    pub age_recipient: String,
 }
 
 /// A case as the reviewer API returns it: metadata in clear, content encrypted.
@@ -54,20 +63,74 @@ pub struct CaseBundle {
     pub oversight_only: bool,
     pub status: Status,
     pub received_on: Date,
+    pub deadlines: Deadlines,
+    #[serde(default)]
+    pub escalated: bool,
+    #[serde(default)]
+    pub extension_days: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    /// The reporter's reply recipient (replies are encrypted to it).
+    pub reporter_recipient: String,
+    /// The reviewers who may read this case under the current keys (replies go to them too).
+    pub recipients: Vec<RecipientWire>,
     pub envelopes: Vec<EnvelopeWire>,
-    pub events: Vec<EventWire>,
+    /// The hash-chained history.
+    pub events: Vec<Event>,
 }
 
 /// `GET /api/v1/review/cases` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
+    /// Deployment the history signatures are bound to.
+    pub deployment_id: String,
+    /// Public signing keys of the reviewers, to verify signed history entries.
+    pub reviewer_keys: Vec<ReviewerKeyWire>,
     pub cases: Vec<CaseBundle>,
 }
 
-/// `POST /api/v1/review/cases/{id}/status` body.
+/// A reviewer's public signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerKeyWire {
+    pub key_id: String,
+    /// Base64 of the raw 32-byte Ed25519 public key.
+    pub ed25519_public_key: String,
+}
+
+/// `POST …/status` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: Status,
+    /// An optional note for the case's reviewers: an age file (base64) of a `note` payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_age_b64: Option<String>,
+}
+
+/// `POST …/replies` body: an age file (base64) of a `reply` payload, encrypted to the
+/// reporter recipient and the case's recipients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplyUpload {
+    pub age_b64: String,
+}
+
+/// `POST …/extend` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Extension {
+    /// Days added to the feedback deadline.
+    pub days: i64,
+    /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
+    pub reason_age_b64: String,
+}
+
+/// `GET /api/v1/review/inbox` response: ids only, never content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    /// Cases not yet acknowledged.
+    pub new: Vec<String>,
+    /// Cases past a deadline.
+    pub overdue: Vec<String>,
+    /// Cases escalated to oversight.
+    pub escalated: Vec<String>,
 }
 
 /// The error body every API error uses.
@@ -86,4 +149,12 @@ pub struct AgencyList {
     pub deployment_id: String,
     pub agencies: Vec<crate::keyring::Agency>,
     pub kinds: Vec<Kind>,
+}
+
+/// `GET /.well-known/amana-receipt-key` response (public).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptKey {
+    pub deployment_id: String,
+    /// Base64 of the raw 32-byte Ed25519 public key.
+    pub ed25519_public_key: String,
 }

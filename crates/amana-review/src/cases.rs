@@ -34,10 +34,8 @@ impl LocalCase {
     /// Rewrites `case.json`.
     pub fn save(&self) -> Result<(), ReviewError> {
         let path = self.dir.join(CASE_FILE);
-        let json = serde_json::to_vec_pretty(&self.bundle).map_err(|e| ReviewError::Damaged {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
+        let json = serde_json::to_vec_pretty(&self.bundle)
+            .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
         home::replace_file(&path, &json)
     }
 }
@@ -56,16 +54,10 @@ pub fn load(home: &Home, id: &str) -> Result<Option<LocalCase>, ReviewError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         other => other.map_err(io_error(&path))?,
     };
-    let damaged = |detail: String| ReviewError::Damaged {
-        path: path.clone(),
-        detail,
-    };
+    let damaged = |detail: String| ReviewError::Damaged { path: path.clone(), detail };
     let bundle: CaseBundle = serde_json::from_slice(&text).map_err(|e| damaged(e.to_string()))?;
     if bundle.id != id {
-        return Err(damaged(format!(
-            "it describes case `{}`",
-            bundle.id.escape_debug()
-        )));
+        return Err(damaged(format!("it describes case `{}`", bundle.id.escape_debug())));
     }
     Ok(Some(LocalCase { dir, bundle }))
 }
@@ -100,10 +92,8 @@ pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
     if prefix.is_empty() {
         return Err(unknown());
     }
-    let mut matches: Vec<LocalCase> = load_all(home)?
-        .into_iter()
-        .filter(|c| c.bundle.id.starts_with(prefix))
-        .collect();
+    let mut matches: Vec<LocalCase> =
+        load_all(home)?.into_iter().filter(|c| c.bundle.id.starts_with(prefix)).collect();
     if let Some(exact) = matches.iter().position(|c| c.bundle.id == prefix) {
         return Ok(matches.swap_remove(exact));
     }
@@ -111,17 +101,9 @@ pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
         0 => Err(unknown()),
         1 => Ok(matches.remove(0)),
         n => {
-            let mut ids: Vec<&str> = matches
-                .iter()
-                .map(|c| c.bundle.id.as_str())
-                .take(5)
-                .collect();
+            let mut ids: Vec<&str> = matches.iter().map(|c| c.bundle.id.as_str()).take(5).collect();
             ids.sort_unstable();
-            let more = if n > 5 {
-                format!(" and {} more", n - 5)
-            } else {
-                String::new()
-            };
+            let more = if n > 5 { format!(" and {} more", n - 5) } else { String::new() };
             Err(ReviewError::AmbiguousCase {
                 prefix: prefix.to_string(),
                 matches: format!("{}{more}", ids.join(", ")),
@@ -140,9 +122,7 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    cases.sort_by(|a, b| {
-        (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id))
-    });
+    cases.sort_by(|a, b| (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id)));
     crate::output::stdout(&format_list(&cases))
 }
 
@@ -158,11 +138,7 @@ fn format_list(cases: &[LocalCase]) -> String {
                 printable(&b.agency),
                 b.status.to_string(),
                 b.received_on.to_string(),
-                if b.oversight_only {
-                    "oversight-only".into()
-                } else {
-                    String::new()
-                },
+                if b.oversight_only { "oversight-only".into() } else { String::new() },
             ]
         })
         .collect();
@@ -175,11 +151,7 @@ fn format_list(cases: &[LocalCase]) -> String {
     }
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
+        let line: Vec<String> = row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
@@ -188,9 +160,7 @@ fn format_list(cases: &[LocalCase]) -> String {
 
 /// Server-supplied metadata without control characters (it goes to a terminal).
 pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+    text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -199,8 +169,7 @@ mod tests {
     use amana_core::case::{Kind, Status};
 
     fn case(id: &str, day: u8, oversight_only: bool) -> LocalCase {
-        let received_on =
-            time::Date::from_calendar_date(2026, time::Month::November, day).expect("date");
+        let received_on = time::Date::from_calendar_date(2026, time::Month::November, day).expect("date");
         LocalCase {
             dir: PathBuf::new(),
             bundle: CaseBundle {
@@ -222,10 +191,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("CASE    KIND"), "{text}");
-        assert!(
-            lines[1].starts_with("aaa     complaint  health  received  2026-11-01"),
-            "{text}"
-        );
+        assert!(lines[1].starts_with("aaa     complaint  health  received  2026-11-01"), "{text}");
         assert!(!lines[1].contains("oversight-only"));
         assert!(lines[2].ends_with("2026-11-02  oversight-only"), "{text}");
     }
@@ -242,15 +208,9 @@ mod tests {
         }
         assert_eq!(find(&home, "x").expect("unique").bundle.id, "xyz");
         assert_eq!(find(&home, "abc1").expect("exact").bundle.id, "abc1");
-        assert!(matches!(
-            find(&home, "abc"),
-            Err(ReviewError::AmbiguousCase { .. })
-        ));
+        assert!(matches!(find(&home, "abc"), Err(ReviewError::AmbiguousCase { .. })));
         assert!(matches!(find(&home, "q"), Err(ReviewError::UnknownCase(_))));
         assert!(matches!(find(&home, ""), Err(ReviewError::UnknownCase(_))));
-        assert!(matches!(
-            find(&home, "../abc1"),
-            Err(ReviewError::UnknownCase(_))
-        ));
+        assert!(matches!(find(&home, "../abc1"), Err(ReviewError::UnknownCase(_))));
     }
 }

@@ -96,10 +96,7 @@ mod tests {
             .unwrap_or_default();
         let targets = Status::ALL.into_iter().filter(|s| *s != Status::Received);
         for status in targets {
-            assert!(
-                help.contains(status.as_str()),
-                "{status} missing from: {help}"
-            );
+            assert!(help.contains(status.as_str()), "{status} missing from: {help}");
         }
     }
 

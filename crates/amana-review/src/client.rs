@@ -74,12 +74,7 @@ pub fn sign(
         nonce: &nonce,
     };
     let signature = signing::sign(key, &parts);
-    SignedRequest {
-        method,
-        path_and_query: path_and_query.to_string(),
-        body,
-        signature,
-    }
+    SignedRequest { method, path_and_query: path_and_query.to_string(), body, signature }
 }
 
 /// Accepts only http(s) URLs, so a typo fails here rather than as a confusing network error.
@@ -110,10 +105,7 @@ impl Client {
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .user_agent("amana-review")
             .build();
-        Ok(Self {
-            agent: config.into(),
-            base: base_url.trim_end_matches('/').to_string(),
-        })
+        Ok(Self { agent: config.into(), base: base_url.trim_end_matches('/').to_string() })
     }
 
     fn url(&self, path: &str) -> String {
@@ -152,10 +144,8 @@ fn signed<B>(builder: ureq::RequestBuilder<B>, sig: &Signature) -> ureq::Request
 
 /// Parses a JSON answer, naming the URL if it does not fit.
 pub fn parse_json<T: DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, ReviewError> {
-    serde_json::from_slice(body).map_err(|e| ReviewError::BadResponse {
-        url: url.to_string(),
-        detail: e.to_string(),
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ReviewError::BadResponse { url: url.to_string(), detail: e.to_string() })
 }
 
 /// Turns a transport result into the 2xx body or an error a reviewer can act on.
@@ -163,10 +153,8 @@ fn read_response(
     url: &str,
     result: Result<Response<ureq::Body>, ureq::Error>,
 ) -> Result<Vec<u8>, ReviewError> {
-    let unreachable = |e: ureq::Error| ReviewError::Unreachable {
-        url: url.to_string(),
-        detail: e.to_string(),
-    };
+    let unreachable =
+        |e: ureq::Error| ReviewError::Unreachable { url: url.to_string(), detail: e.to_string() };
     let mut response = result.map_err(unreachable)?;
     let status = response.status().as_u16();
     if response.status().is_redirection() {
@@ -176,20 +164,14 @@ fn read_response(
             .and_then(|v| v.to_str().ok())
             .map(clean_message)
             .unwrap_or_else(|| "an unnamed address".into());
-        return Err(ReviewError::Redirected {
-            url: url.to_string(),
-            location,
-        });
+        return Err(ReviewError::Redirected { url: url.to_string(), location });
     }
     let body = response
         .body_mut()
         .with_config()
         .limit(MAX_RESPONSE)
         .read_to_vec()
-        .map_err(|e| ReviewError::BadResponse {
-            url: url.to_string(),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| ReviewError::BadResponse { url: url.to_string(), detail: e.to_string() })?;
     if response.status().is_success() {
         Ok(body)
     } else {
@@ -210,10 +192,7 @@ fn server_error(status: u16, body: &[u8]) -> ReviewError {
 
 /// Shortens a server-supplied text and drops control characters: it goes to a terminal.
 fn clean_message(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE_CHARS)
-        .collect()
+    text.chars().filter(|c| !c.is_control()).take(MAX_MESSAGE_CHARS).collect()
 }
 
 /// Everything needed to act online as this reviewer.
@@ -242,24 +221,12 @@ impl Session {
                 id
             }
         };
-        Ok(Self {
-            client,
-            key,
-            key_id: config.key_id,
-            deployment_id,
-        })
+        Ok(Self { client, key, key_id: config.key_id, deployment_id })
     }
 
     /// Signs and sends a request; returns the 2xx body.
     pub fn call(&self, method: Method, path: &str, body: Vec<u8>) -> Result<Vec<u8>, ReviewError> {
-        let req = sign(
-            &self.key,
-            &self.key_id,
-            &self.deployment_id,
-            method,
-            path,
-            body,
-        );
+        let req = sign(&self.key, &self.key_id, &self.deployment_id, method, path, body);
         self.client.send(&req)
     }
 
@@ -270,11 +237,7 @@ impl Session {
 }
 
 /// `--server`/`AMANA_SERVER` wins over config.toml's `server`.
-fn server_url(
-    home: &Home,
-    config: &ReviewerConfig,
-    flag: Option<&str>,
-) -> Result<String, ReviewError> {
+fn server_url(home: &Home, config: &ReviewerConfig, flag: Option<&str>) -> Result<String, ReviewError> {
     flag.map(str::to_string)
         .or_else(|| config.server.clone())
         .filter(|s| !s.is_empty())
@@ -295,14 +258,7 @@ mod tests {
     fn signed_request_verifies_with_core() {
         use ring::signature::KeyPair;
         let key = keypair();
-        let req = sign(
-            &key,
-            "alice",
-            "dep",
-            Method::Post,
-            "/api/v1/review/cases/x/status",
-            b"{}".to_vec(),
-        );
+        let req = sign(&key, "alice", "dep", Method::Post, "/api/v1/review/cases/x/status", b"{}".to_vec());
         let parts = RequestParts {
             deployment_id: "dep",
             key_id: "alice",
@@ -314,14 +270,8 @@ mod tests {
         };
         let now = req.signature.timestamp;
         let pk = key.public_key().as_ref();
-        assert_eq!(
-            signing::verify(pk, &parts, &req.signature.signature, now, 60),
-            Ok(())
-        );
-        let other_deployment = RequestParts {
-            deployment_id: "other",
-            ..parts
-        };
+        assert_eq!(signing::verify(pk, &parts, &req.signature.signature, now, 60), Ok(()));
+        let other_deployment = RequestParts { deployment_id: "other", ..parts };
         assert!(signing::verify(pk, &other_deployment, &req.signature.signature, now, 60).is_err());
     }
 
@@ -329,16 +279,10 @@ mod tests {
     fn server_errors_are_explained() {
         let body = br#"{"error":"bad_signature","message":"unknown key \u001b[2J"}"#;
         let msg = server_error(401, body).to_string();
-        assert!(
-            msg.contains("keys/reviewers/") && msg.contains("unknown key"),
-            "{msg}"
-        );
+        assert!(msg.contains("keys/reviewers/") && msg.contains("unknown key"), "{msg}");
         assert!(!msg.contains('\u{1b}'), "{msg}");
         let msg = server_error(500, b"<html>").to_string();
-        assert!(
-            msg.contains("HTTP 500") && msg.contains("no explanation"),
-            "{msg}"
-        );
+        assert!(msg.contains("HTTP 500") && msg.contains("no explanation"), "{msg}");
     }
 
     #[test]
@@ -353,9 +297,6 @@ mod tests {
         let msg = err.to_string();
         let url = format!("could not reach http://127.0.0.1:{port}/api/v1/agencies");
         assert!(msg.contains(&url), "{msg}");
-        assert!(matches!(
-            Client::new("amana.example.org"),
-            Err(ReviewError::BadServerUrl(_))
-        ));
+        assert!(matches!(Client::new("amana.example.org"), Err(ReviewError::BadServerUrl(_))));
     }
 }

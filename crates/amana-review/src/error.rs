@@ -43,19 +43,14 @@ pub enum ReviewError {
     #[error("an empty passphrase protects nothing; use --no-passphrase if you really mean it")]
     EmptyPassphrase,
 
-    #[error(
-        "cannot read a passphrase from the terminal ({0}); set AMANA_REVIEW_PASSPHRASE instead"
-    )]
+    #[error("cannot read a passphrase from the terminal ({0}); set AMANA_REVIEW_PASSPHRASE instead")]
     NoTerminal(std::io::Error),
 
     #[error("{path}: {cause}")]
     KeyFile { path: PathBuf, cause: KeyFileError },
 
     #[error("{path}: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    Io { path: PathBuf, cause: std::io::Error },
 
     #[error("{path} is damaged: {detail}")]
     Damaged { path: PathBuf, detail: String },
@@ -112,26 +107,13 @@ pub enum ReviewError {
     MissingEnvelope(PathBuf),
 
     #[error("case {case}, envelope {envelope}: {cause}")]
-    Envelope {
-        case: String,
-        envelope: String,
-        cause: EnvelopeError,
-    },
+    Envelope { case: String, envelope: String, cause: EnvelopeError },
 
     #[error("case {case}, envelope {envelope} decrypted but is not an Amana payload: {cause}")]
-    Payload {
-        case: String,
-        envelope: String,
-        cause: PayloadError,
-    },
+    Payload { case: String, envelope: String, cause: PayloadError },
 
     #[error("case {case} is `{from}` and cannot move to `{to}`; allowed next: {allowed}")]
-    InvalidTransition {
-        case: String,
-        from: Status,
-        to: Status,
-        allowed: String,
-    },
+    InvalidTransition { case: String, from: Status, to: Status, allowed: String },
 }
 
 /// Shorthand for an I/O error on a path.

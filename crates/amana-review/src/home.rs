@@ -81,18 +81,13 @@ impl Home {
             }
             other => other.map_err(io_error(&path))?,
         };
-        toml::from_str(&text).map_err(|e| ReviewError::Damaged {
-            path,
-            detail: e.to_string(),
-        })
+        toml::from_str(&text).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() })
     }
 
     /// Rewrites `config.toml` (atomically, so a crash never leaves half a file).
     pub fn save_config(&self, config: &ReviewerConfig) -> Result<(), ReviewError> {
-        let text = toml::to_string(config).map_err(|e| ReviewError::Damaged {
-            path: self.file(CONFIG_FILE),
-            detail: e.to_string(),
-        })?;
+        let text = toml::to_string(config)
+            .map_err(|e| ReviewError::Damaged { path: self.file(CONFIG_FILE), detail: e.to_string() })?;
         replace_file(&self.file(CONFIG_FILE), text.as_bytes())
     }
 
@@ -100,39 +95,27 @@ impl Home {
     pub fn identity(&self, unlocker: &mut Unlocker) -> Result<age::x25519::Identity, ReviewError> {
         let path = self.file(IDENTITY_FILE);
         let text = self.open_key_file(&path, unlocker)?;
-        reviewer_keys::parse_identity_file(&text)
-            .map_err(|cause| ReviewError::KeyFile { path, cause })
+        reviewer_keys::parse_identity_file(&text).map_err(|cause| ReviewError::KeyFile { path, cause })
     }
 
     /// The Ed25519 key that signs requests.
     pub fn signing_key(&self, unlocker: &mut Unlocker) -> Result<Ed25519KeyPair, ReviewError> {
         let path = self.file(SIGNING_FILE);
         let text = self.open_key_file(&path, unlocker)?;
-        reviewer_keys::parse_signing_key_file(&text)
-            .map_err(|cause| ReviewError::KeyFile { path, cause })
+        reviewer_keys::parse_signing_key_file(&text).map_err(|cause| ReviewError::KeyFile { path, cause })
     }
 
     /// Reads a key file, asking for the passphrase only if the file is protected.
-    fn open_key_file(
-        &self,
-        path: &Path,
-        unlocker: &mut Unlocker,
-    ) -> Result<Zeroizing<String>, ReviewError> {
+    fn open_key_file(&self, path: &Path, unlocker: &mut Unlocker) -> Result<Zeroizing<String>, ReviewError> {
         let data = match fs::read(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ReviewError::NoKeys(self.root.clone()))
             }
             other => Zeroizing::new(other.map_err(io_error(path))?),
         };
-        let passphrase = if reviewer_keys::is_protected(&data) {
-            Some(unlocker.get()?)
-        } else {
-            None
-        };
-        reviewer_keys::unprotect(&data, passphrase).map_err(|cause| ReviewError::KeyFile {
-            path: path.to_path_buf(),
-            cause,
-        })
+        let passphrase = if reviewer_keys::is_protected(&data) { Some(unlocker.get()?) } else { None };
+        reviewer_keys::unprotect(&data, passphrase)
+            .map_err(|cause| ReviewError::KeyFile { path: path.to_path_buf(), cause })
     }
 }
 
@@ -141,19 +124,12 @@ impl Home {
 pub fn check_id(what: &'static str, value: &str) -> Result<(), ReviewError> {
     let ok = !value.is_empty()
         && value.len() <= MAX_ID_LEN
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
         // Cut and escape what we echo back: it came from an untrusted server.
-        let shown: String = value
-            .chars()
-            .take(80)
-            .collect::<String>()
-            .escape_debug()
-            .to_string();
+        let shown: String = value.chars().take(80).collect::<String>().escape_debug().to_string();
         Err(ReviewError::UnsafeId { what, value: shown })
     }
 }
@@ -190,22 +166,14 @@ fn private_open_options() -> fs::OpenOptions {
 /// Writes a new owner-only file; fails if it exists, so keys are never overwritten, not even
 /// by a concurrent run.
 pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
-    let mut file = private_open_options()
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                ReviewError::AlreadyExists(path.to_path_buf())
-            } else {
-                ReviewError::Io {
-                    path: path.to_path_buf(),
-                    cause: e,
-                }
-            }
-        })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_error(path))
+    let mut file = private_open_options().create_new(true).open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            ReviewError::AlreadyExists(path.to_path_buf())
+        } else {
+            ReviewError::Io { path: path.to_path_buf(), cause: e }
+        }
+    })?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(path))
 }
 
 /// Replaces an owner-only file atomically: write a temporary file beside it, then rename.
@@ -213,14 +181,8 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     let tmp = path.with_file_name(name);
-    let mut file = private_open_options()
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(io_error(&tmp))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_error(&tmp))?;
+    let mut file = private_open_options().create(true).truncate(true).open(&tmp).map_err(io_error(&tmp))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(&tmp))?;
     fs::rename(&tmp, path).map_err(io_error(path))
 }
 
@@ -255,10 +217,7 @@ mod tests {
             "~",
             &long,
         ] {
-            assert!(
-                matches!(check_id("case id", id), Err(ReviewError::UnsafeId { .. })),
-                "{id:?} accepted"
-            );
+            assert!(matches!(check_id("case id", id), Err(ReviewError::UnsafeId { .. })), "{id:?} accepted");
         }
     }
 
@@ -275,10 +234,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("f");
         create_new_file(&path, b"one").expect("create");
-        assert!(matches!(
-            create_new_file(&path, b"two"),
-            Err(ReviewError::AlreadyExists(_))
-        ));
+        assert!(matches!(create_new_file(&path, b"two"), Err(ReviewError::AlreadyExists(_))));
         replace_file(&path, b"three").expect("replace");
         assert_eq!(fs::read(&path).expect("read"), b"three");
         assert!(!dir.path().join("f.tmp").exists());

@@ -16,11 +16,7 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
     }
     refuse_existing(home)?;
     // Ask before generating or writing anything, so a typo leaves no half-made home.
-    let passphrase = if args.no_passphrase {
-        None
-    } else {
-        Some(passphrase::new_passphrase()?)
-    };
+    let passphrase = if args.no_passphrase { None } else { Some(passphrase::new_passphrase()?) };
 
     let secrets = ReviewerSecrets::generate()?;
     let entry = secrets.public_entry(&args.id, args.agencies.clone(), args.oversight)?;
@@ -33,41 +29,24 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
     write_key_file(home, IDENTITY_FILE, &secrets.identity_file(today), pass)?;
     write_key_file(home, SIGNING_FILE, &secrets.signing_key_file(), pass)?;
     home::create_new_file(&home.file(PUBLIC_ENTRY_FILE), entry_toml.as_bytes())?;
-    let config = ReviewerConfig {
-        key_id: args.id.clone(),
-        server: server.map(str::to_string),
-        deployment_id: None,
-    };
-    home::create_new_file(
-        &home.file(CONFIG_FILE),
-        toml::to_string(&config)?.as_bytes(),
-    )?;
+    let config =
+        ReviewerConfig { key_id: args.id.clone(), server: server.map(str::to_string), deployment_id: None };
+    home::create_new_file(&home.file(CONFIG_FILE), toml::to_string(&config)?.as_bytes())?;
 
     print!("{entry_toml}");
-    eprintln!(
-        "{}",
-        instructions(home, &args.id, passphrase.is_some(), server.is_some())
-    );
+    eprintln!("{}", instructions(home, &args.id, passphrase.is_some(), server.is_some()));
     Ok(())
 }
 
 /// Writes a secret key file, passphrase-protected (age scrypt, armoured) when a passphrase
 /// is given.
-fn write_key_file(
-    home: &Home,
-    name: &str,
-    plain: &str,
-    passphrase: Option<&str>,
-) -> Result<(), ReviewError> {
+fn write_key_file(home: &Home, name: &str, plain: &str, passphrase: Option<&str>) -> Result<(), ReviewError> {
     let path = home.file(name);
     let bytes = match passphrase {
         None => Zeroizing::new(plain.as_bytes().to_vec()),
         Some(pass) => reviewer_keys::protect(plain.as_bytes(), pass)
             .map(Zeroizing::new)
-            .map_err(|cause| ReviewError::KeyFile {
-                path: path.clone(),
-                cause,
-            })?,
+            .map_err(|cause| ReviewError::KeyFile { path: path.clone(), cause })?,
     };
     home::create_new_file(&path, &bytes)
 }
@@ -78,24 +57,17 @@ fn check_args(args: &KeygenArgs) -> Result<(), ReviewError> {
         return Err(ReviewError::NoScope);
     }
     check_name("key id", &args.id)?;
-    args.agencies
-        .iter()
-        .try_for_each(|a| check_name("agency id", a))
+    args.agencies.iter().try_for_each(|a| check_name("agency id", a))
 }
 
 fn check_name(what: &'static str, value: &str) -> Result<(), ReviewError> {
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(ReviewError::BadName {
-            what,
-            value: value.chars().take(80).collect(),
-        })
+        Err(ReviewError::BadName { what, value: value.chars().take(80).collect() })
     }
 }
 
@@ -149,20 +121,14 @@ mod tests {
     fn scope_and_names_are_checked() {
         assert!(check_args(&args("alice", &["health"], false)).is_ok());
         assert!(check_args(&args("ovs", &[], true)).is_ok());
-        assert!(matches!(
-            check_args(&args("alice", &[], false)),
-            Err(ReviewError::NoScope)
-        ));
+        assert!(matches!(check_args(&args("alice", &[], false)), Err(ReviewError::NoScope)));
         assert!(matches!(
             check_args(&args("Alice", &["health"], false)),
             Err(ReviewError::BadName { what: "key id", .. })
         ));
         assert!(matches!(
             check_args(&args("alice", &["../health"], false)),
-            Err(ReviewError::BadName {
-                what: "agency id",
-                ..
-            })
+            Err(ReviewError::BadName { what: "agency id", .. })
         ));
     }
 }

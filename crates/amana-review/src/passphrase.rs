@@ -14,9 +14,7 @@ fn from_env() -> Option<Zeroizing<String>> {
 }
 
 fn prompt(text: &str) -> Result<Zeroizing<String>, ReviewError> {
-    rpassword::prompt_password(text)
-        .map(Zeroizing::new)
-        .map_err(ReviewError::NoTerminal)
+    rpassword::prompt_password(text).map(Zeroizing::new).map_err(ReviewError::NoTerminal)
 }
 
 /// The passphrase that opens existing key files. Asked once per run at most, so a command

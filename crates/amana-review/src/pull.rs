@@ -45,10 +45,7 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
         write(home, case)?;
     }
     let n = planned.len();
-    println!(
-        "pulled {n} case{} ({new} new)",
-        if n == 1 { "" } else { "s" }
-    );
+    println!("pulled {n} case{} ({new} new)", if n == 1 { "" } else { "s" });
     Ok(())
 }
 
@@ -66,68 +63,40 @@ fn plan(home: &Home, list: CaseList, url: &str) -> Result<Vec<Planned>, ReviewEr
         if let Some(local) = &local {
             check_extends(local, &bundle, &files)?;
         }
-        planned.push(Planned {
-            bundle,
-            files,
-            local,
-        });
+        planned.push(Planned { bundle, files, local });
     }
     Ok(planned)
 }
 
 fn bad(url: &str, detail: String) -> ReviewError {
-    ReviewError::BadResponse {
-        url: url.to_string(),
-        detail,
-    }
+    ReviewError::BadResponse { url: url.to_string(), detail }
 }
 
 /// Checks envelope ids and decodes each envelope, leaving `age_b64` empty in the bundle.
-fn split_envelopes(
-    mut bundle: CaseBundle,
-    url: &str,
-) -> Result<(CaseBundle, Vec<AgeFile>), ReviewError> {
+fn split_envelopes(mut bundle: CaseBundle, url: &str) -> Result<(CaseBundle, Vec<AgeFile>), ReviewError> {
     let mut seen = HashSet::new();
     let mut files = Vec::with_capacity(bundle.envelopes.len());
     for env in &mut bundle.envelopes {
         check_id("envelope id", &env.id)?;
         if !seen.insert(env.id.clone()) {
-            return Err(bad(
-                url,
-                format!("case {}: envelope {} is listed twice", bundle.id, env.id),
-            ));
+            return Err(bad(url, format!("case {}: envelope {} is listed twice", bundle.id, env.id)));
         }
-        let bytes = B64.decode(std::mem::take(&mut env.age_b64)).map_err(|e| {
-            bad(
-                url,
-                format!("case {}, envelope {}: not base64: {e}", bundle.id, env.id),
-            )
-        })?;
-        files.push(AgeFile {
-            id: env.id.clone(),
-            bytes,
-        });
+        let bytes = B64
+            .decode(std::mem::take(&mut env.age_b64))
+            .map_err(|e| bad(url, format!("case {}, envelope {}: not base64: {e}", bundle.id, env.id)))?;
+        files.push(AgeFile { id: env.id.clone(), bytes });
     }
     Ok((bundle, files))
 }
 
 /// Refuses a case whose record does not extend the local one.
-fn check_extends(
-    local: &LocalCase,
-    new: &CaseBundle,
-    files: &[AgeFile],
-) -> Result<(), ReviewError> {
+fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Result<(), ReviewError> {
     let old = &local.bundle;
-    let rewritten = |detail: String| ReviewError::HistoryRewritten {
-        case: old.id.clone(),
-        detail,
-    };
+    let rewritten = |detail: String| ReviewError::HistoryRewritten { case: old.id.clone(), detail };
     if (old.kind, &old.agency, old.oversight_only, old.received_on)
         != (new.kind, &new.agency, new.oversight_only, new.received_on)
     {
-        return Err(rewritten(
-            "its kind, agency, oversight flag or date changed".into(),
-        ));
+        return Err(rewritten("its kind, agency, oversight flag or date changed".into()));
     }
     if new.events.len() < old.events.len() {
         return Err(rewritten(format!(
@@ -136,22 +105,13 @@ fn check_extends(
             old.events.len()
         )));
     }
-    if let Some((i, _)) = old
-        .events
-        .iter()
-        .zip(&new.events)
-        .enumerate()
-        .find(|(_, (a, b))| a != b)
-    {
+    if let Some((i, _)) = old.events.iter().zip(&new.events).enumerate().find(|(_, (a, b))| a != b) {
         return Err(rewritten(format!("history event #{i} changed")));
     }
     for env in &old.envelopes {
         let same = new.envelopes.iter().find(|n| n.id == env.id);
         if same.is_none_or(|n| (n.part, n.created_on) != (env.part, env.created_on)) {
-            return Err(rewritten(format!(
-                "envelope {} was removed or relabelled",
-                env.id
-            )));
+            return Err(rewritten(format!("envelope {} was removed or relabelled", env.id)));
         }
         check_envelope_unchanged(local, &env.id, files)?;
     }
@@ -159,11 +119,7 @@ fn check_extends(
 }
 
 /// An envelope we already hold must come back byte for byte.
-fn check_envelope_unchanged(
-    local: &LocalCase,
-    id: &str,
-    files: &[AgeFile],
-) -> Result<(), ReviewError> {
+fn check_envelope_unchanged(local: &LocalCase, id: &str, files: &[AgeFile]) -> Result<(), ReviewError> {
     check_id("envelope id", id)?;
     let path = local.envelope_path(id);
     let held = match std::fs::read(&path) {
@@ -188,19 +144,13 @@ fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
     for file in &case.files {
         let path = envelope_path(&dir, &file.id);
         // Envelopes we held before were compared byte for byte in `check_extends`.
-        let verified = case
-            .local
-            .as_ref()
-            .is_some_and(|l| l.bundle.envelopes.iter().any(|e| e.id == file.id));
+        let verified =
+            case.local.as_ref().is_some_and(|l| l.bundle.envelopes.iter().any(|e| e.id == file.id));
         if !(verified && path.exists()) {
             home::replace_file(&path, &file.bytes)?;
         }
     }
-    LocalCase {
-        dir,
-        bundle: case.bundle.clone(),
-    }
-    .save()
+    LocalCase { dir, bundle: case.bundle.clone() }.save()
 }
 
 #[cfg(test)]
@@ -254,11 +204,7 @@ mod tests {
     #[test]
     fn hostile_ids_write_nothing() {
         let (dir, home) = home();
-        for case in [
-            bundle("../x", &["e"], 1),
-            bundle("ok", &["../../escape"], 1),
-            bundle("a/b", &[], 1),
-        ] {
+        for case in [bundle("../x", &["e"], 1), bundle("ok", &["../../escape"], 1), bundle("a/b", &[], 1)] {
             let err = pull(&home, vec![bundle("fine", &["e1"], 1), case]).expect_err("refused");
             assert!(matches!(err, ReviewError::UnsafeId { .. }), "{err}");
         }
@@ -270,19 +216,12 @@ mod tests {
     #[test]
     fn pull_stores_binary_envelopes_and_counts_new_cases() {
         let (_dir, home) = home();
-        assert_eq!(
-            pull(&home, vec![bundle("c1", &["e1"], 1)]).expect("first"),
-            1
-        );
+        assert_eq!(pull(&home, vec![bundle("c1", &["e1"], 1)]).expect("first"), 1);
         let stored = std::fs::read(home.case_dir("c1").join("e1.age")).expect("envelope");
         assert_eq!(stored, b"age file e1");
         let local = cases::load(&home, "c1").expect("load").expect("present");
         assert!(local.bundle.envelopes.iter().all(|e| e.age_b64.is_empty()));
-        let n = pull(
-            &home,
-            vec![bundle("c1", &["e1", "e2"], 2), bundle("c2", &[], 1)],
-        )
-        .expect("again");
+        let n = pull(&home, vec![bundle("c1", &["e1", "e2"], 2), bundle("c2", &[], 1)]).expect("again");
         assert_eq!(n, 1);
     }
 
@@ -291,26 +230,14 @@ mod tests {
         let (_dir, home) = home();
         pull(&home, vec![bundle("c1", &["e1"], 2)]).expect("first");
         let shorter = bundle("c1", &["e1"], 1);
-        assert!(matches!(
-            pull(&home, vec![shorter]),
-            Err(ReviewError::HistoryRewritten { .. })
-        ));
+        assert!(matches!(pull(&home, vec![shorter]), Err(ReviewError::HistoryRewritten { .. })));
         let mut changed = bundle("c1", &["e1"], 3);
         changed.events[1].status = Status::ClosedUnfounded;
-        assert!(matches!(
-            pull(&home, vec![changed]),
-            Err(ReviewError::HistoryRewritten { .. })
-        ));
+        assert!(matches!(pull(&home, vec![changed]), Err(ReviewError::HistoryRewritten { .. })));
         let mut swapped = bundle("c1", &["e1"], 3);
         swapped.envelopes[0].age_b64 = B64.encode("other ciphertext");
-        assert!(matches!(
-            pull(&home, vec![swapped]),
-            Err(ReviewError::HistoryRewritten { .. })
-        ));
-        assert!(matches!(
-            pull(&home, vec![bundle("c1", &[], 3)]),
-            Err(ReviewError::HistoryRewritten { .. })
-        ));
+        assert!(matches!(pull(&home, vec![swapped]), Err(ReviewError::HistoryRewritten { .. })));
+        assert!(matches!(pull(&home, vec![bundle("c1", &[], 3)]), Err(ReviewError::HistoryRewritten { .. })));
         let local = cases::load(&home, "c1").expect("load").expect("present");
         assert_eq!(local.bundle.events.len(), 2);
     }
@@ -322,9 +249,6 @@ mod tests {
         assert!(matches!(dup, Err(ReviewError::BadResponse { .. })));
         let mut b = bundle("c1", &["e1"], 1);
         b.envelopes[0].age_b64 = "!!".into();
-        assert!(matches!(
-            pull(&home, vec![b]),
-            Err(ReviewError::BadResponse { .. })
-        ));
+        assert!(matches!(pull(&home, vec![b]), Err(ReviewError::BadResponse { .. })));
     }
 }

@@ -31,10 +31,7 @@ fn decrypt_all<'a>(
 ) -> Result<Vec<(&'a EnvelopeWire, Payload)>, ReviewError> {
     let mut envelopes: Vec<&EnvelopeWire> = case.bundle.envelopes.iter().collect();
     envelopes.sort_by_key(|e| (e.part != Part::Report, e.created_on));
-    envelopes
-        .into_iter()
-        .map(|e| Ok((e, open(case, e, identity)?)))
-        .collect()
+    envelopes.into_iter().map(|e| Ok((e, open(case, e, identity)?))).collect()
 }
 
 /// Reads, decrypts and decodes one envelope.
@@ -46,9 +43,7 @@ fn open(
     check_id("envelope id", &env.id)?;
     let path = case.envelope_path(&env.id);
     let ciphertext = match std::fs::read(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ReviewError::MissingEnvelope(path))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReviewError::MissingEnvelope(path)),
         other => other.map_err(io_error(&path))?,
     };
     let ids = (case.bundle.id.clone(), env.id.clone());
@@ -61,26 +56,16 @@ fn open(
                 "oversight-only case, or was your key added after it arrived?"
             },
         },
-        cause => ReviewError::Envelope {
-            case: ids.0.clone(),
-            envelope: ids.1.clone(),
-            cause,
-        },
+        cause => ReviewError::Envelope { case: ids.0.clone(), envelope: ids.1.clone(), cause },
     })?;
-    Payload::decode(&plaintext).map_err(|cause| ReviewError::Payload {
-        case: ids.0,
-        envelope: ids.1,
-        cause,
-    })
+    Payload::decode(&plaintext).map_err(|cause| ReviewError::Payload { case: ids.0, envelope: ids.1, cause })
 }
 
 /// The whole printout. Zeroizing, and sized up front so that growing it does not leave
 /// copies of the plaintext behind in freed memory.
 fn render(bundle: &CaseBundle, parts: &[(&EnvelopeWire, Payload)]) -> Zeroizing<String> {
-    let text_len: usize = parts
-        .iter()
-        .map(|(_, p)| p.body.len() + p.contact.as_ref().map_or(0, String::len))
-        .sum();
+    let text_len: usize =
+        parts.iter().map(|(_, p)| p.body.len() + p.contact.as_ref().map_or(0, String::len)).sum();
     let mut out = Zeroizing::new(String::with_capacity(4096 + 8 * text_len));
     render_metadata(&mut out, bundle);
     if parts.is_empty() {
@@ -104,11 +89,7 @@ fn render_metadata(out: &mut String, b: &CaseBundle) {
         b.received_on
     ));
     for ev in &b.events {
-        let by = ev
-            .actor
-            .as_deref()
-            .map(|a| format!(" by {}", printable(a)))
-            .unwrap_or_default();
+        let by = ev.actor.as_deref().map(|a| format!(" by {}", printable(a))).unwrap_or_default();
         out.push_str(&format!("  #{:<3} {}  {}{by}\n", ev.seq, ev.on, ev.status));
     }
 }
@@ -121,28 +102,20 @@ fn render_part(out: &mut String, bundle: &CaseBundle, env: &EnvelopeWire, p: &Pa
             Some(a) => format!("reply by {}", printable(a)),
             None => "reply".to_string(),
         },
+        Part::Note => match &p.author {
+            Some(a) => format!("note for reviewers by {}", printable(a)),
+            None => "note for reviewers".to_string(),
+        },
     };
     out.push_str(&format!("\n--- {title}, written {} ---\n", p.written_on));
     // The envelope's label and the case metadata come from the server; the payload is what
     // the writer encrypted. Point out any disagreement instead of hiding it.
     if env.part != p.part {
-        out.push_str(&format!(
-            "(note: the server lists this as a {})\n",
-            env.part.as_str()
-        ));
+        out.push_str(&format!("(note: the server lists this as a {})\n", env.part.as_str()));
     }
-    if p.kind.is_some_and(|k| k != bundle.kind)
-        || p.agency.as_ref().is_some_and(|a| *a != bundle.agency)
-    {
+    if p.kind.is_some_and(|k| k != bundle.kind) || p.agency.as_ref().is_some_and(|a| *a != bundle.agency) {
         out.push_str("(note: the reporter chose ");
-        push_clean(
-            out,
-            &format!(
-                "kind {:?}, agency {:?}",
-                p.kind.map(|k| k.as_str()),
-                p.agency
-            ),
-        );
+        push_clean(out, &format!("kind {:?}, agency {:?}", p.kind.map(|k| k.as_str()), p.agency));
         out.push_str(", which differs from the case metadata above)\n");
     }
     push_clean(out, &p.body);
@@ -177,10 +150,7 @@ mod tests {
     #[test]
     fn text_is_verbatim_but_escapes_cannot_reach_the_terminal() {
         let mut out = String::new();
-        push_clean(
-            &mut out,
-            "رشوة في المكتب\r\nline 2\t\u{1b}[2J\u{7}\u{9b}31m",
-        );
+        push_clean(&mut out, "رشوة في المكتب\r\nline 2\t\u{1b}[2J\u{7}\u{9b}31m");
         assert_eq!(out, "رشوة في المكتب\nline 2\t\\u{1b}[2J\\u{7}\\u{9b}31m");
     }
 }

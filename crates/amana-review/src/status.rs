@@ -16,7 +16,7 @@ pub fn run(home: &Home, prefix: &str, next: Status, server: Option<&str>) -> any
     check_transition(&case.bundle.id, from, next)?;
 
     let session = Session::open(home, server)?;
-    let body = serde_json::to_vec(&StatusChange { status: next })?;
+    let body = serde_json::to_vec(&StatusChange { status: next, note_age_b64: None })?;
     session.call(Method::Post, &paths::status(&case.bundle.id), body)?;
 
     case.bundle.status = next;
@@ -34,17 +34,9 @@ fn check_transition(case: &str, from: Status, to: Status) -> Result<(), ReviewEr
     let allowed = if next.is_empty() {
         "none (the case is closed)".to_string()
     } else {
-        next.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        next.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
     };
-    Err(ReviewError::InvalidTransition {
-        case: case.to_string(),
-        from,
-        to,
-        allowed,
-    })
+    Err(ReviewError::InvalidTransition { case: case.to_string(), from, to, allowed })
 }
 
 #[cfg(test)]
@@ -54,16 +46,11 @@ mod tests {
     #[test]
     fn refusals_list_the_way_forward() {
         assert!(check_transition("c", Status::Received, Status::Acknowledged).is_ok());
-        let msg = check_transition("c", Status::Received, Status::InReview)
-            .expect_err("skips a step")
-            .to_string();
-        assert!(
-            msg.contains("`received`") && msg.contains("allowed next: acknowledged"),
-            "{msg}"
-        );
-        let msg = check_transition("c", Status::ClosedUnfounded, Status::InReview)
-            .expect_err("closed")
-            .to_string();
+        let msg =
+            check_transition("c", Status::Received, Status::InReview).expect_err("skips a step").to_string();
+        assert!(msg.contains("`received`") && msg.contains("allowed next: acknowledged"), "{msg}");
+        let msg =
+            check_transition("c", Status::ClosedUnfounded, Status::InReview).expect_err("closed").to_string();
         assert!(msg.contains("none (the case is closed)"), "{msg}");
     }
 }

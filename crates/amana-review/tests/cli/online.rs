@@ -13,11 +13,8 @@ use predicates::prelude::*;
 use crate::support::{add_envelope, bundle, encrypt, payload, read, Recorded, Stub, TestHome};
 
 fn agencies() -> (u16, String) {
-    let list = AgencyList {
-        deployment_id: "test-dep".into(),
-        agencies: vec![],
-        kinds: vec![Kind::Violation],
-    };
+    let list =
+        AgencyList { deployment_id: "test-dep".into(), agencies: vec![], kinds: vec![Kind::Violation] };
     (200, serde_json::to_string(&list).expect("json"))
 }
 
@@ -25,11 +22,7 @@ fn agencies() -> (u16, String) {
 fn assert_signed(req: &Recorded, entry: &ReviewerEntry, method: &str) {
     assert_eq!(req.method, method);
     assert_eq!(req.header(signing::HEADER_KEY), Some(entry.id.as_str()));
-    let timestamp: i64 = req
-        .header(signing::HEADER_TIMESTAMP)
-        .expect("timestamp")
-        .parse()
-        .expect("number");
+    let timestamp: i64 = req.header(signing::HEADER_TIMESTAMP).expect("timestamp").parse().expect("number");
     let nonce = req.header(signing::HEADER_NONCE).expect("nonce");
     let parts = RequestParts {
         deployment_id: "test-dep",
@@ -52,33 +45,16 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     let me = home.keygen("alice", "health");
     let mut case = bundle("case-1", "2026-11-20", &[Status::Received], false);
     add_envelope(&mut case, "env-1", Part::Report, "2026-11-20");
-    let age_file = encrypt(
-        &payload(Part::Report, "تقرير سري", None, "2026-11-20"),
-        &[&me.age_recipient],
-    );
+    let age_file = encrypt(&payload(Part::Report, "تقرير سري", None, "2026-11-20"), &[&me.age_recipient]);
     case.envelopes[0].age_b64 = B64.encode(&age_file);
     let list = CaseList { cases: vec![case] };
-    let stub = Stub::start(vec![
-        agencies(),
-        (200, serde_json::to_string(&list).expect("json")),
-    ]);
+    let stub = Stub::start(vec![agencies(), (200, serde_json::to_string(&list).expect("json"))]);
 
-    home.cmd()
-        .args(["pull", "--server", &stub.url])
-        .assert()
-        .success()
-        .stdout("pulled 1 case (1 new)\n");
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success().stdout("pulled 1 case (1 new)\n");
 
     let first = stub.next();
-    assert_eq!(
-        (first.method.as_str(), first.path.as_str()),
-        ("GET", "/api/v1/agencies")
-    );
-    assert_eq!(
-        first.header(signing::HEADER_SIGNATURE),
-        None,
-        "the public list is not signed"
-    );
+    assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
+    assert_eq!(first.header(signing::HEADER_SIGNATURE), None, "the public list is not signed");
     let pull = stub.next();
     assert_eq!(pull.path, "/api/v1/review/cases");
     assert_signed(&pull, &me, "GET");
@@ -88,17 +64,9 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     assert!(stored.envelopes.iter().all(|e| e.age_b64.is_empty()));
     let config: ReviewerConfig =
         toml::from_str(&String::from_utf8_lossy(&read(&home.file("config.toml")))).expect("config");
-    assert_eq!(
-        config.deployment_id.as_deref(),
-        Some("test-dep"),
-        "learnt once, kept"
-    );
+    assert_eq!(config.deployment_id.as_deref(), Some("test-dep"), "learnt once, kept");
 
-    home.cmd()
-        .args(["show", "case-1"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("تقرير سري"));
+    home.cmd().args(["show", "case-1"]).assert().success().stdout(predicate::str::contains("تقرير سري"));
 }
 
 #[test]
@@ -107,16 +75,10 @@ fn refused_signature_is_explained() {
     home.keygen("alice", "health");
     let refusal = r#"{"error":"unauthorized","message":"unknown or revoked key"}"#;
     let stub = Stub::start(vec![agencies(), (401, refusal.into())]);
-    home.cmd()
-        .args(["pull", "--server", &stub.url])
-        .assert()
-        .failure()
-        .stderr(
-            predicate::str::contains(
-                "the server refused the signature (HTTP 401): unknown or revoked key",
-            )
+    home.cmd().args(["pull", "--server", &stub.url]).assert().failure().stderr(
+        predicate::str::contains("the server refused the signature (HTTP 401): unknown or revoked key")
             .and(predicate::str::contains("keys/reviewers/")),
-        );
+    );
     assert!(!home.path.join("cases").exists());
 }
 
@@ -124,37 +86,26 @@ fn refused_signature_is_explained() {
 fn unreachable_server_is_named() {
     let home = TestHome::new();
     home.keygen("alice", "health");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     home.cmd()
         .args(["pull"])
         .env("AMANA_SERVER", format!("http://127.0.0.1:{port}"))
         .assert()
         .failure()
-        .stderr(predicate::str::contains(format!(
-            "could not reach http://127.0.0.1:{port}/api/v1/agencies"
-        )));
+        .stderr(predicate::str::contains(format!("could not reach http://127.0.0.1:{port}/api/v1/agencies")));
 }
 
 #[test]
 fn status_change_is_signed_and_recorded_locally() {
     let home = TestHome::new();
     let me = home.keygen("alice", "health");
-    crate::support::write_case(
-        &home,
-        &bundle("case-9", "2026-11-20", &[Status::Received], false),
-        &[],
-    );
+    crate::support::write_case(&home, &bundle("case-9", "2026-11-20", &[Status::Received], false), &[]);
     let stub = Stub::start(vec![agencies(), (200, "{}".into())]);
     home.cmd()
         .args(["--server", &stub.url, "status", "case-9", "acknowledged"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "case case-9: received -> acknowledged",
-        ));
+        .stdout(predicate::str::contains("case case-9: received -> acknowledged"));
     stub.next();
     let post = stub.next();
     assert_eq!(post.path, "/api/v1/review/cases/case-9/status");
@@ -168,19 +119,13 @@ fn status_change_is_signed_and_recorded_locally() {
 fn refused_status_change_keeps_the_local_status() {
     let home = TestHome::new();
     home.keygen("alice", "health");
-    crate::support::write_case(
-        &home,
-        &bundle("case-9", "2026-11-20", &[Status::Received], false),
-        &[],
-    );
+    crate::support::write_case(&home, &bundle("case-9", "2026-11-20", &[Status::Received], false), &[]);
     let refusal = r#"{"error":"conflict","message":"the case is already acknowledged"}"#;
     let stub = Stub::start(vec![agencies(), (409, refusal.into())]);
     home.cmd()
         .args(["--server", &stub.url, "status", "case-9", "acknowledged"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains(
-            "(HTTP 409): the case is already acknowledged",
-        ));
+        .stderr(predicate::str::contains("(HTTP 409): the case is already acknowledged"));
     assert_eq!(home.case_json("case-9").status, Status::Received);
 }

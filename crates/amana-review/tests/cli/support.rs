@@ -41,11 +41,8 @@ impl TestHome {
 
     /// `keygen --no-passphrase` for `id` serving `agency`.
     pub fn keygen(&self, id: &str, agency: &str) -> ReviewerEntry {
-        let out = self
-            .cmd()
-            .args(["keygen", "--id", id, "--agency", agency, "--no-passphrase"])
-            .assert()
-            .success();
+        let out =
+            self.cmd().args(["keygen", "--id", id, "--agency", agency, "--no-passphrase"]).assert().success();
         toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry")
     }
 
@@ -114,12 +111,7 @@ pub fn bundle(id: &str, received_on: &str, history: &[Status], oversight_only: b
 
 /// Adds an envelope to `bundle` (metadata only) and returns its id.
 pub fn add_envelope(bundle: &mut CaseBundle, id: &str, part: Part, on: &str) {
-    bundle.envelopes.push(EnvelopeWire {
-        id: id.into(),
-        part,
-        created_on: date(on),
-        age_b64: String::new(),
-    });
+    bundle.envelopes.push(EnvelopeWire { id: id.into(), part, created_on: date(on), age_b64: String::new() });
 }
 
 /// Writes a pulled case by hand, as `pull` would: case.json and `<envelope>.age` files.
@@ -129,11 +121,7 @@ pub fn write_case(home: &TestHome, bundle: &CaseBundle, files: &[(&str, Vec<u8>)
     for (id, bytes) in files {
         std::fs::write(dir.join(format!("{id}.age")), bytes).expect("write envelope");
     }
-    std::fs::write(
-        dir.join("case.json"),
-        serde_json::to_vec(bundle).expect("json"),
-    )
-    .expect("write");
+    std::fs::write(dir.join("case.json"), serde_json::to_vec(bundle).expect("json")).expect("write");
 }
 
 /// One request as the stub received it.
@@ -147,10 +135,7 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -189,9 +174,7 @@ impl Stub {
 
     /// The next recorded request.
     pub fn next(&self) -> Recorded {
-        self.requests
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a request reached the stub")
+        self.requests.recv_timeout(Duration::from_secs(30)).expect("a request reached the stub")
     }
 }
 
@@ -219,12 +202,7 @@ fn read_request(stream: &std::net::TcpStream) -> Option<Recorded> {
         .unwrap_or(0usize);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    Some(Recorded {
-        method,
-        path,
-        headers,
-        body,
-    })
+    Some(Recorded { method, path, headers, body })
 }
 
 /// Reads a whole file, for before/after comparisons.

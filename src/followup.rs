@@ -1,0 +1,157 @@
+//! Reporter actions by code alone: adding information, and rating a closed case. Each asks
+//! for the code again (no sessions) and costs one Argon2id derivation, like a status check.
+
+use amana_core::{
+    envelope,
+    events::EventKind,
+    payload::{Part, Payload},
+};
+use axum::{extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use crate::{
+    error::ApiError,
+    intake::MAX_BODY_CHARS,
+    json::ApiJson,
+    state::{random_id, AppState},
+    status::{authenticate, Authenticated},
+    store::{Change, NewEnvelope, NewEvent, StoreError},
+};
+
+/// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
+pub const MAX_FOLLOW_UPS: i64 = 50;
+
+/// `POST /api/v1/followups` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRequest {
+    /// The follow-up code.
+    pub code: String,
+    /// The new information. Encrypted before it is stored.
+    pub body: String,
+}
+
+/// `POST /api/v1/rating` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    pub code: String,
+    /// 1 (poor) to 5 (excellent).
+    pub rating: u8,
+}
+
+/// Encrypts and stores a follow-up for an authenticated reporter.
+pub async fn add_follow_up(
+    state: &AppState,
+    auth: &Authenticated,
+    body: Zeroizing<String>,
+) -> Result<(), ApiError> {
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::BadRequest(format!("The text must be 1 to {MAX_BODY_CHARS} characters.")));
+    }
+    let case = &auth.case;
+    if case.status.is_closed() {
+        return Err(ApiError::Conflict("This case is closed; submit a new report instead.".into()));
+    }
+    let today = state.today();
+    let payload = Payload {
+        part: Part::FollowUp,
+        kind: None,
+        agency: None,
+        body: body.to_string(),
+        contact: None,
+        written_on: today,
+        author: None,
+    };
+    // Same recipients as the report, plus the reporter so they can reread their thread.
+    let mut recipients = state.keyring.recipients_for(&case.agency, case.oversight_only);
+    recipients.push(auth.derived.reply_identity.to_public());
+    let ciphertext = {
+        let plain = payload.encode().map_err(|e| ApiError::Internal(e.into()))?;
+        envelope::encrypt(&plain, &recipients).map_err(|e| ApiError::Internal(e.into()))?
+    };
+    let envelope_id = random_id();
+    let detail = serde_json::json!({ "envelope_id": envelope_id }).to_string();
+    let mut change = Change::event_only(
+        case,
+        today,
+        NewEvent { kind: EventKind::FollowUp, actor: None, detail, signed: None },
+    );
+    change.follow_up_cap = Some(MAX_FOLLOW_UPS);
+    change.envelope = Some(NewEnvelope { id: envelope_id, part: Part::FollowUp, ciphertext });
+    state.store.apply(&change).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::Conflict(format!(
+            "This case cannot take more follow-ups (at most {MAX_FOLLOW_UPS}), or it changed meanwhile; try again."
+        )),
+        other => other.into(),
+    })
+}
+
+/// Records the reporter's rating of a closed case, once.
+pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<(), ApiError> {
+    if !(1..=5).contains(&rating) {
+        return Err(ApiError::BadRequest("The rating must be a whole number from 1 to 5.".into()));
+    }
+    let case = &auth.case;
+    if !case.status.is_closed() || case.rating.is_some() {
+        return Err(ApiError::Conflict("A case can be rated once, after it is closed.".into()));
+    }
+    let detail = serde_json::json!({ "rating": rating }).to_string();
+    let mut change = Change::event_only(
+        case,
+        state.today(),
+        NewEvent { kind: EventKind::Rated, actor: None, detail, signed: None },
+    );
+    change.rating = Some(rating);
+    state.store.apply(&change).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::Conflict("This case was already rated.".into()),
+        other => other.into(),
+    })
+}
+
+/// Add information to a report.
+#[utoipa::path(
+    post,
+    path = "/api/v1/followups",
+    request_body = FollowUpRequest,
+    responses(
+        (status = 201, description = "Stored"),
+        (status = 404, description = "No report matches this code", body = crate::openapi::ErrorSchema),
+        (status = 409, description = "Case closed or follow-up limit reached", body = crate::openapi::ErrorSchema),
+    ),
+    tag = "reporter"
+)]
+pub async fn follow_up_json(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<FollowUpRequest>,
+) -> Result<StatusCode, ApiError> {
+    let code = Zeroizing::new(req.code);
+    let body = Zeroizing::new(req.body);
+    let auth = authenticate(&state, &code).await?;
+    add_follow_up(&state, &auth, body).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Rate the handling of a closed case (once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/rating",
+    request_body = RatingRequest,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 404, description = "No report matches this code", body = crate::openapi::ErrorSchema),
+        (status = 409, description = "Not closed yet, or already rated", body = crate::openapi::ErrorSchema),
+    ),
+    tag = "reporter"
+)]
+pub async fn rating_json(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RatingRequest>,
+) -> Result<StatusCode, ApiError> {
+    let code = Zeroizing::new(req.code);
+    let auth = authenticate(&state, &code).await?;
+    rate(&state, &auth, req.rating).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real `amana` server on port 0 against a real SQLite database, and
+//! the real `amana-review` CLI. One test binary (`cargo test --test api`).
+
+mod bad_input;
+mod codes;
+mod helpers;
+mod leaks;
+mod oversight;
+mod pages;
+mod public_api;
+mod round_trip;
+mod signed_requests;
+mod startup;

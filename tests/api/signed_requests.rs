@@ -1,0 +1,309 @@
+//! Invariant 6: reviewer actions are signed requests. Only keys in `keys/`, only over the
+//! exact request, only within the freshness window, each nonce once (even across a
+//! restart), only within the key's scope, and only along the case lifecycle.
+
+use amana_core::signing::{self, Signature};
+use serde_json::Value;
+
+use crate::helpers::{now, status_body, Deployment, KeyGen, Signer, TestApp, HEALTH, OVERSIGHT, TRANSPORT};
+
+const CASES: &str = "/api/v1/review/cases";
+const HOUR: i64 = 3600;
+
+fn status_path(case: &str) -> String {
+    format!("{CASES}/{case}/status")
+}
+
+/// A server with in-process keys (these tests do not need the CLI), one ordinary health
+/// case and one oversight-only health case. Returns (app, ordinary id and code, oversight-only id and code).
+async fn setup() -> (TestApp, (String, String), (String, String)) {
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    let code_a = app.submit_simple("health", false).await;
+    let code_b = app.submit_simple("health", true).await;
+    let cases = app.cases_as(app.dep.reviewer(OVERSIGHT)).await;
+    assert_eq!(cases.len(), 2);
+    let a = cases.iter().find(|c| !c.oversight_only).expect("ordinary");
+    let b = cases.iter().find(|c| c.oversight_only).expect("oversight-only");
+    let ids = (a.id.clone(), b.id.clone());
+    (app, (ids.0, code_a), (ids.1, code_b))
+}
+
+async fn post_status(app: &TestApp, signer: &Signer, case: &str, body: Vec<u8>) -> (u16, String) {
+    let path = status_path(case);
+    let sig = signer.sign("POST", &path, &body);
+    send(app, "POST", &path, &body, &sig).await
+}
+
+#[track_caller]
+fn assert_unauthorized(status: u16, body: &str, what: &str) {
+    assert_eq!(status, 401, "{what}: {body}");
+    let err: Value = serde_json::from_str(body).expect("JSON error");
+    assert_eq!(err["error"], "unauthorized", "{what}");
+}
+
+async fn send(app: &TestApp, method: &str, path: &str, body: &[u8], sig: &Signature) -> (u16, String) {
+    let resp = app.send_signed(method, path, body.to_vec(), sig).await;
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn unsigned_unknown_and_forged_requests_are_refused() {
+    let (app, (case, code), _) = setup().await;
+    let path = status_path(&case);
+    let ack = status_body("acknowledged");
+
+    // Unsigned.
+    let r = app.get(CASES).await;
+    let s = r.status().as_u16();
+    assert_unauthorized(s, &r.text().await.expect("body"), "unsigned GET");
+    let r = app
+        .client
+        .post(app.url(&path))
+        .header("content-type", "application/json")
+        .body(ack.clone())
+        .send()
+        .await
+        .expect("post");
+    let s = r.status().as_u16();
+    assert_unauthorized(s, &r.text().await.expect("body"), "unsigned POST");
+
+    // A well-formed key that is not in keys/.
+    let outsider = app.dep.make_home("outsider", &["health"], true, KeyGen::InProcess);
+    let stranger = Signer::new(&outsider);
+    let (s, b) = send(&app, "GET", CASES, b"", &stranger.sign("GET", CASES, b"")).await;
+    assert_unauthorized(s, &b, "key not in keys/");
+    assert!(b.contains("unknown"), "{b}");
+    let (s, b) = send(&app, "POST", &path, &ack, &stranger.sign("POST", &path, &ack)).await;
+    assert_unauthorized(s, &b, "POST by a key not in keys/");
+
+    // That key claiming a listed key id.
+    let impostor = Signer { key_id: HEALTH.into(), ..Signer::new(&outsider) };
+    let (s, b) = send(&app, "GET", CASES, b"", &impostor.sign("GET", CASES, b"")).await;
+    assert_unauthorized(s, &b, "another key under a listed id");
+    let (s, b) = send(&app, "POST", &path, &ack, &impostor.sign("POST", &path, &ack)).await;
+    assert_unauthorized(s, &b, "POST with another key under a listed id");
+
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    // The signed body differs from the sent body, by one space.
+    let sig = health.sign("POST", &path, &ack);
+    let (s, b) = send(&app, "POST", &path, br#"{"status": "acknowledged"}"#, &sig).await;
+    assert_unauthorized(s, &b, "body differs from the signed body");
+    // Signed for another case, sent to this one.
+    let other = status_path("00000000000000000000");
+    let sig = health.sign("POST", &other, &ack);
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_unauthorized(s, &b, "path differs from the signed path");
+    // Signed for another query string.
+    let sig = health.sign("GET", &format!("{CASES}?all=1"), b"");
+    let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+    assert_unauthorized(s, &b, "query differs from the signed query");
+    // Signed as a GET, sent as a POST.
+    let sig = health.sign("GET", &path, &ack);
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_unauthorized(s, &b, "method differs from the signed method");
+    // Signed for another deployment.
+    let elsewhere =
+        Signer { deployment_id: "another-deployment".into(), ..Signer::new(app.dep.reviewer(HEALTH)) };
+    let (s, b) = send(&app, "POST", &path, &ack, &elsewhere.sign("POST", &path, &ack)).await;
+    assert_unauthorized(s, &b, "signed for another deployment");
+    // Timestamp header changed after signing.
+    let mut sig = health.sign("POST", &path, &ack);
+    sig.timestamp -= 1;
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_unauthorized(s, &b, "timestamp changed after signing");
+    // Garbage signature, malformed nonce, missing header.
+    let mut sig = health.sign("POST", &path, &ack);
+    sig.signature = "not base64!".into();
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_unauthorized(s, &b, "signature not base64");
+    let upper = signing::new_nonce().to_uppercase();
+    let sig = health.sign_at("POST", &path, &ack, now(), &upper);
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_unauthorized(s, &b, "malformed nonce");
+    let sig = health.sign("POST", &path, &ack);
+    let r = app
+        .client
+        .post(app.url(&path))
+        .header(signing::HEADER_KEY, &sig.key_id)
+        .header(signing::HEADER_TIMESTAMP, sig.timestamp.to_string())
+        .header(signing::HEADER_NONCE, &sig.nonce)
+        .header("content-type", "application/json")
+        .body(ack.clone())
+        .send()
+        .await
+        .expect("post");
+    let s = r.status().as_u16();
+    assert_unauthorized(s, &r.text().await.expect("body"), "signature header missing");
+
+    // None of that changed anything.
+    assert_eq!(app.status_of(&code).await, "received");
+    // The genuine request goes through.
+    let (s, b) = send(&app, "POST", &path, &ack, &health.sign("POST", &path, &ack)).await;
+    assert_eq!(s, 204, "{b}");
+    assert_eq!(app.status_of(&code).await, "acknowledged");
+}
+
+#[tokio::test]
+async fn only_fresh_signatures_are_accepted() {
+    let (app, (case, code), _) = setup().await;
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let path = status_path(&case);
+    let ack = status_body("acknowledged");
+
+    for (what, ts) in [
+        ("73 h old", now() - 73 * HOUR),
+        ("73 h in the future", now() + 73 * HOUR),
+        ("a year old", now() - 365 * 24 * HOUR),
+        ("epoch", 0),
+    ] {
+        let nonce = signing::new_nonce();
+        let sig = health.sign_at("GET", CASES, b"", ts, &nonce);
+        let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+        assert_unauthorized(s, &b, what);
+        assert!(b.contains("freshness window"), "{what}: {b}");
+        let sig = health.sign_at("POST", &path, &ack, ts, &signing::new_nonce());
+        let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+        assert_unauthorized(s, &b, what);
+    }
+    assert_eq!(app.status_of(&code).await, "received");
+
+    // Inside the 72 h default window (air-gapped clocks drift; files travel slowly).
+    let sig = health.sign_at("GET", CASES, b"", now() - 71 * HOUR, &signing::new_nonce());
+    let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+    assert_eq!(s, 200, "71 h old: {b}");
+    let sig = health.sign_at("POST", &path, &ack, now() + 71 * HOUR, &signing::new_nonce());
+    let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
+    assert_eq!(s, 204, "71 h ahead: {b}");
+}
+
+#[tokio::test]
+async fn each_nonce_is_accepted_once_even_after_a_restart() {
+    let (mut app, (case, code), _) = setup().await;
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let list = health.sign("GET", CASES, b"");
+    let path = status_path(&case);
+    let ack = status_body("acknowledged");
+    let change = health.sign("POST", &path, &ack);
+
+    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    assert_unauthorized(s, &b, "replayed GET");
+    assert!(b.contains("already used"), "{b}");
+
+    let (s, b) = send(&app, "POST", &path, &ack, &change).await;
+    assert_eq!(s, 204, "{b}");
+    let (s, b) = send(&app, "POST", &path, &ack, &change).await;
+    assert_unauthorized(s, &b, "replayed POST");
+
+    // The same nonce under a different, freshly signed request is a replay too.
+    let sig = health.sign_at("POST", &path, &status_body("in_review"), now(), &change.nonce);
+    let (s, b) = send(&app, "POST", &path, &status_body("in_review"), &sig).await;
+    assert_unauthorized(s, &b, "nonce reused for another request");
+    assert_eq!(app.status_of(&code).await, "acknowledged");
+
+    app.restart();
+    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    assert_unauthorized(s, &b, "GET replayed after a restart");
+    let (s, b) = send(&app, "POST", &path, &ack, &change).await;
+    assert_unauthorized(s, &b, "POST replayed after a restart");
+    // Fresh requests still work after the restart.
+    let (s, b) = send(&app, "GET", CASES, b"", &health.sign("GET", CASES, b"")).await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test]
+async fn reviewers_act_only_within_their_scope() {
+    let (app, (ordinary, code_a), (only_oversight, code_b)) = setup().await;
+    let ack = status_body("acknowledged");
+    let transport = Signer::new(app.dep.reviewer(TRANSPORT));
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let oversight = Signer::new(app.dep.reviewer(OVERSIGHT));
+
+    // Reading: scope filters the list.
+    assert!(app.cases_as(app.dep.reviewer(TRANSPORT)).await.is_empty());
+    let seen: Vec<String> = app.cases_as(app.dep.reviewer(HEALTH)).await.into_iter().map(|c| c.id).collect();
+    assert_eq!(seen, vec![ordinary.clone()]);
+
+    // Acting: another agency's case, and an oversight-only case, are forbidden.
+    let path = status_path(&ordinary);
+    let (s, b) = send(&app, "POST", &path, &ack, &transport.sign("POST", &path, &ack)).await;
+    assert_eq!(s, 403, "transport reviewer on a health case: {b}");
+    let path_b = status_path(&only_oversight);
+    let (s, b) = send(&app, "POST", &path_b, &ack, &health.sign("POST", &path_b, &ack)).await;
+    assert_eq!(s, 403, "agency reviewer on an oversight-only case: {b}");
+    assert_eq!(app.status_of(&code_a).await, "received");
+    assert_eq!(app.status_of(&code_b).await, "received");
+
+    // Oversight may act on both.
+    let (s, b) = send(&app, "POST", &path_b, &ack, &oversight.sign("POST", &path_b, &ack)).await;
+    assert_eq!(s, 204, "{b}");
+    let (s, b) = send(&app, "POST", &path, &ack, &oversight.sign("POST", &path, &ack)).await;
+    assert_eq!(s, 204, "{b}");
+    assert_eq!(app.status_of(&code_a).await, "acknowledged");
+    assert_eq!(app.status_of(&code_b).await, "acknowledged");
+    let events = &app
+        .cases_as(app.dep.reviewer(OVERSIGHT))
+        .await
+        .into_iter()
+        .find(|c| c.id == only_oversight)
+        .expect("case")
+        .events;
+    assert_eq!(events.last().and_then(|e| e.actor.as_deref()), Some(OVERSIGHT));
+}
+
+#[tokio::test]
+async fn status_changes_follow_the_lifecycle() {
+    let (app, (case, code), _) = setup().await;
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let post = |status: &'static str| {
+        let body = if status.starts_with('{') || status == "not json" {
+            status.as_bytes().to_vec()
+        } else {
+            status_body(status)
+        };
+        post_status(&app, &health, &case, body)
+    };
+
+    let (s, b) = post("closed_unfounded").await;
+    assert_eq!(s, 409, "received -> closed_unfounded: {b}");
+    assert!(b.contains("allowed next: acknowledged"), "{b}");
+    let (s, b) = post("in_review").await;
+    assert_eq!(s, 409, "received -> in_review: {b}");
+    let (s, b) = post(r#"{"status":"done"}"#).await;
+    assert_eq!(s, 400, "unknown status: {b}");
+    let (s, b) = post("not json").await;
+    assert_eq!(s, 400, "not JSON: {b}");
+    assert_eq!(app.status_of(&code).await, "received");
+
+    for next in ["acknowledged", "in_review", "needs_info", "in_review", "closed_unfounded"] {
+        let (s, b) = post(next).await;
+        assert_eq!(s, 204, "-> {next}: {b}");
+        assert_eq!(app.status_of(&code).await, next);
+    }
+    let (s, b) = post("in_review").await;
+    assert_eq!(s, 409, "closed -> in_review: {b}");
+    assert_eq!(app.status_of(&code).await, "closed_unfounded");
+
+    // A case that does not exist, properly signed.
+    let missing = status_path("ffffffffffffffffffff");
+    let body = status_body("acknowledged");
+    let (s, b) = send(&app, "POST", &missing, &body, &health.sign("POST", &missing, &body)).await;
+    assert_eq!(s, 404, "{b}");
+
+    let history: Vec<String> = app
+        .cases_as(app.dep.reviewer(HEALTH))
+        .await
+        .into_iter()
+        .find(|c| c.id == case)
+        .expect("case")
+        .events
+        .iter()
+        .map(|e| e.status.as_str().to_string())
+        .collect();
+    assert_eq!(
+        history,
+        ["received", "acknowledged", "in_review", "needs_info", "in_review", "closed_unfounded"]
+    );
+}
