@@ -14,10 +14,10 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
+    followup,
     intake::{self, Submission, SubmitReport},
     state::AppState,
     status,
-    store::format_date,
 };
 
 /// The stylesheet, served from our own origin (no third-party resources).
@@ -156,21 +156,124 @@ pub async fn status_page(
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
     let input = Zeroizing::new(form.map(|Form(f)| f.code).unwrap_or_default());
-    match status::authenticate(&state, &input).await {
-        Ok(auth) => {
-            let body = html! {
-                h1 { "Your report" }
-                dl {
-                    dt { "Kind" } dd { (auth.case.kind.as_str().replace('_', " ")) }
-                    dt { "Agency" } dd { (auth.case.agency) }
-                    dt { "Status" } dd { (auth.case.status.as_str().replace('_', " ")) }
-                    dt { "Received" } dd { (format_date(auth.case.received_on)) }
-                }
-            };
-            page(StatusCode::OK, layout(&state, "Status", body), true)
-        }
+    let view = async {
+        let auth = status::authenticate(&state, &input).await?;
+        status::view(&state, &auth).await
+    };
+    match view.await {
+        Ok(v) => page(StatusCode::OK, layout(&state, "Status", status_markup(&v)), true),
         Err(e) => error_page(&state, e),
     }
+}
+
+fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+fn status_markup(v: &status::StatusResponse) -> Markup {
+    html! {
+        h1 { "Your report" }
+        dl {
+            dt { "Kind" } dd { (words(&v.kind)) }
+            dt { "Agency" } dd { (v.agency) }
+            dt { "Status" } dd { (words(&v.status)) @if v.escalated { " — escalated to the oversight unit" } }
+            dt { "Received" } dd { (v.received_on) }
+            dt { "Acknowledgement due by" } dd { (v.acknowledge_by) }
+            dt { "Feedback due by" } dd { (v.feedback_by) }
+        }
+        h2 { "Messages" }
+        @if v.messages.is_empty() { p { "No messages yet." } }
+        @for m in &v.messages {
+            article.message {
+                h3 { @if m.from == "reply" { "Reply from the reviewers" } @else { "You added" } ", " (m.on) }
+                p.body { (m.body) }
+            }
+        }
+        @if !v.status.starts_with("closed") {
+            h2 { "Add information" }
+            form method="post" action="/followup" {
+                (code_input())
+                label for="body" { "What would you like to add?" }
+                textarea #body name="body" rows="6" maxlength=(intake::MAX_BODY_CHARS) required {}
+                button type="submit" { "Send" }
+            }
+        }
+        @if v.can_rate {
+            h2 { "Rate how your report was handled" }
+            form method="post" action="/rating" {
+                (code_input())
+                fieldset {
+                    legend { "1 = poor, 5 = excellent" }
+                    @for r in 1..=5u8 { label.inline { input type="radio" name="rating" value=(r) required; " " (r) } }
+                }
+                button type="submit" { "Rate" }
+            }
+        }
+        @if let Some(r) = v.rating { p { "You rated the handling " (r) " of 5. Thank you." } }
+    }
+}
+
+/// Every action form asks for the code again: there are no sessions, and the code never
+/// appears in a page other than the one that first shows it.
+fn code_input() -> Markup {
+    html! {
+        label for="code" { "Your follow-up code (needed again for every action)" }
+        input #code name="code" inputmode="numeric" autocomplete="off" dir="ltr" required;
+    }
+}
+
+/// The follow-up form's fields.
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    code: String,
+    body: String,
+}
+
+/// `POST /followup`.
+pub async fn followup_page(
+    State(state): State<AppState>,
+    form: Result<Form<FollowUpForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else {
+        return error_page(&state, ApiError::BadRequest("The form could not be read.".into()));
+    };
+    let (code, body) = (Zeroizing::new(f.code), Zeroizing::new(f.body));
+    let done = async {
+        let auth = status::authenticate(&state, &code).await?;
+        followup::add_follow_up(&state, &auth, body).await
+    };
+    match done.await {
+        Ok(()) => done_page(&state, "Your information was added to your report."),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+/// The rating form's fields.
+#[derive(Deserialize)]
+pub struct RatingForm {
+    code: String,
+    rating: u8,
+}
+
+/// `POST /rating`.
+pub async fn rating_page(State(state): State<AppState>, form: Result<Form<RatingForm>, FormRejection>) -> Response {
+    let Ok(Form(f)) = form else {
+        return error_page(&state, ApiError::BadRequest("Choose a rating from 1 to 5.".into()));
+    };
+    let code = Zeroizing::new(f.code);
+    let done = async {
+        let auth = status::authenticate(&state, &code).await?;
+        followup::rate(&state, &auth, f.rating).await
+    };
+    match done.await {
+        Ok(()) => done_page(&state, "Thank you for rating how your report was handled."),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+fn done_page(state: &AppState, message: &str) -> Response {
+    let body = html! { h1 { "Done" } p { (message) } p { a href="/status" { "Check status again" } } };
+    page(StatusCode::CREATED, layout(state, "Done", body), true)
 }
 
 /// An error as a page, with the same generic texts as the API.
@@ -180,6 +283,7 @@ pub fn error_page(state: &AppState, e: ApiError) -> Response {
     let message = match status {
         StatusCode::NOT_FOUND => "No report matches this code. Check the digits and try again.",
         StatusCode::BAD_REQUEST => "Some of what you sent could not be accepted. Go back, check the form and try again. Nothing was saved.",
+        StatusCode::CONFLICT => "This cannot be done now: the report may be closed, already rated, or it changed meanwhile. Nothing was saved.",
         StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large. Nothing was saved.",
         StatusCode::SERVICE_UNAVAILABLE => "The service is busy. Nothing was saved; please try again in a minute.",
         _ => "Something went wrong on our side. Nothing was saved; please try again later.",

@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/report", post(pages::report))
         .route("/status", get(pages::status_form).post(pages::status_page))
+        .route("/followup", post(pages::followup_page))
+        .route("/rating", post(pages::rating_page))
         .route("/static/amana.css", get(pages::css))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
     let public = Router::new()
