@@ -11,6 +11,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub data: DataSettings,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitSettings,
     /// Directory with agencies.toml and reviewers/*.toml (public keys only).
     #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
     pub keys: PathBuf,

@@ -256,7 +256,10 @@ pub struct RatingForm {
 }
 
 /// `POST /rating`.
-pub async fn rating_page(State(state): State<AppState>, form: Result<Form<RatingForm>, FormRejection>) -> Response {
+pub async fn rating_page(
+    State(state): State<AppState>,
+    form: Result<Form<RatingForm>, FormRejection>,
+) -> Response {
     let Ok(Form(f)) = form else {
         return error_page(&state, ApiError::BadRequest("Choose a rating from 1 to 5.".into()));
     };

@@ -10,7 +10,10 @@ use axum::{
 use std::time::Duration;
 use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
-use crate::{error::ApiError, followup, intake, pages, public, review_api, state::AppState, status};
+use crate::{
+    error::ApiError, followup, intake, limits::LimitSettings, pages, public, review_api, state::AppState,
+    status,
+};
 
 /// A strict policy: only our own resources, no script at all, no framing.
 const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
@@ -34,55 +37,71 @@ fn security_headers(router: Router) -> Router {
         .layer(set(header::CACHE_CONTROL, "no-store"))
 }
 
-/// Builds the application router.
-pub fn router(state: AppState) -> Router {
-    let reporter_api = Router::new()
+/// Submissions: JSON and form. Their own rate budget.
+fn submit_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
+    let budget = limits.costly()?;
+    Ok(Router::new()
         .route("/api/v1/reports", post(intake::submit_json))
+        .route("/report", post(pages::report))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
-        .merge(
-            Router::new()
-                .route("/api/v1/status", post(status::status_json))
-                .route("/api/v1/rating", post(followup::rating_json))
-                .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES)),
-        )
-        .merge(
-            Router::new()
-                .route("/api/v1/followups", post(followup::follow_up_json))
-                .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES)),
-        );
-    let review = Router::new()
+        .layer(budget.global)
+        .layer(budget.peer))
+}
+
+/// Everything that checks a code (one Argon2id derivation each). Their own rate budget.
+fn code_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
+    let budget = limits.costly()?;
+    let small = Router::new()
+        .route("/api/v1/status", post(status::status_json))
+        .route("/api/v1/rating", post(followup::rating_json))
+        .route("/status", post(pages::status_page))
+        .route("/rating", post(pages::rating_page))
+        .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES));
+    let with_text = Router::new()
+        .route("/api/v1/followups", post(followup::follow_up_json))
+        .route("/followup", post(pages::followup_page))
+        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
+    Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
+}
+
+fn review_routes() -> Router<AppState> {
+    Router::new()
         .route("/api/v1/review/cases", get(review_api::list_cases))
         .route("/api/v1/review/cases/{id}/status", post(review_api::set_status))
         .route("/api/v1/review/cases/{id}/replies", post(review_api::reply))
         .route("/api/v1/review/cases/{id}/extend", post(review_api::extend))
         .route("/api/v1/review/inbox", get(review_api::inbox))
-        .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES));
-    let pages = Router::new()
+        .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES))
+}
+
+fn read_only_routes() -> Router<AppState> {
+    Router::new()
         .route("/", get(pages::home))
-        .route("/report", post(pages::report))
-        .route("/status", get(pages::status_form).post(pages::status_page))
-        .route("/followup", post(pages::followup_page))
-        .route("/rating", post(pages::rating_page))
+        .route("/status", get(pages::status_form))
         .route("/static/amana.css", get(pages::css))
-        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
-    let public = Router::new()
         .route("/api/v1/agencies", get(public::agencies))
         .route("/api/v1/openapi.json", get(public::openapi))
         .route("/.well-known/amana-receipt-key", get(public::receipt_key))
-        .route("/healthz", get(public::healthz));
+        .route("/healthz", get(public::healthz))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+}
+
+/// Builds the application router with its limits.
+pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router> {
     let app = Router::new()
-        .merge(reporter_api)
-        .merge(review)
-        .merge(pages)
-        .merge(public)
+        .merge(submit_routes(limits)?)
+        .merge(code_routes(limits)?)
+        .merge(review_routes())
+        .merge(read_only_routes())
         .with_state(state)
+        .layer(limits.general()?)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
+            Duration::from_secs(limits.request_timeout_secs.max(1)),
         ))
         // The panic payload may quote request data, so it is dropped, not logged.
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }));
-    security_headers(app)
+    Ok(security_headers(app))
 }

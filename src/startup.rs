@@ -9,7 +9,9 @@ use crate::{
     config::{DataSettings, ServeSettings},
     demo, intake,
     kdf_pool::KdfPool,
-    keys, pepper, routes, server_key,
+    keys, pepper, routes,
+    server::{self, ConnLimits},
+    server_key,
     state::{AppState, Inner},
     store::{sqlite::SqliteStore, Store},
 };
@@ -22,6 +24,7 @@ pub struct Application {
     pub addr: std::net::SocketAddr,
     state: AppState,
     escalation_every: Duration,
+    conn_limits: ConnLimits,
 }
 
 fn load_deadlines(path: Option<&Path>) -> anyhow::Result<DeadlinePolicy> {
@@ -111,7 +114,11 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: routes::router(state.clone()),
+            router: routes::router(state.clone(), &s.limits)?,
+            conn_limits: ConnLimits {
+                max_connections: s.limits.max_connections,
+                header_timeout: Duration::from_secs(s.limits.header_timeout_secs.max(1)),
+            },
             addr,
             state,
             escalation_every: Duration::from_secs(s.escalation_interval_secs.max(1)),
@@ -123,8 +130,7 @@ impl Application {
         tokio::spawn(purge_nonces_hourly(self.state.clone()));
         tokio::spawn(escalate_periodically(self.state.clone(), self.escalation_every));
         println!("amana listening on http://{}", self.addr);
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+        server::serve(self.listener, self.router, self.conn_limits, shutdown_signal())
             .await
             .context("server error")
     }
