@@ -5,6 +5,7 @@
 use amana_core::{
     case::Status,
     deadlines::{self, MAX_EXTENSION_DAYS},
+    envelope,
     events::EventKind,
     keyring::Reviewer,
     payload::Part,
@@ -165,7 +166,17 @@ fn in_scope(reviewer: &Reviewer, case: &CaseMeta) -> Result<(), ApiError> {
 /// refuse what is not an age file at all).
 fn age_upload(b64: &str, what: &str) -> Result<Vec<u8>, ApiError> {
     let bytes = B64.decode(b64).map_err(|_| ApiError::BadRequest(format!("{what} is not base64")))?;
-    if !bytes.starts_with(b"age-encryption.org/v1\n") || age::Decryptor::new_buffered(&bytes[..]).is_err() {
+    match envelope::stanza_count(&bytes) {
+        Some(n) if (1..=envelope::MAX_STANZAS).contains(&n) => {}
+        Some(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "{what} must have 1 to {} recipients",
+                envelope::MAX_STANZAS
+            )))
+        }
+        None => return Err(ApiError::BadRequest(format!("{what} is not an age file"))),
+    }
+    if age::Decryptor::new_buffered(&bytes[..]).is_err() {
         return Err(ApiError::BadRequest(format!("{what} is not an age file")));
     }
     Ok(bytes)

@@ -25,6 +25,31 @@ pub enum EnvelopeError {
     TooLarge,
 }
 
+/// Most recipient stanzas we accept in one envelope. Each stanza costs an X25519
+/// operation to try, so an envelope with thousands could burn CPU on every read.
+pub const MAX_STANZAS: usize = 64;
+/// Longest age header we look at before giving up.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Counts the recipient stanzas in an age header without decrypting anything; `None`
+/// if the bytes do not start with a complete age v1 header within the size bound.
+pub fn stanza_count(ciphertext: &[u8]) -> Option<usize> {
+    let head = &ciphertext[..ciphertext.len().min(MAX_HEADER_BYTES)];
+    if !head.starts_with(b"age-encryption.org/v1\n") {
+        return None;
+    }
+    let mut count = 0;
+    for line in head.split(|b| *b == b'\n').skip(1) {
+        if line.starts_with(b"---") {
+            return Some(count);
+        }
+        if line.starts_with(b"-> ") {
+            count += 1;
+        }
+    }
+    None
+}
+
 /// Parses `age1…` recipient strings.
 pub fn parse_recipients(list: &[String]) -> Result<Vec<age::x25519::Recipient>, EnvelopeError> {
     list.iter().map(|r| r.parse().map_err(|_| EnvelopeError::BadRecipient(r.clone()))).collect()
@@ -53,6 +78,11 @@ pub fn decrypt(
     ciphertext: &[u8],
     identities: &[&dyn age::Identity],
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    match stanza_count(ciphertext) {
+        Some(n) if n <= MAX_STANZAS => {}
+        Some(_) => return Err(EnvelopeError::Format(format!("more than {MAX_STANZAS} recipients"))),
+        None => return Err(EnvelopeError::Format("no complete age header".into())),
+    }
     let decryptor =
         age::Decryptor::new_buffered(ciphertext).map_err(|e| EnvelopeError::Format(e.to_string()))?;
     let reader = decryptor.decrypt(identities.iter().copied()).map_err(|e| match e {
@@ -82,6 +112,21 @@ mod tests {
         assert_eq!(&decrypt(&ct, &[&bob]).expect("bob")[..], b"secret");
         assert!(matches!(decrypt(&ct, &[&eve]), Err(EnvelopeError::NoMatchingKey)));
         assert!(matches!(encrypt(b"x", &[]), Err(EnvelopeError::NoRecipients)));
+    }
+
+    #[test]
+    fn many_stanzas_refused_before_any_key_work() {
+        let ids: Vec<_> = (0..70).map(|_| age::x25519::Identity::generate()).collect();
+        let recipients: Vec<_> = ids.iter().map(|i| i.to_public()).collect();
+        let few = encrypt(b"x", &recipients[..3]).expect("encrypt");
+        // age may add one random "grease" stanza.
+        assert!(matches!(stanza_count(&few), Some(3..=4)));
+        let many = encrypt(b"x", &recipients).expect("encrypt");
+        assert!(matches!(stanza_count(&many), Some(70..=71)));
+        let refused = decrypt(&many, &[&ids[0]]);
+        assert!(matches!(refused, Err(EnvelopeError::Format(_))), "{:?}", refused.map(|_| ()));
+        assert_eq!(stanza_count(b"age-encryption.org/v1\n-> X25519 abc\n"), None);
+        assert_eq!(stanza_count(b"garbage"), None);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!
 //! Length prefixes make the encoding injective: no choice of field values can make two
 //! different requests sign the same bytes.
+//!
+//! [`SignedRequestFile`] is the same request as a file, for the air-gapped path.
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::{
@@ -41,7 +43,8 @@ pub struct RequestParts<'a> {
     pub nonce: &'a str,
 }
 
-/// The signature headers of one request; also the file form of an offline action.
+/// The signature headers of one request ([`SignedRequestFile`] is the file form of a whole
+/// signed request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub key_id: String,
@@ -143,6 +146,142 @@ pub fn public_key_b64(key: &Ed25519KeyPair) -> String {
     B64.encode(key.public_key().as_ref())
 }
 
+/// Version tag of [`SignedRequestFile`].
+pub const REQUEST_FILE_VERSION: &str = "amana-signed-request-v1";
+
+/// Largest body a [`SignedRequestFile`] may carry (the server's reviewer body limit).
+pub const MAX_REQUEST_FILE_BODY: usize = 1024 * 1024;
+
+/// A signed reviewer request as a file: the air gap (DESIGN.md invariant 6, docs/FORMATS.md §7).
+///
+/// The air-gapped laptop signs a request and writes it as this JSON object; a connected
+/// machine that holds no key sends it verbatim: `method` to `path` on the server, with
+/// `body` as the exact request body (`content-type: application/json` when non-empty) and
+/// the four signature headers from [`SignedRequestFile::headers`]. Everything the server
+/// verifies is in the file, and nothing secret is: the signature covers the canonical
+/// string of [`canonical`], so a carrier can neither change the request nor reuse it (the
+/// server accepts each nonce once, within the freshness window).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedRequestFile {
+    /// Always [`REQUEST_FILE_VERSION`].
+    pub version: String,
+    /// The deployment the signature is bound to.
+    pub deployment_id: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Path with query, exactly as signed and to be sent, e.g. `/api/v1/review/cases`.
+    pub path: String,
+    /// The exact request body (UTF-8; JSON for `POST`, empty for `GET`).
+    pub body: String,
+    /// The signing key id.
+    pub key_id: String,
+    /// Unix seconds, as signed.
+    pub timestamp: i64,
+    /// 32 lowercase hex digits, as signed.
+    pub nonce: String,
+    /// Base64 (standard, padded) Ed25519 signature over the canonical string.
+    pub signature: String,
+}
+
+/// Why a [`SignedRequestFile`] cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestFileError {
+    #[error("not an Amana signed request file (version `{0}`, expected {REQUEST_FILE_VERSION})")]
+    Version(String),
+    #[error("unsupported method `{0}` (only GET and POST)")]
+    Method(String),
+    #[error("the path must start with /api/v1/review/ and contain only URL-safe ASCII")]
+    Path,
+    #[error("a GET request carries no body")]
+    GetWithBody,
+    #[error("the body is larger than {MAX_REQUEST_FILE_BODY} bytes")]
+    TooLarge,
+    #[error("the nonce must be 32 lowercase hex digits")]
+    Nonce,
+}
+
+impl SignedRequestFile {
+    /// The file form of a request signed with [`sign`].
+    pub fn new(deployment_id: &str, method: &str, path: &str, body: String, signature: Signature) -> Self {
+        Self {
+            version: REQUEST_FILE_VERSION.to_string(),
+            deployment_id: deployment_id.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            body,
+            key_id: signature.key_id,
+            timestamp: signature.timestamp,
+            nonce: signature.nonce,
+            signature: signature.signature,
+        }
+    }
+
+    /// Checks the shape, so that a carrier can send the file without second-guessing it:
+    /// the version, the method, a reviewer API path that cannot redirect the request to
+    /// another host (no `@`, `//`, `..`, spaces or control characters), the body size.
+    /// The signature itself is the server's to verify.
+    pub fn validate(&self) -> Result<(), RequestFileError> {
+        if self.version != REQUEST_FILE_VERSION {
+            return Err(RequestFileError::Version(self.version.chars().take(40).collect()));
+        }
+        if self.method != "GET" && self.method != "POST" {
+            return Err(RequestFileError::Method(self.method.chars().take(10).collect()));
+        }
+        let url_safe = |b: u8| b.is_ascii_alphanumeric() || b"/-_.~?=&%".contains(&b);
+        if !self.path.starts_with("/api/v1/review/")
+            || self.path.contains("//")
+            || self.path.split('/').any(|seg| seg == "." || seg == "..")
+            || !self.path.bytes().all(url_safe)
+        {
+            return Err(RequestFileError::Path);
+        }
+        if self.method == "GET" && !self.body.is_empty() {
+            return Err(RequestFileError::GetWithBody);
+        }
+        if self.body.len() > MAX_REQUEST_FILE_BODY {
+            return Err(RequestFileError::TooLarge);
+        }
+        if !nonce_is_well_formed(&self.nonce) {
+            return Err(RequestFileError::Nonce);
+        }
+        Ok(())
+    }
+
+    /// The signed parts, for [`verify`].
+    pub fn parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            deployment_id: &self.deployment_id,
+            key_id: &self.key_id,
+            method: &self.method,
+            path_and_query: &self.path,
+            body: self.body.as_bytes(),
+            timestamp: self.timestamp,
+            nonce: &self.nonce,
+        }
+    }
+
+    /// The signature headers to send with the request, as (name, value).
+    pub fn headers(&self) -> [(&'static str, String); 4] {
+        [
+            (HEADER_KEY, self.key_id.clone()),
+            (HEADER_TIMESTAMP, self.timestamp.to_string()),
+            (HEADER_NONCE, self.nonce.clone()),
+            (HEADER_SIGNATURE, self.signature.clone()),
+        ]
+    }
+
+    /// The signature part, as [`sign`] returned it.
+    pub fn signature(&self) -> Signature {
+        Signature {
+            key_id: self.key_id.clone(),
+            timestamp: self.timestamp,
+            nonce: self.nonce.clone(),
+            signature: self.signature.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +338,44 @@ mod tests {
         assert!(nonce_is_well_formed(&new_nonce()));
         assert!(!nonce_is_well_formed("ABCDEF0123456789ABCDEF0123456789"));
         assert!(!nonce_is_well_formed("short"));
+    }
+
+    #[test]
+    fn request_files_round_trip_and_are_checked() {
+        let k = keypair();
+        let nonce = new_nonce();
+        let body = br#"{"status":"acknowledged"}"#;
+        let p = parts(body, &nonce, 1_000_000);
+        let file = SignedRequestFile::new(
+            "dep",
+            "POST",
+            p.path_and_query,
+            String::from_utf8_lossy(body).into(),
+            sign(&k, &p),
+        );
+        assert_eq!(file.validate(), Ok(()));
+        let json = serde_json::to_string(&file).expect("json");
+        let back: SignedRequestFile = serde_json::from_str(&json).expect("parse");
+        let pk = k.public_key().as_ref().to_vec();
+        assert_eq!(verify(&pk, &back.parts(), &back.signature, 1_000_000, 60), Ok(()));
+        assert_eq!(back.signature(), sign(&k, &p));
+        assert_eq!(back.headers()[3], (HEADER_SIGNATURE, back.signature.clone()));
+        let bad = |f: fn(&mut SignedRequestFile)| {
+            let mut c = file.clone();
+            f(&mut c);
+            c.validate()
+        };
+        assert!(matches!(bad(|f| f.version = "v0".into()), Err(RequestFileError::Version(_))));
+        assert!(matches!(bad(|f| f.method = "DELETE".into()), Err(RequestFileError::Method(_))));
+        assert_eq!(bad(|f| f.path = "@evil.example/api/v1/review/cases".into()), Err(RequestFileError::Path));
+        assert_eq!(bad(|f| f.path = "/api/v1/review//x".into()), Err(RequestFileError::Path));
+        assert_eq!(bad(|f| f.path = "/api/v1/review/x y".into()), Err(RequestFileError::Path));
+        assert_eq!(bad(|f| f.path = "/api/v1/review/../../healthz".into()), Err(RequestFileError::Path));
+        assert_eq!(bad(|f| f.method = "GET".into()), Err(RequestFileError::GetWithBody));
+        assert_eq!(bad(|f| f.nonce = "x".into()), Err(RequestFileError::Nonce));
+        assert!(serde_json::from_str::<SignedRequestFile>(
+            &json.replace("\"version\"", "\"extra\":1,\"version\"")
+        )
+        .is_err());
     }
 }

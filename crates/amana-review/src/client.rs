@@ -1,21 +1,21 @@
 //! Signed requests to the reviewer API (DESIGN.md invariant 6).
 //!
 //! Signing ([`sign`] → [`SignedRequest`]) is kept apart from sending ([`Client::send`]): the
-//! air-gapped path will write a `SignedRequest` to a file instead of sending it, and the
-//! command modules never see HTTP.
+//! air-gapped path writes a `SignedRequest` to a file instead ([`SignedRequest::to_file`],
+//! `amana_core::signing::SignedRequestFile`), and a connected machine sends such a file
+//! verbatim ([`Client::send_file`]) without any key. The command modules never see HTTP.
 
 use std::time::Duration;
 
-use amana_core::reviewer_keys::home::ReviewerConfig;
-use amana_core::signing::{self, RequestParts, Signature};
+use std::path::Path;
+
+use amana_core::signing::{self, RequestParts, Signature, SignedRequestFile};
 use amana_core::wire::{AgencyList, ErrorBody};
 use ring::signature::Ed25519KeyPair;
 use serde::de::DeserializeOwned;
 use ureq::http::Response;
 
 use crate::error::ReviewError;
-use crate::home::{Home, CONFIG_FILE};
-use crate::passphrase::Unlocker;
 
 /// Largest response we read: a full pull carries every case's envelopes.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
@@ -52,6 +52,43 @@ pub struct SignedRequest {
     pub body: Vec<u8>,
     /// Key id, timestamp, nonce and signature.
     pub signature: Signature,
+}
+
+impl SignedRequest {
+    /// The file form of this request, for the air gap.
+    pub fn to_file(&self, deployment_id: &str) -> Result<SignedRequestFile, ReviewError> {
+        let body = String::from_utf8(self.body.clone()).map_err(|_| ReviewError::NotRequestFile {
+            path: self.path_and_query.clone().into(),
+            detail: "the body is not UTF-8".into(),
+        })?;
+        Ok(SignedRequestFile::new(
+            deployment_id,
+            self.method.as_str(),
+            &self.path_and_query,
+            body,
+            self.signature.clone(),
+        ))
+    }
+
+    /// The request a signed request file describes, after checking its shape (`path` is the
+    /// file, for messages).
+    pub fn from_file(file: &SignedRequestFile, path: &Path) -> Result<Self, ReviewError> {
+        file.validate().map_err(|cause| ReviewError::RequestFile { path: path.to_path_buf(), cause })?;
+        let method = if file.method == "GET" { Method::Get } else { Method::Post };
+        Ok(Self {
+            method,
+            path_and_query: file.path.clone(),
+            body: file.body.as_bytes().to_vec(),
+            signature: file.signature(),
+        })
+    }
+}
+
+/// Reads and parses a signed request file.
+pub fn read_request_file(path: &Path) -> Result<SignedRequestFile, ReviewError> {
+    let bytes = std::fs::read(path).map_err(crate::error::io_error(path))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ReviewError::NotRequestFile { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 /// Signs `method path body` now, with a fresh nonce.
@@ -108,7 +145,8 @@ impl Client {
         Ok(Self { agent: config.into(), base: base_url.trim_end_matches('/').to_string() })
     }
 
-    fn url(&self, path: &str) -> String {
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -124,11 +162,21 @@ impl Client {
         read_response(&url, result)
     }
 
+    /// Sends a signed request file verbatim (the connected machine holds no key).
+    pub fn send_file(&self, file: &SignedRequestFile, path: &Path) -> Result<Vec<u8>, ReviewError> {
+        self.send(&SignedRequest::from_file(file, path)?)
+    }
+
+    /// A public, unsigned `GET` answered with JSON.
+    pub fn get_public<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReviewError> {
+        let url = self.url(path);
+        let body = read_response(&url, self.agent.get(&url).call())?;
+        parse_json(&url, &body)
+    }
+
     /// The deployment id from the public agency list.
     pub fn fetch_deployment_id(&self) -> Result<String, ReviewError> {
-        let url = self.url(amana_core::wire::paths::AGENCIES);
-        let body = read_response(&url, self.agent.get(&url).call())?;
-        let list: AgencyList = parse_json(&url, &body)?;
+        let list: AgencyList = self.get_public(amana_core::wire::paths::AGENCIES)?;
         Ok(list.deployment_id)
     }
 }
@@ -195,55 +243,6 @@ fn clean_message(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(MAX_MESSAGE_CHARS).collect()
 }
 
-/// Everything needed to act online as this reviewer.
-pub struct Session {
-    client: Client,
-    key: Ed25519KeyPair,
-    key_id: String,
-    deployment_id: String,
-}
-
-impl Session {
-    /// Reads config.toml, unlocks the signing key, and learns the deployment id from the
-    /// server the first time (saving it, so later signatures stay bound to the same one).
-    pub fn open(home: &Home, server_flag: Option<&str>) -> Result<Self, ReviewError> {
-        let mut config = home.read_config()?;
-        let server = server_url(home, &config, server_flag)?;
-        let key = home.signing_key(&mut Unlocker::default())?;
-        let client = Client::new(&server)?;
-        let deployment_id = match config.deployment_id.clone() {
-            Some(id) => id,
-            None => {
-                let id = client.fetch_deployment_id()?;
-                config.deployment_id = Some(id.clone());
-                home.save_config(&config)?;
-                eprintln!("deployment id `{id}` learnt from {server}, saved in {CONFIG_FILE}");
-                id
-            }
-        };
-        Ok(Self { client, key, key_id: config.key_id, deployment_id })
-    }
-
-    /// Signs and sends a request; returns the 2xx body.
-    pub fn call(&self, method: Method, path: &str, body: Vec<u8>) -> Result<Vec<u8>, ReviewError> {
-        let req = sign(&self.key, &self.key_id, &self.deployment_id, method, path, body);
-        self.client.send(&req)
-    }
-
-    /// The URL of `path`, for messages.
-    pub fn url(&self, path: &str) -> String {
-        self.client.url(path)
-    }
-}
-
-/// `--server`/`AMANA_SERVER` wins over config.toml's `server`.
-fn server_url(home: &Home, config: &ReviewerConfig, flag: Option<&str>) -> Result<String, ReviewError> {
-    flag.map(str::to_string)
-        .or_else(|| config.server.clone())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ReviewError::NoServer(home.file(CONFIG_FILE)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +272,20 @@ mod tests {
         assert_eq!(signing::verify(pk, &parts, &req.signature.signature, now, 60), Ok(()));
         let other_deployment = RequestParts { deployment_id: "other", ..parts };
         assert!(signing::verify(pk, &other_deployment, &req.signature.signature, now, 60).is_err());
+    }
+
+    #[test]
+    fn request_files_round_trip() {
+        let key = keypair();
+        let req = sign(&key, "alice", "dep", Method::Post, "/api/v1/review/cases/x/status", b"{}".to_vec());
+        let file = req.to_file("dep").expect("file");
+        assert_eq!((file.method.as_str(), file.body.as_str()), ("POST", "{}"));
+        let back = SignedRequest::from_file(&file, Path::new("f.json")).expect("back");
+        assert_eq!((back.method, back.body, back.signature), (req.method, req.body, req.signature));
+        let mut evil = file.clone();
+        evil.path = "@evil.example/x".into();
+        let err = SignedRequest::from_file(&evil, Path::new("f.json")).expect_err("refused");
+        assert!(err.to_string().starts_with("f.json: the path must start with"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use amana_core::case::Status;
 use amana_core::envelope::EnvelopeError;
 use amana_core::payload::PayloadError;
 use amana_core::reviewer_keys::KeyFileError;
+use amana_core::signing::RequestFileError;
 
 /// The errors of `amana-review`.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,89 @@ pub enum ReviewError {
 
     #[error("case {case} is `{from}` and cannot move to `{to}`; allowed next: {allowed}")]
     InvalidTransition { case: String, from: Status, to: Status, allowed: String },
+
+    #[error(
+        "no deployment id in {0}: commands that must not touch the network cannot learn it. \
+         Add `deployment_id = \"…\"` there (the operator gives it out; it is public at \
+         GET /api/v1/agencies), or run one online command first"
+    )]
+    NoDeploymentId(PathBuf),
+
+    #[error(
+        "{source_desc} is for deployment `{got}`, but your config.toml names `{expected}`: \
+         refusing it (wrong server, or a bundle from another deployment). Nothing was written"
+    )]
+    DeploymentMismatch { source_desc: String, expected: String, got: String },
+
+    #[error(
+        "the server now presents a different signing key for reviewer(s) you had pinned: {ids}. \
+         Expect this only after a key change the oversight unit announced: check with them, then \
+         run again with --accept-new-keys. Nothing was written"
+    )]
+    KeyChanged { ids: String },
+
+    #[error("case {case}: its history does not verify: {detail}. Nothing was written. Tell the oversight unit")]
+    HistoryInvalid { case: String, detail: String },
+
+    #[error("`{0}` needs the server and cannot run with --offline; {1}")]
+    NeedsNetwork(&'static str, &'static str),
+
+    #[error("no server address: pass --server URL or set AMANA_SERVER (this command needs no home)")]
+    NoServerFlag,
+
+    #[error("the {0} is empty: nothing was signed")]
+    EmptyText(&'static str),
+
+    #[error("the {0} is too long to send (at most about {1} KiB after encryption): shorten it")]
+    TextTooLong(&'static str, usize),
+
+    #[error(
+        "no text given: pass --message TEXT or --file PATH, or set EDITOR to write it in an editor"
+    )]
+    NoEditor,
+
+    #[error("the editor `{editor}` failed: {detail}. Nothing was signed")]
+    EditorFailed { editor: String, detail: String },
+
+    #[error("case {case} has no {what} recipient: pull it again")]
+    NoRecipients { case: String, what: &'static str },
+
+    #[error("case {case}: the server lists an invalid age recipient: {detail}")]
+    BadRecipient { case: String, detail: String },
+
+    #[error("--days must be at least 1 (you gave {0})")]
+    BadDays(i64),
+
+    #[error(
+        "case {case}: {asked} more days would make {total} days of extension in all; the most is \
+         {max} ({used} used so far{pending})"
+    )]
+    ExtensionLimit { case: String, asked: i64, total: i64, max: i64, used: i64, pending: String },
+
+    #[error("case {0} is closed: it has no deadline to extend")]
+    ClosedCase(String),
+
+    #[error("{path}: {cause}")]
+    RequestFile { path: PathBuf, cause: RequestFileError },
+
+    #[error("{path}: not a signed request file: {detail}")]
+    NotRequestFile { path: PathBuf, detail: String },
+
+    #[error("{path} is a {what}; {hint}")]
+    WrongRequest { path: PathBuf, what: String, hint: &'static str },
+
+    #[error(
+        "push stopped at {file}: {cause}. Sent before it: {sent} (moved to {sent_dir}); \
+         not sent: {left} (still in the outbox). If the server says the request was already \
+         used, it was applied before: move the file to {sent_dir} by hand"
+    )]
+    PushStopped { file: PathBuf, sent: usize, left: usize, sent_dir: PathBuf, cause: Box<ReviewError> },
+
+    #[error("receipt NOT valid: {0}")]
+    ReceiptInvalid(String),
+
+    #[error("{what} is not a valid Ed25519 public key (base64 of 32 bytes)")]
+    BadPublicKey { what: String },
 }
 
 /// Shorthand for an I/O error on a path.

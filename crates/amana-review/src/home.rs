@@ -8,6 +8,11 @@
 //!   config.toml               key_id, server, deployment_id
 //!   cases/<case-id>/case.json            metadata, history, envelope list (no ciphertext)
 //!   cases/<case-id>/<envelope-id>.age    each envelope, a standard binary age file
+//!   known-keys.toml           reviewer signing keys pinned on first use (history signatures)
+//!   verified-heads.json       each case's last verified history head (seq, hash)
+//!   outbox/<n>-<case>-<action>.json      signed requests made with --offline, not yet sent
+//!   outbox/sent/              outbox files the server has applied (seen in a later pull)
+//!   pull-authorization.json   the last `authorize-pull` file (unless --out said otherwise)
 //! ```
 //! The file names come from `amana_core::reviewer_keys::home`, so a home that the server's
 //! demo mode prepared works as is.
@@ -26,6 +31,17 @@ pub use amana_core::reviewer_keys::home::{
 
 use crate::error::{io_error, ReviewError};
 use crate::passphrase::Unlocker;
+
+/// Reviewer signing keys pinned on first use.
+pub const KNOWN_KEYS_FILE: &str = "known-keys.toml";
+/// The last verified history head of every case.
+pub const HEADS_FILE: &str = "verified-heads.json";
+/// Signed requests waiting to be carried to a connected machine.
+pub const OUTBOX_DIR: &str = "outbox";
+/// Inside an outbox: requests already sent (connected machine) or applied (laptop).
+pub const SENT_DIR: &str = "sent";
+/// Where `authorize-pull` writes by default.
+pub const PULL_AUTHORIZATION_FILE: &str = "pull-authorization.json";
 
 /// The default home, under `$HOME`.
 const DEFAULT_DIR: &str = ".amana-review";
@@ -70,6 +86,11 @@ impl Home {
     /// The folder of one case. `id` must have passed [`check_id`].
     pub fn case_dir(&self, id: &str) -> PathBuf {
         self.cases_dir().join(id)
+    }
+
+    /// Where `--offline` requests wait.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.root.join(OUTBOX_DIR)
     }
 
     /// Reads `config.toml`; a missing one means keygen never ran here.

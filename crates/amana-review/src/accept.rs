@@ -1,0 +1,208 @@
+//! Accepting a case list — from an online pull or an imported bundle, the same way.
+//!
+//! The whole answer is checked before anything is written: the deployment id is the
+//! configured one; reviewer keys are pinned on first use and a changed one is refused
+//! ([`KnownKeys`]); ids are safe file names; every case's history verifies ([`history`]) and
+//! extends the head this home verified before ([`Heads`]); and every case pulled before is
+//! *extended*, never rewritten — same metadata, earlier events unchanged and in place,
+//! envelopes unchanged byte for byte (DESIGN.md invariant 9). Any failure writes nothing.
+
+use std::collections::HashSet;
+
+use amana_core::events::SignedAction;
+use amana_core::wire::{CaseBundle, CaseList};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+
+use crate::cases::{self, envelope_path, LocalCase};
+use crate::error::ReviewError;
+use crate::heads::{self, Heads};
+use crate::history;
+use crate::home::{self, check_id, Home};
+use crate::known_keys::{Changes, KnownKeys};
+use crate::outbox;
+use crate::session::require_deployment_id;
+
+/// One envelope as it will be stored.
+pub struct AgeFile {
+    /// The envelope id (checked with [`check_id`]).
+    pub id: String,
+    /// The binary age file.
+    pub bytes: Vec<u8>,
+}
+
+/// A case ready to be written: metadata without ciphertext, and the age files.
+struct Planned {
+    bundle: CaseBundle,
+    files: Vec<AgeFile>,
+    /// What we had before, if anything.
+    local: Option<LocalCase>,
+}
+
+/// What an accepted list changed.
+#[derive(Debug)]
+pub struct Summary {
+    /// Cases in the list.
+    pub cases: usize,
+    /// Cases not held before.
+    pub new: usize,
+    /// Reviewer keys pinned or replaced.
+    pub keys: Changes,
+    /// Outbox requests the history shows as applied, moved to `outbox/sent/`.
+    pub applied: usize,
+    /// Cases held locally that the list no longer contains.
+    pub missing: Vec<String>,
+}
+
+/// Verifies `body` (a `CaseList` as JSON, from `source`) and stores it.
+pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> Result<Summary, ReviewError> {
+    let list: CaseList = serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))?;
+    let config = home.read_config()?;
+    let expected = require_deployment_id(home, &config)?;
+    if list.deployment_id != expected {
+        let got = cases::printable(&list.deployment_id.chars().take(80).collect::<String>());
+        return Err(ReviewError::DeploymentMismatch { source_desc: source.to_string(), expected, got });
+    }
+    let mut keys = KnownKeys::load(home)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let changes = keys.merge(&list.reviewer_keys, accept_new_keys, today)?;
+    let mut heads = Heads::load(home)?;
+    let planned = plan(home, list.cases, source, &expected, &keys, &heads)?;
+
+    for case in &planned {
+        write(home, case)?;
+    }
+    keys.save(home)?;
+    let mut applied_nonces = HashSet::new();
+    for case in &planned {
+        if let Some(head) = heads::head_of(&case.bundle.events) {
+            heads.0.insert(case.bundle.id.clone(), head);
+        }
+        let signed = case.bundle.events.iter().filter_map(|e| e.signed.as_deref());
+        applied_nonces.extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
+    }
+    heads.save(home)?;
+    let listed: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
+    let mut missing: Vec<String> =
+        cases::load_all(home)?.into_iter().map(|c| c.bundle.id).filter(|id| !listed.contains(id.as_str())).collect();
+    missing.sort();
+    Ok(Summary {
+        cases: planned.len(),
+        new: planned.iter().filter(|p| p.local.is_none()).count(),
+        keys: changes,
+        applied: outbox::archive_applied(home, &applied_nonces)?,
+        missing,
+    })
+}
+
+/// Validates every case against the local store; writes nothing.
+fn plan(
+    home: &Home,
+    bundles: Vec<CaseBundle>,
+    source: &str,
+    deployment_id: &str,
+    keys: &KnownKeys,
+    heads: &Heads,
+) -> Result<Vec<Planned>, ReviewError> {
+    let mut seen = HashSet::new();
+    let mut planned = Vec::with_capacity(bundles.len());
+    for bundle in bundles {
+        check_id("case id", &bundle.id)?;
+        if !seen.insert(bundle.id.clone()) {
+            return Err(bad(source, format!("case {} is listed twice", bundle.id)));
+        }
+        let (bundle, files) = split_envelopes(bundle, source)?;
+        history::verify(&bundle, &files, deployment_id, keys)?;
+        heads.check(&bundle.id, &bundle.events)?;
+        let local = cases::load(home, &bundle.id)?;
+        if let Some(local) = &local {
+            check_extends(local, &bundle, &files)?;
+        }
+        planned.push(Planned { bundle, files, local });
+    }
+    Ok(planned)
+}
+
+fn bad(source: &str, detail: String) -> ReviewError {
+    ReviewError::BadResponse { url: source.to_string(), detail }
+}
+
+/// Checks envelope ids and decodes each envelope, leaving `age_b64` empty in the bundle.
+fn split_envelopes(mut bundle: CaseBundle, source: &str) -> Result<(CaseBundle, Vec<AgeFile>), ReviewError> {
+    let mut seen = HashSet::new();
+    let mut files = Vec::with_capacity(bundle.envelopes.len());
+    for env in &mut bundle.envelopes {
+        check_id("envelope id", &env.id)?;
+        if !seen.insert(env.id.clone()) {
+            return Err(bad(source, format!("case {}: envelope {} is listed twice", bundle.id, env.id)));
+        }
+        let bytes = B64
+            .decode(std::mem::take(&mut env.age_b64))
+            .map_err(|e| bad(source, format!("case {}, envelope {}: not base64: {e}", bundle.id, env.id)))?;
+        files.push(AgeFile { id: env.id.clone(), bytes });
+    }
+    Ok((bundle, files))
+}
+
+/// Refuses a case whose record does not extend the local one.
+fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Result<(), ReviewError> {
+    let old = &local.bundle;
+    let rewritten = |detail: String| ReviewError::HistoryRewritten { case: old.id.clone(), detail };
+    if (old.kind, &old.agency, old.oversight_only, old.received_on)
+        != (new.kind, &new.agency, new.oversight_only, new.received_on)
+    {
+        return Err(rewritten("its kind, agency, oversight flag or date changed".into()));
+    }
+    if new.events.len() < old.events.len() {
+        return Err(rewritten(format!(
+            "its history now has {} events, you had {}",
+            new.events.len(),
+            old.events.len()
+        )));
+    }
+    if let Some((i, _)) = old.events.iter().zip(&new.events).enumerate().find(|(_, (a, b))| a != b) {
+        return Err(rewritten(format!("history event #{i} changed")));
+    }
+    for env in &old.envelopes {
+        let same = new.envelopes.iter().find(|n| n.id == env.id);
+        if same.is_none_or(|n| (n.part, n.created_on) != (env.part, env.created_on)) {
+            return Err(rewritten(format!("envelope {} was removed or relabelled", env.id)));
+        }
+        check_envelope_unchanged(local, &env.id, files)?;
+    }
+    Ok(())
+}
+
+/// An envelope we already hold must come back byte for byte.
+fn check_envelope_unchanged(local: &LocalCase, id: &str, files: &[AgeFile]) -> Result<(), ReviewError> {
+    check_id("envelope id", id)?;
+    let path = local.envelope_path(id);
+    let held = match std::fs::read(&path) {
+        // Lost locally (deleted by hand?): nothing to compare, the new copy will be written.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other.map_err(crate::error::io_error(&path))?,
+    };
+    match files.iter().find(|f| f.id == id) {
+        Some(file) if file.bytes == held => Ok(()),
+        _ => Err(ReviewError::HistoryRewritten {
+            case: local.bundle.id.clone(),
+            detail: format!("the content of envelope {id} changed"),
+        }),
+    }
+}
+
+/// Writes one case: envelopes first, `case.json` last, so a case.json never names a
+/// missing envelope.
+fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
+    let dir = home.case_dir(&case.bundle.id);
+    home::create_private_dir(&dir)?;
+    for file in &case.files {
+        let path = envelope_path(&dir, &file.id);
+        // Envelopes we held before were compared byte for byte in `check_extends`.
+        let verified =
+            case.local.as_ref().is_some_and(|l| l.bundle.envelopes.iter().any(|e| e.id == file.id));
+        if !(verified && path.exists()) {
+            home::replace_file(&path, &file.bytes)?;
+        }
+    }
+    LocalCase { dir, bundle: case.bundle.clone() }.save()
+}

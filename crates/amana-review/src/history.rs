@@ -1,0 +1,207 @@
+//! Verifying a case's history before a pull is accepted (DESIGN.md invariant 9).
+//!
+//! 1. The hash chain and every reviewer signature (`events::verify_chain`), with the
+//!    reviewer keys this home pinned ([`KnownKeys`]).
+//! 2. Cheap consistency checks that a server recomputing the chain could otherwise slip
+//!    past: the history starts with the submission and follows the lifecycle; each reviewer
+//!    event matches the request its reviewer signed (route, new status, days) and the stored
+//!    reply or note is byte for byte the age file that was signed; the case metadata
+//!    (status, escalation, extension days, rating) agrees with the history.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use amana_core::case::Status;
+use amana_core::events::{self, Event, EventKind, SignedAction};
+use amana_core::payload::Part;
+use amana_core::wire::{paths, CaseBundle, Extension, ReplyUpload, StatusChange};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde_json::Value;
+
+use crate::accept::AgeFile;
+use crate::error::ReviewError;
+use crate::known_keys::KnownKeys;
+
+/// Verifies `bundle`'s history; `files` are its decoded envelopes.
+pub fn verify(
+    bundle: &CaseBundle,
+    files: &[AgeFile],
+    deployment_id: &str,
+    keys: &KnownKeys,
+) -> Result<(), ReviewError> {
+    let fail = |detail: String| ReviewError::HistoryInvalid { case: bundle.id.clone(), detail };
+    match bundle.events.first() {
+        None => return Err(fail("it is empty".into())),
+        Some(e) if e.kind != EventKind::Submitted => return Err(fail("it does not start with the submission".into())),
+        Some(_) => {}
+    }
+    let answers = KeyAnswers::new(&bundle.events, deployment_id, keys);
+    events::verify_chain(&bundle.id, deployment_id, &bundle.events, &|id| answers.key_for(id))
+        .map_err(|e| fail(e.to_string()))?;
+    let mut prev: Option<&Event> = None;
+    for e in &bundle.events {
+        check_event(bundle, prev, e, files)
+            .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
+        prev = Some(e);
+    }
+    check_metadata(bundle).map_err(fail)
+}
+
+/// Answers `verify_chain`'s key requests. It asks once per reviewer event, in order; each
+/// answer is the pinned key (current, or retired but valid on the event's date) that signed
+/// that event. Every answer is a trusted key for the id asked about, so falling out of step
+/// could only refuse a good history, never accept a bad one.
+struct KeyAnswers<'k> {
+    queue: RefCell<VecDeque<(String, Option<Vec<u8>>)>>,
+    keys: &'k KnownKeys,
+}
+
+impl<'k> KeyAnswers<'k> {
+    fn new(events: &[Event], deployment_id: &str, keys: &'k KnownKeys) -> Self {
+        let mut queue = VecDeque::new();
+        for e in events.iter().filter(|e| e.kind.is_reviewer_action()) {
+            let Some(signed) = e.signed.as_deref().and_then(|s| serde_json::from_str::<SignedAction>(s).ok()) else {
+                queue.push_back((String::new(), None));
+                continue;
+            };
+            let candidates = keys.candidates(&signed.key_id, e.on);
+            let choice = candidates
+                .iter()
+                .find(|k| signed.verify(deployment_id, k).is_ok())
+                .or(candidates.first())
+                .cloned();
+            queue.push_back((signed.key_id, choice));
+        }
+        Self { queue: RefCell::new(queue), keys }
+    }
+
+    fn key_for(&self, key_id: &str) -> Option<Vec<u8>> {
+        match self.queue.borrow_mut().pop_front() {
+            Some((id, key)) if id == key_id => key,
+            _ => self.keys.current(key_id),
+        }
+    }
+}
+
+/// The envelope part an event of `kind` stores, if any.
+fn part_of(kind: EventKind) -> Option<Part> {
+    match kind {
+        EventKind::Submitted => Some(Part::Report),
+        EventKind::FollowUp => Some(Part::FollowUp),
+        EventKind::Reply => Some(Part::Reply),
+        EventKind::StatusChanged | EventKind::Extended => Some(Part::Note),
+        EventKind::Escalated | EventKind::Rated => None,
+    }
+}
+
+/// One event against the one before it, its envelope and its signed request.
+fn check_event(bundle: &CaseBundle, prev: Option<&Event>, e: &Event, files: &[AgeFile]) -> Result<(), String> {
+    let detail: Value = serde_json::from_str(&e.detail).map_err(|_| "its detail is not JSON".to_string())?;
+    match (prev, e.kind) {
+        (None, _) if e.status != Status::Received => return Err("a new case must be `received`".into()),
+        (None, _) => {}
+        (Some(_), EventKind::Submitted) => return Err("a second submission".into()),
+        (Some(p), EventKind::StatusChanged) => {
+            if !p.status.can_move_to(e.status) {
+                return Err(format!("moves from {} to {}, which the lifecycle forbids", p.status, e.status));
+            }
+            if detail.get("from").and_then(Value::as_str) != Some(p.status.as_str()) {
+                return Err("its `from` status is not the status before it".into());
+            }
+        }
+        (Some(p), _) if e.status != p.status => return Err("changes the status without a status change".into()),
+        (Some(_), _) => {}
+    }
+    let envelope_id = detail.get("envelope_id").and_then(Value::as_str);
+    if let Some(id) = envelope_id {
+        let part = part_of(e.kind);
+        if !bundle.envelopes.iter().any(|env| env.id == id && Some(env.part) == part) {
+            return Err(format!("names envelope {}, which is missing or of another kind", id.escape_debug()));
+        }
+    } else if matches!(e.kind, EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended) {
+        return Err("names no envelope".into());
+    }
+    if e.kind.is_reviewer_action() {
+        check_signed(bundle, e, &detail, envelope_id, files)
+    } else if e.actor.is_some() || e.signed.is_some() {
+        Err("carries a reviewer's name or signature but is not a reviewer action".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A reviewer event against the request its reviewer signed (already verified).
+fn check_signed(
+    bundle: &CaseBundle,
+    e: &Event,
+    detail: &Value,
+    envelope_id: Option<&str>,
+    files: &[AgeFile],
+) -> Result<(), String> {
+    let signed: SignedAction =
+        serde_json::from_str(e.signed.as_deref().unwrap_or_default()).map_err(|_| "unreadable signature")?;
+    let route = match e.kind {
+        EventKind::Reply => paths::replies(&bundle.id),
+        EventKind::Extended => paths::extend(&bundle.id),
+        _ => paths::status(&bundle.id),
+    };
+    if signed.method != "POST" || signed.path != route {
+        return Err(format!("the reviewer signed a different request ({} {})", signed.method, signed.path.escape_debug()));
+    }
+    let bad_body = |_| "the signed request body is not what this event records".to_string();
+    let signed_age = match e.kind {
+        EventKind::Reply => Some(serde_json::from_str::<ReplyUpload>(&signed.body).map_err(bad_body)?.age_b64),
+        EventKind::Extended => {
+            let body: Extension = serde_json::from_str(&signed.body).map_err(bad_body)?;
+            if detail.get("days").and_then(Value::as_i64) != Some(body.days) {
+                return Err(format!("records other days than the {} the reviewer signed", body.days));
+            }
+            Some(body.reason_age_b64)
+        }
+        _ => {
+            let body: StatusChange = serde_json::from_str(&signed.body).map_err(bad_body)?;
+            if body.status != e.status {
+                return Err(format!("records {} but the reviewer signed {}", e.status, body.status));
+            }
+            body.note_age_b64
+        }
+    };
+    same_envelope(signed_age.as_deref(), envelope_id, files)
+}
+
+/// The stored envelope must be exactly the age file in the signed request.
+fn same_envelope(signed_b64: Option<&str>, envelope_id: Option<&str>, files: &[AgeFile]) -> Result<(), String> {
+    match (signed_b64, envelope_id) {
+        (None, None) => Ok(()),
+        (Some(b64), Some(id)) => {
+            let signed = B64.decode(b64).map_err(|_| "the signed age file is not base64".to_string())?;
+            match files.iter().find(|f| f.id == id) {
+                Some(f) if f.bytes == signed => Ok(()),
+                _ => Err(format!("envelope {} is not the age file the reviewer signed", id.escape_debug())),
+            }
+        }
+        _ => Err("the stored envelope and the signed request disagree on whether there is one".into()),
+    }
+}
+
+/// The clear metadata must agree with the history.
+fn check_metadata(b: &CaseBundle) -> Result<(), String> {
+    let last = b.events.last().map(|e| e.status);
+    if last != Some(b.status) {
+        return Err(format!("the case says `{}` but its history ends in another status", b.status));
+    }
+    let of_kind = |k: EventKind| b.events.iter().filter(move |e| e.kind == k);
+    if b.escalated != of_kind(EventKind::Escalated).next().is_some() {
+        return Err("its escalation flag disagrees with its history".into());
+    }
+    let detail = |e: &Event, key: &str| serde_json::from_str::<Value>(&e.detail).ok().and_then(|v| v.get(key)?.as_i64());
+    let days: i64 = of_kind(EventKind::Extended).filter_map(|e| detail(e, "days")).sum();
+    if days != b.extension_days {
+        return Err(format!("it says {} extension days, its history {days}", b.extension_days));
+    }
+    let rating = of_kind(EventKind::Rated).last().and_then(|e| detail(e, "rating"));
+    if rating != b.rating.map(i64::from) {
+        return Err("its rating disagrees with its history".into());
+    }
+    Ok(())
+}
