@@ -28,6 +28,10 @@ pub struct ServeSettings {
     /// How often overdue cases are escalated, in seconds.
     #[arg(long, env = "AMANA_ESCALATION_INTERVAL_SECS", default_value_t = 300)]
     pub escalation_interval_secs: u64,
+    /// The onion service's origin (http://<56 characters>.onion) to announce to Tor Browser
+    /// in an `Onion-Location` header on every page.
+    #[arg(long, env = "AMANA_ONION_LOCATION")]
+    pub onion_location: Option<String>,
     /// TESTS ONLY: shift the server's calendar by this many days. Requires --insecure-test-kdf.
     #[arg(long, env = "AMANA_TEST_CLOCK_OFFSET_DAYS", hide = true, default_value_t = 0)]
     pub test_clock_offset_days: i64,

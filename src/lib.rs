@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod followup;
+pub mod i18n;
 pub mod intake;
 pub mod json;
 pub mod kdf_pool;

@@ -19,19 +19,25 @@ use crate::{
 const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
 
-fn security_headers(router: Router) -> Router {
+/// Browser features no page needs, all switched off.
+const PERMISSIONS: &str = "accelerometer=(), autoplay=(), browsing-topics=(), camera=(), \
+                           display-capture=(), fullscreen=(), geolocation=(), gyroscope=(), \
+                           magnetometer=(), microphone=(), midi=(), payment=(), \
+                           publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), \
+                           xr-spatial-tracking=()";
+
+fn security_headers(router: Router, state: AppState) -> Router {
     let set = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     router
+        // Innermost, so the pages it makes out of plain error answers get the headers below.
+        .layer(axum::middleware::from_fn_with_state(state, pages::errors::html_errors))
         .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(set(header::REFERRER_POLICY, "no-referrer"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        ))
+        .layer(set(HeaderName::from_static("permissions-policy"), PERMISSIONS))
         .layer(set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
         // API answers and pages may carry case data; nothing is worth caching.
         .layer(set(header::CACHE_CONTROL, "no-store"))
@@ -42,7 +48,7 @@ fn submit_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
     let budget = limits.costly()?;
     Ok(Router::new()
         .route("/api/v1/reports", post(intake::submit_json))
-        .route("/report", post(pages::report))
+        .route("/{lang}/report", post(pages::report::submit))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
         .layer(budget.global)
         .layer(budget.peer))
@@ -54,12 +60,12 @@ fn code_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
     let small = Router::new()
         .route("/api/v1/status", post(status::status_json))
         .route("/api/v1/rating", post(followup::rating_json))
-        .route("/status", post(pages::status_page))
-        .route("/rating", post(pages::rating_page))
+        .route("/{lang}/status", post(pages::status::show))
+        .route("/{lang}/rating", post(pages::status::rating))
         .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES));
     let with_text = Router::new()
         .route("/api/v1/followups", post(followup::follow_up_json))
-        .route("/followup", post(pages::followup_page))
+        .route("/{lang}/followup", post(pages::status::follow_up))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
     Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
 }
@@ -76,9 +82,20 @@ fn review_routes() -> Router<AppState> {
 
 fn read_only_routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/status", get(pages::status_form))
-        .route("/static/amana.css", get(pages::css))
+        .route("/", get(pages::home::root))
+        .route("/status", get(pages::home::status_redirect))
+        .route("/{lang}", get(pages::home::lang_root))
+        .route("/{lang}/", get(pages::home::home))
+        .route("/{lang}/report/{kind}", get(pages::report::form))
+        .route("/{lang}/status", get(pages::status::form))
+        // Compares two typed codes; touches no data, so no costly budget. Its body may
+        // carry a receipt and the text it covers back, hence the report's limit.
+        .route(
+            "/{lang}/confirm",
+            post(pages::report::confirm).layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES)),
+        )
+        .route("/static/amana.css", get(pages::assets::css))
+        .route("/static/icon.svg", get(pages::assets::icon))
         .route("/api/v1/agencies", get(public::agencies))
         .route("/api/v1/openapi.json", get(public::openapi))
         .route("/.well-known/amana-receipt-key", get(public::receipt_key))
@@ -88,6 +105,7 @@ fn read_only_routes() -> Router<AppState> {
 
 /// Builds the application router with its limits.
 pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router> {
+    let pages_state = state.clone();
     let app = Router::new()
         .merge(submit_routes(limits)?)
         .merge(code_routes(limits)?)
@@ -103,5 +121,5 @@ pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router>
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }));
-    Ok(security_headers(app))
+    Ok(security_headers(app, pages_state))
 }

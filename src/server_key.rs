@@ -18,6 +18,23 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<Ed25519KeyPair> {
     }
 }
 
+/// Loads the key file and never creates it: with PostgreSQL every node must sign receipts
+/// with the operator's one key, so a receipt from any node verifies against it.
+pub fn load_existing(path: &Path) -> anyhow::Result<Ed25519KeyPair> {
+    match fs::read_to_string(path) {
+        Ok(text) => parse(&Zeroizing::new(text))
+            .map_err(|e| anyhow::anyhow!("server signing key {} is unreadable: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow::anyhow!(
+            "the server signing key {} is missing. With PostgreSQL all nodes share one key and \
+             Amana never creates it: copy it (mode 0600) from another node or from the backup, or, \
+             for the first node of a new deployment, run `amana init-secrets --data-dir <dir>` once \
+             and copy it to every node",
+            path.display()
+        )),
+        Err(e) => Err(anyhow::anyhow!("cannot read server signing key {}: {e}", path.display())),
+    }
+}
+
 fn parse(text: &str) -> anyhow::Result<Ed25519KeyPair> {
     let b64 = text
         .trim()
@@ -37,4 +54,22 @@ fn create(path: &Path) -> anyhow::Result<Ed25519KeyPair> {
     f.sync_all()?;
     tracing::warn!("created a new server signing key (receipts); back it up with the pepper");
     parse(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::KeyPair;
+
+    #[test]
+    fn load_existing_never_creates_and_reads_what_load_or_create_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server-signing.key");
+        let err = load_existing(&path).unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()) && err.contains("amana init-secrets"), "{err}");
+        assert!(!path.exists(), "load_existing must not create the key");
+        let made = load_or_create(&path).unwrap();
+        let loaded = load_existing(&path).unwrap();
+        assert_eq!(made.public_key().as_ref(), loaded.public_key().as_ref());
+    }
 }

@@ -2,7 +2,13 @@
 
 use amana_core::{deadlines::DeadlinePolicy, keyring::Keyring};
 use anyhow::{bail, Context};
-use std::{fs, os::unix::fs::PermissionsExt, path::Path, sync::Arc, time::Duration};
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -13,7 +19,7 @@ use crate::{
     server::{self, ConnLimits},
     server_key,
     state::{AppState, Inner},
-    store::{sqlite::SqliteStore, Store},
+    store::{postgres::PostgresStore, sqlite::SqliteStore, Store},
 };
 
 /// A bound, ready-to-run server.
@@ -34,18 +40,48 @@ fn load_deadlines(path: Option<&Path>) -> anyhow::Result<DeadlinePolicy> {
         .map_err(|e| anyhow::anyhow!("invalid deadlines file {}: {e}", path.display()))
 }
 
+/// Whether the URL names PostgreSQL (the shared, several-node deployment).
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
+}
+
 /// Opens the database named by the settings; unknown schemes are refused, never guessed.
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::open_url(&url).await.context("cannot open the SQLite database")?)
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL")
+    } else if is_postgres(&url) {
+        // The URL may carry a password: it is never part of the message.
+        Arc::new(PostgresStore::open_url(&url).await.context("cannot connect to the PostgreSQL database")?)
     } else {
-        bail!("unknown database URL scheme (expected sqlite://…); refusing to guess")
+        bail!(
+            "unknown database URL scheme (expected sqlite://…, postgres:// or postgresql://); \
+             refusing to guess"
+        )
     };
     store.migrate().await.context("database migration failed")?;
     Ok(store)
+}
+
+/// The pepper and the server signing key, in the data directory.
+fn secret_files(data_dir: &Path) -> (PathBuf, PathBuf) {
+    (data_dir.join("pepper"), data_dir.join("server-signing.key"))
+}
+
+/// `amana init-secrets`: creates the pepper and the server signing key (mode 0600) where
+/// they are missing and checks the ones present. For the first node of a PostgreSQL
+/// deployment, which never creates them by itself; the operator copies both to every node.
+pub fn init_secrets(data_dir: &Path) -> anyhow::Result<()> {
+    ensure_private_dir(data_dir)?;
+    let (pepper_file, key_file) = secret_files(data_dir);
+    let (had_pepper, had_key) = (pepper_file.exists(), key_file.exists());
+    pepper::load_or_create(&pepper_file)?;
+    server_key::load_or_create(&key_file)?;
+    for (path, had) in [(&pepper_file, had_pepper), (&key_file, had_key)] {
+        println!("{} {}", if had { "kept" } else { "created" }, path.display());
+    }
+    println!("Copy both files (mode 0600) to the data directory of every node, and back them up.");
+    Ok(())
 }
 
 fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
@@ -81,14 +117,21 @@ impl Application {
             bail!("--test-clock-offset-days is for automated tests only (with --insecure-test-kdf)");
         }
         let deadlines = load_deadlines(s.deadlines.as_deref())?;
+        let onion_location =
+            s.onion_location.as_deref().map(crate::pages::errors::onion_origin).transpose()?;
         ensure_private_dir(&s.data.data_dir)?;
         let listener =
             TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let (keyring, demo) = load_keyring(&s, &url)?;
-        let pepper = pepper::load_or_create(&s.data.data_dir.join("pepper"))?;
-        let receipt_key = server_key::load_or_create(&s.data.data_dir.join("server-signing.key"))?;
+        let (pepper_file, key_file) = secret_files(&s.data.data_dir);
+        // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
+        let (pepper, receipt_key) = if is_postgres(&s.data.database_url()) {
+            (pepper::load_existing(&pepper_file)?, server_key::load_existing(&key_file)?)
+        } else {
+            (pepper::load_or_create(&pepper_file)?, server_key::load_or_create(&key_file)?)
+        };
         let store = open_store(&s.data).await?;
         if let Some(d) = &demo {
             eprintln!("{}", demo::banner(d, &url));
@@ -110,6 +153,7 @@ impl Application {
                 deadlines,
                 receipt_key,
                 clock_offset_days: s.test_clock_offset_days,
+                onion_location,
             }),
         };
         Ok(Self {

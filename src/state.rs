@@ -29,6 +29,8 @@ pub struct Inner {
     pub deadlines: DeadlinePolicy,
     /// Signs proof-of-filing receipts.
     pub receipt_key: Ed25519KeyPair,
+    /// Origin announced in `Onion-Location` on pages (checked at start-up).
+    pub onion_location: Option<String>,
     /// Days added to the real date (tests of deadlines only; 0 in production).
     pub clock_offset_days: i64,
 }

@@ -10,6 +10,7 @@ use amana_core::events::{Event, EventKind};
 use amana_core::payload::Part;
 use time::Date;
 
+pub mod postgres;
 pub mod sqlite;
 
 /// Errors from the store.

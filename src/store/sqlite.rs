@@ -40,6 +40,13 @@ impl SqliteStore {
         Self::open(opts.get_filename()).await
     }
 
+    /// A consistent online copy of the database into a new file (`VACUUM INTO`).
+    pub async fn vacuum_into(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_str().ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }

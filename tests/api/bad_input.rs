@@ -93,7 +93,7 @@ async fn refused_submissions_say_why_and_store_nothing() {
     // The HTML form refuses the same way.
     let resp = app
         .client
-        .post(app.url("/report"))
+        .post(app.url("/en/report"))
         .form(&[("kind", "violation"), ("agency", "finance"), ("body", "text")])
         .send()
         .await
@@ -101,7 +101,7 @@ async fn refused_submissions_say_why_and_store_nothing() {
     refused(&app, "form: unknown agency", resp, 400).await;
     let resp = app
         .client
-        .post(app.url("/report"))
+        .post(app.url("/en/report"))
         .form(&[("kind", "violation"), ("agency", "health")])
         .send()
         .await

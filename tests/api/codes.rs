@@ -134,11 +134,11 @@ async fn codes_are_accepted_as_people_type_them() {
     // The reporter page takes the same spellings.
     let resp = app
         .client
-        .post(app.url("/status"))
+        .post(app.url("/en/status"))
         .form(&[("code", with_digits(&code.replace(' ', "-"), '\u{0660}'))])
         .send()
         .await
         .expect("status page");
     assert_eq!(resp.status(), 200);
-    assert!(resp.text().await.expect("page").contains("received"));
+    assert!(resp.text().await.expect("page").contains("Received"));
 }

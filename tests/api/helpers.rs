@@ -325,6 +325,16 @@ pub fn serve_args(dep: &Deployment, listen: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// Rate-limit budgets for test servers (`amana serve --help`, "limits").
+pub const RELAXED_LIMITS: [(&str, &str); 6] = [
+    ("AMANA_PEER_COSTLY_EVERY_MS", "1"),
+    ("AMANA_PEER_COSTLY_BURST", "100000"),
+    ("AMANA_GLOBAL_COSTLY_EVERY_MS", "1"),
+    ("AMANA_GLOBAL_COSTLY_BURST", "100000"),
+    ("AMANA_PEER_EVERY_MS", "1"),
+    ("AMANA_PEER_BURST", "100000"),
+];
+
 /// An `amana` command with none of the server's environment variables inherited.
 pub fn amana_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_amana"));
@@ -401,6 +411,12 @@ impl TestApp {
         let err = fs::File::create(self.stderr_path(run)).expect("stderr file");
         let mut cmd = amana_command();
         cmd.args(serve_args(&self.dep, "127.0.0.1:0")).stdout(Stdio::from(out)).stderr(Stdio::from(err));
+        // These tests send many requests from one client in a second; rate limiting
+        // (invariant 5) is not what they test, so its budgets are made generous. A test's
+        // own `env` is applied after these and can restore the defaults.
+        for (k, v) in RELAXED_LIMITS {
+            cmd.env(k, v);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

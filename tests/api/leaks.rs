@@ -57,7 +57,7 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
     let form_contact = format!("MARKER-FORMCONTACT-{tag}");
     let page = app
         .client
-        .post(app.url("/report"))
+        .post(app.url("/en/report"))
         .form(&[
             ("kind", "complaint"),
             ("agency", "health"),
@@ -77,7 +77,7 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
         assert_eq!(app.status_of(&with_digits(code, '\u{0660}')).await, "received");
         let r = app
             .client
-            .post(app.url("/status"))
+            .post(app.url("/ar/status"))
             .form(&[("code", code.as_str())])
             .send()
             .await

@@ -1,10 +1,13 @@
 //! Integration tests: the real `amana` server on port 0 against a real SQLite database, and
 //! the real `amana-review` CLI. One test binary (`cargo test --test api`).
 
+mod airgap;
 mod bad_input;
+mod case_support;
 mod codes;
 mod helpers;
 mod leaks;
+mod lifecycle;
 mod oversight;
 mod pages;
 mod public_api;

@@ -73,8 +73,11 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
     let c = &app.client;
     let url = |p: &str| app.url(p);
     let requests: Vec<(&str, reqwest::RequestBuilder)> = vec![
-        ("GET /", c.get(url("/"))),
-        ("GET /status", c.get(url("/status"))),
+        ("GET / (redirect)", c.get(url("/"))),
+        ("GET /ar/", c.get(url("/ar/"))),
+        ("GET /en/report/violation", c.get(url("/en/report/violation"))),
+        ("GET /en/status", c.get(url("/en/status"))),
+        ("GET unknown language", c.get(url("/xx/status"))),
         ("GET css", c.get(url("/static/amana.css"))),
         ("GET agencies", c.get(url("/api/v1/agencies"))),
         ("GET openapi", c.get(url("/api/v1/openapi.json"))),
@@ -83,11 +86,11 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
         ("DELETE /", c.delete(url("/"))),
         (
             "POST /report",
-            c.post(url("/report")).form(&[("kind", "inquiry"), ("agency", "health"), ("body", "q")]),
+            c.post(url("/en/report")).form(&[("kind", "inquiry"), ("agency", "health"), ("body", "q")]),
         ),
-        ("POST /report refused", c.post(url("/report")).form(&[("kind", "x")])),
-        ("POST /status (page)", c.post(url("/status")).form(&[("code", code.as_str())])),
-        ("POST /status (page, wrong)", c.post(url("/status")).form(&[("code", "1")])),
+        ("POST /report refused", c.post(url("/en/report")).form(&[("kind", "x")])),
+        ("POST /status (page)", c.post(url("/en/status")).form(&[("code", code.as_str())])),
+        ("POST /status (page, wrong)", c.post(url("/en/status")).form(&[("code", "1")])),
         ("POST status", c.post(url("/api/v1/status")).json(&serde_json::json!({ "code": code }))),
         ("POST status wrong", c.post(url("/api/v1/status")).json(&serde_json::json!({ "code": "1" }))),
         ("POST report 400", c.post(url("/api/v1/reports")).json(&serde_json::json!({}))),
@@ -107,7 +110,7 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
         assert_hardened(what, resp.headers());
     }
     // The list covers successes and each kind of refusal.
-    for expected in [200, 201, 400, 401, 404, 405, 413] {
+    for expected in [200, 201, 303, 400, 401, 404, 405, 413] {
         assert!(statuses.iter().any(|(_, s)| *s == expected), "no {expected} among {statuses:?}");
     }
     signed_response_is_hardened(&app).await;

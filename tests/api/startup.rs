@@ -98,9 +98,10 @@ async fn demo_mode_on_loopback_is_marked_and_works_with_the_cli() {
     let stderr = app.stderr();
     assert!(stderr.contains("DEMO MODE"), "{stderr}");
 
-    for path in ["/", "/status"] {
+    for path in ["/ar/", "/en/", "/en/status", "/fa/report/violation"] {
         let page = app.get(path).await.text().await.expect("page");
-        assert!(page.contains("DEMO MODE"), "no demo banner on {path}");
+        assert!(page.contains(r#"class="demo""#), "no demo banner on {path}");
+        assert!(!path.starts_with("/en/") || page.contains("DEMO MODE"), "no demo banner on {path}");
     }
     let body = format!("demo report {}", amana_core::signing::new_nonce());
     let code = app
@@ -108,7 +109,7 @@ async fn demo_mode_on_loopback_is_marked_and_works_with_the_cli() {
         .await;
     let resp = app
         .client
-        .post(app.url("/report"))
+        .post(app.url("/en/report"))
         .form(&[("kind", "complaint"), ("agency", "municipality"), ("body", "b")])
         .send()
         .await

@@ -78,12 +78,16 @@ pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> 
             heads.0.insert(case.bundle.id.clone(), head);
         }
         let signed = case.bundle.events.iter().filter_map(|e| e.signed.as_deref());
-        applied_nonces.extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
+        applied_nonces
+            .extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
     }
     heads.save(home)?;
     let listed: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
-    let mut missing: Vec<String> =
-        cases::load_all(home)?.into_iter().map(|c| c.bundle.id).filter(|id| !listed.contains(id.as_str())).collect();
+    let mut missing: Vec<String> = cases::load_all(home)?
+        .into_iter()
+        .map(|c| c.bundle.id)
+        .filter(|id| !listed.contains(id.as_str()))
+        .collect();
     missing.sort();
     Ok(Summary {
         cases: planned.len(),
@@ -205,4 +209,130 @@ fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
         }
     }
     LocalCase { dir, bundle: case.bundle.clone() }.save()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, Kit, DEP};
+    use amana_core::case::Status;
+    use amana_core::reviewer_keys::home::ReviewerConfig;
+    use amana_core::wire::ReviewerKeyWire;
+
+    fn home() -> (tempfile::TempDir, Home) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::resolve(Some(dir.path().to_path_buf())).expect("home");
+        let config = ReviewerConfig { key_id: "alice".into(), server: None, deployment_id: Some(DEP.into()) };
+        home.save_config(&config).expect("config");
+        (dir, home)
+    }
+
+    fn body(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> Vec<u8> {
+        let list = CaseList { deployment_id: DEP.into(), reviewer_keys: keys.to_vec(), cases };
+        serde_json::to_vec(&list).expect("json")
+    }
+
+    fn run(home: &Home, kit: &Kit, cases: Vec<CaseBundle>) -> Result<Summary, ReviewError> {
+        accept(home, &body(&[kit.wire()], cases), "test", false)
+    }
+
+    #[test]
+    fn accepts_stores_and_remembers_the_head() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        let s = run(&home, &kit, vec![b.clone()]).expect("first");
+        assert_eq!((s.cases, s.new, s.keys.pinned.clone()), (1, 1, vec!["alice".to_string()]));
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("envelope"), b"age file rep");
+        kit.status(&mut b, Status::Acknowledged);
+        let s = run(&home, &kit, vec![b.clone()]).expect("extended");
+        assert_eq!((s.new, s.keys.pinned.len()), (0, 0));
+        let heads = Heads::load(&home).expect("heads");
+        assert_eq!(heads.0["c1"].seq, 1);
+        assert_eq!(heads.0["c1"].hash, b.events[1].hash);
+    }
+
+    #[test]
+    fn a_recomputed_rewrite_is_refused_even_without_the_local_copy() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        run(&home, &kit, vec![b.clone()]).expect("first");
+        let before = std::fs::read(home.case_dir("c1").join("case.json")).expect("case.json");
+        let mut rewritten = b.clone();
+        rewritten.events[0].on = time::macros::date!(2026 - 11 - 01);
+        testkit::rehash(&mut rewritten);
+        let err = run(&home, &kit, vec![rewritten.clone()]).expect_err("rewritten");
+        assert!(matches!(err, ReviewError::HistoryRewritten { .. }), "{err}");
+        assert_eq!(std::fs::read(home.case_dir("c1").join("case.json")).expect("kept"), before);
+        std::fs::remove_dir_all(home.case_dir("c1")).expect("rm");
+        let err = run(&home, &kit, vec![rewritten]).expect_err("heads still remember");
+        assert!(err.to_string().contains("no longer contains the last verified event 1"), "{err}");
+    }
+
+    #[test]
+    fn wrong_deployment_and_changed_keys_write_nothing() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let b = kit.bundle("c1");
+        let mut list = CaseList {
+            deployment_id: "other".into(),
+            reviewer_keys: vec![kit.wire()],
+            cases: vec![b.clone()],
+        };
+        let err =
+            accept(&home, &serde_json::to_vec(&list).expect("json"), "bundle.json", false).expect_err("dep");
+        assert!(err.to_string().contains("bundle.json is for deployment `other`"), "{err}");
+        assert!(!home.cases_dir().exists());
+        run(&home, &kit, vec![b.clone()]).expect("pin");
+        let swapped = Kit::new("alice");
+        list.deployment_id = DEP.into();
+        list.reviewer_keys = vec![swapped.wire()];
+        let err = accept(&home, &serde_json::to_vec(&list).expect("json"), "t", false).expect_err("changed");
+        assert!(matches!(err, ReviewError::KeyChanged { .. }), "{err}");
+        // Accepting the new key does not make the old signatures disappear: c1 has none yet.
+        let s = accept(&home, &serde_json::to_vec(&list).expect("json"), "t", true).expect("accepted");
+        assert_eq!(s.keys.replaced, ["alice"]);
+    }
+
+    #[test]
+    fn hostile_ids_and_duplicates_write_nothing() {
+        let (dir, home) = home();
+        let kit = Kit::new("alice");
+        for bad in ["../x", "a/b", ""] {
+            let err = run(&home, &kit, vec![kit.bundle("fine"), kit.bundle(bad)]).expect_err("refused");
+            assert!(matches!(err, ReviewError::UnsafeId { .. }), "{err}");
+        }
+        let mut b = kit.bundle("ok");
+        b.envelopes[0].id = "../../escape".into();
+        assert!(matches!(run(&home, &kit, vec![b]), Err(ReviewError::UnsafeId { .. })));
+        assert!(matches!(
+            run(&home, &kit, vec![kit.bundle("c"), kit.bundle("c")]),
+            Err(ReviewError::BadResponse { .. })
+        ));
+        assert!(!home.cases_dir().exists());
+        assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn applied_outbox_requests_are_archived() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        let action: SignedAction =
+            serde_json::from_str(b.events[1].signed.as_deref().expect("signed")).expect("action");
+        let sig = amana_core::signing::Signature {
+            key_id: action.key_id,
+            timestamp: action.timestamp,
+            nonce: action.nonce,
+            signature: action.signature,
+        };
+        let file = amana_core::signing::SignedRequestFile::new(DEP, "POST", &action.path, action.body, sig);
+        outbox::queue(&home, &file, "c1", "status").expect("queue");
+        let s = run(&home, &kit, vec![b]).expect("pull");
+        assert_eq!(s.applied, 1);
+        assert!(outbox::pending(&home).expect("pending").is_empty());
+    }
 }

@@ -18,6 +18,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
+    /// Air gap: status, reply and extend write the signed request to <home>/outbox/
+    /// instead of sending it (carry the outbox to a connected machine and `push` it there).
+    /// Never touches the network; needs `deployment_id` in config.toml
+    #[arg(long, global = true)]
+    pub offline: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -28,16 +34,28 @@ pub enum Command {
     /// Create your keys: an age identity (decrypts cases) and an Ed25519 signing key
     /// (signs your actions), and print the public entry for the server's keys/reviewers/
     Keygen(KeygenArgs),
-    /// Download the cases in your scope (still encrypted) into the home directory
-    Pull,
+    /// Download the cases in your scope (still encrypted) into the home, verifying their
+    /// signed history. With --authorization and --out (on a connected machine, no keys, no
+    /// home): send a pull authorization made by `authorize-pull` and save the answer as a
+    /// bundle for `import`
+    Pull(PullArgs),
+    /// Verify and store a bundle saved by `pull --authorization` (offline), exactly like a pull
+    Import {
+        /// The bundle file
+        bundle: PathBuf,
+        /// Accept reviewer signing keys that differ from the ones pinned before (only after
+        /// the oversight unit confirmed a key change)
+        #[arg(long)]
+        accept_new_keys: bool,
+    },
     /// List pulled cases (offline)
     List,
-    /// Decrypt and print a pulled case (offline)
+    /// Decrypt and print a pulled case: metadata, history and the whole thread (offline)
     Show {
         /// Case id, or a unique prefix of it
         case: String,
     },
-    /// Move a case to a new status (a signed request to the server)
+    /// Move a case to a new status (a signed request; with --offline, a file in the outbox)
     Status {
         /// Case id, or a unique prefix of it
         case: String,
@@ -45,7 +63,82 @@ pub enum Command {
         /// closed_unfounded or closed_referred
         #[arg(value_parser = parse_status, value_name = "NEW_STATUS")]
         status: Status,
+        /// A note for the case's reviewers (encrypted to them, not to the reporter)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
+    /// Reply to the reporter (encrypted to the reporter and the case's reviewers). The text
+    /// comes from --message, --file, or else $EDITOR
+    Reply {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The reply text
+        #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+        message: Option<String>,
+        /// Read the reply from this file ('-' for standard input)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Extend the feedback deadline, with a reason for the case's reviewers (at most
+    /// 183 days in all)
+    Extend {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// Days to add
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        days: i64,
+        /// Why (mandatory; encrypted to the case's reviewers)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Content-free notices from the server: counts and ids of new, overdue and escalated cases
+    Inbox,
+    /// Sign a single-use pull authorization (offline) for `pull --authorization` on a
+    /// connected machine
+    AuthorizePull {
+        /// Where to write it [default: <home>/pull-authorization.json]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Send every signed request file in OUTBOX_DIR, in order (connected machine: no keys,
+    /// no home); sent files move to OUTBOX_DIR/sent/; stops at the first failure
+    Push {
+        /// The outbox directory carried from the laptop
+        #[arg(value_name = "OUTBOX_DIR")]
+        dir: PathBuf,
+    },
+    /// Check a proof-of-filing receipt against the report text
+    VerifyReceipt {
+        /// The receipt (JSON)
+        receipt: PathBuf,
+        /// The report text exactly as filed
+        text_file: PathBuf,
+        /// The server's receipt public key (base64), as the deployment publishes it;
+        /// without it the key is fetched from --server
+        #[arg(long, value_name = "BASE64")]
+        server_key: Option<String>,
+    },
+    /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
+    Kpis {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `pull` options.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Accept reviewer signing keys that differ from the ones pinned before (only after the
+    /// oversight unit confirmed a key change)
+    #[arg(long, conflicts_with = "authorization")]
+    pub accept_new_keys: bool,
+    /// A pull authorization file from `authorize-pull`: send it verbatim (needs no keys)
+    #[arg(long, value_name = "FILE", requires = "out")]
+    pub authorization: Option<PathBuf>,
+    /// Where to write the answer, byte for byte (with --authorization)
+    #[arg(long, value_name = "BUNDLE", requires = "authorization")]
+    pub out: Option<PathBuf>,
 }
 
 /// `keygen` options.
@@ -68,6 +161,11 @@ pub struct KeygenArgs {
     /// files can read your cases and act in your name)
     #[arg(long)]
     pub no_passphrase: bool,
+
+    /// The deployment id (as in the server's keys/agencies.toml), for a laptop that never
+    /// goes online; otherwise it is learnt from the server on first use
+    #[arg(long, value_name = "ID")]
+    pub deployment_id: Option<String>,
 }
 
 /// Parses a status name, listing the valid names when it is unknown.

@@ -136,7 +136,9 @@ pub enum ReviewError {
     )]
     KeyChanged { ids: String },
 
-    #[error("case {case}: its history does not verify: {detail}. Nothing was written. Tell the oversight unit")]
+    #[error(
+        "case {case}: its history does not verify: {detail}. Nothing was written. Tell the oversight unit"
+    )]
     HistoryInvalid { case: String, detail: String },
 
     #[error("`{0}` needs the server and cannot run with --offline; {1}")]
@@ -151,9 +153,7 @@ pub enum ReviewError {
     #[error("the {0} is too long to send (at most about {1} KiB after encryption): shorten it")]
     TextTooLong(&'static str, usize),
 
-    #[error(
-        "no text given: pass --message TEXT or --file PATH, or set EDITOR to write it in an editor"
-    )]
+    #[error("no text given: pass --message TEXT or --file PATH, or set EDITOR to write it in an editor")]
     NoEditor,
 
     #[error("the editor `{editor}` failed: {detail}. Nothing was signed")]

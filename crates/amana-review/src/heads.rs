@@ -31,9 +31,8 @@ impl Heads {
         match std::fs::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(io_error(&path)(e)),
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() })
-            }
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| ReviewError::Damaged { path, detail: e.to_string() }),
         }
     }
 

@@ -32,7 +32,9 @@ pub fn verify(
     let fail = |detail: String| ReviewError::HistoryInvalid { case: bundle.id.clone(), detail };
     match bundle.events.first() {
         None => return Err(fail("it is empty".into())),
-        Some(e) if e.kind != EventKind::Submitted => return Err(fail("it does not start with the submission".into())),
+        Some(e) if e.kind != EventKind::Submitted => {
+            return Err(fail("it does not start with the submission".into()))
+        }
         Some(_) => {}
     }
     let answers = KeyAnswers::new(&bundle.events, deployment_id, keys);
@@ -60,7 +62,8 @@ impl<'k> KeyAnswers<'k> {
     fn new(events: &[Event], deployment_id: &str, keys: &'k KnownKeys) -> Self {
         let mut queue = VecDeque::new();
         for e in events.iter().filter(|e| e.kind.is_reviewer_action()) {
-            let Some(signed) = e.signed.as_deref().and_then(|s| serde_json::from_str::<SignedAction>(s).ok()) else {
+            let Some(signed) = e.signed.as_deref().and_then(|s| serde_json::from_str::<SignedAction>(s).ok())
+            else {
                 queue.push_back((String::new(), None));
                 continue;
             };
@@ -95,7 +98,12 @@ fn part_of(kind: EventKind) -> Option<Part> {
 }
 
 /// One event against the one before it, its envelope and its signed request.
-fn check_event(bundle: &CaseBundle, prev: Option<&Event>, e: &Event, files: &[AgeFile]) -> Result<(), String> {
+fn check_event(
+    bundle: &CaseBundle,
+    prev: Option<&Event>,
+    e: &Event,
+    files: &[AgeFile],
+) -> Result<(), String> {
     let detail: Value = serde_json::from_str(&e.detail).map_err(|_| "its detail is not JSON".to_string())?;
     match (prev, e.kind) {
         (None, _) if e.status != Status::Received => return Err("a new case must be `received`".into()),
@@ -109,7 +117,9 @@ fn check_event(bundle: &CaseBundle, prev: Option<&Event>, e: &Event, files: &[Ag
                 return Err("its `from` status is not the status before it".into());
             }
         }
-        (Some(p), _) if e.status != p.status => return Err("changes the status without a status change".into()),
+        (Some(p), _) if e.status != p.status => {
+            return Err("changes the status without a status change".into())
+        }
         (Some(_), _) => {}
     }
     let envelope_id = detail.get("envelope_id").and_then(Value::as_str);
@@ -118,7 +128,10 @@ fn check_event(bundle: &CaseBundle, prev: Option<&Event>, e: &Event, files: &[Ag
         if !bundle.envelopes.iter().any(|env| env.id == id && Some(env.part) == part) {
             return Err(format!("names envelope {}, which is missing or of another kind", id.escape_debug()));
         }
-    } else if matches!(e.kind, EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended) {
+    } else if matches!(
+        e.kind,
+        EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended
+    ) {
         return Err("names no envelope".into());
     }
     if e.kind.is_reviewer_action() {
@@ -146,11 +159,17 @@ fn check_signed(
         _ => paths::status(&bundle.id),
     };
     if signed.method != "POST" || signed.path != route {
-        return Err(format!("the reviewer signed a different request ({} {})", signed.method, signed.path.escape_debug()));
+        return Err(format!(
+            "the reviewer signed a different request ({} {})",
+            signed.method,
+            signed.path.escape_debug()
+        ));
     }
     let bad_body = |_| "the signed request body is not what this event records".to_string();
     let signed_age = match e.kind {
-        EventKind::Reply => Some(serde_json::from_str::<ReplyUpload>(&signed.body).map_err(bad_body)?.age_b64),
+        EventKind::Reply => {
+            Some(serde_json::from_str::<ReplyUpload>(&signed.body).map_err(bad_body)?.age_b64)
+        }
         EventKind::Extended => {
             let body: Extension = serde_json::from_str(&signed.body).map_err(bad_body)?;
             if detail.get("days").and_then(Value::as_i64) != Some(body.days) {
@@ -170,7 +189,11 @@ fn check_signed(
 }
 
 /// The stored envelope must be exactly the age file in the signed request.
-fn same_envelope(signed_b64: Option<&str>, envelope_id: Option<&str>, files: &[AgeFile]) -> Result<(), String> {
+fn same_envelope(
+    signed_b64: Option<&str>,
+    envelope_id: Option<&str>,
+    files: &[AgeFile],
+) -> Result<(), String> {
     match (signed_b64, envelope_id) {
         (None, None) => Ok(()),
         (Some(b64), Some(id)) => {
@@ -194,14 +217,117 @@ fn check_metadata(b: &CaseBundle) -> Result<(), String> {
     if b.escalated != of_kind(EventKind::Escalated).next().is_some() {
         return Err("its escalation flag disagrees with its history".into());
     }
-    let detail = |e: &Event, key: &str| serde_json::from_str::<Value>(&e.detail).ok().and_then(|v| v.get(key)?.as_i64());
-    let days: i64 = of_kind(EventKind::Extended).filter_map(|e| detail(e, "days")).sum();
+    let detail = |e: &Event, key: &str| {
+        serde_json::from_str::<Value>(&e.detail).ok().and_then(|v| v.get(key)?.as_i64())
+    };
+    // Saturating: a hostile server must not make us overflow.
+    let days = of_kind(EventKind::Extended).filter_map(|e| detail(e, "days")).fold(0i64, i64::saturating_add);
     if days != b.extension_days {
         return Err(format!("it says {} extension days, its history {days}", b.extension_days));
     }
-    let rating = of_kind(EventKind::Rated).last().and_then(|e| detail(e, "rating"));
+    let rating = of_kind(EventKind::Rated).next_back().and_then(|e| detail(e, "rating"));
     if rating != b.rating.map(i64::from) {
         return Err("its rating disagrees with its history".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, Kit, DEP};
+    use time::macros::date;
+
+    fn files(b: &CaseBundle) -> Vec<AgeFile> {
+        b.envelopes
+            .iter()
+            .map(|e| AgeFile { id: e.id.clone(), bytes: B64.decode(&e.age_b64).expect("b64") })
+            .collect()
+    }
+
+    fn keys(kit: &Kit) -> KnownKeys {
+        let mut k = KnownKeys::default();
+        k.merge(&[kit.wire()], false, date!(2026 - 11 - 01)).expect("pin");
+        k
+    }
+
+    fn check(b: &CaseBundle, keys: &KnownKeys) -> Result<(), String> {
+        verify(b, &files(b), DEP, keys).map_err(|e| e.to_string())
+    }
+
+    fn worked_case(kit: &Kit) -> CaseBundle {
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        kit.reply(&mut b, "r1");
+        kit.status(&mut b, Status::InReview);
+        b
+    }
+
+    #[test]
+    fn a_signed_history_verifies() {
+        let kit = Kit::new("alice");
+        assert_eq!(check(&worked_case(&kit), &keys(&kit)), Ok(()));
+    }
+
+    #[test]
+    fn unknown_or_other_keys_are_refused() {
+        let kit = Kit::new("alice");
+        let err = check(&worked_case(&kit), &KnownKeys::default()).expect_err("no keys");
+        assert!(err.contains("event 1") && err.contains("unknown key"), "{err}");
+        let impostor = Kit::new("alice");
+        let err = check(&worked_case(&kit), &keys(&impostor)).expect_err("other key");
+        assert!(err.contains("signature"), "{err}");
+    }
+
+    #[test]
+    fn an_event_that_contradicts_its_signed_request_is_refused() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        // The server records a closure where the reviewer signed in_review.
+        let mut b = worked_case(&kit);
+        b.events[3].status = Status::ClosedUnfounded;
+        b.status = Status::ClosedUnfounded;
+        testkit::rehash(&mut b);
+        let err = check(&b, &keys).expect_err("forged status");
+        assert!(err.contains("records closed_unfounded but the reviewer signed in_review"), "{err}");
+        // A reply whose stored ciphertext is not the one the reviewer signed.
+        let mut b = worked_case(&kit);
+        b.envelopes[1].age_b64 = B64.encode("another age file");
+        assert!(check(&b, &keys).expect_err("swapped").contains("not the age file the reviewer signed"));
+    }
+
+    #[test]
+    fn lifecycle_and_metadata_must_agree() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::InReview);
+        assert!(check(&b, &keys).expect_err("skips").contains("lifecycle forbids"));
+        let mut b = worked_case(&kit);
+        b.escalated = true;
+        assert!(check(&b, &keys).expect_err("flag").contains("escalation flag"));
+        let mut b = worked_case(&kit);
+        b.status = Status::NeedsInfo;
+        assert!(check(&b, &keys).expect_err("status").contains("says `needs_info`"));
+        let mut b = worked_case(&kit);
+        testkit::push(&mut b, EventKind::Escalated, Status::Received, serde_json::json!({}), None);
+        b.status = Status::Received;
+        assert!(check(&b, &keys).expect_err("status jump").contains("without a status change"));
+        let mut b = kit.bundle("c1");
+        b.events.clear();
+        assert!(check(&b, &keys).expect_err("empty").contains("empty"));
+    }
+
+    #[test]
+    fn a_retired_key_still_verifies_what_it_signed_before() {
+        let old = Kit::new("alice");
+        let b = worked_case(&old);
+        let mut keys = keys(&old);
+        keys.merge(&[Kit::new("alice").wire()], true, testkit::ON).expect("rotate");
+        assert_eq!(check(&b, &keys), Ok(()));
+        // Retired before the events were made: not trusted for them.
+        let mut early = self::keys(&old);
+        early.merge(&[Kit::new("alice").wire()], true, date!(2026 - 11 - 22)).expect("rotate");
+        assert!(check(&b, &early).is_err());
+    }
 }

@@ -29,8 +29,11 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
     write_key_file(home, IDENTITY_FILE, &secrets.identity_file(today), pass)?;
     write_key_file(home, SIGNING_FILE, &secrets.signing_key_file(), pass)?;
     home::create_new_file(&home.file(PUBLIC_ENTRY_FILE), entry_toml.as_bytes())?;
-    let config =
-        ReviewerConfig { key_id: args.id.clone(), server: server.map(str::to_string), deployment_id: None };
+    let config = ReviewerConfig {
+        key_id: args.id.clone(),
+        server: server.map(str::to_string),
+        deployment_id: args.deployment_id.clone(),
+    };
     home::create_new_file(&home.file(CONFIG_FILE), toml::to_string(&config)?.as_bytes())?;
 
     print!("{entry_toml}");
@@ -57,6 +60,9 @@ fn check_args(args: &KeygenArgs) -> Result<(), ReviewError> {
         return Err(ReviewError::NoScope);
     }
     check_name("key id", &args.id)?;
+    if let Some(d) = &args.deployment_id {
+        check_name("deployment id", d)?;
+    }
     args.agencies.iter().try_for_each(|a| check_name("agency id", a))
 }
 
@@ -114,6 +120,7 @@ mod tests {
             agencies: agencies.iter().map(|a| a.to_string()).collect(),
             oversight,
             no_passphrase: true,
+            deployment_id: None,
         }
     }
 

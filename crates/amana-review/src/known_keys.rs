@@ -71,21 +71,29 @@ impl KnownKeys {
         match std::fs::read_to_string(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(io_error(&path)(e)),
-            Ok(text) => toml::from_str(&text).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() }),
+            Ok(text) => {
+                toml::from_str(&text).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() })
+            }
         }
     }
 
     /// Rewrites the file.
     pub fn save(&self, home: &Home) -> Result<(), ReviewError> {
         let path = home.file(KNOWN_KEYS_FILE);
-        let text = toml::to_string(self).map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
+        let text = toml::to_string(self)
+            .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
         let header = "# Reviewer signing keys trusted for history signatures, pinned on first use.\n\
                       # A changed key is refused unless you pull with --accept-new-keys.\n";
         home::replace_file(&path, format!("{header}{text}").as_bytes())
     }
 
     /// Takes in the server's list: pins new ids, and refuses changed keys unless `accept`.
-    pub fn merge(&mut self, server: &[ReviewerKeyWire], accept: bool, today: Date) -> Result<Changes, ReviewError> {
+    pub fn merge(
+        &mut self,
+        server: &[ReviewerKeyWire],
+        accept: bool,
+        today: Date,
+    ) -> Result<Changes, ReviewError> {
         let mut changes = Changes::default();
         let mut conflicts = Vec::new();
         for k in server {
@@ -93,7 +101,11 @@ impl KnownKeys {
             decode_key(&k.ed25519_public_key, &format!("the server's key for reviewer {}", k.key_id))?;
             match self.keys.get_mut(&k.key_id) {
                 None => {
-                    let key = KnownKey { ed25519_public_key: k.ed25519_public_key.clone(), pinned_on: today, retired: vec![] };
+                    let key = KnownKey {
+                        ed25519_public_key: k.ed25519_public_key.clone(),
+                        pinned_on: today,
+                        retired: vec![],
+                    };
                     self.keys.insert(k.key_id.clone(), key);
                     changes.pinned.push(k.key_id.clone());
                 }
@@ -146,9 +158,14 @@ mod tests {
         let mut keys = KnownKeys::default();
         let c = keys.merge(&[wire("alice", 1), wire("bob", 2)], false, date!(2026 - 11 - 01)).expect("pin");
         assert_eq!(c.pinned, ["alice", "bob"]);
-        assert_eq!(keys.merge(&[wire("alice", 1)], false, date!(2026 - 11 - 02)).expect("same"), Changes::default());
+        assert_eq!(
+            keys.merge(&[wire("alice", 1)], false, date!(2026 - 11 - 02)).expect("same"),
+            Changes::default()
+        );
         let before = keys.clone();
-        let err = keys.merge(&[wire("alice", 9), wire("carol", 3)], false, date!(2026 - 11 - 03)).expect_err("refused");
+        let err = keys
+            .merge(&[wire("alice", 9), wire("carol", 3)], false, date!(2026 - 11 - 03))
+            .expect_err("refused");
         assert!(err.to_string().contains("reviewer(s) you had pinned: alice"), "{err}");
         assert_eq!(keys.keys["alice"], before.keys["alice"], "the pin is kept");
         let c = keys.merge(&[wire("alice", 9)], true, date!(2026 - 11 - 03)).expect("accepted");
@@ -163,8 +180,14 @@ mod tests {
     fn malformed_server_keys_are_refused() {
         let mut keys = KnownKeys::default();
         let short = ReviewerKeyWire { key_id: "alice".into(), ed25519_public_key: B64.encode([1u8; 31]) };
-        assert!(matches!(keys.merge(&[short], false, date!(2026 - 11 - 01)), Err(ReviewError::BadPublicKey { .. })));
-        assert!(matches!(keys.merge(&[wire("../x", 1)], false, date!(2026 - 11 - 01)), Err(ReviewError::UnsafeId { .. })));
+        assert!(matches!(
+            keys.merge(&[short], false, date!(2026 - 11 - 01)),
+            Err(ReviewError::BadPublicKey { .. })
+        ));
+        assert!(matches!(
+            keys.merge(&[wire("../x", 1)], false, date!(2026 - 11 - 01)),
+            Err(ReviewError::UnsafeId { .. })
+        ));
     }
 
     #[test]

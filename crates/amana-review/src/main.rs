@@ -2,26 +2,45 @@
 //!
 //! Reviewers keep their keys and the pulled, still-encrypted cases in a home directory
 //! (`--home`, see [`home`]). Case content is decrypted only in memory, on the reviewer's
-//! machine (`show`); every action sent to the server is a signed request ([`client`]).
+//! machine (`show`); every action sent to the server is a signed request ([`client`]),
+//! sent at once or, on an air-gapped laptop, carried as a file ([`outbox`], [`airgap`]).
+//! Every pull verifies the case history before storing it ([`accept`], [`history`]).
 #![forbid(unsafe_code)]
 
+mod accept;
+mod airgap;
 mod cases;
 mod cli;
 mod client;
+mod compose;
 mod error;
+mod extend;
+mod heads;
+mod history;
 mod home;
+mod inbox;
 mod keygen;
+mod known_keys;
+mod kpis;
+mod outbox;
 mod output;
 mod passphrase;
 mod pull;
+mod receipt;
+mod reply;
+mod seal;
+mod session;
 mod show;
 mod status;
+#[cfg(test)]
+mod testkit;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::error::ReviewError;
 use crate::home::Home;
 
 fn main() -> ExitCode {
@@ -35,16 +54,58 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parses the command line and runs the chosen command.
+/// Parses the command line and runs the chosen command. The home is resolved only by the
+/// commands that use one: the connected machine's `pull --authorization` and `push` have none.
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let home = Home::resolve(cli.home)?;
-    let server = cli.server;
-    match cli.command {
-        Command::Keygen(args) => keygen::run(&home, &args, server.as_deref()),
-        Command::Pull => pull::run(&home, server.as_deref()),
-        Command::List => cases::list(&home),
-        Command::Show { case } => show::run(&home, &case),
-        Command::Status { case, status } => status::run(&home, &case, status, server.as_deref()),
+    let home = || Home::resolve(cli.home.clone());
+    let server = cli.server.as_deref();
+    let offline = cli.offline;
+    let online_only = |name: &'static str, hint: &'static str| {
+        if offline {
+            Err(ReviewError::NeedsNetwork(name, hint))
+        } else {
+            Ok(())
+        }
+    };
+    match &cli.command {
+        Command::Keygen(args) => keygen::run(&home()?, args, server),
+        Command::Pull(args) => match (&args.authorization, &args.out) {
+            (Some(auth), Some(out)) => {
+                online_only("pull --authorization", "run it on the connected machine")?;
+                pull::with_authorization(server, auth, out)
+            }
+            _ => {
+                online_only("pull", "use `authorize-pull`, then `import` the bundle")?;
+                pull::run(&home()?, server, args.accept_new_keys)
+            }
+        },
+        Command::Import { bundle, accept_new_keys } => pull::import(&home()?, bundle, *accept_new_keys),
+        Command::List => cases::list(&home()?),
+        Command::Show { case } => show::run(&home()?, case),
+        Command::Status { case, status, note } => {
+            status::run(&home()?, case, *status, note.as_deref(), server, offline)
+        }
+        Command::Reply { case, message, file } => {
+            reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
+        }
+        Command::Extend { case, days, reason } => extend::run(&home()?, case, *days, reason, server, offline),
+        Command::Inbox => {
+            online_only("inbox", "`list` shows the cases of the last import")?;
+            inbox::run(&home()?, server)
+        }
+        Command::AuthorizePull { out } => airgap::authorize_pull(&home()?, out.as_deref()),
+        Command::Push { dir } => {
+            online_only("push", "run it on the connected machine")?;
+            airgap::push(server, dir)
+        }
+        Command::VerifyReceipt { receipt, text_file, server_key } => {
+            let home = home().ok();
+            if offline && server_key.is_none() {
+                online_only("verify-receipt without --server-key", "pass --server-key BASE64")?;
+            }
+            receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
+        }
+        Command::Kpis { json } => kpis::run(&home()?, *json),
     }
 }

@@ -17,7 +17,12 @@ use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home, SENT_DIR};
 
 /// Writes `file` as the next outbox entry and returns its path.
-pub fn queue(home: &Home, file: &SignedRequestFile, case: &str, action: &str) -> Result<PathBuf, ReviewError> {
+pub fn queue(
+    home: &Home,
+    file: &SignedRequestFile,
+    case: &str,
+    action: &str,
+) -> Result<PathBuf, ReviewError> {
     let dir = home.outbox_dir();
     home::create_private_dir(&dir)?;
     let next = [dir.clone(), dir.join(SENT_DIR)]

@@ -78,7 +78,11 @@ fn report(verb: &str, s: &Summary) {
         println!("accepted NEW signing keys for: {}", s.keys.replaced.join(", "));
     }
     if s.applied > 0 {
-        println!("{} outbox request{} applied by the server, moved to outbox/sent/", s.applied, plural(s.applied));
+        println!(
+            "{} outbox request{} applied by the server, moved to outbox/sent/",
+            s.applied,
+            plural(s.applied)
+        );
     }
     if !s.missing.is_empty() {
         eprintln!(

@@ -39,7 +39,11 @@ impl Signer {
 
 /// The configured deployment id, or an error that says how to set it.
 pub fn require_deployment_id(home: &Home, config: &ReviewerConfig) -> Result<String, ReviewError> {
-    config.deployment_id.clone().filter(|d| !d.is_empty()).ok_or_else(|| ReviewError::NoDeploymentId(home.file(CONFIG_FILE)))
+    config
+        .deployment_id
+        .clone()
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ReviewError::NoDeploymentId(home.file(CONFIG_FILE)))
 }
 
 /// Everything needed to act online as this reviewer.
@@ -112,14 +116,6 @@ impl Delivery {
             Signer::offline(home).map(Delivery::Offline)
         } else {
             Session::open(home, server_flag).map(Delivery::Online)
-        }
-    }
-
-    /// The signer's key id.
-    pub fn key_id(&self) -> &str {
-        match self {
-            Delivery::Online(s) => &s.signer.key_id,
-            Delivery::Offline(s) => &s.key_id,
         }
     }
 

@@ -1,10 +1,15 @@
 //! `show`: decrypt a pulled case in memory and print it. Offline.
 //!
+//! It prints the case metadata (deadlines, escalation, extension days, rating, who can read
+//! it), the history (event kind, status, actor, date), and the whole thread in order: the
+//! report, follow-ups, replies with their author, and notes marked "for reviewers".
+//!
 //! The reporter's text is printed verbatim (UTF-8, any script) except for control
 //! characters, which are shown escaped: a reporter must not be able to send escape
 //! sequences to the reviewer's terminal.
 
 use amana_core::envelope::{self, EnvelopeError};
+use amana_core::events::{Event, EventKind};
 use amana_core::payload::{Part, Payload};
 use amana_core::wire::{CaseBundle, EnvelopeWire};
 use zeroize::Zeroizing;
@@ -19,19 +24,43 @@ pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     let identity = home.identity(&mut Unlocker::default())?;
     let parts = decrypt_all(&case, &identity)?;
-    let text = render(&case.bundle, &parts);
+    let pending = crate::outbox::pending_count(home, &case.bundle.id)?;
+    let text = render(&case.bundle, &parts, pending);
     crate::output::stdout(&text)
 }
 
-/// Decrypts every envelope, in display order: the report first, then the rest as they
-/// came (follow-ups and replies interleaved, as the conversation went).
+/// One decrypted piece of the thread, with the history event that recorded it (if any).
+struct ThreadPart<'a> {
+    env: &'a EnvelopeWire,
+    event: Option<&'a Event>,
+    payload: Payload,
+}
+
+/// The history event naming each envelope (`{"envelope_id": …}` in its detail).
+fn event_of<'a>(bundle: &'a CaseBundle, envelope_id: &str) -> Option<(usize, &'a Event)> {
+    bundle.events.iter().enumerate().find(|(_, e)| {
+        serde_json::from_str::<serde_json::Value>(&e.detail)
+            .ok()
+            .is_some_and(|d| d.get("envelope_id").and_then(|v| v.as_str()) == Some(envelope_id))
+    })
+}
+
+/// Decrypts every envelope, in thread order: as the history recorded them; envelopes the
+/// history does not name come last, the report first among them, then by date.
 fn decrypt_all<'a>(
     case: &'a LocalCase,
     identity: &age::x25519::Identity,
-) -> Result<Vec<(&'a EnvelopeWire, Payload)>, ReviewError> {
-    let mut envelopes: Vec<&EnvelopeWire> = case.bundle.envelopes.iter().collect();
-    envelopes.sort_by_key(|e| (e.part != Part::Report, e.created_on));
-    envelopes.into_iter().map(|e| Ok((e, open(case, e, identity)?))).collect()
+) -> Result<Vec<ThreadPart<'a>>, ReviewError> {
+    let mut envelopes: Vec<(Option<(usize, &Event)>, &EnvelopeWire)> =
+        case.bundle.envelopes.iter().map(|e| (event_of(&case.bundle, &e.id), e)).collect();
+    envelopes
+        .sort_by_key(|(ev, e)| (ev.map_or(usize::MAX, |(i, _)| i), e.part != Part::Report, e.created_on));
+    envelopes
+        .into_iter()
+        .map(|(ev, env)| {
+            Ok(ThreadPart { env, event: ev.map(|(_, e)| e), payload: open(case, env, identity)? })
+        })
+        .collect()
 }
 
 /// Reads, decrypts and decodes one envelope.
@@ -63,38 +92,73 @@ fn open(
 
 /// The whole printout. Zeroizing, and sized up front so that growing it does not leave
 /// copies of the plaintext behind in freed memory.
-fn render(bundle: &CaseBundle, parts: &[(&EnvelopeWire, Payload)]) -> Zeroizing<String> {
+fn render(bundle: &CaseBundle, parts: &[ThreadPart<'_>], pending: usize) -> Zeroizing<String> {
     let text_len: usize =
-        parts.iter().map(|(_, p)| p.body.len() + p.contact.as_ref().map_or(0, String::len)).sum();
+        parts.iter().map(|p| p.payload.body.len() + p.payload.contact.as_ref().map_or(0, String::len)).sum();
     let mut out = Zeroizing::new(String::with_capacity(4096 + 8 * text_len));
-    render_metadata(&mut out, bundle);
+    render_metadata(&mut out, bundle, pending);
     if parts.is_empty() {
         out.push_str("\n(no content)\n");
     }
-    for (env, payload) in parts {
-        render_part(&mut out, bundle, env, payload);
+    for part in parts {
+        render_part(&mut out, bundle, part);
     }
     out
 }
 
-fn render_metadata(out: &mut String, b: &CaseBundle) {
-    let oversight = if b.oversight_only { "yes" } else { "no" };
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
+    let rating = b.rating.map_or("-".to_string(), |r| format!("{r} of 5"));
+    let readers: Vec<String> = b.recipients.iter().map(|r| printable(&r.key_id)).collect();
     out.push_str(&format!(
         "case            {}\nkind            {}\nagency          {}\nstatus          {}\n\
-         received        {}\noversight only  {oversight}\n\nhistory\n",
+         received        {}\noversight only  {}\nacknowledge by  {}\nfeedback by     {}\n\
+         extension days  {}\nescalated       {}\nrating          {rating}\nreadable by     {}\n",
         b.id,
         b.kind,
         printable(&b.agency),
         b.status,
-        b.received_on
+        b.received_on,
+        yes_no(b.oversight_only),
+        b.deadlines.acknowledge_by,
+        b.deadlines.feedback_by,
+        b.extension_days,
+        yes_no(b.escalated),
+        readers.join(", "),
     ));
+    if pending > 0 {
+        out.push_str(&format!("pending         {pending} signed request(s) in the outbox, not sent yet\n"));
+    }
+    out.push_str("\nhistory\n");
     for ev in &b.events {
         let by = ev.actor.as_deref().map(|a| format!(" by {}", printable(a))).unwrap_or_default();
-        out.push_str(&format!("  #{:<3} {}  {}{by}\n", ev.seq, ev.on, ev.status));
+        let detail: serde_json::Value = serde_json::from_str(&ev.detail).unwrap_or_default();
+        let number = |key: &str| detail.get(key).and_then(serde_json::Value::as_i64);
+        let extra = match ev.kind {
+            EventKind::Extended => number("days").map(|d| format!(" (+{d} days)")),
+            EventKind::Rated => number("rating").map(|r| format!(" (rating {r})")),
+            _ => None,
+        };
+        out.push_str(&format!(
+            "  #{:<3} {}  {:<14}  {}{by}{}\n",
+            ev.seq,
+            ev.on,
+            ev.kind.as_str(),
+            ev.status,
+            extra.unwrap_or_default()
+        ));
     }
 }
 
-fn render_part(out: &mut String, bundle: &CaseBundle, env: &EnvelopeWire, p: &Payload) {
+fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
+    let (env, p) = (part.env, &part.payload);
     let title = match p.part {
         Part::Report => "report".to_string(),
         Part::FollowUp => "follow-up from the reporter".to_string(),
@@ -107,11 +171,23 @@ fn render_part(out: &mut String, bundle: &CaseBundle, env: &EnvelopeWire, p: &Pa
             None => "note for reviewers".to_string(),
         },
     };
-    out.push_str(&format!("\n--- {title}, written {} ---\n", p.written_on));
+    let context = match part.event.map(|e| (e.kind, e)) {
+        Some((EventKind::StatusChanged, e)) if p.part == Part::Note => {
+            format!(" (with the move to {})", e.status)
+        }
+        Some((EventKind::Extended, _)) if p.part == Part::Note => " (reason for an extension)".to_string(),
+        _ => String::new(),
+    };
+    out.push_str(&format!("\n--- {title}{context}, written {} ---\n", p.written_on));
     // The envelope's label and the case metadata come from the server; the payload is what
     // the writer encrypted. Point out any disagreement instead of hiding it.
     if env.part != p.part {
         out.push_str(&format!("(note: the server lists this as a {})\n", env.part.as_str()));
+    }
+    if let Some(signer) = part.event.and_then(|e| e.actor.as_deref()) {
+        if p.author.as_deref() != Some(signer) {
+            out.push_str(&format!("(note: the signed history says {} sent this)\n", printable(signer)));
+        }
     }
     if p.kind.is_some_and(|k| k != bundle.kind) || p.agency.as_ref().is_some_and(|a| *a != bundle.agency) {
         out.push_str("(note: the reporter chose ");

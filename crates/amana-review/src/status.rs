@@ -1,28 +1,70 @@
-//! `status CASE NEW_STATUS`: a signed status change.
+//! `status CASE NEW_STATUS [--note TEXT]`: a signed status change, with an optional note for
+//! the case's reviewers (encrypted to them, never to the reporter).
 
 use amana_core::case::Status;
+use amana_core::payload::Part;
 use amana_core::wire::{paths, StatusChange};
 
-use crate::cases;
-use crate::client::{Method, Session};
+use crate::cases::{self, LocalCase};
 use crate::error::ReviewError;
 use crate::home::Home;
+use crate::outbox;
+use crate::seal::{self, Audience};
+use crate::session::{queued_note, Delivered, Delivery};
 
-/// Checks the transition locally, sends it signed, then records it in case.json.
-pub fn run(home: &Home, prefix: &str, next: Status, server: Option<&str>) -> anyhow::Result<()> {
+/// Checks the transition locally, signs it, and sends or queues it.
+pub fn run(
+    home: &Home,
+    prefix: &str,
+    next: Status,
+    note: Option<&str>,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
     let mut case = cases::find(home, prefix)?;
-    let from = case.bundle.status;
+    let (from, pending) = effective_status(home, &case)?;
     // Refused before any key or network use: a typo costs nothing and signs nothing.
     check_transition(&case.bundle.id, from, next)?;
+    let author = home.read_config()?.key_id;
+    let sealed = match note {
+        Some(text) if text.trim().is_empty() => return Err(ReviewError::EmptyText("note").into()),
+        Some(text) => {
+            Some(seal::seal(&case.bundle, Part::Note, &author, text, Audience::ReviewersOnly, "note")?)
+        }
+        None => None,
+    };
+    let body = serde_json::to_vec(&StatusChange {
+        status: next,
+        note_age_b64: sealed.as_ref().map(|s| s.age_b64.clone()),
+    })?;
 
-    let session = Session::open(home, server)?;
-    let body = serde_json::to_vec(&StatusChange { status: next, note_age_b64: None })?;
-    session.call(Method::Post, &paths::status(&case.bundle.id), body)?;
-
-    case.bundle.status = next;
-    case.save()?;
-    println!("case {}: {from} -> {next}", case.bundle.id);
+    let delivery = Delivery::open(home, server, offline)?;
+    let id = case.bundle.id.clone();
+    let counted =
+        if pending > 0 { format!(" (counting {pending} pending in the outbox)") } else { String::new() };
+    match delivery.post(home, &paths::status(&id), body, &id, "status")? {
+        Delivered::Sent => {
+            case.bundle.status = next;
+            case.save()?;
+            println!("case {id}: {from} -> {next}");
+        }
+        Delivered::Queued(path) => {
+            println!("case {id}: {from} -> {next}{counted}");
+            println!("{}", queued_note(&path));
+        }
+    }
+    if let Some(s) = sealed {
+        println!("note for reviewers encrypted to: {}", s.readers.join(", "));
+    }
     Ok(())
+}
+
+/// The status the case will have once the status changes waiting in the outbox are sent,
+/// and how many of those there are.
+fn effective_status(home: &Home, case: &LocalCase) -> Result<(Status, usize), ReviewError> {
+    let pending = outbox::pending_to(home, &paths::status(&case.bundle.id))?;
+    let last = pending.iter().filter_map(|f| serde_json::from_str::<StatusChange>(&f.body).ok()).next_back();
+    Ok((last.map_or(case.bundle.status, |c| c.status), pending.len()))
 }
 
 /// The lifecycle check of `amana_core::case`, with the allowed moves in the error.

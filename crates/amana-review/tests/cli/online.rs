@@ -6,15 +6,14 @@ use amana_core::keyring::ReviewerEntry;
 use amana_core::payload::Part;
 use amana_core::reviewer_keys::home::ReviewerConfig;
 use amana_core::signing::{self, RequestParts};
-use amana_core::wire::{AgencyList, CaseList, StatusChange};
+use amana_core::wire::{AgencyList, StatusChange};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use predicates::prelude::*;
 
-use crate::support::{add_envelope, bundle, encrypt, payload, read, Recorded, Stub, TestHome};
+use crate::support::{bundle, case_list, encrypt, payload, read, Kit, Recorded, Stub, TestHome, DEP};
 
 fn agencies() -> (u16, String) {
-    let list =
-        AgencyList { deployment_id: "test-dep".into(), agencies: vec![], kinds: vec![Kind::Violation] };
+    let list = AgencyList { deployment_id: DEP.into(), agencies: vec![], kinds: vec![Kind::Violation] };
     (200, serde_json::to_string(&list).expect("json"))
 }
 
@@ -25,7 +24,7 @@ fn assert_signed(req: &Recorded, entry: &ReviewerEntry, method: &str) {
     let timestamp: i64 = req.header(signing::HEADER_TIMESTAMP).expect("timestamp").parse().expect("number");
     let nonce = req.header(signing::HEADER_NONCE).expect("nonce");
     let parts = RequestParts {
-        deployment_id: "test-dep",
+        deployment_id: DEP,
         key_id: &entry.id,
         method,
         path_and_query: &req.path,
@@ -43,14 +42,16 @@ fn assert_signed(req: &Recorded, entry: &ReviewerEntry, method: &str) {
 fn pull_stores_standard_age_files_and_show_reads_them() {
     let home = TestHome::new();
     let me = home.keygen("alice", "health");
-    let mut case = bundle("case-1", "2026-11-20", &[Status::Received], false);
-    add_envelope(&mut case, "env-1", Part::Report, "2026-11-20");
     let age_file = encrypt(&payload(Part::Report, "تقرير سري", None, "2026-11-20"), &[&me.age_recipient]);
-    case.envelopes[0].age_b64 = B64.encode(&age_file);
-    let list = CaseList { cases: vec![case] };
-    let stub = Stub::start(vec![agencies(), (200, serde_json::to_string(&list).expect("json"))]);
+    let kit = home.kit("alice");
+    let mut case = kit.case("case-1", age_file.clone(), &[("alice", &me.age_recipient)], &me.age_recipient);
+    kit.status(&mut case, Status::Acknowledged);
+    let list = case_list(&[kit.wire()], vec![case]);
+    let stub = Stub::start(vec![agencies(), (200, list)]);
 
-    home.cmd().args(["pull", "--server", &stub.url]).assert().success().stdout("pulled 1 case (1 new)\n");
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success().stdout(
+        "pulled 1 case (1 new); history verified\npinned reviewer signing keys (first seen): alice\n",
+    );
 
     let first = stub.next();
     assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
@@ -59,14 +60,40 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     assert_eq!(pull.path, "/api/v1/review/cases");
     assert_signed(&pull, &me, "GET");
 
-    assert_eq!(read(&home.case_dir("case-1").join("env-1.age")), age_file);
+    assert_eq!(read(&home.case_dir("case-1").join("rep.age")), age_file);
     let stored = home.case_json("case-1");
     assert!(stored.envelopes.iter().all(|e| e.age_b64.is_empty()));
     let config: ReviewerConfig =
         toml::from_str(&String::from_utf8_lossy(&read(&home.file("config.toml")))).expect("config");
-    assert_eq!(config.deployment_id.as_deref(), Some("test-dep"), "learnt once, kept");
+    assert_eq!(config.deployment_id.as_deref(), Some(DEP), "learnt once, kept");
+    let pinned = String::from_utf8_lossy(&read(&home.file("known-keys.toml"))).into_owned();
+    assert!(pinned.contains(&kit.wire().ed25519_public_key), "{pinned}");
+    let heads = String::from_utf8_lossy(&read(&home.file("verified-heads.json"))).into_owned();
+    assert!(heads.contains("case-1") && heads.contains(&stored.events[1].hash), "{heads}");
 
-    home.cmd().args(["show", "case-1"]).assert().success().stdout(predicate::str::contains("تقرير سري"));
+    home.cmd().args(["show", "case-1"]).assert().success().stdout(
+        predicate::str::contains("تقرير سري")
+            .and(predicate::str::contains("status_changed  acknowledged by alice")),
+    );
+}
+
+#[test]
+fn a_pull_whose_history_does_not_verify_writes_nothing() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let kit = home.kit("alice");
+    let mut case = kit.case("case-1", b"age".to_vec(), &[("alice", &me.age_recipient)], &me.age_recipient);
+    kit.status(&mut case, Status::Acknowledged);
+    // Signed by a key the server does not vouch for.
+    let stranger = Kit::new("alice");
+    let stub = Stub::start(vec![agencies(), (200, case_list(&[stranger.wire()], vec![case]))]);
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("case case-1: its history does not verify: event 1"));
+    assert!(!home.path.join("cases").exists());
+    assert!(!home.file("known-keys.toml").exists());
 }
 
 #[test]

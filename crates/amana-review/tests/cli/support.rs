@@ -8,11 +8,23 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use amana_core::case::{Kind, Status};
+use amana_core::deadlines::{self, DeadlinePolicy};
+use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::keyring::ReviewerEntry;
 use amana_core::payload::{Part, Payload};
-use amana_core::wire::{CaseBundle, EnvelopeWire, EventWire};
+use amana_core::signing::{self, RequestParts};
+use amana_core::wire::{
+    paths, CaseBundle, CaseList, EnvelopeWire, Extension, RecipientWire, ReplyUpload, ReviewerKeyWire,
+    StatusChange,
+};
 use assert_cmd::Command;
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{json, Value};
 use time::Date;
+
+/// The deployment id of the test homes and stubs.
+pub const DEP: &str = "test-dep";
 
 /// A temporary reviewer home (not created yet: keygen creates it).
 pub struct TestHome {
@@ -44,6 +56,40 @@ impl TestHome {
         let out =
             self.cmd().args(["keygen", "--id", id, "--agency", agency, "--no-passphrase"]).assert().success();
         toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry")
+    }
+
+    /// `keygen --no-passphrase --deployment-id DEP`: a laptop that never went online.
+    pub fn keygen_offline(&self, id: &str, agency: &str) -> ReviewerEntry {
+        let out = self
+            .cmd()
+            .args(["keygen", "--id", id, "--agency", agency, "--no-passphrase", "--deployment-id", DEP])
+            .assert()
+            .success();
+        toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry")
+    }
+
+    /// The home's age identity.
+    pub fn identity(&self) -> age::x25519::Identity {
+        let text = std::fs::read_to_string(self.file("identity.age")).expect("identity");
+        amana_core::reviewer_keys::parse_identity_file(&text).expect("parse identity")
+    }
+
+    /// The home's signing key, as a fixture signer with its key id.
+    pub fn kit(&self, key_id: &str) -> Kit {
+        let text = std::fs::read_to_string(self.file("signing.key")).expect("signing key");
+        Kit {
+            key: amana_core::reviewer_keys::parse_signing_key_file(&text).expect("parse"),
+            key_id: key_id.into(),
+        }
+    }
+
+    /// The files in the outbox, in order.
+    pub fn outbox(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path.join("outbox"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
     }
 
     pub fn file(&self, name: &str) -> PathBuf {
@@ -86,27 +132,226 @@ pub fn encrypt(payload: &Payload, recipients: &[&str]) -> Vec<u8> {
     amana_core::envelope::encrypt(&plain, &recipients).expect("encrypt")
 }
 
-/// A case's metadata with one event per status in `history`.
+/// A case's metadata with one event per status in `history` (unsigned: for the offline
+/// commands, which do not verify history).
 pub fn bundle(id: &str, received_on: &str, history: &[Status], oversight_only: bool) -> CaseBundle {
+    let dated: Vec<(Status, &str)> = history.iter().map(|s| (*s, received_on)).collect();
+    bundle_dated(id, Kind::Violation, received_on, &dated, oversight_only)
+}
+
+/// Like [`bundle`], with a date per event.
+pub fn bundle_dated(
+    id: &str,
+    kind: Kind,
+    received_on: &str,
+    history: &[(Status, &str)],
+    oversight_only: bool,
+) -> CaseBundle {
+    let received = date(received_on);
+    let mut b = empty_bundle(id, kind, received, oversight_only);
+    for (i, (s, on)) in history.iter().enumerate() {
+        let kind = if i == 0 { EventKind::Submitted } else { EventKind::StatusChanged };
+        let actor = (i > 0).then(|| "alice".to_string());
+        push_event(&mut b, date(on), kind, *s, json!({}), actor, None);
+    }
+    b.status = history.last().expect("at least one event").0;
+    b
+}
+
+fn empty_bundle(id: &str, kind: Kind, received: Date, oversight_only: bool) -> CaseBundle {
+    let k = DeadlinePolicy::default().for_kind(kind);
     CaseBundle {
         id: id.into(),
-        kind: Kind::Violation,
+        kind,
         agency: "health".into(),
         oversight_only,
-        status: *history.last().expect("at least one event"),
-        received_on: date(received_on),
+        status: Status::Received,
+        received_on: received,
+        deadlines: deadlines::compute(k, received, None, 0),
+        escalated: false,
+        extension_days: 0,
+        rating: None,
+        reporter_recipient: String::new(),
+        recipients: vec![],
         envelopes: vec![],
-        events: history
-            .iter()
-            .enumerate()
-            .map(|(i, s)| EventWire {
-                seq: i as i64,
-                on: date(received_on),
-                status: *s,
-                actor: (i > 0).then(|| "alice".to_string()),
-            })
-            .collect(),
+        events: vec![],
     }
+}
+
+/// Appends a linked, hashed event.
+pub fn push_event(
+    b: &mut CaseBundle,
+    on: Date,
+    kind: EventKind,
+    status: Status,
+    detail: Value,
+    actor: Option<String>,
+    signed: Option<String>,
+) {
+    let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
+    let mut e = Event {
+        seq: b.events.len() as i64,
+        on,
+        kind,
+        status,
+        actor,
+        detail: detail.to_string(),
+        signed,
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    e.hash = events::compute_hash(&b.id, &e);
+    b.events.push(e);
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would.
+pub fn rehash(b: &mut CaseBundle) {
+    let mut prev = events::GENESIS.to_string();
+    for e in &mut b.events {
+        e.prev_hash = prev;
+        e.hash = events::compute_hash(&b.id, e);
+        prev = e.hash.clone();
+    }
+}
+
+/// A reviewer signing history events the way the server records them.
+pub struct Kit {
+    pub key: Ed25519KeyPair,
+    pub key_id: String,
+}
+
+impl Kit {
+    /// A fresh key.
+    pub fn new(key_id: &str) -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"), key_id: key_id.into() }
+    }
+
+    pub fn wire(&self) -> ReviewerKeyWire {
+        ReviewerKeyWire {
+            key_id: self.key_id.clone(),
+            ed25519_public_key: B64.encode(self.key.public_key().as_ref()),
+        }
+    }
+
+    /// A received case with a report envelope (`age` bytes) and its `submitted` event;
+    /// readable by `recipients` (key id, age1…), replies also by `reporter`.
+    pub fn case(&self, id: &str, report: Vec<u8>, recipients: &[(&str, &str)], reporter: &str) -> CaseBundle {
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut b = empty_bundle(id, Kind::Violation, today, false);
+        b.reporter_recipient = reporter.into();
+        b.recipients = recipients
+            .iter()
+            .map(|(k, r)| RecipientWire { key_id: k.to_string(), age_recipient: r.to_string() })
+            .collect();
+        b.envelopes.push(EnvelopeWire {
+            id: "rep".into(),
+            part: Part::Report,
+            created_on: today,
+            age_b64: B64.encode(report),
+        });
+        push_event(
+            &mut b,
+            today,
+            EventKind::Submitted,
+            Status::Received,
+            json!({ "envelope_id": "rep" }),
+            None,
+            None,
+        );
+        b
+    }
+
+    /// A signed status change recorded today.
+    pub fn status(&self, b: &mut CaseBundle, status: Status) {
+        let from = b.status;
+        let body = serde_json::to_string(&StatusChange { status, note_age_b64: None }).expect("json");
+        let signed = self.signed(&paths::status(&b.id), body);
+        let detail = json!({ "from": from, "envelope_id": null });
+        let today = time::OffsetDateTime::now_utc().date();
+        push_event(
+            b,
+            today,
+            EventKind::StatusChanged,
+            status,
+            detail,
+            Some(self.key_id.clone()),
+            Some(signed),
+        );
+        b.status = status;
+    }
+
+    /// A signed reply (age bytes `age`) stored as envelope `env`, recorded today.
+    pub fn reply(&self, b: &mut CaseBundle, env: &str, age: Vec<u8>) {
+        let today = time::OffsetDateTime::now_utc().date();
+        let age_b64 = B64.encode(age);
+        b.envelopes.push(EnvelopeWire {
+            id: env.into(),
+            part: Part::Reply,
+            created_on: today,
+            age_b64: age_b64.clone(),
+        });
+        let body = serde_json::to_string(&ReplyUpload { age_b64 }).expect("json");
+        let signed = self.signed(&paths::replies(&b.id), body);
+        let status = b.status;
+        push_event(
+            b,
+            today,
+            EventKind::Reply,
+            status,
+            json!({ "envelope_id": env }),
+            Some(self.key_id.clone()),
+            Some(signed),
+        );
+    }
+
+    /// A signed extension by `days` with a reason envelope `env` (age bytes `age`).
+    pub fn extend(&self, b: &mut CaseBundle, days: i64, env: &str, age: Vec<u8>) {
+        let today = time::OffsetDateTime::now_utc().date();
+        let reason_age_b64 = B64.encode(age);
+        b.envelopes.push(EnvelopeWire {
+            id: env.into(),
+            part: Part::Note,
+            created_on: today,
+            age_b64: reason_age_b64.clone(),
+        });
+        let body = serde_json::to_string(&Extension { days, reason_age_b64 }).expect("json");
+        let signed = self.signed(&paths::extend(&b.id), body);
+        let status = b.status;
+        let detail = json!({ "days": days, "envelope_id": env });
+        push_event(b, today, EventKind::Extended, status, detail, Some(self.key_id.clone()), Some(signed));
+        b.extension_days += days;
+    }
+
+    fn signed(&self, path: &str, body: String) -> String {
+        let nonce = signing::new_nonce();
+        let parts = RequestParts {
+            deployment_id: DEP,
+            key_id: &self.key_id,
+            method: "POST",
+            path_and_query: path,
+            body: body.as_bytes(),
+            timestamp: time::OffsetDateTime::now_utc().unix_timestamp(),
+            nonce: &nonce,
+        };
+        let sig = signing::sign(&self.key, &parts);
+        let action = SignedAction {
+            key_id: sig.key_id,
+            timestamp: sig.timestamp,
+            nonce: sig.nonce,
+            signature: sig.signature,
+            method: "POST".into(),
+            path: path.into(),
+            body,
+        };
+        serde_json::to_string(&action).expect("json")
+    }
+}
+
+/// A `GET /api/v1/review/cases` answer.
+pub fn case_list(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> String {
+    serde_json::to_string(&CaseList { deployment_id: DEP.into(), reviewer_keys: keys.to_vec(), cases })
+        .expect("json")
 }
 
 /// Adds an envelope to `bundle` (metadata only) and returns its id.

@@ -1,0 +1,83 @@
+//! The air gap (docs/FORMATS.md §7): `authorize-pull` on the offline laptop, `push` on the
+//! connected machine. The connected machine holds no key and no home: it only sends signed
+//! request files verbatim.
+
+use std::path::Path;
+
+use amana_core::signing::DEFAULT_WINDOW_SECS;
+use amana_core::wire::paths;
+
+use crate::client::{read_request_file, Client, Method};
+use crate::error::ReviewError;
+use crate::home::{self, Home, PULL_AUTHORIZATION_FILE};
+use crate::outbox;
+use crate::session::Signer;
+
+/// `authorize-pull [--out FILE]`: a signed, single-use `GET /api/v1/review/cases`. Offline.
+pub fn authorize_pull(home: &Home, out: Option<&Path>) -> anyhow::Result<()> {
+    let signer = Signer::offline(home)?;
+    let file = signer.sign(Method::Get, paths::CASES, Vec::new()).to_file(&signer.deployment_id)?;
+    let default = home.file(PULL_AUTHORIZATION_FILE);
+    let out = out.unwrap_or(&default);
+    let json = serde_json::to_vec_pretty(&file)?;
+    home::replace_file(out, &json)?;
+    let until = time::OffsetDateTime::from_unix_timestamp(file.timestamp.saturating_add(DEFAULT_WINDOW_SECS))
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|_| "?".into());
+    println!("wrote {}: a signed pull authorization for deployment {}", out.display(), file.deployment_id);
+    println!(
+        "it can be used once, until about {until} (UTC) if the server keeps the default {} hour window;\n\
+         on the connected machine: amana-review --server URL pull --authorization FILE --out BUNDLE",
+        DEFAULT_WINDOW_SECS / 3600
+    );
+    Ok(())
+}
+
+/// `push OUTBOX_DIR`: sends each signed request file in order, moving each sent one to
+/// `OUTBOX_DIR/sent/`; stops at the first failure.
+pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
+    let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
+    if !dir.is_dir() {
+        return Err(ReviewError::Io {
+            path: dir.to_path_buf(),
+            cause: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        }
+        .into());
+    }
+    let client = Client::new(server)?;
+    let files = outbox::request_files(dir)?;
+    let sent_dir = dir.join(home::SENT_DIR);
+    if files.is_empty() {
+        println!("nothing to send in {}", dir.display());
+        return Ok(());
+    }
+    for (i, path) in files.iter().enumerate() {
+        let stop = |cause: ReviewError| ReviewError::PushStopped {
+            file: path.clone(),
+            sent: i,
+            left: files.len() - i,
+            sent_dir: sent_dir.clone(),
+            cause: Box::new(cause),
+        };
+        let file = read_request_file(path).map_err(stop)?;
+        if file.method != "POST" {
+            let what = format!("signed {} {}", file.method, file.path.escape_debug());
+            let hint = "push sends actions only; a pull authorization goes to `pull --authorization FILE --out BUNDLE`";
+            return Err(stop(ReviewError::WrongRequest { path: path.clone(), what, hint }).into());
+        }
+        client.send_file(&file, path).map_err(stop)?;
+        outbox::move_to_sent(path).map_err(stop)?;
+        println!("sent {} ({} {})", name(path), file.method, file.path);
+    }
+    println!(
+        "sent {} request{}; moved to {}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        sent_dir.display()
+    );
+    Ok(())
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}

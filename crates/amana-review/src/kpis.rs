@@ -1,0 +1,171 @@
+//! `kpis [--json]`: key performance indicators from the pulled cases' clear metadata only
+//! (no decryption, no network), per agency and kind, plus a total:
+//!
+//! * cases, and counts by status; overdue (today, UTC) and escalated cases;
+//! * median days from receipt to acknowledgement (the first `status_changed` event to
+//!   `acknowledged` in the verified history);
+//! * share acknowledged on time: of the cases whose acknowledgement is settled — acknowledged,
+//!   or past their acknowledge-by date without one — the share acknowledged by that date;
+//! * average rating, over the rated cases.
+
+use std::collections::BTreeMap;
+
+use amana_core::case::Status;
+use amana_core::deadlines;
+use amana_core::events::EventKind;
+use amana_core::wire::CaseBundle;
+use serde::Serialize;
+use time::Date;
+
+use crate::cases::{self, printable};
+use crate::home::Home;
+
+/// The indicators of one group of cases.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Kpi {
+    /// Agency id, or `all`.
+    pub agency: String,
+    /// Kind, or `all`.
+    pub kind: String,
+    /// Cases in the group.
+    pub cases: usize,
+    /// Count per status (every status is present).
+    pub by_status: BTreeMap<String, usize>,
+    /// Open cases past a deadline today.
+    pub overdue: usize,
+    /// Cases escalated to oversight.
+    pub escalated: usize,
+    /// Median days from receipt to acknowledgement, over acknowledged cases.
+    pub median_days_to_acknowledge: Option<f64>,
+    /// Share (0–1) acknowledged by the acknowledge-by date, over settled cases.
+    pub acknowledged_on_time_share: Option<f64>,
+    /// Rated cases.
+    pub ratings: usize,
+    /// Mean rating (1–5), over the rated cases.
+    pub average_rating: Option<f64>,
+}
+
+/// `kpis`.
+pub fn run(home: &Home, json: bool) -> anyhow::Result<()> {
+    let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
+    let today = time::OffsetDateTime::now_utc().date();
+    let rows = compute(&bundles, today);
+    let text = if json {
+        let mut s =
+            serde_json::to_string_pretty(&serde_json::json!({ "on": today.to_string(), "groups": rows }))?;
+        s.push('\n');
+        s
+    } else {
+        table(&rows)
+    };
+    crate::output::stdout(&text)
+}
+
+/// One row per (agency, kind) in order, then the total.
+pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
+    let mut groups: BTreeMap<(String, String), Vec<&CaseBundle>> = BTreeMap::new();
+    for b in bundles {
+        groups.entry((printable(&b.agency), b.kind.to_string())).or_default().push(b);
+    }
+    let mut rows: Vec<Kpi> =
+        groups.into_iter().map(|((agency, kind), cases)| group(agency, kind, &cases, today)).collect();
+    let all: Vec<&CaseBundle> = bundles.iter().collect();
+    rows.push(group("all".into(), "all".into(), &all, today));
+    rows
+}
+
+/// The date the case was first acknowledged, from its history.
+fn acknowledged_on(b: &CaseBundle) -> Option<Date> {
+    b.events
+        .iter()
+        .find(|e| e.kind == EventKind::StatusChanged && e.status == Status::Acknowledged)
+        .map(|e| e.on)
+}
+
+fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
+    let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
+    k.by_status = Status::ALL.iter().map(|s| (s.to_string(), 0)).collect();
+    let mut days = Vec::new();
+    let (mut settled, mut on_time) = (0usize, 0usize);
+    let mut ratings = Vec::new();
+    for b in cases {
+        *k.by_status.entry(b.status.to_string()).or_default() += 1;
+        k.overdue += usize::from(deadlines::is_overdue(b.status, &b.deadlines, today));
+        k.escalated += usize::from(b.escalated);
+        match acknowledged_on(b) {
+            Some(on) => {
+                days.push((on - b.received_on).whole_days() as f64);
+                settled += 1;
+                on_time += usize::from(on <= b.deadlines.acknowledge_by);
+            }
+            None if today > b.deadlines.acknowledge_by => settled += 1,
+            None => {}
+        }
+        ratings.extend(b.rating.map(f64::from));
+    }
+    k.median_days_to_acknowledge = median(&mut days);
+    k.acknowledged_on_time_share = (settled > 0).then(|| on_time as f64 / settled as f64);
+    k.ratings = ratings.len();
+    k.average_rating = (!ratings.is_empty()).then(|| ratings.iter().sum::<f64>() / ratings.len() as f64);
+    k
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// The plain table.
+fn table(rows: &[Kpi]) -> String {
+    let mut header: Vec<String> = ["AGENCY", "KIND", "CASES"].map(String::from).to_vec();
+    header.extend(Status::ALL.iter().map(|s| s.to_string()));
+    header.extend(
+        ["overdue", "escalated", "median_days_to_ack", "ack_on_time", "avg_rating"].map(String::from),
+    );
+    let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".to_string(), f);
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|k| {
+            let mut cells = vec![k.agency.clone(), k.kind.clone(), k.cases.to_string()];
+            cells.extend(
+                Status::ALL.iter().map(|s| k.by_status.get(s.as_str()).copied().unwrap_or(0).to_string()),
+            );
+            cells.push(k.overdue.to_string());
+            cells.push(k.escalated.to_string());
+            cells.push(opt(k.median_days_to_acknowledge, &|d| format!("{d:.1}")));
+            cells.push(opt(k.acknowledged_on_time_share, &|s| format!("{:.0}%", s * 100.0)));
+            cells.push(opt(k.average_rating, &|r| format!("{r:.2} ({})", k.ratings)));
+            cells
+        })
+        .collect();
+    let mut widths = vec![0usize; header.len()];
+    for row in std::iter::once(&header).chain(&lines) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&lines) {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+}

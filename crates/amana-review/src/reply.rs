@@ -1,0 +1,44 @@
+//! `reply CASE [--message TEXT | --file PATH]`: a reply to the reporter, encrypted to the
+//! reporter's recipient and to every reviewer of the case (DESIGN.md invariant 3), then
+//! signed and sent (or queued with `--offline`).
+
+use std::path::Path;
+
+use amana_core::payload::Part;
+use amana_core::wire::{paths, ReplyUpload};
+
+use crate::cases;
+use crate::compose;
+use crate::home::Home;
+use crate::seal::{self, Audience};
+use crate::session::{queued_note, Delivered, Delivery};
+
+/// Composes, encrypts, signs, and sends or queues a reply.
+pub fn run(
+    home: &Home,
+    prefix: &str,
+    message: Option<&str>,
+    file: Option<&Path>,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
+    let case = cases::find(home, prefix)?;
+    let author = home.read_config()?.key_id;
+    let text = compose::text(home, message, file, "reply")?;
+    let sealed =
+        seal::seal(&case.bundle, Part::Reply, &author, &text, Audience::ReporterAndReviewers, "reply")?;
+    drop(text);
+    let body = serde_json::to_vec(&ReplyUpload { age_b64: sealed.age_b64 })?;
+
+    let delivery = Delivery::open(home, server, offline)?;
+    let id = &case.bundle.id;
+    let readers = sealed.readers.join(", ");
+    match delivery.post(home, &paths::replies(id), body, id, "reply")? {
+        Delivered::Sent => println!("case {id}: reply sent, encrypted to: {readers}"),
+        Delivered::Queued(path) => {
+            println!("case {id}: reply encrypted to: {readers}");
+            println!("{}", queued_note(&path));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Encrypting what a reviewer writes (DESIGN.md invariant 3): a reply goes to the case's
+//! reporter recipient and to every reviewer who may read the case; a note (status note,
+//! extension reason) goes to those reviewers only, never to the reporter.
+
+use amana_core::envelope;
+use amana_core::payload::{Part, Payload};
+use amana_core::signing::MAX_REQUEST_FILE_BODY;
+use amana_core::wire::CaseBundle;
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+
+use crate::error::ReviewError;
+
+/// An encrypted reply or note, ready for a request body.
+pub struct Sealed {
+    /// The age file, base64.
+    pub age_b64: String,
+    /// Who can open it, for the reviewer to see: "the reporter" and reviewer key ids.
+    pub readers: Vec<String>,
+}
+
+/// Who a part is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The reporter and the case's reviewers (a reply).
+    ReporterAndReviewers,
+    /// The case's reviewers only (a note).
+    ReviewersOnly,
+}
+
+/// Encrypts `body` as a `part` payload written today by `author`.
+pub fn seal(
+    case: &CaseBundle,
+    part: Part,
+    author: &str,
+    body: &str,
+    audience: Audience,
+    what: &'static str,
+) -> Result<Sealed, ReviewError> {
+    if case.recipients.is_empty() {
+        return Err(ReviewError::NoRecipients { case: case.id.clone(), what: "reviewer" });
+    }
+    let mut list: Vec<String> = Vec::with_capacity(case.recipients.len() + 1);
+    let mut readers = Vec::with_capacity(case.recipients.len() + 1);
+    if audience == Audience::ReporterAndReviewers {
+        if case.reporter_recipient.is_empty() {
+            return Err(ReviewError::NoRecipients { case: case.id.clone(), what: "reporter" });
+        }
+        list.push(case.reporter_recipient.clone());
+        readers.push("the reporter".to_string());
+    }
+    for r in &case.recipients {
+        list.push(r.age_recipient.clone());
+        readers.push(crate::cases::printable(&r.key_id));
+    }
+    let recipients = envelope::parse_recipients(&list)
+        .map_err(|e| ReviewError::BadRecipient { case: case.id.clone(), detail: e.to_string() })?;
+    let payload = Payload {
+        part,
+        kind: None,
+        agency: None,
+        body: body.to_string(),
+        contact: None,
+        written_on: time::OffsetDateTime::now_utc().date(),
+        author: Some(author.to_string()),
+    };
+    let too_long = || ReviewError::TextTooLong(what, MAX_REQUEST_FILE_BODY / 1024);
+    let plain = payload.encode().map_err(|_| too_long())?;
+    let ciphertext = envelope::encrypt(&plain, &recipients)
+        .map_err(|e| ReviewError::BadRecipient { case: case.id.clone(), detail: e.to_string() })?;
+    let age_b64 = B64.encode(ciphertext);
+    // Leave room for the JSON around it: the server refuses bodies above this size.
+    if age_b64.len() + 1024 > MAX_REQUEST_FILE_BODY {
+        return Err(too_long());
+    }
+    Ok(Sealed { age_b64, readers })
+}

@@ -1,0 +1,147 @@
+//! Test fixtures: cases with a real hash chain and reviewer events signed the way the server
+//! records them.
+
+use amana_core::case::{Kind, Status};
+use amana_core::deadlines::{self, DeadlinePolicy};
+use amana_core::events::{self, Event, EventKind, SignedAction};
+use amana_core::payload::Part;
+use amana_core::signing::{self, RequestParts};
+use amana_core::wire::{paths, CaseBundle, EnvelopeWire, ReplyUpload, ReviewerKeyWire, StatusChange};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{json, Value};
+use time::macros::date;
+use time::Date;
+
+/// The deployment of every fixture.
+pub const DEP: &str = "dep";
+/// The date of every fixture event.
+pub const ON: Date = date!(2026 - 11 - 23);
+
+/// A reviewer that signs fixture events.
+pub struct Kit {
+    key: Ed25519KeyPair,
+    pub key_id: String,
+}
+
+impl Kit {
+    pub fn new(key_id: &str) -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"), key_id: key_id.into() }
+    }
+
+    pub fn wire(&self) -> ReviewerKeyWire {
+        ReviewerKeyWire {
+            key_id: self.key_id.clone(),
+            ed25519_public_key: B64.encode(self.key.public_key().as_ref()),
+        }
+    }
+
+    /// A received case with its report envelope and `submitted` event.
+    pub fn bundle(&self, id: &str) -> CaseBundle {
+        let k = DeadlinePolicy::default().for_kind(Kind::Violation);
+        let mut b = CaseBundle {
+            id: id.into(),
+            kind: Kind::Violation,
+            agency: "health".into(),
+            oversight_only: false,
+            status: Status::Received,
+            received_on: ON,
+            deadlines: deadlines::compute(k, ON, None, 0),
+            escalated: false,
+            extension_days: 0,
+            rating: None,
+            reporter_recipient: String::new(),
+            recipients: vec![],
+            envelopes: vec![],
+            events: vec![],
+        };
+        add_envelope(&mut b, "rep", Part::Report);
+        push(&mut b, EventKind::Submitted, Status::Received, json!({ "envelope_id": "rep" }), None);
+        b
+    }
+
+    /// A signed status change.
+    pub fn status(&self, b: &mut CaseBundle, status: Status) {
+        let from = b.status;
+        let body = serde_json::to_string(&StatusChange { status, note_age_b64: None }).expect("json");
+        let signed = self.signed(&paths::status(&b.id), body);
+        push(b, EventKind::StatusChanged, status, json!({ "from": from, "envelope_id": null }), Some(signed));
+        b.status = status;
+    }
+
+    /// A signed reply stored as envelope `env`.
+    pub fn reply(&self, b: &mut CaseBundle, env: &str) {
+        let age_b64 = add_envelope(b, env, Part::Reply);
+        let body = serde_json::to_string(&ReplyUpload { age_b64 }).expect("json");
+        let signed = self.signed(&paths::replies(&b.id), body);
+        let status = b.status;
+        push(b, EventKind::Reply, status, json!({ "envelope_id": env }), Some(signed));
+    }
+
+    fn signed(&self, path: &str, body: String) -> (String, String) {
+        let nonce = signing::new_nonce();
+        let parts = RequestParts {
+            deployment_id: DEP,
+            key_id: &self.key_id,
+            method: "POST",
+            path_and_query: path,
+            body: body.as_bytes(),
+            timestamp: 1_800_000_000,
+            nonce: &nonce,
+        };
+        let sig = signing::sign(&self.key, &parts);
+        let action = SignedAction {
+            key_id: sig.key_id,
+            timestamp: sig.timestamp,
+            nonce: sig.nonce,
+            signature: sig.signature,
+            method: "POST".into(),
+            path: path.into(),
+            body,
+        };
+        (self.key_id.clone(), serde_json::to_string(&action).expect("json"))
+    }
+}
+
+/// Adds an envelope whose "age file" is `age file <id>`; returns its base64.
+pub fn add_envelope(b: &mut CaseBundle, id: &str, part: Part) -> String {
+    let age_b64 = B64.encode(format!("age file {id}"));
+    b.envelopes.push(EnvelopeWire { id: id.into(), part, created_on: ON, age_b64: age_b64.clone() });
+    age_b64
+}
+
+/// Appends a linked, hashed event; `signed` is (actor, signed action JSON).
+pub fn push(
+    b: &mut CaseBundle,
+    kind: EventKind,
+    status: Status,
+    detail: Value,
+    signed: Option<(String, String)>,
+) {
+    let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
+    let (actor, signed) = signed.map_or((None, None), |(a, s)| (Some(a), Some(s)));
+    let mut e = Event {
+        seq: b.events.len() as i64,
+        on: ON,
+        kind,
+        status,
+        actor,
+        detail: detail.to_string(),
+        signed,
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    e.hash = events::compute_hash(&b.id, &e);
+    b.events.push(e);
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would.
+pub fn rehash(b: &mut CaseBundle) {
+    let mut prev = events::GENESIS.to_string();
+    for e in &mut b.events {
+        e.prev_hash = prev;
+        e.hash = events::compute_hash(&b.id, e);
+        prev = e.hash.clone();
+    }
+}

@@ -1,0 +1,28 @@
+//! `Keyring::parse` on any text: the agencies file, then reviewer files, separated by
+//! lines `%%`. Never panics; an accepted key directory keeps its invariants.
+#![no_main]
+
+use amana_core::keyring::{valid_id, Keyring};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &str| {
+    let (agencies, reviewers) = amana_fuzz::split_keyring_input(input);
+    let Ok(keyring) = Keyring::parse(agencies, &reviewers) else {
+        return;
+    };
+    assert!(valid_id(&keyring.deployment_id));
+    let oversight = keyring.reviewers.iter().filter(|r| r.entry.oversight).count();
+    assert!(oversight > 0, "accepted without an oversight reviewer");
+    for r in &keyring.reviewers {
+        assert!(valid_id(&r.entry.id));
+        assert!(keyring.reviewer(&r.entry.id).is_some_and(|found| found.entry == r.entry));
+        for a in &r.entry.agencies {
+            assert!(keyring.agency(a).is_some(), "reviewer serves an unknown agency");
+        }
+    }
+    for a in &keyring.agencies {
+        assert!(valid_id(&a.id));
+        assert_eq!(keyring.recipients_for(&a.id, true).len(), oversight);
+        assert!(keyring.recipients_for(&a.id, false).len() >= oversight);
+    }
+});

@@ -1,0 +1,176 @@
+# Mga pahina ng nag-uulat sa Amana — Filipino.
+
+## Layout
+
+site-name = Amana
+site-tagline = Ligtas na pag-uulat ng katiwalian, at ang boses mo sa mga serbisyong pampubliko
+skip-to-content = Lumaktaw sa nilalaman
+languages = Wika
+demo-banner = DEMO MODE — hindi para sa totoong ulat. Ang mga demo key ng mga tagasuri ay nakatago sa server na ito nang walang proteksyon.
+footer-privacy = Walang cookies, walang pagsubaybay, walang panlabas na resource. Hindi iniimbak ang iyong address.
+footer-check = Tingnan ang ulat gamit ang iyong code
+
+## Home
+
+home-title = Mag-ulat nang ligtas
+home-intro = Iulat ang katiwalian at mga paglabag sa mga ahensya ng gobyerno, o magpadala ng reklamo, mungkahi, papuri, tanong o pagsusuri ng serbisyo — nang hindi ibinibigay ang iyong pangalan.
+home-how-title = Paano ito gumagana
+home-how-1 = Piliin kung ano ang gusto mong ipadala, at pagkatapos ang ahensyang may kinalaman.
+home-how-2 = Isulat ang nangyari. Ine-encrypt ito bago iimbak: ang mga integrity officer lang ng ahensya at ang oversight unit ang makakabasa nito.
+home-how-3 = Makakatanggap ka ng follow-up code. Ito lang ang paraan para masubaybayan ang iyong ulat, mabasa ang mga sagot at makapagdagdag ng impormasyon. Isulat ito at ilihim: hindi na ito mababawi.
+home-safety-title = Manatiling ligtas
+home-safety-tor = Para sa pinakamahusay na proteksyon, gamitin ang Tor Browser sa setting na "Safest". Gumagana ang site na ito nang walang JavaScript.
+home-safety-device = Huwag gumamit ng computer o telepono ng trabaho, o ng network ng iyong pinagtatrabahuhan. Gumamit ng sariling device sa network na hindi konektado sa iyo.
+home-safety-details = Ang mga detalyeng ikaw lang ang nakakaalam ay maaaring magpakilala sa iyo. Iwanang blangko ang contact para manatiling anonymous.
+home-safety-code = Sinumang may hawak ng iyong code ay makakabasa ng iyong ulat at ng mga sagot dito. Huwag itong ibahagi at huwag itago kung saan makikita ng iba.
+home-choose-title = Ano ang gusto mong ipadala?
+home-status-title = May naipadala ka na ba?
+home-status-link = Tingnan ang katayuan nito gamit ang iyong code
+
+## Kinds of submission
+
+kind-violation = Ulat ng paglabag o katiwalian
+kind-violation-desc = Suhol, pang-aabuso sa tungkulin, pandaraya, palakasan o anumang ibang paglabag sa isang ahensya ng gobyerno.
+kind-violation-body = Ano ang nangyari? Sabihin kung kailan at saan, sino ang sangkot, at paano mo ito nalaman.
+kind-complaint = Reklamo
+kind-complaint-desc = Problema sa serbisyong natanggap mo mula sa isang ahensya ng gobyerno.
+kind-complaint-body = Ano ang iyong reklamo?
+kind-suggestion = Mungkahi
+kind-suggestion-desc = Isang ideya para mapabuti ang isang serbisyong pampubliko.
+kind-suggestion-body = Ang iyong mungkahi
+kind-compliment = Papuri
+kind-compliment-desc = Papuri para sa isang kawani o serbisyong naging mabuti sa iyo.
+kind-compliment-body = Ano ang gusto mong purihin?
+kind-inquiry = Tanong
+kind-inquiry-desc = Isang tanong tungkol sa isang serbisyo o proseso.
+kind-inquiry-body = Ang iyong tanong
+kind-service_evaluation = Pagsusuri ng serbisyo
+kind-service_evaluation-desc = Bigyan ng marka ang pagbisita mo sa isang service center sa walong punto ("mystery shopper").
+kind-service_evaluation-body = Komento (opsyonal): aling serbisyo at opisina, at anumang hindi nasasabi ng mga marka
+
+## The submission form
+
+form-agency = Ahensya
+form-agency-choose = Pumili ng ahensya
+form-body-hint = Huwag isama ang iyong pangalan o mga detalyeng magpapakilala sa iyo maliban kung gusto mo. Hanggang { $max } na character.
+form-contact = Contact (opsyonal)
+form-contact-hint = Iwanang blangko para manatiling anonymous. Kung pupunan mo ito, makikita ito ng mga tagasuri.
+form-options = Mga opsyon
+form-oversight = Ipadala lang sa oversight unit
+form-oversight-hint = Piliin ito kung ang ulat ay tungkol sa mismong mga integrity officer o pinuno ng ahensya.
+form-receipt = Gusto ko ng resibo ng pagsusumite
+form-receipt-hint = Pinapatunayan ng resibo na ang eksaktong tekstong ito ay isinumite sa petsang ito. Babala: sinumang makakita ng resibo kasama ng iyong teksto ay malalaman na ikaw ang nagsumite ng ulat na ito. Ingatan ang dalawa, o huwag humingi nito.
+form-honeypot = Iwanang blangko ang field na ito
+form-submit = Ipadala
+form-ratings-title = Ang iyong mga marka
+form-ratings-scale = 1 = napakasama, 5 = napakahusay. Piliin ang "hindi naaangkop" para sa hindi mo ginamit.
+rating-na = Hindi naaangkop
+criterion-access_location = Dali ng pagpunta at lokasyon
+criterion-reception = Pagtanggap
+criterion-waiting_time = Oras ng paghihintay
+criterion-procedures = Kasimplehan ng proseso
+criterion-staff_behaviour = Pakikitungo ng mga kawani
+criterion-completion_time = Tagal ng pagtapos ng serbisyo
+criterion-payment_channels = Mga paraan ng pagbabayad
+criterion-environment = Kapaligiran ng serbisyo
+
+## The code page and its confirmation step
+
+code-title = Naitago na. Ito ang iyong follow-up code
+code-intro = Naka-encrypt na nakaimbak ang iyong ipinadala. Ang iyong follow-up code:
+code-latin = Ang parehong code sa Latin na numero:
+code-keep-1 = Isulat ito ngayon, sa papel o sa ligtas na lugar. Isang beses lang itong ipapakita at hindi na mababawi.
+code-keep-2 = Gamit ito, makikita mo ang katayuan, mababasa ang mga sagot at makakapagdagdag ng impormasyon. Magagawa rin ito ng sinumang may hawak nito.
+code-keep-3 = Huwag mag-screenshot sa device na ginagamit ng iba o sa device ng trabaho.
+receipt-title = Ang iyong resibo ng pagsusumite
+receipt-intro = Kopyahin ang resibo at ang eksaktong teksto sa ibaba at ingatan ang mga ito. Magkasama nilang pinapatunayan na ang tekstong ito ay isinumite sa petsang ito; hindi maiuugnay ng server ang resibo sa iyong ulat.
+receipt-label = Resibo
+receipt-text-label = Ang tekstong sakop ng resibo
+confirm-title = Tiyaking naisulat mo ito
+confirm-intro = I-type ang code mula sa iyong sulat, hindi mula sa screen. Naitago na ang iyong ipinadala gawin mo man ito o hindi.
+confirm-label = I-type ang iyong code
+confirm-submit = Suriin ang aking code
+confirm-mismatch = Hindi tugma ang code na na-type mo. Ihambing ang iyong sulat sa code sa itaas, itama ito at subukang muli.
+confirmed-title = Tama ang iyong sulat
+confirmed-body = Naisulat mo nang tama ang code. Ilihim ito, at bumalik pagkalipas ng ilang araw para tingnan kung may sagot.
+honeypot-title = Natanggap
+honeypot-body = Salamat. Natanggap ang iyong ipinadala.
+
+## Status by code
+
+code-label = Follow-up code
+code-hint = Hindi mahalaga ang mga espasyo at gitling; tinatanggap ang Arabic o Latin na numero.
+status-form-title = Tingnan ang iyong ulat
+status-form-intro = Ilagay ang iyong follow-up code para makita ang katayuan, mabasa ang mga sagot at makapagdagdag ng impormasyon.
+status-form-submit = Suriin
+status-title = Ang iyong ulat
+status-kind = Uri
+status-agency = Ahensya
+status-status = Katayuan
+status-received-on = Natanggap noong
+status-ack-by = Dapat itong kilalanin ng ahensya bago ang
+status-feedback-by = Dapat magbigay ng tugon ang ahensya bago ang
+status-escalated = Lumampas ang isang takdang panahon, kaya ipinasa ang kaso sa oversight unit.
+status-received = Natanggap
+status-received-help = Nakaimbak ang iyong ipinadala at naghihintay na kilalanin ng ahensya.
+status-acknowledged = Kinilala
+status-acknowledged-help = Kinilala ng ahensya ang iyong ipinadala at susuriin ito.
+status-in_review = Sinusuri
+status-in_review-help = Sinusuri ng ahensya ang iyong ipinadala.
+status-needs_info = Kailangan ng dagdag na impormasyon
+status-needs_info-help = Kailangan ng mga tagasuri ng dagdag na impormasyon mula sa iyo. Basahin ang kanilang sagot sa ibaba at idagdag ang makakaya mo.
+status-closed_action_taken = Sarado: may ginawang aksyon
+status-closed_action_taken-help = Sarado na ang kaso at gumawa ng aksyon ang ahensya.
+status-closed_unfounded = Sarado: hindi napatunayan
+status-closed_unfounded-help = Sarado na ang kaso; hindi napatunayan ng mga tagasuri ang iniulat.
+status-closed_referred = Sarado: ipinasa
+status-closed_referred-help = Sarado na ang kaso at ipinasa ito sa ibang ahensyang may pananagutan.
+messages-title = Mga mensahe
+messages-none = Wala pang mensahe.
+message-reply = Sagot ng mga tagasuri
+message-follow_up = Idinagdag mo
+followup-title = Magdagdag ng impormasyon
+followup-intro = Walang login, para sa iyong kaligtasan: i-type muli ang iyong code para makapagdagdag ng impormasyon.
+followup-label = Ano ang gusto mong idagdag?
+followup-submit = Ipadala
+rating-title = Bigyan ng marka kung paano hinawakan ang iyong ulat
+rating-intro = I-type muli ang iyong code, at pumili ng marka.
+rating-legend = Ang iyong marka (1 = napakasama, 5 = napakahusay)
+rating-submit = Ipadala ang marka
+rating-given = Binigyan mo ng { $rating } sa 5 ang paghawak. Salamat.
+closed-note = Sarado na ang kasong ito. Para mag-ulat ng bago, magpadala ng bagong ulat.
+done-title = Tapos na
+done-followup = Naidagdag ang iyong impormasyon sa iyong ulat.
+done-rating = Salamat sa pagbibigay ng marka sa paghawak ng iyong ulat.
+done-next = Tingnan muli ang katayuan
+
+## Errors
+
+error-title = Paumanhin
+error-400 = May bahagi ng iyong ipinadala na hindi matanggap. Bumalik, suriin ang form at subukang muli. Walang naitago.
+error-404 = Walang ganitong pahina.
+error-code-404 = Walang ulat na tugma sa code na ito. Suriin ang mga numero at subukang muli.
+error-405 = Hindi magagamit ang pahinang ito sa ganitong paraan.
+error-408 = Masyadong natagalan ang kahilingan. Walang naitago; pakisubukang muli.
+error-409 = Hindi ito magagawa ngayon: maaaring sarado na ang ulat, nabigyan na ng marka, o nagbago ito habang naghihintay. Walang naitago.
+error-413 = Masyadong malaki ang iyong ipinadala. Paikliin ang teksto at subukang muli. Walang naitago.
+error-429 = Masyadong maraming kahilingan. Walang naitago. Maghintay nang kaunti at subukang muli.
+error-500 = May nagkaproblema sa aming panig. Walang naitago; pakisubukang muli mamaya.
+error-503 = Abala ang serbisyo. Walang naitago; subukang muli pagkalipas ng isang minuto.
+error-home = Bumalik sa unang pahina
+
+## Dates
+
+date = { $month } { $day }, { $year }
+month-1 = Enero
+month-2 = Pebrero
+month-3 = Marso
+month-4 = Abril
+month-5 = Mayo
+month-6 = Hunyo
+month-7 = Hulyo
+month-8 = Agosto
+month-9 = Setyembre
+month-10 = Oktubre
+month-11 = Nobyembre
+month-12 = Disyembre

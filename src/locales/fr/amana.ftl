@@ -1,0 +1,176 @@
+# Pages des lanceurs d'alerte d'Amana — français.
+
+## Layout
+
+site-name = Amana
+site-tagline = Signaler la corruption en sécurité, et donner votre avis sur les services publics
+skip-to-content = Aller au contenu
+languages = Langue
+demo-banner = MODE DÉMO — pas pour de vrais signalements. Les clés des examinateurs de démonstration sont stockées sans protection sur ce serveur.
+footer-privacy = Pas de cookies, pas de pistage, aucune ressource extérieure. Votre adresse n'est pas conservée.
+footer-check = Suivre un signalement avec votre code
+
+## Home
+
+home-title = Signaler en sécurité
+home-intro = Signalez la corruption et les infractions dans les organismes publics, ou envoyez une réclamation, une suggestion, un compliment, une question ou une évaluation de service — sans donner votre nom.
+home-how-title = Comment ça marche
+home-how-1 = Choisissez ce que vous voulez envoyer, puis l'organisme concerné.
+home-how-2 = Décrivez ce qui s'est passé. Le texte est chiffré avant d'être stocké : seuls les responsables de l'intégrité de l'organisme et l'unité de contrôle peuvent le lire.
+home-how-3 = Vous recevez un code de suivi. C'est le seul moyen de suivre votre signalement, de lire les réponses et d'ajouter des informations. Notez-le et gardez-le secret : il ne peut pas être récupéré.
+home-safety-title = Protégez-vous
+home-safety-tor = Pour une meilleure protection, utilisez le navigateur Tor au niveau « Le plus sûr ». Ce site fonctionne sans JavaScript.
+home-safety-device = N'utilisez ni ordinateur ni téléphone professionnels, ni le réseau de votre lieu de travail. Utilisez un appareil personnel sur un réseau qui n'est pas lié à vous.
+home-safety-details = Des détails que vous seul pouvez connaître peuvent vous identifier. Laissez le champ de contact vide pour rester anonyme.
+home-safety-code = Toute personne qui a votre code peut lire votre signalement et les réponses. Ne le partagez pas et ne le laissez pas à la vue des autres.
+home-choose-title = Que voulez-vous envoyer ?
+home-status-title = Vous avez déjà envoyé quelque chose ?
+home-status-link = Suivez-le avec votre code
+
+## Kinds of submission
+
+kind-violation = Signalement d'infraction ou de corruption
+kind-violation-desc = Pots-de-vin, abus de fonction, fraude, favoritisme ou toute autre infraction dans un organisme public.
+kind-violation-body = Que s'est-il passé ? Dites quand et où, qui était impliqué et comment vous le savez.
+kind-complaint = Réclamation
+kind-complaint-desc = Un problème avec un service reçu d'un organisme public.
+kind-complaint-body = Quelle est votre réclamation ?
+kind-suggestion = Suggestion
+kind-suggestion-desc = Une idée pour améliorer un service public.
+kind-suggestion-body = Votre suggestion
+kind-compliment = Compliment
+kind-compliment-desc = Des éloges pour un agent ou un service qui vous a bien traité.
+kind-compliment-body = Que souhaitez-vous saluer ?
+kind-inquiry = Question
+kind-inquiry-desc = Une question sur un service ou une démarche.
+kind-inquiry-body = Votre question
+kind-service_evaluation = Évaluation de service
+kind-service_evaluation-desc = Notez une visite dans un centre de service selon huit critères (« client mystère »).
+kind-service_evaluation-body = Commentaire (facultatif) : quel service, quel bureau, et ce que les notes ne disent pas
+
+## The submission form
+
+form-agency = Organisme
+form-agency-choose = Choisissez un organisme
+form-body-hint = N'indiquez pas votre nom ni des détails qui vous identifient, sauf si vous le souhaitez. { $max } caractères au maximum.
+form-contact = Contact (facultatif)
+form-contact-hint = Laissez vide pour rester anonyme. Si vous le remplissez, les examinateurs le verront.
+form-options = Options
+form-oversight = Envoyer uniquement à l'unité de contrôle
+form-oversight-hint = Choisissez ceci si le signalement concerne les responsables de l'intégrité ou la direction de l'organisme lui-même.
+form-receipt = Je veux un accusé de dépôt
+form-receipt-hint = L'accusé prouve que ce texte exact a été déposé à cette date. Attention : quiconque trouve l'accusé avec votre texte apprend que vous avez déposé ce signalement. Gardez les deux en lieu sûr, ou ne le demandez pas.
+form-honeypot = Laissez ce champ vide
+form-submit = Envoyer
+form-ratings-title = Vos notes
+form-ratings-scale = 1 = très mauvais, 5 = excellent. Choisissez « sans objet » pour ce que vous n'avez pas utilisé.
+rating-na = Sans objet
+criterion-access_location = Facilité d'accès et emplacement
+criterion-reception = Accueil
+criterion-waiting_time = Temps d'attente
+criterion-procedures = Simplicité des démarches
+criterion-staff_behaviour = Comportement du personnel
+criterion-completion_time = Délai de réalisation du service
+criterion-payment_channels = Moyens de paiement
+criterion-environment = Cadre du service
+
+## The code page and its confirmation step
+
+code-title = Enregistré. Voici votre code de suivi
+code-intro = Votre envoi est stocké, chiffré. Votre code de suivi :
+code-latin = Le même code en chiffres latins :
+code-keep-1 = Notez-le maintenant, sur papier ou dans un endroit sûr. Il n'est affiché qu'une fois et ne peut pas être récupéré.
+code-keep-2 = Il permet de suivre l'état, de lire les réponses et d'ajouter des informations. Quiconque le possède peut en faire autant.
+code-keep-3 = Ne faites pas de capture d'écran sur un appareil partagé ou professionnel.
+receipt-title = Votre accusé de dépôt
+receipt-intro = Copiez l'accusé et le texte exact ci-dessous et gardez-les en lieu sûr. Ensemble, ils prouvent que ce texte a été déposé à cette date ; le serveur ne peut pas relier l'accusé à votre signalement.
+receipt-label = Accusé de dépôt
+receipt-text-label = Le texte couvert par l'accusé
+confirm-title = Vérifiez que vous l'avez noté
+confirm-intro = Tapez le code depuis votre note, pas depuis l'écran. Votre envoi est déjà enregistré, que vous le fassiez ou non.
+confirm-label = Tapez votre code
+confirm-submit = Vérifier mon code
+confirm-mismatch = Le code saisi ne correspond pas. Comparez votre note avec le code ci-dessus, corrigez-la et réessayez.
+confirmed-title = Votre note est correcte
+confirmed-body = Vous avez bien noté le code. Gardez-le secret et revenez dans quelques jours pour voir s'il y a une réponse.
+honeypot-title = Reçu
+honeypot-body = Merci. Votre envoi a été reçu.
+
+## Status by code
+
+code-label = Code de suivi
+code-hint = Les espaces et les tirets n'ont pas d'importance ; les chiffres arabes ou latins sont acceptés.
+status-form-title = Suivre votre signalement
+status-form-intro = Saisissez votre code de suivi pour voir l'état, lire les réponses et ajouter des informations.
+status-form-submit = Vérifier
+status-title = Votre signalement
+status-kind = Type
+status-agency = Organisme
+status-status = État
+status-received-on = Reçu le
+status-ack-by = L'organisme doit en accuser réception avant le
+status-feedback-by = L'organisme doit donner une réponse avant le
+status-escalated = Un délai a été dépassé : le dossier a été transmis à l'unité de contrôle.
+status-received = Reçu
+status-received-help = Votre envoi est stocké et attend l'accusé de réception de l'organisme.
+status-acknowledged = Réception confirmée
+status-acknowledged-help = L'organisme a accusé réception de votre envoi et va l'examiner.
+status-in_review = En cours d'examen
+status-in_review-help = L'organisme examine votre envoi.
+status-needs_info = Informations supplémentaires demandées
+status-needs_info-help = Les examinateurs ont besoin de plus d'informations. Lisez leur réponse ci-dessous et ajoutez ce que vous pouvez.
+status-closed_action_taken = Clos : mesures prises
+status-closed_action_taken-help = Le dossier est clos et l'organisme a pris des mesures.
+status-closed_unfounded = Clos : non confirmé
+status-closed_unfounded-help = Le dossier est clos ; les examinateurs n'ont pas pu confirmer les faits signalés.
+status-closed_referred = Clos : transmis
+status-closed_referred-help = Le dossier est clos et a été transmis à un autre organisme compétent.
+messages-title = Messages
+messages-none = Pas encore de message.
+message-reply = Réponse des examinateurs
+message-follow_up = Vous avez ajouté
+followup-title = Ajouter des informations
+followup-intro = Il n'y a pas de connexion, pour votre sécurité : tapez de nouveau votre code pour ajouter des informations.
+followup-label = Que voulez-vous ajouter ?
+followup-submit = Envoyer
+rating-title = Notez le traitement de votre signalement
+rating-intro = Tapez de nouveau votre code, puis choisissez une note.
+rating-legend = Votre note (1 = très mauvais, 5 = excellent)
+rating-submit = Envoyer la note
+rating-given = Vous avez noté le traitement { $rating } sur 5. Merci.
+closed-note = Ce dossier est clos. Pour signaler un fait nouveau, envoyez un nouveau signalement.
+done-title = C'est fait
+done-followup = Vos informations ont été ajoutées à votre signalement.
+done-rating = Merci d'avoir noté le traitement de votre signalement.
+done-next = Vérifier de nouveau l'état
+
+## Errors
+
+error-title = Désolé
+error-400 = Une partie de votre envoi n'a pas pu être acceptée. Revenez en arrière, vérifiez le formulaire et réessayez. Rien n'a été enregistré.
+error-404 = Cette page n'existe pas.
+error-code-404 = Aucun signalement ne correspond à ce code. Vérifiez les chiffres et réessayez.
+error-405 = Cette page ne peut pas être utilisée ainsi.
+error-408 = La requête a pris trop de temps. Rien n'a été enregistré ; veuillez réessayer.
+error-409 = Impossible pour le moment : le signalement est peut-être clos, déjà noté, ou il a changé entre-temps. Rien n'a été enregistré.
+error-413 = Votre envoi est trop volumineux. Raccourcissez le texte et réessayez. Rien n'a été enregistré.
+error-429 = Trop de requêtes. Rien n'a été enregistré. Patientez un peu et réessayez.
+error-500 = Une erreur s'est produite de notre côté. Rien n'a été enregistré ; veuillez réessayer plus tard.
+error-503 = Le service est occupé. Rien n'a été enregistré ; réessayez dans une minute.
+error-home = Retour à la page d'accueil
+
+## Dates
+
+date = { $day } { $month } { $year }
+month-1 = janvier
+month-2 = février
+month-3 = mars
+month-4 = avril
+month-5 = mai
+month-6 = juin
+month-7 = juillet
+month-8 = août
+month-9 = septembre
+month-10 = octobre
+month-11 = novembre
+month-12 = décembre

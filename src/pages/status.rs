@@ -1,0 +1,212 @@
+//! The status page by code, and the two actions it offers: adding information, and rating
+//! the handling after closure. Every form asks for the code again; no page echoes it.
+
+use amana_core::case::Status;
+use axum::{extract::State, http::StatusCode, response::Response, Form};
+use maud::{html, Markup};
+use zeroize::Zeroizing;
+
+use super::{
+    errors, html,
+    layout::{code_field, Frame},
+    report::agency_name,
+    take, wipe, Fields, PageLang,
+};
+use crate::{
+    error::ApiError,
+    followup,
+    i18n::{ascii_digits, Lang},
+    intake,
+    state::AppState,
+    status::{self, StatusResponse},
+};
+
+/// `GET /{lang}/status`: asks for the code.
+pub async fn form(State(state): State<AppState>, PageLang(lang): PageLang) -> Response {
+    html(StatusCode::OK, form_page(&state, lang, false))
+}
+
+fn form_page(state: &AppState, lang: Lang, not_found: bool) -> Markup {
+    let f = Frame::new(state, lang, "status");
+    let main = html! {
+        h1 { (f.t("status-form-title")) }
+        p { (f.t("status-form-intro")) }
+        @if not_found { p.error role="alert" { (f.t("error-code-404")) } }
+        form method="post" action=(f.href("status")) {
+            (code_field(&f, "code", "code-label"))
+            button type="submit" { (f.t("status-form-submit")) }
+        }
+    };
+    f.render(&f.t("status-form-title"), main)
+}
+
+/// The code from a form, with Bengali and Devanagari digits made ASCII for the parser.
+fn code_from(pairs: &mut [(String, String)]) -> Zeroizing<String> {
+    let typed = Zeroizing::new(take(pairs, "code").unwrap_or_default());
+    Zeroizing::new(ascii_digits(&typed))
+}
+
+/// `POST /{lang}/status`: the case for a matching code; the form again for any miss.
+pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
+    let mut pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+    };
+    let code = code_from(&mut pairs);
+    wipe(&mut pairs);
+    let view = async {
+        let auth = status::authenticate(&state, &code).await?;
+        status::view(&state, &auth).await
+    };
+    match view.await {
+        Ok(v) => html(StatusCode::OK, case_page(&state, lang, &v)),
+        Err(ApiError::NotFound) => html(StatusCode::NOT_FOUND, form_page(&state, lang, true)),
+        Err(e) => errors::page_for_error(&state, lang, e),
+    }
+}
+
+fn status_key(status: &str) -> String {
+    // Only known statuses become message keys; anything else shows as received.
+    let known = Status::ALL.iter().any(|s| s.as_str() == status);
+    format!("status-{}", if known { status } else { "received" })
+}
+
+fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
+    let f = Frame::new(state, lang, "status");
+    let agency = state
+        .keyring
+        .agency(&v.agency)
+        .map(|a| agency_name(a, lang))
+        .unwrap_or_else(|| (v.agency.clone(), "en".into()));
+    let key = status_key(&v.status);
+    let closed = v.status.starts_with("closed");
+    let main = html! {
+        h1 { (f.t("status-title")) }
+        dl.case {
+            dt { (f.t("status-kind")) } dd { (f.t(&format!("kind-{}", v.kind))) }
+            dt { (f.t("status-agency")) } dd lang=(agency.1) { (agency.0) }
+            dt { (f.t("status-status")) }
+            dd {
+                strong.status { (f.t(&key)) }
+                br;
+                (f.t(&format!("{key}-help")))
+                @if v.escalated { br; (f.t("status-escalated")) }
+            }
+            dt { (f.t("status-received-on")) } dd { (date(lang, &v.received_on)) }
+            dt { (f.t("status-ack-by")) } dd { (date(lang, &v.acknowledge_by)) }
+            dt { (f.t("status-feedback-by")) } dd { (date(lang, &v.feedback_by)) }
+        }
+        section aria-labelledby="messages" {
+            h2 #messages { (f.t("messages-title")) }
+            @if v.messages.is_empty() { p { (f.t("messages-none")) } }
+            @for m in &v.messages {
+                @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
+                article.message.(m.from) {
+                    h3 { (f.t(from)) " · " (date(lang, &m.on)) }
+                    div.body dir="auto" { (m.body) }
+                }
+            }
+        }
+        @if closed { p.note { (f.t("closed-note")) } } @else { (follow_up_form(&f)) }
+        @if v.can_rate { (rating_form(&f)) }
+        @if let Some(r) = v.rating {
+            p.note { (lang.t_args("rating-given", &[("rating", lang.digits(&r.to_string()))])) }
+        }
+    };
+    f.render(&f.t("status-title"), main)
+}
+
+fn date(lang: Lang, iso: &str) -> Markup {
+    html! { time datetime=(iso) { (lang.date(iso)) } }
+}
+
+fn follow_up_form(f: &Frame) -> Markup {
+    html! {
+        section aria-labelledby="followup" {
+            h2 #followup { (f.t("followup-title")) }
+            p { (f.t("followup-intro")) }
+            form method="post" action=(f.href("followup")) {
+                (code_field(f, "followup-code", "code-label"))
+                label for="followup-body" { (f.t("followup-label")) }
+                textarea #followup-body name="body" rows="6" maxlength=(intake::MAX_BODY_CHARS) required
+                    dir="auto" {}
+                button type="submit" { (f.t("followup-submit")) }
+            }
+        }
+    }
+}
+
+fn rating_form(f: &Frame) -> Markup {
+    html! {
+        section aria-labelledby="rate" {
+            h2 #rate { (f.t("rating-title")) }
+            p { (f.t("rating-intro")) }
+            form method="post" action=(f.href("rating")) {
+                (code_field(f, "rating-code", "code-label"))
+                fieldset.criterion {
+                    legend { (f.t("rating-legend")) }
+                    div.scale {
+                        @for n in 1..=5u8 {
+                            label.choice {
+                                input type="radio" name="rating" value=(n) required[n == 1];
+                                span { (f.lang.digits(&n.to_string())) }
+                            }
+                        }
+                    }
+                }
+                button type="submit" { (f.t("rating-submit")) }
+            }
+        }
+    }
+}
+
+/// `POST /{lang}/followup`: adds information to the case of the code typed again.
+pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
+    let mut pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+    };
+    let code = code_from(&mut pairs);
+    let body = Zeroizing::new(take(&mut pairs, "body").unwrap_or_default());
+    wipe(&mut pairs);
+    let done = async {
+        let auth = status::authenticate(&state, &code).await?;
+        followup::add_follow_up(&state, &auth, body).await
+    };
+    match done.await {
+        Ok(()) => done_page(&state, lang, "done-followup"),
+        Err(e) => errors::page_for_error(&state, lang, e),
+    }
+}
+
+/// `POST /{lang}/rating`: rates the handling of a closed case, once.
+pub async fn rating(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
+    let mut pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+    };
+    let code = code_from(&mut pairs);
+    let rating = take(&mut pairs, "rating").and_then(|r| ascii_digits(&r).parse::<u8>().ok());
+    wipe(&mut pairs);
+    let Some(rating) = rating else {
+        return errors::page_for_status(&state, lang, StatusCode::BAD_REQUEST);
+    };
+    let done = async {
+        let auth = status::authenticate(&state, &code).await?;
+        followup::rate(&state, &auth, rating).await
+    };
+    match done.await {
+        Ok(()) => done_page(&state, lang, "done-rating"),
+        Err(e) => errors::page_for_error(&state, lang, e),
+    }
+}
+
+fn done_page(state: &AppState, lang: Lang, message_key: &str) -> Response {
+    let f = Frame::new(state, lang, "status");
+    let main = html! {
+        h1 { (f.t("done-title")) }
+        p { (f.t(message_key)) }
+        p { a href=(f.href("status")) { (f.t("done-next")) } }
+    };
+    html(StatusCode::CREATED, f.render(&f.t("done-title"), main))
+}

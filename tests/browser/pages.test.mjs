@@ -1,0 +1,458 @@
+// The reporter pages in a real Chromium (Debian's), driven by playwright-core.
+//
+// Every journey runs with JavaScript DISABLED, as in Tor Browser at "Safest". The server is
+// the real `amana` binary in demo mode on 127.0.0.1:0. Run by .ci/browser-tests, which
+// installs Chromium, `npm ci`s this folder and builds the binaries; the environment names
+// them (AMANA_BIN, AMANA_REVIEW_BIN, AMANA_ARTIFACTS, CHROMIUM).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const repo = path.resolve(here, '..', '..');
+const BIN = process.env.AMANA_BIN ?? path.join(repo, 'target/debug/amana');
+const REVIEW_BIN = process.env.AMANA_REVIEW_BIN ?? path.join(repo, 'target/debug/amana-review');
+const ARTIFACTS = process.env.AMANA_ARTIFACTS ?? path.join(repo, 'target/browser-artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const KINDS = ['violation', 'complaint', 'suggestion', 'compliment', 'inquiry', 'service_evaluation'];
+const CRITERIA = ['access_location', 'reception', 'waiting_time', 'procedures', 'staff_behaviour',
+  'completion_time', 'payment_channels', 'environment'];
+const LANGS = ['ar', 'en', 'fr', 'ur', 'hi', 'fa', 'bn', 'fil'];
+const RTL = new Set(['ar', 'ur', 'fa']);
+// What the pages say, for the two languages whose journeys are tested in full.
+const TEXT = {
+  ar: { confirmed: 'ما كتبته صحيح', mismatch: 'الرمز الذي كتبته لا يطابق', status: 'مُستلَم', done: 'تم',
+    agency: 'وزارة الصحة', notFound: 'لا يوجد بلاغ يطابق هذا الرمز', followUp: 'أضفتَ', closed: 'مُغلق: اتُّخذ إجراء' },
+  en: { confirmed: 'Your note is correct', mismatch: 'The code you typed does not match', status: 'Received',
+    done: 'Done', agency: 'Ministry of Health', notFound: 'No report matches this code',
+    followUp: 'You added', closed: 'Closed: action taken' },
+};
+const KIND_TITLE = {
+  ar: { violation: 'بلاغ عن مخالفة أو فساد', complaint: 'شكوى', suggestion: 'اقتراح', compliment: 'شكر وثناء',
+    inquiry: 'استفسار', service_evaluation: 'تقييم خدمة' },
+  en: { violation: 'Violation or corruption report', complaint: 'Complaint', suggestion: 'Suggestion',
+    compliment: 'Compliment', inquiry: 'Inquiry', service_evaluation: 'Service evaluation' },
+};
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server;
+let base;
+let dataDir;
+let browser;
+const origins = new Set();
+const headerProblems = [];
+const axeProblems = [];
+const pagesChecked = new Set();
+
+// ---------------------------------------------------------------------------------------
+// The server and the browser
+// ---------------------------------------------------------------------------------------
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'amana-browser-'));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data'),
+    '--keys', path.join(dataDir, 'nokeys'), '--insecure-test-kdf'], {
+    env: { ...process.env, AMANA_PEER_COSTLY_EVERY_MS: '1', AMANA_PEER_COSTLY_BURST: '1000',
+      AMANA_GLOBAL_COSTLY_EVERY_MS: '1', AMANA_GLOBAL_COSTLY_BURST: '1000', AMANA_PEER_EVERY_MS: '1',
+      AMANA_PEER_BURST: '10000', RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  server.stderr.on('data', (d) => { stderr += d; });
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 60_000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/amana listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited (${code}):\n${out}\n${stderr}`)));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A context with JavaScript off that records every origin it contacts and checks headers. */
+async function noScriptContext(viewport = { width: 360, height: 800 }) {
+  const ctx = await browser.newContext({ javaScriptEnabled: false, viewport, locale: 'en-US' });
+  watch(ctx);
+  return ctx;
+}
+
+function watch(ctx) {
+  ctx.on('request', (r) => origins.add(new URL(r.url()).origin));
+  ctx.on('response', async (r) => {
+    const problems = checkHeaders(await r.allHeaders(), r.request().resourceType() === 'document');
+    if (problems.length) headerProblems.push(`${r.request().method()} ${r.url()}: ${problems.join('; ')}`);
+  });
+}
+
+function checkHeaders(h, isPage) {
+  const p = [];
+  const csp = h['content-security-policy'] ?? '';
+  for (const part of ["default-src 'self'", "script-src 'none'", "frame-ancestors 'none'", "object-src 'none'"]) {
+    if (!csp.includes(part)) p.push(`CSP lacks ${part}`);
+  }
+  if (/unsafe-inline|unsafe-eval/.test(csp)) p.push('CSP allows inline code');
+  if (h['referrer-policy'] !== 'no-referrer') p.push('Referrer-Policy');
+  if (h['x-frame-options'] !== 'DENY') p.push('X-Frame-Options');
+  if (h['x-content-type-options'] !== 'nosniff') p.push('nosniff');
+  if (!(h['permissions-policy'] ?? '').includes('camera=()')) p.push('Permissions-Policy');
+  if (isPage && !(h['cache-control'] ?? '').includes('no-store')) p.push('Cache-Control');
+  if (h['set-cookie']) p.push('sets a cookie');
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------
+// Page helpers (all work with JavaScript off: Playwright reads the DOM from outside)
+// ---------------------------------------------------------------------------------------
+
+async function submitAndWait(page, selector = 'main form button[type=submit]') {
+  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  return resp;
+}
+
+async function assertFrame(page, lang) {
+  assert.equal(await page.getAttribute('html', 'lang'), lang);
+  assert.equal(await page.getAttribute('html', 'dir'), RTL.has(lang) ? 'rtl' : 'ltr');
+  const html = await page.content();
+  assert.ok(!/<script/i.test(html), `script on ${page.url()}`);
+  assert.ok(!/\sstyle=/i.test(html), `inline style on ${page.url()}`);
+  assert.ok(await page.isVisible('p.demo'), `no demo banner on ${page.url()}`);
+}
+
+async function shoot(page, name) {
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 360, height: 800 });
+}
+
+async function axe(page, name) {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  pagesChecked.add(name);
+  for (const v of result) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      axeProblems.push(`${name}: ${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).join(', ')}`);
+    }
+  }
+}
+
+const toLatin = (s) => s.replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660))
+  .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06F0));
+const toArabicIndic = (s) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d)));
+
+/** Fills and sends the form for `kind`; returns the code page's code (Latin digits). */
+async function fileReport(page, lang, kind, { receipt = false, hook = async () => {} } = {}) {
+  await page.goto(`${base}/${lang}/`);
+  await hook(page, `${lang}-home`);
+  await Promise.all([page.waitForNavigation(), page.click(`a[href="/${lang}/report/${kind}"]`)]);
+  assert.equal((await page.textContent('h1')).trim(), KIND_TITLE[lang][kind]);
+  await hook(page, `${lang}-form-${kind}`);
+  await page.selectOption('#agency', 'health');
+  if (kind === 'service_evaluation') {
+    for (const [i, c] of CRITERIA.entries()) {
+      const value = c === 'payment_channels' ? 'na' : String((i % 5) + 1);
+      await page.check(`input[name="rating_${c}"][value="${value}"]`);
+    }
+  }
+  await page.fill('#body', `${kind} in ${lang}: browser test ${Date.now()}`);
+  if (receipt) await page.check('#receipt');
+  const resp = await submitAndWait(page);
+  assert.equal(resp.status(), 201, `submit ${kind} in ${lang}`);
+  await hook(page, `${lang}-code`);
+  const shown = (await page.textContent('#code')).trim();
+  const code = RTL.has(lang) && lang !== 'ur' ? (await page.textContent('.code-latin')).trim() : shown;
+  assert.match(code, /^\d{5}( \d{5}){4}$/);
+  assert.equal(toLatin(shown).replace(/\s+/g, ' '), code, 'the large code is the same code');
+  assert.ok(!page.url().includes(code.replace(/ /g, '')) && !page.url().includes('code'), 'code in the URL');
+  return code;
+}
+
+/** The confirmation step: a wrong code shows the code again; the right one confirms. */
+async function confirmCode(page, lang, code, { wrongFirst = false, hook = async () => {} } = {}) {
+  if (wrongFirst) {
+    const wrong = code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10);
+    await page.fill('#typed', wrong);
+    await submitAndWait(page);
+    assert.ok((await page.textContent('#mismatch')).includes(TEXT[lang].mismatch));
+    assert.ok((await page.textContent('#code')).length > 0, 'the code is shown again');
+    await hook(page, `${lang}-confirm-mismatch`);
+  }
+  // Arabic pages: typed back in Arabic-Indic digits, with dashes; the check accepts both.
+  const typed = lang === 'ar' ? toArabicIndic(code.replace(/ /g, '-')) : code;
+  await page.fill('#typed', typed);
+  await submitAndWait(page);
+  assert.equal((await page.textContent('h1')).trim(), TEXT[lang].confirmed);
+  assert.ok(!(await page.content()).includes(code), 'the confirmed page repeats the code');
+  await hook(page, `${lang}-confirmed`);
+}
+
+/** Opens the status page with `code`; returns the page's main text. */
+async function openStatus(page, lang, code, { hook = async () => {} } = {}) {
+  await page.goto(`${base}/${lang}/status`);
+  await hook(page, `${lang}-status-form`);
+  await page.fill('#code', lang === 'ar' ? toArabicIndic(code) : code);
+  const resp = await submitAndWait(page);
+  assert.equal(resp.status(), 200);
+  const text = await page.textContent('main');
+  assert.ok(!(await page.content()).includes(code), 'the status page echoes the code');
+  await hook(page, `${lang}-status`);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------
+
+test('every kind can be sent in Arabic and English with JavaScript off, confirmed and checked', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  for (const lang of ['ar', 'en']) {
+    for (const kind of KINDS) {
+      const hook = async (p) => assertFrame(p, lang);
+      const code = await fileReport(page, lang, kind, { hook, receipt: kind === 'violation' });
+      await confirmCode(page, lang, code, { wrongFirst: kind === 'violation', hook });
+      const text = await openStatus(page, lang, code, { hook });
+      assert.ok(text.includes(KIND_TITLE[lang][kind]), `${lang}/${kind}: kind on the status page`);
+      assert.ok(text.includes(TEXT[lang].agency), `${lang}/${kind}: agency on the status page`);
+      assert.ok(text.includes(TEXT[lang].status), `${lang}/${kind}: status in words`);
+      if (lang === 'ar') assert.match(text, /[\u0660-\u0669]{4}/, 'Arabic-Indic digits in dates');
+    }
+  }
+  await ctx.close();
+});
+
+test('follow-up, then rating after closure, each asking for the code again', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  for (const lang of ['ar', 'en']) {
+    // The only case of this agency, so the reviewer can find it in the list.
+    const agency = lang === 'ar' ? 'municipality' : 'transport';
+    await page.goto(`${base}/${lang}/report/complaint`);
+    await page.selectOption('#agency', agency);
+    await page.fill('#body', `complaint to close (${lang})`);
+    await submitAndWait(page);
+    const code = (await page.textContent(lang === 'ar' ? '.code-latin' : '#code')).trim();
+
+    await openStatus(page, lang, code);
+    await page.fill('#followup-code', code);
+    await page.fill('#followup-body', `more details (${lang})`);
+    const resp = await submitAndWait(page, 'form[action$="/followup"] button');
+    assert.equal(resp.status(), 201);
+    assert.equal((await page.textContent('h1')).trim(), TEXT[lang].done);
+    const text = await openStatus(page, lang, code);
+    assert.ok(text.includes(`more details (${lang})`) && text.includes(TEXT[lang].followUp));
+
+    close(agency);
+    const closed = await openStatus(page, lang, code);
+    assert.ok(closed.includes(TEXT[lang].closed), closed);
+    assert.equal(await page.$('form[action$="/followup"]'), null, 'no follow-up form after closure');
+    await page.fill('#rating-code', code);
+    await page.check('input[name="rating"][value="4"]');
+    const rated = await submitAndWait(page, 'form[action$="/rating"] button');
+    assert.equal(rated.status(), 201);
+    const after = await openStatus(page, lang, code);
+    assert.ok(after.includes(lang === 'ar' ? '٤' : '4'));
+    assert.equal(await page.$('form[action$="/rating"]'), null, 'rated once');
+  }
+  await ctx.close();
+});
+
+/** Closes the one case of `agency` with the demo oversight reviewer's CLI. */
+function close(agency) {
+  const home = path.join(dataDir, 'data', 'demo', 'demo-oversight');
+  const cli = (...args) => execFileSync(REVIEW_BIN, ['--home', home, '--server', base, ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  cli('pull');
+  const line = cli('list').split('\n').find((l) => l.includes(agency));
+  assert.ok(line, `no ${agency} case in the reviewer's list`);
+  const id = line.trim().split(/\s+/)[0];
+  for (const status of ['acknowledged', 'in_review', 'closed_action_taken']) cli('status', id, status);
+}
+
+test('Arabic pages are right to left and mirrored; English ones are not', async () => {
+  const ctx = await noScriptContext({ width: 1280, height: 800 });
+  const page = await ctx.newPage();
+  for (const lang of ['ar', 'en', 'fa', 'ur']) {
+    await page.goto(`${base}/${lang}/report/violation`);
+    const form = await page.locator('form.report').boundingBox();
+    const button = await page.locator('form.report button[type=submit]').boundingBox();
+    const box = await page.locator('#receipt').boundingBox();
+    const label = await page.locator('label[for=receipt]').boundingBox();
+    const choice = await page.locator('nav.langs li').first().boundingBox();
+    if (RTL.has(lang)) {
+      assert.ok(Math.abs(button.x + button.width - (form.x + form.width)) < 2, `${lang}: button not at the right`);
+      assert.ok(button.x > form.x + 100, `${lang}: button at the left`);
+      assert.ok(box.x > label.x, `${lang}: checkbox not right of its label`);
+      assert.ok(choice.x > 640, `${lang}: language links do not start at the right`);
+    } else {
+      assert.ok(Math.abs(button.x - form.x) < 2, `${lang}: button not at the left`);
+      assert.ok(box.x < label.x, `${lang}: checkbox not left of its label`);
+      assert.ok(choice.x < 640, `${lang}: language links do not start at the left`);
+    }
+  }
+  // The code stays left to right on a right-to-left page.
+  await page.goto(`${base}/ar/report/inquiry`);
+  await page.selectOption('#agency', 'health');
+  await page.fill('#body', 'سؤال');
+  await submitAndWait(page);
+  assert.equal(await page.getAttribute('#code', 'dir'), 'ltr');
+  const groups = page.locator('#code .group');
+  assert.equal(await groups.count(), 5);
+  const first = await groups.nth(0).boundingBox();
+  const last = await groups.nth(4).boundingBox();
+  assert.ok(first.y < last.y || first.x < last.x, 'code groups run left to right');
+  await ctx.close();
+});
+
+test('screenshots of home, form, code and status pages at 360 and 1280 px', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  for (const lang of ['ar', 'en']) {
+    await page.goto(`${base}/${lang}/`);
+    await shoot(page, `${lang}-home`);
+    await page.goto(`${base}/${lang}/report/service_evaluation`);
+    await shoot(page, `${lang}-form-service_evaluation`);
+    const code = await fileReport(page, lang, 'violation', {
+      receipt: true,
+      hook: async (p, name) => { if (name.endsWith('-form-violation')) await shoot(p, name); },
+    });
+    await shoot(page, `${lang}-code`);
+    await openStatus(page, lang, code);
+    await shoot(page, `${lang}-status`);
+  }
+  // Nothing scrolls sideways on a 360 px phone.
+  for (const lang of LANGS) {
+    for (const where of ['', 'report/service_evaluation', 'status']) {
+      await page.goto(`${base}/${lang}/${where}`);
+      // A full-page screenshot is as wide as the page's scroll width: PNG width at byte 16.
+      const png = await page.screenshot({ fullPage: true });
+      const width = png.readUInt32BE(16);
+      assert.ok(width <= 360, `${lang}/${where}: ${width}px wide at 360`);
+    }
+  }
+  await ctx.close();
+});
+
+test('axe-core finds no serious or critical violation on any page', async () => {
+  // axe needs script: this one context allows it and bypasses the CSP, for the audit only.
+  const ctx = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 360, height: 800 } });
+  ctx.on('request', (r) => origins.add(new URL(r.url()).origin));
+  const page = await ctx.newPage();
+  for (const lang of LANGS) {
+    await page.goto(`${base}/${lang}/`);
+    await axe(page, `${lang}-home`);
+    await page.goto(`${base}/${lang}/report/service_evaluation`);
+    await axe(page, `${lang}-form-service_evaluation`);
+    await page.goto(`${base}/${lang}/status`);
+    await axe(page, `${lang}-status-form`);
+  }
+  for (const lang of ['ar', 'en']) {
+    const hook = (p, name) => axe(p, name);
+    for (const kind of KINDS) {
+      await page.goto(`${base}/${lang}/report/${kind}`);
+      await axe(page, `${lang}-form-${kind}`);
+    }
+    const code = await fileReport(page, lang, 'violation', { receipt: true, hook });
+    await confirmCode(page, lang, code, { wrongFirst: true, hook });
+    await openStatus(page, lang, code, { hook });
+    await page.fill('#followup-code', code);
+    await page.fill('#followup-body', 'x');
+    await submitAndWait(page, 'form[action$="/followup"] button');
+    await axe(page, `${lang}-done`);
+    await openStatus(page, lang, code, { hook: (p, name) => axe(p, `${name}-with-message`) });
+    await page.goto(`${base}/${lang}/status`);
+    await page.fill('#code', '12345 12345 12345 12345 12345');
+    await submitAndWait(page);
+    assert.ok((await page.textContent('main')).includes(TEXT[lang].notFound));
+    await axe(page, `${lang}-status-not-found`);
+    await page.goto(`${base}/${lang}/no-such-page`);
+    await axe(page, `${lang}-404`);
+  }
+  await ctx.close();
+  assert.ok(pagesChecked.size >= 40, `only ${pagesChecked.size} pages audited`);
+  assert.deepEqual(axeProblems, []);
+});
+
+test('error pages are HTML in the page language, never internals', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  for (const [url, status, lang] of [['/en/nowhere', 404, 'en'], ['/ar/report/bribes', 404, 'ar'],
+    ['/xx/', 404, 'en'], ['/fr/status', 200, 'fr']]) {
+    const resp = await page.goto(`${base}${url}`);
+    assert.equal(resp.status(), status, url);
+    assert.equal(await page.getAttribute('html', 'lang'), lang, url);
+  }
+  // A form that cannot be accepted (unknown agency, sent by hand): 400 in the page's language.
+  const resp = await ctx.request.post(`${base}/ar/report`, {
+    form: { kind: 'violation', agency: 'nowhere', body: 'x' },
+  });
+  assert.equal(resp.status(), 400);
+  const html = await resp.text();
+  assert.ok(html.includes('lang="ar"') && html.includes('لم يُحفظ شيء'), html);
+  assert.ok(!/sql|panic|error:/i.test(html));
+  // A filled honeypot: a plain "received" page, no code, nothing stored.
+  const bot = await ctx.request.post(`${base}/en/report`, {
+    form: { kind: 'complaint', agency: 'health', body: 'spam', website: 'http://spam.example' },
+  });
+  assert.equal(bot.status(), 201);
+  const botPage = await bot.text();
+  assert.ok(botPage.includes('Your submission was received'));
+  assert.ok(!/\d{5} \d{5}/.test(botPage), 'a code-like number on the honeypot page');
+  await ctx.close();
+});
+
+test('/ picks the language from Accept-Language, Arabic by default, without cookies', async () => {
+  for (const [accept, lang] of [['en-GB,en;q=0.9', 'en'], ['fa-IR', 'fa'], ['de-DE', 'ar'], [null, 'ar'],
+    ['de, fr;q=0.5, ar;q=0.4', 'fr']]) {
+    const resp = await fetch(`${base}/`, { redirect: 'manual', headers: accept ? { 'accept-language': accept } : {} });
+    assert.equal(resp.status, 303);
+    assert.equal(resp.headers.get('location'), `/${lang}/`);
+    assert.equal(resp.headers.get('set-cookie'), null);
+  }
+  const resp = await fetch(`${base}/en/`);
+  const links = [...(await resp.text()).matchAll(/hreflang="([a-z]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(links.sort(), LANGS.filter((l) => l !== 'en').sort());
+});
+
+test('security headers on pages, assets, errors and redirects', async () => {
+  const urls = ['/', '/ar/', '/en/report/complaint', '/en/status', '/static/amana.css', '/static/icon.svg',
+    '/en/missing', '/healthz', '/api/v1/agencies'];
+  for (const u of urls) {
+    const resp = await fetch(`${base}${u}`, { redirect: 'manual' });
+    const h = Object.fromEntries(resp.headers.entries());
+    assert.deepEqual(checkHeaders(h, true), [], u);
+  }
+  const css = await fetch(`${base}/static/amana.css`);
+  const text = await css.text();
+  assert.ok(!/@import|url\(|https?:/.test(text), 'the stylesheet loads nothing else');
+});
+
+test('the browser contacted no origin but the server, and every response was hardened', () => {
+  assert.deepEqual([...origins], [base]);
+  assert.deepEqual(headerProblems, []);
+});

@@ -1,0 +1,193 @@
+//! Filing and reading: insert_case, credentials, case_meta, case_metas, records, envelopes.
+
+use amana::store::{Change, StoreError};
+use amana_core::case::{Kind, Status};
+use amana_core::events::EventKind;
+use amana_core::payload::Part;
+
+use crate::harness::*;
+
+crate::on_both_backends!(
+    insert_then_find_by_lookup_index,
+    lookup_collision_commits_nothing,
+    metadata_round_trips,
+    case_metas_filter_and_order,
+    records_carry_envelopes_and_history,
+    envelopes_by_part_in_order,
+    unknown_and_unstorable_ids_name_nothing,
+);
+
+async fn insert_then_find_by_lookup_index(db: TestDb) {
+    let store = db.open().await;
+    let case = new_case("case-a", day("2026-03-01"));
+    store.insert_case(&case).await.expect("insert");
+    let found = store.credentials(&case.lookup_index).await.expect("credentials").expect("found");
+    assert_eq!(found.id, "case-a");
+    assert_eq!(found.kdf_salt, case.kdf_salt);
+    assert_eq!(found.kdf_params, case.kdf_params);
+    assert_eq!(found.verifier, case.verifier);
+    let mut other = case.lookup_index;
+    other[31] ^= 1;
+    assert!(store.credentials(&other).await.expect("credentials").is_none());
+}
+
+async fn lookup_collision_commits_nothing(db: TestDb) {
+    let store = db.open().await;
+    let first = new_case("case-a", day("2026-03-01"));
+    store.insert_case(&first).await.expect("insert");
+    let mut second = new_case("case-b", day("2026-03-01"));
+    second.lookup_index = first.lookup_index;
+    match store.insert_case(&second).await {
+        Err(StoreError::LookupCollision) => {}
+        other => panic!("expected LookupCollision, got {other:?}"),
+    }
+    assert!(store.case_meta("case-b").await.unwrap().is_none(), "half a case was committed");
+    assert!(store.envelopes("case-b", &[Part::Report]).await.unwrap().is_empty());
+    // The first case is untouched and the retry with a new lookup part goes through.
+    assert_eq!(store.credentials(&first.lookup_index).await.unwrap().unwrap().id, "case-a");
+    second.lookup_index[0] ^= 0xff;
+    store.insert_case(&second).await.expect("retry with a new lookup part");
+    assert_eq!(history(&*store, "case-b").await.len(), 1);
+}
+
+async fn metadata_round_trips(db: TestDb) {
+    let store = db.open().await;
+    let mut case = new_case("case-a", day("2026-02-28"));
+    case.kind = Kind::ServiceEvaluation;
+    case.agency = "transport".into();
+    case.oversight_only = true;
+    // Every byte value, so no text conversion or NUL handling can hide in the blob path.
+    case.ciphertext = (0..=255u8).cycle().take(4096).collect();
+    store.insert_case(&case).await.expect("insert");
+
+    let m = store.case_meta("case-a").await.unwrap().expect("meta");
+    assert_eq!(m.id, "case-a");
+    assert_eq!(m.kind, Kind::ServiceEvaluation);
+    assert_eq!(m.agency, "transport");
+    assert!(m.oversight_only);
+    assert_eq!(m.status, Status::Received);
+    assert_eq!(m.received_on, day("2026-02-28"));
+    assert_eq!(m.acknowledged_on, None);
+    assert_eq!(m.deadlines, case.deadlines);
+    assert_eq!(m.extension_days, 0);
+    assert!(!m.escalated);
+    assert_eq!(m.rating, None);
+    assert_eq!(m.follow_ups, 0);
+    assert_eq!(m.reporter_recipient, "age1case-a");
+
+    let report = store.envelopes("case-a", &[Part::Report]).await.unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].id, "case-a-report");
+    assert_eq!(report[0].part, Part::Report);
+    assert_eq!(report[0].created_on, day("2026-02-28"));
+    assert_eq!(report[0].ciphertext, case.ciphertext);
+
+    let events = history(&*store, "case-a").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::Submitted);
+    assert_eq!(events[0].status, Status::Received);
+    assert_eq!(events[0].on, day("2026-02-28"));
+    assert_eq!(events[0].detail, r#"{"envelope_id":"case-a-report"}"#);
+    Reviewer::new("nobody").verify("case-a", &events);
+}
+
+async fn case_metas_filter_and_order(db: TestDb) {
+    let store = db.open().await;
+    // Inserted out of order; two on one day whose ids order differently in byte order
+    // ("B" < "a") than in most locales, where SQLite and PostgreSQL must still agree.
+    for (id, on, agency) in [
+        ("c3", "2026-03-03", "health"),
+        ("a-2", "2026-03-02", "transport"),
+        ("c1", "2026-03-01", "transport"),
+        ("B-2", "2026-03-02", "health"),
+    ] {
+        let mut case = new_case(id, day(on));
+        case.agency = agency.into();
+        store.insert_case(&case).await.expect("insert");
+    }
+    let all = store.case_metas(&|_| true).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "B-2", "a-2", "c3"], "oldest first, then by id in byte order");
+    let transport = store.case_metas(&|m| m.agency == "transport").await.unwrap();
+    let ids: Vec<&str> = transport.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "a-2"]);
+    assert!(store.case_metas(&|_| false).await.unwrap().is_empty());
+}
+
+async fn records_carry_envelopes_and_history(db: TestDb) {
+    let store = db.open().await;
+    for (id, on) in [("old", "2026-01-01"), ("new", "2026-01-02"), ("other", "2026-01-03")] {
+        let mut case = new_case(id, day(on));
+        if id == "other" {
+            case.agency = "transport".into();
+        }
+        store.insert_case(&case).await.expect("insert");
+    }
+    let meta = store.case_meta("new").await.unwrap().unwrap();
+    let mut change = Change::event_only(&meta, day("2026-01-05"), event(EventKind::FollowUp));
+    let follow_up = envelope(Part::FollowUp);
+    let follow_up_bytes = follow_up.ciphertext.clone();
+    change.envelope = Some(follow_up);
+    change.follow_up_cap = Some(5);
+    store.apply(&change).await.expect("follow-up");
+
+    let records = store.records(&|m| m.agency == "health").await.unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r.meta.id.as_str()).collect();
+    assert_eq!(ids, ["old", "new"]);
+    let old = &records[0];
+    assert_eq!((old.envelopes.len(), old.events.len()), (1, 1));
+    let new = &records[1];
+    assert_eq!(new.meta.follow_ups, 1);
+    let parts: Vec<Part> = new.envelopes.iter().map(|e| e.part).collect();
+    assert_eq!(parts, [Part::Report, Part::FollowUp]);
+    assert_eq!(new.envelopes[1].ciphertext, follow_up_bytes);
+    assert_eq!(new.envelopes[1].created_on, day("2026-01-05"));
+    let kinds: Vec<EventKind> = new.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::Submitted, EventKind::FollowUp]);
+    Reviewer::new("nobody").verify("new", &new.events);
+    assert!(store.records(&|_| false).await.unwrap().is_empty());
+}
+
+async fn envelopes_by_part_in_order(db: TestDb) {
+    let store = db.open().await;
+    let reviewer = Reviewer::new("health-officer");
+    store.insert_case(&new_case("case-a", day("2026-04-01"))).await.unwrap();
+    let mut expected = Vec::new();
+    for (i, part) in
+        [Part::FollowUp, Part::Reply, Part::Note, Part::Reply, Part::FollowUp].into_iter().enumerate()
+    {
+        let meta = store.case_meta("case-a").await.unwrap().unwrap();
+        let on = plus(day("2026-04-02"), i as i64);
+        let ev = match part {
+            Part::FollowUp => event(EventKind::FollowUp),
+            _ => reviewer.event(EventKind::Reply, "case-a", "{}"),
+        };
+        let mut change = Change::event_only(&meta, on, ev);
+        let e = envelope(part);
+        expected.push((e.id.clone(), part, on));
+        change.envelope = Some(e);
+        store.apply(&change).await.expect("apply");
+    }
+    let got = store.envelopes("case-a", &[Part::Reply, Part::FollowUp]).await.unwrap();
+    let got: Vec<_> = got.iter().map(|e| (e.id.clone(), e.part, e.created_on)).collect();
+    let want: Vec<_> = expected.iter().filter(|(_, p, _)| *p != Part::Note).cloned().collect();
+    assert_eq!(got, want, "the parts asked for, in the order they were added");
+    assert_eq!(store.envelopes("case-a", &[Part::Note]).await.unwrap().len(), 1);
+    assert_eq!(store.envelopes("case-a", &[Part::Report]).await.unwrap().len(), 1);
+    assert!(store.envelopes("case-a", &[]).await.unwrap().is_empty());
+    reviewer.verify("case-a", &history(&*store, "case-a").await);
+}
+
+async fn unknown_and_unstorable_ids_name_nothing(db: TestDb) {
+    let store = db.open().await;
+    store.insert_case(&new_case("case-a", day("2026-04-01"))).await.unwrap();
+    for id in ["nope", "", "case-a\0", "case-\0a", "%00"] {
+        assert!(store.case_meta(id).await.expect("no error").is_none(), "{id:?}");
+        assert!(store.envelopes(id, &[Part::Report]).await.expect("no error").is_empty(), "{id:?}");
+        let meta = store.case_meta("case-a").await.unwrap().unwrap();
+        let mut change = Change::event_only(&meta, day("2026-04-02"), event(EventKind::FollowUp));
+        change.case_id = id.to_string();
+        assert!(matches!(store.apply(&change).await, Err(StoreError::Conflict)), "{id:?}");
+    }
+    assert_eq!(history(&*store, "case-a").await.len(), 1);
+}

@@ -1,0 +1,256 @@
+//! A fresh database per test, of either backend, and the fixtures the tests share.
+//!
+//! SQLite: a file in a temp directory. PostgreSQL: a new database with a random name on
+//! the server named by `AMANA_TEST_DATABASE_URL` (any database on it; the user must be
+//! allowed to create databases), dropped after the test even when it fails. Without that
+//! variable the PostgreSQL half fails when `CI` is set and is skipped, with a notice,
+//! otherwise. `.ci/with-postgres` starts a throw-away server and sets the variable.
+
+use std::{
+    future::Future,
+    io::Write,
+    sync::{Arc, Once},
+};
+
+use amana::config::DataSettings;
+use amana::store::{NewCase, NewEnvelope, NewEvent, Store};
+use amana_core::case::Kind;
+use amana_core::deadlines::Deadlines;
+use amana_core::events::{Event, EventKind, SignedAction};
+use amana_core::payload::Part;
+use amana_core::signing::{self, RequestParts};
+use rand::RngCore;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+use time::{Date, Duration};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const PG_ENV: &str = "AMANA_TEST_DATABASE_URL";
+
+/// One fresh, empty database. Cheap to clone; every [`TestDb::open`] is a separate store
+/// with its own connection pool, as a second `amana serve` node would have.
+#[derive(Clone)]
+pub struct TestDb {
+    url: String,
+    dir: Arc<TempDir>,
+}
+
+impl TestDb {
+    /// Opens (and migrates) a new store on this database through `open_store`, the path
+    /// the server takes.
+    pub async fn open(&self) -> Arc<dyn Store> {
+        let data =
+            DataSettings { data_dir: self.dir.path().to_path_buf(), database_url: Some(self.url.clone()) };
+        amana::startup::open_store(&data).await.expect("open the store")
+    }
+
+    /// The database URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// Runs `test` on a fresh SQLite file.
+pub async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let url = format!("sqlite://{}", dir.path().join("amana.db").display());
+    test(TestDb { url, dir }).await;
+}
+
+/// The PostgreSQL server for tests, or `None` (after a notice) when tests may skip it.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| !v.is_empty()) => panic!(
+            "{PG_ENV} is not set but CI is: the store tests must run against PostgreSQL too. \
+             Run them through `bash .ci/with-postgres cargo test ...`"
+        ),
+        _ => {
+            static NOTICE: Once = Once::new();
+            NOTICE.call_once(|| {
+                // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOTICE: {PG_ENV} is not set; the PostgreSQL store tests are SKIPPED. \
+                     Use `bash .ci/with-postgres cargo test -p amana --test store` to run them."
+                );
+            });
+            None
+        }
+    }
+}
+
+/// `url` with its database replaced by `name` (query parameters kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with ://");
+    let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
+    let authority = rest.split('/').next().unwrap_or_default();
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// Runs `test` on a new PostgreSQL database, dropped afterwards (also when `test` panics).
+pub async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(admin_url) = postgres_url() else { return };
+    let name = format!("amana_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let db = TestDb { url: with_database(&admin_url, &name), dir };
+    // Spawned so a failing test still reaches the DROP below.
+    let outcome = tokio::spawn(test(db)).await;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .expect("drop the test database");
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Declares each listed `async fn(TestDb)` as two tests, `<name>::sqlite` and
+/// `<name>::postgres`, so every test is written once and runs on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                $crate::harness::with_sqlite(super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                $crate::harness::with_postgres(super::$name).await
+            }
+        }
+    )*};
+}
+
+/// A date from `YYYY-MM-DD`.
+pub fn day(s: &str) -> Date {
+    Date::parse(s, &time::format_description::well_known::Iso8601::DATE).expect("a date")
+}
+
+/// `d` plus `n` days.
+pub fn plus(d: Date, n: i64) -> Date {
+    d + Duration::days(n)
+}
+
+/// Random bytes.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// A case received on `received`, deadlines after the default policy (7 / 90 days).
+pub fn new_case(id: &str, received: Date) -> NewCase {
+    let mut lookup_index = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut lookup_index);
+    NewCase {
+        id: id.to_string(),
+        kind: Kind::Violation,
+        agency: "health".into(),
+        oversight_only: false,
+        received_on: received,
+        deadlines: Deadlines { acknowledge_by: plus(received, 7), feedback_by: plus(received, 97) },
+        lookup_index,
+        kdf_salt: random_bytes(16),
+        kdf_params: "argon2id:m=65536,t=3,p=1".into(),
+        verifier: random_bytes(32),
+        reporter_recipient: format!("age1{id}"),
+        envelope_id: format!("{id}-report"),
+        ciphertext: random_bytes(1024),
+    }
+}
+
+/// A fresh random id.
+pub fn random_id() -> String {
+    hex::encode(random_bytes(12))
+}
+
+/// An envelope of `part`.
+pub fn envelope(part: Part) -> NewEnvelope {
+    NewEnvelope { id: random_id(), part, ciphertext: random_bytes(1024) }
+}
+
+/// An unsigned event (reporter or server action).
+pub fn event(kind: EventKind) -> NewEvent {
+    assert!(!kind.is_reviewer_action(), "reviewer events are signed: use Reviewer::event");
+    NewEvent { kind, actor: None, detail: "{}".into(), signed: None }
+}
+
+/// The deployment id used in signatures.
+pub const DEPLOYMENT: &str = "amana-test";
+
+/// A reviewer who signs events, so chains with reviewer actions verify for real.
+pub struct Reviewer {
+    pub id: String,
+    key: Ed25519KeyPair,
+}
+
+impl Reviewer {
+    /// A new reviewer with a fresh Ed25519 key.
+    pub fn new(id: &str) -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("keygen");
+        Self { id: id.to_string(), key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key") }
+    }
+
+    /// A reviewer event carrying a real signed request.
+    pub fn event(&self, kind: EventKind, case_id: &str, detail: &str) -> NewEvent {
+        let body = detail.to_string();
+        let path = format!("/api/v1/review/cases/{case_id}/{}", kind.as_str());
+        let nonce = signing::new_nonce();
+        let parts = RequestParts {
+            deployment_id: DEPLOYMENT,
+            key_id: &self.id,
+            method: "POST",
+            path_and_query: &path,
+            body: body.as_bytes(),
+            timestamp: 1_780_000_000,
+            nonce: &nonce,
+        };
+        let sig = signing::sign(&self.key, &parts);
+        let signed = SignedAction {
+            key_id: self.id.clone(),
+            timestamp: sig.timestamp,
+            nonce: sig.nonce,
+            signature: sig.signature,
+            method: "POST".into(),
+            path,
+            body,
+        };
+        NewEvent {
+            kind,
+            actor: Some(self.id.clone()),
+            detail: detail.to_string(),
+            signed: Some(serde_json::to_string(&signed).expect("json")),
+        }
+    }
+
+    /// Verifies a case's whole history (links, hashes, this reviewer's signatures) and
+    /// returns the head hash.
+    pub fn verify(&self, case_id: &str, events: &[Event]) -> String {
+        let public = self.key.public_key().as_ref().to_vec();
+        let key_for = |id: &str| (id == self.id).then(|| public.clone());
+        amana_core::events::verify_chain(case_id, DEPLOYMENT, events, &key_for)
+            .unwrap_or_else(|e| panic!("the chain of {case_id} does not verify: {e}"))
+    }
+}
+
+/// A case's history, read through `records`.
+pub async fn history(store: &dyn Store, case_id: &str) -> Vec<Event> {
+    let id = case_id.to_string();
+    let mut records = store.records(&move |m| m.id == id).await.expect("records");
+    assert_eq!(records.len(), 1, "case {case_id} not found");
+    records.remove(0).events
+}

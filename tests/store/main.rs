@@ -1,0 +1,13 @@
+//! The store test suite: every `Store` method, written once, run against a real SQLite
+//! file and a real PostgreSQL server (`<test>::sqlite` and `<test>::postgres`).
+//!
+//! PostgreSQL comes from `AMANA_TEST_DATABASE_URL`; `bash .ci/with-postgres <command>`
+//! starts a throw-away server and sets it. See `harness.rs` for what happens without it.
+
+mod harness;
+
+mod cases;
+mod changes;
+mod concurrency;
+mod nonces;
+mod setup;
