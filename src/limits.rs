@@ -83,9 +83,9 @@ impl KeyExtractor for ClientAddr {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|s| s.trim().parse::<IpAddr>().ok());
         Ok(forwarded.unwrap_or(peer))
     }
 }

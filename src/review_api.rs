@@ -268,8 +268,13 @@ pub async fn extend(
     if case.status.is_closed() {
         return Err(ApiError::Conflict("a closed case has no deadline to extend".into()));
     }
-    let total = case.extension_days + body.days;
-    if body.days < 1 || total > MAX_EXTENSION_DAYS {
+    // Checked before any arithmetic: `days` comes from the client.
+    let total = (1..=MAX_EXTENSION_DAYS)
+        .contains(&body.days)
+        .then(|| case.extension_days.checked_add(body.days))
+        .flatten()
+        .unwrap_or(i64::MAX);
+    if total > MAX_EXTENSION_DAYS {
         return Err(ApiError::BadRequest(format!(
             "extensions must be at least 1 day and at most {MAX_EXTENSION_DAYS} days in all ({} used)",
             case.extension_days

@@ -7,6 +7,12 @@ use tracing_subscriber::{fmt, EnvFilter};
 /// Installs the process-wide subscriber: stderr, no time, no target noise.
 pub fn init() {
     let filter = EnvFilter::try_from_env("AMANA_LOG").unwrap_or_else(|_| EnvFilter::new("amana=info,warn"));
+    // sqlx logs every statement (and slow ones as warnings): one line per request, which a
+    // journal would timestamp. Off at every level, whatever AMANA_LOG says.
+    let filter = match "sqlx=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let _ = fmt()
         .with_env_filter(filter)
         .without_time()

@@ -26,8 +26,9 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to a `postgres://` or `postgresql://` URL (libpq-style parameters such as
-    /// `sslmode` and `host=/run/postgresql` apply).
+    /// Connects to a `postgres://` or `postgresql://` URL (`?host=/run/postgresql` for a
+    /// Unix socket). This build has no TLS: a remote server is reached over a private
+    /// network or a tunnel, and `sslmode=require` is refused rather than ignored.
     pub async fn open_url(url: &str) -> Result<Self, StoreError> {
         // No line per statement, even at debug level: a line per report, timestamped by the
         // journal, is the metadata invariant 4 forbids.

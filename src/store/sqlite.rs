@@ -247,6 +247,16 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx's own bookkeeping table would record the exact time of each migration
+        // (`DEFAULT CURRENT_TIMESTAMP`); created first, with the same columns and a
+        // date-only default, it keeps the "dates, never times" rule (SECURITY.md).
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, \
+             description TEXT NOT NULL, installed_on TEXT NOT NULL DEFAULT (date('now')), \
+             success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
         sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         Ok(())
     }
@@ -334,24 +344,26 @@ impl Store for SqliteStore {
 
     async fn escalate_overdue(&self, today: Date) -> Result<Vec<String>, StoreError> {
         let today_s = format_date(today);
-        let candidates: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, status FROM cases WHERE escalated = 0 AND status NOT LIKE 'closed%' \
-             AND ((status = 'received' AND acknowledge_by < ?) OR feedback_by < ?)",
-        )
-        .bind(&today_s)
-        .bind(&today_s)
-        .fetch_all(&self.pool)
-        .await?;
+        const OVERDUE: &str = "escalated = 0 AND status NOT LIKE 'closed%' \
+             AND ((status = 'received' AND acknowledge_by < ?) OR feedback_by < ?)";
+        let candidates: Vec<(String,)> = sqlx::query_as(&format!("SELECT id FROM cases WHERE {OVERDUE}"))
+            .bind(&today_s)
+            .bind(&today_s)
+            .fetch_all(&self.pool)
+            .await?;
         let mut done = Vec::new();
-        for (id, status) in candidates {
+        for (id,) in candidates {
             let mut tx = self.write_tx().await?;
-            // The guard makes escalation happen once, whoever runs it first.
-            let n = sqlx::query("UPDATE cases SET escalated = 1 WHERE id = ? AND escalated = 0")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 1 {
+            // Re-checked inside the write transaction: the case may have been acknowledged,
+            // closed or escalated (by another node) since the scan. Escalation happens once.
+            let status: Option<(String,)> =
+                sqlx::query_as(&format!("UPDATE cases SET escalated = 1 WHERE id = ? AND {OVERDUE} RETURNING status"))
+                    .bind(&id)
+                    .bind(&today_s)
+                    .bind(&today_s)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((status,)) = status {
                 let event =
                     NewEvent { kind: EventKind::Escalated, actor: None, detail: "{}".into(), signed: None };
                 append_event(&mut tx, &id, today, parse_name(&status)?, &event).await?;
