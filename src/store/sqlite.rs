@@ -356,13 +356,14 @@ impl Store for SqliteStore {
             let mut tx = self.write_tx().await?;
             // Re-checked inside the write transaction: the case may have been acknowledged,
             // closed or escalated (by another node) since the scan. Escalation happens once.
-            let status: Option<(String,)> =
-                sqlx::query_as(&format!("UPDATE cases SET escalated = 1 WHERE id = ? AND {OVERDUE} RETURNING status"))
-                    .bind(&id)
-                    .bind(&today_s)
-                    .bind(&today_s)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let status: Option<(String,)> = sqlx::query_as(&format!(
+                "UPDATE cases SET escalated = 1 WHERE id = ? AND {OVERDUE} RETURNING status"
+            ))
+            .bind(&id)
+            .bind(&today_s)
+            .bind(&today_s)
+            .fetch_optional(&mut *tx)
+            .await?;
             if let Some((status,)) = status {
                 let event =
                     NewEvent { kind: EventKind::Escalated, actor: None, detail: "{}".into(), signed: None };

@@ -459,6 +459,19 @@ impl TestApp {
         let _ = child.wait();
     }
 
+    /// Kills the server with SIGKILL (no chance to clean up), as a crash or power cut would.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again after [`Self::crash`] or [`Self::stop`].
+    pub fn start_again(&mut self) {
+        self.launch();
+    }
+
     /// Stops and starts the server again on the same data and key directories.
     pub fn restart(&mut self) {
         self.stop();

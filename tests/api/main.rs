@@ -5,6 +5,7 @@ mod airgap;
 mod bad_input;
 mod case_support;
 mod codes;
+mod hardening;
 mod helpers;
 mod leaks;
 mod lifecycle;

@@ -1,0 +1,163 @@
+//! Invariants 5 and 8 under pressure: rate limits with separate budgets, a slow-loris
+//! client, a crash in the middle of a load, and a graceful shutdown with work in flight.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Deployment, KeyGen, TestApp, OVERSIGHT};
+
+fn report(n: usize) -> Value {
+    json!({ "kind": "complaint", "agency": "health", "body": format!("load report {n}") })
+}
+
+/// A server with the given limit variables on top of the relaxed test limits.
+fn app_with(env: &[(&str, &str)]) -> TestApp {
+    TestApp::start(Deployment::standard(KeyGen::InProcess), env)
+}
+
+#[tokio::test]
+async fn a_client_over_its_budget_gets_429_with_retry_after_and_other_routes_keep_working() {
+    let app = app_with(&[("AMANA_PEER_COSTLY_EVERY_MS", "60000"), ("AMANA_PEER_COSTLY_BURST", "3")]);
+    for _ in 0..3 {
+        assert_eq!(app.check_code("12345").await.status(), 404);
+    }
+    let limited = app.check_code("12345").await;
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body: Value = limited.json().await.expect("JSON 429");
+    assert_eq!(body["error"], "rate_limited");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("Nothing was saved")));
+    // Submissions have their own budget: a flood of code checks does not use it up.
+    app.submit(&report(0)).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    // Refused requests are not logged, and neither is the client's address.
+    let log = app.stderr();
+    assert!(!log.contains("127.0.0.2") && !log.contains("429"), "log: {log}");
+}
+
+#[tokio::test]
+async fn the_global_budget_holds_when_every_client_looks_the_same() {
+    // Behind Tor every client is 127.0.0.1: a per-address limit alone would be no limit.
+    let app = app_with(&[("AMANA_GLOBAL_COSTLY_EVERY_MS", "60000"), ("AMANA_GLOBAL_COSTLY_BURST", "2")]);
+    app.submit(&report(1)).await;
+    app.submit(&report(2)).await;
+    let third = app.post_json("/api/v1/reports", &report(3)).await;
+    assert_eq!(third.status(), 429);
+    assert_eq!(app.count_rows("cases").await, 2, "a refused submission commits nothing");
+    // The code-check group has its own global budget.
+    assert_eq!(app.check_code("12345").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_slow_loris_client_is_cut_off_and_does_not_block_others() {
+    let app = app_with(&[("AMANA_HEADER_TIMEOUT_SECS", "1")]);
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").expect("write");
+    // Trickle one header line every 300 ms, for at most ~6 s.
+    let mut cut = false;
+    for i in 0..20 {
+        std::thread::sleep(Duration::from_millis(300));
+        if slow.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).is_err() {
+            cut = true;
+            break;
+        }
+        // Meanwhile a normal client is served.
+        if i == 1 {
+            assert_eq!(app.get("/healthz").await.status(), 200);
+        }
+    }
+    if !cut {
+        let mut buf = [0u8; 256];
+        cut = matches!(slow.read(&mut buf), Ok(0) | Err(_)) || String::from_utf8_lossy(&buf).contains("408");
+    }
+    assert!(cut, "the trickling client was not cut off");
+    assert!(started.elapsed() < Duration::from_secs(8), "cut off too late: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_crash_during_load_loses_no_accepted_report() {
+    let mut app = app_with(&[]);
+    let url = app.url("/api/v1/reports");
+    let client = app.client.clone();
+    let mut tasks = Vec::new();
+    for n in 0..6 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            for i in 0..200 {
+                match client.post(&url).json(&report(n * 1000 + i)).send().await {
+                    Ok(r) if r.status() == 201 => {
+                        let v: Value = r.json().await.unwrap_or_default();
+                        if let Some(c) = v["code"].as_str() {
+                            codes.push(c.to_string());
+                        }
+                    }
+                    // After the crash connections fail: stop this client.
+                    _ => break,
+                }
+            }
+            codes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.crash();
+    let mut accepted = Vec::new();
+    for t in tasks {
+        accepted.extend(t.await.expect("client task"));
+    }
+    assert!(accepted.len() >= 5, "too little load before the crash: {}", accepted.len());
+    app.start_again();
+    for code in &accepted {
+        assert_eq!(app.status_of(code).await, "received", "a report answered 201 was lost");
+    }
+    // Every stored case is whole: the oversight reviewer pulls (history verified) and reads one.
+    let reviewer = app.dep.reviewer(OVERSIGHT);
+    reviewer.cli(&app.address, &["pull"]).ok("pull after crash");
+    let ids = reviewer.listed_ids(&app.address);
+    assert!(ids.len() >= accepted.len());
+    let shown = reviewer.cli(&app.address, &["show", &ids[0]]).ok("show after crash");
+    assert!(shown.stdout.contains("load report"), "{}", shown.stdout);
+}
+
+#[tokio::test]
+async fn shutdown_lets_submissions_in_flight_finish() {
+    let mut app = app_with(&[]);
+    let url = app.url("/api/v1/reports");
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let (client, url) = (app.client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client.post(&url).json(&report(n)).send().await.ok()?;
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.ok()?;
+            Some((status, v["code"].as_str().map(String::from)))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    app.stop();
+    let mut answered = Vec::new();
+    for t in tasks {
+        if let Some((status, code)) = t.await.expect("task") {
+            assert_eq!(status, 201, "a request in flight was answered {status}");
+            answered.push(code.expect("code"));
+        }
+    }
+    app.start_again();
+    for code in &answered {
+        assert_eq!(app.status_of(code).await, "received");
+    }
+}
