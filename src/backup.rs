@@ -42,7 +42,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Writes `<out>.db` (or `.pgdump`) and `<out>.secrets.age`.
-pub async fn backup(data: &DataSettings, out: &Path, operator_recipient: &str) -> anyhow::Result<Vec<PathBuf>> {
+pub async fn backup(
+    data: &DataSettings,
+    out: &Path,
+    operator_recipient: &str,
+) -> anyhow::Result<Vec<PathBuf>> {
     let recipient: age::x25519::Recipient = operator_recipient
         .parse()
         .map_err(|_| anyhow::anyhow!("--to must be an operator age recipient (age1…)"))?;
@@ -76,8 +80,14 @@ pub async fn backup(data: &DataSettings, out: &Path, operator_recipient: &str) -
 }
 
 /// Restores a backup into an empty data directory (SQLite) and writes the secrets.
-pub fn restore(data_dir: &Path, db_backup: &Path, secrets: &Path, identity_file: &Path) -> anyhow::Result<()> {
-    let text = Zeroizing::new(fs::read_to_string(identity_file).context("cannot read the operator identity")?);
+pub fn restore(
+    data_dir: &Path,
+    db_backup: &Path,
+    secrets: &Path,
+    identity_file: &Path,
+) -> anyhow::Result<()> {
+    let text =
+        Zeroizing::new(fs::read_to_string(identity_file).context("cannot read the operator identity")?);
     let identity = amana_core::reviewer_keys::parse_identity_file(&text)?;
     let mut sealed = Vec::new();
     fs::File::open(secrets)?.read_to_end(&mut sealed)?;

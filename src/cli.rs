@@ -23,6 +23,40 @@ pub enum Command {
     /// Create the pepper and the server signing key (mode 0600) if absent. With PostgreSQL
     /// nodes never create them: run this once, then copy both files to every node.
     InitSecrets(SecretsArgs),
+    /// Back up the database and, encrypted to an operator age recipient, the secrets.
+    Backup(BackupArgs),
+    /// Restore a SQLite backup and its secrets into an empty data directory.
+    Restore(RestoreArgs),
+}
+
+/// `amana backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataSettings,
+    /// Output path without extension: writes OUT.db (or OUT.pgdump) and OUT.secrets.age.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The operator's age recipient (age1…) the secrets are encrypted to.
+    #[arg(long)]
+    pub to: String,
+}
+
+/// `amana restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Empty data directory to restore into.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The `.db` file written by `amana backup`.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The `.secrets.age` file written by `amana backup`.
+    #[arg(long)]
+    pub secrets: PathBuf,
+    /// The operator's age identity file that opens the secrets.
+    #[arg(long)]
+    pub identity: PathBuf,
 }
 
 /// Where `init-secrets` writes.
@@ -44,5 +78,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::InitSecrets(a) => crate::startup::init_secrets(&a.data_dir),
+        Command::Backup(b) => {
+            for path in crate::backup::backup(&b.data, &b.out, &b.to).await? {
+                println!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Restore(r) => {
+            crate::backup::restore(&r.data_dir, &r.db, &r.secrets, &r.identity)?;
+            println!("restored into {}", r.data_dir.display());
+            Ok(())
+        }
     }
 }
