@@ -32,6 +32,10 @@ pub struct ServeSettings {
     /// in an `Onion-Location` header on every page.
     #[arg(long, env = "AMANA_ONION_LOCATION")]
     pub onion_location: Option<String>,
+    /// Seconds a person needs at least to fill in the report form; faster (or tokenless)
+    /// form posts are treated as bots: answered, not stored. 0 switches the check off.
+    #[arg(long, env = "AMANA_MIN_FILL_SECS", default_value_t = 3)]
+    pub min_fill_secs: i64,
     /// TESTS ONLY: shift the server's calendar by this many days. Requires --insecure-test-kdf.
     #[arg(long, env = "AMANA_TEST_CLOCK_OFFSET_DAYS", hide = true, default_value_t = 0)]
     pub test_clock_offset_days: i64,

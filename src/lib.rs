@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod followup;
+pub mod form_token;
 pub mod i18n;
 pub mod intake;
 pub mod json;

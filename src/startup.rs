@@ -139,6 +139,7 @@ impl Application {
         if s.insecure_test_kdf {
             tracing::warn!("INSECURE TEST KDF: codes are cheap to guess; for automated tests only");
         }
+        let form_tokens = crate::form_token::FormTokens::new(&pepper, s.min_fill_secs);
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
@@ -154,6 +155,7 @@ impl Application {
                 receipt_key,
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,
+                form_tokens,
             }),
         };
         Ok(Self {

@@ -33,6 +33,8 @@ pub struct Inner {
     pub onion_location: Option<String>,
     /// Days added to the real date (tests of deadlines only; 0 in production).
     pub clock_offset_days: i64,
+    /// Minimum-time-to-submit tokens for the report form.
+    pub form_tokens: crate::form_token::FormTokens,
 }
 
 impl std::ops::Deref for AppState {

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::{
     error::ApiError,
+    form_token::FormTokens,
     i18n::ascii_digits,
     intake::{self, Submission, SubmitReport},
     state::AppState,
@@ -29,6 +30,8 @@ use crate::{
 
 /// The honeypot: a field people never see (hidden by the stylesheet) and bots fill in.
 pub const HONEYPOT: &str = "website";
+/// The hidden minimum-time-to-submit token (see `form_token`).
+pub const FORM_TOKEN: &str = "t";
 
 /// `GET /{lang}/report/{kind}`: the form for one kind.
 pub async fn form(
@@ -45,12 +48,12 @@ pub async fn form(
     let main = html! {
         h1 { (title) }
         p.lead { (f.t(&format!("kind-{}-desc", kind.as_str()))) }
-        (report_form(&f, kind))
+        (report_form(&f, kind, &state.form_tokens.issue()))
     };
     html(StatusCode::OK, f.render(&title, main))
 }
 
-fn report_form(f: &Frame, kind: Kind) -> Markup {
+fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
     let evaluation = kind == Kind::ServiceEvaluation;
     let max_body = if evaluation {
         intake::MAX_BODY_CHARS - evaluation::BLOCK_RESERVE_CHARS
@@ -100,6 +103,7 @@ fn report_form(f: &Frame, kind: Kind) -> Markup {
                 label for="hp-field" { (f.t("form-honeypot")) }
                 input #hp-field type="text" name=(HONEYPOT) tabindex="-1" autocomplete="off";
             }
+            input type="hidden" name=(FORM_TOKEN) value=(form_token);
             button type="submit" { (f.t("form-submit")) }
         }
     }
@@ -122,10 +126,11 @@ struct Posted {
     honeypot: bool,
 }
 
-fn read_form(pairs: &mut [(String, String)]) -> Result<Posted, ApiError> {
+fn read_form(pairs: &mut [(String, String)], tokens: &FormTokens) -> Result<Posted, ApiError> {
     let bad = || ApiError::BadRequest("The form is incomplete.".into());
     let kind = take(pairs, "kind").ok_or_else(bad)?;
-    let honeypot = take(pairs, HONEYPOT).is_some_and(|v| !v.trim().is_empty());
+    let honeypot = take(pairs, HONEYPOT).is_some_and(|v| !v.trim().is_empty())
+        || !tokens.looks_human(take(pairs, FORM_TOKEN).as_deref());
     let mut body = Zeroizing::new(take(pairs, "body").unwrap_or_default());
     if kind == Kind::ServiceEvaluation.as_str() {
         let ratings = evaluation::parse(|name| take(pairs, name)).ok_or_else(bad)?;
@@ -150,7 +155,7 @@ pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, for
         Ok(Form(pairs)) => pairs,
         Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
     };
-    let posted = read_form(&mut pairs);
+    let posted = read_form(&mut pairs, &state.form_tokens);
     wipe(&mut pairs);
     let posted = match posted {
         Ok(p) => p,

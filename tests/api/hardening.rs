@@ -161,3 +161,35 @@ async fn shutdown_lets_submissions_in_flight_finish() {
         assert_eq!(app.status_of(code).await, "received");
     }
 }
+
+/// The form's hidden minimum-fill-time token, read from the served page.
+fn form_token(page: &str) -> String {
+    let at = page.find(r#"name="t" value=""#).expect("token field") + r#"name="t" value=""#.len();
+    page[at..].split('"').next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_form_posted_faster_than_a_person_types_is_not_stored() {
+    let app = app_with(&[("AMANA_MIN_FILL_SECS", "2")]);
+    let page = app.get("/en/report/complaint").await.text().await.expect("form");
+    let token = form_token(&page);
+    let post = |t: String| {
+        app.client.post(app.url("/en/report")).form(&[
+            ("kind", "complaint".to_string()),
+            ("agency", "health".to_string()),
+            ("body", "posted by a script".to_string()),
+            ("t", t),
+        ])
+    };
+    // At once, and with no token at all: answered like a success, nothing stored, no code.
+    for t in [token.clone(), String::new()] {
+        let resp = post(t).send().await.expect("post");
+        assert_eq!(resp.status(), 201);
+        let text = resp.text().await.expect("page");
+        assert!(!text.chars().filter(char::is_ascii_digit).collect::<String>().contains("0000000000"));
+        assert_eq!(app.count_rows("cases").await, 0);
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(post(token).send().await.expect("post").status(), 201);
+    assert_eq!(app.count_rows("cases").await, 1, "a person's pace is accepted");
+}

@@ -326,7 +326,9 @@ pub fn serve_args(dep: &Deployment, listen: &str) -> Vec<String> {
 }
 
 /// Rate-limit budgets for test servers (`amana serve --help`, "limits").
-pub const RELAXED_LIMITS: [(&str, &str); 6] = [
+pub const RELAXED_LIMITS: [(&str, &str); 7] = [
+    // Tests post forms at machine speed; the minimum-fill-time check has its own test.
+    ("AMANA_MIN_FILL_SECS", "0"),
     ("AMANA_PEER_COSTLY_EVERY_MS", "1"),
     ("AMANA_PEER_COSTLY_BURST", "100000"),
     ("AMANA_GLOBAL_COSTLY_EVERY_MS", "1"),

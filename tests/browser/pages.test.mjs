@@ -66,7 +66,7 @@ before(async () => {
     '--keys', path.join(dataDir, 'nokeys'), '--insecure-test-kdf'], {
     env: { ...process.env, AMANA_PEER_COSTLY_EVERY_MS: '1', AMANA_PEER_COSTLY_BURST: '1000',
       AMANA_GLOBAL_COSTLY_EVERY_MS: '1', AMANA_GLOBAL_COSTLY_BURST: '1000', AMANA_PEER_EVERY_MS: '1',
-      AMANA_PEER_BURST: '10000', RUST_LOG: 'warn' },
+      AMANA_PEER_BURST: '10000', AMANA_MIN_FILL_SECS: '0', RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
