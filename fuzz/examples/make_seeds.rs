@@ -63,10 +63,7 @@ fn code_from(digits24: &str) -> FollowUpCode {
 }
 
 fn to_script(digits: &str, zero: u32) -> String {
-    digits
-        .chars()
-        .map(|c| c.to_digit(10).and_then(|d| char::from_u32(zero + d)).unwrap_or(c))
-        .collect()
+    digits.chars().map(|c| c.to_digit(10).and_then(|d| char::from_u32(zero + d)).unwrap_or(c)).collect()
 }
 
 fn codes() -> Vec<(&'static str, String)> {
@@ -84,8 +81,14 @@ fn codes() -> Vec<(&'static str, String)> {
         ("latin-zeros", b.grouped().to_string()),
         ("arabic-indic", to_script(&grouped, 0x0660)),
         ("persian", to_script(&plain, 0x06F0)),
-        ("mixed-scripts-dots", format!("{}.{}", &plain[..LOOKUP_DIGITS], to_script(&plain[LOOKUP_DIGITS..], 0x06F0))),
-        ("rtl-marks-nbsp", format!("\u{200F}{}\u{200E}", to_script(&grouped, 0x0660).replace(' ', "\u{00A0}"))),
+        (
+            "mixed-scripts-dots",
+            format!("{}.{}", &plain[..LOOKUP_DIGITS], to_script(&plain[LOOKUP_DIGITS..], 0x06F0)),
+        ),
+        (
+            "rtl-marks-nbsp",
+            format!("\u{200F}{}\u{200E}", to_script(&grouped, 0x0660).replace(' ', "\u{00A0}")),
+        ),
         ("unicode-dashes", grouped.replacen(' ', "\u{2010}", 2).replace(' ', "\u{2212}")),
         ("bad-check-digit", bad_check),
         ("too-short", plain[..24].to_string()),
@@ -97,24 +100,68 @@ fn codes() -> Vec<(&'static str, String)> {
 
 fn payloads() -> Vec<(&'static str, Payload)> {
     let date = time::macros::date!(2026 - 11 - 23);
-    let p = |part, kind, agency: Option<&str>, body: &str, contact: Option<&str>, author: Option<&str>| Payload {
-        part,
-        kind,
-        agency: agency.map(Into::into),
-        body: body.into(),
-        contact: contact.map(Into::into),
-        written_on: date,
-        author: author.map(Into::into),
-    };
+    let p =
+        |part, kind, agency: Option<&str>, body: &str, contact: Option<&str>, author: Option<&str>| Payload {
+            part,
+            kind,
+            agency: agency.map(Into::into),
+            body: body.into(),
+            contact: contact.map(Into::into),
+            written_on: date,
+            author: author.map(Into::into),
+        };
     vec![
-        ("report-arabic", p(Part::Report, Some(Kind::Violation), Some("health"), "طُلب مني مبلغ لتسريع المعاملة", None, None)),
-        ("report-contact", p(Part::Report, Some(Kind::Complaint), Some("transport"), "The queue took 4 hours.", Some("+962 7 0000 0000"), None)),
-        ("report-evaluation", p(Part::Report, Some(Kind::ServiceEvaluation), Some("health"), "{\"ratings\":[5,4,3,2,1,2,3,4]}", None, None)),
+        (
+            "report-arabic",
+            p(
+                Part::Report,
+                Some(Kind::Violation),
+                Some("health"),
+                "طُلب مني مبلغ لتسريع المعاملة",
+                None,
+                None,
+            ),
+        ),
+        (
+            "report-contact",
+            p(
+                Part::Report,
+                Some(Kind::Complaint),
+                Some("transport"),
+                "The queue took 4 hours.",
+                Some("+962 7 0000 0000"),
+                None,
+            ),
+        ),
+        (
+            "report-evaluation",
+            p(
+                Part::Report,
+                Some(Kind::ServiceEvaluation),
+                Some("health"),
+                "{\"ratings\":[5,4,3,2,1,2,3,4]}",
+                None,
+                None,
+            ),
+        ),
         ("follow-up", p(Part::FollowUp, None, None, "One more detail: it happened twice.", None, None)),
         ("reply", p(Part::Reply, None, None, "شكراً، نعمل على ذلك", None, Some("alice"))),
         ("note", p(Part::Note, None, None, "extension: awaiting records", None, Some("ovs"))),
-        ("report-2k-bucket", p(Part::Report, Some(Kind::Suggestion), Some("health"), &"x".repeat(1500), None, None)),
-        ("escapes", p(Part::Report, Some(Kind::Inquiry), Some("health"), "quote \" backslash \\ nul \u{0} bidi \u{202E}", None, None)),
+        (
+            "report-2k-bucket",
+            p(Part::Report, Some(Kind::Suggestion), Some("health"), &"x".repeat(1500), None, None),
+        ),
+        (
+            "escapes",
+            p(
+                Part::Report,
+                Some(Kind::Inquiry),
+                Some("health"),
+                "quote \" backslash \\ nul \u{0} bidi \u{202E}",
+                None,
+                None,
+            ),
+        ),
     ]
 }
 
@@ -128,27 +175,39 @@ fn signed_requests() -> Vec<(&'static str, SignedRequestInput<'static>)> {
         timestamp: SEED_NOW,
         nonce: "00112233445566778899aabbccddeeff",
     };
-    let get = FuzzParts { method: "GET", path_and_query: "/api/v1/review/cases?since=2026-11-01", body: b"", ..request.clone() };
+    let get = FuzzParts {
+        method: "GET",
+        path_and_query: "/api/v1/review/cases?since=2026-11-01",
+        body: b"",
+        ..request.clone()
+    };
     // Moving a byte between adjacent fields must change the canonical string.
     let shifted = FuzzParts { deployment_id: "fuz", key_id: "zalice", ..request.clone() };
-    let input = |request: &FuzzParts<'static>, other: &FuzzParts<'static>, signature, now| SignedRequestInput {
-        request: request.clone(),
-        other: other.clone(),
-        signature,
-        now,
-        window_secs: signing::DEFAULT_WINDOW_SECS,
-    };
+    let input =
+        |request: &FuzzParts<'static>, other: &FuzzParts<'static>, signature, now| SignedRequestInput {
+            request: request.clone(),
+            other: other.clone(),
+            signature,
+            now,
+            window_secs: signing::DEFAULT_WINDOW_SECS,
+        };
     let valid = signing::sign(&amana_fuzz::signing_key(), &request.parts()).signature;
     let valid: &'static str = Box::leak(valid.into_boxed_str());
     vec![
         ("valid-post", input(&request, &shifted, FuzzSignature::Valid, SEED_NOW + 60)),
         ("valid-get", input(&get, &request, FuzzSignature::Valid, SEED_NOW)),
         ("stale", input(&request, &get, FuzzSignature::Valid, SEED_NOW + signing::DEFAULT_WINDOW_SECS + 1)),
-        ("future", input(&request, &request, FuzzSignature::Valid, SEED_NOW - signing::DEFAULT_WINDOW_SECS - 1)),
+        (
+            "future",
+            input(&request, &request, FuzzSignature::Valid, SEED_NOW - signing::DEFAULT_WINDOW_SECS - 1),
+        ),
         ("flipped-bit", input(&request, &get, FuzzSignature::FlippedBit(77), SEED_NOW)),
         ("given-valid-string", input(&request, &shifted, FuzzSignature::Given(valid), SEED_NOW)),
         ("given-not-base64", input(&request, &get, FuzzSignature::Given("!!not base64!!"), SEED_NOW)),
-        ("bad-nonce", input(&FuzzParts { nonce: "ABCDEF", ..request.clone() }, &get, FuzzSignature::Valid, SEED_NOW)),
+        (
+            "bad-nonce",
+            input(&FuzzParts { nonce: "ABCDEF", ..request.clone() }, &get, FuzzSignature::Valid, SEED_NOW),
+        ),
     ]
 }
 
@@ -223,16 +282,23 @@ name = { en = "Transport" }
         toml::to_string(&e).expect("toml")
     };
     let join = |files: &[&str]| files.join(KEYRING_SEPARATOR);
-    let (ovs, h1, t1) = (entry("ovs", &[], true), entry("h1", &["health"], false), entry("t1", &["transport"], false));
+    let (ovs, h1, t1) =
+        (entry("ovs", &[], true), entry("h1", &["health"], false), entry("t1", &["transport"], false));
     vec![
         ("valid", join(&[agencies, &ovs, &h1, &t1])),
         ("oversight-only", join(&[agencies, &ovs])),
         ("no-oversight", join(&[agencies, &h1])),
         ("unknown-agency", join(&[agencies, &ovs, &entry("x", &["nowhere"], false)])),
         ("duplicate-reviewer", join(&[agencies, &ovs, &ovs])),
-        ("duplicate-agency", join(&[&format!("{agencies}\n[[agency]]\nid = \"health\"\nname = {{}}\n"), &ovs])),
+        (
+            "duplicate-agency",
+            join(&[&format!("{agencies}\n[[agency]]\nid = \"health\"\nname = {{}}\n"), &ovs]),
+        ),
         ("bad-deployment-id", join(&["deployment_id = 'Bad Id'\nagency = []\n", &ovs])),
-        ("bad-public-key", join(&[agencies, &ovs.replace("ed25519_public_key = \"", "ed25519_public_key = \"AA")])),
+        (
+            "bad-public-key",
+            join(&[agencies, &ovs.replace("ed25519_public_key = \"", "ed25519_public_key = \"AA")]),
+        ),
         ("bad-recipient", join(&[agencies, &ovs.replace("age1", "age2")])),
         ("not-toml", join(&["deployment_id = ", "[[[ ]]"])),
     ]

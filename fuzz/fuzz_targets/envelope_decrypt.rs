@@ -2,7 +2,10 @@
 //! more than the payload limit, and only succeeds within the recipient-stanza bound.
 #![no_main]
 
-use amana_core::{envelope, payload::{Payload, MAX_PAYLOAD}};
+use amana_core::{
+    envelope,
+    payload::{Payload, MAX_PAYLOAD},
+};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
@@ -14,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert!(plaintext.len() <= MAX_PAYLOAD);
-    assert!(stanzas.is_some_and(|n| n <= envelope::MAX_STANZAS), "decrypted past the stanza bound: {stanzas:?}");
+    assert!(
+        stanzas.is_some_and(|n| n <= envelope::MAX_STANZAS),
+        "decrypted past the stanza bound: {stanzas:?}"
+    );
     // What the reviewer CLI does next with a plaintext.
     let _ = Payload::decode(&plaintext);
 });

@@ -57,4 +57,3 @@ fuzz_target!(|input: SignedRequestInput<'_>| {
         assert_eq!(result, Err(SignatureError::BadSignature));
     }
 });
-

@@ -88,7 +88,13 @@ pub fn encode_signed_request_input(input: &SignedRequestInput<'_>) -> Vec<u8> {
     // `(true, bytes)`: a length-prefixed field; `(false, bytes)`: raw bytes (integers, variants).
     let mut items: Vec<(bool, Vec<u8>)> = Vec::new();
     for p in [&input.request, &input.other] {
-        for field in [p.deployment_id.as_bytes(), p.key_id.as_bytes(), p.method.as_bytes(), p.path_and_query.as_bytes(), p.body] {
+        for field in [
+            p.deployment_id.as_bytes(),
+            p.key_id.as_bytes(),
+            p.method.as_bytes(),
+            p.path_and_query.as_bytes(),
+            p.body,
+        ] {
             items.push((true, field.to_vec()));
         }
         items.push((false, p.timestamp.to_le_bytes().to_vec()));
@@ -150,8 +156,8 @@ pub fn encode_signed_request_input(input: &SignedRequestInput<'_>) -> Vec<u8> {
     for size in back.iter().rev() {
         front.extend_from_slice(size);
     }
-    let back = SignedRequestInput::arbitrary_take_rest(arbitrary::Unstructured::new(&front))
-        .expect("seed decodes");
+    let back =
+        SignedRequestInput::arbitrary_take_rest(arbitrary::Unstructured::new(&front)).expect("seed decodes");
     assert_eq!(&back, input, "seed layout does not match the arbitrary crate's");
     front
 }

@@ -259,6 +259,20 @@ impl PostgresStore {
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx's own bookkeeping table would record the exact time of each migration
+        // (`TIMESTAMPTZ DEFAULT now()`); created first, with the same columns and a date
+        // (sqlx sessions run in UTC), it keeps the "dates, never times" rule. The lock makes
+        // nodes that start together create it once.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7416323465001)").execute(&mut *tx).await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, \
+             description TEXT NOT NULL, installed_on DATE NOT NULL DEFAULT CURRENT_DATE, \
+             success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())
     }

@@ -10,4 +10,5 @@ mod cases;
 mod changes;
 mod concurrency;
 mod nonces;
+mod schema;
 mod setup;
