@@ -109,10 +109,13 @@ pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router>
     let app = Router::new()
         .merge(submit_routes(limits)?)
         .merge(code_routes(limits)?)
-        .merge(review_routes())
-        .merge(read_only_routes())
+        // Cheap routes get a per-client budget each. The costly groups above have their own
+        // per-client and global budgets and are deliberately NOT under a shared per-client
+        // limiter: behind Tor every client is 127.0.0.1, and a shared one would let a flood
+        // of submissions starve status checks (measured in benches/server.rs).
+        .merge(review_routes().layer(limits.general()?))
+        .merge(read_only_routes().layer(limits.general()?))
         .with_state(state)
-        .layer(limits.general()?)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs.max(1)),

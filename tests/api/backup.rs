@@ -1,12 +1,27 @@
 //! `amana backup` / `amana restore`: a backup restored into an empty data directory serves
 //! old cases by their old codes, and reviewers can still pull and decrypt them.
 
-use std::fs;
+use std::{fs, path::Path, process::Output};
 
 use age::secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::helpers::{amana_command, Deployment, KeyGen, TestApp, OVERSIGHT};
+
+/// `amana restore` of the backup at `out` into `data_dir`.
+fn restore(data_dir: &Path, out: &Path, identity_file: &Path) -> Output {
+    amana_command()
+        .args(["restore", "--data-dir"])
+        .arg(data_dir)
+        .arg("--db")
+        .arg(out.with_extension("db"))
+        .arg("--secrets")
+        .arg(out.with_extension("secrets.age"))
+        .arg("--identity")
+        .arg(identity_file)
+        .output()
+        .expect("run restore")
+}
 
 #[tokio::test]
 async fn a_restored_backup_serves_old_codes_and_decrypts() {
@@ -34,17 +49,7 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     // Disaster: the data directory is gone.
     app.stop();
     fs::remove_dir_all(app.dep.data_dir()).expect("wipe");
-    let restore = amana_command()
-        .args(["restore", "--data-dir"])
-        .arg(app.dep.data_dir())
-        .arg("--db")
-        .arg(out.with_extension("db"))
-        .arg("--secrets")
-        .arg(out.with_extension("secrets.age"))
-        .arg("--identity")
-        .arg(&identity_file)
-        .output()
-        .expect("run restore");
+    let restore = restore(&app.dep.data_dir(), &out, &identity_file);
     assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
 
     app.start_again();
@@ -56,16 +61,6 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     assert!(shown.stdout.contains("backed-up report ٣٤"), "{}", shown.stdout);
     // Restoring over existing data is refused.
     app.stop();
-    let again = amana_command()
-        .args(["restore", "--data-dir"])
-        .arg(app.dep.data_dir())
-        .arg("--db")
-        .arg(out.with_extension("db"))
-        .arg("--secrets")
-        .arg(out.with_extension("secrets.age"))
-        .arg("--identity")
-        .arg(&identity_file)
-        .output()
-        .expect("run restore");
+    let again = restore(&app.dep.data_dir(), &out, &identity_file);
     assert!(!again.status.success());
 }
