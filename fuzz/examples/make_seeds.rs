@@ -42,7 +42,15 @@ fn main() {
         write("signed_request_verify", name, &amana_fuzz::encode_signed_request_input(&input));
     }
 
+    let me = amana_fuzz::identity();
     for (name, bytes) in envelopes(&payloads) {
+        // The seeds must reach the paths they are named for with the target's identity.
+        let opened = envelope::decrypt(&bytes, &[&me]);
+        match name {
+            "report-to-me" | "reply-to-three" | "not-a-payload" => assert!(opened.is_ok(), "{name}"),
+            "to-someone-else" => assert!(matches!(opened, Err(envelope::EnvelopeError::NoMatchingKey))),
+            _ => assert!(opened.is_err(), "{name}"),
+        }
         write("envelope_decrypt", name, &bytes);
     }
 

@@ -101,7 +101,7 @@ pub fn encode_signed_request_input(input: &SignedRequestInput<'_>) -> Vec<u8> {
         items.push((true, p.nonce.as_bytes().to_vec()));
     }
     // Enum variants: the derive maps a u32 `v` to variant `(v * 3) >> 32`.
-    let variant = |i: u64| u32::try_from(((i << 32) + 2) / 3).expect("u32").to_le_bytes().to_vec();
+    let variant = |i: u64| u32::try_from((i << 32).div_ceil(3)).expect("u32").to_le_bytes().to_vec();
     match input.signature {
         FuzzSignature::Given(s) => {
             items.push((false, variant(0)));
