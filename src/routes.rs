@@ -103,9 +103,22 @@ fn read_only_routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(16 * 1024))
 }
 
+/// Test mode only (`--insecure-test-kdf`): a route that panics with the request body in
+/// its message, so the logging test can prove a panic's payload never reaches the log.
+fn panic_route() -> Router<AppState> {
+    async fn boom(body: String) -> &'static str {
+        #[allow(clippy::panic)]
+        {
+            panic!("test panic carrying request data: {body}")
+        }
+    }
+    Router::new().route("/__test/panic", post(boom)).layer(DefaultBodyLimit::max(1024))
+}
+
 /// Builds the application router with its limits.
 pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router> {
     let pages_state = state.clone();
+    let test_only = state.insecure_test_kdf;
     let app = Router::new()
         .merge(submit_routes(limits)?)
         .merge(code_routes(limits)?)
@@ -115,6 +128,7 @@ pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router>
         // of submissions starve status checks (measured in benches/server.rs).
         .merge(review_routes().layer(limits.general()?))
         .merge(read_only_routes().layer(limits.general()?))
+        .merge(if test_only { panic_route() } else { Router::new() })
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -49,8 +49,8 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     // Disaster: the data directory is gone.
     app.stop();
     fs::remove_dir_all(app.dep.data_dir()).expect("wipe");
-    let restore = restore(&app.dep.data_dir(), &out, &identity_file);
-    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    let restored = restore(&app.dep.data_dir(), &out, &identity_file);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
 
     app.start_again();
     assert_eq!(app.status_of(&code).await, "received", "the old code works after restore");

@@ -193,3 +193,17 @@ async fn a_form_posted_faster_than_a_person_types_is_not_stored() {
     assert_eq!(post(token).send().await.expect("post").status(), 201);
     assert_eq!(app.count_rows("cases").await, 1, "a person's pace is accepted");
 }
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_its_payload_never_reaches_the_log() {
+    let app = app_with(&[("AMANA_LOG", "debug")]);
+    let marker = "PANIC-MARKER-7f3a";
+    let resp = app.client.post(app.url("/__test/panic")).body(marker).send().await.expect("post");
+    assert_eq!(resp.status(), 500);
+    let body = resp.text().await.expect("body");
+    assert!(!body.contains(marker) && !body.contains("panicked at"), "{body}");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the server survives");
+    let log = app.stderr();
+    assert!(log.contains("panic"), "the panic is logged (without payload): {log}");
+    assert!(!log.contains(marker), "payload leaked into the log: {log}");
+}
