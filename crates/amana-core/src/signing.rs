@@ -135,7 +135,9 @@ pub fn verify(
         .verify(&canonical(parts), &sig)
         .map_err(|_| SignatureError::BadSignature)?;
     // Checked after the signature so an attacker cannot probe the window unauthenticated.
-    if (now - parts.timestamp).abs() > window_secs {
+    // abs_diff: a signed timestamp ~2^63 away from now must not overflow.
+    // A negative window admits nothing.
+    if u64::try_from(window_secs).map_or(true, |w| now.abs_diff(parts.timestamp) > w) {
         return Err(SignatureError::Stale);
     }
     Ok(())
@@ -319,6 +321,18 @@ mod tests {
         let opk = other.public_key().as_ref().to_vec();
         assert_eq!(verify(&opk, &p, &s.signature, 1_000_000, 60), Err(SignatureError::BadSignature));
         assert!(matches!(verify(&pk, &p, "!!", 1_000_000, 60), Err(SignatureError::Malformed(_))));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let k = keypair();
+        let pk = k.public_key().as_ref().to_vec();
+        let nonce = new_nonce();
+        for (ts, now) in [(i64::MIN, 1), (i64::MAX, -1), (3_544_385_683_298_713_707, -9_223_362_141_243_111_562)] {
+            let p = parts(b"", &nonce, ts);
+            let s = sign(&k, &p);
+            assert_eq!(verify(&pk, &p, &s.signature, now, 1012), Err(SignatureError::Stale));
+        }
     }
 
     #[test]
