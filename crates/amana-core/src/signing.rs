@@ -328,7 +328,9 @@ mod tests {
         let k = keypair();
         let pk = k.public_key().as_ref().to_vec();
         let nonce = new_nonce();
-        for (ts, now) in [(i64::MIN, 1), (i64::MAX, -1), (3_544_385_683_298_713_707, -9_223_362_141_243_111_562)] {
+        for (ts, now) in
+            [(i64::MIN, 1), (i64::MAX, -1), (3_544_385_683_298_713_707, -9_223_362_141_243_111_562)]
+        {
             let p = parts(b"", &nonce, ts);
             let s = sign(&k, &p);
             assert_eq!(verify(&pk, &p, &s.signature, now, 1012), Err(SignatureError::Stale));
