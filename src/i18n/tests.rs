@@ -183,3 +183,10 @@ fn directions_and_tags() {
     }
     assert_eq!(Lang::from_tag("AR"), None);
 }
+
+#[test]
+fn language_ids_match_tags() {
+    for (i, lang) in Lang::ALL.into_iter().enumerate() {
+        assert_eq!(IDS[i].to_string(), lang.tag(), "tag of {lang:?} does not parse");
+    }
+}

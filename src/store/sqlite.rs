@@ -321,14 +321,22 @@ impl Store for SqliteStore {
     }
 
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, part, created_on, ciphertext FROM envelopes WHERE case_id = ? ORDER BY seq",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let all: Vec<StoredEnvelope> = rows.iter().map(envelope_from_row).collect::<Result<_, _>>()?;
-        Ok(all.into_iter().filter(|e| parts.contains(&e.part)).collect())
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Filtered in SQL: a status check must not load the report's ciphertext just to
+        // drop it (SQLite has no array binds, hence one placeholder per part).
+        let placeholders = vec!["?"; parts.len()].join(", ");
+        let sql = format!(
+            "SELECT id, part, created_on, ciphertext FROM envelopes \
+             WHERE case_id = ? AND part IN ({placeholders}) ORDER BY seq"
+        );
+        let mut query = sqlx::query(&sql).bind(case_id);
+        for part in parts {
+            query = query.bind(part.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(envelope_from_row).collect()
     }
 
     async fn apply(&self, c: &Change) -> Result<(), StoreError> {
