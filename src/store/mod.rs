@@ -218,3 +218,44 @@ fn link_event(case_id: &str, prev: Option<(i64, String)>, on: Date, status: Stat
     event.hash = amana_core::events::compute_hash(case_id, &event);
     event
 }
+
+// The row mappers below serve SQLite and PostgreSQL alike: both store events and
+// envelopes with the same column types (text, bigint, blob/bytea).
+/// One `events` row.
+pub(crate) fn event_from_row<R: sqlx::Row>(row: &R) -> Result<Event, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Event {
+        seq: row.try_get("seq")?,
+        on: parse_date(row.try_get::<&str, _>("on_date")?)?,
+        kind: parse_serde(row.try_get::<&str, _>("kind")?)?,
+        status: parse_name(row.try_get::<&str, _>("status")?)?,
+        actor: row.try_get("actor")?,
+        detail: row.try_get("detail")?,
+        signed: row.try_get("signed")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// One `envelopes` row.
+pub(crate) fn envelope_from_row<R: sqlx::Row>(row: &R) -> Result<StoredEnvelope, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredEnvelope {
+        id: row.try_get("id")?,
+        part: parse_serde(row.try_get::<&str, _>("part")?)?,
+        created_on: parse_date(row.try_get::<&str, _>("created_on")?)?,
+        ciphertext: row.try_get("ciphertext")?,
+    })
+}

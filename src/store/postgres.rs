@@ -90,29 +90,6 @@ fn meta_from_row(row: &PgRow) -> Result<CaseMeta, StoreError> {
     })
 }
 
-fn event_from_row(row: &PgRow) -> Result<Event, StoreError> {
-    Ok(Event {
-        seq: row.try_get("seq")?,
-        on: parse_date(row.try_get::<&str, _>("on_date")?)?,
-        kind: parse_serde(row.try_get::<&str, _>("kind")?)?,
-        status: parse_name(row.try_get::<&str, _>("status")?)?,
-        actor: row.try_get("actor")?,
-        detail: row.try_get("detail")?,
-        signed: row.try_get("signed")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-fn envelope_from_row(row: &PgRow) -> Result<StoredEnvelope, StoreError> {
-    Ok(StoredEnvelope {
-        id: row.try_get("id")?,
-        part: parse_serde(row.try_get::<&str, _>("part")?)?,
-        created_on: parse_date(row.try_get::<&str, _>("created_on")?)?,
-        ciphertext: row.try_get("ciphertext")?,
-    })
-}
-
 /// Appends an event to the case's chain inside `tx`. The caller holds the case row lock,
 /// so the head read here cannot move before the insert commits.
 async fn append_event(

@@ -4,7 +4,7 @@
 //! timeout instead of failing on a lock upgrade.
 
 use amana_core::deadlines::Deadlines;
-use amana_core::events::{Event, EventKind};
+use amana_core::events::EventKind;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -81,29 +81,6 @@ fn meta_from_row(row: &SqliteRow) -> Result<CaseMeta, StoreError> {
         rating: row.try_get::<Option<i64>, _>("rating")?.map(|r| r.clamp(0, 5) as u8),
         follow_ups: row.try_get("follow_ups")?,
         reporter_recipient: row.try_get("reporter_recipient")?,
-    })
-}
-
-fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
-    Ok(Event {
-        seq: row.try_get("seq")?,
-        on: parse_date(row.try_get::<&str, _>("on_date")?)?,
-        kind: parse_serde(row.try_get::<&str, _>("kind")?)?,
-        status: parse_name(row.try_get::<&str, _>("status")?)?,
-        actor: row.try_get("actor")?,
-        detail: row.try_get("detail")?,
-        signed: row.try_get("signed")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-fn envelope_from_row(row: &SqliteRow) -> Result<StoredEnvelope, StoreError> {
-    Ok(StoredEnvelope {
-        id: row.try_get("id")?,
-        part: parse_serde(row.try_get::<&str, _>("part")?)?,
-        created_on: parse_date(row.try_get::<&str, _>("created_on")?)?,
-        ciphertext: row.try_get("ciphertext")?,
     })
 }
 
