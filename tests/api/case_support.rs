@@ -5,7 +5,7 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
@@ -13,8 +13,8 @@ use amana_core::reviewer_keys::home::{ReviewerConfig, CONFIG_FILE};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    amana_command, review_bin, serve_args, CliOutput, Deployment, Reviewer, TestApp, DEPLOYMENT_ID,
-    RELAXED_LIMITS,
+    amana_command, review_command, run_review, serve_args, CliOutput, Deployment, Reviewer, TestApp,
+    DEPLOYMENT_ID, RELAXED_LIMITS,
 };
 
 /// An `amana serve` on an existing deployment's data and keys, with extra flags (e.g. the
@@ -108,20 +108,9 @@ pub fn set_deployment_id(reviewer: &Reviewer) {
 /// `amana-review ARGS` on the connected machine: working directory and HOME are `dir`, and
 /// no reviewer home is named.
 pub fn connected_cli(dir: &Path, args: &[&str]) -> CliOutput {
-    let out = Command::new(review_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env_remove("AMANA_REVIEW_HOME")
-        .env_remove("AMANA_SERVER")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run amana-review");
-    CliOutput {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = review_command(args);
+    cmd.current_dir(dir).env("HOME", dir);
+    run_review(cmd)
 }
 
 /// A path as the CLI takes it.

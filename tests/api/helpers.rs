@@ -140,20 +140,26 @@ impl CliOutput {
     }
 }
 
-/// Runs `amana-review ARGS` with a clean environment for the variables it reads.
-pub fn review_cli(args: &[&str]) -> CliOutput {
-    let out = Command::new(review_bin())
-        .args(args)
-        .env_remove("AMANA_REVIEW_HOME")
-        .env_remove("AMANA_SERVER")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run amana-review");
+/// An `amana-review ARGS` command with a clean environment for the variables it reads.
+pub fn review_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(review_bin());
+    cmd.args(args).env_remove("AMANA_REVIEW_HOME").env_remove("AMANA_SERVER").stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a command built by [`review_command`] and captures its output.
+pub fn run_review(mut cmd: Command) -> CliOutput {
+    let out = cmd.output().expect("run amana-review");
     CliOutput {
         status: out.status,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `amana-review ARGS` with a clean environment for the variables it reads.
+pub fn review_cli(args: &[&str]) -> CliOutput {
+    run_review(review_command(args))
 }
 
 // ---------------------------------------------------------------------------------------
