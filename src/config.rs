@@ -13,6 +13,8 @@ pub struct ServeSettings {
     pub data: DataSettings,
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
+    #[command(flatten)]
+    pub uploads: crate::upload::UploadLimits,
     /// Directory with agencies.toml and reviewers/*.toml (public keys only).
     #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
     pub keys: PathBuf,

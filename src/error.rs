@@ -28,6 +28,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body too large")]
     TooLarge,
+    /// A file limit; the message says which.
+    #[error("{0}")]
+    FileLimit(FileLimit),
     #[error("busy")]
     Busy,
     #[error(transparent)]
@@ -51,6 +54,7 @@ impl ApiError {
                 "too_large",
                 "The request is too large. Shorten the text or send fewer or smaller files.".into(),
             ),
+            ApiError::FileLimit(l) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", l.to_string()),
             ApiError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
@@ -60,6 +64,44 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Something went wrong on our side. Nothing was saved; please try again later.".into(),
+            ),
+        }
+    }
+}
+
+/// Which file limit a request went over (each is configurable: `amana serve --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLimit {
+    /// One file is larger than the per-file limit.
+    File { max_mb: u64 },
+    /// The files of this case together are larger than allowed.
+    Total { max_mb: u64 },
+    /// More files than a case may have.
+    Count { max: u64 },
+    /// The server's storage for files is full.
+    Quota,
+}
+
+impl std::fmt::Display for FileLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileLimit::File { max_mb } => write!(
+                f,
+                "A file is larger than {max_mb} MB. Nothing was saved. Send a smaller file \
+                 (or split it), or send the report without it."
+            ),
+            FileLimit::Total { max_mb } => write!(
+                f,
+                "The files together are larger than {max_mb} MB for one report. Nothing was saved. \
+                 Send fewer or smaller files."
+            ),
+            FileLimit::Count { max } => {
+                write!(f, "A report can have at most {max} files. Nothing was saved. Send fewer files.")
+            }
+            FileLimit::Quota => write!(
+                f,
+                "The service cannot take more files right now. Nothing was saved. Send the report \
+                 without files, or try again later."
             ),
         }
     }

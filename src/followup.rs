@@ -6,18 +6,22 @@ use amana_core::{
     events::EventKind,
     payload::{Part, Payload},
 };
-use axum::{extract::State, http::StatusCode};
+use axum::{
+    extract::{FromRequest, Request, State},
+    http::StatusCode,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
-    intake::MAX_BODY_CHARS,
+    intake::{MAX_BODY_CHARS, MAX_JSON_BYTES},
     json::ApiJson,
     state::{random_id, AppState},
     status::{authenticate, Authenticated},
     store::{Change, NewEnvelope, NewEvent, StoreError},
+    upload::{self, CaseFiles, FormParts, PendingUpload},
 };
 
 /// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
@@ -47,6 +51,7 @@ pub async fn add_follow_up(
     state: &AppState,
     auth: &Authenticated,
     body: Zeroizing<String>,
+    files: Option<FormParts>,
 ) -> Result<(), ApiError> {
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::BadRequest(format!("The text must be 1 to {MAX_BODY_CHARS} characters.")));
@@ -66,14 +71,26 @@ pub async fn add_follow_up(
         author: None,
     };
     // Same recipients as the report, plus the reporter so they can reread their thread.
-    let mut recipients = state.keyring.recipients_for(&case.agency, case.oversight_only);
+    let readers = state.keyring.recipients_for(&case.agency, case.oversight_only);
+    let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
     let ciphertext = {
         let plain = payload.encode().map_err(|e| ApiError::Internal(e.into()))?;
         envelope::encrypt(&plain, &recipients).map_err(|e| ApiError::Internal(e.into()))?
     };
+    let upload = match files {
+        // Files go to the case's readers only: the reporter keeps the originals.
+        Some(parts) => {
+            Some(upload::store_files(state, parts, &readers, case_files(state, &case.id).await?).await?)
+        }
+        None => None,
+    };
     let envelope_id = random_id();
-    let detail = serde_json::json!({ "envelope_id": envelope_id }).to_string();
+    let detail = match upload.as_ref().map(|u| u.count()).filter(|n| *n > 0) {
+        Some(n) => serde_json::json!({ "envelope_id": envelope_id, "attachments": n }),
+        None => serde_json::json!({ "envelope_id": envelope_id }),
+    }
+    .to_string();
     let mut change = Change::event_only(
         case,
         today,
@@ -81,12 +98,21 @@ pub async fn add_follow_up(
     );
     change.follow_up_cap = Some(MAX_FOLLOW_UPS);
     change.envelope = Some(NewEnvelope { id: envelope_id, part: Part::FollowUp, ciphertext });
+    change.attachments = upload.as_ref().and_then(|u| u.claim());
     state.store.apply(&change).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::Conflict(format!(
             "This case cannot take more follow-ups (at most {MAX_FOLLOW_UPS}), or it changed meanwhile; try again."
         )),
         other => other.into(),
-    })
+    })?;
+    upload.map(PendingUpload::committed);
+    Ok(())
+}
+
+/// What files a case holds already (for the per-case limits).
+async fn case_files(state: &AppState, case_id: &str) -> Result<CaseFiles, ApiError> {
+    let files = state.store.attachments(case_id).await?;
+    Ok(CaseFiles { count: files.len() as u64, bytes: files.iter().map(|f| f.size).sum() })
 }
 
 /// Records the reporter's rating of a closed case, once.
@@ -123,14 +149,22 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
     ),
     tag = "reporter"
 )]
-pub async fn follow_up_json(
-    State(state): State<AppState>,
-    ApiJson(req): ApiJson<FollowUpRequest>,
-) -> Result<StatusCode, ApiError> {
-    let code = Zeroizing::new(req.code);
-    let body = Zeroizing::new(req.body);
+pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
+    let (code, body, files) = if upload::is_multipart(&req) {
+        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let code = Zeroizing::new(parts.take("code").unwrap_or_default());
+        let body = Zeroizing::new(parts.take("body").unwrap_or_default());
+        if let Some(field) = parts.leftover().next() {
+            return Err(ApiError::BadRequest(format!("Unknown field `{}`.", field.escape_debug())));
+        }
+        (code, body, Some(parts))
+    } else {
+        let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;
+        (Zeroizing::new(req.code), Zeroizing::new(req.body), None)
+    };
+    // The code is checked before any file byte is read.
     let auth = authenticate(&state, &code).await?;
-    add_follow_up(&state, &auth, body).await?;
+    add_follow_up(&state, &auth, body, files).await?;
     Ok(StatusCode::CREATED)
 }
 

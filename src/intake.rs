@@ -9,7 +9,12 @@ use amana_core::{
     payload::{Part, Payload},
     receipt::{self, Receipt},
 };
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{
+    extract::{FromRequest, Request, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
@@ -19,6 +24,7 @@ use crate::{
     json::ApiJson,
     state::{random_id, AppState},
     store::{NewCase, StoreError},
+    upload::{self, CaseFiles, FormParts, PendingUpload},
 };
 
 /// Longest report text, in characters.
@@ -134,10 +140,15 @@ pub struct Filed {
     pub receipt: Option<Receipt>,
 }
 
-/// Encrypts, derives and commits a submission; returns the code only after the commit.
-pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> {
+/// Encrypts, derives and commits a submission with the files that follow its fields, if
+/// any; returns the code only after the commit.
+pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -> Result<Filed, ApiError> {
     let today = state.today();
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only);
+    let upload = match files {
+        Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
+        None => None,
+    };
     let ciphertext = {
         let plaintext = s.payload(today).encode().map_err(|e| ApiError::Internal(e.into()))?;
         envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?
@@ -168,11 +179,15 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> 
         reporter_recipient: derived.reply_identity.to_public().to_string(),
         envelope_id: random_id(),
         ciphertext,
+        attachments: upload.as_ref().and_then(|u| u.claim()),
     };
     for _ in 0..LOOKUP_ATTEMPTS {
         case.lookup_index = kdf::lookup_index(&state.pepper, code.lookup());
         match state.store.insert_case(&case).await {
-            Ok(()) => return Ok(Filed { code, receipt }),
+            Ok(()) => {
+                upload.map(PendingUpload::committed);
+                return Ok(Filed { code, receipt });
+            }
             // Only the lookup part changes: the secret part and its derivation stay valid.
             Err(StoreError::LookupCollision) => code = code.with_new_lookup(),
             Err(e) => return Err(e.into()),
@@ -194,14 +209,46 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> 
     ),
     tag = "reporter"
 )]
-pub async fn submit_json(
-    State(state): State<AppState>,
-    ApiJson(raw): ApiJson<SubmitReport>,
-) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
-    let submission = Submission::validate(raw, &state)?;
-    let filed = submit(&state, submission).await?;
+pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (submission, files) = if upload::is_multipart(&req) {
+        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let raw = SubmitReport::from_parts(&mut parts)?;
+        (Submission::validate(raw, &state)?, Some(parts))
+    } else {
+        let ApiJson(raw) = ApiJson::<SubmitReport>::from_request(req, &state).await?;
+        (Submission::validate(raw, &state)?, None)
+    };
+    let filed = submit(&state, submission, files).await?;
     let code = filed.code.grouped().to_string();
-    Ok((StatusCode::CREATED, Json(SubmitResponse { code, receipt: filed.receipt })))
+    Ok((StatusCode::CREATED, Json(SubmitResponse { code, receipt: filed.receipt })).into_response())
+}
+
+impl SubmitReport {
+    /// The same fields from a multipart form (booleans as `true`/`false`); unknown fields
+    /// are refused, as in JSON.
+    pub fn from_parts(parts: &mut FormParts) -> Result<Self, ApiError> {
+        let flag = |v: Option<String>| match v.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ApiError::BadRequest("oversight_only and receipt take `true` or `false`.".into())),
+        };
+        let missing = |f: &str| ApiError::BadRequest(format!("Missing field `{f}`."));
+        let raw = SubmitReport {
+            kind: parts.take("kind").ok_or_else(|| missing("kind"))?,
+            agency: parts.take("agency").ok_or_else(|| missing("agency"))?,
+            body: parts.take("body").ok_or_else(|| missing("body"))?,
+            contact: parts.take("contact"),
+            oversight_only: flag(parts.take("oversight_only"))?,
+            receipt: flag(parts.take("receipt"))?,
+        };
+        if let Some(field) = parts.leftover().next() {
+            return Err(ApiError::BadRequest(format!(
+                "Unknown field `{}`; files go in `attachment` parts after the text fields.",
+                field.escape_debug()
+            )));
+        }
+        Ok(raw)
+    }
 }
 
 /// The KDF parameters to use, refusing the test setting outside test mode.

@@ -29,3 +29,4 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod telemetry;
+pub mod upload;

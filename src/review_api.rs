@@ -10,14 +10,15 @@ use amana_core::{
     keyring::Reviewer,
     payload::Part,
     wire::{
-        CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire, ReplyUpload, ReviewerKeyWire,
-        StatusChange,
+        AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire, ReplyUpload,
+        ReviewerKeyWire, StatusChange,
     },
 };
 use axum::{
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, Method, StatusCode, Uri},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    response::IntoResponse,
     Json,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -76,6 +77,17 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
         })
         .collect();
     CaseBundle {
+        attachments: r
+            .attachments
+            .into_iter()
+            .map(|a| AttachmentWire {
+                id: a.id,
+                envelope_id: a.envelope_id,
+                created_on: a.created_on,
+                size: a.size,
+                meta_age_b64: B64.encode(a.meta),
+            })
+            .collect(),
         envelopes: r
             .envelopes
             .into_iter()
@@ -295,4 +307,41 @@ pub async fn extend(
     change.deadlines = Some(new);
     change.envelope = Some(envelope);
     apply(&state, change).await
+}
+
+/// `GET /api/v1/review/cases/{id}/attachments/{attachment}`: the file's content age file,
+/// streamed piece by piece from the store (bounded memory, whatever its size).
+pub async fn attachment(
+    State(state): State<AppState>,
+    Path((case_id, attachment_id)): Path<(String, String)>,
+    req: Signed,
+) -> Result<axum::response::Response, ApiError> {
+    let v = req.verify(&state).await?;
+    scoped_case(&state, &v, &case_id).await?;
+    let file = state
+        .store
+        .attachments(&case_id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == attachment_id)
+        .ok_or(ApiError::NotFound)?;
+    let store = state.store.clone();
+    let pieces = futures_util::stream::try_unfold(0i64, move |seq| {
+        let (store, case_id, id) = (store.clone(), case_id.clone(), file.id.clone());
+        async move {
+            if seq >= file.pieces {
+                return Ok(None);
+            }
+            match store.attachment_piece(&case_id, &id, seq).await {
+                Ok(Some(data)) => Ok(Some((Bytes::from(data), seq + 1))),
+                Ok(None) => Err(std::io::Error::other("attachment piece missing")),
+                Err(e) => Err(std::io::Error::other(e)),
+            }
+        }
+    });
+    let mut resp = axum::body::Body::from_stream(pieces).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+    Ok(resp)
 }

@@ -12,7 +12,7 @@ use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLaye
 
 use crate::{
     error::ApiError, followup, intake, limits::LimitSettings, pages, public, review_api, state::AppState,
-    status,
+    status, upload::UploadLimits,
 };
 
 /// A strict policy: only our own resources, no script at all, no framing.
@@ -43,44 +43,59 @@ fn security_headers(router: Router, state: AppState) -> Router {
         .layer(set(header::CACHE_CONTROL, "no-store"))
 }
 
-/// Submissions: JSON and form. Their own rate budget.
-fn submit_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
+/// A request timeout layer answering 408.
+fn timeout(secs: u64) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(secs.max(1)))
+}
+
+/// Submissions: JSON, multipart and form. Their own rate budget. The body limit applies to
+/// JSON and urlencoded bodies; multipart bodies stream under the file limits (`upload`).
+fn submit_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router<AppState>> {
     let budget = limits.costly()?;
     Ok(Router::new()
         .route("/api/v1/reports", post(intake::submit_json))
         .route("/{lang}/report", post(pages::report::submit))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
+        .layer(timeout(uploads.upload_timeout_secs))
         .layer(budget.global)
         .layer(budget.peer))
 }
 
 /// Everything that checks a code (one Argon2id derivation each). Their own rate budget.
-fn code_routes(limits: &LimitSettings) -> anyhow::Result<Router<AppState>> {
+fn code_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router<AppState>> {
     let budget = limits.costly()?;
     let small = Router::new()
         .route("/api/v1/status", post(status::status_json))
         .route("/api/v1/rating", post(followup::rating_json))
         .route("/{lang}/status", post(pages::status::show))
         .route("/{lang}/rating", post(pages::status::rating))
-        .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES));
+        .layer(DefaultBodyLimit::max(status::MAX_STATUS_BYTES))
+        .layer(timeout(limits.request_timeout_secs));
     let with_text = Router::new()
         .route("/api/v1/followups", post(followup::follow_up_json))
         .route("/{lang}/followup", post(pages::status::follow_up))
-        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES));
+        .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
+        .layer(timeout(uploads.upload_timeout_secs));
     Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
 }
 
-fn review_routes() -> Router<AppState> {
+fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppState> {
+    // A large file takes long to fetch over Tor; nothing else here does.
+    let download = Router::new()
+        .route("/api/v1/review/cases/{id}/attachments/{attachment}", get(review_api::attachment))
+        .layer(timeout(uploads.upload_timeout_secs));
     Router::new()
         .route("/api/v1/review/cases", get(review_api::list_cases))
         .route("/api/v1/review/cases/{id}/status", post(review_api::set_status))
         .route("/api/v1/review/cases/{id}/replies", post(review_api::reply))
         .route("/api/v1/review/cases/{id}/extend", post(review_api::extend))
         .route("/api/v1/review/inbox", get(review_api::inbox))
+        .layer(timeout(limits.request_timeout_secs))
+        .merge(download)
         .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES))
 }
 
-fn read_only_routes() -> Router<AppState> {
+fn read_only_routes(limits: &LimitSettings) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home::root))
         .route("/status", get(pages::home::status_redirect))
@@ -101,6 +116,7 @@ fn read_only_routes() -> Router<AppState> {
         .route("/.well-known/amana-receipt-key", get(public::receipt_key))
         .route("/healthz", get(public::healthz))
         .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(timeout(limits.request_timeout_secs))
 }
 
 /// Test mode only (`--insecure-test-kdf`): a route that panics with the request body in
@@ -116,24 +132,21 @@ fn panic_route() -> Router<AppState> {
 }
 
 /// Builds the application router with its limits.
-pub fn router(state: AppState, limits: &LimitSettings) -> anyhow::Result<Router> {
+pub fn router(state: AppState, limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router> {
     let pages_state = state.clone();
     let test_only = state.insecure_test_kdf;
     let app = Router::new()
-        .merge(submit_routes(limits)?)
-        .merge(code_routes(limits)?)
+        .merge(submit_routes(limits, uploads)?)
+        .merge(code_routes(limits, uploads)?)
         // Cheap routes get a per-client budget each. The costly groups above have their own
         // per-client and global budgets and are deliberately NOT under a shared per-client
         // limiter: behind Tor every client is 127.0.0.1, and a shared one would let a flood
         // of submissions starve status checks (measured in benches/server.rs).
-        .merge(review_routes().layer(limits.general()?))
-        .merge(read_only_routes().layer(limits.general()?))
+        .merge(review_routes(limits, uploads).layer(limits.general()?))
+        .merge(read_only_routes(limits).layer(limits.general()?))
         .merge(if test_only { panic_route() } else { Router::new() })
         .with_state(state)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_secs.max(1)),
-        ))
+        // Each route group has its own request timeout (uploads and downloads need long).
         // The panic payload may quote request data, so it is dropped, not logged.
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()

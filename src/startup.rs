@@ -63,6 +63,19 @@ pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Removes files of uploads that never committed (a crash or a stop mid-upload). On SQLite
+/// this node is the only writer, so every pending file is a leftover; on PostgreSQL other
+/// nodes may be receiving uploads right now, so only those begun before yesterday go (an
+/// upload's commit fails cleanly if its files went meanwhile).
+async fn discard_stale_uploads(store: &dyn Store, shared: bool) -> anyhow::Result<()> {
+    let before = shared.then(|| time::OffsetDateTime::now_utc().date().previous_day()).flatten();
+    let removed = store.discard_stale_uploads(before).await.context("cannot remove unfinished uploads")?;
+    if removed > 0 {
+        tracing::info!(files = removed, "removed files of unfinished uploads");
+    }
+    Ok(())
+}
+
 /// The pepper and the server signing key, in the data directory.
 fn secret_files(data_dir: &Path) -> (PathBuf, PathBuf) {
     (data_dir.join("pepper"), data_dir.join("server-signing.key"))
@@ -133,6 +146,7 @@ impl Application {
             (pepper::load_or_create(&pepper_file)?, server_key::load_or_create(&key_file)?)
         };
         let store = open_store(&s.data).await?;
+        discard_stale_uploads(store.as_ref(), is_postgres(&s.data.database_url())).await?;
         if let Some(d) = &demo {
             eprintln!("{}", demo::banner(d, &url));
         }
@@ -156,11 +170,12 @@ impl Application {
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,
                 form_tokens,
+                uploads: s.uploads.clone(),
             }),
         };
         Ok(Self {
             listener,
-            router: routes::router(state.clone(), &s.limits)?,
+            router: routes::router(state.clone(), &s.limits, &s.uploads)?,
             conn_limits: ConnLimits {
                 max_connections: s.limits.max_connections,
                 header_timeout: Duration::from_secs(s.limits.header_timeout_secs.max(1)),

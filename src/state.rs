@@ -35,6 +35,8 @@ pub struct Inner {
     pub clock_offset_days: i64,
     /// Minimum-time-to-submit tokens for the report form.
     pub form_tokens: crate::form_token::FormTokens,
+    /// Limits on evidence files.
+    pub uploads: crate::upload::UploadLimits,
 }
 
 impl std::ops::Deref for AppState {

@@ -16,7 +16,11 @@ use super::{
     html,
     layout::Frame,
 };
-use crate::{error::ApiError, i18n::Lang, state::AppState};
+use crate::{
+    error::{ApiError, FileLimit},
+    i18n::Lang,
+    state::AppState,
+};
 
 /// The message key for an error status.
 fn message_key(status: StatusCode) -> &'static str {
@@ -39,10 +43,14 @@ pub fn page_for_status(state: &AppState, lang: Lang, status: StatusCode) -> Resp
 }
 
 fn render(state: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
+    render_text(state, lang, status, lang.t(key))
+}
+
+fn render_text(state: &AppState, lang: Lang, status: StatusCode, message: String) -> Response {
     let f = Frame::new(state, lang, "");
     let main = html! {
         h1 { (f.t("error-title")) }
-        p.error { (f.t(key)) }
+        p.error { (message) }
         p { a href=(f.href("")) { (f.t("error-home")) } }
         p { a href=(f.href("status")) { (f.t("footer-check")) } }
     };
@@ -56,12 +64,26 @@ fn render(state: &AppState, lang: Lang, status: StatusCode, key: &str) -> Respon
 /// An error page for a failed action. The API error's own text (English, for developers)
 /// is not shown; an internal cause is logged by `ApiError`'s conversion, as for the API.
 pub fn page_for_error(state: &AppState, lang: Lang, e: ApiError) -> Response {
+    if let ApiError::FileLimit(limit) = e {
+        return render_text(state, lang, StatusCode::PAYLOAD_TOO_LARGE, file_limit_message(lang, limit));
+    }
     let code_miss = matches!(e, ApiError::NotFound);
     let status = e.into_response().status();
     if code_miss {
         render(state, lang, status, "error-code-404")
     } else {
         page_for_status(state, lang, status)
+    }
+}
+
+/// Which file limit was hit, in the reporter's language, with the limit's figure.
+fn file_limit_message(lang: Lang, limit: FileLimit) -> String {
+    let n = |v: u64| lang.digits(&v.to_string());
+    match limit {
+        FileLimit::File { max_mb } => lang.t_args("error-file-too-large", &[("max", n(max_mb))]),
+        FileLimit::Total { max_mb } => lang.t_args("error-files-total", &[("max", n(max_mb))]),
+        FileLimit::Count { max } => lang.t_args("error-files-count", &[("max", n(max))]),
+        FileLimit::Quota => lang.t("error-files-quota"),
     }
 }
 

@@ -102,6 +102,24 @@ pub fn code_display(lang: Lang, grouped: &str, id: &str) -> Markup {
     }
 }
 
+/// The optional evidence-file input, with the limits stated before anything is sent
+/// (without JavaScript the browser cannot check them). Must be the form's last field:
+/// the server reads text fields first.
+pub fn files_field(f: &Frame, id: &str) -> Markup {
+    let hint = format!("{id}-hint");
+    let u = &f.state.uploads;
+    let args = [
+        ("count", f.lang.digits(&u.max_files_per_case.to_string())),
+        ("file", f.lang.digits(&u.max_file_mb.to_string())),
+        ("total", f.lang.digits(&u.max_case_files_mb.to_string())),
+    ];
+    html! {
+        label for=(id) { (f.t("form-files")) }
+        p.hint id=(hint) { (f.lang.t_args("form-files-hint", &args)) " " (f.t("form-files-metadata")) }
+        input id=(id) name="attachment" type="file" multiple aria-describedby=(hint);
+    }
+}
+
 /// A follow-up code field: every action asks for the code again (there are no sessions).
 /// `id` keeps two forms on one page apart.
 pub fn code_field(f: &Frame, id: &str, label_key: &str) -> Markup {

@@ -78,6 +78,33 @@ pub fn html(status: StatusCode, markup: Markup) -> Response {
 /// status its rejection carries (400, 413, 415).
 pub type Fields = Result<Form<Vec<(String, String)>>, FormRejection>;
 
+/// A posted form that may carry files: its text fields as pairs and, for
+/// `multipart/form-data`, the file parts still to be read (`upload`).
+pub struct FormWithFiles {
+    pub pairs: Vec<(String, String)>,
+    pub files: Option<crate::upload::FormParts>,
+}
+
+impl FormWithFiles {
+    /// Reads an urlencoded or multipart form; an error carries the status to show.
+    pub async fn read(state: &AppState, req: axum::extract::Request) -> Result<Self, crate::error::ApiError> {
+        use axum::extract::FromRequest;
+        if !crate::upload::is_multipart(&req) {
+            return match Form::<Vec<(String, String)>>::from_request(req, state).await {
+                Ok(Form(pairs)) => Ok(Self { pairs, files: None }),
+                Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    Err(crate::error::ApiError::TooLarge)
+                }
+                Err(_) => Err(crate::error::ApiError::BadRequest("The form could not be read.".into())),
+            };
+        }
+        let mut parts =
+            crate::upload::read_fields(req, &state.uploads, crate::intake::MAX_JSON_BYTES).await?;
+        let pairs = parts.take_all();
+        Ok(Self { pairs, files: Some(parts) })
+    }
+}
+
 /// Takes the first value of field `name` out of `pairs` (leaving an empty string).
 fn take(pairs: &mut [(String, String)], name: &str) -> Option<String> {
     pairs.iter_mut().find(|(k, _)| k == name).map(|(_, v)| std::mem::take(v))

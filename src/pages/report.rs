@@ -7,7 +7,7 @@
 
 use amana_core::{case::Kind, code::FollowUpCode, receipt::Receipt};
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Request, State},
     http::StatusCode,
     response::Response,
     Form,
@@ -17,8 +17,8 @@ use zeroize::Zeroizing;
 
 use super::{
     errors, evaluation, html,
-    layout::{code_display, Frame},
-    take, wipe, Fields, PageLang,
+    layout::{code_display, files_field, Frame},
+    take, wipe, Fields, FormWithFiles, PageLang,
 };
 use crate::{
     error::ApiError,
@@ -62,7 +62,7 @@ fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
     };
     let may_bypass_agency = matches!(kind, Kind::Violation | Kind::Complaint);
     html! {
-        form.report method="post" action=(f.href("report")) {
+        form.report method="post" action=(f.href("report")) enctype="multipart/form-data" {
             input type="hidden" name="kind" value=(kind.as_str());
             label for="agency" { (f.t("form-agency")) }
             select #agency name="agency" required {
@@ -104,6 +104,7 @@ fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
                 input #hp-field type="text" name=(HONEYPOT) tabindex="-1" autocomplete="off";
             }
             input type="hidden" name=(FORM_TOKEN) value=(form_token);
+            (files_field(f, "attachments"))
             button type="submit" { (f.t("form-submit")) }
         }
     }
@@ -150,10 +151,10 @@ fn read_form(pairs: &mut [(String, String)], tokens: &FormTokens) -> Result<Post
 }
 
 /// `POST /{lang}/report`: stores the submission, then shows the code once.
-pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
-    let mut pairs = match form {
-        Ok(Form(pairs)) => pairs,
-        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
+    let (mut pairs, files) = match FormWithFiles::read(&state, req).await {
+        Ok(form) => (form.pairs, form.files),
+        Err(e) => return errors::page_for_error(&state, lang, e),
     };
     let posted = read_form(&mut pairs, &state.form_tokens);
     wipe(&mut pairs);
@@ -167,7 +168,8 @@ pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, for
     }
     // The text the receipt covers, for the reporter to keep with it (only when asked).
     let receipt_text = posted.raw.receipt.then(|| Zeroizing::new(posted.raw.body.clone()));
-    let filed = async { intake::submit(&state, Submission::validate(posted.raw, &state)?).await }.await;
+    let filed =
+        async { intake::submit(&state, Submission::validate(posted.raw, &state)?, files).await }.await;
     match filed {
         Ok(filed) => {
             let shown =

@@ -2,15 +2,20 @@
 //! the handling after closure. Every form asks for the code again; no page echoes it.
 
 use amana_core::case::Status;
-use axum::{extract::State, http::StatusCode, response::Response, Form};
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    response::Response,
+    Form,
+};
 use maud::{html, Markup};
 use zeroize::Zeroizing;
 
 use super::{
     errors, html,
-    layout::{code_field, Frame},
+    layout::{code_field, files_field, Frame},
     report::agency_name,
-    take, wipe, Fields, PageLang,
+    take, wipe, Fields, FormWithFiles, PageLang,
 };
 use crate::{
     error::ApiError,
@@ -125,11 +130,12 @@ fn follow_up_form(f: &Frame) -> Markup {
         section aria-labelledby="followup" {
             h2 #followup { (f.t("followup-title")) }
             p { (f.t("followup-intro")) }
-            form method="post" action=(f.href("followup")) {
+            form method="post" action=(f.href("followup")) enctype="multipart/form-data" {
                 (code_field(f, "followup-code", "code-label"))
                 label for="followup-body" { (f.t("followup-label")) }
                 textarea #followup-body name="body" rows="6" maxlength=(intake::MAX_BODY_CHARS) required
                     dir="auto" {}
+                (files_field(f, "followup-files"))
                 button type="submit" { (f.t("followup-submit")) }
             }
         }
@@ -161,17 +167,17 @@ fn rating_form(f: &Frame) -> Markup {
 }
 
 /// `POST /{lang}/followup`: adds information to the case of the code typed again.
-pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
-    let mut pairs = match form {
-        Ok(Form(pairs)) => pairs,
-        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
+    let (mut pairs, files) = match FormWithFiles::read(&state, req).await {
+        Ok(form) => (form.pairs, form.files),
+        Err(e) => return errors::page_for_error(&state, lang, e),
     };
     let code = code_from(&mut pairs);
     let body = Zeroizing::new(take(&mut pairs, "body").unwrap_or_default());
     wipe(&mut pairs);
     let done = async {
         let auth = status::authenticate(&state, &code).await?;
-        followup::add_follow_up(&state, &auth, body).await
+        followup::add_follow_up(&state, &auth, body, files).await
     };
     match done.await {
         Ok(()) => done_page(&state, lang, "done-followup"),

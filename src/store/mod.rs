@@ -10,8 +10,11 @@ use amana_core::events::{Event, EventKind};
 use amana_core::payload::Part;
 use time::Date;
 
+pub mod attachments;
 pub mod postgres;
 pub mod sqlite;
+
+pub use attachments::{Attachments, NewAttachment, StoredAttachment, UploadClaim};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,8 @@ pub struct NewCase {
     pub reporter_recipient: String,
     pub envelope_id: String,
     pub ciphertext: Vec<u8>,
+    /// Evidence files sent with the report, claimed in the same transaction.
+    pub attachments: Option<UploadClaim>,
 }
 
 /// What a code check needs to verify the reporter.
@@ -115,6 +120,8 @@ pub struct Change {
     /// Counts a follow-up; refused if the case already has this many.
     pub follow_up_cap: Option<i64>,
     pub envelope: Option<NewEnvelope>,
+    /// Evidence files sent with the envelope, claimed in the same transaction.
+    pub attachments: Option<UploadClaim>,
     pub event: NewEvent,
 }
 
@@ -132,6 +139,7 @@ impl Change {
             rating: None,
             follow_up_cap: None,
             envelope: None,
+            attachments: None,
             event,
         }
     }
@@ -141,12 +149,13 @@ impl Change {
 pub struct CaseRecord {
     pub meta: CaseMeta,
     pub envelopes: Vec<StoredEnvelope>,
+    pub attachments: Vec<StoredAttachment>,
     pub events: Vec<Event>,
 }
 
 /// The persistence interface. Every method is tested against each backend.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Attachments + Send + Sync {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Inserts a case, its first envelope and its `submitted` event atomically and durably.
@@ -195,6 +204,16 @@ fn parse_name<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
 fn parse_serde<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
+}
+
+/// The `submitted` event's detail: the report's envelope and how many files came with it
+/// (the history then shows if a file were added or removed later).
+fn submitted_detail(c: &NewCase) -> String {
+    match c.attachments.as_ref().map(|a| a.count).filter(|n| *n > 0) {
+        Some(n) => serde_json::json!({ "envelope_id": c.envelope_id, "attachments": n }),
+        None => serde_json::json!({ "envelope_id": c.envelope_id }),
+    }
+    .to_string()
 }
 
 /// Builds the event row to append after `prev` (seq, hash) — shared by every backend so

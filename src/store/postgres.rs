@@ -20,6 +20,8 @@ use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use super::*;
 
+super::attachments::impl_attachments!(PostgresStore, super::attachments::numbered);
+
 /// The shared PostgreSQL store.
 pub struct PostgresStore {
     pool: PgPool,
@@ -161,6 +163,27 @@ async fn filtered_metas<'e, E: sqlx::PgExecutor<'e>>(
     Ok(out)
 }
 
+/// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
+async fn claim_upload(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    envelope_id: &str,
+    claim: Option<&UploadClaim>,
+) -> Result<(), StoreError> {
+    let Some(claim) = claim else { return Ok(()) };
+    let done = sqlx::query(&attachments::numbered(attachments::CLAIM_SQL))
+        .bind(case_id)
+        .bind(envelope_id)
+        .bind(&claim.upload_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == claim.count {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 impl PostgresStore {
     async fn insert_case_row(tx: &mut Transaction<'static, Postgres>, c: &NewCase) -> Result<(), StoreError> {
         let inserted = sqlx::query(
@@ -260,7 +283,8 @@ impl Store for PostgresStore {
         let envelope =
             NewEnvelope { id: c.envelope_id.clone(), part: Part::Report, ciphertext: c.ciphertext.clone() };
         insert_envelope(&mut tx, &c.id, c.received_on, &envelope).await?;
-        let detail = serde_json::json!({ "envelope_id": c.envelope_id }).to_string();
+        claim_upload(&mut tx, &c.id, &c.envelope_id, c.attachments.as_ref()).await?;
+        let detail = submitted_detail(c);
         let event = NewEvent { kind: EventKind::Submitted, actor: None, detail, signed: None };
         append_event(&mut tx, &c.id, c.received_on, Status::Received, &event).await?;
         tx.commit().await?;
@@ -327,11 +351,24 @@ impl Store for PostgresStore {
         for row in &rows {
             events.entry(row.try_get("case_id")?).or_default().push(event_from_row(row)?);
         }
+        let mut files: HashMap<String, Vec<StoredAttachment>> = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT a.case_id, a.id, a.envelope_id, a.created_on, a.size, a.pieces, a.meta \
+             FROM attachments a JOIN envelopes e ON e.id = a.envelope_id \
+             WHERE a.case_id = ANY($1) ORDER BY a.case_id, e.seq, a.seq",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            files.entry(row.try_get("case_id")?).or_default().push(attachments::attachment_from_row(row)?);
+        }
         tx.commit().await?;
         Ok(metas
             .into_iter()
             .map(|meta| CaseRecord {
                 envelopes: envelopes.remove(&meta.id).unwrap_or_default(),
+                attachments: files.remove(&meta.id).unwrap_or_default(),
                 events: events.remove(&meta.id).unwrap_or_default(),
                 meta,
             })
@@ -362,6 +399,7 @@ impl Store for PostgresStore {
         Self::update_case(&mut tx, c).await?;
         if let Some(envelope) = &c.envelope {
             insert_envelope(&mut tx, &c.case_id, c.on, envelope).await?;
+            claim_upload(&mut tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;
         }
         append_event(&mut tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;

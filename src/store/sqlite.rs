@@ -13,6 +13,8 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use super::*;
 
+super::attachments::impl_attachments!(SqliteStore, super::attachments::question_marks);
+
 /// The embedded SQLite store.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -139,6 +141,27 @@ async fn insert_envelope(
     Ok(())
 }
 
+/// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
+async fn claim_upload(
+    tx: &mut Transaction<'static, Sqlite>,
+    case_id: &str,
+    envelope_id: &str,
+    claim: Option<&UploadClaim>,
+) -> Result<(), StoreError> {
+    let Some(claim) = claim else { return Ok(()) };
+    let done = sqlx::query(attachments::CLAIM_SQL)
+        .bind(case_id)
+        .bind(envelope_id)
+        .bind(&claim.upload_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == claim.count {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 impl SqliteStore {
     async fn insert_case_row(tx: &mut Transaction<'static, Sqlite>, c: &NewCase) -> Result<(), StoreError> {
         let inserted = sqlx::query(
@@ -215,7 +238,8 @@ impl SqliteStore {
                 .iter()
                 .map(event_from_row)
                 .collect::<Result<_, _>>()?;
-            out.push(CaseRecord { meta, envelopes, events });
+            let attachments = self.attachments(&meta.id).await?;
+            out.push(CaseRecord { meta, envelopes, attachments, events });
         }
         Ok(out)
     }
@@ -244,7 +268,8 @@ impl Store for SqliteStore {
         let envelope =
             NewEnvelope { id: c.envelope_id.clone(), part: Part::Report, ciphertext: c.ciphertext.clone() };
         insert_envelope(&mut tx, &c.id, c.received_on, &envelope).await?;
-        let detail = serde_json::json!({ "envelope_id": c.envelope_id }).to_string();
+        claim_upload(&mut tx, &c.id, &c.envelope_id, c.attachments.as_ref()).await?;
+        let detail = submitted_detail(c);
         let event = NewEvent { kind: EventKind::Submitted, actor: None, detail, signed: None };
         append_event(&mut tx, &c.id, c.received_on, Status::Received, &event).await?;
         tx.commit().await?;
@@ -321,6 +346,7 @@ impl Store for SqliteStore {
         Self::update_case(&mut tx, c).await?;
         if let Some(envelope) = &c.envelope {
             insert_envelope(&mut tx, &c.case_id, c.on, envelope).await?;
+            claim_upload(&mut tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;
         }
         append_event(&mut tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;

@@ -2,13 +2,14 @@
 //!
 //! This crate performs no I/O (no files, no network, no database). It defines the
 //! follow-up code layout ([`code`]), the key derivation behind it ([`kdf`]), the
-//! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]),
+//! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]), streamed evidence files ([`attachment`]),
 //! signed reviewer requests ([`signing`]), the case vocabulary ([`case`]), the key
 //! directory format ([`keyring`]), the case history chain ([`events`]), deadlines
 //! ([`deadlines`]), proof-of-filing receipts ([`receipt`]) and the reviewer API wire types ([`wire`]).
 //! `docs/FORMATS.md` is the prose specification of the same formats.
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod case;
 pub mod code;
 pub mod damm;

@@ -100,37 +100,48 @@ pub fn bucket(len: usize) -> usize {
 impl Payload {
     /// Frames and pads the payload. The returned buffer is zeroized on drop.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
-        let json = Zeroizing::new(serde_json::to_vec(self).map_err(|e| PayloadError::Json(e.to_string()))?);
-        let json_len = u32::try_from(json.len()).map_err(|_| PayloadError::TooLarge)?;
-        let framed = MAGIC.len() + 4 + json.len();
-        if framed > MAX_PAYLOAD {
-            return Err(PayloadError::TooLarge);
-        }
-        let mut out = Zeroizing::new(Vec::with_capacity(bucket(framed)));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&json_len.to_be_bytes());
-        out.extend_from_slice(&json);
-        out.resize(bucket(framed), 0);
-        Ok(out)
+        frame(MAGIC, self)
     }
 
     /// Parses a decrypted plaintext, strictly.
     pub fn decode(bytes: &[u8]) -> Result<Payload, PayloadError> {
-        if bytes.len() > MAX_PAYLOAD {
-            return Err(PayloadError::TooLarge);
-        }
-        let rest = bytes.strip_prefix(MAGIC).ok_or(PayloadError::Magic)?;
-        let (len_bytes, rest) = rest.split_first_chunk::<4>().ok_or(PayloadError::Truncated)?;
-        let len = u32::from_be_bytes(*len_bytes) as usize;
-        if len > rest.len() {
-            return Err(PayloadError::Truncated);
-        }
-        let (json, padding) = rest.split_at(len);
-        if padding.iter().any(|b| *b != 0) {
-            return Err(PayloadError::Padding);
-        }
-        serde_json::from_slice(json).map_err(|e| PayloadError::Json(e.to_string()))
+        unframe(MAGIC, bytes)
     }
+}
+
+/// `magic | u32 BE JSON length | JSON | zeros up to the bucket` — the framing shared by
+/// payloads and attachment descriptions. The returned buffer is zeroized on drop.
+pub(crate) fn frame<T: Serialize>(magic: &[u8], value: &T) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
+    let json = Zeroizing::new(serde_json::to_vec(value).map_err(|e| PayloadError::Json(e.to_string()))?);
+    let json_len = u32::try_from(json.len()).map_err(|_| PayloadError::TooLarge)?;
+    let framed = magic.len() + 4 + json.len();
+    if framed > MAX_PAYLOAD {
+        return Err(PayloadError::TooLarge);
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(bucket(framed)));
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&json_len.to_be_bytes());
+    out.extend_from_slice(&json);
+    out.resize(bucket(framed), 0);
+    Ok(out)
+}
+
+/// The inverse of [`frame`], strict about magic, length and padding.
+pub(crate) fn unframe<T: serde::de::DeserializeOwned>(magic: &[u8], bytes: &[u8]) -> Result<T, PayloadError> {
+    if bytes.len() > MAX_PAYLOAD {
+        return Err(PayloadError::TooLarge);
+    }
+    let rest = bytes.strip_prefix(magic).ok_or(PayloadError::Magic)?;
+    let (len_bytes, rest) = rest.split_first_chunk::<4>().ok_or(PayloadError::Truncated)?;
+    let len = u32::from_be_bytes(*len_bytes) as usize;
+    if len > rest.len() {
+        return Err(PayloadError::Truncated);
+    }
+    let (json, padding) = rest.split_at(len);
+    if padding.iter().any(|b| *b != 0) {
+        return Err(PayloadError::Padding);
+    }
+    serde_json::from_slice(json).map_err(|e| PayloadError::Json(e.to_string()))
 }
 
 #[cfg(test)]

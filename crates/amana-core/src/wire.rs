@@ -30,6 +30,10 @@ pub mod paths {
     pub fn extend(case_id: &str) -> String {
         format!("{CASES}/{case_id}/extend")
     }
+    /// `GET`: an attachment's content stream (a binary age file).
+    pub fn attachment(case_id: &str, attachment_id: &str) -> String {
+        format!("{CASES}/{case_id}/attachments/{attachment_id}")
+    }
 }
 
 /// One encrypted piece of a case.
@@ -43,6 +47,21 @@ pub struct EnvelopeWire {
     pub created_on: Date,
     /// The age file, base64 (standard, padded).
     pub age_b64: String,
+}
+
+/// An evidence file of a case (docs/FORMATS.md §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentWire {
+    /// Random id.
+    pub id: String,
+    /// The report or follow-up envelope it was sent with.
+    pub envelope_id: String,
+    /// UTC date it was stored.
+    pub created_on: Date,
+    /// Size of the content's age file in bytes (padded: see `attachment::padded_len`).
+    pub size: u64,
+    /// The encrypted description (name, type, exact size, SHA-256), base64 of an age file.
+    pub meta_age_b64: String,
 }
 
 /// A recipient of the case's content, named.
@@ -75,6 +94,9 @@ pub struct CaseBundle {
     /// The reviewers who may read this case under the current keys (replies go to them too).
     pub recipients: Vec<RecipientWire>,
     pub envelopes: Vec<EnvelopeWire>,
+    /// Evidence files; fetch each one's content from [`paths::attachment`].
+    #[serde(default)]
+    pub attachments: Vec<AttachmentWire>,
     /// The hash-chained history.
     pub events: Vec<Event>,
 }

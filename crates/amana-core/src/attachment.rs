@@ -1,0 +1,301 @@
+//! Evidence files: streamed age encryption with padding (docs/FORMATS.md §8).
+//!
+//! A file becomes two age files, both to the case's recipients:
+//! - the **content**: one age STREAM of `file bytes | zero bytes up to padded_len(size)`,
+//!   produced chunk by chunk as the upload arrives and stored in [`STORE_CHUNK`] pieces;
+//! - the **description** ([`AttachmentMeta`]: name, content type, exact size, SHA-256 of the
+//!   file), framed and padded like a payload, written once the last byte is in.
+//!
+//! The server therefore knows only a padded ciphertext size: for a file of `n` bytes the
+//! content plaintext is [`padded_len`]`(n)` — at least 1 KiB, then the next power of two up
+//! to 1 MiB, then the next multiple of 1 MiB (the payload buckets) — so a 3.1 MB photo and a
+//! 3.9 MB one look the same, and small files hide among each other.
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::envelope::{self, EnvelopeError};
+use crate::payload::{self, PayloadError};
+
+const META_MAGIC: &[u8] = b"amana-attachment-v1\n";
+/// Size of the ciphertext pieces handed to the store (the last one may be shorter).
+pub const STORE_CHUNK: usize = 1024 * 1024;
+/// Zero bytes written per call while padding, so padding never needs a large buffer.
+const PAD_STEP: usize = 64 * 1024;
+
+/// What the reviewer learns about a file besides its bytes. Zeroized on drop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentMeta {
+    /// The file name as the reporter's browser sent it (unsafe: sanitize before use).
+    pub name: String,
+    /// The content type as sent (untrusted).
+    pub content_type: String,
+    /// Exact size of the file in bytes.
+    pub size: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+impl AttachmentMeta {
+    /// Frames and pads the description for encryption.
+    pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
+        payload::frame(META_MAGIC, self)
+    }
+
+    /// Parses a decrypted description, strictly.
+    pub fn decode(bytes: &[u8]) -> Result<Self, PayloadError> {
+        payload::unframe(META_MAGIC, bytes)
+    }
+}
+
+/// The plaintext length a file of `size` bytes is padded to before encryption.
+pub fn padded_len(size: u64) -> u64 {
+    const MIB: u64 = 1024 * 1024;
+    match size {
+        0..=1024 => 1024,
+        _ if size <= MIB => size.next_power_of_two(),
+        _ => size.div_ceil(MIB) * MIB,
+    }
+}
+
+/// Collects ciphertext as age produces it, shared with [`StreamEncryptor`] so full
+/// pieces can be taken out while the age writer still owns the sink.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Sink {
+    fn take(&self, at_least: usize) -> Vec<Vec<u8>> {
+        let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = Vec::new();
+        while buf.len() >= at_least.max(1) {
+            let n = buf.len().min(STORE_CHUNK);
+            out.push(buf.drain(..n).collect());
+        }
+        out
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encrypts one file as it streams in. Feed it with [`push`](Self::push), store the
+/// pieces it returns, then call [`finish`](Self::finish). Memory stays bounded by one
+/// age chunk (64 KiB) plus one store piece, whatever the file size.
+pub struct StreamEncryptor {
+    writer: age::stream::StreamWriter<Sink>,
+    sink: Sink,
+    hasher: ring::digest::Context,
+    size: u64,
+    recipients: Vec<age::x25519::Recipient>,
+}
+
+impl StreamEncryptor {
+    /// Starts a file encrypted to `recipients`.
+    pub fn new(recipients: &[age::x25519::Recipient]) -> Result<Self, EnvelopeError> {
+        if recipients.is_empty() {
+            return Err(EnvelopeError::NoRecipients);
+        }
+        let sink = Sink::default();
+        let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        let writer =
+            encryptor.wrap_output(sink.clone()).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        Ok(Self {
+            writer,
+            sink,
+            hasher: ring::digest::Context::new(&ring::digest::SHA256),
+            size: 0,
+            recipients: recipients.to_vec(),
+        })
+    }
+
+    /// Bytes of the file seen so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Encrypts the next bytes of the file; returns the complete store pieces ready now.
+    pub fn push(&mut self, data: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+        self.hasher.update(data);
+        self.size += data.len() as u64;
+        self.writer.write_all(data).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        Ok(self.sink.take(STORE_CHUNK))
+    }
+
+    /// Pads, closes the stream and encrypts the description. Returns the remaining store
+    /// pieces and the encrypted description.
+    pub fn finish(mut self, name: &str, content_type: &str) -> Result<Finished, EnvelopeError> {
+        let zeros = [0u8; PAD_STEP];
+        let mut left = padded_len(self.size) - self.size;
+        while left > 0 {
+            let n = left.min(PAD_STEP as u64) as usize;
+            self.writer.write_all(&zeros[..n]).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+            left -= n as u64;
+        }
+        self.writer.finish().map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        let meta = AttachmentMeta {
+            name: name.to_string(),
+            content_type: content_type.to_string(),
+            size: self.size,
+            sha256: hex::encode(self.hasher.finish()),
+        };
+        let framed = meta.encode().map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        Ok(Finished { pieces: self.sink.take(1), meta_age: envelope::encrypt(&framed, &self.recipients)? })
+    }
+}
+
+/// The tail of an encrypted file.
+pub struct Finished {
+    /// The last store pieces (in order, after every piece `push` returned).
+    pub pieces: Vec<Vec<u8>>,
+    /// The encrypted [`AttachmentMeta`] (a small age file).
+    pub meta_age: Vec<u8>,
+}
+
+/// Errors from opening an attachment.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error("the file description is invalid: {0}")]
+    Meta(#[from] PayloadError),
+    #[error("the file is damaged, truncated or was tampered with")]
+    Damaged,
+    #[error("the file does not match its recorded SHA-256")]
+    HashMismatch,
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Decrypts a file description.
+pub fn open_meta(meta_age: &[u8], identities: &[&dyn age::Identity]) -> Result<AttachmentMeta, OpenError> {
+    let plain = envelope::decrypt(meta_age, identities)?;
+    Ok(AttachmentMeta::decode(&plain)?)
+}
+
+/// Decrypts the content stream `ciphertext` into `out`, writing exactly `meta.size` bytes
+/// and checking the padding and the SHA-256. On error `out` holds a partial file that the
+/// caller must discard.
+pub fn decrypt_to(
+    ciphertext: impl Read,
+    identities: &[&dyn age::Identity],
+    meta: &AttachmentMeta,
+    mut out: impl Write,
+) -> Result<(), OpenError> {
+    let decryptor = age::Decryptor::new_buffered(io::BufReader::new(ciphertext))
+        .map_err(|e| EnvelopeError::Format(e.to_string()))?;
+    let mut reader = decryptor.decrypt(identities.iter().copied()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => EnvelopeError::NoMatchingKey,
+        other => EnvelopeError::Format(other.to_string()),
+    })?;
+    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = Zeroizing::new(vec![0u8; PAD_STEP]);
+    let mut left = meta.size;
+    while left > 0 {
+        let want = left.min(PAD_STEP as u64) as usize;
+        let n = reader.read(&mut buf[..want]).map_err(|_| OpenError::Damaged)?;
+        if n == 0 {
+            return Err(OpenError::Damaged);
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    let mut padding = 0u64;
+    loop {
+        let n = reader.read(&mut buf[..]).map_err(|_| OpenError::Damaged)?;
+        if n == 0 {
+            break;
+        }
+        if buf[..n].iter().any(|b| *b != 0) {
+            return Err(OpenError::Damaged);
+        }
+        padding += n as u64;
+    }
+    if meta.size + padding != padded_len(meta.size) {
+        return Err(OpenError::Damaged);
+    }
+    if hex::encode(hasher.finish()) != meta.sha256 {
+        return Err(OpenError::HashMismatch);
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encrypt_all(data: &[u8], recipients: &[age::x25519::Recipient], step: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut enc = StreamEncryptor::new(recipients).expect("start");
+        let mut ct = Vec::new();
+        for piece in data.chunks(step.max(1)) {
+            for p in enc.push(piece).expect("push") {
+                assert!(p.len() == STORE_CHUNK, "only full pieces before finish");
+                ct.extend(p);
+            }
+        }
+        let done = enc.finish("photo.jpg", "image/jpeg").expect("finish");
+        for p in done.pieces {
+            assert!(p.len() <= STORE_CHUNK);
+            ct.extend(p);
+        }
+        (ct, done.meta_age)
+    }
+
+    #[test]
+    fn padded_len_buckets() {
+        assert_eq!(padded_len(0), 1024);
+        assert_eq!(padded_len(1024), 1024);
+        assert_eq!(padded_len(1025), 2048);
+        assert_eq!(padded_len(700_000), 1 << 20);
+        assert_eq!(padded_len((1 << 20) + 1), 2 << 20);
+        assert_eq!(padded_len(3_100_000), padded_len(3_900_000));
+    }
+
+    #[test]
+    fn round_trip_across_piece_boundaries() {
+        let who = age::x25519::Identity::generate();
+        let data: Vec<u8> = (0..(2 * STORE_CHUNK + 12_345)).map(|i| (i % 251) as u8).collect();
+        let (ct, meta_age) = encrypt_all(&data, &[who.to_public()], 10_000);
+        let meta = open_meta(&meta_age, &[&who]).expect("meta");
+        assert_eq!((meta.name.as_str(), meta.size), ("photo.jpg", data.len() as u64));
+        let mut out = Vec::new();
+        decrypt_to(&ct[..], &[&who], &meta, &mut out).expect("decrypt");
+        assert_eq!(out, data);
+        // The ciphertext size depends only on the padded length.
+        let (other, _) = encrypt_all(&data[..data.len() - 5000], &[who.to_public()], 4096);
+        assert_eq!(other.len(), ct.len());
+    }
+
+    #[test]
+    fn tampering_truncation_and_wrong_meta_refused() {
+        let who = age::x25519::Identity::generate();
+        let (ct, meta_age) = encrypt_all(b"evidence", &[who.to_public()], 3);
+        let meta = open_meta(&meta_age, &[&who]).expect("meta");
+        let mut flipped = ct.clone();
+        let n = flipped.len();
+        flipped[n - 20] ^= 1;
+        assert!(decrypt_to(&flipped[..], &[&who], &meta, io::sink()).is_err());
+        assert!(decrypt_to(&ct[..ct.len() - 100], &[&who], &meta, io::sink()).is_err());
+        let mut lying = meta.clone();
+        lying.sha256 = "00".repeat(32);
+        assert!(matches!(decrypt_to(&ct[..], &[&who], &lying, io::sink()), Err(OpenError::HashMismatch)));
+        lying = meta.clone();
+        lying.size = 3;
+        assert!(decrypt_to(&ct[..], &[&who], &lying, io::sink()).is_err());
+        let eve = age::x25519::Identity::generate();
+        assert!(open_meta(&meta_age, &[&eve]).is_err());
+    }
+}
