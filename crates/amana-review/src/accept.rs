@@ -51,6 +51,8 @@ pub struct Summary {
     pub applied: usize,
     /// Cases held locally that the list no longer contains.
     pub missing: Vec<String>,
+    /// The ids of the cases in the list.
+    pub listed: Vec<String>,
 }
 
 /// Verifies `body` (a `CaseList` as JSON, from `source`) and stores it.
@@ -95,6 +97,7 @@ pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> 
         keys: changes,
         applied: outbox::archive_applied(home, &applied_nonces)?,
         missing,
+        listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
     })
 }
 
@@ -115,6 +118,7 @@ fn plan(
             return Err(bad(source, format!("case {} is listed twice", bundle.id)));
         }
         let (bundle, files) = split_envelopes(bundle, source)?;
+        check_attachments(&bundle, source)?;
         history::verify(&bundle, &files, deployment_id, keys)?;
         heads.check(&bundle.id, &bundle.events)?;
         let local = cases::load(home, &bundle.id)?;
@@ -147,6 +151,23 @@ fn split_envelopes(mut bundle: CaseBundle, source: &str) -> Result<(CaseBundle, 
     Ok((bundle, files))
 }
 
+/// Attachment ids become file names; each description must be base64 (it stays in
+/// case.json, encrypted, and is decrypted by `show` and `export`).
+fn check_attachments(bundle: &CaseBundle, source: &str) -> Result<(), ReviewError> {
+    let mut seen = HashSet::new();
+    for att in &bundle.attachments {
+        check_id("attachment id", &att.id)?;
+        if !seen.insert(att.id.as_str()) {
+            return Err(bad(source, format!("case {}: attachment {} is listed twice", bundle.id, att.id)));
+        }
+        if B64.decode(&att.meta_age_b64).is_err() {
+            let detail = format!("case {}, attachment {}: its description is not base64", bundle.id, att.id);
+            return Err(bad(source, detail));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a case whose record does not extend the local one.
 fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Result<(), ReviewError> {
     let old = &local.bundle;
@@ -172,6 +193,13 @@ fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Resu
             return Err(rewritten(format!("envelope {} was removed or relabelled", env.id)));
         }
         check_envelope_unchanged(local, &env.id, files)?;
+    }
+    // A file we hold (or may hold) must keep its size and description: the content we
+    // fetched earlier is only trusted as long as it is the same file.
+    for att in &old.attachments {
+        if !new.attachments.contains(att) {
+            return Err(rewritten(format!("attachment {} was removed or changed", att.id)));
+        }
     }
     Ok(())
 }

@@ -189,6 +189,7 @@ mod tests {
                 reporter_recipient: String::new(),
                 recipients: vec![],
                 envelopes: vec![],
+                attachments: vec![],
                 events: vec![],
             },
         }

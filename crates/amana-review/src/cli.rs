@@ -35,11 +35,14 @@ pub enum Command {
     /// (signs your actions), and print the public entry for the server's keys/reviewers/
     Keygen(KeygenArgs),
     /// Download the cases in your scope (still encrypted) into the home, verifying their
-    /// signed history. With --authorization and --out (on a connected machine, no keys, no
-    /// home): send a pull authorization made by `authorize-pull` and save the answer as a
-    /// bundle for `import`
+    /// signed history, then every attachment file not fetched yet (still encrypted; a
+    /// progress bar for large ones; an interrupted file is fetched again on the next pull).
+    /// With --authorization and --out (on a connected machine, no keys, no home): send a
+    /// pull authorization made by `authorize-pull` and save the answer as a bundle for
+    /// `import`. A bundle carries the attachment LIST but not the files' content
     Pull(PullArgs),
-    /// Verify and store a bundle saved by `pull --authorization` (offline), exactly like a pull
+    /// Verify and store a bundle saved by `pull --authorization` (offline), exactly like a
+    /// pull. Attachment content is not in a bundle: `show` marks those files "NOT fetched"
     Import {
         /// The bundle file
         bundle: PathBuf,
@@ -50,7 +53,8 @@ pub enum Command {
     },
     /// List pulled cases (offline)
     List,
-    /// Decrypt and print a pulled case: metadata, history and the whole thread (offline)
+    /// Decrypt and print a pulled case: metadata, history, the whole thread and its
+    /// attachments (name, type, size, which report or follow-up, whether fetched) (offline)
     Show {
         /// Case id, or a unique prefix of it
         case: String,
@@ -118,6 +122,29 @@ pub enum Command {
         #[arg(long, value_name = "BASE64")]
         server_key: Option<String>,
     },
+    /// Decrypt a case's attachments into DIR (created readable by you only), with their
+    /// names made safe, and report the metadata in each file that could identify the
+    /// reporter (JPEG EXIF/XMP, PDF document info/XMP, Office author fields) (offline)
+    #[command(after_long_help = EXPORT_HELP)]
+    Export {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// A new (or empty) folder for the decrypted files
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+        /// Also write stripped copies beside the originals (NAME.stripped.EXT) for JPEG,
+        /// PDF and Office files; see below for what is and is not removed
+        #[arg(long)]
+        strip: bool,
+    },
+    /// Delete the export folders older than the retention age and say which (the
+    /// register of exports is kept in the home) (offline)
+    PurgeExports {
+        /// Retention age in days [default: `export_retention_days` in config.toml, else 30];
+        /// 0 deletes every recorded export
+        #[arg(long, value_name = "N")]
+        older_than_days: Option<u32>,
+    },
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
         /// Machine-readable output
@@ -125,6 +152,26 @@ pub enum Command {
         json: bool,
     },
 }
+
+/// What `export --help` adds after the options.
+const EXPORT_HELP: &str = "\
+Names: path separators, `..`, control and bidi characters, leading dots and Windows-reserved
+names or characters are neutralised, long names are shortened (the extension kept) and
+duplicates become `name (2).ext`. Existing files are never overwritten; a file that fails to
+decrypt or verify leaves nothing behind.
+
+--strip removes: JPEG EXIF (GPS, camera, serials, dates, thumbnail), XMP, IPTC and comments;
+PDF document information (author, creator, producer, dates, title), XMP and the file ID;
+Office (docx/xlsx/pptx) creator, last modified by, company and manager.
+--strip does NOT remove: what the content itself shows or says, images embedded in PDF or
+Office files (with their own EXIF), Office comment and tracked-change authors, dates and
+custom properties, or anything in other file types. Check the stripped copies before
+passing them on.
+
+Every export is recorded in the home; every command reminds you once exports are older
+than `export_retention_days` (config.toml, default 30): run `amana-review purge-exports`.
+Files fetched only as a list (an air-gapped `import`) cannot be exported: the content needs
+an online `pull`.";
 
 /// `pull` options.
 #[derive(Debug, Args)]

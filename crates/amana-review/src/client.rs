@@ -19,6 +19,8 @@ use crate::error::ReviewError;
 
 /// Largest response we read: a full pull carries every case's envelopes.
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+/// Largest error answer we read (it is a short JSON explanation).
+const MAX_ERROR_BODY: u64 = 1024 * 1024;
 /// How much of a server's error message we repeat.
 const MAX_MESSAGE_CHARS: usize = 300;
 
@@ -162,6 +164,17 @@ impl Client {
         read_response(&url, result)
     }
 
+    /// Sends a signed `GET` whose answer is a binary stream (an attachment's age file) and
+    /// returns a reader of at most `limit` bytes (reading past it fails), plus the
+    /// announced `Content-Length`. The body is never held in memory whole.
+    pub fn get_stream(&self, req: &SignedRequest, limit: u64) -> Result<Download, ReviewError> {
+        let url = self.url(&req.path_and_query);
+        let response = successful(&url, signed(self.agent.get(&url), &req.signature).call())?;
+        let content_length = response.body().content_length();
+        let reader = response.into_body().into_with_config().limit(limit).reader();
+        Ok(Download { url, content_length, reader: Box::new(reader) })
+    }
+
     /// Sends a signed request file verbatim (the connected machine holds no key).
     pub fn send_file(&self, file: &SignedRequestFile, path: &Path) -> Result<Vec<u8>, ReviewError> {
         self.send(&SignedRequest::from_file(file, path)?)
@@ -179,6 +192,16 @@ impl Client {
         let list: AgencyList = self.get_public(amana_core::wire::paths::AGENCIES)?;
         Ok(list.deployment_id)
     }
+}
+
+/// A streamed answer: read it with [`Download::reader`].
+pub struct Download {
+    /// The full URL, for messages.
+    pub url: String,
+    /// The length the server announced, if any.
+    pub content_length: Option<u64>,
+    /// The body, bounded by the limit given to [`Client::get_stream`].
+    pub reader: Box<dyn std::io::Read + Send>,
 }
 
 /// Adds the signature headers.
@@ -201,10 +224,25 @@ fn read_response(
     url: &str,
     result: Result<Response<ureq::Body>, ureq::Error>,
 ) -> Result<Vec<u8>, ReviewError> {
+    successful(url, result)?
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE)
+        .read_to_vec()
+        .map_err(|e| ReviewError::BadResponse { url: url.to_string(), detail: e.to_string() })
+}
+
+/// The response if it is a 2xx; otherwise the error it explains (its body read, bounded).
+fn successful(
+    url: &str,
+    result: Result<Response<ureq::Body>, ureq::Error>,
+) -> Result<Response<ureq::Body>, ReviewError> {
     let unreachable =
         |e: ureq::Error| ReviewError::Unreachable { url: url.to_string(), detail: e.to_string() };
     let mut response = result.map_err(unreachable)?;
-    let status = response.status().as_u16();
+    if response.status().is_success() {
+        return Ok(response);
+    }
     if response.status().is_redirection() {
         let location = response
             .headers()
@@ -217,14 +255,10 @@ fn read_response(
     let body = response
         .body_mut()
         .with_config()
-        .limit(MAX_RESPONSE)
+        .limit(MAX_ERROR_BODY)
         .read_to_vec()
         .map_err(|e| ReviewError::BadResponse { url: url.to_string(), detail: e.to_string() })?;
-    if response.status().is_success() {
-        Ok(body)
-    } else {
-        Err(server_error(status, &body))
-    }
+    Err(server_error(response.status().as_u16(), &body))
 }
 
 /// Maps a 4xx/5xx answer (normally a JSON [`ErrorBody`]) to our error.

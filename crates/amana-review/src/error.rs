@@ -193,6 +193,27 @@ pub enum ReviewError {
     )]
     PushStopped { file: PathBuf, sent: usize, left: usize, sent_dir: PathBuf, cause: Box<ReviewError> },
 
+    #[error("case {case}, attachment {attachment}: {detail}")]
+    Attachment { case: String, attachment: String, detail: String },
+
+    #[error("the download into {path} was cut short: {detail}. Run `amana-review pull` again to retry")]
+    DownloadInterrupted { path: PathBuf, detail: String },
+
+    #[error(
+        "{0} already exists and is not an empty folder: export into a new folder \
+         (it is created readable by you only)"
+    )]
+    ExportDirExists(PathBuf),
+
+    #[error("{0}: the export register needs a folder path that is valid UTF-8")]
+    ExportDirName(PathBuf),
+
+    #[error("{failed} of {total} attachment(s) were not exported (see above); the others are in {dir}")]
+    ExportIncomplete { failed: usize, total: usize, dir: PathBuf },
+
+    #[error("pull stored the cases, but {0} attachment(s) could not be fetched (see above): run `amana-review pull` again")]
+    FetchIncomplete(usize),
+
     #[error("receipt NOT valid: {0}")]
     ReceiptInvalid(String),
 

@@ -105,11 +105,37 @@ impl Home {
         toml::from_str(&text).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() })
     }
 
-    /// Rewrites `config.toml` (atomically, so a crash never leaves half a file).
+    /// Rewrites `config.toml` (atomically, so a crash never leaves half a file). Settings
+    /// that [`ReviewerConfig`] does not know (e.g. `export_retention_days`) are kept.
     pub fn save_config(&self, config: &ReviewerConfig) -> Result<(), ReviewError> {
-        let text = toml::to_string(config)
-            .map_err(|e| ReviewError::Damaged { path: self.file(CONFIG_FILE), detail: e.to_string() })?;
-        replace_file(&self.file(CONFIG_FILE), text.as_bytes())
+        let path = self.file(CONFIG_FILE);
+        let damaged =
+            |e: &dyn std::fmt::Display| ReviewError::Damaged { path: path.clone(), detail: e.to_string() };
+        let mut table = match fs::read_to_string(&path) {
+            Ok(text) => text.parse::<toml::Table>().map_err(|e| damaged(&e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(e) => return Err(ReviewError::Io { path, cause: e }),
+        };
+        for key in ["key_id", "server", "deployment_id"] {
+            table.remove(key);
+        }
+        let known = toml::Table::try_from(config).map_err(|e| damaged(&e))?;
+        table.extend(known);
+        let text = toml::to_string(&table).map_err(|e| damaged(&e))?;
+        replace_file(&path, text.as_bytes())
+    }
+
+    /// A setting of `config.toml` that [`ReviewerConfig`] does not hold, if present.
+    pub fn config_value(&self, key: &str) -> Result<Option<toml::Value>, ReviewError> {
+        let path = self.file(CONFIG_FILE);
+        let text = match fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            other => other.map_err(io_error(&path))?,
+        };
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ReviewError::Damaged { path, detail: e.to_string() })?;
+        Ok(table.remove(key))
     }
 
     /// The age identity that decrypts cases.
@@ -197,6 +223,11 @@ pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(path))
 }
 
+/// Creates (or truncates) an owner-only file for writing, e.g. a download in progress.
+pub fn private_file(path: &Path) -> Result<fs::File, ReviewError> {
+    private_open_options().create(true).truncate(true).open(path).map_err(io_error(path))
+}
+
 /// Replaces an owner-only file atomically: write a temporary file beside it, then rename.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -248,6 +279,18 @@ mod tests {
         let msg = err.to_string();
         assert!(!msg.contains('\u{1b}'), "{msg}");
         assert!(msg.contains("envelope id"), "{msg}");
+    }
+
+    #[test]
+    fn saving_the_config_keeps_other_settings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::resolve(Some(dir.path().to_path_buf())).expect("home");
+        fs::write(home.file(CONFIG_FILE), "key_id = \"a\"\nexport_retention_days = 7\n").expect("write");
+        let mut config = home.read_config().expect("read");
+        config.deployment_id = Some("dep".into());
+        home.save_config(&config).expect("save");
+        assert_eq!(home.read_config().expect("read").deployment_id.as_deref(), Some("dep"));
+        assert_eq!(home.config_value("export_retention_days").expect("value"), Some(toml::Value::Integer(7)));
     }
 
     #[test]

@@ -4,16 +4,22 @@
 //! (`--home`, see [`home`]). Case content is decrypted only in memory, on the reviewer's
 //! machine (`show`); every action sent to the server is a signed request ([`client`]),
 //! sent at once or, on an air-gapped laptop, carried as a file ([`outbox`], [`airgap`]).
-//! Every pull verifies the case history before storing it ([`accept`], [`history`]).
+//! Every pull verifies the case history before storing it ([`accept`], [`history`]) and
+//! fetches attachment files, still encrypted ([`attachments`]); `export` decrypts them into
+//! a private folder with safe names ([`safe_name`]), reports identifying metadata
+//! ([`metadata`]), can strip it ([`strip`]), and records the folder for purging
+//! ([`retention`]).
 #![forbid(unsafe_code)]
 
 mod accept;
 mod airgap;
+mod attachments;
 mod cases;
 mod cli;
 mod client;
 mod compose;
 mod error;
+mod export;
 mod extend;
 mod heads;
 mod history;
@@ -22,16 +28,20 @@ mod inbox;
 mod keygen;
 mod known_keys;
 mod kpis;
+mod metadata;
 mod outbox;
 mod output;
 mod passphrase;
 mod pull;
 mod receipt;
 mod reply;
+mod retention;
+mod safe_name;
 mod seal;
 mod session;
 mod show;
 mod status;
+mod strip;
 #[cfg(test)]
 mod testkit;
 
@@ -68,6 +78,11 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
     };
+    if !matches!(cli.command, Command::PurgeExports { .. }) {
+        if let Ok(home) = home() {
+            retention::remind(&home);
+        }
+    }
     match &cli.command {
         Command::Keygen(args) => keygen::run(&home()?, args, server),
         Command::Pull(args) => match (&args.authorization, &args.out) {
@@ -107,5 +122,7 @@ fn run() -> anyhow::Result<()> {
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
         Command::Kpis { json } => kpis::run(&home()?, *json),
+        Command::Export { case, dir, strip } => export::run(&home()?, case, dir, *strip),
+        Command::PurgeExports { older_than_days } => retention::purge(&home()?, *older_than_days),
     }
 }

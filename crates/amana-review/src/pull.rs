@@ -11,25 +11,49 @@ use std::path::Path;
 use amana_core::wire::{paths, CaseList};
 
 use crate::accept::{self, Summary};
+use crate::attachments;
 use crate::client::{parse_json, read_request_file, Client, Method};
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
 use crate::session::Session;
 
-/// `pull` (online, with the home's keys).
+/// `pull` (online, with the home's keys): the case list, then every attachment file the
+/// home does not hold yet (ciphertext only).
 pub fn run(home: &Home, server: Option<&str>, accept_new_keys: bool) -> anyhow::Result<()> {
     let session = Session::open(home, server)?;
     let body = session.call(Method::Get, paths::CASES, Vec::new())?;
     let summary = accept::accept(home, &body, &session.url(paths::CASES), accept_new_keys)?;
     report("pulled", &summary);
+    let fetched = attachments::fetch_missing(&session, home, &summary.listed)?;
+    if fetched.files > 0 || fetched.present > 0 {
+        println!(
+            "attachments: {} fetched ({} bytes, still encrypted), {} already here",
+            fetched.files, fetched.bytes, fetched.present
+        );
+    }
+    for failure in &fetched.failed {
+        eprintln!("error: {failure}");
+    }
+    if !fetched.failed.is_empty() {
+        return Err(ReviewError::FetchIncomplete(fetched.failed.len()).into());
+    }
     Ok(())
 }
 
-/// `import BUNDLE` (offline): the same verification and writing as an online pull.
+/// `import BUNDLE` (offline): the same verification and writing as an online pull. A
+/// bundle carries the attachment list but not the files' content.
 pub fn import(home: &Home, bundle: &Path, accept_new_keys: bool) -> anyhow::Result<()> {
     let body = std::fs::read(bundle).map_err(io_error(bundle))?;
     let summary = accept::accept(home, &body, &bundle.display().to_string(), accept_new_keys)?;
     report("imported", &summary);
+    let missing = attachments::count_missing(home, &summary.listed)?;
+    if missing > 0 {
+        println!(
+            "note: {missing} attachment file{} not fetched: a bundle carries only the file list \
+             (names and sizes are readable with `show`); the content needs an online `pull`",
+            if missing == 1 { " was" } else { "s were" }
+        );
+    }
     Ok(())
 }
 
@@ -57,6 +81,14 @@ pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path
         plural(n),
         out.display()
     );
+    let files: usize = list.cases.iter().map(|c| c.attachments.len()).sum();
+    if files > 0 {
+        println!(
+            "note: the bundle lists {files} attachment file{} but does not carry their content; \
+             fetching it needs an online `pull` with the reviewer's keys",
+            plural(files)
+        );
+    }
     Ok(())
 }
 

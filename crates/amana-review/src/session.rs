@@ -79,6 +79,11 @@ impl Session {
         self.client.send(&self.signer.sign(method, path, body))
     }
 
+    /// Signs a `GET` and returns its answer as a stream of at most `limit` bytes.
+    pub fn stream(&self, path: &str, limit: u64) -> Result<client::Download, ReviewError> {
+        self.client.get_stream(&self.signer.sign(Method::Get, path, Vec::new()), limit)
+    }
+
     /// The URL of `path`, for messages.
     pub fn url(&self, path: &str) -> String {
         self.client.url(path)

@@ -14,10 +14,12 @@ use amana_core::payload::{Part, Payload};
 use amana_core::wire::{CaseBundle, EnvelopeWire};
 use zeroize::Zeroizing;
 
+use crate::attachments;
 use crate::cases::{self, printable, LocalCase};
 use crate::error::{io_error, ReviewError};
 use crate::home::{check_id, Home};
 use crate::passphrase::Unlocker;
+use crate::safe_name;
 
 /// `show CASE`.
 pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
@@ -25,8 +27,39 @@ pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
     let identity = home.identity(&mut Unlocker::default())?;
     let parts = decrypt_all(&case, &identity)?;
     let pending = crate::outbox::pending_count(home, &case.bundle.id)?;
-    let text = render(&case.bundle, &parts, pending);
+    let mut text = render(&case.bundle, &parts, pending);
+    render_attachments(&mut text, &case, &identity);
     crate::output::stdout(&text)
+}
+
+/// The attachment list: decrypted name (escaped), type, exact size, the report or
+/// follow-up it came with, and whether its content is in the home.
+fn render_attachments(out: &mut String, case: &LocalCase, identity: &age::x25519::Identity) {
+    let list = &case.bundle.attachments;
+    if list.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\nattachments ({})\n", list.len()));
+    for (i, att) in list.iter().enumerate() {
+        let with = attachments::came_with(&case.bundle, &att.envelope_id);
+        let fetched = if attachments::is_fetched(&case.dir, att) {
+            "fetched"
+        } else {
+            "NOT fetched (content not downloaded: run `amana-review pull` online)"
+        };
+        match attachments::open_meta(case, att, identity) {
+            Ok(meta) => out.push_str(&format!(
+                "  {}. {}  {}  {} bytes  {with}  {fetched}\n",
+                i + 1,
+                safe_name::for_terminal(&meta.name),
+                safe_name::for_terminal(&meta.content_type),
+                meta.size,
+            )),
+            Err(e) => {
+                out.push_str(&format!("  {}. (description unreadable: {e})  {with}  {fetched}\n", i + 1))
+            }
+        }
+    }
 }
 
 /// One decrypted piece of the thread, with the history event that recorded it (if any).

@@ -54,6 +54,7 @@ impl Kit {
             reporter_recipient: String::new(),
             recipients: vec![],
             envelopes: vec![],
+            attachments: vec![],
             events: vec![],
         };
         add_envelope(&mut b, "rep", Part::Report);

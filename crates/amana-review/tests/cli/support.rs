@@ -174,6 +174,7 @@ fn empty_bundle(id: &str, kind: Kind, received: Date, oversight_only: bool) -> C
         reporter_recipient: String::new(),
         recipients: vec![],
         envelopes: vec![],
+        attachments: vec![],
         events: vec![],
     }
 }
