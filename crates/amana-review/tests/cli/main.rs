@@ -2,6 +2,8 @@
 
 mod actions;
 mod airgap;
+mod attachments;
+mod export;
 mod keygen;
 mod kpis;
 mod offline;

@@ -14,8 +14,8 @@ use amana_core::keyring::ReviewerEntry;
 use amana_core::payload::{Part, Payload};
 use amana_core::signing::{self, RequestParts};
 use amana_core::wire::{
-    paths, CaseBundle, CaseList, EnvelopeWire, Extension, RecipientWire, ReplyUpload, ReviewerKeyWire,
-    StatusChange,
+    paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, RecipientWire, ReplyUpload,
+    ReviewerKeyWire, StatusChange,
 };
 use assert_cmd::Command;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -394,11 +394,16 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(responses: Vec<(u16, String)>) -> Self {
+        Self::start_raw(responses.into_iter().map(|(s, b)| (s, "application/json", b.into_bytes())).collect())
+    }
+
+    /// Like [`Stub::start`], with a content type and a binary body per answer.
+    pub fn start_raw(responses: Vec<(u16, &'static str, Vec<u8>)>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for (status, body) in responses {
+            for (status, content_type, body) in responses {
                 let Ok((stream, _)) = listener.accept() else {
                     return;
                 };
@@ -407,12 +412,12 @@ impl Stub {
                     return;
                 };
                 let _ = tx.send(req);
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n\
-                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
-                let _ = (&stream).write_all(reply.as_bytes());
+                let _ = (&stream).write_all(&[head.as_bytes(), &body].concat());
             }
         });
         Self { url, requests: rx }
@@ -454,4 +459,53 @@ fn read_request(stream: &std::net::TcpStream) -> Option<Recorded> {
 /// Reads a whole file, for before/after comparisons.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read")
+}
+
+/// An evidence file encrypted as the server stores it: (content age file, description age
+/// file), both to `recipients` (`age1…`).
+pub fn encrypt_attachment(
+    data: &[u8],
+    name: &str,
+    content_type: &str,
+    recipients: &[&str],
+) -> (Vec<u8>, Vec<u8>) {
+    let list: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
+    let recipients = amana_core::envelope::parse_recipients(&list).expect("recipients");
+    let mut enc = amana_core::attachment::StreamEncryptor::new(&recipients).expect("start");
+    let mut content = Vec::new();
+    for piece in data.chunks(100_000) {
+        content.extend(enc.push(piece).expect("push").concat());
+    }
+    let done = enc.finish(name, content_type).expect("finish");
+    content.extend(done.pieces.concat());
+    (content, done.meta_age)
+}
+
+/// Lists an attachment (content length `size`, description `meta_age`) in `bundle`.
+pub fn add_attachment(bundle: &mut CaseBundle, id: &str, envelope_id: &str, size: usize, meta_age: &[u8]) {
+    bundle.attachments.push(AttachmentWire {
+        id: id.into(),
+        envelope_id: envelope_id.into(),
+        created_on: bundle.received_on,
+        size: size as u64,
+        meta_age_b64: B64.encode(meta_age),
+    });
+}
+
+/// Writes a pulled case with fetched attachments: `(id, original name, content)` each,
+/// encrypted to `recipient`.
+pub fn write_case_with_files(
+    home: &TestHome,
+    bundle: &mut CaseBundle,
+    recipient: &str,
+    files: &[(&str, &str, Vec<u8>)],
+) {
+    let dir = home.case_dir(&bundle.id).join("attachments");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for (id, name, data) in files {
+        let (content, meta) = encrypt_attachment(data, name, "application/octet-stream", &[recipient]);
+        std::fs::write(dir.join(format!("{id}.age")), &content).expect("write attachment");
+        add_attachment(bundle, id, "rep", content.len(), &meta);
+    }
+    write_case(home, bundle, &[]);
 }
