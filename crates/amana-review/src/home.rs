@@ -8,6 +8,8 @@
 //!   config.toml               key_id, server, deployment_id
 //!   cases/<case-id>/case.json            metadata, history, envelope list (no ciphertext)
 //!   cases/<case-id>/<envelope-id>.age    each envelope, a standard binary age file
+//!   cases/<case-id>/attachments/<id>.age each fetched attachment's content (age STREAM)
+//!   exports.json              export folders holding decrypted files (folder, case, date)
 //!   known-keys.toml           reviewer signing keys pinned on first use (history signatures)
 //!   verified-heads.json       each case's last verified history head (seq, hash)
 //!   outbox/<n>-<case>-<action>.json      signed requests made with --offline, not yet sent
