@@ -264,7 +264,10 @@ async fn store_file(
 ) -> Result<bool, ApiError> {
     let name = field.file_name().unwrap_or_default().to_string();
     let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_default();
-    let first = field.chunk().await.map_err(multipart_error)?;
+    let mut first = field.chunk().await.map_err(multipart_error)?;
+    while first.as_ref().is_some_and(|b| b.is_empty()) {
+        first = field.chunk().await.map_err(multipart_error)?;
+    }
     if first.is_none() && name.is_empty() {
         return Ok(false);
     }

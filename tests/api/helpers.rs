@@ -385,6 +385,9 @@ pub fn client() -> reqwest::Client {
         .local_address(IpAddr::V4(CLIENT_IP))
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
+        // Below the server's 10 s header timeout, which closes idle kept-alive connections:
+        // a reused connection must not be one the server is closing.
+        .pool_idle_timeout(Duration::from_secs(5))
         .build()
         .expect("reqwest client")
 }

@@ -2,6 +2,7 @@
 //! the real `amana-review` CLI. One test binary (`cargo test --test api`).
 
 mod airgap;
+mod attachments;
 mod backup;
 mod bad_input;
 mod case_support;

@@ -170,6 +170,7 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         reporter_recipient: format!("age1{id}"),
         envelope_id: format!("{id}-report"),
         ciphertext: random_bytes(1024),
+        attachments: None,
     }
 }
 
