@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod attachments;
 mod cases;
 mod changes;
 mod concurrency;
