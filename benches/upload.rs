@@ -1,0 +1,94 @@
+//! A large evidence-file upload through the real server binary (release build) on loopback:
+//! throughput in MB/s and the server's peak resident memory (VmHWM), against the goals of
+//! ≥ 200 MB/s and < 64 MiB for a 2 GiB file (issue 5). The body is generated while it is
+//! sent, so the client holds one 1 MiB buffer, not the file.
+//!
+//! Run: `cargo bench --bench upload` (2 GiB; `-- quick` for 256 MiB). Not part of CI;
+//! figures go in BENCHMARKS.md. It stops by itself.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use bytes::Bytes;
+use futures_util::stream;
+
+const MIB: u64 = 1024 * 1024;
+
+/// `VmHWM` (peak resident set) and `VmRSS` of a process, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    let size_mib: u64 = if quick { 256 } else { 2048 };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limit = (size_mib + 64).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amana"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--keys")
+        .arg(dir.path().join("nokeys"))
+        .envs([
+            ("AMANA_MAX_FILE_MB", limit.as_str()),
+            ("AMANA_MAX_CASE_FILES_MB", limit.as_str()),
+            ("AMANA_FILES_QUOTA_MB", "100000"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start amana");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let pid = child.id();
+    let (idle_hwm, _) = memory_kib(pid);
+
+    // One 1 MiB block of varied bytes, sent `size_mib` times (cloning `Bytes` is free).
+    let block = Bytes::from((0..MIB).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<u8>>());
+    let body = stream::iter((0..size_mib).map(move |_| Ok::<_, std::io::Error>(block.clone())));
+    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), size_mib * MIB)
+        .file_name("evidence.bin")
+        .mime_str("application/octet-stream")
+        .expect("mime");
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "violation")
+        .text("agency", "health")
+        .text("body", "bench report with a large file")
+        .part("attachment", part);
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(1800)).build().expect("client");
+    let t = Instant::now();
+    let resp = client.post(format!("{url}/api/v1/reports")).multipart(form).send().await.expect("upload");
+    let status = resp.status();
+    let answer = resp.text().await.unwrap_or_default();
+    let secs = t.elapsed().as_secs_f64();
+    let (hwm, rss) = memory_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 201, "upload refused: {answer}");
+
+    let mb = (size_mib * MIB) as f64 / 1e6;
+    println!("upload of {size_mib} MiB ({mb:.0} MB) as one attachment, release server, loopback");
+    println!("  time            {secs:>8.1} s");
+    println!("  throughput      {:>8.1} MB/s   (goal >= 200: ratio {:.2})", mb / secs, mb / secs / 200.0);
+    println!(
+        "  server peak RSS {:>8.1} MiB  (goal < 64: ratio {:.2}; idle peak before upload {:.1} MiB; RSS after {:.1} MiB)",
+        hwm as f64 / 1024.0,
+        hwm as f64 / 1024.0 / 64.0,
+        idle_hwm as f64 / 1024.0,
+        rss as f64 / 1024.0
+    );
+}
