@@ -135,7 +135,7 @@ macro_rules! impl_attachments {
             }
 
             async fn put_piece(&self, attachment_id: &str, seq: i64, data: &[u8]) -> Result<(), StoreError> {
-                let mut tx = self.write_tx().await?;
+                let mut tx = self.piece_tx().await?;
                 sqlx::query(&$sql(
                     "INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES (?, ?, ?)",
                 ))

@@ -50,6 +50,17 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// A write transaction for attachment pieces that does not wait for the WAL flush at
+    /// its commit: no piece matters until the report's own commit claims it, and that
+    /// commit waits for the WAL, which holds every piece written before it.
+    async fn piece_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
 /// PostgreSQL `TEXT` cannot hold NUL, so no stored id contains one. Such an id (only a
 /// hostile path segment can carry it) names nothing, as in SQLite, instead of an error.
 fn storable(id: &str) -> bool {

@@ -8,7 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -296,6 +297,44 @@ function close(agency) {
   const id = line.trim().split(/\s+/)[0];
   for (const status of ['acknowledged', 'in_review', 'closed_action_taken']) cli('status', id, status);
 }
+
+test('evidence files go with a report and a follow-up from the forms, and come back whole', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  const photo = { name: 'صورة الإيصال.jpg', mimeType: 'image/jpeg', buffer: randomBytes(300 * 1024) };
+  const ledger = { name: 'ledger.pdf', mimeType: 'application/pdf', buffer: randomBytes(5000) };
+  await page.goto(`${base}/ar/report/violation`);
+  await page.selectOption('#agency', 'health');
+  await page.fill('#body', 'بلاغ مع صورة');
+  await page.setInputFiles('#attachments', [photo]);
+  const sent = await submitAndWait(page);
+  assert.equal(sent.status(), 201, 'report with a file');
+  const code = (await page.textContent('.code-latin')).trim();
+  await openStatus(page, 'ar', code);
+  await page.fill('#followup-code', code);
+  await page.fill('#followup-body', 'ملف آخر');
+  await page.setInputFiles('#followup-files', [ledger]);
+  const added = await submitAndWait(page, 'form[action$="/followup"] button');
+  assert.equal(added.status(), 201, 'follow-up with a file');
+
+  // The reviewer's CLI pulls the files and exports them byte for byte.
+  const home = path.join(dataDir, 'data', 'demo', 'demo-oversight');
+  const cli = (...args) => execFileSync(REVIEW_BIN, ['--home', home, '--server', base, ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  cli('pull');
+  const ids = cli('list').split('\n').filter((l) => l.includes('health')).map((l) => l.trim().split(/\s+/)[0]);
+  const id = ids.find((i) => cli('show', i).includes('ledger.pdf'));
+  assert.ok(id, 'a case lists the follow-up file');
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'amana-export-')), 'files');
+  cli('export', id, out);
+  const names = readdirSync(out);
+  for (const f of [photo, ledger]) {
+    const name = names.find((n) => n.normalize() === f.name.normalize());
+    assert.ok(name, `${f.name} exported under its own name (got ${names.join(', ')})`);
+    assert.ok(readFileSync(path.join(out, name)).equals(f.buffer), `${f.name} came back different`);
+  }
+  await ctx.close();
+});
 
 test('Arabic pages are right to left and mirrored; English ones are not', async () => {
   const ctx = await noScriptContext({ width: 1280, height: 800 });

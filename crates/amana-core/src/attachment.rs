@@ -73,7 +73,9 @@ impl Sink {
         let mut out = Vec::new();
         while buf.len() >= at_least.max(1) {
             let n = buf.len().min(STORE_CHUNK);
-            out.push(buf.drain(..n).collect());
+            // Hand out the buffer itself and keep the (short) rest: no copy of the piece.
+            let rest = buf.split_off(n);
+            out.push(std::mem::replace(&mut *buf, rest));
         }
         out
     }
