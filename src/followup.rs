@@ -66,7 +66,7 @@ pub async fn add_follow_up(
         author: None,
     };
     // Same recipients as the report, plus the reporter so they can reread their thread.
-    let mut recipients = state.keyring.recipients_for(&case.agency, case.oversight_only);
+    let mut recipients = state.keyring.recipients_for(&case.agency, case.oversight_only, today);
     recipients.push(auth.derived.reply_identity.to_public());
     let ciphertext = {
         let plain = payload.encode().map_err(|e| ApiError::Internal(e.into()))?;

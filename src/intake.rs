@@ -137,7 +137,7 @@ pub struct Filed {
 /// Encrypts, derives and commits a submission; returns the code only after the commit.
 pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> {
     let today = state.today();
-    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only);
+    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
     let ciphertext = {
         let plaintext = s.payload(today).encode().map_err(|e| ApiError::Internal(e.into()))?;
         envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?

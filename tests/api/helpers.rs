@@ -480,6 +480,12 @@ impl TestApp {
         self.launch();
     }
 
+    /// Sets (or replaces) an environment variable for the next start of the server.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// Stops and starts the server again on the same data and key directories.
     pub fn restart(&mut self) {
         self.stop();
