@@ -401,4 +401,44 @@ impl Store for PostgresStore {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
+        let rows = sqlx::query(&closed_cases_sql()).fetch_all(&self.pool).await?;
+        rows.iter().map(closed_case_from_row).collect()
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+        if !storable(id) {
+            return Ok(false);
+        }
+        let mut tx = self.write_tx().await?;
+        // Every change to a case updates its row first; holding the row lock, the next
+        // statement (READ COMMITTED: a new snapshot) sees any rating or follow-up that
+        // another node committed meanwhile.
+        let locked: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM cases WHERE id = $1 AND status LIKE 'closed%' FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if locked.is_none() {
+            return Ok(false);
+        }
+        let done = sqlx::query(&format!(
+            "DELETE FROM cases WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM events WHERE case_id = $1 AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= $2)"
+        ))
+        .bind(id)
+        .bind(format_date(quiet_since))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn scrub(&self) -> Result<bool, StoreError> {
+        // The whole database (attachments included); not in a transaction block, where
+        // VACUUM refuses to run.
+        sqlx::raw_sql("VACUUM").execute(&self.pool).await?;
+        Ok(true)
+    }
 }

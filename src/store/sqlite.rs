@@ -378,4 +378,41 @@ impl Store for SqliteStore {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
+        let rows = sqlx::query(&closed_cases_sql()).fetch_all(&self.pool).await?;
+        rows.iter().map(closed_case_from_row).collect()
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+        // BEGIN IMMEDIATE: no other writer (a rating, a follow-up) runs between the check and
+        // the delete. Foreign keys are on for every connection, so the delete cascades.
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(&format!(
+            "DELETE FROM cases WHERE id = ? AND status LIKE 'closed%' AND NOT EXISTS \
+             (SELECT 1 FROM events WHERE case_id = ? AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= ?)"
+        ))
+        .bind(id)
+        .bind(id)
+        .bind(format_date(quiet_since))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn scrub(&self) -> Result<bool, StoreError> {
+        // secure_delete (set on every connection in `open`) zeroed the deleted content in
+        // the pages written to the WAL; the checkpoint copies them into the main file and
+        // TRUNCATE empties the WAL, which still held the pages as they were inserted.
+        for _ in 0..5 {
+            let (busy, _, _): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(false)
+    }
 }

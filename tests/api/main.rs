@@ -13,6 +13,7 @@ mod lifecycle;
 mod oversight;
 mod pages;
 mod public_api;
+mod retention;
 mod revocation;
 mod round_trip;
 mod signed_requests;

@@ -10,5 +10,6 @@ mod cases;
 mod changes;
 mod concurrency;
 mod nonces;
+mod retention;
 mod schema;
 mod setup;
