@@ -10,6 +10,7 @@ mod hardening;
 mod helpers;
 mod leaks;
 mod lifecycle;
+mod nodes;
 mod oversight;
 mod pages;
 mod public_api;
