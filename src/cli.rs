@@ -25,7 +25,8 @@ pub enum Command {
     InitSecrets(SecretsArgs),
     /// Back up the database and, encrypted to an operator age recipient, the secrets.
     Backup(BackupArgs),
-    /// Restore a SQLite backup and its secrets into an empty data directory.
+    /// Restore a backup (SQLite, or PostgreSQL into an empty database) and its secrets into
+    /// an empty data directory.
     Restore(RestoreArgs),
     /// Delete closed cases past their retention period (per kind), never within N days of
     /// the newest reporter content; then scrub the database (SQLite: secure_delete and a
@@ -74,7 +75,7 @@ pub struct RestoreArgs {
     /// Empty data directory to restore into.
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// The `.db` file written by `amana backup`.
+    /// The `.db` (SQLite) or `.pgdump` (PostgreSQL) file written by `amana backup`.
     #[arg(long)]
     pub db: PathBuf,
     /// The `.secrets.age` file written by `amana backup`.
@@ -83,6 +84,9 @@ pub struct RestoreArgs {
     /// The operator's age identity file that opens the secrets.
     #[arg(long)]
     pub identity: PathBuf,
+    /// For a `.pgdump`: the new, empty PostgreSQL database to restore into.
+    #[arg(long, env = "AMANA_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// Where `init-secrets` writes.
@@ -112,7 +116,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Purge(p) => purge(p).await,
         Command::Restore(r) => {
-            crate::backup::restore(&r.data_dir, &r.db, &r.secrets, &r.identity)?;
+            crate::backup::restore(&r.data_dir, &r.db, &r.secrets, &r.identity, r.database_url.as_deref())
+                .await?;
             println!("restored into {}", r.data_dir.display());
             Ok(())
         }
