@@ -49,10 +49,14 @@ fn is_postgres(url: &str) -> bool {
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::open_url(&url).await.context("cannot open the SQLite database")?)
+        let max = data.database_max_connections.unwrap_or(crate::store::sqlite::DEFAULT_MAX_CONNECTIONS);
+        Arc::new(SqliteStore::open_url_with(&url, max).await.context("cannot open the SQLite database")?)
     } else if is_postgres(&url) {
         // The URL may carry a password: it is never part of the message.
-        Arc::new(PostgresStore::open_url(&url).await.context("cannot connect to the PostgreSQL database")?)
+        let max = data.database_max_connections.unwrap_or(crate::store::postgres::DEFAULT_MAX_CONNECTIONS);
+        Arc::new(
+            PostgresStore::open_url(&url, max).await.context("cannot connect to the PostgreSQL database")?,
+        )
     } else {
         bail!(
             "unknown database URL scheme (expected sqlite://…, postgres:// or postgresql://); \

@@ -20,6 +20,9 @@ use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use super::*;
 
+/// Pool size per node unless `--database-max-connections` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
 /// The shared PostgreSQL store.
 pub struct PostgresStore {
     pool: PgPool,
@@ -29,12 +32,12 @@ impl PostgresStore {
     /// Connects to a `postgres://` or `postgresql://` URL (`?host=/run/postgresql` for a
     /// Unix socket). This build has no TLS: a remote server is reached over a private
     /// network or a tunnel, and `sslmode=require` is refused rather than ignored.
-    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+    pub async fn open_url(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         // No line per statement, even at debug level: a line per report, timestamped by the
         // journal, is the metadata invariant 4 forbids.
         let opts = PgConnectOptions::from_str(url)?.application_name("amana").disable_statement_logging();
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;

@@ -13,14 +13,22 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use super::*;
 
+/// Pool size unless `--database-max-connections` says otherwise (SQLite has one writer).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+
 /// The embedded SQLite store.
 pub struct SqliteStore {
     pool: SqlitePool,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file.
+    /// Opens (creating if needed) the database file with the default pool size.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Opens (creating if needed) the database file with at most `max_connections`.
+    pub async fn open_with(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -30,14 +38,20 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("secure_delete", "ON")
             .pragma("temp_store", "MEMORY");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(opts).await?;
         Ok(Self { pool })
     }
 
     /// Opens a database from a `sqlite://` URL.
     pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open_url_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Opens a database from a `sqlite://` URL with at most `max_connections`.
+    pub async fn open_url_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::from_str(url)?;
-        Self::open(opts.get_filename()).await
+        Self::open_with(opts.get_filename(), max_connections).await
     }
 
     /// A consistent online copy of the database into a new file (`VACUUM INTO`).

@@ -40,8 +40,11 @@ impl TestDb {
     /// Opens (and migrates) a new store on this database through `open_store`, the path
     /// the server takes.
     pub async fn open(&self) -> Arc<dyn Store> {
-        let data =
-            DataSettings { data_dir: self.dir.path().to_path_buf(), database_url: Some(self.url.clone()) };
+        let data = DataSettings {
+            data_dir: self.dir.path().to_path_buf(),
+            database_url: Some(self.url.clone()),
+            database_max_connections: None,
+        };
         amana::startup::open_store(&data).await.expect("open the store")
     }
 
