@@ -19,14 +19,25 @@ use zeroize::Zeroizing;
 
 use crate::config::DataSettings;
 
-const PEPPER_FILE: &str = "pepper";
+use crate::pepper::PEPPER_FILE;
 const SERVER_KEY_FILE: &str = "server-signing.key";
 
 /// The secrets bundle, as TOML inside an age file.
 #[derive(Serialize, Deserialize)]
 struct Secrets {
+    /// Pepper version 1 (`pepper`).
     pepper_b64: String,
     server_signing_key: String,
+    /// Later pepper versions (`pepper.N`); absent in bundles from before versioning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    later_peppers: Vec<LaterPepper>,
+}
+
+/// One `pepper.N` file.
+#[derive(Serialize, Deserialize)]
+struct LaterPepper {
+    id: i32,
+    pepper_b64: String,
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -68,9 +79,14 @@ pub async fn backup(
         }
         path
     };
+    let mut later_peppers = Vec::new();
+    for (id, path) in crate::pepper::later_versions(&data.data_dir)? {
+        later_peppers.push(LaterPepper { id, pepper_b64: B64.encode(Zeroizing::new(fs::read(path)?)) });
+    }
     let secrets = Zeroizing::new(toml::to_string(&Secrets {
         pepper_b64: B64.encode(Zeroizing::new(fs::read(data.data_dir.join(PEPPER_FILE))?)),
         server_signing_key: fs::read_to_string(data.data_dir.join(SERVER_KEY_FILE))?,
+        later_peppers,
     })?);
     let sealed = amana_core::envelope::encrypt(secrets.as_bytes(), &[recipient])?;
     let secrets_out = out.with_extension("secrets.age");
@@ -163,6 +179,11 @@ pub async fn restore(
         _ => bail!("{}: not a backup file (expected .db or .pgdump)", db_backup.display()),
     }
     write_private(&data_dir.join(PEPPER_FILE), &pepper)?;
+    for later in &s.later_peppers {
+        anyhow::ensure!(later.id >= 2, "the secrets file names pepper version {}", later.id);
+        let bytes = Zeroizing::new(B64.decode(&later.pepper_b64)?);
+        write_private(&data_dir.join(crate::pepper::file_name(later.id)), &bytes)?;
+    }
     write_private(&data_dir.join(SERVER_KEY_FILE), s.server_signing_key.as_bytes())?;
     Ok(())
 }

@@ -95,6 +95,10 @@ pub struct SecretsArgs {
     /// Data directory that receives `pepper` and `server-signing.key`.
     #[arg(long, env = "AMANA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Add the next pepper version (`pepper.N`) for new codes; old codes keep working
+    /// under theirs (the leaked-pepper runbook in ops/README.md).
+    #[arg(long)]
+    pub new_pepper: bool,
 }
 
 /// Runs the parsed command.
@@ -107,7 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::InitSecrets(a) => crate::startup::init_secrets(&a.data_dir),
+        Command::InitSecrets(a) => crate::startup::init_secrets(&a.data_dir, a.new_pepper),
         Command::Backup(b) => {
             for path in crate::backup::backup(&b.data, &b.out, &b.to).await? {
                 println!("wrote {}", path.display());

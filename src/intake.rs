@@ -162,6 +162,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> 
         received_on: today,
         deadlines: deadlines::compute(state.deadlines.for_kind(s.kind), today, None, 0),
         lookup_index: [0; 32],
+        pepper_id: 1,
         kdf_salt: salt.to_vec(),
         kdf_params: params.to_string(),
         verifier: derived.verifier.to_vec(),
@@ -169,8 +170,16 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> 
         envelope_id: random_id(),
         ciphertext,
     };
+    let (pepper_id, pepper) = state.peppers.current();
+    case.pepper_id = pepper_id;
     for _ in 0..LOOKUP_ATTEMPTS {
-        case.lookup_index = kdf::lookup_index(&state.pepper, code.lookup());
+        // A lookup part must be unique under every pepper version, or a code check could
+        // find two records (the UNIQUE index only sees the current version's).
+        if taken_under_older_pepper(state, &code).await? {
+            code = code.with_new_lookup();
+            continue;
+        }
+        case.lookup_index = kdf::lookup_index(pepper, code.lookup());
         match state.store.insert_case(&case).await {
             Ok(()) => return Ok(Filed { code, receipt }),
             // Only the lookup part changes: the secret part and its derivation stay valid.
@@ -179,6 +188,16 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Filed, ApiError> 
         }
     }
     Err(ApiError::Internal(anyhow::anyhow!("lookup space exhausted after {LOOKUP_ATTEMPTS} draws")))
+}
+
+/// Whether `code`'s lookup part already names a case under an older pepper version.
+async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Result<bool, ApiError> {
+    for (_, pepper) in state.peppers.older() {
+        if state.store.credentials(&kdf::lookup_index(pepper, code.lookup())).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Submit a report (JSON). The code is returned once the report is durably stored.

@@ -75,8 +75,17 @@ fn secret_files(data_dir: &Path) -> (PathBuf, PathBuf) {
 /// `amana init-secrets`: creates the pepper and the server signing key (mode 0600) where
 /// they are missing and checks the ones present. For the first node of a PostgreSQL
 /// deployment, which never creates them by itself; the operator copies both to every node.
-pub fn init_secrets(data_dir: &Path) -> anyhow::Result<()> {
+pub fn init_secrets(data_dir: &Path, new_pepper: bool) -> anyhow::Result<()> {
     ensure_private_dir(data_dir)?;
+    if new_pepper {
+        let path = pepper::add_version(data_dir)?;
+        println!("created {}", path.display());
+        println!(
+            "New codes will use it once the servers restart; old codes keep their pepper. Copy it \
+             (mode 0600) to every node, restart them all, and back up the secrets again."
+        );
+        return Ok(());
+    }
     let (pepper_file, key_file) = secret_files(data_dir);
     let (had_pepper, had_key) = (pepper_file.exists(), key_file.exists());
     pepper::load_or_create(&pepper_file)?;
@@ -129,12 +138,14 @@ impl Application {
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let (keyring, demo) = load_keyring(&s, &url)?;
-        let (pepper_file, key_file) = secret_files(&s.data.data_dir);
+        let (_, key_file) = secret_files(&s.data.data_dir);
         // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
-        let (pepper, receipt_key) = if is_postgres(&s.data.database_url()) {
-            (pepper::load_existing(&pepper_file)?, server_key::load_existing(&key_file)?)
+        let shared = is_postgres(&s.data.database_url());
+        let peppers = pepper::Peppers::load(&s.data.data_dir, !shared)?;
+        let receipt_key = if shared {
+            server_key::load_existing(&key_file)?
         } else {
-            (pepper::load_or_create(&pepper_file)?, server_key::load_or_create(&key_file)?)
+            server_key::load_or_create(&key_file)?
         };
         let store = open_store(&s.data).await?;
         if let Some(d) = &demo {
@@ -143,12 +154,12 @@ impl Application {
         if s.insecure_test_kdf {
             tracing::warn!("INSECURE TEST KDF: codes are cheap to guess; for automated tests only");
         }
-        let form_tokens = crate::form_token::FormTokens::new(&pepper, s.min_fill_secs);
+        let form_tokens = crate::form_token::FormTokens::new(peppers.current().1, s.min_fill_secs);
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
                 keyring,
-                pepper,
+                peppers,
                 kdf_params: intake::kdf_params(s.insecure_test_kdf),
                 insecure_test_kdf: s.insecure_test_kdf,
                 submit_pool: KdfPool::new(s.kdf_workers),

@@ -39,6 +39,8 @@ pub struct NewCase {
     pub received_on: Date,
     pub deadlines: Deadlines,
     pub lookup_index: [u8; 32],
+    /// The version of the pepper that made `lookup_index` (1: the original `pepper` file).
+    pub pepper_id: i32,
     pub kdf_salt: Vec<u8>,
     pub kdf_params: String,
     pub verifier: Vec<u8>,
@@ -50,6 +52,8 @@ pub struct NewCase {
 /// What a code check needs to verify the reporter.
 pub struct CaseCredentials {
     pub id: String,
+    /// The version of the pepper that made the lookup index this record was found under.
+    pub pepper_id: i32,
     pub kdf_salt: Vec<u8>,
     pub kdf_params: String,
     pub verifier: Vec<u8>,

@@ -168,8 +168,8 @@ impl PostgresStore {
     async fn insert_case_row(tx: &mut Transaction<'static, Postgres>, c: &NewCase) -> Result<(), StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient) \
-             VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12)",
+             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id) \
+             VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.id)
         .bind(c.kind.as_str())
@@ -183,6 +183,7 @@ impl PostgresStore {
         .bind(&c.kdf_params)
         .bind(&c.verifier)
         .bind(&c.reporter_recipient)
+        .bind(c.pepper_id)
         .execute(&mut **tx)
         .await;
         match inserted {
@@ -271,13 +272,16 @@ impl Store for PostgresStore {
     }
 
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError> {
-        let row = sqlx::query("SELECT id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = $1")
-            .bind(&lookup_index[..])
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, pepper_id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = $1",
+        )
+        .bind(&lookup_index[..])
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(CaseCredentials {
                 id: r.try_get("id")?,
+                pepper_id: r.try_get("pepper_id")?,
                 kdf_salt: r.try_get("kdf_salt")?,
                 kdf_params: r.try_get("kdf_params")?,
                 verifier: r.try_get("verifier")?,

@@ -13,6 +13,7 @@ mod lifecycle;
 mod nodes;
 mod oversight;
 mod pages;
+mod peppers;
 mod public_api;
 mod retention;
 mod revocation;

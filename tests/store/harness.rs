@@ -167,6 +167,7 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         received_on: received,
         deadlines: Deadlines { acknowledge_by: plus(received, 7), feedback_by: plus(received, 97) },
         lookup_index,
+        pepper_id: 1,
         kdf_salt: random_bytes(16),
         kdf_params: "argon2id:m=65536,t=3,p=1".into(),
         verifier: random_bytes(32),
