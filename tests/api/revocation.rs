@@ -9,7 +9,7 @@ use amana_core::{envelope, wire::CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde_json::Value;
 
-use crate::helpers::{status_body, Deployment, KeyGen, TestApp, HEALTH, OVERSIGHT};
+use crate::helpers::{now, status_body, Deployment, KeyGen, Signer, TestApp, HEALTH, OVERSIGHT};
 
 /// X25519 recipient stanzas in an age header (age may add a random "grease" stanza too).
 fn x25519_stanzas(age_file: &[u8]) -> usize {
@@ -29,13 +29,24 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     let old_id = health.listed_ids(&app.address).pop().expect("the old case");
     health.cli(&app.address, &["status", &old_id, "acknowledged"]).ok("acknowledge before revocation");
 
-    // The operator revokes the key from tomorrow; the server's calendar moves to tomorrow.
+    // The operator revokes the key from tomorrow (a scheduled revocation).
     let today = time::OffsetDateTime::now_utc().date();
     let revoked_on = today.next_day().expect("tomorrow").to_string();
     let entry = app.dep.keys_dir().join("reviewers").join(format!("{HEALTH}.toml"));
     let mut text = fs::read_to_string(&entry).expect("entry");
     text.push_str(&format!("revoked_on = {revoked_on}\n"));
     fs::write(&entry, text).expect("revoke");
+    app.restart();
+    // Today the key still works, but not for a request signed for a time on or after its
+    // revocation date (a signed file meant to be carried in later, say).
+    assert_eq!(app.signed(&health, "GET", "/api/v1/review/inbox", b"").await.status(), 200);
+    let signer = Signer::new(&health);
+    let tomorrow = now() + 24 * 3600;
+    let sig = signer.sign_at("GET", "/api/v1/review/inbox", b"", tomorrow, &amana_core::signing::new_nonce());
+    let resp = app.send_signed("GET", "/api/v1/review/inbox", Vec::new(), &sig).await;
+    assert_eq!(resp.status(), 401, "signed for the revocation date");
+
+    // The server's calendar moves to tomorrow.
     app.set_env("AMANA_TEST_CLOCK_OFFSET_DAYS", "1");
     app.restart();
 
