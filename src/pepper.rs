@@ -83,12 +83,6 @@ impl Peppers {
         Ok(Self { versions })
     }
 
-    /// From explicit versions (tests, tools). Sorted here; `None` if empty.
-    pub fn from_versions(mut versions: Vec<(i32, Zeroizing<Vec<u8>>)>) -> Option<Self> {
-        versions.sort_by_key(|(id, _)| *id);
-        (!versions.is_empty()).then_some(Self { versions })
-    }
-
     /// The version new codes use: the newest.
     pub fn current(&self) -> (i32, &[u8]) {
         self.versions.last().map(|(id, p)| (*id, p.as_slice())).unwrap_or((1, &[]))
