@@ -54,12 +54,28 @@ async fn a_new_pepper_serves_new_codes_while_old_codes_keep_working() {
     fs::set_permissions(data.join("pepper.2"), fs::Permissions::from_mode(0o600)).expect("chmod");
     // Losing version 1 is refused at start, never papered over with a new pepper.
     fs::rename(data.join("pepper"), data.join("pepper.saved")).expect("hide pepper");
-    let refused = amana_command()
+    let mut serve = amana_command()
         .args(crate::helpers::serve_args(&app.dep, "127.0.0.1:0"))
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run serve");
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("version 1"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("try_wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("amana serve started without pepper version 1");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read stderr");
+    assert!(!status.success());
+    assert!(stderr.contains("version 1"), "{stderr}");
     assert!(!data.join("pepper").exists(), "a new version 1 was created");
     fs::rename(data.join("pepper.saved"), data.join("pepper")).expect("restore pepper");
 
