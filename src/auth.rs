@@ -67,6 +67,14 @@ pub async fn verify<'s>(
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
     signing::verify(&reviewer.public_key, &parts, signature, now, state.signature_window_secs)?;
+    // A revoked key is refused from its date, whether the request arrives or was signed on
+    // or after it. Checked after the signature, so only the key holder learns the date.
+    if let Some(revoked_on) = reviewer.entry.revoked_on {
+        let signed_on = OffsetDateTime::from_unix_timestamp(timestamp).map(|t| t.date()).ok();
+        if reviewer.is_revoked_on(state.today()) || signed_on.is_some_and(|d| reviewer.is_revoked_on(d)) {
+            return Err(SignatureError::Revoked(crate::store::format_date(revoked_on)).into());
+        }
+    }
     // Recorded only after the signature verified, so strangers cannot fill the table.
     if !state.store.use_nonce(nonce, nonce_expiry(timestamp, state.signature_window_secs)).await? {
         return Err(SignatureError::Replayed.into());

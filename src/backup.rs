@@ -19,14 +19,25 @@ use zeroize::Zeroizing;
 
 use crate::config::DataSettings;
 
-const PEPPER_FILE: &str = "pepper";
+use crate::pepper::PEPPER_FILE;
 const SERVER_KEY_FILE: &str = "server-signing.key";
 
 /// The secrets bundle, as TOML inside an age file.
 #[derive(Serialize, Deserialize)]
 struct Secrets {
+    /// Pepper version 1 (`pepper`).
     pepper_b64: String,
     server_signing_key: String,
+    /// Later pepper versions (`pepper.N`); absent in bundles from before versioning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    later_peppers: Vec<LaterPepper>,
+}
+
+/// One `pepper.N` file.
+#[derive(Serialize, Deserialize)]
+struct LaterPepper {
+    id: i32,
+    pepper_b64: String,
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -58,10 +69,9 @@ pub async fn backup(
         path
     } else {
         let path = out.with_extension("pgdump");
-        let status = std::process::Command::new("pg_dump")
+        let status = pg_command("pg_dump", &url)
             .args(["--format=custom", "--no-owner", "--file"])
             .arg(&path)
-            .arg(&url)
             .status()
             .context("cannot run pg_dump (install the PostgreSQL client)")?;
         if !status.success() {
@@ -69,9 +79,14 @@ pub async fn backup(
         }
         path
     };
+    let mut later_peppers = Vec::new();
+    for (id, path) in crate::pepper::later_versions(&data.data_dir)? {
+        later_peppers.push(LaterPepper { id, pepper_b64: B64.encode(Zeroizing::new(fs::read(path)?)) });
+    }
     let secrets = Zeroizing::new(toml::to_string(&Secrets {
         pepper_b64: B64.encode(Zeroizing::new(fs::read(data.data_dir.join(PEPPER_FILE))?)),
         server_signing_key: fs::read_to_string(data.data_dir.join(SERVER_KEY_FILE))?,
+        later_peppers,
     })?);
     let sealed = amana_core::envelope::encrypt(secrets.as_bytes(), &[recipient])?;
     let secrets_out = out.with_extension("secrets.age");
@@ -79,12 +94,57 @@ pub async fn backup(
     Ok(vec![db_out, secrets_out])
 }
 
-/// Restores a backup into an empty data directory (SQLite) and writes the secrets.
-pub fn restore(
+/// `url` without its password, and the password (percent-decoded), so the password goes
+/// to `pg_dump`/`pg_restore` in `PGPASSWORD` instead of on a command line that `ps` shows.
+fn split_password(url: &str) -> (String, Option<Zeroizing<String>>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else { return (url.to_string(), None) };
+    let Some((user, password)) = userinfo.split_once(':') else { return (url.to_string(), None) };
+    (format!("{scheme}://{user}@{host}{tail}"), Some(Zeroizing::new(percent_decode(password))))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A PostgreSQL client command for the database at `url` (last argument, or `--dbname`).
+fn pg_command(program: &str, url: &str) -> std::process::Command {
+    let (url, password) = split_password(url);
+    let mut cmd = std::process::Command::new(program);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p.as_str());
+    }
+    cmd.arg(format!("--dbname={url}"));
+    cmd
+}
+
+/// Restores a backup and its secrets into an empty data directory: a SQLite `.db` becomes
+/// `<data-dir>/amana.db`; a `.pgdump` is restored with `pg_restore` into the empty
+/// PostgreSQL database at `database_url`.
+pub async fn restore(
     data_dir: &Path,
     db_backup: &Path,
     secrets: &Path,
     identity_file: &Path,
+    database_url: Option<&str>,
 ) -> anyhow::Result<()> {
     let text =
         Zeroizing::new(fs::read_to_string(identity_file).context("cannot read the operator identity")?);
@@ -96,14 +156,72 @@ pub fn restore(
     let s: Secrets = toml::from_str(std::str::from_utf8(&plain)?)?;
     let pepper = Zeroizing::new(B64.decode(&s.pepper_b64)?);
     fs::create_dir_all(data_dir)?;
-    let db = data_dir.join("amana.db");
-    if db.exists() {
-        bail!("{} exists; restore into an empty data directory", db.display());
+    for existing in [data_dir.join("amana.db"), data_dir.join(PEPPER_FILE), data_dir.join(SERVER_KEY_FILE)] {
+        if existing.exists() {
+            bail!("{} exists; restore into an empty data directory", existing.display());
+        }
     }
-    if db_backup.extension().is_some_and(|e| e == "db") {
-        fs::copy(db_backup, &db)?;
+    match db_backup.extension().and_then(|e| e.to_str()) {
+        Some("db") => {
+            if database_url.is_some_and(|u| !u.starts_with("sqlite:")) {
+                bail!("a .db backup is a SQLite database; restore a .pgdump into PostgreSQL");
+            }
+            fs::copy(db_backup, data_dir.join("amana.db"))?;
+        }
+        Some("pgdump") => {
+            let url = database_url
+                .filter(|u| u.starts_with("postgres:") || u.starts_with("postgresql:"))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("a .pgdump backup needs --database-url postgres://… (an empty database)")
+                })?;
+            pg_restore(db_backup, url).await?;
+        }
+        _ => bail!("{}: not a backup file (expected .db or .pgdump)", db_backup.display()),
     }
     write_private(&data_dir.join(PEPPER_FILE), &pepper)?;
+    for later in &s.later_peppers {
+        anyhow::ensure!(later.id >= 2, "the secrets file names pepper version {}", later.id);
+        let bytes = Zeroizing::new(B64.decode(&later.pepper_b64)?);
+        write_private(&data_dir.join(crate::pepper::file_name(later.id)), &bytes)?;
+    }
     write_private(&data_dir.join(SERVER_KEY_FILE), s.server_signing_key.as_bytes())?;
     Ok(())
+}
+
+/// `pg_restore` into an empty database, in one transaction (all or nothing).
+async fn pg_restore(dump: &Path, url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.context("cannot connect to the target database")?;
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        .fetch_one(&mut conn)
+        .await?;
+    let _ = conn.close().await;
+    if tables > 0 {
+        bail!("the target database is not empty ({tables} tables); restore into a new, empty database");
+    }
+    let status = pg_command("pg_restore", url)
+        .args(["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"])
+        .arg(dump)
+        .status()
+        .context("cannot run pg_restore (install the PostgreSQL client)")?;
+    if !status.success() {
+        bail!("pg_restore failed; nothing was restored (one transaction)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_leaves_the_url() {
+        let (url, pw) = split_password("postgres://amana:p%40ss:w@db.example:5432/amana?sslmode=verify-full");
+        assert_eq!(url, "postgres://amana@db.example:5432/amana?sslmode=verify-full");
+        assert_eq!(pw.as_deref().map(String::as_str), Some("p@ss:w"));
+        let (url, pw) = split_password("postgres://amana@localhost/amana");
+        assert_eq!((url.as_str(), pw.is_none()), ("postgres://amana@localhost/amana", true));
+        let (url, pw) = split_password("postgresql:///amana?host=/run/postgresql");
+        assert_eq!((url.as_str(), pw.is_none()), ("postgresql:///amana?host=/run/postgresql", true));
+    }
 }

@@ -25,8 +25,35 @@ pub enum Command {
     InitSecrets(SecretsArgs),
     /// Back up the database and, encrypted to an operator age recipient, the secrets.
     Backup(BackupArgs),
-    /// Restore a SQLite backup and its secrets into an empty data directory.
+    /// Restore a backup (SQLite, or PostgreSQL into an empty database) and its secrets into
+    /// an empty data directory.
     Restore(RestoreArgs),
+    /// Delete closed cases past their retention period (per kind), never within N days of
+    /// the newest reporter content; then scrub the database (SQLite: secure_delete and a
+    /// WAL checkpoint; PostgreSQL: VACUUM).
+    Purge(PurgeArgs),
+}
+
+/// `amana purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    pub data: DataSettings,
+    /// TOML retention file: `default_days`, `after_reporter_content_days`, `[kinds]`
+    /// (days per kind). Without it: 365 days for every kind, 30 days after reporter content.
+    #[arg(long, env = "AMANA_RETENTION")]
+    pub retention: Option<PathBuf>,
+    /// Days a closed case is kept after closure, for kinds the file does not list
+    /// (overrides the file's `default_days`).
+    #[arg(long, env = "AMANA_RETENTION_DAYS")]
+    pub retention_days: Option<i64>,
+    /// Never purge a case within this many days of its newest reporter content (submission,
+    /// follow-up, rating); overrides the file's `after_reporter_content_days` (default 30).
+    #[arg(long, env = "AMANA_RETENTION_AFTER_CONTENT_DAYS")]
+    pub after_content_days: Option<i64>,
+    /// List the cases that are due, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `amana backup`.
@@ -48,7 +75,7 @@ pub struct RestoreArgs {
     /// Empty data directory to restore into.
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// The `.db` file written by `amana backup`.
+    /// The `.db` (SQLite) or `.pgdump` (PostgreSQL) file written by `amana backup`.
     #[arg(long)]
     pub db: PathBuf,
     /// The `.secrets.age` file written by `amana backup`.
@@ -57,6 +84,9 @@ pub struct RestoreArgs {
     /// The operator's age identity file that opens the secrets.
     #[arg(long)]
     pub identity: PathBuf,
+    /// For a `.pgdump`: the new, empty PostgreSQL database to restore into.
+    #[arg(long, env = "AMANA_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// Where `init-secrets` writes.
@@ -65,6 +95,10 @@ pub struct SecretsArgs {
     /// Data directory that receives `pepper` and `server-signing.key`.
     #[arg(long, env = "AMANA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Add the next pepper version (`pepper.N`) for new codes; old codes keep working
+    /// under theirs (the leaked-pepper runbook in ops/README.md).
+    #[arg(long)]
+    pub new_pepper: bool,
 }
 
 /// Runs the parsed command.
@@ -77,17 +111,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::InitSecrets(a) => crate::startup::init_secrets(&a.data_dir),
+        Command::InitSecrets(a) => crate::startup::init_secrets(&a.data_dir, a.new_pepper),
         Command::Backup(b) => {
             for path in crate::backup::backup(&b.data, &b.out, &b.to).await? {
                 println!("wrote {}", path.display());
             }
             Ok(())
         }
+        Command::Purge(p) => purge(p).await,
         Command::Restore(r) => {
-            crate::backup::restore(&r.data_dir, &r.db, &r.secrets, &r.identity)?;
+            crate::backup::restore(&r.data_dir, &r.db, &r.secrets, &r.identity, r.database_url.as_deref())
+                .await?;
             println!("restored into {}", r.data_dir.display());
             Ok(())
         }
     }
+}
+
+async fn purge(p: PurgeArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut policy = match &p.retention {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            crate::retention::RetentionPolicy::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("invalid retention file {}: {e}", path.display()))?
+        }
+        None => crate::retention::RetentionPolicy::default(),
+    };
+    if let Some(d) = p.retention_days {
+        policy.default_days = d;
+    }
+    if let Some(d) = p.after_content_days {
+        policy.after_reporter_content_days = d;
+    }
+    policy.check().map_err(|e| anyhow::anyhow!("invalid retention setting: {e}"))?;
+    let store = crate::startup::open_store(&p.data).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let report = crate::retention::purge(store.as_ref(), &policy, today, p.dry_run).await?;
+    let verb = if p.dry_run { "due for purging (dry run, nothing deleted)" } else { "purged" };
+    println!("{} closed case(s) {verb}; {} closed case(s) kept", report.purged.len(), report.kept);
+    for id in &report.purged {
+        println!("  {id}");
+    }
+    anyhow::ensure!(
+        report.scrubbed,
+        "the cases were deleted, but the SQLite WAL could not be checkpointed and truncated \
+         (readers kept it busy): run `amana purge` again, or stop the server and run it"
+    );
+    Ok(())
 }

@@ -52,9 +52,15 @@ pub struct DataSettings {
     /// Data directory: the SQLite database, the pepper file, demo keys.
     #[arg(long, env = "AMANA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Database URL; default `sqlite://<data-dir>/amana.db`.
+    /// Database URL; default `sqlite://<data-dir>/amana.db`. PostgreSQL:
+    /// `postgres://user@host/db` (password in the URL or `PGPASSWORD`-style secrets).
     #[arg(long, env = "AMANA_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Database connections this process keeps at most (its pool size): default 16 with
+    /// PostgreSQL, 8 with SQLite. With several nodes keep nodes × this below PostgreSQL's
+    /// `max_connections` (minus `superuser_reserved_connections` and your other clients).
+    #[arg(long, env = "AMANA_DATABASE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: Option<u32>,
 }
 
 impl DataSettings {

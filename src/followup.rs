@@ -71,7 +71,7 @@ pub async fn add_follow_up(
         author: None,
     };
     // Same recipients as the report, plus the reporter so they can reread their thread.
-    let readers = state.keyring.recipients_for(&case.agency, case.oversight_only);
+    let readers = state.keyring.recipients_for(&case.agency, case.oversight_only, today);
     let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
     let ciphertext = {

@@ -144,7 +144,7 @@ pub struct Filed {
 /// any; returns the code only after the commit.
 pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -> Result<Filed, ApiError> {
     let today = state.today();
-    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only);
+    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
     let upload = match files {
         Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
         None => None,
@@ -173,6 +173,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         received_on: today,
         deadlines: deadlines::compute(state.deadlines.for_kind(s.kind), today, None, 0),
         lookup_index: [0; 32],
+        pepper_id: 1,
         kdf_salt: salt.to_vec(),
         kdf_params: params.to_string(),
         verifier: derived.verifier.to_vec(),
@@ -181,8 +182,16 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         ciphertext,
         attachments: upload.as_ref().and_then(|u| u.claim()),
     };
+    let (pepper_id, pepper) = state.peppers.current();
+    case.pepper_id = pepper_id;
     for _ in 0..LOOKUP_ATTEMPTS {
-        case.lookup_index = kdf::lookup_index(&state.pepper, code.lookup());
+        // A lookup part must be unique under every pepper version, or a code check could
+        // find two records (the UNIQUE index only sees the current version's).
+        if taken_under_older_pepper(state, &code).await? {
+            code = code.with_new_lookup();
+            continue;
+        }
+        case.lookup_index = kdf::lookup_index(pepper, code.lookup());
         match state.store.insert_case(&case).await {
             Ok(()) => {
                 upload.map(PendingUpload::committed);
@@ -194,6 +203,16 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         }
     }
     Err(ApiError::Internal(anyhow::anyhow!("lookup space exhausted after {LOOKUP_ATTEMPTS} draws")))
+}
+
+/// Whether `code`'s lookup part already names a case under an older pepper version.
+async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Result<bool, ApiError> {
+    for (_, pepper) in state.peppers.older() {
+        if state.store.credentials(&kdf::lookup_index(pepper, code.lookup())).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Submit a report (JSON). The code is returned once the report is durably stored.

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod pages;
 pub mod pepper;
 pub mod public;
+pub mod retention;
 pub mod review_api;
 pub mod routes;
 pub mod server;

@@ -68,9 +68,7 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
     let m = r.meta;
     let recipients = state
         .keyring
-        .reviewers
-        .iter()
-        .filter(|rv| rv.may_access(&m.agency, m.oversight_only))
+        .readers_of(&m.agency, m.oversight_only, state.today())
         .map(|rv| RecipientWire {
             key_id: rv.entry.id.clone(),
             age_recipient: rv.entry.age_recipient.clone(),
@@ -126,6 +124,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         .map(|r| ReviewerKeyWire {
             key_id: r.entry.id.clone(),
             ed25519_public_key: r.entry.ed25519_public_key.clone(),
+            revoked_on: r.entry.revoked_on,
         })
         .collect();
     Ok(Json(CaseList {

@@ -49,10 +49,14 @@ fn is_postgres(url: &str) -> bool {
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::open_url(&url).await.context("cannot open the SQLite database")?)
+        let max = data.database_max_connections.unwrap_or(crate::store::sqlite::DEFAULT_MAX_CONNECTIONS);
+        Arc::new(SqliteStore::open_url_with(&url, max).await.context("cannot open the SQLite database")?)
     } else if is_postgres(&url) {
         // The URL may carry a password: it is never part of the message.
-        Arc::new(PostgresStore::open_url(&url).await.context("cannot connect to the PostgreSQL database")?)
+        let max = data.database_max_connections.unwrap_or(crate::store::postgres::DEFAULT_MAX_CONNECTIONS);
+        Arc::new(
+            PostgresStore::open_url(&url, max).await.context("cannot connect to the PostgreSQL database")?,
+        )
     } else {
         bail!(
             "unknown database URL scheme (expected sqlite://…, postgres:// or postgresql://); \
@@ -84,8 +88,17 @@ fn secret_files(data_dir: &Path) -> (PathBuf, PathBuf) {
 /// `amana init-secrets`: creates the pepper and the server signing key (mode 0600) where
 /// they are missing and checks the ones present. For the first node of a PostgreSQL
 /// deployment, which never creates them by itself; the operator copies both to every node.
-pub fn init_secrets(data_dir: &Path) -> anyhow::Result<()> {
+pub fn init_secrets(data_dir: &Path, new_pepper: bool) -> anyhow::Result<()> {
     ensure_private_dir(data_dir)?;
+    if new_pepper {
+        let path = pepper::add_version(data_dir)?;
+        println!("created {}", path.display());
+        println!(
+            "New codes will use it once the servers restart; old codes keep their pepper. Copy it \
+             (mode 0600) to every node, restart them all, and back up the secrets again."
+        );
+        return Ok(());
+    }
     let (pepper_file, key_file) = secret_files(data_dir);
     let (had_pepper, had_key) = (pepper_file.exists(), key_file.exists());
     pepper::load_or_create(&pepper_file)?;
@@ -138,12 +151,14 @@ impl Application {
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let (keyring, demo) = load_keyring(&s, &url)?;
-        let (pepper_file, key_file) = secret_files(&s.data.data_dir);
+        let (_, key_file) = secret_files(&s.data.data_dir);
         // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
-        let (pepper, receipt_key) = if is_postgres(&s.data.database_url()) {
-            (pepper::load_existing(&pepper_file)?, server_key::load_existing(&key_file)?)
+        let shared = is_postgres(&s.data.database_url());
+        let peppers = pepper::Peppers::load(&s.data.data_dir, !shared)?;
+        let receipt_key = if shared {
+            server_key::load_existing(&key_file)?
         } else {
-            (pepper::load_or_create(&pepper_file)?, server_key::load_or_create(&key_file)?)
+            server_key::load_or_create(&key_file)?
         };
         let store = open_store(&s.data).await?;
         discard_stale_uploads(store.as_ref(), is_postgres(&s.data.database_url())).await?;
@@ -153,12 +168,12 @@ impl Application {
         if s.insecure_test_kdf {
             tracing::warn!("INSECURE TEST KDF: codes are cheap to guess; for automated tests only");
         }
-        let form_tokens = crate::form_token::FormTokens::new(&pepper, s.min_fill_secs);
+        let form_tokens = crate::form_token::FormTokens::new(peppers.current().1, s.min_fill_secs);
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
                 keyring,
-                pepper,
+                peppers,
                 kdf_params: intake::kdf_params(s.insecure_test_kdf),
                 insecure_test_kdf: s.insecure_test_kdf,
                 submit_pool: KdfPool::new(s.kdf_workers),

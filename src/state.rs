@@ -3,7 +3,6 @@
 use amana_core::{deadlines::DeadlinePolicy, kdf::KdfParams, keyring::Keyring};
 use ring::signature::Ed25519KeyPair;
 use std::sync::Arc;
-use zeroize::Zeroizing;
 
 use crate::{kdf_pool::KdfPool, store::Store};
 
@@ -17,7 +16,8 @@ pub struct AppState {
 pub struct Inner {
     pub store: Arc<dyn Store>,
     pub keyring: Keyring,
-    pub pepper: Zeroizing<Vec<u8>>,
+    /// Every pepper version; new codes use the newest.
+    pub peppers: crate::pepper::Peppers,
     /// Parameters for new codes and for the dummy derivation on a miss.
     pub kdf_params: KdfParams,
     /// Whether records with parameters below the production floor are accepted.

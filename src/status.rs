@@ -99,8 +99,19 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
     let Ok(code) = FollowUpCode::parse(input) else {
         return Ok(dummy());
     };
-    let index = kdf::lookup_index(&state.pepper, code.lookup());
-    let Some(creds) = state.store.credentials(&index).await? else {
+    // Every pepper version is tried, newest first, without stopping at a match, so the
+    // work does not depend on which version (if any) issued the code. A record counts only
+    // under the version that made its index.
+    let mut found = None;
+    for (pepper_id, pepper) in state.peppers.newest_first() {
+        let index = kdf::lookup_index(pepper, code.lookup());
+        if let Some(creds) = state.store.credentials(&index).await? {
+            if creds.pepper_id == pepper_id && found.is_none() {
+                found = Some(creds);
+            }
+        }
+    }
+    let Some(creds) = found else {
         return Ok(dummy());
     };
     let params: KdfParams =

@@ -286,6 +286,7 @@ name = { en = "Transport" }
             ed25519_public_key: signing::public_key_b64(&amana_fuzz::signing_key()),
             agencies: agencies.iter().map(|s| s.to_string()).collect(),
             oversight,
+            revoked_on: None,
         };
         toml::to_string(&e).expect("toml")
     };

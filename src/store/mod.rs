@@ -42,6 +42,8 @@ pub struct NewCase {
     pub received_on: Date,
     pub deadlines: Deadlines,
     pub lookup_index: [u8; 32],
+    /// The version of the pepper that made `lookup_index` (1: the original `pepper` file).
+    pub pepper_id: i32,
     pub kdf_salt: Vec<u8>,
     pub kdf_params: String,
     pub verifier: Vec<u8>,
@@ -55,6 +57,8 @@ pub struct NewCase {
 /// What a code check needs to verify the reporter.
 pub struct CaseCredentials {
     pub id: String,
+    /// The version of the pepper that made the lookup index this record was found under.
+    pub pepper_id: i32,
     pub kdf_salt: Vec<u8>,
     pub kdf_params: String,
     pub verifier: Vec<u8>,
@@ -153,6 +157,20 @@ pub struct CaseRecord {
     pub events: Vec<Event>,
 }
 
+/// A closed case as retention sees it (`amana purge`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedCase {
+    pub id: String,
+    pub kind: Kind,
+    /// The UTC date of the status change that closed it.
+    pub closed_on: Date,
+    /// The UTC date of its newest reporter content: the submission, a follow-up or the rating.
+    pub last_reporter_content_on: Date,
+}
+
+/// The event kinds that carry reporter content (retention waits after the newest one).
+pub(crate) const REPORTER_CONTENT_KINDS: &str = "'submitted', 'follow_up', 'rated'";
+
 /// The persistence interface. Every method is tested against each backend.
 #[async_trait::async_trait]
 pub trait Store: Attachments + Send + Sync {
@@ -185,6 +203,49 @@ pub trait Store: Attachments + Send + Sync {
     async fn use_nonce(&self, nonce: &str, expires_on: Date) -> Result<bool, StoreError>;
     /// Forgets nonces whose window has passed.
     async fn purge_nonces(&self, today: Date) -> Result<u64, StoreError>;
+    /// Every closed case, with its closure date and the date of its newest reporter content.
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError>;
+    /// Deletes one case by id, and with it (`ON DELETE CASCADE`) its envelopes, history and
+    /// attachments — only if it is closed and has no reporter content dated on or after
+    /// `quiet_since` (re-checked under the case's lock, so a rating or follow-up arriving
+    /// meanwhile on another node keeps it). `false` if nothing was deleted.
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError>;
+    /// Makes deleted rows unrecoverable from the database's own files as far as the backend
+    /// allows. SQLite (`secure_delete` on every connection): checkpoints the WAL into the
+    /// main file and truncates it; `false` if readers kept it from completing. PostgreSQL:
+    /// `VACUUM` (dead rows become free space; see SECURITY.md for what remains).
+    async fn scrub(&self) -> Result<bool, StoreError>;
+}
+
+/// Maps a `closed_cases` row (`id`, `kind`, `closed_on`, `content_on`) of either backend.
+pub(crate) fn closed_case_from_row<R: sqlx::Row>(row: &R) -> Result<ClosedCase, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let date = |col: &str| -> Result<Date, StoreError> {
+        let v: Option<String> = row.try_get(col)?;
+        parse_date(&v.ok_or_else(|| StoreError::Corrupt(format!("closed case {id} has no {col}")))?)
+    };
+    Ok(ClosedCase {
+        kind: parse_name(row.try_get::<&str, _>("kind")?)?,
+        closed_on: date("closed_on")?,
+        last_reporter_content_on: date("content_on")?,
+        id: id.clone(),
+    })
+}
+
+/// The `closed_cases` query, the same in both dialects.
+pub(crate) fn closed_cases_sql() -> String {
+    format!(
+        "SELECT c.id, c.kind, \
+         (SELECT MIN(e.on_date) FROM events e WHERE e.case_id = c.id AND e.status LIKE 'closed%') AS closed_on, \
+         (SELECT MAX(e.on_date) FROM events e WHERE e.case_id = c.id AND e.kind IN ({REPORTER_CONTENT_KINDS})) \
+         AS content_on \
+         FROM cases c WHERE c.status LIKE 'closed%' ORDER BY c.id"
+    )
 }
 
 fn parse_date(s: &str) -> Result<Date, StoreError> {

@@ -22,6 +22,9 @@ use super::*;
 
 super::attachments::impl_attachments!(PostgresStore, super::attachments::numbered);
 
+/// Pool size per node unless `--database-max-connections` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
 /// The shared PostgreSQL store.
 pub struct PostgresStore {
     pool: PgPool,
@@ -31,12 +34,12 @@ impl PostgresStore {
     /// Connects to a `postgres://` or `postgresql://` URL (`?host=/run/postgresql` for a
     /// Unix socket). This build has no TLS: a remote server is reached over a private
     /// network or a tunnel, and `sslmode=require` is refused rather than ignored.
-    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+    pub async fn open_url(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         // No line per statement, even at debug level: a line per report, timestamped by the
         // journal, is the metadata invariant 4 forbids.
         let opts = PgConnectOptions::from_str(url)?.application_name("amana").disable_statement_logging();
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
@@ -199,8 +202,8 @@ impl PostgresStore {
     async fn insert_case_row(tx: &mut Transaction<'static, Postgres>, c: &NewCase) -> Result<(), StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient) \
-             VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12)",
+             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id) \
+             VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.id)
         .bind(c.kind.as_str())
@@ -214,6 +217,7 @@ impl PostgresStore {
         .bind(&c.kdf_params)
         .bind(&c.verifier)
         .bind(&c.reporter_recipient)
+        .bind(c.pepper_id)
         .execute(&mut **tx)
         .await;
         match inserted {
@@ -303,13 +307,16 @@ impl Store for PostgresStore {
     }
 
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError> {
-        let row = sqlx::query("SELECT id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = $1")
-            .bind(&lookup_index[..])
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, pepper_id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = $1",
+        )
+        .bind(&lookup_index[..])
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(CaseCredentials {
                 id: r.try_get("id")?,
+                pepper_id: r.try_get("pepper_id")?,
                 kdf_salt: r.try_get("kdf_salt")?,
                 kdf_params: r.try_get("kdf_params")?,
                 verifier: r.try_get("verifier")?,
@@ -449,5 +456,45 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
+        let rows = sqlx::query(&closed_cases_sql()).fetch_all(&self.pool).await?;
+        rows.iter().map(closed_case_from_row).collect()
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+        if !storable(id) {
+            return Ok(false);
+        }
+        let mut tx = self.write_tx().await?;
+        // Every change to a case updates its row first; holding the row lock, the next
+        // statement (READ COMMITTED: a new snapshot) sees any rating or follow-up that
+        // another node committed meanwhile.
+        let locked: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM cases WHERE id = $1 AND status LIKE 'closed%' FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if locked.is_none() {
+            return Ok(false);
+        }
+        let done = sqlx::query(&format!(
+            "DELETE FROM cases WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM events WHERE case_id = $1 AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= $2)"
+        ))
+        .bind(id)
+        .bind(format_date(quiet_since))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn scrub(&self) -> Result<bool, StoreError> {
+        // The whole database (attachments included); not in a transaction block, where
+        // VACUUM refuses to run.
+        sqlx::raw_sql("VACUUM").execute(&self.pool).await?;
+        Ok(true)
     }
 }

@@ -15,6 +15,9 @@ use super::*;
 
 super::attachments::impl_attachments!(SqliteStore, super::attachments::question_marks);
 
+/// Pool size unless `--database-max-connections` says otherwise (SQLite has one writer).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+
 /// The embedded SQLite store.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -26,8 +29,13 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file.
+    /// Opens (creating if needed) the database file with the default pool size.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Opens (creating if needed) the database file with at most `max_connections`.
+    pub async fn open_with(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -41,7 +49,10 @@ impl SqliteStore {
             .page_size(65536)
             .pragma("secure_delete", "ON")
             .pragma("temp_store", "MEMORY");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(opts.clone())
+            .await?;
         let pieces = SqlitePoolOptions::new()
             .max_connections(2)
             .connect_with(opts.create_if_missing(false).synchronous(SqliteSynchronous::Normal))
@@ -51,8 +62,13 @@ impl SqliteStore {
 
     /// Opens a database from a `sqlite://` URL.
     pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open_url_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Opens a database from a `sqlite://` URL with at most `max_connections`.
+    pub async fn open_url_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::from_str(url)?;
-        Self::open(opts.get_filename()).await
+        Self::open_with(opts.get_filename(), max_connections).await
     }
 
     /// A consistent online copy of the database into a new file (`VACUUM INTO`).
@@ -184,8 +200,8 @@ impl SqliteStore {
     async fn insert_case_row(tx: &mut Transaction<'static, Sqlite>, c: &NewCase) -> Result<(), StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient) \
-             VALUES (?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?)",
+             feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id) \
+             VALUES (?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.id)
         .bind(c.kind.as_str())
@@ -199,6 +215,7 @@ impl SqliteStore {
         .bind(&c.kdf_params)
         .bind(&c.verifier)
         .bind(&c.reporter_recipient)
+        .bind(c.pepper_id)
         .execute(&mut **tx)
         .await;
         match inserted {
@@ -295,13 +312,16 @@ impl Store for SqliteStore {
     }
 
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError> {
-        let row = sqlx::query("SELECT id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = ?")
-            .bind(&lookup_index[..])
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, pepper_id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = ?",
+        )
+        .bind(&lookup_index[..])
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(CaseCredentials {
                 id: r.try_get("id")?,
+                pepper_id: r.try_get("pepper_id")?,
                 kdf_salt: r.try_get("kdf_salt")?,
                 kdf_params: r.try_get("kdf_params")?,
                 verifier: r.try_get("verifier")?,
@@ -421,5 +441,42 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
+        let rows = sqlx::query(&closed_cases_sql()).fetch_all(&self.pool).await?;
+        rows.iter().map(closed_case_from_row).collect()
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+        // BEGIN IMMEDIATE: no other writer (a rating, a follow-up) runs between the check and
+        // the delete. Foreign keys are on for every connection, so the delete cascades.
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(&format!(
+            "DELETE FROM cases WHERE id = ? AND status LIKE 'closed%' AND NOT EXISTS \
+             (SELECT 1 FROM events WHERE case_id = ? AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= ?)"
+        ))
+        .bind(id)
+        .bind(id)
+        .bind(format_date(quiet_since))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn scrub(&self) -> Result<bool, StoreError> {
+        // secure_delete (set on every connection in `open`) zeroed the deleted content in
+        // the pages written to the WAL; the checkpoint copies them into the main file and
+        // TRUNCATE empties the WAL, which still held the pages as they were inserted.
+        for _ in 0..5 {
+            let (busy, _, _): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(false)
     }
 }

@@ -6,7 +6,7 @@ use std::{fs, path::Path, process::Output};
 use age::secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::helpers::{amana_command, Deployment, KeyGen, TestApp, OVERSIGHT};
+use crate::helpers::{amana_command, postgres_url, Deployment, KeyGen, PgDatabase, TestApp, OVERSIGHT};
 
 /// `amana restore` of the backup at `out` into `data_dir`.
 fn restore(data_dir: &Path, out: &Path, identity_file: &Path) -> Output {
@@ -63,4 +63,93 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     app.stop();
     let again = restore(&app.dep.data_dir(), &out, &identity_file);
     assert!(!again.status.success());
+}
+
+/// `amana restore` of a PostgreSQL backup at `out` into `data_dir` and the database `url`.
+fn restore_pg(data_dir: &Path, out: &Path, identity_file: &Path, url: &str) -> Output {
+    amana_command()
+        .args(["restore", "--data-dir"])
+        .arg(data_dir)
+        .arg("--db")
+        .arg(out.with_extension("pgdump"))
+        .arg("--secrets")
+        .arg(out.with_extension("secrets.age"))
+        .arg("--identity")
+        .arg(identity_file)
+        .args(["--database-url", url])
+        .output()
+        .expect("run restore")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_decrypts() {
+    let test = "a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_decrypts";
+    let Some(admin) = postgres_url(test) else { return };
+    let original = PgDatabase::create(&admin).await;
+    let dep = Deployment::standard(KeyGen::InProcess);
+    dep.init_secrets();
+    let mut app = TestApp::start(dep, &[("AMANA_DATABASE_URL", original.url.as_str())]);
+    let code = app.submit(&json!({ "kind": "violation", "agency": "health", "body": "pg backup ٥٦" })).await;
+    let reviewer = app.dep.reviewer(OVERSIGHT).clone();
+    reviewer.cli(&app.address, &["pull"]).ok("pull before the backup");
+    let id = reviewer.listed_ids(&app.address).pop().expect("a case");
+    reviewer.cli(&app.address, &["status", &id, "acknowledged"]).ok("acknowledge");
+
+    let operator = age::x25519::Identity::generate();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let identity_file = dir.path().join("operator.key");
+    fs::write(&identity_file, format!("{}\n", operator.to_string().expose_secret())).expect("identity");
+    let out = dir.path().join("nightly");
+    let backup = amana_command()
+        .args(["backup", "--data-dir"])
+        .arg(app.dep.data_dir())
+        .args(["--database-url", &original.url, "--out"])
+        .arg(&out)
+        .args(["--to", &operator.to_public().to_string()])
+        .output()
+        .expect("run backup");
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    assert!(
+        fs::read(out.with_extension("pgdump")).expect("dump").starts_with(b"PGDMP"),
+        "a custom-format dump"
+    );
+
+    // Disaster: the database and the node's data directory are gone.
+    app.stop();
+    drop(original);
+    fs::remove_dir_all(app.dep.data_dir()).expect("wipe");
+    let fresh = PgDatabase::create(&admin).await;
+    let restored = restore_pg(&app.dep.data_dir(), &out, &identity_file, &fresh.url);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+
+    app.set_env("AMANA_DATABASE_URL", &fresh.url);
+    app.start_again();
+    assert_eq!(app.status_of(&code).await, "acknowledged", "the old code works after restore");
+    // The same home pulls again: the restored history extends the one it verified before.
+    reviewer.cli(&app.address, &["pull"]).ok("pull from the restored server");
+    let shown = reviewer.cli(&app.address, &["show", &id]).ok("show");
+    assert!(shown.stdout.contains("pg backup ٥٦"), "{}", shown.stdout);
+    app.stop();
+
+    // Restoring into a database that is not empty is refused, and so is a dump without a URL.
+    let again = restore_pg(&dir.path().join("other-node"), &out, &identity_file, &fresh.url);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let no_url = amana_command()
+        .args(["restore", "--data-dir"])
+        .arg(dir.path().join("third-node"))
+        .arg("--db")
+        .arg(out.with_extension("pgdump"))
+        .arg("--secrets")
+        .arg(out.with_extension("secrets.age"))
+        .arg("--identity")
+        .arg(&identity_file)
+        .output()
+        .expect("run restore");
+    assert!(!no_url.status.success());
+    assert!(String::from_utf8_lossy(&no_url.stderr).contains("--database-url"));
 }

@@ -483,6 +483,12 @@ impl TestApp {
         self.launch();
     }
 
+    /// Sets (or replaces) an environment variable for the next start of the server.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// Stops and starts the server again on the same data and key directories.
     pub fn restart(&mut self) {
         self.stop();
@@ -728,4 +734,110 @@ pub fn with_digits(text: &str, zero: char) -> String {
             _ => c,
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL
+// ---------------------------------------------------------------------------------------
+
+/// The environment variable naming the PostgreSQL server for tests (as in `tests/store`).
+pub const PG_ENV: &str = "AMANA_TEST_DATABASE_URL";
+
+/// The PostgreSQL server for tests, or `None` (after a notice) when the test may skip:
+/// without `AMANA_TEST_DATABASE_URL` a test fails when `CI` is set and is skipped otherwise.
+/// `bash .ci/with-postgres cargo test ...` starts a throw-away server and sets it.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| !v.is_empty()) => {
+            panic!("{PG_ENV} is not set but CI is: {test} must run against PostgreSQL. Use `bash .ci/with-postgres`")
+        }
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: {PG_ENV} is not set; {test} (PostgreSQL) is SKIPPED. \
+                 Run it with `bash .ci/with-postgres cargo test --test api {test}`."
+            );
+            None
+        }
+    }
+}
+
+/// A new, empty PostgreSQL database with a random name on the test server; dropped (with
+/// any connections still open) when this value is dropped.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    /// The URL of this database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates the database.
+    pub async fn create(admin_url: &str) -> Self {
+        use sqlx::{Connection, Executor};
+        let name = format!("amana_api_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to the test PostgreSQL");
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
+        let _ = admin.close().await;
+        let (scheme, rest) = admin_url.split_once("://").expect("a URL with ://");
+        let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
+        let authority = rest.split('/').next().unwrap_or_default();
+        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+        let url = format!("{scheme}://{authority}/{name}{query}");
+        Self { admin_url: admin_url.to_string(), name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop cannot await; a thread with its own runtime can.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                use sqlx::{Connection, Executor};
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ =
+                        admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+impl Deployment {
+    /// `amana init-secrets` into the data directory: a PostgreSQL node never makes them.
+    pub fn init_secrets(&self) {
+        let out = amana_command()
+            .args(["init-secrets", "--data-dir"])
+            .arg(self.data_dir())
+            .output()
+            .expect("run amana init-secrets");
+        assert!(out.status.success(), "init-secrets: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Another node's deployment: the same key directory entries, the same reviewers, and a
+    /// copy (0600) of this deployment's pepper and server signing key in its own data
+    /// directory, as the operator copies them to every node.
+    pub fn another_node(&self) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let mut d = Self::new();
+        for entry in fs::read_dir(self.keys_dir().join("reviewers")).expect("read reviewers") {
+            let path = entry.expect("entry").path();
+            fs::copy(&path, d.keys_dir().join("reviewers").join(path.file_name().expect("name")))
+                .expect("copy entry");
+        }
+        d.reviewers = self.reviewers.clone();
+        fs::create_dir_all(d.data_dir()).expect("mkdir data");
+        fs::set_permissions(d.data_dir(), fs::Permissions::from_mode(0o700)).expect("chmod data");
+        for secret in ["pepper", "server-signing.key"] {
+            let to = d.data_dir().join(secret);
+            fs::copy(self.data_dir().join(secret), &to).expect("copy secret");
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o600)).expect("chmod secret");
+        }
+        d
+    }
 }

@@ -26,9 +26,16 @@ async fn insert_then_find_by_lookup_index(db: TestDb) {
     assert_eq!(found.kdf_salt, case.kdf_salt);
     assert_eq!(found.kdf_params, case.kdf_params);
     assert_eq!(found.verifier, case.verifier);
+    assert_eq!(found.pepper_id, 1);
     let mut other = case.lookup_index;
     other[31] ^= 1;
     assert!(store.credentials(&other).await.expect("credentials").is_none());
+    // A case filed under a later pepper version says so.
+    let mut later = new_case("case-b", day("2026-03-02"));
+    later.pepper_id = 3;
+    store.insert_case(&later).await.expect("insert");
+    let found = store.credentials(&later.lookup_index).await.expect("credentials").expect("found");
+    assert_eq!((found.id.as_str(), found.pepper_id), ("case-b", 3));
 }
 
 async fn lookup_collision_commits_nothing(db: TestDb) {

@@ -40,8 +40,11 @@ impl TestDb {
     /// Opens (and migrates) a new store on this database through `open_store`, the path
     /// the server takes.
     pub async fn open(&self) -> Arc<dyn Store> {
-        let data =
-            DataSettings { data_dir: self.dir.path().to_path_buf(), database_url: Some(self.url.clone()) };
+        let data = DataSettings {
+            data_dir: self.dir.path().to_path_buf(),
+            database_url: Some(self.url.clone()),
+            database_max_connections: None,
+        };
         amana::startup::open_store(&data).await.expect("open the store")
     }
 
@@ -164,6 +167,7 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         received_on: received,
         deadlines: Deadlines { acknowledge_by: plus(received, 7), feedback_by: plus(received, 97) },
         lookup_index,
+        pepper_id: 1,
         kdf_salt: random_bytes(16),
         kdf_params: "argon2id:m=65536,t=3,p=1".into(),
         verifier: random_bytes(32),

@@ -11,5 +11,6 @@ mod cases;
 mod changes;
 mod concurrency;
 mod nonces;
+mod retention;
 mod schema;
 mod setup;

@@ -84,8 +84,11 @@ async fn both_backends_have_the_same_tables_and_columns() {
         let _ = pg.open().await;
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("amana.db").display());
-        let data =
-            amana::config::DataSettings { data_dir: dir.path().into(), database_url: Some(url.clone()) };
+        let data = amana::config::DataSettings {
+            data_dir: dir.path().into(),
+            database_url: Some(url.clone()),
+            database_max_connections: None,
+        };
         drop(amana::startup::open_store(&data).await.unwrap());
 
         let sqlite = SqlitePool::connect(&url).await.unwrap();

@@ -14,7 +14,11 @@ use tokio::process::Command;
 use crate::harness::*;
 
 fn settings(dir: &Path, url: &str) -> DataSettings {
-    DataSettings { data_dir: dir.to_path_buf(), database_url: Some(url.to_string()) }
+    DataSettings {
+        data_dir: dir.to_path_buf(),
+        database_url: Some(url.to_string()),
+        database_max_connections: None,
+    }
 }
 
 #[tokio::test]
@@ -40,6 +44,62 @@ async fn both_postgres_schemes_open_postgres() {
             assert!(store.use_nonce(&amana_core::signing::new_nonce(), day("2026-01-01")).await.unwrap());
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no SQLite file beside PostgreSQL");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_pool_size_setting_caps_connections_per_node() {
+    with_postgres(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = settings(dir.path(), db.url());
+        data.database_max_connections = Some(2);
+        let store = amana::startup::open_store(&data).await.expect("open");
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.case_metas(&|_| true).await.unwrap().len() })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 0);
+        }
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(db.url()).await.unwrap();
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'amana'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert!((1..=2).contains(&open), "{open} connections with a pool of 2");
+        drop(store);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn tls_url_options_parse_and_a_required_tls_is_never_downgraded() {
+    use sqlx::postgres::{PgConnectOptions, PgSslMode};
+    // The documented form for a remote database parses ...
+    let opts: PgConnectOptions =
+        "postgres://amana@db.internal:5432/amana?sslmode=verify-full&sslrootcert=/etc/amana/db-ca.pem"
+            .parse()
+            .expect("parse");
+    assert!(matches!(opts.get_ssl_mode(), PgSslMode::VerifyFull));
+    // ... and is never silently served in clear: this build has no TLS client, so a URL
+    // that requires TLS is refused (here against the test server, which has no TLS either).
+    with_postgres(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let sep = if db.url().contains('?') { '&' } else { '?' };
+        for mode in ["require", "verify-ca", "verify-full"] {
+            let url = format!("{}{sep}sslmode={mode}", db.url());
+            let err = match amana::startup::open_store(&settings(dir.path(), &url)).await {
+                Ok(_) => panic!("sslmode={mode} connected without TLS"),
+                Err(e) => format!("{e:#}"),
+            };
+            assert!(err.contains("cannot connect to the PostgreSQL database"), "{err}");
+            assert!(err.contains("TLS"), "{mode}: {err}");
+        }
     })
     .await
 }

@@ -9,6 +9,7 @@
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
+use time::Date;
 
 /// One agency that reports can be addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,32 @@ pub struct ReviewerEntry {
     /// Oversight reviewers can read and act on every case.
     #[serde(default)]
     pub oversight: bool,
+    /// The UTC date from which this key is revoked (`revoked_on = 2026-11-23`, a TOML date
+    /// or a `"YYYY-MM-DD"` string): from that date new cases are not encrypted to it and
+    /// its signed requests are refused, but its public key stays listed (marked) so history
+    /// it signed before that date still verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_opt_date")]
+    pub revoked_on: Option<Date>,
+}
+
+/// A TOML date (`2026-11-23`) or a `"2026-11-23"` string.
+fn de_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Toml(dt) => match (dt.date, dt.time, dt.offset) {
+            (Some(_), None, None) => dt.to_string(),
+            _ => return Err(serde::de::Error::custom("revoked_on must be a date (YYYY-MM-DD), not a time")),
+        },
+        Raw::Text(s) => s,
+    };
+    Date::parse(&text, &time::format_description::well_known::Iso8601::DATE)
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("revoked_on `{text}` is not a date (YYYY-MM-DD)")))
 }
 
 /// A validated reviewer.
@@ -60,6 +87,11 @@ impl Reviewer {
     pub fn may_access(&self, agency: &str, oversight_only: bool) -> bool {
         self.entry.oversight || (!oversight_only && self.entry.agencies.iter().any(|a| a == agency))
     }
+
+    /// Whether the key is revoked on `date` (revocation applies from `revoked_on` on).
+    pub fn is_revoked_on(&self, date: Date) -> bool {
+        self.entry.revoked_on.is_some_and(|r| date >= r)
+    }
 }
 
 /// Why the key directory is unusable; each message says what to fix.
@@ -71,7 +103,7 @@ pub enum KeyringError {
     Reviewer { file: String, msg: String },
     #[error("duplicate {0}")]
     Duplicate(String),
-    #[error("no oversight reviewer: at least one entry needs `oversight = true`")]
+    #[error("no oversight reviewer: at least one entry without `revoked_on` needs `oversight = true`")]
     NoOversight,
 }
 
@@ -140,7 +172,7 @@ impl Keyring {
             }
             parsed.push(r);
         }
-        if !parsed.iter().any(|r| r.entry.oversight) {
+        if !parsed.iter().any(|r| r.entry.oversight && r.entry.revoked_on.is_none()) {
             return Err(KeyringError::NoOversight);
         }
         Ok(Keyring { deployment_id: file.deployment_id, agencies: file.agencies, reviewers: parsed })
@@ -156,13 +188,25 @@ impl Keyring {
         self.reviewers.iter().find(|r| r.entry.id == key_id)
     }
 
-    /// A case's recipients: the agency's reviewers plus oversight, or oversight alone.
-    pub fn recipients_for(&self, agency: &str, oversight_only: bool) -> Vec<age::x25519::Recipient> {
-        self.reviewers
-            .iter()
-            .filter(|r| r.may_access(agency, oversight_only))
-            .map(|r| r.recipient.clone())
-            .collect()
+    /// The reviewers who may read a case of `agency` on `today`: the agency's reviewers plus
+    /// oversight, or oversight alone; never a key revoked by `today`.
+    pub fn readers_of<'k>(
+        &'k self,
+        agency: &'k str,
+        oversight_only: bool,
+        today: Date,
+    ) -> impl Iterator<Item = &'k Reviewer> + 'k {
+        self.reviewers.iter().filter(move |r| r.may_access(agency, oversight_only) && !r.is_revoked_on(today))
+    }
+
+    /// A case's recipients on `today` (see [`Self::readers_of`]).
+    pub fn recipients_for(
+        &self,
+        agency: &str,
+        oversight_only: bool,
+        today: Date,
+    ) -> Vec<age::x25519::Recipient> {
+        self.readers_of(agency, oversight_only, today).map(|r| r.recipient.clone()).collect()
     }
 }
 
@@ -187,6 +231,7 @@ name = { en = "Transport" }
             ed25519_public_key: B64.encode([7u8; 32]),
             agencies: agencies.iter().map(|s| s.to_string()).collect(),
             oversight,
+            revoked_on: None,
         };
         (format!("{id}.toml"), toml::to_string(&e).unwrap_or_default())
     }
@@ -198,12 +243,43 @@ name = { en = "Transport" }
             &[entry("ovs", &[], true), entry("h1", &["health"], false), entry("t1", &["transport"], false)],
         )
         .expect("parse");
-        assert_eq!(k.recipients_for("health", false).len(), 2);
-        assert_eq!(k.recipients_for("health", true).len(), 1);
+        let today = time::macros::date!(2026 - 11 - 23);
+        assert_eq!(k.recipients_for("health", false, today).len(), 2);
+        assert_eq!(k.recipients_for("health", true, today).len(), 1);
         assert!(k.reviewer("h1").is_some_and(|r| r.may_access("health", false)));
         assert!(k.reviewer("h1").is_some_and(|r| !r.may_access("health", true)));
         assert!(k.reviewer("h1").is_some_and(|r| !r.may_access("transport", false)));
         assert!(k.reviewer("ovs").is_some_and(|r| r.may_access("transport", true)));
+    }
+
+    #[test]
+    fn revoked_keys_leave_the_recipients_from_their_date() {
+        let (name, text) = entry("h1", &["health"], false);
+        let revoked = format!("{text}revoked_on = 2026-11-23\n");
+        let k = Keyring::parse(AGENCIES, &[entry("ovs", &[], true), (name.clone(), revoked)]).expect("parse");
+        let h1 = k.reviewer("h1").expect("h1 is still listed");
+        assert_eq!(h1.entry.revoked_on, Some(time::macros::date!(2026 - 11 - 23)));
+        assert!(!h1.is_revoked_on(time::macros::date!(2026 - 11 - 22)));
+        assert!(h1.is_revoked_on(time::macros::date!(2026 - 11 - 23)));
+        assert_eq!(k.recipients_for("health", false, time::macros::date!(2026 - 11 - 22)).len(), 2);
+        assert_eq!(k.recipients_for("health", false, time::macros::date!(2026 - 11 - 23)).len(), 1);
+        // The quoted form works too; a time or a non-date is refused with the field named.
+        let quoted = format!("{text}revoked_on = \"2026-11-23\"\n");
+        assert!(Keyring::parse(AGENCIES, &[entry("ovs", &[], true), (name.clone(), quoted)]).is_ok());
+        for bad in ["revoked_on = 2026-11-23T10:00:00Z", "revoked_on = \"soon\""] {
+            let err = Keyring::parse(
+                AGENCIES,
+                &[entry("ovs", &[], true), (name.clone(), format!("{text}{bad}\n"))],
+            )
+            .expect_err(bad);
+            assert!(err.to_string().contains("revoked_on"), "{err}");
+        }
+        // The last current oversight key cannot be revoked.
+        let (oname, otext) = entry("ovs", &[], true);
+        assert!(matches!(
+            Keyring::parse(AGENCIES, &[(oname, format!("{otext}revoked_on = 2026-11-23\n"))]),
+            Err(KeyringError::NoOversight)
+        ));
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl ReviewerSecrets {
             ed25519_public_key: signing::public_key_b64(&self.signing_key()?),
             agencies,
             oversight,
+            revoked_on: None,
         })
     }
 

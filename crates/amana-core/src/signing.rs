@@ -63,6 +63,9 @@ pub enum SignatureError {
     Malformed(&'static str),
     #[error("unknown or revoked key")]
     UnknownKey,
+    /// The key is listed but revoked from this UTC date (`YYYY-MM-DD`).
+    #[error("this key was revoked on {0}; its requests are refused from that date. Ask the operator for a new key (amana-review keygen)")]
+    Revoked(String),
     #[error("signature does not verify")]
     BadSignature,
     #[error("the request is outside the freshness window (check the laptop's clock)")]

@@ -106,7 +106,8 @@ pub struct CaseBundle {
 pub struct CaseList {
     /// Deployment the history signatures are bound to.
     pub deployment_id: String,
-    /// Public signing keys of the reviewers, to verify signed history entries.
+    /// Public signing keys of the reviewers, to verify signed history entries — revoked ones
+    /// included (marked with their date), so history signed before a revocation verifies.
     pub reviewer_keys: Vec<ReviewerKeyWire>,
     pub cases: Vec<CaseBundle>,
 }
@@ -117,6 +118,10 @@ pub struct ReviewerKeyWire {
     pub key_id: String,
     /// Base64 of the raw 32-byte Ed25519 public key.
     pub ed25519_public_key: String,
+    /// Set when the key is revoked: it verifies only actions dated before this UTC date.
+    /// (Absent in answers of servers older than revocation support.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_on: Option<Date>,
 }
 
 /// `POST …/status` body.

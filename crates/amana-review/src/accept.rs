@@ -325,6 +325,28 @@ mod tests {
     }
 
     #[test]
+    fn a_revoked_key_verifies_history_only_before_its_date() {
+        let kit = Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        // Signed on 2027-01-15 (the kit's timestamp), stored on testkit::ON.
+        let signed_on = time::macros::date!(2027 - 01 - 15);
+        let after_both = signed_on.max(testkit::ON).next_day().expect("date");
+        let (_dir, fresh) = home();
+        let revoked_later = ReviewerKeyWire { revoked_on: Some(after_both), ..kit.wire() };
+        let s = accept(&fresh, &body(&[revoked_later], vec![b.clone()]), "t", false).expect("signed before");
+        assert_eq!(s.keys.revoked, [("alice".to_string(), after_both)]);
+        for too_early in [testkit::ON, signed_on] {
+            let (_dir, fresh) = home();
+            let revoked = ReviewerKeyWire { revoked_on: Some(too_early), ..kit.wire() };
+            let err =
+                accept(&fresh, &body(&[revoked], vec![b.clone()]), "t", false).expect_err("on or after");
+            assert!(matches!(err, ReviewError::HistoryInvalid { .. }), "{err}");
+            assert!(!fresh.cases_dir().exists());
+        }
+    }
+
+    #[test]
     fn hostile_ids_and_duplicates_write_nothing() {
         let (dir, home) = home();
         let kit = Kit::new("alice");

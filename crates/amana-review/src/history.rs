@@ -67,7 +67,9 @@ impl<'k> KeyAnswers<'k> {
                 queue.push_back((String::new(), None));
                 continue;
             };
-            let candidates = keys.candidates(&signed.key_id, e.on);
+            let signed_on =
+                time::OffsetDateTime::from_unix_timestamp(signed.timestamp).ok().map(|t| t.date());
+            let candidates = keys.candidates(&signed.key_id, e.on, signed_on);
             let choice = candidates
                 .iter()
                 .find(|k| signed.verify(deployment_id, k).is_ok())

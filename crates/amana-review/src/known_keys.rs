@@ -7,6 +7,12 @@
 //! `--accept-new-keys` after checking with the oversight unit. The replaced key is kept as
 //! *retired* with the date it was replaced, and still verifies history entries dated up to
 //! that day (the actions signed before the change).
+//!
+//! The server also lists *revoked* keys, marked with the date of revocation (`revoked_on` in
+//! `keys/reviewers/<id>.toml`). A revoked key verifies only actions dated (by the server and
+//! by the reviewer's own signed timestamp) before that date. A revocation is taken in at
+//! once, no flag needed (it only narrows what the key may sign), and never lifted by a later
+//! answer that omits it: a revocation date can only move earlier.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +42,9 @@ pub struct KnownKey {
     /// Keys this id had before, each trusted for history up to the day it was replaced.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredKey>,
+    /// The key is revoked from this UTC date: it verifies only actions dated before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_on: Option<Date>,
 }
 
 /// A key replaced with `--accept-new-keys`.
@@ -54,6 +63,8 @@ pub struct Changes {
     pub pinned: Vec<String>,
     /// Key ids whose key was replaced (with `--accept-new-keys`).
     pub replaced: Vec<String>,
+    /// Key ids newly marked revoked (or revoked from an earlier date), with the date.
+    pub revoked: Vec<(String, Date)>,
 }
 
 /// Decodes a base64 raw Ed25519 public key.
@@ -105,15 +116,28 @@ impl KnownKeys {
                         ed25519_public_key: k.ed25519_public_key.clone(),
                         pinned_on: today,
                         retired: vec![],
+                        revoked_on: k.revoked_on,
                     };
                     self.keys.insert(k.key_id.clone(), key);
                     changes.pinned.push(k.key_id.clone());
+                    if let Some(r) = k.revoked_on {
+                        changes.revoked.push((k.key_id.clone(), r));
+                    }
                 }
-                Some(known) if known.ed25519_public_key == k.ed25519_public_key => {}
+                Some(known) if known.ed25519_public_key == k.ed25519_public_key => {
+                    // Only ever narrowed: a later answer without the mark does not lift it.
+                    if let Some(r) = k.revoked_on.filter(|r| known.revoked_on.is_none_or(|old| *r < old)) {
+                        known.revoked_on = Some(r);
+                        changes.revoked.push((k.key_id.clone(), r));
+                    }
+                }
                 Some(known) if accept => {
                     let old = std::mem::replace(&mut known.ed25519_public_key, k.ed25519_public_key.clone());
-                    known.retired.push(RetiredKey { ed25519_public_key: old, retired_on: today });
+                    // The old key stays trusted up to its replacement or its revocation.
+                    let retired_on = known.revoked_on.map_or(today, |r| r.min(today));
+                    known.retired.push(RetiredKey { ed25519_public_key: old, retired_on });
                     known.pinned_on = today;
+                    known.revoked_on = k.revoked_on;
                     changes.replaced.push(k.key_id.clone());
                 }
                 Some(_) => conflicts.push(k.key_id.clone()),
@@ -131,13 +155,17 @@ impl KnownKeys {
         self.keys.get(key_id).and_then(|k| B64.decode(&k.ed25519_public_key).ok())
     }
 
-    /// Every key that may have signed an action of `key_id` dated `on`: the current one, then
-    /// retired ones replaced on or after that date.
-    pub fn candidates(&self, key_id: &str, on: Date) -> Vec<Vec<u8>> {
+    /// Every key that may have signed an action of `key_id` dated `on` (by the server) and
+    /// signed on `signed_on` (the reviewer's signed timestamp): the current one unless it
+    /// was revoked by either date, then retired ones replaced on or after `on`.
+    pub fn candidates(&self, key_id: &str, on: Date, signed_on: Option<Date>) -> Vec<Vec<u8>> {
         let Some(k) = self.keys.get(key_id) else {
             return Vec::new();
         };
+        let latest = signed_on.map_or(on, |s| s.max(on));
+        let current = k.revoked_on.is_none_or(|r| latest < r);
         std::iter::once(&k.ed25519_public_key)
+            .filter(|_| current)
             .chain(k.retired.iter().filter(|r| r.retired_on >= on).map(|r| &r.ed25519_public_key))
             .filter_map(|b64| B64.decode(b64).ok())
             .collect()
@@ -150,7 +178,7 @@ mod tests {
     use time::macros::date;
 
     fn wire(id: &str, byte: u8) -> ReviewerKeyWire {
-        ReviewerKeyWire { key_id: id.into(), ed25519_public_key: B64.encode([byte; 32]) }
+        ReviewerKeyWire { key_id: id.into(), ed25519_public_key: B64.encode([byte; 32]), revoked_on: None }
     }
 
     #[test]
@@ -171,15 +199,46 @@ mod tests {
         let c = keys.merge(&[wire("alice", 9)], true, date!(2026 - 11 - 03)).expect("accepted");
         assert_eq!(c.replaced, ["alice"]);
         assert_eq!(keys.current("alice"), Some(vec![9; 32]));
-        assert_eq!(keys.candidates("alice", date!(2026 - 11 - 02)), vec![vec![9; 32], vec![1; 32]]);
-        assert_eq!(keys.candidates("alice", date!(2026 - 11 - 04)), vec![vec![9; 32]]);
-        assert!(keys.candidates("nobody", date!(2026 - 11 - 04)).is_empty());
+        assert_eq!(keys.candidates("alice", date!(2026 - 11 - 02), None), vec![vec![9; 32], vec![1; 32]]);
+        assert_eq!(keys.candidates("alice", date!(2026 - 11 - 04), None), vec![vec![9; 32]]);
+        assert!(keys.candidates("nobody", date!(2026 - 11 - 04), None).is_empty());
+    }
+
+    #[test]
+    fn a_revoked_key_verifies_only_before_its_date_and_stays_revoked() {
+        let mut keys = KnownKeys::default();
+        keys.merge(&[wire("alice", 1)], false, date!(2026 - 11 - 01)).expect("pin");
+        let revoked = ReviewerKeyWire { revoked_on: Some(date!(2026 - 11 - 10)), ..wire("alice", 1) };
+        let c =
+            keys.merge(std::slice::from_ref(&revoked), false, date!(2026 - 11 - 12)).expect("no flag needed");
+        assert_eq!(c.revoked, [("alice".to_string(), date!(2026 - 11 - 10))]);
+        assert_eq!(keys.candidates("alice", date!(2026 - 11 - 09), None), vec![vec![1; 32]]);
+        assert!(keys.candidates("alice", date!(2026 - 11 - 10), None).is_empty());
+        // Dated before by the server but signed on the revocation date: refused too.
+        assert!(keys.candidates("alice", date!(2026 - 11 - 09), Some(date!(2026 - 11 - 10))).is_empty());
+        // A later answer cannot lift or postpone the revocation; an earlier date narrows it.
+        keys.merge(&[wire("alice", 1)], false, date!(2026 - 11 - 13)).expect("unmarked");
+        let later = ReviewerKeyWire { revoked_on: Some(date!(2026 - 12 - 01)), ..wire("alice", 1) };
+        assert!(keys.merge(&[later], false, date!(2026 - 11 - 13)).expect("later").revoked.is_empty());
+        assert_eq!(keys.keys["alice"].revoked_on, Some(date!(2026 - 11 - 10)));
+        let earlier = ReviewerKeyWire { revoked_on: Some(date!(2026 - 11 - 05)), ..wire("alice", 1) };
+        keys.merge(&[earlier], false, date!(2026 - 11 - 13)).expect("earlier");
+        assert!(keys.candidates("alice", date!(2026 - 11 - 06), None).is_empty());
+        // A fresh home pins a key that is already revoked, marked.
+        let mut fresh = KnownKeys::default();
+        let c = fresh.merge(&[revoked], false, date!(2026 - 11 - 12)).expect("pin revoked");
+        assert_eq!((c.pinned.len(), c.revoked.len()), (1, 1));
+        assert_eq!(fresh.candidates("alice", date!(2026 - 11 - 09), None), vec![vec![1; 32]]);
     }
 
     #[test]
     fn malformed_server_keys_are_refused() {
         let mut keys = KnownKeys::default();
-        let short = ReviewerKeyWire { key_id: "alice".into(), ed25519_public_key: B64.encode([1u8; 31]) };
+        let short = ReviewerKeyWire {
+            key_id: "alice".into(),
+            ed25519_public_key: B64.encode([1u8; 31]),
+            revoked_on: None,
+        };
         assert!(matches!(
             keys.merge(&[short], false, date!(2026 - 11 - 01)),
             Err(ReviewError::BadPublicKey { .. })

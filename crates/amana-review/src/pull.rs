@@ -106,6 +106,9 @@ fn report(verb: &str, s: &Summary) {
     if !s.keys.pinned.is_empty() {
         println!("pinned reviewer signing keys (first seen): {}", s.keys.pinned.join(", "));
     }
+    for (id, on) in &s.keys.revoked {
+        println!("reviewer key {id} is REVOKED from {on}: it verifies only actions dated before that");
+    }
     if !s.keys.replaced.is_empty() {
         println!("accepted NEW signing keys for: {}", s.keys.replaced.join(", "));
     }

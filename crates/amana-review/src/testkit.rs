@@ -34,6 +34,7 @@ impl Kit {
         ReviewerKeyWire {
             key_id: self.key_id.clone(),
             ed25519_public_key: B64.encode(self.key.public_key().as_ref()),
+            revoked_on: None,
         }
     }
 

@@ -1,0 +1,93 @@
+//! Revoking a reviewer key with a date (`revoked_on` in `keys/reviewers/<id>.toml`): from
+//! that date the key's signed requests are refused and new cases are not encrypted to it,
+//! while the server keeps listing it (marked) so a fresh `amana-review` home still verifies
+//! the history it signed before.
+
+use std::fs;
+
+use amana_core::{envelope, wire::CaseList};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde_json::Value;
+
+use crate::helpers::{now, status_body, Deployment, KeyGen, Signer, TestApp, HEALTH, OVERSIGHT};
+
+/// X25519 recipient stanzas in an age header (age may add a random "grease" stanza too).
+fn x25519_stanzas(age_file: &[u8]) -> usize {
+    let header_end = age_file.windows(4).position(|w| w == b"\n---").expect("age header");
+    age_file[..header_end].split(|b| *b == b'\n').filter(|l| l.starts_with(b"-> X25519 ")).count()
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_verifies() {
+    let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    let health = app.dep.reviewer(HEALTH).clone();
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+
+    // Before the revocation: the health officer acts on a case (a signed event, dated today).
+    app.submit_simple("health", false).await;
+    health.cli(&app.address, &["pull"]).ok("pull before revocation");
+    let old_id = health.listed_ids(&app.address).pop().expect("the old case");
+    health.cli(&app.address, &["status", &old_id, "acknowledged"]).ok("acknowledge before revocation");
+
+    // The operator revokes the key from tomorrow (a scheduled revocation).
+    let today = time::OffsetDateTime::now_utc().date();
+    let revoked_on = today.next_day().expect("tomorrow").to_string();
+    let entry = app.dep.keys_dir().join("reviewers").join(format!("{HEALTH}.toml"));
+    let mut text = fs::read_to_string(&entry).expect("entry");
+    text.push_str(&format!("revoked_on = {revoked_on}\n"));
+    fs::write(&entry, text).expect("revoke");
+    app.restart();
+    // Today the key still works, but not for a request signed for a time on or after its
+    // revocation date (a signed file meant to be carried in later, say).
+    assert_eq!(app.signed(&health, "GET", "/api/v1/review/inbox", b"").await.status(), 200);
+    let signer = Signer::new(&health);
+    let tomorrow = now() + 24 * 3600;
+    let sig = signer.sign_at("GET", "/api/v1/review/inbox", b"", tomorrow, &amana_core::signing::new_nonce());
+    let resp = app.send_signed("GET", "/api/v1/review/inbox", Vec::new(), &sig).await;
+    assert_eq!(resp.status(), 401, "signed for the revocation date");
+
+    // The server's calendar moves to tomorrow.
+    app.set_env("AMANA_TEST_CLOCK_OFFSET_DAYS", "1");
+    app.restart();
+
+    // 1. Its signed requests are refused with a clear error, by the server and in the CLI.
+    let resp = app
+        .signed(&health, "POST", &format!("/api/v1/review/cases/{old_id}/status"), &status_body("in_review"))
+        .await;
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.expect("error body");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains(&format!("revoked on {revoked_on}")), "{message}");
+    let refused = health.cli(&app.address, &["pull"]).failed("pull with a revoked key");
+    assert!(refused.stderr.contains(&format!("revoked on {revoked_on}")), "{}", refused.stderr);
+
+    // 2. A new case of the agency is encrypted to oversight only.
+    app.submit_simple("health", false).await;
+    let list_resp = app.signed(&oversight, "GET", "/api/v1/review/cases", b"").await;
+    assert_eq!(list_resp.status(), 200);
+    let list: CaseList = list_resp.json().await.expect("case list");
+    let new_case = list.cases.iter().find(|c| c.id != old_id).expect("the new case");
+    let key_ids: Vec<&str> = new_case.recipients.iter().map(|r| r.key_id.as_str()).collect();
+    assert_eq!(key_ids, [OVERSIGHT], "replies go to current keys only");
+    let report = B64.decode(&new_case.envelopes[0].age_b64).expect("base64");
+    assert_eq!(x25519_stanzas(&report), 1, "one recipient: oversight");
+    let health_id = health.identity();
+    assert!(envelope::decrypt(&report, &[&health_id as &dyn age::Identity]).is_err());
+    let oversight_id = oversight.identity();
+    assert!(envelope::decrypt(&report, &[&oversight_id as &dyn age::Identity]).is_ok());
+    // The old case was encrypted to both, and stays so (re-wrapping is a separate step).
+    let old_case = list.cases.iter().find(|c| c.id == old_id).expect("the old case");
+    let old_report = B64.decode(&old_case.envelopes[0].age_b64).expect("base64");
+    assert_eq!(x25519_stanzas(&old_report), 2);
+
+    // 3. The revoked key is still listed, marked with its date ...
+    let listed = list.reviewer_keys.iter().find(|k| k.key_id == HEALTH).expect("revoked key listed");
+    assert_eq!(listed.revoked_on.map(|d| d.to_string()), Some(revoked_on.clone()));
+    assert!(list.reviewer_keys.iter().filter(|k| k.key_id != HEALTH).all(|k| k.revoked_on.is_none()));
+    // ... so a fresh home (oversight has never pulled) verifies the history it signed before.
+    let pulled = oversight.cli(&app.address, &["pull"]).ok("fresh pull verifies old signed history");
+    assert!(pulled.stdout.contains(&format!("{HEALTH} is REVOKED from {revoked_on}")), "{}", pulled.stdout);
+    let shown = oversight.cli(&app.address, &["show", &old_id]).ok("show the old case");
+    assert!(shown.stdout.contains("acknowledged"), "{}", shown.stdout);
+    assert_eq!(oversight.listed_ids(&app.address).len(), 2);
+}
