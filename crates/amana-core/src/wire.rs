@@ -30,6 +30,10 @@ pub mod paths {
     pub fn extend(case_id: &str) -> String {
         format!("{CASES}/{case_id}/extend")
     }
+    /// `POST` with a list of [`super::RewrappedEnvelope`].
+    pub fn rewrap(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/rewrap")
+    }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
         format!("{CASES}/{case_id}/attachments/{attachment_id}")
@@ -71,6 +75,10 @@ pub struct RecipientWire {
     pub key_id: String,
     /// `age1…`
     pub age_recipient: String,
+    /// An oversight reviewer (a recipient of every case): `rewrap` refuses a recipient set
+    /// without one. Absent (false) in answers of older servers.
+    #[serde(default)]
+    pub oversight: bool,
 }
 
 /// A case as the reviewer API returns it: metadata in clear, content encrypted.
@@ -147,6 +155,37 @@ pub struct Extension {
     pub days: i64,
     /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
     pub reason_age_b64: String,
+}
+
+/// One element of the `POST …/rewrap` body (a JSON array): an existing envelope of the
+/// case, re-encrypted to the current recipients, with the SHA-256 of its plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewrappedEnvelope {
+    /// The envelope being replaced (it must belong to the case).
+    pub envelope_id: String,
+    /// The new age file, base64.
+    pub age_b64: String,
+    /// Lowercase hex SHA-256 of the decrypted payload, the same before and after.
+    pub plaintext_sha256: String,
+}
+
+/// The `rewrapped` event's detail: which envelopes changed and the hash of each plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewrapDetail {
+    pub envelopes: Vec<RewrapRecord>,
+}
+
+/// One envelope of a [`RewrapDetail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewrapRecord {
+    pub envelope_id: String,
+    pub plaintext_sha256: String,
+}
+
+/// Whether `s` is a lowercase hex SHA-256.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `GET /api/v1/review/inbox` response: ids only, never content.
