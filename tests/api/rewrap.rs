@@ -1,0 +1,99 @@
+//! `amana-review rewrap` through the REAL server and CLI: after a reviewer is added, a
+//! colleague re-encrypts an old case to the current recipients with one signed request; the
+//! new reviewer can then read it, the reporter still reads their thread, every history
+//! verifies, and the CLI refuses both a server that swaps an envelope without a signed
+//! rewrap and a rewrap that would shut oversight out.
+
+use std::fs;
+
+use serde_json::{json, Value};
+
+use crate::case_support::{case_json, messages, post, reporter_view};
+use crate::helpers::{open_db, Deployment, KeyGen, TestApp, HEALTH, OVERSIGHT};
+
+const REPORT: &str = "REWRAP-REPORT-MARK the clerk asks for cash";
+const REPLY: &str = "REWRAP-REPLY-MARK we are looking into it";
+const FOLLOW_UP: &str = "REWRAP-FOLLOWUP-MARK it happens on Thursdays";
+const DEPUTY: &str = "health-deputy";
+
+#[tokio::test]
+async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_oversight() {
+    let mut dep = Deployment::new();
+    dep.add_reviewer(OVERSIGHT, &[], true, KeyGen::InProcess);
+    dep.add_reviewer(HEALTH, &["health"], false, KeyGen::InProcess);
+    let mut app = TestApp::start(dep, &[]);
+    let addr = app.address.clone();
+    let code = app.submit(&json!({ "kind": "violation", "agency": "health", "body": REPORT })).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&addr, &["pull"]).ok("pull");
+    let case = health.listed_ids(&addr).remove(0);
+    health.cli(&addr, &["reply", &case, "--message", REPLY]).ok("reply");
+    let (status, _) =
+        post(&app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
+    assert_eq!(status, 201);
+    health.cli(&addr, &["pull"]).ok("pull the thread");
+
+    // A deputy joins the agency: new cases include them, this old one does not yet.
+    let deputy = app.dep.add_reviewer(DEPUTY, &["health"], false, KeyGen::InProcess);
+    app.restart();
+    let addr = app.address.clone();
+    deputy.cli(&addr, &["pull"]).ok("deputy pulls");
+    let out = deputy.cli(&addr, &["show", &case]).failed("not a recipient yet");
+    assert!(out.stderr.contains("not encrypted to your key"), "{}", out.stderr);
+
+    // A rewrap that would shut oversight out (a server listing no oversight recipient) is
+    // refused before anything is signed.
+    health.cli(&addr, &["pull"]).ok("pull the new recipient list");
+    let events_before = app.count_rows("events").await;
+    let path = case_json(&health, &case);
+    let saved = fs::read_to_string(&path).expect("case.json");
+    let mut bundle: Value = serde_json::from_str(&saved).expect("json");
+    for r in bundle["recipients"].as_array_mut().expect("recipients") {
+        r["oversight"] = json!(false);
+    }
+    fs::write(&path, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    let out = health.cli(&addr, &["rewrap", &case]).failed("rewrap without oversight");
+    assert!(out.stderr.contains("no oversight reviewer"), "{}", out.stderr);
+    assert_eq!(app.count_rows("events").await, events_before, "nothing was sent");
+    fs::write(&path, saved).expect("restore");
+
+    // The rewrap: three envelopes (report, reply, follow-up), to health, oversight and the deputy.
+    let out = health.cli(&addr, &["rewrap", &case]).ok("rewrap");
+    assert!(out.stdout.contains("3 envelope(s) re-encrypted to: "), "{}", out.stdout);
+    for id in [HEALTH, OVERSIGHT, DEPUTY] {
+        assert!(out.stdout.contains(id), "{id} missing: {}", out.stdout);
+    }
+
+    // The deputy reads the whole thread; every home verifies the history and the hashes.
+    deputy.cli(&addr, &["pull"]).ok("deputy pulls the rewrapped case");
+    let shown = deputy.cli(&addr, &["show", &case]).ok("deputy reads").stdout;
+    for text in [REPORT, REPLY, FOLLOW_UP] {
+        assert!(shown.contains(text), "{text} missing:\n{shown}");
+    }
+    assert!(shown.contains(&format!("rewrapped       received by {HEALTH}")), "{shown}");
+    health.cli(&addr, &["pull"]).ok("the rewrapper pulls: old copies match the signed hashes");
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    oversight.cli(&addr, &["pull"]).ok("a fresh home verifies the rewrap");
+    assert!(oversight.cli(&addr, &["show", &case]).ok("oversight reads").stdout.contains(REPLY));
+    // The reporter still reads the reply and their follow-up.
+    let view = reporter_view(&app, &addr, &code).await;
+    assert_eq!(messages(&view, "reply"), [REPLY]);
+    assert_eq!(messages(&view, "follow_up"), [FOLLOW_UP]);
+
+    // The server swaps the report for another age file with no signed rewrap for it: every
+    // home refuses the pull and keeps what it had.
+    let pool = open_db(&app.dep.db_path()).await;
+    let forged = amana_core::envelope::encrypt(b"forged", &[deputy.identity().to_public()]).expect("encrypt");
+    sqlx::query("UPDATE envelopes SET ciphertext = ? WHERE case_id = ? AND part = 'report'")
+        .bind(forged)
+        .bind(&case)
+        .execute(&pool)
+        .await
+        .expect("swap the report");
+    pool.close().await;
+    let before = fs::read(case_json(&deputy, &case)).expect("case.json");
+    let out = deputy.cli(&addr, &["pull"]).failed("swapped envelope");
+    assert!(out.stderr.contains("not the age file the reviewer signed"), "{}", out.stderr);
+    assert_eq!(fs::read(case_json(&deputy, &case)).expect("kept"), before);
+    assert!(deputy.cli(&addr, &["show", &case]).ok("still readable").stdout.contains(REPORT));
+}
