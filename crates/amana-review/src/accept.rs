@@ -328,6 +328,45 @@ mod tests {
         assert_eq!(heads.0["c1"].hash, b.events[1].hash);
     }
 
+    /// Writes an unprotected identity into the home; returns its recipient.
+    fn with_identity(home: &Home) -> age::x25519::Recipient {
+        let secrets = amana_core::reviewer_keys::ReviewerSecrets::generate().expect("keys");
+        let text = secrets.identity_file(testkit::ON);
+        std::fs::write(home.file(home::IDENTITY_FILE), text.as_bytes()).expect("identity");
+        amana_core::reviewer_keys::parse_identity_file(&text).expect("parse").to_public()
+    }
+
+    #[test]
+    fn a_changed_envelope_needs_a_signed_rewrap_with_the_right_plaintext_hash() {
+        let (_dir, home) = home();
+        let me = with_identity(&home);
+        let kit = Kit::new("alice");
+        let plain = b"the same payload";
+        let old = amana_core::envelope::encrypt(plain, &[me.clone()]).expect("encrypt");
+        let mut b = kit.bundle("c1");
+        b.envelopes[0].age_b64 = B64.encode(&old);
+        run(&home, &kit, vec![b.clone()]).expect("first");
+        // Swapped without a rewrap: refused, as before.
+        let new = amana_core::envelope::encrypt(plain, &[me]).expect("encrypt");
+        let mut swapped = b.clone();
+        swapped.envelopes[0].age_b64 = B64.encode(&new);
+        let err = run(&home, &kit, vec![swapped]).expect_err("no rewrap");
+        assert!(err.to_string().contains("the content of envelope rep changed"), "{err}");
+        // A signed rewrap recording another plaintext's hash: refused, nothing written.
+        let mut wrong = b.clone();
+        kit.rewrap(&mut wrong, &[("rep", &new, &rewrap::plaintext_sha256(b"something else"))]);
+        let err = run(&home, &kit, vec![wrong]).expect_err("wrong hash");
+        assert!(
+            err.to_string().contains("does not decrypt to the plaintext its signed rewrap records"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("kept"), old);
+        // The right hash: accepted, and the new file replaces the old one.
+        kit.rewrap(&mut b, &[("rep", &new, &rewrap::plaintext_sha256(plain))]);
+        run(&home, &kit, vec![b]).expect("rewrapped");
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("new"), new);
+    }
+
     #[test]
     fn a_recomputed_rewrite_is_refused_even_without_the_local_copy() {
         let (_dir, home) = home();

@@ -377,6 +377,34 @@ mod tests {
         assert!(check(&b, &keys).expect_err("empty").contains("empty"));
     }
 
+    const SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn a_signed_rewrap_replaces_envelopes_and_pins_the_new_bytes() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        let mut b = worked_case(&kit);
+        kit.rewrap(&mut b, &[("rep", b"new rep", SHA), ("r1", b"new r1", SHA)]);
+        // The reply no longer matches its signed reply request: the later rewrap covers it.
+        assert_eq!(check(&b, &keys), Ok(()));
+        assert_eq!(last_rewrap(&b, "r1"), Some((4, SHA.to_string())));
+        // A swap after the rewrap is caught.
+        let mut swapped = b.clone();
+        swapped.envelopes[1].age_b64 = B64.encode("another age file");
+        let err = check(&swapped, &keys).expect_err("swapped");
+        assert!(err.contains("not the age file the reviewer signed"), "{err}");
+        // The server records another hash than the reviewer signed.
+        let mut forged = b.clone();
+        forged.events[4].detail = forged.events[4].detail.replace(SHA, &"0".repeat(64));
+        testkit::rehash(&mut forged);
+        let err = check(&forged, &keys).expect_err("hash");
+        assert!(err.contains("other envelopes or hashes than the reviewer signed"), "{err}");
+        // A rewrap of an envelope the case does not have.
+        let mut b = worked_case(&kit);
+        kit.rewrap(&mut b, &[("ghost", b"x", SHA)]);
+        assert!(check(&b, &keys).expect_err("ghost").contains("missing"));
+    }
+
     #[test]
     fn a_retired_key_still_verifies_what_it_signed_before() {
         let old = Kit::new("alice");
