@@ -97,3 +97,41 @@ async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_
     assert_eq!(fs::read(case_json(&deputy, &case)).expect("kept"), before);
     assert!(deputy.cli(&addr, &["show", &case]).ok("still readable").stdout.contains(REPORT));
 }
+
+/// What the server checks on its own: scope, envelope ids of this case (each once), the hash
+/// format, and that each upload is an age file with 1 to 64 recipients. A refusal commits
+/// nothing.
+#[tokio::test]
+async fn the_server_refuses_malformed_or_out_of_scope_rewraps() {
+    let app = crate::helpers::spawn_app().await;
+    app.submit_simple("health", false).await;
+    app.submit_simple("transport", false).await;
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    let health = app.dep.reviewer(HEALTH).clone();
+    let cases = app.cases_as(&oversight).await;
+    let (mine, other) =
+        if cases[0].agency == "health" { (&cases[0], &cases[1]) } else { (&cases[1], &cases[0]) };
+    let path = format!("/api/v1/review/cases/{}/rewrap", mine.id);
+    let age = amana_core::envelope::encrypt(b"x", &[health.identity().to_public()]).expect("encrypt");
+    let age_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &age);
+    let sha = "a".repeat(64);
+    let item = |id: &str, b64: &str, sha: &str| json!({ "envelope_id": id, "age_b64": b64, "plaintext_sha256": sha });
+    let own = mine.envelopes[0].id.as_str();
+    let events = app.count_rows("events").await;
+    for (body, why) in [
+        (json!([]), "empty"),
+        (json!([item(&other.envelopes[0].id, &age_b64, &sha)]), "another case's envelope"),
+        (json!([item(own, &age_b64, &sha), item(own, &age_b64, &sha)]), "twice"),
+        (json!([item(own, &age_b64, "ABC")]), "bad hash"),
+        (json!([item(own, "bm90IGFnZQ==", &sha)]), "not an age file"),
+    ] {
+        let resp = app.signed(&oversight, "POST", &path, body.to_string().as_bytes()).await;
+        assert_eq!(resp.status(), 400, "{why}");
+    }
+    let transport = app.dep.reviewer(crate::helpers::TRANSPORT).clone();
+    let body = json!([item(own, &age_b64, &sha)]).to_string();
+    assert_eq!(app.signed(&transport, "POST", &path, body.as_bytes()).await.status(), 403);
+    assert_eq!(app.count_rows("events").await, events, "refusals commit nothing");
+    assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 204);
+    assert_eq!(app.count_rows("events").await, events + 1);
+}
