@@ -224,3 +224,27 @@ pub struct ReceiptKey {
     /// Base64 of the raw 32-byte Ed25519 public key.
     pub ed25519_public_key: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_hex_is_strict() {
+        assert!(is_sha256_hex(&"0a".repeat(32)));
+        assert!(!is_sha256_hex(&"0A".repeat(32)));
+        assert!(!is_sha256_hex(&"0a".repeat(31)));
+        assert!(!is_sha256_hex(&"zz".repeat(32)));
+    }
+
+    #[test]
+    fn rewrap_items_refuse_unknown_fields_and_recipients_default_to_not_oversight() {
+        let ok = r#"[{"envelope_id":"e","age_b64":"YQ==","plaintext_sha256":"00"}]"#;
+        assert_eq!(serde_json::from_str::<Vec<RewrappedEnvelope>>(ok).map(|v| v.len()).ok(), Some(1));
+        let extra = r#"[{"envelope_id":"e","age_b64":"YQ==","plaintext_sha256":"00","x":1}]"#;
+        assert!(serde_json::from_str::<Vec<RewrappedEnvelope>>(extra).is_err());
+        let old: RecipientWire =
+            serde_json::from_str(r#"{"key_id":"a","age_recipient":"age1x"}"#).expect("old");
+        assert!(!old.oversight);
+    }
+}
