@@ -342,7 +342,7 @@ mod tests {
         let me = with_identity(&home);
         let kit = Kit::new("alice");
         let plain = b"the same payload";
-        let old = amana_core::envelope::encrypt(plain, &[me.clone()]).expect("encrypt");
+        let old = amana_core::envelope::encrypt(plain, std::slice::from_ref(&me)).expect("encrypt");
         let mut b = kit.bundle("c1");
         b.envelopes[0].age_b64 = B64.encode(&old);
         run(&home, &kit, vec![b.clone()]).expect("first");
