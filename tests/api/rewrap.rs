@@ -135,3 +135,47 @@ async fn the_server_refuses_malformed_or_out_of_scope_rewraps() {
     assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 204);
     assert_eq!(app.count_rows("events").await, events + 1);
 }
+
+/// The lost-laptop runbook (ops/README.md): revoke the key, then rewrap — the server's copies
+/// of the case no longer open with the lost key; oversight and the reporter still read theirs.
+#[tokio::test]
+async fn after_a_revocation_rewrap_shuts_the_lost_key_out_of_the_servers_copies() {
+    let mut dep = Deployment::new();
+    dep.add_reviewer(OVERSIGHT, &[], true, KeyGen::InProcess);
+    dep.add_reviewer(HEALTH, &["health"], false, KeyGen::InProcess);
+    let mut app = TestApp::start(dep, &[]);
+    let code = app.submit(&json!({ "kind": "violation", "agency": "health", "body": REPORT })).await;
+    let addr = app.address.clone();
+    let (status, _) =
+        post(&app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
+    assert_eq!(status, 201);
+    let lost = app.dep.reviewer(HEALTH).identity();
+    let opens_with_lost_key = |case: &amana_core::wire::CaseBundle| {
+        case.envelopes.iter().any(|e| {
+            let bytes =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &e.age_b64).expect("b64");
+            amana_core::envelope::decrypt(&bytes, &[&lost as &dyn age::Identity]).is_ok()
+        })
+    };
+
+    let entry = app.dep.keys_dir().join("reviewers").join(format!("{HEALTH}.toml"));
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut text = fs::read_to_string(&entry).expect("entry");
+    text.push_str(&format!("revoked_on = {today}\n"));
+    fs::write(&entry, text).expect("revoke");
+    app.restart();
+    let addr = app.address.clone();
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    assert!(opens_with_lost_key(&app.cases_as(&oversight).await[0]), "before the rewrap");
+
+    oversight.cli(&addr, &["pull"]).ok("pull");
+    let case = oversight.listed_ids(&addr).remove(0);
+    let out = oversight.cli(&addr, &["rewrap", &case]).ok("rewrap");
+    assert!(out.stdout.contains("2 envelope(s) re-encrypted to: oversight"), "{}", out.stdout);
+    let after = app.cases_as(&oversight).await.remove(0);
+    assert!(!opens_with_lost_key(&after), "after the rewrap");
+    oversight.cli(&addr, &["pull"]).ok("pull verifies the rewrap");
+    assert!(oversight.cli(&addr, &["show", &case]).ok("show").stdout.contains(FOLLOW_UP));
+    let view = reporter_view(&app, &addr, &code).await;
+    assert_eq!(messages(&view, "follow_up"), [FOLLOW_UP]);
+}
