@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::cases::{self, LocalCase};
 use crate::error::{io_error, ReviewError};
 use crate::home::{check_id, Home};
+use crate::known_keys::KnownKeys;
 use crate::passphrase::Unlocker;
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -38,8 +39,10 @@ pub fn reporter_reads(part: Part) -> bool {
 pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     let bundle = &case.bundle;
-    // Refused before any key use: a set that shuts out oversight signs nothing.
+    // Refused before any key use: a set that shuts out oversight, or names a reviewer this
+    // home never verified (or knows as revoked), signs nothing.
     check_reviewers(bundle)?;
+    check_known(bundle, &KnownKeys::load(home)?, time::OffsetDateTime::now_utc().date())?;
     let identity = home.identity(&mut Unlocker::default())?;
     let mut items = Vec::new();
     let mut unreadable = Vec::new();
@@ -96,6 +99,21 @@ fn check_reviewers(bundle: &CaseBundle) -> Result<(), ReviewError> {
         let why = "the server lists no oversight reviewer among its recipients, and a rewrap \
                    must never shut oversight out (pull again; tell the operator)";
         return Err(refused(bundle, why.into()));
+    }
+    Ok(())
+}
+
+/// Every recipient must be a reviewer key id this home pinned from a verified pull and that
+/// is not revoked: a server cannot slip an unknown or revoked reader into a whole case.
+/// (The age recipient itself is not pinned: SECURITY.md lists that residual risk.)
+fn check_known(bundle: &CaseBundle, keys: &KnownKeys, today: time::Date) -> Result<(), ReviewError> {
+    for r in &bundle.recipients {
+        let why = match keys.keys.get(&r.key_id) {
+            None => "is not a reviewer key this home has verified (pull again)",
+            Some(k) if k.revoked_on.is_some_and(|d| d <= today) => "is revoked",
+            Some(_) => continue,
+        };
+        return Err(refused(bundle, format!("recipient {} {why}", cases::printable(&r.key_id))));
     }
     Ok(())
 }
@@ -226,6 +244,25 @@ mod tests {
         assert!(recipients_for(&b, Part::Report).is_ok());
         let err = recipients_for(&b, Part::FollowUp).expect_err("no reporter");
         assert!(err.to_string().contains("no reporter recipient"), "{err}");
+    }
+
+    #[test]
+    fn unknown_or_revoked_recipients_are_refused() {
+        let b = bundle(true, "age1reporter");
+        let today = crate::testkit::ON;
+        let wire = |id: &str, revoked_on| amana_core::wire::ReviewerKeyWire {
+            revoked_on,
+            ..crate::testkit::Kit::new(id).wire()
+        };
+        let mut keys = KnownKeys::default();
+        keys.merge(&[wire("alice", None)], false, today).expect("pin");
+        let err = check_known(&b, &keys, today).expect_err("ovs unknown");
+        assert!(err.to_string().contains("recipient ovs is not a reviewer key"), "{err}");
+        keys.merge(&[wire("ovs", Some(today))], false, today).expect("pin");
+        assert!(check_known(&b, &keys, today).expect_err("revoked").to_string().contains("is revoked"));
+        let mut keys = KnownKeys::default();
+        keys.merge(&[wire("alice", None), wire("ovs", None)], false, today).expect("pin");
+        assert!(check_known(&b, &keys, today).is_ok());
     }
 
     #[test]
