@@ -89,6 +89,7 @@ fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppSt
         .route("/api/v1/review/cases/{id}/status", post(review_api::set_status))
         .route("/api/v1/review/cases/{id}/replies", post(review_api::reply))
         .route("/api/v1/review/cases/{id}/extend", post(review_api::extend))
+        .route("/api/v1/review/cases/{id}/rewrap", post(review_api::rewrap))
         .route("/api/v1/review/inbox", get(review_api::inbox))
         .layer(timeout(limits.request_timeout_secs))
         .merge(download)

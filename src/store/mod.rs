@@ -98,6 +98,13 @@ pub struct NewEnvelope {
     pub ciphertext: Vec<u8>,
 }
 
+/// A new ciphertext for an existing envelope of the case (`amana-review rewrap`).
+pub struct EnvelopeRewrap {
+    /// Must name an envelope of the change's case, or the whole change is refused.
+    pub id: String,
+    pub ciphertext: Vec<u8>,
+}
+
 /// A history entry to append; the store links and hashes it.
 pub struct NewEvent {
     pub kind: EventKind,
@@ -109,7 +116,8 @@ pub struct NewEvent {
 }
 
 /// One atomic change to a case: a compare-and-set on its status (and the guards below),
-/// new field values, at most one new envelope, and one history event.
+/// new field values, at most one new envelope, replaced ciphertexts of existing envelopes,
+/// and one history event.
 pub struct Change {
     pub case_id: String,
     pub on: Date,
@@ -126,6 +134,9 @@ pub struct Change {
     pub envelope: Option<NewEnvelope>,
     /// Evidence files sent with the envelope, claimed in the same transaction.
     pub attachments: Option<UploadClaim>,
+    /// Existing envelopes whose ciphertext is replaced (a rewrap); refused with
+    /// [`StoreError::Conflict`] if one is not an envelope of this case.
+    pub rewraps: Vec<EnvelopeRewrap>,
     pub event: NewEvent,
 }
 
@@ -144,6 +155,7 @@ impl Change {
             follow_up_cap: None,
             envelope: None,
             attachments: None,
+            rewraps: Vec::new(),
             event,
         }
     }

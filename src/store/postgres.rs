@@ -140,6 +140,26 @@ async fn append_event(
     Ok(())
 }
 
+/// Replaces one envelope's ciphertext; an id of another case (or none) refuses the change,
+/// so a rewrap can never touch a case its signer was not scoped to.
+async fn replace_ciphertext(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    r: &EnvelopeRewrap,
+) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE envelopes SET ciphertext = $1 WHERE id = $2 AND case_id = $3")
+        .bind(&r.ciphertext)
+        .bind(&r.id)
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 async fn insert_envelope(
     tx: &mut Transaction<'static, Postgres>,
     case_id: &str,
@@ -418,6 +438,9 @@ impl Store for PostgresStore {
         if let Some(envelope) = &c.envelope {
             insert_envelope(&mut tx, &c.case_id, c.on, envelope).await?;
             claim_upload(&mut tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;
+        }
+        for rewrap in &c.rewraps {
+            replace_ciphertext(&mut tx, &c.case_id, rewrap).await?;
         }
         append_event(&mut tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;

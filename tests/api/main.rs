@@ -18,6 +18,7 @@ mod peppers;
 mod public_api;
 mod retention;
 mod revocation;
+mod rewrap;
 mod round_trip;
 mod signed_requests;
 mod startup;

@@ -1,6 +1,6 @@
 //! `apply`: one transaction per change, each guard, and the hash chain it extends.
 
-use amana::store::{CaseMeta, Change, Store, StoreError};
+use amana::store::{CaseMeta, Change, EnvelopeRewrap, Store, StoreError};
 use amana_core::case::Status;
 use amana_core::deadlines::Deadlines;
 use amana_core::events::EventKind;
@@ -15,6 +15,7 @@ crate::on_both_backends!(
     follow_ups_stop_at_the_cap,
     extension_updates_deadlines,
     chain_verifies_after_many_changes,
+    rewrap_replaces_ciphertexts_with_one_event,
 );
 
 /// A signed status change of `meta` to `to` on `on`.
@@ -217,4 +218,44 @@ async fn chain_verifies_after_many_changes(db: TestDb) {
     // A second node reads the same chain.
     let other = db.open().await;
     assert_eq!(officer.verify("case-a", &history(&*other, "case-a").await), heads.last().unwrap().1);
+}
+
+/// A rewrap replaces existing ciphertexts and appends its signed event atomically; an
+/// envelope id of another case refuses the whole change, leaving every ciphertext as it was.
+async fn rewrap_replaces_ciphertexts_with_one_event(db: TestDb) {
+    let store = db.open().await;
+    let reviewer = Reviewer::new("health-officer");
+    store.insert_case(&new_case("case-r", day("2026-05-01"))).await.unwrap();
+    store.insert_case(&new_case("case-o", day("2026-05-01"))).await.unwrap();
+    let m = meta(&*store, "case-r").await;
+    let rewrap = |ids: &[&str]| {
+        let detail = r#"{"envelopes":[]}"#;
+        let mut c =
+            Change::event_only(&m, day("2026-05-02"), reviewer.event(EventKind::Rewrapped, &m.id, detail));
+        c.rewraps = ids
+            .iter()
+            .map(|id| EnvelopeRewrap { id: id.to_string(), ciphertext: id.as_bytes().to_vec() })
+            .collect();
+        c
+    };
+    let report = |store: std::sync::Arc<dyn Store>, case: &'static str| async move {
+        store.envelopes(case, &[Part::Report]).await.unwrap().remove(0).ciphertext
+    };
+    let other_before = report(store.clone(), "case-o").await;
+    let own_before = report(store.clone(), "case-r").await;
+
+    // Another case's envelope: refused, nothing replaced, no event.
+    let refused = store.apply(&rewrap(&["case-r-report", "case-o-report"])).await;
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    assert_eq!(report(store.clone(), "case-r").await, own_before);
+    assert_eq!(report(store.clone(), "case-o").await, other_before);
+    assert_eq!(history(&*store, "case-r").await.len(), 1);
+
+    store.apply(&rewrap(&["case-r-report"])).await.expect("rewrap");
+    assert_eq!(report(store.clone(), "case-r").await, b"case-r-report");
+    assert_eq!(report(store.clone(), "case-o").await, other_before);
+    let events = history(&*store, "case-r").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!((events[1].kind, events[1].status), (EventKind::Rewrapped, Status::Received));
+    reviewer.verify("case-r", &events);
 }

@@ -39,6 +39,9 @@ pub enum EventKind {
     Escalated,
     /// The reporter rated the handling of a closed case.
     Rated,
+    /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
+    /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
+    Rewrapped,
 }
 
 impl EventKind {
@@ -52,12 +55,16 @@ impl EventKind {
             EventKind::Extended => "extended",
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
+            EventKind::Rewrapped => "rewrapped",
         }
     }
 
     /// Whether a reviewer's signature must accompany this event.
     pub fn is_reviewer_action(self) -> bool {
-        matches!(self, EventKind::Reply | EventKind::StatusChanged | EventKind::Extended)
+        matches!(
+            self,
+            EventKind::Reply | EventKind::StatusChanged | EventKind::Extended | EventKind::Rewrapped
+        )
     }
 }
 

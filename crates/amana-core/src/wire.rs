@@ -30,6 +30,10 @@ pub mod paths {
     pub fn extend(case_id: &str) -> String {
         format!("{CASES}/{case_id}/extend")
     }
+    /// `POST` with a list of [`super::RewrappedEnvelope`].
+    pub fn rewrap(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/rewrap")
+    }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
         format!("{CASES}/{case_id}/attachments/{attachment_id}")
@@ -71,6 +75,10 @@ pub struct RecipientWire {
     pub key_id: String,
     /// `age1…`
     pub age_recipient: String,
+    /// An oversight reviewer (a recipient of every case): `rewrap` refuses a recipient set
+    /// without one. Absent (false) in answers of older servers.
+    #[serde(default)]
+    pub oversight: bool,
 }
 
 /// A case as the reviewer API returns it: metadata in clear, content encrypted.
@@ -149,6 +157,37 @@ pub struct Extension {
     pub reason_age_b64: String,
 }
 
+/// One element of the `POST …/rewrap` body (a JSON array): an existing envelope of the
+/// case, re-encrypted to the current recipients, with the SHA-256 of its plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewrappedEnvelope {
+    /// The envelope being replaced (it must belong to the case).
+    pub envelope_id: String,
+    /// The new age file, base64.
+    pub age_b64: String,
+    /// Lowercase hex SHA-256 of the decrypted payload, the same before and after.
+    pub plaintext_sha256: String,
+}
+
+/// The `rewrapped` event's detail: which envelopes changed and the hash of each plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewrapDetail {
+    pub envelopes: Vec<RewrapRecord>,
+}
+
+/// One envelope of a [`RewrapDetail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewrapRecord {
+    pub envelope_id: String,
+    pub plaintext_sha256: String,
+}
+
+/// Whether `s` is a lowercase hex SHA-256.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// `GET /api/v1/review/inbox` response: ids only, never content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inbox {
@@ -184,4 +223,28 @@ pub struct ReceiptKey {
     pub deployment_id: String,
     /// Base64 of the raw 32-byte Ed25519 public key.
     pub ed25519_public_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_hex_is_strict() {
+        assert!(is_sha256_hex(&"0a".repeat(32)));
+        assert!(!is_sha256_hex(&"0A".repeat(32)));
+        assert!(!is_sha256_hex(&"0a".repeat(31)));
+        assert!(!is_sha256_hex(&"zz".repeat(32)));
+    }
+
+    #[test]
+    fn rewrap_items_refuse_unknown_fields_and_recipients_default_to_not_oversight() {
+        let ok = r#"[{"envelope_id":"e","age_b64":"YQ==","plaintext_sha256":"00"}]"#;
+        assert_eq!(serde_json::from_str::<Vec<RewrappedEnvelope>>(ok).map(|v| v.len()).ok(), Some(1));
+        let extra = r#"[{"envelope_id":"e","age_b64":"YQ==","plaintext_sha256":"00","x":1}]"#;
+        assert!(serde_json::from_str::<Vec<RewrappedEnvelope>>(extra).is_err());
+        let old: RecipientWire =
+            serde_json::from_str(r#"{"key_id":"a","age_recipient":"age1x"}"#).expect("old");
+        assert!(!old.oversight);
+    }
 }

@@ -5,7 +5,9 @@
 //! ([`KnownKeys`]); ids are safe file names; every case's history verifies ([`history`]) and
 //! extends the head this home verified before ([`Heads`]); and every case pulled before is
 //! *extended*, never rewritten — same metadata, earlier events unchanged and in place,
-//! envelopes unchanged byte for byte (DESIGN.md invariant 9). Any failure writes nothing.
+//! envelopes unchanged byte for byte (DESIGN.md invariant 9) unless a signed `rewrapped`
+//! event covers the change, and then each rewrapped envelope must decrypt to the plaintext
+//! hash that event records ([`check_rewrapped`]). Any failure writes nothing.
 
 use std::collections::HashSet;
 
@@ -20,6 +22,7 @@ use crate::history;
 use crate::home::{self, check_id, Home};
 use crate::known_keys::{Changes, KnownKeys};
 use crate::outbox;
+use crate::rewrap;
 use crate::session::require_deployment_id;
 
 /// One envelope as it will be stored.
@@ -69,6 +72,7 @@ pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> 
     let changes = keys.merge(&list.reviewer_keys, accept_new_keys, today)?;
     let mut heads = Heads::load(home)?;
     let planned = plan(home, list.cases, source, &expected, &keys, &heads)?;
+    check_rewrapped(home, &planned)?;
 
     for case in &planned {
         write(home, case)?;
@@ -192,7 +196,7 @@ fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Resu
         if same.is_none_or(|n| (n.part, n.created_on) != (env.part, env.created_on)) {
             return Err(rewritten(format!("envelope {} was removed or relabelled", env.id)));
         }
-        check_envelope_unchanged(local, &env.id, files)?;
+        check_envelope_unchanged(local, new, &env.id, files)?;
     }
     // A file we hold (or may hold) must keep its size and description: the content we
     // fetched earlier is only trusted as long as it is the same file.
@@ -204,8 +208,14 @@ fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Resu
     Ok(())
 }
 
-/// An envelope we already hold must come back byte for byte.
-fn check_envelope_unchanged(local: &LocalCase, id: &str, files: &[AgeFile]) -> Result<(), ReviewError> {
+/// An envelope we already hold must come back byte for byte, unless a signed rewrap covers
+/// it (`history::verify` then pinned the new bytes to that signed request).
+fn check_envelope_unchanged(
+    local: &LocalCase,
+    new: &CaseBundle,
+    id: &str,
+    files: &[AgeFile],
+) -> Result<(), ReviewError> {
     check_id("envelope id", id)?;
     let path = local.envelope_path(id);
     let held = match std::fs::read(&path) {
@@ -215,11 +225,49 @@ fn check_envelope_unchanged(local: &LocalCase, id: &str, files: &[AgeFile]) -> R
     };
     match files.iter().find(|f| f.id == id) {
         Some(file) if file.bytes == held => Ok(()),
+        Some(_) if history::last_rewrap(new, id).is_some() => Ok(()),
         _ => Err(ReviewError::HistoryRewritten {
             case: local.bundle.id.clone(),
             detail: format!("the content of envelope {id} changed"),
         }),
     }
+}
+
+/// Each rewrapped envelope that is new to this home (or changed) must decrypt to the
+/// plaintext whose SHA-256 the signed `rewrapped` event records — and so must the copy we
+/// held before, if any: a rewrap may change who can read an envelope, never what it says.
+/// The identity is unlocked only when a pull brings such envelopes; envelopes it cannot
+/// open are left to their readers.
+fn check_rewrapped(home: &Home, planned: &[Planned]) -> Result<(), ReviewError> {
+    let mut work = Vec::new();
+    for case in planned {
+        for file in &case.files {
+            let Some((_, hash)) = history::last_rewrap(&case.bundle, &file.id) else { continue };
+            let held = case.local.as_ref().and_then(|l| std::fs::read(l.envelope_path(&file.id)).ok());
+            if held.as_ref() != Some(&file.bytes) {
+                work.push((&case.bundle.id, file, held, hash));
+            }
+        }
+    }
+    if work.is_empty() {
+        return Ok(());
+    }
+    let identity = home.identity(&mut crate::passphrase::Unlocker::default())?;
+    for (case, file, held, hash) in work {
+        for bytes in std::iter::once(&file.bytes).chain(held.as_ref()) {
+            let Some(plain) = rewrap::decrypt_bytes(case, &file.id, bytes, &identity)? else { continue };
+            if rewrap::plaintext_sha256(&plain) != hash {
+                return Err(ReviewError::HistoryInvalid {
+                    case: case.clone(),
+                    detail: format!(
+                        "envelope {} does not decrypt to the plaintext its signed rewrap records",
+                        file.id
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes one case: envelopes first, `case.json` last, so a case.json never names a
@@ -229,10 +277,10 @@ fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
     home::create_private_dir(&dir)?;
     for file in &case.files {
         let path = envelope_path(&dir, &file.id);
-        // Envelopes we held before were compared byte for byte in `check_extends`.
-        let verified =
-            case.local.as_ref().is_some_and(|l| l.bundle.envelopes.iter().any(|e| e.id == file.id));
-        if !(verified && path.exists()) {
+        // Envelopes we held before were compared in `check_extends`: only a rewrapped one
+        // comes back changed, and is written again.
+        let held = case.local.is_some() && std::fs::read(&path).is_ok_and(|old| old == file.bytes);
+        if !held {
             home::replace_file(&path, &file.bytes)?;
         }
     }
@@ -278,6 +326,45 @@ mod tests {
         let heads = Heads::load(&home).expect("heads");
         assert_eq!(heads.0["c1"].seq, 1);
         assert_eq!(heads.0["c1"].hash, b.events[1].hash);
+    }
+
+    /// Writes an unprotected identity into the home; returns its recipient.
+    fn with_identity(home: &Home) -> age::x25519::Recipient {
+        let secrets = amana_core::reviewer_keys::ReviewerSecrets::generate().expect("keys");
+        let text = secrets.identity_file(testkit::ON);
+        std::fs::write(home.file(home::IDENTITY_FILE), text.as_bytes()).expect("identity");
+        amana_core::reviewer_keys::parse_identity_file(&text).expect("parse").to_public()
+    }
+
+    #[test]
+    fn a_changed_envelope_needs_a_signed_rewrap_with_the_right_plaintext_hash() {
+        let (_dir, home) = home();
+        let me = with_identity(&home);
+        let kit = Kit::new("alice");
+        let plain = b"the same payload";
+        let old = amana_core::envelope::encrypt(plain, std::slice::from_ref(&me)).expect("encrypt");
+        let mut b = kit.bundle("c1");
+        b.envelopes[0].age_b64 = B64.encode(&old);
+        run(&home, &kit, vec![b.clone()]).expect("first");
+        // Swapped without a rewrap: refused, as before.
+        let new = amana_core::envelope::encrypt(plain, &[me]).expect("encrypt");
+        let mut swapped = b.clone();
+        swapped.envelopes[0].age_b64 = B64.encode(&new);
+        let err = run(&home, &kit, vec![swapped]).expect_err("no rewrap");
+        assert!(err.to_string().contains("the content of envelope rep changed"), "{err}");
+        // A signed rewrap recording another plaintext's hash: refused, nothing written.
+        let mut wrong = b.clone();
+        kit.rewrap(&mut wrong, &[("rep", &new, &rewrap::plaintext_sha256(b"something else"))]);
+        let err = run(&home, &kit, vec![wrong]).expect_err("wrong hash");
+        assert!(
+            err.to_string().contains("does not decrypt to the plaintext its signed rewrap records"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("kept"), old);
+        // The right hash: accepted, and the new file replaces the old one.
+        kit.rewrap(&mut b, &[("rep", &new, &rewrap::plaintext_sha256(plain))]);
+        run(&home, &kit, vec![b]).expect("rewrapped");
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("new"), new);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Air gap: status, reply and extend write the signed request to <home>/outbox/
+    /// Air gap: status, reply, extend and rewrap write the signed request to <home>/outbox/
     /// instead of sending it (carry the outbox to a connected machine and `push` it there).
     /// Never touches the network; needs `deployment_id` in config.toml
     #[arg(long, global = true)]
@@ -94,6 +94,15 @@ pub enum Command {
         /// Why (mandatory; encrypted to the case's reviewers)
         #[arg(long, value_name = "TEXT")]
         reason: String,
+    },
+    /// Re-encrypt a case's envelopes to the reviewers the server lists for it now (after a
+    /// reviewer was added or revoked): pull first. Every envelope your key opens is checked,
+    /// hashed and encrypted again (replies and follow-ups also to the reporter), in one signed
+    /// request whose event records each plaintext's SHA-256. Refused if the new set has no
+    /// oversight reviewer. Evidence files keep their original recipients (not rewrapped)
+    Rewrap {
+        /// Case id, or a unique prefix of it
+        case: String,
     },
     /// Content-free notices from the server: counts and ids of new, overdue and escalated cases
     Inbox,

@@ -165,6 +165,9 @@ pub enum ReviewError {
     #[error("case {case}: the server lists an invalid age recipient: {detail}")]
     BadRecipient { case: String, detail: String },
 
+    #[error("case {case}: rewrap refused: {why}. Nothing was signed")]
+    RewrapRefused { case: String, why: String },
+
     #[error("--days must be at least 1 (you gave {0})")]
     BadDays(i64),
 

@@ -7,6 +7,11 @@
 //!    event matches the request its reviewer signed (route, new status, days) and the stored
 //!    reply or note is byte for byte the age file that was signed; the case metadata
 //!    (status, escalation, extension days, rating) agrees with the history.
+//! 3. Rewraps: a `rewrapped` event records exactly the envelopes and plaintext hashes its
+//!    reviewer signed, and each envelope it was the last to rewrap is byte for byte the
+//!    signed age file; an envelope rewrapped later no longer has to match the reply or note
+//!    request that first stored it. (The plaintext hashes themselves are checked after
+//!    decryption, in `accept`.)
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -14,7 +19,9 @@ use std::collections::VecDeque;
 use amana_core::case::Status;
 use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
-use amana_core::wire::{paths, CaseBundle, Extension, ReplyUpload, StatusChange};
+use amana_core::wire::{
+    is_sha256_hex, paths, CaseBundle, Extension, ReplyUpload, RewrapDetail, RewrappedEnvelope, StatusChange,
+};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde_json::Value;
 
@@ -95,7 +102,7 @@ fn part_of(kind: EventKind) -> Option<Part> {
         EventKind::FollowUp => Some(Part::FollowUp),
         EventKind::Reply => Some(Part::Reply),
         EventKind::StatusChanged | EventKind::Extended => Some(Part::Note),
-        EventKind::Escalated | EventKind::Rated => None,
+        EventKind::Escalated | EventKind::Rated | EventKind::Rewrapped => None,
     }
 }
 
@@ -158,6 +165,7 @@ fn check_signed(
     let route = match e.kind {
         EventKind::Reply => paths::replies(&bundle.id),
         EventKind::Extended => paths::extend(&bundle.id),
+        EventKind::Rewrapped => paths::rewrap(&bundle.id),
         _ => paths::status(&bundle.id),
     };
     if signed.method != "POST" || signed.path != route {
@@ -168,6 +176,9 @@ fn check_signed(
         ));
     }
     let bad_body = |_| "the signed request body is not what this event records".to_string();
+    if e.kind == EventKind::Rewrapped {
+        return check_rewrap(bundle, e, &signed.body, files);
+    }
     let signed_age = match e.kind {
         EventKind::Reply => {
             Some(serde_json::from_str::<ReplyUpload>(&signed.body).map_err(bad_body)?.age_b64)
@@ -187,7 +198,53 @@ fn check_signed(
             body.note_age_b64
         }
     };
-    same_envelope(signed_age.as_deref(), envelope_id, files)
+    match envelope_id {
+        // Rewrapped since: the later, signed rewrap pins its bytes instead.
+        Some(id) if last_rewrap(bundle, id).is_some_and(|(seq, _)| seq > e.seq) => Ok(()),
+        _ => same_envelope(signed_age.as_deref(), envelope_id, files),
+    }
+}
+
+/// The envelopes a `rewrapped` event lists, with their plaintext hashes.
+fn rewrap_records(e: &Event) -> Option<RewrapDetail> {
+    (e.kind == EventKind::Rewrapped).then(|| serde_json::from_str(&e.detail).ok()).flatten()
+}
+
+/// The last rewrap of `envelope_id` in the history: its seq and the recorded plaintext hash.
+pub fn last_rewrap(bundle: &CaseBundle, envelope_id: &str) -> Option<(i64, String)> {
+    bundle.events.iter().rev().find_map(|e| {
+        let records = rewrap_records(e)?;
+        let r = records.envelopes.into_iter().find(|r| r.envelope_id == envelope_id)?;
+        Some((e.seq, r.plaintext_sha256))
+    })
+}
+
+/// A `rewrapped` event against its signed request: the same envelopes and hashes, each an
+/// envelope of this case, and the stored bytes of those it rewrapped last are the signed ones.
+fn check_rewrap(bundle: &CaseBundle, e: &Event, signed_body: &str, files: &[AgeFile]) -> Result<(), String> {
+    let body: Vec<RewrappedEnvelope> = serde_json::from_str(signed_body)
+        .map_err(|_| "the signed request body is not a rewrap".to_string())?;
+    let detail = rewrap_records(e).ok_or("its detail does not list the rewrapped envelopes")?;
+    let signed: Vec<(&str, &str)> =
+        body.iter().map(|b| (b.envelope_id.as_str(), b.plaintext_sha256.as_str())).collect();
+    let recorded: Vec<(&str, &str)> =
+        detail.envelopes.iter().map(|r| (r.envelope_id.as_str(), r.plaintext_sha256.as_str())).collect();
+    if signed != recorded || signed.is_empty() {
+        return Err("it records other envelopes or hashes than the reviewer signed".into());
+    }
+    for item in &body {
+        let id = item.envelope_id.as_str();
+        if !is_sha256_hex(&item.plaintext_sha256) || !bundle.envelopes.iter().any(|env| env.id == id) {
+            return Err(format!(
+                "names envelope {}, which is missing or has no valid hash",
+                id.escape_debug()
+            ));
+        }
+        if last_rewrap(bundle, id).is_some_and(|(seq, _)| seq == e.seq) {
+            same_envelope(Some(&item.age_b64), Some(id), files)?;
+        }
+    }
+    Ok(())
 }
 
 /// The stored envelope must be exactly the age file in the signed request.
@@ -318,6 +375,34 @@ mod tests {
         let mut b = kit.bundle("c1");
         b.events.clear();
         assert!(check(&b, &keys).expect_err("empty").contains("empty"));
+    }
+
+    const SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn a_signed_rewrap_replaces_envelopes_and_pins_the_new_bytes() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        let mut b = worked_case(&kit);
+        kit.rewrap(&mut b, &[("rep", b"new rep", SHA), ("r1", b"new r1", SHA)]);
+        // The reply no longer matches its signed reply request: the later rewrap covers it.
+        assert_eq!(check(&b, &keys), Ok(()));
+        assert_eq!(last_rewrap(&b, "r1"), Some((4, SHA.to_string())));
+        // A swap after the rewrap is caught.
+        let mut swapped = b.clone();
+        swapped.envelopes[1].age_b64 = B64.encode("another age file");
+        let err = check(&swapped, &keys).expect_err("swapped");
+        assert!(err.contains("not the age file the reviewer signed"), "{err}");
+        // The server records another hash than the reviewer signed.
+        let mut forged = b.clone();
+        forged.events[4].detail = forged.events[4].detail.replace(SHA, &"0".repeat(64));
+        testkit::rehash(&mut forged);
+        let err = check(&forged, &keys).expect_err("hash");
+        assert!(err.contains("other envelopes or hashes than the reviewer signed"), "{err}");
+        // A rewrap of an envelope the case does not have.
+        let mut b = worked_case(&kit);
+        kit.rewrap(&mut b, &[("ghost", b"x", SHA)]);
+        assert!(check(&b, &keys).expect_err("ghost").contains("missing"));
     }
 
     #[test]

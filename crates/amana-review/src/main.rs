@@ -36,6 +36,7 @@ mod pull;
 mod receipt;
 mod reply;
 mod retention;
+mod rewrap;
 mod safe_name;
 mod seal;
 mod session;
@@ -105,6 +106,7 @@ fn run() -> anyhow::Result<()> {
             reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
         }
         Command::Extend { case, days, reason } => extend::run(&home()?, case, *days, reason, server, offline),
+        Command::Rewrap { case } => rewrap::run(&home()?, case, server, offline),
         Command::Inbox => {
             online_only("inbox", "`list` shows the cases of the last import")?;
             inbox::run(&home()?, server)

@@ -177,6 +177,10 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
         let extra = match ev.kind {
             EventKind::Extended => number("days").map(|d| format!(" (+{d} days)")),
             EventKind::Rated => number("rating").map(|r| format!(" (rating {r})")),
+            EventKind::Rewrapped => detail
+                .get("envelopes")
+                .and_then(serde_json::Value::as_array)
+                .map(|list| format!(" ({} envelope(s) re-encrypted)", list.len())),
             _ => None,
         };
         out.push_str(&format!(

@@ -6,7 +6,9 @@ use amana_core::deadlines::{self, DeadlinePolicy};
 use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
 use amana_core::signing::{self, RequestParts};
-use amana_core::wire::{paths, CaseBundle, EnvelopeWire, ReplyUpload, ReviewerKeyWire, StatusChange};
+use amana_core::wire::{
+    paths, CaseBundle, EnvelopeWire, ReplyUpload, ReviewerKeyWire, RewrappedEnvelope, StatusChange,
+};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
@@ -79,6 +81,31 @@ impl Kit {
         let signed = self.signed(&paths::replies(&b.id), body);
         let status = b.status;
         push(b, EventKind::Reply, status, json!({ "envelope_id": env }), Some(signed));
+    }
+
+    /// A signed rewrap replacing each `(envelope, new age file, plaintext hash)`, recorded
+    /// the way the server records it.
+    pub fn rewrap(&self, b: &mut CaseBundle, items: &[(&str, &[u8], &str)]) {
+        let body: Vec<RewrappedEnvelope> = items
+            .iter()
+            .map(|(id, bytes, sha)| RewrappedEnvelope {
+                envelope_id: id.to_string(),
+                age_b64: B64.encode(bytes),
+                plaintext_sha256: sha.to_string(),
+            })
+            .collect();
+        for item in &body {
+            if let Some(env) = b.envelopes.iter_mut().find(|e| e.id == item.envelope_id) {
+                env.age_b64 = item.age_b64.clone();
+            }
+        }
+        let records: Vec<Value> = body
+            .iter()
+            .map(|i| json!({ "envelope_id": i.envelope_id, "plaintext_sha256": i.plaintext_sha256 }))
+            .collect();
+        let signed = self.signed(&paths::rewrap(&b.id), serde_json::to_string(&body).expect("json"));
+        let status = b.status;
+        push(b, EventKind::Rewrapped, status, json!({ "envelopes": records }), Some(signed));
     }
 
     fn signed(&self, path: &str, body: String) -> (String, String) {

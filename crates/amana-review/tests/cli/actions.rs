@@ -21,8 +21,12 @@ fn laptop() -> (TestHome, age::x25519::Identity, age::x25519::Identity) {
     let mut case = bundle("case-7", "2026-11-20", &[Status::Received, Status::Acknowledged], false);
     case.reporter_recipient = reporter.to_public().to_string();
     case.recipients = vec![
-        RecipientWire { key_id: "alice".into(), age_recipient: me.age_recipient.clone() },
-        RecipientWire { key_id: "oversight".into(), age_recipient: colleague.to_public().to_string() },
+        RecipientWire { key_id: "alice".into(), age_recipient: me.age_recipient.clone(), oversight: false },
+        RecipientWire {
+            key_id: "oversight".into(),
+            age_recipient: colleague.to_public().to_string(),
+            oversight: true,
+        },
     ];
     write_case(&home, &case, &[]);
     (home, reporter, colleague)

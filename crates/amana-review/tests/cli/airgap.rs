@@ -108,8 +108,11 @@ fn carried_outbox(laptop: &TestHome, usb: &Path) -> PathBuf {
         toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
     let mut case = bundle("case-1", "2026-11-20", &[Status::Received], false);
     case.reporter_recipient = age::x25519::Identity::generate().to_public().to_string();
-    case.recipients =
-        vec![amana_core::wire::RecipientWire { key_id: "alice".into(), age_recipient: me.age_recipient }];
+    case.recipients = vec![amana_core::wire::RecipientWire {
+        key_id: "alice".into(),
+        age_recipient: me.age_recipient,
+        oversight: false,
+    }];
     write_case(laptop, &case, &[]);
     laptop.cmd().args(["--offline", "status", "case-1", "acknowledged"]).assert().success();
     laptop.cmd().args(["--offline", "reply", "case-1", "--message", "thanks"]).assert().success();

@@ -244,7 +244,11 @@ impl Kit {
         b.reporter_recipient = reporter.into();
         b.recipients = recipients
             .iter()
-            .map(|(k, r)| RecipientWire { key_id: k.to_string(), age_recipient: r.to_string() })
+            .map(|(k, r)| RecipientWire {
+                key_id: k.to_string(),
+                age_recipient: r.to_string(),
+                oversight: *k == "oversight",
+            })
             .collect();
         b.envelopes.push(EnvelopeWire {
             id: "rep".into(),
