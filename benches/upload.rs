@@ -17,18 +17,16 @@ use futures_util::stream;
 
 const MIB: u64 = 1024 * 1024;
 
-/// `VmHWM` (peak resident set) and `VmRSS` of a process, in KiB.
-fn memory_kib(pid: u32) -> (u64, u64) {
+/// Fields of `/proc/<pid>/status` (values in KiB), 0 for a missing one.
+fn status_kib<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
+    names.map(|name| {
         status
             .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    })
 }
 
 #[tokio::main]
@@ -55,7 +53,7 @@ async fn main() {
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
     let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
     let pid = child.id();
-    let (idle_hwm, _) = memory_kib(pid);
+    let [idle_hwm] = status_kib(pid, ["VmHWM"]);
 
     // One 1 MiB block of varied bytes, sent `size_mib` times (cloning `Bytes` is free).
     let block =
@@ -96,7 +94,7 @@ async fn main() {
             while sampling.load(std::sync::atomic::Ordering::Relaxed)
                 && !body_sent.load(std::sync::atomic::Ordering::Relaxed)
             {
-                let (anon, file, shmem) = rss_parts(pid);
+                let [anon, file, shmem] = status_kib(pid, ["RssAnon", "RssFile", "RssShmem"]);
                 if anon + file + shmem > peak.0 + peak.1 + peak.2 {
                     peak = (anon, file, shmem);
                 }
@@ -111,7 +109,7 @@ async fn main() {
     let status = resp.status();
     let answer = resp.text().await.unwrap_or_default();
     let secs = t.elapsed().as_secs_f64();
-    let (hwm, rss) = memory_kib(pid);
+    let [hwm, rss] = status_kib(pid, ["VmHWM", "VmRSS"]);
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let (anon, file, shmem) = sampler.join().unwrap_or_default();
     let cpu = cpu_secs(pid);
@@ -150,20 +148,6 @@ async fn main() {
         rss as f64 / 1024.0
     );
     println!("  server CPU time  {cpu:>8.1} s  ({:.0}% of one core over the upload)", cpu / secs * 100.0);
-}
-
-/// `RssAnon`, `RssFile`, `RssShmem` of a process, in KiB.
-fn rss_parts(pid: u32) -> (u64, u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("RssAnon:"), field("RssFile:"), field("RssShmem:"))
 }
 
 /// User + system CPU seconds of a process (clock ticks of 1/100 s on Linux).

@@ -113,9 +113,31 @@ where
     })
 }
 
-/// Implements [`Attachments`] for a store with a `pool` field; `$sql` adapts placeholders.
+/// Implements [`Attachments`] for a store with a `pool` field, and `claim_upload` for its
+/// transactions; `$sql` adapts placeholders.
 macro_rules! impl_attachments {
-    ($store:ty, $sql:path) => {
+    ($store:ty, $db:ty, $sql:path) => {
+        /// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
+        async fn claim_upload(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            case_id: &str,
+            envelope_id: &str,
+            claim: Option<&$crate::store::attachments::UploadClaim>,
+        ) -> Result<(), StoreError> {
+            let Some(claim) = claim else { return Ok(()) };
+            let done = sqlx::query(&$sql($crate::store::attachments::CLAIM_SQL))
+                .bind(case_id)
+                .bind(envelope_id)
+                .bind(&claim.upload_id)
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() == claim.count {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::attachments::Attachments for $store {
             async fn begin_attachment(

@@ -20,7 +20,7 @@ use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use super::*;
 
-super::attachments::impl_attachments!(PostgresStore, super::attachments::numbered);
+super::attachments::impl_attachments!(PostgresStore, sqlx::Postgres, super::attachments::numbered);
 
 /// Pool size per node unless `--database-max-connections` says otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
@@ -195,27 +195,6 @@ async fn filtered_metas<'e, E: sqlx::PgExecutor<'e>>(
         }
     }
     Ok(out)
-}
-
-/// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
-async fn claim_upload(
-    tx: &mut Transaction<'static, Postgres>,
-    case_id: &str,
-    envelope_id: &str,
-    claim: Option<&UploadClaim>,
-) -> Result<(), StoreError> {
-    let Some(claim) = claim else { return Ok(()) };
-    let done = sqlx::query(&attachments::numbered(attachments::CLAIM_SQL))
-        .bind(case_id)
-        .bind(envelope_id)
-        .bind(&claim.upload_id)
-        .execute(&mut **tx)
-        .await?;
-    if done.rows_affected() == claim.count {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
 }
 
 impl PostgresStore {

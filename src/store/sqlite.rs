@@ -13,7 +13,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use super::*;
 
-super::attachments::impl_attachments!(SqliteStore, super::attachments::question_marks);
+super::attachments::impl_attachments!(SqliteStore, sqlx::Sqlite, super::attachments::question_marks);
 
 /// Pool size unless `--database-max-connections` says otherwise (SQLite has one writer).
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
@@ -193,27 +193,6 @@ async fn insert_envelope(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
-async fn claim_upload(
-    tx: &mut Transaction<'static, Sqlite>,
-    case_id: &str,
-    envelope_id: &str,
-    claim: Option<&UploadClaim>,
-) -> Result<(), StoreError> {
-    let Some(claim) = claim else { return Ok(()) };
-    let done = sqlx::query(attachments::CLAIM_SQL)
-        .bind(case_id)
-        .bind(envelope_id)
-        .bind(&claim.upload_id)
-        .execute(&mut **tx)
-        .await?;
-    if done.rows_affected() == claim.count {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
 }
 
 impl SqliteStore {

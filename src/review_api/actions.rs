@@ -1,0 +1,103 @@
+//! Signed state changes: status, replies, extensions.
+
+use super::*;
+
+fn check_transition(from: Status, to: Status) -> Result<(), ApiError> {
+    if from.can_move_to(to) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = from.next_allowed().into_iter().map(Status::as_str).collect();
+    Err(ApiError::Conflict(format!(
+        "cannot move a case from {from} to {to}; allowed next: {}",
+        if allowed.is_empty() { "none (closed)".to_string() } else { allowed.join(", ") }
+    )))
+}
+
+fn note(b64: Option<&str>) -> Result<Option<NewEnvelope>, ApiError> {
+    b64.map(|b| Ok(NewEnvelope { id: random_id(), part: Part::Note, ciphertext: age_upload(b, "note")? }))
+        .transpose()
+}
+
+/// `POST /api/v1/review/cases/{id}/status` with [`StatusChange`].
+pub async fn set_status(
+    State(state): State<AppState>,
+    Path(case_id): Path<String>,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
+    let v = req.verify(&state).await?;
+    let body: StatusChange = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    check_transition(case.status, body.status)?;
+    let today = state.today();
+    let envelope = note(body.note_age_b64.as_deref())?;
+    let detail =
+        serde_json::json!({ "from": case.status, "envelope_id": envelope.as_ref().map(|e| e.id.clone()) });
+    let mut change = Change::event_only(&case, today, reviewer_event(EventKind::StatusChanged, &v, detail));
+    change.new_status = body.status;
+    change.envelope = envelope;
+    if body.status == Status::Acknowledged {
+        // Feedback is due counted from the acknowledgement (docs: deadlines).
+        let k = state.deadlines.for_kind(case.kind);
+        change.acknowledged_on = Some(today);
+        change.deadlines = Some(deadlines::compute(k, case.received_on, Some(today), case.extension_days));
+    }
+    apply(&state, change).await
+}
+
+/// `POST /api/v1/review/cases/{id}/replies` with [`ReplyUpload`].
+pub async fn reply(
+    State(state): State<AppState>,
+    Path(case_id): Path<String>,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
+    let v = req.verify(&state).await?;
+    let body: ReplyUpload = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    let envelope =
+        NewEnvelope { id: random_id(), part: Part::Reply, ciphertext: age_upload(&body.age_b64, "reply")? };
+    let detail = serde_json::json!({ "envelope_id": envelope.id });
+    let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Reply, &v, detail));
+    change.envelope = Some(envelope);
+    apply(&state, change).await.map(|_| StatusCode::CREATED)
+}
+
+/// `POST /api/v1/review/cases/{id}/extend` with [`Extension`].
+pub async fn extend(
+    State(state): State<AppState>,
+    Path(case_id): Path<String>,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
+    let v = req.verify(&state).await?;
+    let body: Extension = req.json()?;
+    let case = scoped_case(&state, &v, &case_id).await?;
+    if case.status.is_closed() {
+        return Err(ApiError::Conflict("a closed case has no deadline to extend".into()));
+    }
+    // Checked before any arithmetic: `days` comes from the client.
+    let total = (1..=MAX_EXTENSION_DAYS)
+        .contains(&body.days)
+        .then(|| case.extension_days.checked_add(body.days))
+        .flatten()
+        .unwrap_or(i64::MAX);
+    if total > MAX_EXTENSION_DAYS {
+        return Err(ApiError::BadRequest(format!(
+            "extensions must be at least 1 day and at most {MAX_EXTENSION_DAYS} days in all ({} used)",
+            case.extension_days
+        )));
+    }
+    let envelope = NewEnvelope {
+        id: random_id(),
+        part: Part::Note,
+        ciphertext: age_upload(&body.reason_age_b64, "reason")?,
+    };
+    let k = state.deadlines.for_kind(case.kind);
+    let new = deadlines::compute(k, case.received_on, case.acknowledged_on, total);
+    let detail =
+        serde_json::json!({ "days": body.days, "feedback_by": new.feedback_by, "envelope_id": envelope.id });
+    let mut change =
+        Change::event_only(&case, state.today(), reviewer_event(EventKind::Extended, &v, detail));
+    change.extension_days = Some(total);
+    change.deadlines = Some(new);
+    change.envelope = Some(envelope);
+    apply(&state, change).await
+}

@@ -1,0 +1,218 @@
+//! The reviewer API. Every route verifies a signed request (see `auth`); the server never
+//! holds a reviewer secret, so all it hands out is ciphertext and clear metadata, and all
+//! it accepts from reviewers is ciphertext it cannot read plus signed state changes.
+
+use amana_core::{
+    case::Status,
+    deadlines::{self, MAX_EXTENSION_DAYS},
+    envelope,
+    events::EventKind,
+    keyring::Reviewer,
+    payload::Part,
+    wire::{
+        is_sha256_hex, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire,
+        ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrappedEnvelope, StatusChange,
+    },
+};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    response::IntoResponse,
+    Json,
+};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::de::DeserializeOwned;
+
+mod actions;
+mod files;
+mod rewrap;
+
+pub use actions::{extend, reply, set_status};
+pub use files::attachment;
+pub use rewrap::rewrap;
+
+use crate::{
+    auth::{self, Verified},
+    error::ApiError,
+    state::{random_id, AppState},
+    store::{CaseMeta, CaseRecord, Change, EnvelopeRewrap, NewEnvelope, NewEvent, StoreError},
+};
+
+/// Largest reviewer request body, in bytes.
+pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
+
+/// The request parts every signed route needs.
+pub struct Signed {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Signed {
+    async fn verify<'s>(&self, state: &'s AppState) -> Result<Verified<'s>, ApiError> {
+        auth::verify(state, &self.method, &self.uri, &self.headers, &self.body).await
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Signed {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|_| ApiError::TooLarge)?;
+        Ok(Signed { method: parts.method, uri: parts.uri, headers: parts.headers, body })
+    }
+}
+
+fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
+    let m = r.meta;
+    let recipients = state
+        .keyring
+        .readers_of(&m.agency, m.oversight_only, state.today())
+        .map(|rv| RecipientWire {
+            key_id: rv.entry.id.clone(),
+            age_recipient: rv.entry.age_recipient.clone(),
+            oversight: rv.entry.oversight,
+        })
+        .collect();
+    CaseBundle {
+        attachments: r
+            .attachments
+            .into_iter()
+            .map(|a| AttachmentWire {
+                id: a.id,
+                envelope_id: a.envelope_id,
+                created_on: a.created_on,
+                size: a.size,
+                meta_age_b64: B64.encode(a.meta),
+            })
+            .collect(),
+        envelopes: r
+            .envelopes
+            .into_iter()
+            .map(|e| EnvelopeWire {
+                id: e.id,
+                part: e.part,
+                created_on: e.created_on,
+                age_b64: B64.encode(e.ciphertext),
+            })
+            .collect(),
+        events: r.events,
+        recipients,
+        id: m.id,
+        kind: m.kind,
+        agency: m.agency,
+        oversight_only: m.oversight_only,
+        status: m.status,
+        received_on: m.received_on,
+        deadlines: m.deadlines,
+        escalated: m.escalated,
+        extension_days: m.extension_days,
+        rating: m.rating,
+        reporter_recipient: m.reporter_recipient,
+    }
+}
+
+/// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
+pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
+    let v = req.verify(&state).await?;
+    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only);
+    let records = state.store.records(&filter).await?;
+    let reviewer_keys = state
+        .keyring
+        .reviewers
+        .iter()
+        .map(|r| ReviewerKeyWire {
+            key_id: r.entry.id.clone(),
+            ed25519_public_key: r.entry.ed25519_public_key.clone(),
+            revoked_on: r.entry.revoked_on,
+        })
+        .collect();
+    Ok(Json(CaseList {
+        deployment_id: state.keyring.deployment_id.clone(),
+        reviewer_keys,
+        cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
+    }))
+}
+
+/// `GET /api/v1/review/inbox`: counts and ids only.
+pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
+    let v = req.verify(&state).await?;
+    let today = state.today();
+    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only) && !m.status.is_closed();
+    let mut inbox = Inbox::default();
+    for m in state.store.case_metas(&filter).await? {
+        if m.status == Status::Received {
+            inbox.new.push(m.id.clone());
+        }
+        if deadlines::is_overdue(m.status, &m.deadlines, today) {
+            inbox.overdue.push(m.id.clone());
+        }
+        if m.escalated {
+            inbox.escalated.push(m.id);
+        }
+    }
+    Ok(Json(inbox))
+}
+
+fn in_scope(reviewer: &Reviewer, case: &CaseMeta) -> Result<(), ApiError> {
+    if reviewer.may_access(&case.agency, case.oversight_only) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// Decodes and sanity-checks an uploaded age file (the server cannot read it, but it can
+/// refuse what is not an age file at all).
+fn age_upload(b64: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+    let bytes = B64.decode(b64).map_err(|_| ApiError::BadRequest(format!("{what} is not base64")))?;
+    match envelope::stanza_count(&bytes) {
+        Some(n) if (1..=envelope::MAX_STANZAS).contains(&n) => {}
+        Some(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "{what} must have 1 to {} recipients",
+                envelope::MAX_STANZAS
+            )))
+        }
+        None => return Err(ApiError::BadRequest(format!("{what} is not an age file"))),
+    }
+    if age::Decryptor::new_buffered(&bytes[..]).is_err() {
+        return Err(ApiError::BadRequest(format!("{what} is not an age file")));
+    }
+    Ok(bytes)
+}
+
+/// Loads the case named in the path and checks the reviewer's scope.
+async fn scoped_case(state: &AppState, v: &Verified<'_>, case_id: &str) -> Result<CaseMeta, ApiError> {
+    let case = state.store.case_meta(case_id).await?.ok_or(ApiError::NotFound)?;
+    in_scope(v.reviewer, &case)?;
+    Ok(case)
+}
+
+async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError> {
+    match state.store.apply(&change).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Conflict) => {
+            Err(ApiError::Conflict("the case changed meanwhile; pull again and retry".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reviewer_event(kind: EventKind, v: &Verified<'_>, detail: serde_json::Value) -> NewEvent {
+    NewEvent {
+        kind,
+        actor: Some(v.reviewer.entry.id.clone()),
+        detail: detail.to_string(),
+        signed: Some(v.action_json()),
+    }
+}
