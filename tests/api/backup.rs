@@ -8,19 +8,23 @@ use serde_json::json;
 
 use crate::helpers::{amana_command, postgres_url, Deployment, KeyGen, PgDatabase, TestApp, OVERSIGHT};
 
-/// `amana restore` of the backup at `out` into `data_dir`.
-fn restore(data_dir: &Path, out: &Path, identity_file: &Path) -> Output {
-    amana_command()
-        .args(["restore", "--data-dir"])
+/// `amana restore` of the database file `db` and the secrets beside it into `data_dir`.
+fn restore_command(data_dir: &Path, db: &Path, identity_file: &Path) -> std::process::Command {
+    let mut cmd = amana_command();
+    cmd.args(["restore", "--data-dir"])
         .arg(data_dir)
         .arg("--db")
-        .arg(out.with_extension("db"))
+        .arg(db)
         .arg("--secrets")
-        .arg(out.with_extension("secrets.age"))
+        .arg(db.with_extension("secrets.age"))
         .arg("--identity")
-        .arg(identity_file)
-        .output()
-        .expect("run restore")
+        .arg(identity_file);
+    cmd
+}
+
+/// `amana restore` of the backup at `out` into `data_dir`.
+fn restore(data_dir: &Path, out: &Path, identity_file: &Path) -> Output {
+    restore_command(data_dir, &out.with_extension("db"), identity_file).output().expect("run restore")
 }
 
 #[tokio::test]
@@ -67,15 +71,7 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
 
 /// `amana restore` of a PostgreSQL backup at `out` into `data_dir` and the database `url`.
 fn restore_pg(data_dir: &Path, out: &Path, identity_file: &Path, url: &str) -> Output {
-    amana_command()
-        .args(["restore", "--data-dir"])
-        .arg(data_dir)
-        .arg("--db")
-        .arg(out.with_extension("pgdump"))
-        .arg("--secrets")
-        .arg(out.with_extension("secrets.age"))
-        .arg("--identity")
-        .arg(identity_file)
+    restore_command(data_dir, &out.with_extension("pgdump"), identity_file)
         .args(["--database-url", url])
         .output()
         .expect("run restore")
