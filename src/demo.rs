@@ -98,6 +98,7 @@ fn sign_roster(
             .iter()
             .map(|r| roster::RosterEntry::from_reviewer_entry(&r.entry))
             .collect(),
+        vouched_heads: vec![],
     };
     match previous {
         Some(p) if (&p.attestation_key, &p.reviewers) == (&next.attestation_key, &next.reviewers) => {}

@@ -208,7 +208,7 @@ impl Application {
                 signature_window_secs: i64::from(s.signature_window_hours) * 3600,
                 demo: demo.is_some(),
                 deadlines,
-                receipt_key,
+                receipt_key: Arc::new(receipt_key),
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,
                 form_tokens,
@@ -245,7 +245,7 @@ async fn escalate_periodically(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match state.store.escalate_overdue(state.today()).await {
+        match state.store.escalate_overdue(state.today(), Some(&state.server_attester())).await {
             Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "escalated overdue cases"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "escalation failed"),

@@ -226,5 +226,6 @@ fn reviewer_event(kind: EventKind, v: &Verified<'_>, detail: serde_json::Value) 
         actor: Some(v.reviewer.entry.id.clone()),
         detail: detail.to_string(),
         signed: Some(v.action_json()),
+        attest: None,
     }
 }

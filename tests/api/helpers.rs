@@ -386,6 +386,7 @@ impl Deployment {
             issued_on: time::OffsetDateTime::now_utc().date(),
             attestation_key: attestation,
             reviewers,
+            vouched_heads: vec![],
         };
         let signed = roster::sign(&self.roster_key(), &r).expect("sign roster");
         fs::write(&path, serde_json::to_vec_pretty(&signed).expect("json")).expect("write roster");

@@ -110,7 +110,11 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
         "{}",
         out.stderr
     );
-    assert_eq!(fresh.listed_ids(&app.address).len(), 1, "the other case is stored");
+    let listed = fresh.cli(&app.address, &["list"]).ok("list").stdout;
+    let line = |id: &str| listed.lines().find(|l| l.starts_with(id)).unwrap_or_default().to_string();
+    assert!(line(&old_id).contains("UNVERIFIED since"), "{listed}");
+    let other = listed.lines().skip(1).find(|l| !l.starts_with(old_id.as_str())).unwrap_or_default();
+    assert!(!other.is_empty() && !other.contains("UNVERIFIED"), "the other case is stored: {listed}");
 
     // The ceremony: oversight vouches, from its verified home, for what the key signed before.
     let key_file = app.dep.root().join("roster.key");

@@ -44,6 +44,10 @@ pub struct Roster {
     pub attestation_key: String,
     /// Every reviewer, revoked ones included.
     pub reviewers: Vec<RosterEntry>,
+    /// Hashes of case heads whose unattested events (made before the server attested
+    /// events) the oversight unit verified and vouches for, so fresh homes accept them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vouched_heads: Vec<String>,
 }
 
 /// One reviewer in the roster.
@@ -358,6 +362,7 @@ mod tests {
             issued_on: time::macros::date!(2026 - 12 - 01),
             attestation_key: B64.encode([9u8; 32]),
             reviewers: vec![entry("ovs", true), entry("h1", false)],
+            vouched_heads: vec![],
         }
     }
 

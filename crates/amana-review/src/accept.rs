@@ -381,6 +381,7 @@ fn check_case_rewraps(case: &Planned, identity: &age::x25519::Identity) -> Resul
             });
         }
         for plain in new_plain.iter().chain(old_plain.iter()) {
+            crate::show::check_commitment(&case.bundle, &file.id, plain)?;
             if rewrap::plaintext_sha256(plain) != hash {
                 return Err(ReviewError::HistoryInvalid {
                     case: id.clone(),
@@ -539,6 +540,7 @@ mod tests {
         let before = std::fs::read(home.case_dir("c1").join("case.json")).expect("case.json");
         let mut rewritten = b.clone();
         rewritten.events[0].on = time::macros::date!(2026 - 11 - 01);
+        rewritten.received_on = rewritten.events[0].on;
         testkit::rehash(&mut rewritten);
         let s = run(&home, &kit, vec![rewritten.clone(), kit.bundle("c2")]).expect("pull");
         assert!(quarantined(&s, "c1").is_some());

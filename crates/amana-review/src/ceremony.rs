@@ -88,6 +88,7 @@ pub fn sign(args: &SignArgs<'_>) -> anyhow::Result<()> {
     let mut reviewers: Vec<RosterEntry> =
         keyring.reviewers.iter().map(|r| RosterEntry::from_reviewer_entry(&r.entry)).collect();
     vouch(&mut reviewers, previous.as_ref(), args.vouch_from)?;
+    let vouched_heads = vouch_legacy(previous.as_ref(), args.vouch_from)?;
     let r = Roster {
         format: roster::FORMAT.into(),
         deployment_id: keyring.deployment_id.clone(),
@@ -95,6 +96,7 @@ pub fn sign(args: &SignArgs<'_>) -> anyhow::Result<()> {
         issued_on: time::OffsetDateTime::now_utc().date(),
         attestation_key,
         reviewers,
+        vouched_heads,
     };
     r.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let signed = roster::sign(&key, &r).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -142,6 +144,26 @@ fn previous_roster(path: &PathBuf) -> anyhow::Result<Option<Roster>> {
     };
     let signed: SignedRoster = serde_json::from_slice(&bytes)?;
     Ok(Some(signed.open_self_signed().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?))
+}
+
+/// The heads of the cases the oversight home at `from` verified that hold events made before
+/// the server attested events, with those the previous roster vouched for: fresh homes then
+/// accept those unsigned events (and only those).
+fn vouch_legacy(previous: Option<&Roster>, from: Option<&Path>) -> anyhow::Result<Vec<String>> {
+    let mut heads: BTreeSet<String> =
+        previous.map(|p| p.vouched_heads.iter().cloned().collect()).unwrap_or_default();
+    if let Some(dir) = from {
+        for case in cases::load_all(&Home::resolve(Some(dir.to_path_buf()))?)? {
+            let events = &case.bundle.events;
+            let unattested = events
+                .iter()
+                .any(|e| amana_core::events::Attester::of(e.kind).is_some() && e.signed.is_none());
+            if let (true, Some(head)) = (unattested, events.last()) {
+                heads.insert(head.hash.clone());
+            }
+        }
+    }
+    Ok(heads.into_iter().collect())
 }
 
 /// For each revoked reviewer: the events it signed that the previous roster vouched for, and

@@ -112,6 +112,7 @@ pub fn verify(
     };
     events::verify_chain(&bundle.id, deployment_id, &bundle.events, &key_for)
         .map_err(|e| fail(e.to_string()))?;
+    crate::attested::check(bundle, deployment_id, signers).map_err(&fail)?;
     let mut prev: Option<&Event> = None;
     for e in &bundle.events {
         check_event(bundle, prev, e, files)
@@ -171,7 +172,8 @@ fn check_event(
     }
     if e.kind.is_reviewer_action() {
         check_signed(bundle, e, &detail, envelope_id, files)
-    } else if e.actor.is_some() || e.signed.is_some() {
+    } else if e.actor.is_some() || (e.signed.is_some() && amana_core::events::Attester::of(e.kind).is_none())
+    {
         Err("carries a reviewer's name or signature but is not a reviewer action".into())
     } else {
         Ok(())

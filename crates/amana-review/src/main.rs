@@ -14,6 +14,7 @@
 mod accept;
 mod airgap;
 mod attachments;
+mod attested;
 mod cases;
 mod ceremony;
 mod cli;

@@ -58,6 +58,7 @@ pub fn seal(
     let recipients = envelope::parse_recipients(&list)
         .map_err(|e| ReviewError::BadRecipient { case: case.id.clone(), detail: e.to_string() })?;
     let payload = Payload {
+        salt: None,
         part,
         kind: None,
         agency: None,

@@ -150,6 +150,18 @@ pub fn push(
 ) {
     let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
     let (actor, signed) = signed.map_or((None, None), |(a, s)| (Some(a), Some(s)));
+    let mut detail = detail;
+    if kind == EventKind::Submitted {
+        for (k, v) in [
+            ("kind", json!(b.kind)),
+            ("agency", json!(b.agency)),
+            ("oversight_only", json!(b.oversight_only)),
+            ("reporter_recipient", json!(b.reporter_recipient)),
+            ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
+        ] {
+            detail[k] = v;
+        }
+    }
     let mut e = Event {
         seq: b.events.len() as i64,
         on: ON,
@@ -161,15 +173,47 @@ pub fn push(
         prev_hash: prev,
         hash: String::new(),
     };
+    if e.signed.is_none() {
+        e.signed = attest(&b.id, &e);
+    }
     e.hash = events::compute_hash(&b.id, &e);
     b.events.push(e);
 }
 
-/// Recomputes every hash after an edit, as a server rewriting history would.
+fn fixed_key(seed: u8) -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).expect("key")
+}
+
+/// The fixture server's attestation key (fixture rosters name it).
+pub fn server_key() -> Ed25519KeyPair {
+    fixed_key(41)
+}
+
+/// The fixture reporter's code-derived signing key.
+pub fn reporter_key() -> Ed25519KeyPair {
+    fixed_key(42)
+}
+
+/// Signs a server or reporter event as the server records it.
+pub fn attest(case_id: &str, e: &Event) -> Option<String> {
+    let by = events::Attester::of(e.kind)?;
+    let key = match by {
+        events::Attester::Server => server_key(),
+        events::Attester::Reporter => reporter_key(),
+    };
+    Some(events::attest(by, &key, DEP, case_id, e))
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would (re-attesting
+/// what the server attests).
 pub fn rehash(b: &mut CaseBundle) {
     let mut prev = events::GENESIS.to_string();
+    let id = b.id.clone();
     for e in &mut b.events {
         e.prev_hash = prev;
+        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
+            e.signed = attest(&id, e);
+        }
         e.hash = events::compute_hash(&b.id, e);
         prev = e.hash.clone();
     }
@@ -221,7 +265,8 @@ pub fn roster(version: u64, kits: &[&Kit]) -> amana_core::roster::Roster {
         deployment_id: DEP.into(),
         version,
         issued_on: ON,
-        attestation_key: B64.encode([9u8; 32]),
+        attestation_key: B64.encode(server_key().public_key().as_ref()),
         reviewers,
+        vouched_heads: vec![],
     }
 }

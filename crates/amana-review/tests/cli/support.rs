@@ -119,6 +119,7 @@ pub fn date(s: &str) -> Date {
 /// A payload as the server or a reviewer would encrypt it.
 pub fn payload(part: Part, body: &str, contact: Option<&str>, written_on: &str) -> Payload {
     Payload {
+        salt: None,
         part,
         kind: (part == Part::Report).then_some(Kind::Violation),
         agency: (part == Part::Report).then(|| "health".to_string()),
@@ -195,6 +196,7 @@ pub fn push_event(
     signed: Option<String>,
 ) {
     let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
+    let detail = if kind == EventKind::Submitted { bind_submission(b, detail) } else { detail };
     let mut e = Event {
         seq: b.events.len() as i64,
         on,
@@ -206,15 +208,67 @@ pub fn push_event(
         prev_hash: prev,
         hash: String::new(),
     };
+    if e.signed.is_none() {
+        e.signed = attest(&b.id, &e);
+    }
     e.hash = events::compute_hash(&b.id, &e);
     b.events.push(e);
 }
 
-/// Recomputes every hash after an edit, as a server rewriting history would.
+/// The test server's attestation key (the roster of [`roster_for`] names it).
+pub fn server_key() -> &'static Ed25519KeyPair {
+    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
+    })
+}
+
+/// The reporter's code-derived signing key of every fixture case.
+pub fn reporter_key() -> &'static Ed25519KeyPair {
+    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
+    })
+}
+
+/// What the server's attested submission binds, taken from the bundle as it is now.
+fn bind_submission(b: &CaseBundle, mut detail: Value) -> Value {
+    for (k, v) in [
+        ("kind", json!(b.kind)),
+        ("agency", json!(b.agency)),
+        ("oversight_only", json!(b.oversight_only)),
+        ("reporter_recipient", json!(b.reporter_recipient)),
+        ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
+    ] {
+        if detail.get(k).is_none() {
+            detail[k] = v;
+        }
+    }
+    detail
+}
+
+/// Signs a server or reporter event as the server records it.
+fn attest(case_id: &str, e: &Event) -> Option<String> {
+    let by = events::Attester::of(e.kind)?;
+    let key = match by {
+        events::Attester::Server => server_key(),
+        events::Attester::Reporter => reporter_key(),
+    };
+    Some(events::attest(by, key, DEP, case_id, e))
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would (with the
+/// server's own key: it re-attests what it attests).
 pub fn rehash(b: &mut CaseBundle) {
     let mut prev = events::GENESIS.to_string();
+    let id = b.id.clone();
     for e in &mut b.events {
-        e.prev_hash = prev;
+        e.prev_hash = prev.clone();
+        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
+            e.signed = attest(&id, e);
+        }
         e.hash = events::compute_hash(&b.id, e);
         prev = e.hash.clone();
     }
@@ -455,8 +509,9 @@ pub fn roster_for(keys: &[ReviewerKeyWire], cases: &[CaseBundle]) -> amana_core:
         deployment_id: DEP.into(),
         version: VERSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
         issued_on: time::OffsetDateTime::now_utc().date(),
-        attestation_key: B64.encode([9u8; 32]),
+        attestation_key: B64.encode(server_key().public_key().as_ref()),
         reviewers: entries.into_values().collect(),
+        vouched_heads: vec![],
     }
 }
 
