@@ -26,6 +26,10 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
+    /// A signed reviewer body without the history head that current bodies carry: signed
+    /// by an older `amana-review` (docs/FORMATS.md §3).
+    #[error("this server needs a newer amana-review: upgrade it, pull, and sign the action again")]
+    UpgradeRequired,
     #[error("request body too large")]
     TooLarge,
     /// A file limit; the message says which.
@@ -49,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::UpgradeRequired => (StatusCode::BAD_REQUEST, "upgrade_required", self.to_string()),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -9,7 +9,7 @@
 //! event covers the change, and then each rewrapped envelope must decrypt to the plaintext
 //! hash that event records ([`check_rewrapped`]). Any failure writes nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use amana_core::events::SignedAction;
 use amana_core::wire::{CaseBundle, CaseList};
@@ -115,6 +115,8 @@ fn plan(
     heads: &Heads,
 ) -> Result<Vec<Planned>, ReviewError> {
     let mut seen = HashSet::new();
+    // Every signed request's nonce, with its case: one request stands in one place only.
+    let mut nonces: HashMap<String, String> = HashMap::new();
     let mut planned = Vec::with_capacity(bundles.len());
     for bundle in bundles {
         check_id("case id", &bundle.id)?;
@@ -124,6 +126,16 @@ fn plan(
         let (bundle, files) = split_envelopes(bundle, source)?;
         check_attachments(&bundle, source)?;
         history::verify(&bundle, &files, deployment_id, keys)?;
+        for (seq, nonce) in history::signed_nonces(&bundle) {
+            if let Some(other) = nonces.insert(nonce, bundle.id.clone()) {
+                return Err(ReviewError::HistoryInvalid {
+                    case: bundle.id.clone(),
+                    detail: format!(
+                        "event {seq} repeats a signed request of case {other} (same nonce: a replayed request)"
+                    ),
+                });
+            }
+        }
         heads.check(&bundle.id, &bundle.events)?;
         let local = cases::load(home, &bundle.id)?;
         if let Some(local) = &local {
@@ -376,7 +388,9 @@ mod tests {
         run(&home, &kit, vec![b.clone()]).expect("first");
         let before = std::fs::read(home.case_dir("c1").join("case.json")).expect("case.json");
         let mut rewritten = b.clone();
-        rewritten.events[0].on = time::macros::date!(2026 - 11 - 01);
+        // Re-dated by a day, within what its signature allows; changing an earlier event
+        // would also change the head the status change is bound to (history.rs tests that).
+        rewritten.events[1].on = testkit::ON.next_day().expect("date");
         testkit::rehash(&mut rewritten);
         let err = run(&home, &kit, vec![rewritten.clone()]).expect_err("rewritten");
         assert!(matches!(err, ReviewError::HistoryRewritten { .. }), "{err}");
@@ -471,5 +485,44 @@ mod tests {
         let s = run(&home, &kit, vec![b]).expect("pull");
         assert_eq!(s.applied, 1);
         assert!(outbox::pending(&home).expect("pending").is_empty());
+    }
+
+    #[test]
+    fn one_signed_request_in_two_cases_of_a_list_is_refused() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let nonce = amana_core::signing::new_nonce();
+        let cases: Vec<CaseBundle> = ["c1", "c2"]
+            .into_iter()
+            .map(|id| {
+                let mut b = kit.bundle(id);
+                let change = amana_core::wire::StatusChange {
+                    status: Status::Acknowledged,
+                    note_age_b64: None,
+                    head: testkit::head(&b),
+                };
+                let body = serde_json::to_string(&change).expect("json");
+                let path = amana_core::wire::paths::status(id);
+                let signed = kit.signed_with(&path, body, testkit::SIGNED_AT, &nonce);
+                let detail = serde_json::json!({ "from": "received", "envelope_id": null });
+                testkit::push(
+                    &mut b,
+                    amana_core::events::EventKind::StatusChanged,
+                    Status::Acknowledged,
+                    detail,
+                    Some(signed),
+                );
+                b.status = Status::Acknowledged;
+                b
+            })
+            .collect();
+        let err = run(&home, &kit, cases).expect_err("same nonce");
+        assert!(
+            err.to_string().contains(
+                "case c2: its history does not verify: event 1 repeats a signed request of case c1"
+            ),
+            "{err}"
+        );
+        assert!(!home.cases_dir().exists());
     }
 }

@@ -205,6 +205,11 @@ pub fn push_event(
     b.events.push(e);
 }
 
+/// The head a reviewer acting on `b` now signs: its last event's hash.
+pub fn head(b: &CaseBundle) -> String {
+    b.events.last().map(|e| e.hash.clone()).unwrap_or_default()
+}
+
 /// Recomputes every hash after an edit, as a server rewriting history would.
 pub fn rehash(b: &mut CaseBundle) {
     let mut prev = events::GENESIS.to_string();
@@ -271,7 +276,8 @@ impl Kit {
     /// A signed status change recorded today.
     pub fn status(&self, b: &mut CaseBundle, status: Status) {
         let from = b.status;
-        let body = serde_json::to_string(&StatusChange { status, note_age_b64: None }).expect("json");
+        let body =
+            serde_json::to_string(&StatusChange { status, note_age_b64: None, head: head(b) }).expect("json");
         let signed = self.signed(&paths::status(&b.id), body);
         let detail = json!({ "from": from, "envelope_id": null });
         let today = time::OffsetDateTime::now_utc().date();
@@ -297,7 +303,7 @@ impl Kit {
             created_on: today,
             age_b64: age_b64.clone(),
         });
-        let body = serde_json::to_string(&ReplyUpload { age_b64 }).expect("json");
+        let body = serde_json::to_string(&ReplyUpload { age_b64, head: head(b) }).expect("json");
         let signed = self.signed(&paths::replies(&b.id), body);
         let status = b.status;
         push_event(
@@ -321,7 +327,7 @@ impl Kit {
             created_on: today,
             age_b64: reason_age_b64.clone(),
         });
-        let body = serde_json::to_string(&Extension { days, reason_age_b64 }).expect("json");
+        let body = serde_json::to_string(&Extension { days, reason_age_b64, head: head(b) }).expect("json");
         let signed = self.signed(&paths::extend(&b.id), body);
         let status = b.status;
         let detail = json!({ "days": days, "envelope_id": env });
