@@ -160,6 +160,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn days_to_acknowledge_come_from_the_events_dates() {
+        let kit = crate::testkit::Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        b.events[1].on += time::Duration::days(2);
+        // Unchecked metadata does not move the indicator (a pull refuses it anyway).
+        b.received_on -= time::Duration::days(40);
+        let all = compute(&[b], crate::testkit::ON).pop().expect("total");
+        assert_eq!(all.median_days_to_acknowledge, Some(2.0));
+    }
+
+    #[test]
     fn medians() {
         assert_eq!(median(&mut []), None);
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
