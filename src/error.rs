@@ -26,10 +26,6 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
-    /// A signed reviewer body without the history head that current bodies carry: signed
-    /// by an older `amana-review` (docs/FORMATS.md §3).
-    #[error("this server needs a newer amana-review: upgrade it, pull, and sign the action again")]
-    UpgradeRequired,
     #[error("request body too large")]
     TooLarge,
     /// A file limit; the message says which.
@@ -37,6 +33,9 @@ pub enum ApiError {
     FileLimit(FileLimit),
     #[error("busy")]
     Busy,
+    /// The client speaks a format this server no longer serves; the message says to upgrade.
+    #[error("{0}")]
+    UpgradeRequired(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -53,7 +52,7 @@ impl ApiError {
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
-            ApiError::UpgradeRequired => (StatusCode::BAD_REQUEST, "upgrade_required", self.to_string()),
+            ApiError::UpgradeRequired(m) => (StatusCode::BAD_REQUEST, "upgrade_required", m.clone()),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -1,7 +1,8 @@
 //! Building and running the server: settings → keys → pepper → store → router → listener.
 
-use amana_core::{deadlines::DeadlinePolicy, keyring::Keyring};
+use amana_core::deadlines::DeadlinePolicy;
 use anyhow::{bail, Context};
+use ring::signature::Ed25519KeyPair;
 use std::{
     fs,
     os::unix::fs::PermissionsExt,
@@ -117,9 +118,15 @@ fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Chooses the key directory: real keys, or demo keys on loopback only.
-fn load_keyring(s: &ServeSettings, url: &str) -> anyhow::Result<(Keyring, Option<demo::Demo>)> {
+fn load_keyring(
+    s: &ServeSettings,
+    url: &str,
+    attestation: &Ed25519KeyPair,
+) -> anyhow::Result<(keys::Keys, Option<demo::Demo>)> {
     if keys::has_reviewers(&s.keys) {
-        return Ok((keys::load(&s.keys)?, None));
+        let loaded = keys::load(&s.keys)?;
+        check_attestation_key(&loaded, attestation)?;
+        return Ok((loaded, None));
     }
     if !s.listen.ip().is_loopback() {
         bail!(
@@ -129,8 +136,27 @@ fn load_keyring(s: &ServeSettings, url: &str) -> anyhow::Result<(Keyring, Option
             s.listen
         );
     }
-    let demo = demo::prepare(&s.data.data_dir, url)?;
-    Ok((keys::load(&demo.keys_dir)?, Some(demo)))
+    let demo = demo::prepare(&s.data.data_dir, url, attestation)?;
+    let loaded = keys::load(&demo.keys_dir)?;
+    check_attestation_key(&loaded, attestation)?;
+    Ok((loaded, Some(demo)))
+}
+
+/// The roster names the key the server attests events with; serving under another key would
+/// make every reviewer home refuse the server's events.
+fn check_attestation_key(keys: &keys::Keys, attestation: &Ed25519KeyPair) -> anyhow::Result<()> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let Some(signed) = &keys.roster else { return Ok(()) };
+    let roster = signed.open_self_signed()?;
+    let ours = B64.encode(ring::signature::KeyPair::public_key(attestation).as_ref());
+    if roster.attestation_key != ours {
+        bail!(
+            "the signed roster names another attestation key than this server's ({ours}, in \
+             data/server-signing.key): restore the right key file, or ask the oversight unit to sign \
+             a roster with this one (ops/README.md, \"The roster ceremony\")"
+        );
+    }
+    Ok(())
 }
 
 impl Application {
@@ -150,7 +176,6 @@ impl Application {
             TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
-        let (keyring, demo) = load_keyring(&s, &url)?;
         let (_, key_file) = secret_files(&s.data.data_dir);
         // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
         let shared = is_postgres(&s.data.database_url());
@@ -160,6 +185,7 @@ impl Application {
         } else {
             server_key::load_or_create(&key_file)?
         };
+        let (keys, demo) = load_keyring(&s, &url, &receipt_key)?;
         let store = open_store(&s.data).await?;
         discard_stale_uploads(store.as_ref(), is_postgres(&s.data.database_url())).await?;
         if let Some(d) = &demo {
@@ -172,7 +198,8 @@ impl Application {
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                keyring,
+                keyring: keys.keyring,
+                roster: keys.roster,
                 peppers,
                 kdf_params: intake::kdf_params(s.insecure_test_kdf),
                 insecure_test_kdf: s.insecure_test_kdf,

@@ -16,6 +16,8 @@ pub struct AppState {
 pub struct Inner {
     pub store: Arc<dyn Store>,
     pub keyring: Keyring,
+    /// The signed roster, served verbatim in every case list (`None` before the ceremony).
+    pub roster: Option<amana_core::roster::SignedRoster>,
     /// Every pepper version; new codes use the newest.
     pub peppers: crate::pepper::Peppers,
     /// Parameters for new codes and for the dummy derivation on a miss.

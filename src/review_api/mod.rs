@@ -12,7 +12,7 @@ use amana_core::{
     wire::{
         is_sha256_hex, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire,
         ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest, RewrappedEnvelope,
-        SignedHead, StatusChange,
+        SignedHead, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{
@@ -43,6 +43,10 @@ use crate::{
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
+/// The answer to a signed body without a history head (docs/FORMATS.md §3).
+pub const UNBOUND_BODY: &str =
+    "this server needs a newer amana-review: upgrade it, pull, and sign the action again";
+
 /// The request parts every signed route needs.
 pub struct Signed {
     method: Method,
@@ -72,7 +76,7 @@ impl Signed {
             Some(SignedHead::Bound(_)) => Err(ApiError::BadRequest(
                 "head must be the lowercase hex SHA-256 of an event of the case".into(),
             )),
-            Some(SignedHead::Unbound) => Err(ApiError::UpgradeRequired),
+            Some(SignedHead::Unbound) => Err(ApiError::UpgradeRequired(UNBOUND_BODY.into())),
             None => Err(ApiError::BadRequest("invalid request body: expected a JSON object".into())),
         }
     }
@@ -141,6 +145,14 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
     let v = req.verify(&state).await?;
+    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
+    // events they would call tampered (docs/FORMATS.md §9).
+    if req.uri.query() != Some("format=2") {
+        return Err(ApiError::UpgradeRequired(format!(
+            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
+             amana-review to {MIN_CLI_VERSION} or later, then pull again"
+        )));
+    }
     let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only);
     let records = state.store.records(&filter).await?;
     let reviewer_keys = state
@@ -154,6 +166,9 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         })
         .collect();
     Ok(Json(CaseList {
+        format: CASE_LIST_FORMAT,
+        min_cli: Some(MIN_CLI_VERSION.to_string()),
+        roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
         reviewer_keys,
         cases: records.into_iter().map(|r| bundle(&state, r)).collect(),

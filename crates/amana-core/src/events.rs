@@ -70,6 +70,9 @@ pub enum EventKind {
     /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
     /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
     Rewrapped,
+    /// A kind a newer release made: readers say "upgrade", never "tampered".
+    #[serde(other)]
+    Unknown,
 }
 
 impl EventKind {
@@ -84,6 +87,7 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
             EventKind::Rewrapped => "rewrapped",
+            EventKind::Unknown => "unknown",
         }
     }
 

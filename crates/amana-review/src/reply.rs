@@ -26,8 +26,15 @@ pub fn run(
     let head = case.verified_head()?;
     let author = home.read_config()?.key_id;
     let text = compose::text(home, message, file, "reply")?;
-    let sealed =
-        seal::seal(&case.bundle, Part::Reply, &author, &text, Audience::ReporterAndReviewers, "reply")?;
+    let sealed = seal::seal(
+        &case.bundle,
+        &crate::readers::of_case(home, &case.bundle)?,
+        Part::Reply,
+        &author,
+        &text,
+        Audience::ReporterAndReviewers,
+        "reply",
+    )?;
     drop(text);
     let body = serde_json::to_vec(&ReplyUpload { age_b64: sealed.age_b64, head })?;
 

@@ -220,3 +220,54 @@ pub fn rehash(b: &mut CaseBundle) {
         prev = e.hash.clone();
     }
 }
+
+/// The oversight unit's roster key in fixtures.
+pub struct Anchor {
+    key: Ed25519KeyPair,
+}
+
+impl Anchor {
+    pub fn new() -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key") }
+    }
+
+    /// The fingerprint a home is given in person.
+    pub fn fingerprint(&self) -> String {
+        amana_core::roster::fingerprint(self.key.public_key().as_ref())
+    }
+
+    /// A roster of `version` listing each kit as an oversight reviewer, plus one more.
+    pub fn sign(&self, version: u64, kits: &[&Kit]) -> amana_core::roster::SignedRoster {
+        self.sign_roster(roster(version, kits))
+    }
+
+    /// Signs any roster (tests edit one first).
+    pub fn sign_roster(&self, r: amana_core::roster::Roster) -> amana_core::roster::SignedRoster {
+        amana_core::roster::sign(&self.key, &r).expect("sign roster")
+    }
+}
+
+/// An unsigned fixture roster (see [`Anchor::sign`]).
+pub fn roster(version: u64, kits: &[&Kit]) -> amana_core::roster::Roster {
+    use amana_core::roster::{Roster, RosterEntry, FORMAT};
+    let entry = |id: &str, key: String| RosterEntry {
+        id: id.into(),
+        ed25519_public_key: key,
+        age_recipient: age::x25519::Identity::generate().to_public().to_string(),
+        oversight: true,
+        agencies: vec![],
+        revoked_on: None,
+        valid_events: vec![],
+    };
+    let mut reviewers = vec![entry("anchor-ovs", B64.encode([3u8; 32]))];
+    reviewers.extend(kits.iter().map(|k| entry(&k.key_id, k.wire().ed25519_public_key)));
+    Roster {
+        format: FORMAT.into(),
+        deployment_id: DEP.into(),
+        version,
+        issued_on: ON,
+        attestation_key: B64.encode([9u8; 32]),
+        reviewers,
+    }
+}
