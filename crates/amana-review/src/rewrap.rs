@@ -15,7 +15,7 @@ use amana_core::envelope::{self, EnvelopeError};
 use amana_core::payload::{Part, Payload};
 use amana_core::roster::RosterEntry;
 use amana_core::signing::MAX_REQUEST_FILE_BODY;
-use amana_core::wire::{paths, CaseBundle, EnvelopeWire, RewrappedEnvelope};
+use amana_core::wire::{paths, CaseBundle, EnvelopeWire, RewrapRequest, RewrappedEnvelope};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use zeroize::Zeroizing;
 
@@ -48,6 +48,7 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
         return Err(ReviewError::RewrapNotOversight(me).into());
     }
     let readers = crate::readers::compute(&roster, bundle, time::OffsetDateTime::now_utc().date())?;
+    let head = case.verified_head()?;
     let identity = home.identity(&mut Unlocker::default())?;
     let mut items = Vec::new();
     let mut unreadable = Vec::new();
@@ -60,13 +61,14 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     if items.is_empty() {
         return Err(refused(bundle, "your key opens none of its envelopes".into()).into());
     }
-    let body = serde_json::to_vec(&items)?;
+    let done = items.len();
+    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items })?;
     if body.len() > MAX_REQUEST_FILE_BODY {
         return Err(refused(bundle, "its envelopes are too large for one signed request".into()).into());
     }
     let delivery = Delivery::open(home, server, offline)?;
     let outcome = delivery.post(home, &paths::rewrap(&bundle.id), body, &bundle.id, "rewrap")?;
-    report(bundle, items.len(), &unreadable, outcome);
+    report(bundle, done, &unreadable, outcome);
     Ok(())
 }
 
