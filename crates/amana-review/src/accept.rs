@@ -401,7 +401,7 @@ fn check_case_rewraps(case: &Planned, identity: &age::x25519::Identity) -> Resul
         }
         for plain in new_plain.iter().chain(old_plain.iter()) {
             crate::show::check_commitment(&case.bundle, &file.id, plain)?;
-            if rewrap::plaintext_sha256(plain) != hash {
+            if !rewrap::matches_record(plain, &hash) {
                 return Err(ReviewError::HistoryInvalid {
                     case: id.clone(),
                     detail: format!(

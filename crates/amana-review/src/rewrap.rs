@@ -30,6 +30,18 @@ pub fn plaintext_sha256(plaintext: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, plaintext))
 }
 
+/// What a rewrap records for a plaintext: its salted commitment (`payload::commitment`), or
+/// for a plaintext that is not a payload (never sent: `rewrap_one` refuses those) its SHA-256.
+pub fn record(plaintext: &[u8]) -> String {
+    amana_core::payload::commitment(plaintext).unwrap_or_else(|_| plaintext_sha256(plaintext))
+}
+
+/// Whether `recorded` is what a rewrap of `plaintext` records: the salted commitment, or the
+/// plain SHA-256 that rewraps recorded before commitments existed.
+pub fn matches_record(plaintext: &[u8], recorded: &str) -> bool {
+    record(plaintext) == recorded || plaintext_sha256(plaintext) == recorded
+}
+
 /// Whether the reporter reads this part (their follow-ups and the replies to them).
 pub fn reporter_reads(part: Part) -> bool {
     matches!(part, Part::FollowUp | Part::Reply)
@@ -165,7 +177,9 @@ fn rewrap_one(
     Ok(Some(RewrappedEnvelope {
         envelope_id: env.id.clone(),
         age_b64: B64.encode(ciphertext),
-        plaintext_sha256: plaintext_sha256(&plaintext),
+        // The salted commitment (docs/FORMATS.md §9): an unsalted hash would let a database
+        // holder confirm a guessed short text.
+        plaintext_sha256: record(&plaintext),
     }))
 }
 
