@@ -122,6 +122,8 @@ async fn the_carrier_can_neither_add_a_reader_nor_invent_a_case() {
     app.submit_simple("health", false).await;
     let health = app.dep.reviewer(HEALTH).clone();
     let home = health.home.to_str().expect("utf-8").to_string();
+    // Once online (it learns the deployment id and verifies the roster), then air-gapped.
+    health.cli(&addr, &["pull"]).ok("first pull");
     // The air gap: the laptop signs a pull authorization, the carrier fetches the bundle.
     let dir = app.dep.root().join("usb");
     std::fs::create_dir_all(&dir).expect("usb");

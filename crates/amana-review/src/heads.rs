@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use amana_core::events::{self, Event};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_error, ReviewError};
+use crate::error::ReviewError;
 use crate::home::{self, Home, HEADS_FILE};
 
 /// A verified chain head.
@@ -27,21 +27,12 @@ pub struct Heads(pub BTreeMap<String, Head>);
 impl Heads {
     /// Reads the file; a missing one is empty.
     pub fn load(home: &Home) -> Result<Self, ReviewError> {
-        let path = home.file(HEADS_FILE);
-        match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(io_error(&path)(e)),
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| ReviewError::Damaged { path, detail: e.to_string() }),
-        }
+        home::load_json(home, HEADS_FILE)
     }
 
     /// Rewrites the file.
     pub fn save(&self, home: &Home) -> Result<(), ReviewError> {
-        let path = home.file(HEADS_FILE);
-        let json = serde_json::to_vec_pretty(self)
-            .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
-        home::replace_file(&path, &json)
+        home::save_json(home, HEADS_FILE, self)
     }
 
     /// Refuses `events` of `case_id` unless they extend the remembered head.

@@ -168,6 +168,29 @@ impl Home {
     }
 }
 
+/// Reads a JSON file of the home; a missing one is `T::default()`.
+pub fn load_json<T: serde::de::DeserializeOwned + Default>(
+    home: &Home,
+    name: &str,
+) -> Result<T, ReviewError> {
+    let path = home.file(name);
+    match fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(io_error(&path)(e)),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| ReviewError::Damaged { path, detail: e.to_string() })
+        }
+    }
+}
+
+/// Rewrites a JSON file of the home (atomically, private).
+pub fn save_json<T: serde::Serialize>(home: &Home, name: &str, value: &T) -> Result<(), ReviewError> {
+    let path = home.file(name);
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
+    replace_file(&path, &json)
+}
+
 /// Refuses anything but `[A-Za-z0-9_-]{1,64}`: ids from the server become file names, and
 /// a hostile server must not make us write outside the home (`..`, `/`, `\`, NUL…).
 pub fn check_id(what: &'static str, value: &str) -> Result<(), ReviewError> {

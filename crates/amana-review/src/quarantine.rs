@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::error::{io_error, ReviewError};
+use crate::error::ReviewError;
 use crate::home::{self, Home};
 
 /// The file in the home.
@@ -31,21 +31,12 @@ pub struct Quarantine(pub BTreeMap<String, Entry>);
 impl Quarantine {
     /// Reads the file; a missing one is empty.
     pub fn load(home: &Home) -> Result<Self, ReviewError> {
-        let path = home.file(QUARANTINE_FILE);
-        match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(io_error(&path)(e)),
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| ReviewError::Damaged { path, detail: e.to_string() }),
-        }
+        home::load_json(home, QUARANTINE_FILE)
     }
 
     /// Rewrites the file.
     pub fn save(&self, home: &Home) -> Result<(), ReviewError> {
-        let path = home.file(QUARANTINE_FILE);
-        let json = serde_json::to_vec_pretty(self)
-            .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
-        home::replace_file(&path, &json)
+        home::save_json(home, QUARANTINE_FILE, self)
     }
 
     /// Records a refusal; the date is kept from the first one.
