@@ -246,13 +246,13 @@ pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req
     }
     let invalid = || Again::Failed(lang.t("form-again-invalid"));
     let Some(raw) = draft.submission() else {
-        return again(invalid(), StatusCode::UNPROCESSABLE_ENTITY);
+        return again(invalid(), StatusCode::BAD_REQUEST);
     };
     // The text the receipt covers, for the reporter to keep with it (only when asked).
     let receipt_text = raw.receipt.then(|| Zeroizing::new(raw.body.clone()));
     let submission = match Submission::validate(raw, &state) {
         Ok(s) => s,
-        Err(_) => return again(invalid(), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(_) => return again(invalid(), StatusCode::BAD_REQUEST),
     };
     match intake::submit(&state, submission, files).await {
         Ok(filed) => {
