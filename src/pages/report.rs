@@ -214,8 +214,7 @@ impl Draft {
 /// `POST /{lang}/report`: stores the submission, then shows the code once. Whatever stops
 /// it after the form was read — a form-token or honeypot check, an incomplete form, a file
 /// limit, a busy server — shows the same form again with everything typed in it, and
-/// stores nothing. Nothing else ever answers a report form: no "received" page without a
-/// code.
+/// stores nothing. No answer to a report form says "received" without showing a code.
 pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
     let (mut pairs, files, refused) = match FormWithFiles::read(&state, req).await {
         Ok(form) => (form.pairs, form.files, form.refused),

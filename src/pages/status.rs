@@ -156,7 +156,7 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
                 @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
                 article.message.(m.from) {
                     // No "·" between them: on an Arabic page it reads as the digit zero (٠).
-                    h3 { (f.t(from)) span.sep aria-hidden="true" { " — " } (date(lang, &m.on)) }
+                    h3 { (f.t(from)) " — " (date(lang, &m.on)) }
                     div.body dir="auto" { (m.body) }
                 }
             }
