@@ -34,8 +34,9 @@ pub struct ServeSettings {
     /// in an `Onion-Location` header on every page.
     #[arg(long, env = "AMANA_ONION_LOCATION")]
     pub onion_location: Option<String>,
-    /// Seconds a person needs at least to fill in the report form; faster (or tokenless)
-    /// form posts are treated as bots: answered, not stored. 0 switches the check off.
+    /// Seconds a person needs at least to fill in the report form; a faster (or tokenless,
+    /// or day-old) form post is not stored but shown again, filled in, to be sent again.
+    /// 0 switches the check off.
     #[arg(long, env = "AMANA_MIN_FILL_SECS", default_value_t = 3)]
     pub min_fill_secs: i64,
     /// TESTS ONLY: shift the server's calendar by this many days. Requires --insecure-test-kdf.

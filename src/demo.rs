@@ -21,15 +21,15 @@ deployment_id = "amana-demo"
 
 [[agency]]
 id = "health"
-name = { en = "Ministry of Health", ar = "وزارة الصحة" }
+name = { ar = "وزارة الصحة", en = "Ministry of Health", fr = "Ministère de la Santé", ur = "وزارتِ صحت", hi = "स्वास्थ्य मंत्रालय", fa = "وزارت بهداشت", bn = "স্বাস্থ্য মন্ত্রণালয়", fil = "Kagawaran ng Kalusugan" }
 
 [[agency]]
 id = "transport"
-name = { en = "Ministry of Transport", ar = "وزارة النقل" }
+name = { ar = "وزارة النقل", en = "Ministry of Transport", fr = "Ministère des Transports", ur = "وزارتِ مواصلات", hi = "परिवहन मंत्रालय", fa = "وزارت حمل‌ونقل", bn = "পরিবহন মন্ত্রণালয়", fil = "Kagawaran ng Transportasyon" }
 
 [[agency]]
 id = "municipality"
-name = { en = "Greater Municipality", ar = "أمانة المدينة" }
+name = { ar = "أمانة المدينة", en = "Greater Municipality", fr = "Grande Municipalité", ur = "بلدیہ عظمیٰ", hi = "महानगर पालिका", fa = "شهرداری کلان‌شهر", bn = "মহানগর পৌরসভা", fil = "Pamahalaang Lungsod" }
 "#;
 
 /// The demo reviewers: (key id, agencies, oversight).

@@ -55,7 +55,8 @@ pub struct SubmitReport {
     #[serde(default)]
     pub oversight_only: bool,
     /// Ask for a signed proof-of-filing receipt. Whoever finds the receipt together with
-    /// your text learns that you filed this report: keep both safe, or do not ask.
+    /// your text learns that you filed this report, and the case's reviewers (who hold the
+    /// text) can find your case from the receipt alone: keep it safe, or do not ask.
     #[serde(default)]
     pub receipt: bool,
 }

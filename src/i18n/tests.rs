@@ -99,7 +99,14 @@ fn dynamic_keys() -> Vec<String> {
     keys.extend(crate::pages::evaluation::CRITERIA.iter().map(|c| format!("criterion-{c}")));
     keys.extend((1..=12).map(|m| format!("month-{m}")));
     // Keys passed through variables.
-    for key in ["message-reply", "message-follow_up", "done-followup", "done-rating", "error-code-404"] {
+    for key in [
+        "message-reply",
+        "message-follow_up",
+        "done-followup",
+        "done-rating",
+        "error-code-404",
+        "error-code-typo",
+    ] {
         keys.push(key.to_string());
     }
     keys

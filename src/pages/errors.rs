@@ -37,22 +37,65 @@ fn message_key(status: StatusCode) -> &'static str {
     }
 }
 
-/// An error page for `status`.
+/// An error page for `status`, for a page that was asked for (GET).
 pub fn page_for_status(state: &AppState, lang: Lang, status: StatusCode) -> Response {
-    render(state, lang, status, message_key(status))
+    render_text(state, lang, status, lang.t(message_key(status)), Back::Nothing)
 }
 
-fn render(state: &AppState, lang: Lang, status: StatusCode, key: &str) -> Response {
-    render_text(state, lang, status, lang.t(key))
+/// An error page for `status` in answer to a sent form, saying what `back` leads to.
+pub fn page_after_post(state: &AppState, lang: Lang, status: StatusCode, back: Back) -> Response {
+    render_text(state, lang, status, lang.t(message_key(status)), back)
 }
 
-fn render_text(state: &AppState, lang: Lang, status: StatusCode, message: String) -> Response {
+/// What the browser's Back button does for a form refused before it was read (a body too
+/// large, a rate limit, a timeout): only the browser still has what was typed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Back {
+    /// Nothing worth saying: a page that was asked for, or a form whose fields are only a
+    /// code (browsers do not keep `autocomplete="off"` fields on the way back).
+    Nothing,
+    /// The report form, a page of its own: Back shows it again with the text in it (not
+    /// the contact field, which is `autocomplete="off"`, nor files).
+    KeepsText,
+    /// A form on the case page, itself the answer to a sent form: Back asks to send that
+    /// again, and what was typed on it is not kept.
+    CasePage,
+}
+
+impl Back {
+    /// For a POST to `path`.
+    pub fn after_post_to(path: &str) -> Self {
+        if path.ends_with("/report") {
+            Back::KeepsText
+        } else if path.ends_with("/followup") || path.ends_with("/rating") {
+            Back::CasePage
+        } else {
+            Back::Nothing
+        }
+    }
+}
+
+fn render_text(state: &AppState, lang: Lang, status: StatusCode, message: String, back: Back) -> Response {
     let f = Frame::new(state, lang, "");
     let main = html! {
         h1 { (f.t("error-title")) }
         p.error { (message) }
-        p { a href=(f.href("")) { (f.t("error-home")) } }
-        p { a href=(f.href("status")) { (f.t("footer-check")) } }
+        @match back {
+            Back::KeepsText => {
+                // Going back is the way on, not the start page: that opens an empty form.
+                p.next { strong { (f.t("error-back")) } }
+                p #other { (f.t("error-back-links")) }
+                ul.other aria-labelledby="other" {
+                    li { a href=(f.href("")) { (f.t("error-home")) } }
+                    li { a href=(f.href("status")) { (f.t("footer-check")) } }
+                }
+            },
+            Back::CasePage | Back::Nothing => {
+                @if back == Back::CasePage { p.next { (f.t("error-back-case")) } }
+                p { a href=(f.href("")) { (f.t("error-home")) } }
+                p { a href=(f.href("status")) { (f.t("footer-check")) } }
+            },
+        }
     };
     let mut resp = html(status, f.render(&f.t("error-title"), main));
     if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -61,19 +104,33 @@ fn render_text(state: &AppState, lang: Lang, status: StatusCode, message: String
     resp
 }
 
-/// An error page for a failed action. The API error's own text (English, for developers)
-/// is not shown; an internal cause is logged by `ApiError`'s conversion, as for the API.
-pub fn page_for_error(state: &AppState, lang: Lang, e: ApiError) -> Response {
-    if let ApiError::FileLimit(limit) = e {
-        return render_text(state, lang, StatusCode::PAYLOAD_TOO_LARGE, file_limit_message(lang, limit));
-    }
-    let code_miss = matches!(e, ApiError::NotFound);
+/// The status of a failed action and what to tell the reporter, in their language. The
+/// API error's own text (English, for developers) is not used; an internal cause is
+/// logged by `ApiError`'s conversion, as for the API.
+pub fn explain(lang: Lang, e: ApiError) -> (StatusCode, String) {
+    let special = match &e {
+        ApiError::FileLimit(limit) => Some(file_limit_message(lang, *limit)),
+        ApiError::NotFound => Some(lang.t("error-code-404")),
+        _ => None,
+    };
     let status = e.into_response().status();
-    if code_miss {
-        render(state, lang, status, "error-code-404")
-    } else {
-        page_for_status(state, lang, status)
+    (status, special.unwrap_or_else(|| lang.t(message_key(status))))
+}
+
+/// Like [`explain`], for a form shown again below the message: an incomplete or invalid
+/// form asks to check the form below rather than to go back.
+pub fn explain_again(lang: Lang, e: ApiError) -> (StatusCode, String) {
+    match e {
+        ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, lang.t("form-again-invalid")),
+        e => explain(lang, e),
     }
+}
+
+/// An error page for a sent form that failed before its text could be read back, saying
+/// what `back` leads to.
+pub fn page_for_error(state: &AppState, lang: Lang, e: ApiError, back: Back) -> Response {
+    let (status, message) = explain(lang, e);
+    render_text(state, lang, status, message, back)
 }
 
 /// Which file limit was hit, in the reporter's language, with the limit's figure.
@@ -93,6 +150,7 @@ fn file_limit_message(lang: Lang, limit: FileLimit) -> String {
 pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let lang = is_page_path(&path).then(|| lang_for(&path, req.headers()));
+    let posted = req.method() == axum::http::Method::POST;
     let resp = next.run(req).await;
     let Some(lang) = lang else { return resp };
     let status = resp.status();
@@ -102,7 +160,10 @@ pub async fn html_errors(State(state): State<AppState>, req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let mut resp = if (status.is_client_error() || status.is_server_error()) && !is_html {
-        let mut page = page_for_status(&state, lang, status);
+        let mut page = match posted {
+            true => page_after_post(&state, lang, status, Back::after_post_to(&path)),
+            false => page_for_status(&state, lang, status),
+        };
         for name in [header::RETRY_AFTER, header::ALLOW] {
             if let Some(v) = resp.headers().get(&name) {
                 page.headers_mut().insert(name, v.clone());

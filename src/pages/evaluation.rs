@@ -50,14 +50,27 @@ impl Rating {
     }
 }
 
+/// What the form posted for each criterion, in order; `None` where nothing valid was chosen.
+pub type Answers = Vec<(&'static str, Option<Rating>)>;
+
 /// The form field of a criterion.
 pub fn field(criterion: &str) -> String {
     format!("rating_{criterion}")
 }
 
 /// Reads all eight answers; `None` if one is missing or not 1–5 / "na".
-pub fn parse(mut value_of: impl FnMut(&str) -> Option<String>) -> Option<Vec<(&'static str, Rating)>> {
-    CRITERIA.iter().map(|c| Some((*c, Rating::parse(&value_of(&field(c))?)?))).collect()
+pub fn parse(value_of: impl FnMut(&str) -> Option<String>) -> Option<Vec<(&'static str, Rating)>> {
+    complete(&read(value_of))
+}
+
+/// Reads each criterion's answer as far as it is valid (to show the form again).
+pub fn read(mut value_of: impl FnMut(&str) -> Option<String>) -> Answers {
+    CRITERIA.iter().map(|c| (*c, value_of(&field(c)).as_deref().and_then(Rating::parse))).collect()
+}
+
+/// All eight answers, or `None` if one is missing.
+pub fn complete(answers: &[(&'static str, Option<Rating>)]) -> Option<Vec<(&'static str, Rating)>> {
+    answers.iter().map(|(c, r)| Some((*c, (*r)?))).collect()
 }
 
 /// The report text: the ratings block, then the comment if there is one.
@@ -76,24 +89,29 @@ pub fn compose(ratings: &[(&str, Rating)], comment: &str) -> String {
     text
 }
 
-/// The eight rating groups: a fieldset each, radios 1–5 and "did not apply".
-pub fn fieldsets(f: &Frame) -> Markup {
+/// The eight rating groups: a fieldset each, radios 1–5 and "did not apply", with the
+/// `answers` given before checked (a form shown again).
+pub fn fieldsets(f: &Frame, answers: &[(&'static str, Option<Rating>)]) -> Markup {
+    let chosen = |c: &str| answers.iter().find(|(k, _)| *k == c).and_then(|(_, r)| *r);
     html! {
         fieldset.ratings {
             legend { (f.t("form-ratings-title")) }
             p.hint { (f.t("form-ratings-scale")) }
             @for c in CRITERIA {
+                @let chosen = chosen(c);
                 fieldset.criterion {
                     legend { (f.t(&format!("criterion-{c}"))) }
                     div.scale {
                         @for n in 1..=5u8 {
                             label.choice {
-                                input type="radio" name=(field(c)) value=(n) required[n == 1];
+                                input type="radio" name=(field(c)) value=(n) required[n == 1]
+                                    checked[chosen == Some(Rating::Score(n))];
                                 span { (f.lang.digits(&n.to_string())) }
                             }
                         }
                         label.choice.na {
-                            input type="radio" name=(field(c)) value="na";
+                            input type="radio" name=(field(c)) value="na"
+                                checked[chosen == Some(Rating::NotApplicable)];
                             span { (f.t("rating-na")) }
                         }
                     }

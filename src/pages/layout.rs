@@ -90,7 +90,9 @@ impl<'a> Frame<'a> {
 
 /// The follow-up code in large, grouped digits of the page's numeral system, always
 /// left to right. Each group is one unbreakable unit, so a narrow screen wraps between
-/// groups, never inside one.
+/// groups, never inside one. The stylesheet numbers the groups 1 to 5 above them (in the
+/// page's digits), so a right-to-left reader sees where the code starts; the numbers are
+/// generated content, so copying the code copies digits only.
 pub fn code_display(lang: Lang, grouped: &str, id: &str) -> Markup {
     html! {
         p.code id=(id) dir="ltr" {
@@ -129,5 +131,33 @@ pub fn code_field(f: &Frame, id: &str, label_key: &str) -> Markup {
         p.hint id=(hint) { (f.t("code-hint")) }
         input id=(id) name="code" type="text" inputmode="numeric" autocomplete="off" autocapitalize="off"
             spellcheck="false" dir="ltr" maxlength="128" required aria-describedby=(hint);
+    }
+}
+
+/// Why a form is shown again: the sentences above it.
+pub enum Again {
+    /// A check that says nothing to the reporter (too fast, token missing or expired,
+    /// honeypot): only "check and send again".
+    Check,
+    /// Something the reporter can act on (a mistyped code, a file limit, a busy server),
+    /// already in their language.
+    Failed(String),
+}
+
+/// What a form shown again says first: what happened (if the reporter can act on it),
+/// that the text is below and nothing was sent, and (for a form that takes `files`) that
+/// files must be chosen again: a browser never sends them twice.
+pub fn again_notice(f: &Frame, why: &Again, files: bool) -> Markup {
+    html! {
+        div.notice #again role="alert" {
+            @match why {
+                Again::Check => p { strong { (f.t("form-again")) } },
+                Again::Failed(message) => {
+                    p.error { (message) }
+                    p { strong { (f.t("form-again-kept")) } }
+                },
+            }
+            @if files { p { (f.t("form-again-files")) } }
+        }
     }
 }

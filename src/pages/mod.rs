@@ -83,25 +83,44 @@ pub type Fields = Result<Form<Vec<(String, String)>>, FormRejection>;
 pub struct FormWithFiles {
     pub pairs: Vec<(String, String)>,
     pub files: Option<crate::upload::FormParts>,
+    /// A limit the whole body goes over, found before any file was read but reported only
+    /// after the text fields were: so the form can be shown again with them.
+    pub refused: Option<crate::error::ApiError>,
 }
 
 impl FormWithFiles {
     /// Reads an urlencoded or multipart form; an error carries the status to show.
-    pub async fn read(state: &AppState, req: axum::extract::Request) -> Result<Self, crate::error::ApiError> {
+    pub async fn read(
+        state: &AppState,
+        mut req: axum::extract::Request,
+    ) -> Result<Self, crate::error::ApiError> {
+        use crate::error::{ApiError, FileLimit};
         use axum::extract::FromRequest;
         if !crate::upload::is_multipart(&req) {
             return match Form::<Vec<(String, String)>>::from_request(req, state).await {
-                Ok(Form(pairs)) => Ok(Self { pairs, files: None }),
-                Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    Err(crate::error::ApiError::TooLarge)
-                }
-                Err(_) => Err(crate::error::ApiError::BadRequest("The form could not be read.".into())),
+                Ok(Form(pairs)) => Ok(Self { pairs, files: None, refused: None }),
+                Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
+                Err(_) => Err(ApiError::BadRequest("The form could not be read.".into())),
             };
         }
-        let mut parts =
-            crate::upload::read_fields(req, &state.uploads, crate::intake::MAX_JSON_BYTES).await?;
+        // A body declared larger than any case may hold is refused all the same, but only
+        // once its text fields (which come first) are read; none of its files is.
+        let limits = &state.uploads;
+        let declared =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let too_large = declared.is_some_and(|n| n > limits.max_body_bytes());
+        if too_large {
+            // Read as a body of unknown length: the parser's own limit on the whole stream
+            // (the same bound) still applies.
+            req.headers_mut().remove(header::CONTENT_LENGTH);
+        }
+        let mut parts = crate::upload::read_fields(req, limits, crate::intake::MAX_JSON_BYTES).await?;
         let pairs = parts.take_all();
-        Ok(Self { pairs, files: Some(parts) })
+        if too_large {
+            let refused = ApiError::FileLimit(FileLimit::Total { max_mb: limits.max_case_files_mb });
+            return Ok(Self { pairs, files: None, refused: Some(refused) });
+        }
+        Ok(Self { pairs, files: Some(parts), refused: None })
     }
 }
 

@@ -8,7 +8,7 @@
 use amana_core::{case::Kind, code::FollowUpCode, receipt::Receipt};
 use axum::{
     extract::{Path, Request, State},
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     response::Response,
     Form,
 };
@@ -16,14 +16,14 @@ use maud::{html, Markup};
 use zeroize::Zeroizing;
 
 use super::{
-    errors, evaluation, html,
-    layout::{code_display, files_field, Frame},
+    errors::{self, Back},
+    evaluation, html,
+    layout::{again_notice, code_display, files_field, Again, Frame},
     take, wipe, Fields, FormWithFiles, PageLang,
 };
 use crate::{
-    error::ApiError,
-    form_token::FormTokens,
-    i18n::ascii_digits,
+    form_token::Verdict,
+    i18n::{ascii_digits, Dir, Lang},
     intake::{self, Submission, SubmitReport},
     state::AppState,
 };
@@ -42,18 +42,31 @@ pub async fn form(
     let Ok(kind) = kind.parse::<Kind>() else {
         return errors::page_for_status(&state, lang, StatusCode::NOT_FOUND);
     };
+    let draft = Draft::empty(kind);
+    let token = state.form_tokens.issue();
+    html(StatusCode::OK, form_page(&state, lang, &draft, &token, None))
+}
+
+/// The form page for `draft`'s kind, filled in with `draft`; `again` says why it is shown
+/// again, if it is.
+fn form_page(state: &AppState, lang: Lang, draft: &Draft, token: &str, again: Option<&Again>) -> Markup {
+    let kind = draft.kind;
     let here = format!("report/{}", kind.as_str());
-    let f = Frame::new(&state, lang, &here);
+    let f = Frame::new(state, lang, &here);
     let title = f.t(&format!("kind-{}", kind.as_str()));
     let main = html! {
         h1 { (title) }
-        p.lead { (f.t(&format!("kind-{}-desc", kind.as_str()))) }
-        (report_form(&f, kind, &state.form_tokens.issue()))
+        @match again {
+            None => p.lead { (f.t(&format!("kind-{}-desc", kind.as_str()))) },
+            Some(why) => (again_notice(&f, why, true)),
+        }
+        (report_form(&f, draft, token))
     };
-    html(StatusCode::OK, f.render(&title, main))
+    f.render(&title, main)
 }
 
-fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
+fn report_form(f: &Frame, d: &Draft, form_token: &str) -> Markup {
+    let kind = d.kind;
     let evaluation = kind == Kind::ServiceEvaluation;
     let max_body = if evaluation {
         intake::MAX_BODY_CHARS - evaluation::BLOCK_RESERVE_CHARS
@@ -69,32 +82,34 @@ fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
                 option value="" { (f.t("form-agency-choose")) }
                 @for a in &f.state.keyring.agencies {
                     @let name = agency_name(a, f.lang);
-                    option value=(a.id) lang=(name.1) { (name.0) }
+                    option value=(a.id) lang=(name.1) selected[a.id == d.agency] { (name.0) }
                 }
             }
-            @if evaluation { (evaluation::fieldsets(f)) }
+            @if evaluation { (evaluation::fieldsets(f, &d.ratings)) }
             label for="body" { (f.t(&format!("kind-{}-body", kind.as_str()))) }
             p.hint #body-hint {
                 (f.lang.t_args("form-body-hint", &[("max", f.lang.digits(&max_body.to_string()))]))
             }
+            // The leading newline is eaten by the HTML parser, keeping one the text may start with.
             textarea #body name="body" rows="8" maxlength=(max_body) required[!evaluation]
-                aria-describedby="body-hint" dir="auto" {}
+                aria-describedby="body-hint" dir="auto" { "\n" (d.body.as_str()) }
             label for="contact" { (f.t("form-contact")) }
             p.hint #contact-hint { (f.t("form-contact-hint")) }
             input #contact name="contact" type="text" maxlength=(intake::MAX_CONTACT_CHARS)
-                autocomplete="off" aria-describedby="contact-hint" dir="auto";
+                autocomplete="off" aria-describedby="contact-hint" dir="auto" value=(d.contact.as_str());
             fieldset.options {
                 legend { (f.t("form-options")) }
                 @if may_bypass_agency {
                     div.check {
                         input #oversight type="checkbox" name="oversight_only" value="true"
-                            aria-describedby="oversight-hint";
+                            aria-describedby="oversight-hint" checked[d.oversight_only];
                         label for="oversight" { (f.t("form-oversight")) }
                     }
                     p.hint #oversight-hint { (f.t("form-oversight-hint")) }
                 }
                 div.check {
-                    input #receipt type="checkbox" name="receipt" value="true" aria-describedby="receipt-hint";
+                    input #receipt type="checkbox" name="receipt" value="true" aria-describedby="receipt-hint"
+                        checked[d.receipt];
                     label for="receipt" { (f.t("form-receipt")) }
                 }
                 p.hint.warning #receipt-hint { (f.t("form-receipt-hint")) }
@@ -111,7 +126,7 @@ fn report_form(f: &Frame, kind: Kind, form_token: &str) -> Markup {
 }
 
 /// An agency's name in `lang`, else English, else its id; with the language it is in.
-pub fn agency_name(a: &amana_core::keyring::Agency, lang: crate::i18n::Lang) -> (String, String) {
+pub fn agency_name(a: &amana_core::keyring::Agency, lang: Lang) -> (String, String) {
     for tag in [lang.tag(), "en"] {
         if let Some(name) = a.name.get(tag) {
             return (name.clone(), tag.to_string());
@@ -121,69 +136,134 @@ pub fn agency_name(a: &amana_core::keyring::Agency, lang: crate::i18n::Lang) -> 
     any.map(|(tag, name)| (name.clone(), tag.clone())).unwrap_or_else(|| (a.id.clone(), "en".into()))
 }
 
-/// What the form posted, with the text fields zeroized on drop.
-struct Posted {
-    raw: SubmitReport,
+/// Everything a person typed into the report form (files excepted), the text zeroized on
+/// drop: what is stored when it is accepted, and what the form shows again when not.
+struct Draft {
+    kind: Kind,
+    agency: String,
+    /// The text as typed (for a service evaluation, the comment without the ratings block).
+    body: Zeroizing<String>,
+    contact: Zeroizing<String>,
+    oversight_only: bool,
+    receipt: bool,
+    /// The service evaluation's answers (empty for other kinds).
+    ratings: evaluation::Answers,
+    /// The honeypot field was filled in.
     honeypot: bool,
+    /// The form token, as posted.
+    token: Option<String>,
 }
 
-fn read_form(pairs: &mut [(String, String)], tokens: &FormTokens) -> Result<Posted, ApiError> {
-    let bad = || ApiError::BadRequest("The form is incomplete.".into());
-    let kind = take(pairs, "kind").ok_or_else(bad)?;
-    let honeypot = take(pairs, HONEYPOT).is_some_and(|v| !v.trim().is_empty())
-        || !tokens.looks_human(take(pairs, FORM_TOKEN).as_deref());
-    let mut body = Zeroizing::new(take(pairs, "body").unwrap_or_default());
-    if kind == Kind::ServiceEvaluation.as_str() {
-        let ratings = evaluation::parse(|name| take(pairs, name)).ok_or_else(bad)?;
-        body = Zeroizing::new(evaluation::compose(&ratings, &body));
-    } else if body.trim().is_empty() {
-        return Err(bad());
+impl Draft {
+    fn empty(kind: Kind) -> Self {
+        Self {
+            kind,
+            agency: String::new(),
+            body: Zeroizing::default(),
+            contact: Zeroizing::default(),
+            oversight_only: false,
+            receipt: false,
+            ratings: Vec::new(),
+            honeypot: false,
+            token: None,
+        }
     }
-    let raw = SubmitReport {
-        kind,
-        agency: take(pairs, "agency").ok_or_else(bad)?,
-        body: std::mem::take(&mut *body),
-        contact: take(pairs, "contact"),
-        oversight_only: take(pairs, "oversight_only").is_some(),
-        receipt: take(pairs, "receipt").is_some(),
-    };
-    Ok(Posted { raw, honeypot })
+
+    /// The draft in a posted form; `None` without a known kind (not our form).
+    fn read(pairs: &mut [(String, String)]) -> Option<Self> {
+        let kind = take(pairs, "kind")?.parse::<Kind>().ok()?;
+        let ratings = if kind == Kind::ServiceEvaluation {
+            evaluation::read(|name| take(pairs, name))
+        } else {
+            Vec::new()
+        };
+        Some(Self {
+            kind,
+            agency: take(pairs, "agency").unwrap_or_default(),
+            body: Zeroizing::new(take(pairs, "body").unwrap_or_default()),
+            contact: Zeroizing::new(take(pairs, "contact").unwrap_or_default()),
+            oversight_only: take(pairs, "oversight_only").is_some(),
+            receipt: take(pairs, "receipt").is_some(),
+            ratings,
+            honeypot: take(pairs, HONEYPOT).is_some_and(|v| !v.trim().is_empty()),
+            token: take(pairs, FORM_TOKEN),
+        })
+    }
+
+    /// The submission the draft makes (for a service evaluation, the ratings block and the
+    /// comment), or `None` if it is incomplete.
+    fn submission(&self) -> Option<SubmitReport> {
+        let body = if self.kind == Kind::ServiceEvaluation {
+            evaluation::compose(&evaluation::complete(&self.ratings)?, &self.body)
+        } else if self.body.trim().is_empty() {
+            return None;
+        } else {
+            self.body.to_string()
+        };
+        Some(SubmitReport {
+            kind: self.kind.as_str().to_string(),
+            agency: self.agency.clone(),
+            body,
+            contact: Some(self.contact.to_string()),
+            oversight_only: self.oversight_only,
+            receipt: self.receipt,
+        })
+    }
 }
 
-/// `POST /{lang}/report`: stores the submission, then shows the code once.
+/// `POST /{lang}/report`: stores the submission, then shows the code once. Whatever stops
+/// it after the form was read — a form-token or honeypot check, an incomplete form, a file
+/// limit, a busy server — shows the same form again with everything typed in it, and
+/// stores nothing. No answer to a report form says "received" without showing a code.
 pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files) = match FormWithFiles::read(&state, req).await {
-        Ok(form) => (form.pairs, form.files),
-        Err(e) => return errors::page_for_error(&state, lang, e),
+    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req).await {
+        Ok(form) => (form.pairs, form.files, form.refused),
+        Err(e) => return errors::page_for_error(&state, lang, e, Back::KeepsText),
     };
-    let posted = read_form(&mut pairs, &state.form_tokens);
+    let draft = Draft::read(&mut pairs);
     wipe(&mut pairs);
-    let posted = match posted {
-        Ok(p) => p,
-        Err(e) => return errors::page_for_error(&state, lang, e),
+    let Some(draft) = draft else {
+        return errors::page_after_post(&state, lang, StatusCode::BAD_REQUEST, Back::KeepsText);
     };
-    if posted.honeypot {
-        // A bot: answer like a success, store nothing, and show nothing that looks like a code.
-        return honeypot_page(&state, lang);
+    let again = |why: Again, status: StatusCode| {
+        // A bot that does not post again stores nothing; a person loses nothing. The new
+        // token is never refused for speed (`form_token`).
+        let token = state.form_tokens.again(draft.token.as_deref());
+        let mut resp = html(status, form_page(&state, lang, &draft, &token, Some(&why)));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
+        resp
+    };
+    if let Some(e) = refused {
+        let (status, message) = errors::explain_again(lang, e);
+        return again(Again::Failed(message), status);
     }
+    if draft.honeypot || state.form_tokens.verdict(draft.token.as_deref()) == Verdict::Again {
+        // Files, if any, stay unread in the request and are dropped with it.
+        return again(Again::Check, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let invalid = || Again::Failed(lang.t("form-again-invalid"));
+    let Some(raw) = draft.submission() else {
+        return again(invalid(), StatusCode::BAD_REQUEST);
+    };
     // The text the receipt covers, for the reporter to keep with it (only when asked).
-    let receipt_text = posted.raw.receipt.then(|| Zeroizing::new(posted.raw.body.clone()));
-    let filed =
-        async { intake::submit(&state, Submission::validate(posted.raw, &state)?, files).await }.await;
-    match filed {
+    let receipt_text = raw.receipt.then(|| Zeroizing::new(raw.body.clone()));
+    let submission = match Submission::validate(raw, &state) {
+        Ok(s) => s,
+        Err(_) => return again(invalid(), StatusCode::BAD_REQUEST),
+    };
+    match intake::submit(&state, submission, files).await {
         Ok(filed) => {
             let shown =
                 Shown { code: filed.code.grouped(), receipt: filed.receipt, receipt_text, mismatch: false };
             html(StatusCode::CREATED, code_page(&state, lang, &shown))
         }
-        Err(e) => errors::page_for_error(&state, lang, e),
+        Err(e) => {
+            let (status, message) = errors::explain_again(lang, e);
+            again(Again::Failed(message), status)
+        }
     }
-}
-
-fn honeypot_page(state: &AppState, lang: crate::i18n::Lang) -> Response {
-    let f = Frame::new(state, lang, "");
-    let main = html! { h1 { (f.t("honeypot-title")) } p { (f.t("honeypot-body")) } };
-    html(StatusCode::CREATED, f.render(&f.t("honeypot-title"), main))
 }
 
 /// What the code page shows.
@@ -196,13 +276,14 @@ struct Shown {
     mismatch: bool,
 }
 
-fn code_page(state: &AppState, lang: crate::i18n::Lang, s: &Shown) -> maud::Markup {
+fn code_page(state: &AppState, lang: Lang, s: &Shown) -> maud::Markup {
     // No language links here: following one would lose the code.
     let f = Frame { state, lang, here: None };
     let receipt_json = s.receipt.as_ref().and_then(|r| serde_json::to_string(r).ok());
     let main = html! {
         h1 { (f.t("code-title")) }
         p { (f.t("code-intro")) }
+        @if lang.dir() == Dir::Rtl { p #code-order { (f.t("code-order")) } }
         (code_display(lang, &s.code, "code"))
         @if lang.has_own_digits() {
             p { (f.t("code-latin")) }
@@ -248,7 +329,9 @@ fn code_page(state: &AppState, lang: crate::i18n::Lang, s: &Shown) -> maud::Mark
 pub async fn confirm(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
     let mut pairs = match form {
         Ok(Form(pairs)) => pairs,
-        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+        // The code page before this one answered a sent form: Back would send the report
+        // again, so the error page does not suggest it.
+        Err(rejection) => return errors::page_after_post(&state, lang, rejection.status(), Back::Nothing),
     };
     let shown = Zeroizing::new(take(&mut pairs, "code").unwrap_or_default());
     let typed = Zeroizing::new(take(&mut pairs, "typed").unwrap_or_default());
@@ -256,7 +339,7 @@ pub async fn confirm(State(state): State<AppState>, PageLang(lang): PageLang, fo
     let receipt_text = take(&mut pairs, "receipt_text").map(Zeroizing::new);
     wipe(&mut pairs);
     let Ok(code) = FollowUpCode::parse(&ascii_digits(&shown)) else {
-        return errors::page_for_status(&state, lang, StatusCode::BAD_REQUEST);
+        return errors::page_after_post(&state, lang, StatusCode::BAD_REQUEST, Back::Nothing);
     };
     if FollowUpCode::parse(&ascii_digits(&typed)).is_ok_and(|t| t == code) {
         let f = Frame::new(&state, lang, "status");

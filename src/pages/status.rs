@@ -1,7 +1,10 @@
 //! The status page by code, and the two actions it offers: adding information, and rating
 //! the handling after closure. Every form asks for the code again; no page echoes it.
 
-use amana_core::case::Status;
+use amana_core::{
+    case::Status,
+    code::{CodeError, FollowUpCode},
+};
 use axum::{
     extract::{Request, State},
     http::StatusCode,
@@ -12,8 +15,9 @@ use maud::{html, Markup};
 use zeroize::Zeroizing;
 
 use super::{
-    errors, html,
-    layout::{code_field, files_field, Frame},
+    errors::{self, Back},
+    html,
+    layout::{again_notice, code_field, files_field, Again, Frame},
     report::agency_name,
     take, wipe, Fields, FormWithFiles, PageLang,
 };
@@ -28,15 +32,48 @@ use crate::{
 
 /// `GET /{lang}/status`: asks for the code.
 pub async fn form(State(state): State<AppState>, PageLang(lang): PageLang) -> Response {
-    html(StatusCode::OK, form_page(&state, lang, false))
+    html(StatusCode::OK, form_page(&state, lang, None))
 }
 
-fn form_page(state: &AppState, lang: Lang, not_found: bool) -> Markup {
+/// Why a typed code opened nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Miss {
+    /// The check digit does not match: a digit is wrong or two are swapped.
+    Typo,
+    /// Anything else: one answer for all (unknown, wrong secret part, malformed).
+    NotFound,
+}
+
+impl Miss {
+    fn message_key(self) -> &'static str {
+        match self {
+            Miss::Typo => "error-code-typo",
+            Miss::NotFound => "error-code-404",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Miss::Typo => StatusCode::UNPROCESSABLE_ENTITY,
+            Miss::NotFound => StatusCode::NOT_FOUND,
+        }
+    }
+}
+
+/// Whether a typed code has all its digits but a check digit that does not match: a
+/// typing mistake. That depends on what was typed alone, so saying so tells nothing about
+/// which codes exist, and it needs no KDF work. Every other miss keeps the one generic
+/// answer after the same work (`status::authenticate`).
+fn is_typo(code: &str) -> bool {
+    matches!(FollowUpCode::parse(code), Err(CodeError::BadCheckDigit))
+}
+
+fn form_page(state: &AppState, lang: Lang, miss: Option<Miss>) -> Markup {
     let f = Frame::new(state, lang, "status");
     let main = html! {
         h1 { (f.t("status-form-title")) }
         p { (f.t("status-form-intro")) }
-        @if not_found { p.error role="alert" { (f.t("error-code-404")) } }
+        @if let Some(miss) = miss { p.error role="alert" { (f.t(miss.message_key())) } }
         form method="post" action=(f.href("status")) {
             (code_field(&f, "code", "code-label"))
             button type="submit" { (f.t("status-form-submit")) }
@@ -55,18 +92,23 @@ fn code_from(pairs: &mut [(String, String)]) -> Zeroizing<String> {
 pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
     let mut pairs = match form {
         Ok(Form(pairs)) => pairs,
-        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+        Err(rejection) => return errors::page_after_post(&state, lang, rejection.status(), Back::Nothing),
     };
     let code = code_from(&mut pairs);
     wipe(&mut pairs);
+    if is_typo(&code) {
+        return html(Miss::Typo.status(), form_page(&state, lang, Some(Miss::Typo)));
+    }
     let view = async {
         let auth = status::authenticate(&state, &code).await?;
         status::view(&state, &auth).await
     };
     match view.await {
         Ok(v) => html(StatusCode::OK, case_page(&state, lang, &v)),
-        Err(ApiError::NotFound) => html(StatusCode::NOT_FOUND, form_page(&state, lang, true)),
-        Err(e) => errors::page_for_error(&state, lang, e),
+        Err(ApiError::NotFound) => {
+            html(Miss::NotFound.status(), form_page(&state, lang, Some(Miss::NotFound)))
+        }
+        Err(e) => errors::page_for_error(&state, lang, e, Back::Nothing),
     }
 }
 
@@ -85,6 +127,8 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
         .unwrap_or_else(|| (v.agency.clone(), "en".into()));
     let key = status_key(&v.status);
     let closed = v.status.starts_with("closed");
+    // A deadline is shown only while it still binds the agency.
+    let awaiting_ack = v.status == Status::Received.as_str();
     let main = html! {
         h1 { (f.t("status-title")) }
         dl.case {
@@ -98,8 +142,12 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
                 @if v.escalated { br; (f.t("status-escalated")) }
             }
             dt { (f.t("status-received-on")) } dd { (date(lang, &v.received_on)) }
-            dt { (f.t("status-ack-by")) } dd { (date(lang, &v.acknowledge_by)) }
-            dt { (f.t("status-feedback-by")) } dd { (date(lang, &v.feedback_by)) }
+            @if awaiting_ack {
+                dt { (f.t("status-ack-by")) } dd { (date(lang, &v.acknowledge_by)) }
+            }
+            @if !closed {
+                dt { (f.t("status-feedback-by")) } dd { (date(lang, &v.feedback_by)) }
+            }
         }
         section aria-labelledby="messages" {
             h2 #messages { (f.t("messages-title")) }
@@ -107,13 +155,14 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
             @for m in &v.messages {
                 @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
                 article.message.(m.from) {
-                    h3 { (f.t(from)) " · " (date(lang, &m.on)) }
+                    // No "·" between them: on an Arabic page it reads as the digit zero (٠).
+                    h3 { (f.t(from)) " — " (date(lang, &m.on)) }
                     div.body dir="auto" { (m.body) }
                 }
             }
         }
         @if closed { p.note { (f.t("closed-note")) } } @else { (follow_up_form(&f)) }
-        @if v.can_rate { (rating_form(&f)) }
+        @if v.can_rate { (rating_form(&f, None)) }
         @if let Some(r) = v.rating {
             p.note { (lang.t_args("rating-given", &[("rating", lang.digits(&r.to_string()))])) }
         }
@@ -130,80 +179,144 @@ fn follow_up_form(f: &Frame) -> Markup {
         section aria-labelledby="followup" {
             h2 #followup { (f.t("followup-title")) }
             p { (f.t("followup-intro")) }
-            form method="post" action=(f.href("followup")) enctype="multipart/form-data" {
-                (code_field(f, "followup-code", "code-label"))
-                label for="followup-body" { (f.t("followup-label")) }
-                textarea #followup-body name="body" rows="6" maxlength=(intake::MAX_BODY_CHARS) required
-                    dir="auto" {}
-                (files_field(f, "followup-files"))
-                button type="submit" { (f.t("followup-submit")) }
-            }
+            (follow_up_fields(f, ""))
         }
     }
 }
 
-fn rating_form(f: &Frame) -> Markup {
+/// The follow-up form, its text filled in with `body`; the code field is always empty.
+fn follow_up_fields(f: &Frame, body: &str) -> Markup {
+    html! {
+        form method="post" action=(f.href("followup")) enctype="multipart/form-data" {
+            (code_field(f, "followup-code", "code-label"))
+            label for="followup-body" { (f.t("followup-label")) }
+            // The leading newline is eaten by the HTML parser, keeping one the text may start with.
+            textarea #followup-body name="body" rows="6" maxlength=(intake::MAX_BODY_CHARS) required
+                dir="auto" { "\n" (body) }
+            (files_field(f, "followup-files"))
+            button type="submit" { (f.t("followup-submit")) }
+        }
+    }
+}
+
+fn rating_form(f: &Frame, chosen: Option<u8>) -> Markup {
     html! {
         section aria-labelledby="rate" {
             h2 #rate { (f.t("rating-title")) }
             p { (f.t("rating-intro")) }
-            form method="post" action=(f.href("rating")) {
-                (code_field(f, "rating-code", "code-label"))
-                fieldset.criterion {
-                    legend { (f.t("rating-legend")) }
-                    div.scale {
-                        @for n in 1..=5u8 {
-                            label.choice {
-                                input type="radio" name="rating" value=(n) required[n == 1];
-                                span { (f.lang.digits(&n.to_string())) }
-                            }
-                        }
-                    }
-                }
-                button type="submit" { (f.t("rating-submit")) }
-            }
+            (rating_fields(f, chosen))
         }
     }
 }
 
-/// `POST /{lang}/followup`: adds information to the case of the code typed again.
+fn rating_fields(f: &Frame, chosen: Option<u8>) -> Markup {
+    html! {
+        form method="post" action=(f.href("rating")) {
+            (code_field(f, "rating-code", "code-label"))
+            fieldset.criterion {
+                legend { (f.t("rating-legend")) }
+                div.scale {
+                    @for n in 1..=5u8 {
+                        label.choice {
+                            input type="radio" name="rating" value=(n) required[n == 1]
+                                checked[chosen == Some(n)];
+                            span { (f.lang.digits(&n.to_string())) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (f.t("rating-submit")) }
+        }
+    }
+}
+
+/// A form shown again after a failed action: `title`, what happened and that the text is
+/// kept, then the form (with its code field empty).
+fn again_page(
+    state: &AppState,
+    lang: Lang,
+    title_key: &str,
+    why: Again,
+    files: bool,
+    form: Markup,
+) -> Markup {
+    let f = Frame::new(state, lang, "status");
+    let main = html! {
+        h1 { (f.t(title_key)) }
+        (again_notice(&f, &why, files))
+        (form)
+        p { a href=(f.href("status")) { (f.t("done-next")) } }
+    };
+    f.render(&f.t(title_key), main)
+}
+
+/// `POST /{lang}/followup`: adds information to the case of the code typed again. When
+/// that fails — a mistyped or wrong code, a closed case, a file limit — the form comes
+/// back with the text in it and the code field empty.
 pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files) = match FormWithFiles::read(&state, req).await {
-        Ok(form) => (form.pairs, form.files),
-        Err(e) => return errors::page_for_error(&state, lang, e),
+    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req).await {
+        Ok(form) => (form.pairs, form.files, form.refused),
+        Err(e) => return errors::page_for_error(&state, lang, e, Back::CasePage),
     };
     let code = code_from(&mut pairs);
     let body = Zeroizing::new(take(&mut pairs, "body").unwrap_or_default());
     wipe(&mut pairs);
+    let again = |status: StatusCode, message: String| {
+        let f = Frame::new(&state, lang, "status");
+        let form = follow_up_fields(&f, &body);
+        html(status, again_page(&state, lang, "followup-title", Again::Failed(message), true, form))
+    };
+    if let Some(e) = refused {
+        let (status, message) = errors::explain_again(lang, e);
+        return again(status, message);
+    }
+    if is_typo(&code) {
+        return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
+    }
     let done = async {
         let auth = status::authenticate(&state, &code).await?;
-        followup::add_follow_up(&state, &auth, body, files).await
+        followup::add_follow_up(&state, &auth, Zeroizing::new(body.to_string()), files).await
     };
     match done.await {
         Ok(()) => done_page(&state, lang, "done-followup"),
-        Err(e) => errors::page_for_error(&state, lang, e),
+        Err(e) => {
+            let (status, message) = errors::explain_again(lang, e);
+            again(status, message)
+        }
     }
 }
 
-/// `POST /{lang}/rating`: rates the handling of a closed case, once.
+/// `POST /{lang}/rating`: rates the handling of a closed case, once. A mistyped or wrong
+/// code shows the rating form again, with the rating still chosen.
 pub async fn rating(State(state): State<AppState>, PageLang(lang): PageLang, form: Fields) -> Response {
     let mut pairs = match form {
         Ok(Form(pairs)) => pairs,
-        Err(rejection) => return errors::page_for_status(&state, lang, rejection.status()),
+        Err(rejection) => return errors::page_after_post(&state, lang, rejection.status(), Back::CasePage),
     };
     let code = code_from(&mut pairs);
     let rating = take(&mut pairs, "rating").and_then(|r| ascii_digits(&r).parse::<u8>().ok());
     wipe(&mut pairs);
     let Some(rating) = rating else {
-        return errors::page_for_status(&state, lang, StatusCode::BAD_REQUEST);
+        return errors::page_after_post(&state, lang, StatusCode::BAD_REQUEST, Back::CasePage);
     };
+    let again = |status: StatusCode, message: String| {
+        let f = Frame::new(&state, lang, "status");
+        let form = rating_fields(&f, Some(rating));
+        html(status, again_page(&state, lang, "rating-title", Again::Failed(message), false, form))
+    };
+    if is_typo(&code) {
+        return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
+    }
     let done = async {
         let auth = status::authenticate(&state, &code).await?;
         followup::rate(&state, &auth, rating).await
     };
     match done.await {
         Ok(()) => done_page(&state, lang, "done-rating"),
-        Err(e) => errors::page_for_error(&state, lang, e),
+        Err(e) => {
+            let (status, message) = errors::explain_again(lang, e);
+            again(status, message)
+        }
     }
 }
 

@@ -106,7 +106,9 @@ async fn refused_submissions_say_why_and_store_nothing() {
         .send()
         .await
         .expect("form");
-    refused(&app, "form: no body field", resp, 400).await;
+    let page = refused(&app, "form: no body field", resp, 400).await;
+    // ... and shows the form again with what was sent, not a page without it.
+    assert!(page.contains(r#"<option value="health" lang="en" selected>"#), "{page}");
 
     // A valid report is stored (so the counting above can see a row when there is one).
     app.submit(&report("violation", "health", "valid")).await;

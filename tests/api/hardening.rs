@@ -163,13 +163,13 @@ async fn shutdown_lets_submissions_in_flight_finish() {
 }
 
 /// The form's hidden minimum-fill-time token, read from the served page.
-fn form_token(page: &str) -> String {
+pub fn form_token(page: &str) -> String {
     let at = page.find(r#"name="t" value=""#).expect("token field") + r#"name="t" value=""#.len();
     page[at..].split('"').next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]
-async fn a_form_posted_faster_than_a_person_types_is_not_stored() {
+async fn a_form_posted_faster_than_a_person_types_is_not_stored_but_comes_back() {
     let app = app_with(&[("AMANA_MIN_FILL_SECS", "2")]);
     let page = app.get("/en/report/complaint").await.text().await.expect("form");
     let token = form_token(&page);
@@ -181,17 +181,25 @@ async fn a_form_posted_faster_than_a_person_types_is_not_stored() {
             ("t", t),
         ])
     };
-    // At once, and with no token at all: answered like a success, nothing stored, no code.
+    // At once, and with no token at all: the form again with the text, nothing stored, no
+    // code, and no "received" page.
+    let mut again = String::new();
     for t in [token.clone(), String::new()] {
         let resp = post(t).send().await.expect("post");
-        assert_eq!(resp.status(), 201);
+        assert_eq!(resp.status(), 422);
         let text = resp.text().await.expect("page");
+        assert!(text.contains("posted by a script") && text.contains(r#"id="again""#), "{text}");
+        assert!(!text.contains("was received"), "{text}");
         assert!(!text.chars().filter(char::is_ascii_digit).collect::<String>().contains("0000000000"));
         assert_eq!(app.count_rows("cases").await, 0);
+        again = form_token(&text);
     }
+    // The form shown again is never refused for speed: sent at once, it is stored.
+    assert_eq!(post(again).send().await.expect("post").status(), 201);
+    assert_eq!(app.count_rows("cases").await, 1, "the re-shown form is accepted at once");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(post(token).send().await.expect("post").status(), 201);
-    assert_eq!(app.count_rows("cases").await, 1, "a person's pace is accepted");
+    assert_eq!(app.count_rows("cases").await, 2, "a person's pace is accepted");
 }
 
 #[tokio::test]

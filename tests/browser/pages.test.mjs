@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,10 +32,12 @@ const RTL = new Set(['ar', 'ur', 'fa']);
 // What the pages say, for the two languages whose journeys are tested in full.
 const TEXT = {
   ar: { confirmed: 'ما كتبته صحيح', mismatch: 'الرمز الذي كتبته لا يطابق', status: 'مُستلَم', done: 'تم',
-    agency: 'وزارة الصحة', notFound: 'لا يوجد بلاغ يطابق هذا الرمز', followUp: 'أضفتَ', closed: 'مُغلق: اتُّخذ إجراء' },
+    agency: 'وزارة الصحة', notFound: 'لا يوجد بلاغ يطابق هذا الرمز', followUp: 'أضفتَ', closed: 'مُغلق: اتُّخذ إجراء',
+    deadlines: ['على الجهة أن تؤكد الاستلام', 'على الجهة أن تقدّم ردًّا'] },
   en: { confirmed: 'Your note is correct', mismatch: 'The code you typed does not match', status: 'Received',
     done: 'Done', agency: 'Ministry of Health', notFound: 'No report matches this code',
-    followUp: 'You added', closed: 'Closed: action taken' },
+    followUp: 'You added', closed: 'Closed: action taken',
+    deadlines: ['should acknowledge it by', 'should give feedback by'] },
 };
 const KIND_TITLE = {
   ar: { violation: 'بلاغ عن مخالفة أو فساد', complaint: 'شكوى', suggestion: 'اقتراح', compliment: 'شكر وثناء',
@@ -50,6 +52,9 @@ let server;
 let base;
 let dataDir;
 let browser;
+// A second server that keeps the defaults the first one relaxes: a person's pace (3 s) on
+// the report form, and small file limits (1 MB per file and per case). Started on first use.
+let strict;
 const origins = new Set();
 const headerProblems = [];
 const axeProblems = [];
@@ -60,36 +65,51 @@ const pagesChecked = new Set();
 // The server and the browser
 // ---------------------------------------------------------------------------------------
 
-before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'amana-browser-'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data'),
-    '--keys', path.join(dataDir, 'nokeys'), '--insecure-test-kdf'], {
+/** Starts `amana serve` in demo mode on 127.0.0.1:0 with data under `dir`; returns its URL. */
+async function startServer(dir, env = {}) {
+  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data'),
+    '--keys', path.join(dir, 'nokeys'), '--insecure-test-kdf'], {
     env: { ...process.env, AMANA_PEER_COSTLY_EVERY_MS: '1', AMANA_PEER_COSTLY_BURST: '1000',
       AMANA_GLOBAL_COSTLY_EVERY_MS: '1', AMANA_GLOBAL_COSTLY_BURST: '1000', AMANA_PEER_EVERY_MS: '1',
-      AMANA_PEER_BURST: '10000', AMANA_MIN_FILL_SECS: '0', RUST_LOG: 'warn' },
+      AMANA_PEER_BURST: '10000', AMANA_MIN_FILL_SECS: '0', RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  server.stderr.on('data', (d) => { stderr += d; });
-  base = await new Promise((resolve, reject) => {
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 60_000);
-    server.stdout.on('data', (d) => {
+    proc.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/amana listening on (http:\/\/\S+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
-    server.on('exit', (code) => reject(new Error(`server exited (${code}):\n${out}\n${stderr}`)));
+    proc.on('exit', (code) => reject(new Error(`server exited (${code}):\n${out}\n${stderr}`)));
   });
+  return { proc, url, dir };
+}
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'amana-browser-'));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer(dataDir);
+  base = server.url;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.proc.kill('SIGTERM');
+  strict?.proc.kill('SIGTERM');
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** The strict server (see `strict`), started once. */
+async function strictServer() {
+  strict ??= await startServer(path.join(dataDir, 'strict'),
+    { AMANA_MIN_FILL_SECS: '3', AMANA_MAX_FILE_MB: '1', AMANA_MAX_CASE_FILES_MB: '1' });
+  return strict.url;
+}
 
 /** A context with JavaScript off that records every origin it contacts and checks headers. */
 async function noScriptContext(viewport = { width: 360, height: 800 }) {
@@ -270,10 +290,13 @@ test('follow-up, then rating after closure, each asking for the code again', asy
     assert.equal((await page.textContent('h1')).trim(), TEXT[lang].done);
     const text = await openStatus(page, lang, code);
     assert.ok(text.includes(`more details (${lang})`) && text.includes(TEXT[lang].followUp));
+    // Nothing between author and date that reads as a digit ("·" looks like ٠).
+    assert.ok(!text.includes('·'), 'a middle dot on the status page');
 
     close(agency);
     const closed = await openStatus(page, lang, code);
     assert.ok(closed.includes(TEXT[lang].closed), closed);
+    for (const deadline of TEXT[lang].deadlines) assert.ok(!closed.includes(deadline), `closed: ${deadline}`);
     assert.equal(await page.$('form[action$="/followup"]'), null, 'no follow-up form after closure');
     await page.fill('#rating-code', code);
     await page.check('input[name="rating"][value="4"]');
@@ -386,6 +409,12 @@ test('screenshots of home, form, code and status pages at 360 and 1280 px', asyn
     await shoot(page, `${lang}-code`);
     await openStatus(page, lang, code);
     await shoot(page, `${lang}-status`);
+    await page.goto(`${base}/${lang}/report/complaint`);
+    await page.selectOption('#agency', 'health');
+    await page.fill('#body', lang === 'ar' ? 'نص لا يضيع' : 'words that are kept');
+    await setField(page, '#hp-field', 'x');
+    await submitAndWait(page);
+    await shoot(page, `${lang}-form-again`);
   }
   // Nothing scrolls sideways on a 360 px phone.
   for (const lang of LANGS) {
@@ -428,12 +457,37 @@ test('axe-core finds no serious or critical violation on any page', async () => 
     await axe(page, `${lang}-done`);
     await openStatus(page, lang, code, { hook: (p, name) => axe(p, `${name}-with-message`) });
     await page.goto(`${base}/${lang}/status`);
-    await page.fill('#code', '12345 12345 12345 12345 12345');
+    await page.fill('#code', unknownCode());
     await submitAndWait(page);
     assert.ok((await page.textContent('main')).includes(TEXT[lang].notFound));
     await axe(page, `${lang}-status-not-found`);
     await page.goto(`${base}/${lang}/no-such-page`);
     await axe(page, `${lang}-404`);
+    // The pages that keep a person's words: a report form shown again (honeypot filled),
+    // the follow-up form after a wrong code, a typo on the status form, the 413 page.
+    await page.goto(`${base}/${lang}/report/service_evaluation`);
+    await page.selectOption('#agency', 'health');
+    for (const c of CRITERIA) await page.check(`input[name="rating_${c}"][value="${c === 'reception' ? 3 : 'na'}"]`);
+    await page.fill('#body', 'kept');
+    await setField(page, '#hp-field', 'http://spam.example');
+    assert.equal((await submitAndWait(page)).status(), 422);
+    assert.ok(await page.isChecked('input[name="rating_reception"][value="3"]'), 'rating lost');
+    await axe(page, `${lang}-form-again`);
+    await openStatus(page, lang, code);
+    await page.fill('#followup-code', unknownCode());
+    await page.fill('#followup-body', 'kept');
+    assert.equal((await submitAndWait(page, 'form[action$="/followup"] button')).status(), 404);
+    await axe(page, `${lang}-followup-again`);
+    await page.goto(`${base}/${lang}/status`);
+    await page.fill('#code', typo(code));
+    assert.equal((await submitAndWait(page)).status(), 422);
+    await axe(page, `${lang}-status-typo`);
+    await page.goto(`${base}/${lang}/report/inquiry`);
+    await page.selectOption('#agency', 'health');
+    await page.locator('#body').evaluate((e) => e.removeAttribute('maxlength'));
+    await page.fill('#body', 'x'.repeat(300 * 1024));
+    assert.equal((await submitAndWait(page)).status(), 413);
+    await axe(page, `${lang}-413`);
   }
   await ctx.close();
   assert.ok(pagesChecked.size >= 40, `only ${pagesChecked.size} pages audited`);
@@ -451,27 +505,34 @@ test('error pages are HTML in the page language, never internals', async () => {
     assert.equal(resp.status(), status, url);
     assert.equal(await page.getAttribute('html', 'lang'), lang, url);
   }
-  // A form that cannot be accepted (unknown agency, sent by hand): 400 in the page's language.
+  // A form that cannot be accepted (unknown agency, sent by hand): the form again, with the
+  // text, in the page's language.
   const resp = await ctx.request.post(`${base}/ar/report`, {
-    form: { kind: 'violation', agency: 'nowhere', body: 'x' },
+    form: { kind: 'violation', agency: 'nowhere', body: 'نص مرسل باليد' },
   });
   assert.equal(resp.status(), 400);
   const html = await resp.text();
-  assert.ok(html.includes('lang="ar"') && html.includes('لم يُحفظ شيء'), html);
+  assert.ok(html.includes('lang="ar"') && html.includes('لم يُحفظ شيء') && html.includes('نص مرسل باليد'), html);
   assert.ok(!/sql|panic|error:/i.test(html));
+  // Not our form at all (no kind): 400, as a page.
+  const junk = await ctx.request.post(`${base}/en/report`, { form: { body: 'x' } });
+  assert.equal(junk.status(), 400);
+  assert.ok((await junk.text()).includes('Nothing was saved'));
   // Larger than the report body limit (256 KiB): 413, as a page.
   const big = await ctx.request.post(`${base}/fr/report`, {
     form: { kind: 'violation', agency: 'health', body: 'x'.repeat(300 * 1024) },
   });
   assert.equal(big.status(), 413);
   assert.ok((await big.text()).includes('lang="fr"'));
-  // A filled honeypot: a plain "received" page, no code, nothing stored.
+  // A filled honeypot: the form again with the text (a person whose browser filled it in
+  // loses nothing), never a "received" page, no code, nothing stored.
   const bot = await ctx.request.post(`${base}/en/report`, {
     form: { kind: 'complaint', agency: 'health', body: 'spam', website: 'http://spam.example' },
   });
-  assert.equal(bot.status(), 201);
+  assert.equal(bot.status(), 422);
   const botPage = await bot.text();
-  assert.ok(botPage.includes('Your submission was received'));
+  assert.ok(botPage.includes('Nothing was sent yet') && botPage.includes('>\nspam</textarea>'), botPage);
+  assert.ok(!botPage.includes('was received'), 'a "received" page');
   assert.ok(!/\d{5} \d{5}/.test(botPage), 'a code-like number on the honeypot page');
   await ctx.close();
 });
@@ -502,7 +563,203 @@ test('security headers on pages, assets, errors and redirects', async () => {
   assert.ok(!/@import|url\(|https?:/.test(text), 'the stylesheet loads nothing else');
 });
 
+
+// ---------------------------------------------------------------------------------------
+// Never lose a person's words
+// ---------------------------------------------------------------------------------------
+
+// The Damm table of amana-core's check digit.
+const DAMM = ['0317598642', '7092154863', '4206871359', '1750983426', '6123045978', '3674209581',
+  '5869720134', '8945362017', '9438617205', '2581436790'].map((row) => [...row].map(Number));
+const damm = (digits) => [...digits].reduce((state, d) => DAMM[state][Number(d)], 0);
+/** A code with a valid check digit that no report has (24 random digits). */
+function unknownCode() {
+  const body = [...randomBytes(24)].map((b) => String(b % 10)).join('');
+  return `${body}${damm(body)}`.replace(/(\d{5})(?=\d)/g, '$1 ');
+}
+/** `code` with one digit changed: the check digit always catches it. */
+const typo = (code) => code.slice(0, 2) + String((Number(code[2]) + 1) % 10) + code.slice(3);
+
+/** A genuine form token for a form served `agoSecs` ago, made with the server's pepper. */
+function tokenServedAgo(serverDir, agoSecs) {
+  const pepper = readFileSync(path.join(serverDir, 'data', 'pepper'));
+  const key = createHmac('sha256', pepper).update('amana-form-token-key-v1').digest();
+  const issued = Math.floor(Date.now() / 1000) - agoSecs;
+  const mac = createHmac('sha256', key).update(`amana-form-v1:${issued}`).digest().subarray(0, 16);
+  return `${issued}.${mac.toString('hex')}`;
+}
+
+/** Sets a form field's value or removes it, from outside the page (its scripts stay off). */
+const setField = (page, selector, value) => page.locator(selector).evaluate((e, v) => {
+  if (v === null) e.remove(); else e.value = v;
+}, value);
+
+/**
+ * The report form shown again: it says why, keeps everything typed, and shows no code and no
+ * "received" page. Returns the page's status.
+ */
+async function assertShownAgain(page, resp, typed, what) {
+  const html = await page.content();
+  assert.ok([413, 422].includes(resp.status()), `${what}: ${resp.status()}`);
+  assert.ok(await page.isVisible('#again'), `${what}: no notice`);
+  assert.equal(await page.inputValue('#body'), typed.body, `${what}: text lost`);
+  if (typed.contact) assert.equal(await page.inputValue('#contact'), typed.contact, `${what}: contact lost`);
+  assert.equal(await page.inputValue('#agency'), typed.agency, `${what}: agency lost`);
+  assert.equal(await page.$('#code'), null, `${what}: a code`);
+  assert.ok(!/received|تم الاستلام/i.test(await page.textContent('h1')), `${what}: a "received" page`);
+  assert.ok(!/\d{5} \d{5} \d{5}/.test(html), `${what}: a code-like number`);
+}
+
+/** Fills the report form for `kind` with `typed` (agency, body, contact). */
+async function fillReport(page, typed) {
+  await page.selectOption('#agency', typed.agency);
+  await page.fill('#body', typed.body);
+  if (typed.contact) await page.fill('#contact', typed.contact);
+}
+
+test('a report sent too fast, without its token or a day late comes back with every word, then is stored', async () => {
+  const url = await strictServer();
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  const cases = [
+    ['en', 'sent at once, as when a prepared text is pasted', async () => {}],
+    ['ar', 'sent at once, in Arabic', async () => {}],
+    ['en', 'without its token', async (p) => setField(p, 'input[name=t]', null)],
+    ['en', 'a form served 25 hours ago', async (p) => setField(p, 'input[name=t]', tokenServedAgo(strict.dir, 25 * 3600))],
+  ];
+  for (const [lang, what, tamper] of cases) {
+    const typed = { agency: 'transport', body: `${what}\nسطر ثانٍ — second line ${Date.now()}`, contact: 'me@example.org' };
+    await page.goto(`${url}/${lang}/report/complaint`);
+    await fillReport(page, typed);
+    await tamper(page);
+    const resp = await submitAndWait(page);
+    await assertShownAgain(page, resp, typed, what);
+    assert.equal(resp.status(), 422, what);
+    assert.ok((await page.textContent('#again')).includes(lang === 'ar' ? 'لم يُرسَل شيء بعد' : 'Nothing was sent yet'), what);
+    await assertFrame(page, lang);
+    // Sent again at once: the form shown again is never refused for speed.
+    const stored = await submitAndWait(page);
+    assert.equal(stored.status(), 201, `${what}: sent again`);
+    assert.match(toLatin(await page.textContent('#code')), /\d{5}/, `${what}: no code`);
+  }
+  await ctx.close();
+});
+
+test('Back after a 413 keeps the text, and sending again never shows a false success', async () => {
+  const url = await strictServer();
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  const typed = { agency: 'health', body: `A long account, with a photo too large ${Date.now()}` };
+  await page.goto(`${url}/en/report/violation`);
+  await fillReport(page, typed);
+  await page.setInputFiles('#attachments', [{ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: randomBytes(3 * 1024 * 1024) }]);
+  // Files over the case's limit: the form comes back at once, filled in, with the limit.
+  let resp = await submitAndWait(page);
+  assert.equal(resp.status(), 413);
+  await assertShownAgain(page, resp, typed, 'files over the limit');
+  assert.ok((await page.textContent('#again')).includes('larger than'));
+  // Back (the way people leave an error page): the form, with the text, sent again at once.
+  await page.goBack();
+  assert.equal(await page.inputValue('#body'), typed.body, 'Back lost the text');
+  resp = await submitAndWait(page);
+  if (resp.status() === 422) {
+    await assertShownAgain(page, resp, typed, 'sent at once after Back');
+    resp = await submitAndWait(page);
+  }
+  assert.equal(resp.status(), 201, 'stored in the end');
+  assert.ok(await page.isVisible('#code'));
+
+  // A text over the body limit (a browser that ignores maxlength): the error page says that
+  // Back keeps the text and the start page does not, and Back does keep it.
+  const long = `${'long text '.repeat(30 * 1024)}end`;
+  await page.goto(`${url}/en/report/inquiry`);
+  await page.selectOption('#agency', 'health');
+  await page.locator('#body').evaluate((e) => e.removeAttribute('maxlength'));
+  await page.fill('#body', long);
+  resp = await submitAndWait(page);
+  assert.equal(resp.status(), 413);
+  assert.ok((await page.textContent('p.next')).includes('Back button'), 'no Back advice');
+  assert.ok((await page.textContent('main')).includes('empty pages'), 'the start link is not said to lose the text');
+  assert.equal(await page.$('main > p > a[href="/en/"]'), null, 'the start page is the primary action');
+  await page.goBack();
+  assert.equal((await page.inputValue('#body')).length, long.length, 'Back lost the long text');
+  await ctx.close();
+});
+
+test('a wrong code or a check-digit typo on the follow-up form keeps the text', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  const filed = await (await fetch(`${base}/api/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'complaint', agency: 'health', body: 'the case for follow-ups' }) })).json();
+  const code = filed.code;
+  for (const lang of ['ar', 'en']) {
+    const text = `معلومات إضافية — more detail (${lang}) ${Date.now()}`;
+    await openStatus(page, lang, code);
+    const tries = [
+      [typo(code), 422, lang === 'ar' ? 'رقمان تبادلا مكانيهما' : 'two digits are swapped'],
+      [unknownCode(), 404, TEXT[lang].notFound],
+    ];
+    for (const [typed, status, says] of tries) {
+      await page.fill('#followup-code', lang === 'ar' ? toArabicIndic(typed) : typed);
+      await page.fill('#followup-body', text);
+      const resp = await submitAndWait(page, 'form[action$="/followup"] button');
+      assert.equal(resp.status(), status, `${lang}: ${says}`);
+      assert.ok((await page.textContent('#again')).includes(says), `${lang}: ${says}`);
+      assert.equal(await page.inputValue('#followup-body'), text, `${lang}: text lost`);
+      assert.equal(await page.inputValue('#followup-code'), '', `${lang}: the code field is not empty`);
+      assert.ok(!(await page.content()).includes(typed), `${lang}: the typed code is echoed`);
+      await assertFrame(page, lang);
+    }
+    // The right code, on the form shown again: added.
+    await page.fill('#followup-code', code);
+    const resp = await submitAndWait(page, 'form[action$="/followup"] button');
+    assert.equal(resp.status(), 201);
+    assert.equal((await page.textContent('h1')).trim(), TEXT[lang].done);
+    // The status form names a typo too.
+    await page.goto(`${base}/${lang}/status`);
+    await page.fill('#code', typo(code));
+    assert.equal((await submitAndWait(page)).status(), 422);
+    assert.ok((await page.textContent('main')).includes(lang === 'ar' ? 'خطأ في الكتابة' : 'typing mistake'));
+  }
+  await ctx.close();
+});
+
+test('reading order and digits: numbered code groups, native list digits, one-line scales, Nastaliq', async () => {
+  const ctx = await noScriptContext({ width: 1280, height: 800 });
+  const page = await ctx.newPage();
+  const pseudo = (sel) => page.locator(sel).evaluate((e) => getComputedStyle(e, '::before').content);
+  for (const [lang, style] of [['ar', 'arabic-indic'], ['fa', 'persian'], ['en', null]]) {
+    await page.goto(`${base}/${lang}/report/inquiry`);
+    await page.selectOption('#agency', 'health');
+    await page.fill('#body', 'order');
+    await submitAndWait(page);
+    const numbering = await pseudo('#code .group >> nth=0');
+    assert.ok(numbering.includes('counter(group') && (style === null || numbering.includes(style)), `${lang}: ${numbering}`);
+    // Right-to-left pages say to read left to right; the groups do run left to right.
+    assert.equal(await page.isVisible('#code-order'), RTL.has(lang), `${lang}: reading-order hint`);
+    const boxes = await page.locator('#code .group').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().x));
+    assert.deepEqual([...boxes].sort((a, b) => a - b), boxes, `${lang}: groups not left to right`);
+  }
+  for (const [lang, style] of [['ar', 'arabic-indic'], ['fa', 'persian'], ['bn', 'bengali'], ['en', 'decimal'], ['ur', 'decimal']]) {
+    await page.goto(`${base}/${lang}/`);
+    assert.equal(await page.locator('main ol').evaluate((e) => getComputedStyle(e).listStyleType), style, lang);
+  }
+  await page.goto(`${base}/ur/`);
+  const font = await page.locator('body').evaluate((e) => getComputedStyle(e).fontFamily);
+  assert.ok(font.startsWith('"Noto Nastaliq Urdu"'), font);
+  // The five choices of every 1–5 scale sit on one line on a 360 px phone.
+  await page.setViewportSize({ width: 360, height: 800 });
+  for (const lang of LANGS) {
+    await page.goto(`${base}/${lang}/report/service_evaluation`);
+    const rows = await page.locator('.scale').evaluateAll((scales) => scales.map((s) =>
+      new Set([...s.querySelectorAll('label.choice:not(.na)')].map((l) => Math.round(l.getBoundingClientRect().y))).size));
+    assert.equal(rows.length, 8, lang);
+    assert.deepEqual(rows, Array(8).fill(1), `${lang}: a scale wraps at 360 px`);
+  }
+  await ctx.close();
+});
+
 test('the browser contacted no origin but the server, and every response was hardened', () => {
-  assert.deepEqual([...origins], [base]);
+  assert.deepEqual([...origins].sort(), [base, strict?.url].filter(Boolean).sort());
   assert.deepEqual(headerProblems, []);
 });

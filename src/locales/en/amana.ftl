@@ -64,9 +64,13 @@ form-options = Options
 form-oversight = Send to the oversight unit only
 form-oversight-hint = Choose this if the report concerns the agency's own integrity officers or leaders.
 form-receipt = I want a proof-of-filing receipt
-form-receipt-hint = The receipt proves that this exact text was filed on this date. Warning: anyone who finds the receipt together with your text learns that you filed this report. Keep both safe, or do not ask for one.
+form-receipt-hint = The receipt proves that this exact text was filed on this date. Warning: the reviewers of your report (the agency's integrity officers and the oversight unit) hold its text, so the receipt alone lets them tell which report is yours, and anyone who finds the receipt together with your text learns that you filed it. If your phone or papers may be searched, keep the receipt elsewhere, or do not ask for one.
 form-honeypot = Leave this field empty
 form-submit = Send
+form-again = Nothing was sent yet. Check what you wrote below, then press “Send” again.
+form-again-kept = Everything you wrote is still below: correct what is needed, then press “Send” again.
+form-again-files = Files are never kept: if you chose any, choose them again before you send.
+form-again-invalid = Some of what you sent could not be accepted. Nothing was saved. Check the form below and send it again.
 form-ratings-title = Your ratings
 form-ratings-scale = 1 = very poor, 5 = excellent. Choose "did not apply" for what you did not use.
 rating-na = Did not apply
@@ -84,11 +88,12 @@ criterion-environment = Service environment
 code-title = Saved. Here is your follow-up code
 code-intro = Your submission is stored, encrypted. Your follow-up code:
 code-latin = The same code in Latin digits:
+code-order = Read the code from left to right, starting with group 1: the small numbers above the groups show the order.
 code-keep-1 = Write it down now, on paper or somewhere safe. It is shown only once and cannot be recovered.
 code-keep-2 = With it you can check the status, read replies and add information. Anyone who has it can do the same.
 code-keep-3 = Do not take a screenshot on a shared or work device.
 receipt-title = Your proof-of-filing receipt
-receipt-intro = Copy the receipt and the exact text below and keep them safe. Together they prove that this text was filed on this date; the server cannot link the receipt to your report.
+receipt-intro = Copy the receipt and the exact text below and keep them safe. Together they prove that this text was filed on this date. The server keeps no copy of the receipt, but the reviewers of your report can find your report from it: whoever shows it to them can learn which report is yours.
 receipt-label = Receipt
 receipt-text-label = The text the receipt covers
 confirm-title = Check that you wrote it down
@@ -98,13 +103,11 @@ confirm-submit = Check my code
 confirm-mismatch = The code you typed does not match. Compare your note with the code above, correct it and try again.
 confirmed-title = Your note is correct
 confirmed-body = You wrote the code down correctly. Keep it private, and come back in a few days to check for a reply.
-honeypot-title = Received
-honeypot-body = Thank you. Your submission was received.
 
 ## Status by code
 
 code-label = Follow-up code
-code-hint = Spaces and dashes do not matter; Arabic or Latin digits are both fine.
+code-hint = Spaces and dashes do not matter. You can type the digits as 0–9, ٠–٩ or ۰–۹.
 status-form-title = Check your report
 status-form-intro = Enter your follow-up code to see the status, read replies and add information.
 status-form-submit = Check
@@ -152,13 +155,14 @@ done-next = Check the status again
 ## Errors
 
 error-title = Sorry
-error-400 = Some of what you sent could not be accepted. Go back, check the form and try again. Nothing was saved.
+error-400 = Some of what you sent could not be accepted. Nothing was saved. Check the form and send it again.
 error-404 = This page does not exist.
 error-code-404 = No report matches this code. Check the digits and try again.
+error-code-typo = This code has a typing mistake: a digit is wrong or two digits are swapped. Compare it with your note and type it again.
 error-405 = This page cannot be used that way.
 error-408 = The request took too long. Nothing was saved; please try again.
 error-409 = This cannot be done now: the report may be closed, already rated, or it changed meanwhile. Nothing was saved.
-error-413 = What you sent is too large. Shorten the text and try again. Nothing was saved.
+error-413 = What you sent is too large. Nothing was saved. Shorten the text, or send fewer or smaller files.
 error-file-too-large = A file is larger than { $max } MB. Nothing was saved. Send a smaller file, or send the report without it.
 error-files-total = The files together are larger than { $max } MB for one report. Nothing was saved. Send fewer or smaller files.
 error-files-count = A report can have at most { $max } files. Nothing was saved. Send fewer files.
@@ -167,6 +171,9 @@ error-429 = Too many requests. Nothing was saved. Please wait a little and try a
 error-500 = Something went wrong on our side. Nothing was saved; please try again later.
 error-503 = The service is busy. Nothing was saved; please try again in a minute.
 error-home = Back to the start page
+error-back = Use your browser's Back button to return to the form: your text is still in it. Only the contact field and any files need filling in again.
+error-back-links = The links below open new, empty pages: what you typed is not kept there.
+error-back-case = What you typed could not be kept. Use your browser's Back button to return to your case (if the browser asks whether to send a form again, agree), then type your code and your text again.
 
 ## Dates
 

@@ -62,9 +62,13 @@ form-options = Mga opsyon
 form-oversight = Ipadala lang sa oversight unit
 form-oversight-hint = Piliin ito kung ang ulat ay tungkol sa mismong mga integrity officer o pinuno ng ahensya.
 form-receipt = Gusto ko ng resibo ng pagsusumite
-form-receipt-hint = Pinapatunayan ng resibo na ang eksaktong tekstong ito ay isinumite sa petsang ito. Babala: sinumang makakita ng resibo kasama ng iyong teksto ay malalaman na ikaw ang nagsumite ng ulat na ito. Ingatan ang dalawa, o huwag humingi nito.
+form-receipt-hint = Pinapatunayan ng resibo na ang eksaktong tekstong ito ay isinumite sa petsang ito. Babala: hawak ng mga tagasuri ng iyong ulat (ang mga integrity officer ng ahensya at ang oversight unit) ang teksto nito, kaya sa resibo pa lang ay malalaman nila kung aling ulat ang iyo, at sinumang makakita ng resibo kasama ng iyong teksto ay malalaman na ikaw ang nagsumite nito. Kung maaaring halughugin ang iyong telepono o mga papeles, itago ang resibo sa ibang lugar, o huwag humingi nito.
 form-honeypot = Iwanang blangko ang field na ito
 form-submit = Ipadala
+form-again = Wala pang naipadala. Suriin ang isinulat mo sa ibaba, saka pindutin muli ang “Ipadala”.
+form-again-kept = Nasa ibaba pa rin ang lahat ng isinulat mo: itama ang kailangan, saka pindutin muli ang “Ipadala”.
+form-again-files = Hindi kailanman itinatago ang mga file: kung may pinili ka, piliin muli ang mga ito bago ipadala.
+form-again-invalid = May bahagi ng iyong ipinadala na hindi matanggap. Walang naitago. Suriin ang form sa ibaba at ipadala itong muli.
 form-ratings-title = Ang iyong mga marka
 form-ratings-scale = 1 = napakasama, 5 = napakahusay. Piliin ang "hindi naaangkop" para sa hindi mo ginamit.
 rating-na = Hindi naaangkop
@@ -82,11 +86,12 @@ criterion-environment = Kapaligiran ng serbisyo
 code-title = Naitago na. Ito ang iyong follow-up code
 code-intro = Naka-encrypt na nakaimbak ang iyong ipinadala. Ang iyong follow-up code:
 code-latin = Ang parehong code sa Latin na numero:
+code-order = Basahin ang code mula kaliwa pakanan, simula sa pangkat 1: ipinapakita ng maliliit na numero sa itaas ng mga pangkat ang pagkakasunod.
 code-keep-1 = Isulat ito ngayon, sa papel o sa ligtas na lugar. Isang beses lang itong ipapakita at hindi na mababawi.
 code-keep-2 = Gamit ito, makikita mo ang katayuan, mababasa ang mga sagot at makakapagdagdag ng impormasyon. Magagawa rin ito ng sinumang may hawak nito.
 code-keep-3 = Huwag mag-screenshot sa device na ginagamit ng iba o sa device ng trabaho.
 receipt-title = Ang iyong resibo ng pagsusumite
-receipt-intro = Kopyahin ang resibo at ang eksaktong teksto sa ibaba at ingatan ang mga ito. Magkasama nilang pinapatunayan na ang tekstong ito ay isinumite sa petsang ito; hindi maiuugnay ng server ang resibo sa iyong ulat.
+receipt-intro = Kopyahin ang resibo at ang eksaktong teksto sa ibaba at ingatan ang mga ito. Magkasama nilang pinapatunayan na ang tekstong ito ay isinumite sa petsang ito. Walang kopya ng resibo ang server, pero mahahanap ng mga tagasuri ng iyong ulat ang ulat mo gamit ito: sinumang magpakita nito sa kanila ay maaaring malaman kung aling ulat ang iyo.
 receipt-label = Resibo
 receipt-text-label = Ang tekstong sakop ng resibo
 confirm-title = Tiyaking naisulat mo ito
@@ -96,13 +101,11 @@ confirm-submit = Suriin ang aking code
 confirm-mismatch = Hindi tugma ang code na na-type mo. Ihambing ang iyong sulat sa code sa itaas, itama ito at subukang muli.
 confirmed-title = Tama ang iyong sulat
 confirmed-body = Naisulat mo nang tama ang code. Ilihim ito, at bumalik pagkalipas ng ilang araw para tingnan kung may sagot.
-honeypot-title = Natanggap
-honeypot-body = Salamat. Natanggap ang iyong ipinadala.
 
 ## Status by code
 
 code-label = Follow-up code
-code-hint = Hindi mahalaga ang mga espasyo at gitling; tinatanggap ang Arabic o Latin na numero.
+code-hint = Hindi mahalaga ang mga espasyo at gitling. Maaari mong i-type ang mga numero bilang 0–9, ٠–٩ o ۰–۹.
 status-form-title = Tingnan ang iyong ulat
 status-form-intro = Ilagay ang iyong follow-up code para makita ang katayuan, mabasa ang mga sagot at makapagdagdag ng impormasyon.
 status-form-submit = Suriin
@@ -150,13 +153,14 @@ done-next = Tingnan muli ang katayuan
 ## Errors
 
 error-title = Paumanhin
-error-400 = May bahagi ng iyong ipinadala na hindi matanggap. Bumalik, suriin ang form at subukang muli. Walang naitago.
+error-400 = May bahagi ng iyong ipinadala na hindi matanggap. Walang naitago. Suriin ang form at ipadala itong muli.
 error-404 = Walang ganitong pahina.
 error-code-404 = Walang ulat na tugma sa code na ito. Suriin ang mga numero at subukang muli.
+error-code-typo = May mali sa pag-type ang code na ito: may maling numero o nagpalit ng puwesto ang dalawang numero. Ihambing ito sa iyong sulat at i-type itong muli.
 error-405 = Hindi magagamit ang pahinang ito sa ganitong paraan.
 error-408 = Masyadong natagalan ang kahilingan. Walang naitago; pakisubukang muli.
 error-409 = Hindi ito magagawa ngayon: maaaring sarado na ang ulat, nabigyan na ng marka, o nagbago ito habang naghihintay. Walang naitago.
-error-413 = Masyadong malaki ang iyong ipinadala. Paikliin ang teksto at subukang muli. Walang naitago.
+error-413 = Masyadong malaki ang iyong ipinadala. Walang naitago. Paikliin ang teksto, o magpadala ng mas kaunti o mas maliliit na file.
 error-file-too-large = May file na mas malaki sa { $max } MB. Walang naitago. Magpadala ng mas maliit na file, o ipadala ang ulat nang wala ito.
 error-files-total = Lampas sa { $max } MB ang mga file nang sama-sama para sa isang ulat. Walang naitago. Magpadala ng mas kaunti o mas maliliit na file.
 error-files-count = Hanggang { $max } file lang ang maaaring kasama ng isang ulat. Walang naitago. Magpadala ng mas kaunting file.
@@ -165,6 +169,9 @@ error-429 = Masyadong maraming kahilingan. Walang naitago. Maghintay nang kaunti
 error-500 = May nagkaproblema sa aming panig. Walang naitago; pakisubukang muli mamaya.
 error-503 = Abala ang serbisyo. Walang naitago; subukang muli pagkalipas ng isang minuto.
 error-home = Bumalik sa unang pahina
+error-back = Gamitin ang Back button ng iyong browser para bumalik sa form: naroon pa ang iyong teksto. Ang contact field at mga file lang ang kailangang punan muli.
+error-back-links = Nagbubukas ng bago at walang lamang pahina ang mga link sa ibaba: hindi roon naitatago ang iyong tinype.
+error-back-case = Hindi naitago ang iyong tinype. Gamitin ang Back button ng iyong browser para bumalik sa iyong ulat (kung itanong ng browser kung ipapadala muli ang isang form, pumayag), saka i-type muli ang iyong code at teksto.
 
 ## Dates
 

@@ -62,9 +62,13 @@ form-options = Options
 form-oversight = Envoyer uniquement à l'unité de contrôle
 form-oversight-hint = Choisissez ceci si le signalement concerne les responsables de l'intégrité ou la direction de l'organisme lui-même.
 form-receipt = Je veux un accusé de dépôt
-form-receipt-hint = L'accusé prouve que ce texte exact a été déposé à cette date. Attention : quiconque trouve l'accusé avec votre texte apprend que vous avez déposé ce signalement. Gardez les deux en lieu sûr, ou ne le demandez pas.
+form-receipt-hint = L'accusé prouve que ce texte exact a été déposé à cette date. Attention : les examinateurs de votre signalement (les agents d'intégrité de l'organisme et l'unité de contrôle) en détiennent le texte ; l'accusé seul leur permet donc de savoir quel signalement est le vôtre, et quiconque trouve l'accusé avec votre texte apprend que vous l'avez déposé. Si votre téléphone ou vos papiers risquent d'être fouillés, gardez l'accusé ailleurs, ou ne le demandez pas.
 form-honeypot = Laissez ce champ vide
 form-submit = Envoyer
+form-again = Rien n'a encore été envoyé. Vérifiez ce que vous avez écrit ci-dessous, puis appuyez de nouveau sur « Envoyer ».
+form-again-kept = Tout ce que vous avez écrit est toujours ci-dessous : corrigez ce qu'il faut, puis appuyez de nouveau sur « Envoyer ».
+form-again-files = Les fichiers ne sont jamais conservés : si vous en aviez choisi, choisissez-les de nouveau avant d'envoyer.
+form-again-invalid = Une partie de votre envoi n'a pas pu être acceptée. Rien n'a été enregistré. Vérifiez le formulaire ci-dessous et envoyez-le de nouveau.
 form-ratings-title = Vos notes
 form-ratings-scale = 1 = très mauvais, 5 = excellent. Choisissez « sans objet » pour ce que vous n'avez pas utilisé.
 rating-na = Sans objet
@@ -82,11 +86,12 @@ criterion-environment = Cadre du service
 code-title = Enregistré. Voici votre code de suivi
 code-intro = Votre envoi est stocké, chiffré. Votre code de suivi :
 code-latin = Le même code en chiffres latins :
+code-order = Lisez le code de gauche à droite, en commençant par le groupe 1 : les petits numéros au-dessus des groupes indiquent l'ordre.
 code-keep-1 = Notez-le maintenant, sur papier ou dans un endroit sûr. Il n'est affiché qu'une fois et ne peut pas être récupéré.
 code-keep-2 = Il permet de suivre l'état, de lire les réponses et d'ajouter des informations. Quiconque le possède peut en faire autant.
 code-keep-3 = Ne faites pas de capture d'écran sur un appareil partagé ou professionnel.
 receipt-title = Votre accusé de dépôt
-receipt-intro = Copiez l'accusé et le texte exact ci-dessous et gardez-les en lieu sûr. Ensemble, ils prouvent que ce texte a été déposé à cette date ; le serveur ne peut pas relier l'accusé à votre signalement.
+receipt-intro = Copiez l'accusé et le texte exact ci-dessous et gardez-les en lieu sûr. Ensemble, ils prouvent que ce texte a été déposé à cette date. Le serveur ne garde aucune copie de l'accusé, mais les examinateurs de votre signalement peuvent le retrouver grâce à lui : quiconque le leur montre peut apprendre quel signalement est le vôtre.
 receipt-label = Accusé de dépôt
 receipt-text-label = Le texte couvert par l'accusé
 confirm-title = Vérifiez que vous l'avez noté
@@ -96,13 +101,11 @@ confirm-submit = Vérifier mon code
 confirm-mismatch = Le code saisi ne correspond pas. Comparez votre note avec le code ci-dessus, corrigez-la et réessayez.
 confirmed-title = Votre note est correcte
 confirmed-body = Vous avez bien noté le code. Gardez-le secret et revenez dans quelques jours pour voir s'il y a une réponse.
-honeypot-title = Reçu
-honeypot-body = Merci. Votre envoi a été reçu.
 
 ## Status by code
 
 code-label = Code de suivi
-code-hint = Les espaces et les tirets n'ont pas d'importance ; les chiffres arabes ou latins sont acceptés.
+code-hint = Les espaces et les tirets ne comptent pas. Vous pouvez taper les chiffres en 0–9, ٠–٩ ou ۰–۹.
 status-form-title = Suivre votre signalement
 status-form-intro = Saisissez votre code de suivi pour voir l'état, lire les réponses et ajouter des informations.
 status-form-submit = Vérifier
@@ -150,13 +153,14 @@ done-next = Vérifier de nouveau l'état
 ## Errors
 
 error-title = Désolé
-error-400 = Une partie de votre envoi n'a pas pu être acceptée. Revenez en arrière, vérifiez le formulaire et réessayez. Rien n'a été enregistré.
+error-400 = Une partie de votre envoi n'a pas pu être acceptée. Rien n'a été enregistré. Vérifiez le formulaire et envoyez-le de nouveau.
 error-404 = Cette page n'existe pas.
 error-code-404 = Aucun signalement ne correspond à ce code. Vérifiez les chiffres et réessayez.
+error-code-typo = Ce code contient une faute de frappe : un chiffre est faux ou deux chiffres sont inversés. Comparez-le avec votre note et tapez-le de nouveau.
 error-405 = Cette page ne peut pas être utilisée ainsi.
 error-408 = La requête a pris trop de temps. Rien n'a été enregistré ; veuillez réessayer.
 error-409 = Impossible pour le moment : le signalement est peut-être clos, déjà noté, ou il a changé entre-temps. Rien n'a été enregistré.
-error-413 = Votre envoi est trop volumineux. Raccourcissez le texte et réessayez. Rien n'a été enregistré.
+error-413 = Votre envoi est trop volumineux. Rien n'a été enregistré. Raccourcissez le texte, ou envoyez moins de fichiers ou des fichiers plus petits.
 error-file-too-large = Un fichier dépasse { $max } Mo. Rien n'a été enregistré. Envoyez un fichier plus petit, ou le signalement sans lui.
 error-files-total = Les fichiers dépassent { $max } Mo au total pour un signalement. Rien n'a été enregistré. Envoyez moins de fichiers ou des fichiers plus petits.
 error-files-count = Un signalement peut compter au plus { $max } fichiers. Rien n'a été enregistré. Envoyez moins de fichiers.
@@ -165,6 +169,9 @@ error-429 = Trop de requêtes. Rien n'a été enregistré. Patientez un peu et r
 error-500 = Une erreur s'est produite de notre côté. Rien n'a été enregistré ; veuillez réessayer plus tard.
 error-503 = Le service est occupé. Rien n'a été enregistré ; réessayez dans une minute.
 error-home = Retour à la page d'accueil
+error-back = Utilisez le bouton Retour de votre navigateur pour revenir au formulaire : votre texte s'y trouve toujours. Seuls le champ de contact et les fichiers sont à remplir de nouveau.
+error-back-links = Les liens ci-dessous ouvrent de nouvelles pages vides : ce que vous avez tapé n'y est pas conservé.
+error-back-case = Ce que vous avez tapé n'a pas pu être conservé. Utilisez le bouton Retour de votre navigateur pour revenir à votre dossier (si le navigateur demande s'il faut renvoyer un formulaire, acceptez), puis tapez de nouveau votre code et votre texte.
 
 ## Dates
 
