@@ -353,6 +353,7 @@ impl Deployment {
                 entries.push((path.display().to_string(), fs::read_to_string(&path).expect("entry")));
             }
         }
+        entries.sort();
         let Ok(agencies) = fs::read_to_string(self.keys_dir().join("agencies.toml")) else { return };
         // An invalid directory is the server's to refuse (some tests check exactly that).
         let Ok(keyring) = amana_core::keyring::Keyring::parse(&agencies, &entries) else { return };
@@ -382,11 +383,11 @@ impl Deployment {
         let r = Roster {
             format: roster::FORMAT.into(),
             deployment_id: keyring.deployment_id.clone(),
-            version: previous.map_or(1, |p| p.version + 1),
+            version: previous.as_ref().map_or(1, |p| p.version + 1),
             issued_on: time::OffsetDateTime::now_utc().date(),
             attestation_key: attestation,
             reviewers,
-            vouched_heads: vec![],
+            vouched_heads: previous.as_ref().map(|p| p.vouched_heads.clone()).unwrap_or_default(),
         };
         let signed = roster::sign(&self.roster_key(), &r).expect("sign roster");
         fs::write(&path, serde_json::to_vec_pretty(&signed).expect("json")).expect("write roster");

@@ -169,3 +169,54 @@ async fn the_carrier_can_neither_add_a_reader_nor_invent_a_case() {
             || std::fs::read_dir(health.home.join("outbox")).expect("outbox").count() == 0
     );
 }
+
+/// A case from a database made before the server attested events: a home that verified it
+/// then keeps it; a fresh home quarantines it (an unsigned event is what a forger makes) until
+/// oversight vouches for its head in a newly signed roster.
+#[tokio::test]
+async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word() {
+    let mut app = spawn_app().await;
+    app.submit_simple("health", false).await;
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    let case = app.cases_as(&oversight).await.remove(0);
+    // What the previous release stored: an unsigned submission naming only its envelope.
+    let envelope = case.envelopes[0].id.clone();
+    let mut e = case.events[0].clone();
+    e.signed = None;
+    e.detail = json!({ "envelope_id": envelope }).to_string();
+    e.hash = events::compute_hash(&case.id, &e);
+    let pool = open_db(&app.dep.db_path()).await;
+    sqlx::query("UPDATE events SET signed = NULL, detail = ?, hash = ? WHERE case_id = ? AND seq = 0")
+        .bind(&e.detail)
+        .bind(&e.hash)
+        .bind(&case.id)
+        .execute(&pool)
+        .await
+        .expect("an old submission");
+    pool.close().await;
+    // Oversight's home had verified it before the upgrade (its remembered head).
+    let heads = json!({ case.id.clone(): { "seq": 0, "hash": e.hash } });
+    std::fs::write(oversight.home.join("verified-heads.json"), heads.to_string()).expect("heads");
+    oversight.cli(&app.address, &["pull"]).ok("a home that verified it keeps it");
+    // A fresh home (a new reviewer's) has no such memory.
+    let health = app.dep.reviewer(HEALTH).clone();
+    let out = health.cli(&app.address, &["pull"]).failed("a fresh home");
+    assert!(out.stderr.contains("carries no attestation"), "{}", out.stderr);
+    // Oversight vouches, from its home, in a newly signed roster.
+    let key_file = app.dep.root().join("roster.key");
+    app.dep.write_roster_key(&key_file);
+    let keys = app.dep.keys_dir();
+    review_cli(&[
+        "roster-sign",
+        "--roster-key",
+        key_file.to_str().expect("utf-8"),
+        "--keys",
+        keys.to_str().expect("utf-8"),
+        "--vouch-from",
+        oversight.home.to_str().expect("utf-8"),
+    ])
+    .ok("roster-sign --vouch-from");
+    app.restart();
+    health.cli(&app.address, &["pull"]).ok("the vouched case verifies in a fresh home");
+    assert!(health.cli(&app.address, &["show", &case.id]).ok("show").stdout.contains("received"));
+}
