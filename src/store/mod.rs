@@ -67,7 +67,10 @@ pub struct NewCase {
 /// chain: the signature covers the seq and previous hash, which only the store knows inside
 /// its transaction. Returns the JSON text of the event's `signed` field.
 #[derive(Clone)]
-pub struct EventSigner(pub std::sync::Arc<dyn Fn(&str, &Event) -> String + Send + Sync>);
+pub struct EventSigner(pub std::sync::Arc<SignEvent>);
+
+/// `(case id, linked event) -> JSON text of its attestation`.
+pub type SignEvent = dyn Fn(&str, &Event) -> String + Send + Sync;
 
 impl EventSigner {
     /// Signs as `by` with `key` (the server's attestation key, or the reporter's key).
