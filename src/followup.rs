@@ -26,6 +26,14 @@ use crate::{
 
 /// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
 pub const MAX_FOLLOW_UPS: i64 = 50;
+/// Bytes a typed code may take in a form (128 characters of up to 4 bytes).
+pub const CODE_BYTES: usize = 512;
+
+/// The text fields of a multipart follow-up (`POST /api/v1/followups` and the page form),
+/// each bounded in bytes, all together as a JSON body is.
+pub static FOLLOW_UP_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyLock::new(|| {
+    upload::FormSpec::new(MAX_JSON_BYTES).field("code", CODE_BYTES).field("body", MAX_BODY_CHARS * 4)
+});
 
 /// `POST /api/v1/followups` body.
 #[derive(Deserialize, ToSchema)]
@@ -153,12 +161,9 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
 )]
 pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (code, body, files) = if upload::is_multipart(&req) {
-        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let mut parts = upload::read_fields(req, &state.uploads, &FOLLOW_UP_FORM).await?;
         let code = Zeroizing::new(parts.take("code").unwrap_or_default());
         let body = Zeroizing::new(parts.take("body").unwrap_or_default());
-        if let Some(field) = parts.leftover().next() {
-            return Err(ApiError::BadRequest(format!("Unknown field `{}`.", field.escape_debug())));
-        }
         (code, body, Some(parts))
     } else {
         let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;

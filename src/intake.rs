@@ -35,6 +35,20 @@ pub const MAX_CONTACT_CHARS: usize = 500;
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
 /// Attempts at drawing an unused lookup part before giving up.
 const LOOKUP_ATTEMPTS: usize = 8;
+/// Bytes a flag field (`true`/`false`) may take in a form.
+pub const FLAG_BYTES: usize = 16;
+
+/// The text fields of a multipart report (`POST /api/v1/reports`), each bounded in bytes
+/// (a character is at most 4 bytes of UTF-8), all together as a JSON body is.
+pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyLock::new(|| {
+    upload::FormSpec::new(MAX_JSON_BYTES)
+        .field("kind", 64)
+        .field("agency", 256)
+        .field("body", MAX_BODY_CHARS * 4)
+        .field("contact", MAX_CONTACT_CHARS * 4)
+        .field("oversight_only", FLAG_BYTES)
+        .field("receipt", FLAG_BYTES)
+});
 
 /// `POST /api/v1/reports` body.
 #[derive(Deserialize, ToSchema)]
@@ -232,7 +246,7 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
 )]
 pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (submission, files) = if upload::is_multipart(&req) {
-        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let mut parts = upload::read_fields(req, &state.uploads, &REPORT_FORM).await?;
         let raw = SubmitReport::from_parts(&mut parts)?;
         (Submission::validate(raw, &state)?, Some(parts))
     } else {
@@ -246,7 +260,7 @@ pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<
 
 impl SubmitReport {
     /// The same fields from a multipart form (booleans as `true`/`false`); unknown fields
-    /// are refused, as in JSON.
+    /// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
     pub fn from_parts(parts: &mut FormParts) -> Result<Self, ApiError> {
         let flag = |v: Option<String>| match v.as_deref() {
             None | Some("false") => Ok(false),
@@ -262,12 +276,6 @@ impl SubmitReport {
             oversight_only: flag(parts.take("oversight_only"))?,
             receipt: flag(parts.take("receipt"))?,
         };
-        if let Some(field) = parts.leftover().next() {
-            return Err(ApiError::BadRequest(format!(
-                "Unknown field `{}`; files go in `attachment` parts after the text fields.",
-                field.escape_debug()
-            )));
-        }
         Ok(raw)
     }
 }

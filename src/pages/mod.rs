@@ -87,7 +87,11 @@ pub struct FormWithFiles {
 
 impl FormWithFiles {
     /// Reads an urlencoded or multipart form; an error carries the status to show.
-    pub async fn read(state: &AppState, req: axum::extract::Request) -> Result<Self, crate::error::ApiError> {
+    pub async fn read(
+        state: &AppState,
+        req: axum::extract::Request,
+        spec: &crate::upload::FormSpec,
+    ) -> Result<Self, crate::error::ApiError> {
         use axum::extract::FromRequest;
         if !crate::upload::is_multipart(&req) {
             return match Form::<Vec<(String, String)>>::from_request(req, state).await {
@@ -98,8 +102,7 @@ impl FormWithFiles {
                 Err(_) => Err(crate::error::ApiError::BadRequest("The form could not be read.".into())),
             };
         }
-        let mut parts =
-            crate::upload::read_fields(req, &state.uploads, crate::intake::MAX_JSON_BYTES).await?;
+        let mut parts = crate::upload::read_fields(req, &state.uploads, spec).await?;
         let pairs = parts.take_all();
         Ok(Self { pairs, files: Some(parts) })
     }

@@ -168,7 +168,7 @@ fn rating_form(f: &Frame) -> Markup {
 
 /// `POST /{lang}/followup`: adds information to the case of the code typed again.
 pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files) = match FormWithFiles::read(&state, req).await {
+    let (mut pairs, files) = match FormWithFiles::read(&state, req, &followup::FOLLOW_UP_FORM).await {
         Ok(form) => (form.pairs, form.files),
         Err(e) => return errors::page_for_error(&state, lang, e),
     };
