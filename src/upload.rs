@@ -557,7 +557,13 @@ async fn store_file(
     budget: &mut Budget,
     meter: &Meter,
 ) -> Result<bool, ApiError> {
-    let name = field.file_name().unwrap_or_default().to_string();
+    // A file part has a filename (empty for a file input left empty); a part without one
+    // is a text field, and text fields come first.
+    let Some(name) = field.file_name().map(str::to_string) else {
+        return Err(ApiError::BadRequest(
+            "An `attachment` part must be a file (a part with a filename). Nothing was saved.".into(),
+        ));
+    };
     let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_default();
     let mut first = field.chunk().await.map_err(|e| meter.error(e))?;
     while first.as_ref().is_some_and(|b| b.is_empty()) {
