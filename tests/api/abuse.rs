@@ -404,3 +404,106 @@ async fn a_proxy_at_the_address_tor_uses_is_refused_at_start() {
     assert!(!status.success());
     assert!(err.contains("proxy_bind"), "{err}");
 }
+
+/// One report through `addr`, after the `proxy` header (none on the clearnet listener);
+/// the answer's status.
+async fn post_report(addr: &str, proxy: &[u8], valid: bool) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let body = if valid {
+        json!({ "kind": "complaint", "agency": "health", "body": "genuine report" }).to_string()
+    } else {
+        "{}".to_string()
+    };
+    let request = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: amana.onion\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut wire = proxy.to_vec();
+    wire.extend_from_slice(request.as_bytes());
+    stream.write_all(&wire).await.ok()?;
+    status_of(&read_answer(&mut stream, Duration::from_secs(20)).await)
+}
+
+/// Genuine reports accepted while `circuits` junk clients each post as fast as their
+/// `every` allows, for `seconds`: through the onion listener (one circuit each, genuine
+/// reporters on circuits of their own) or, when `onion` is false, all from 127.0.0.1 on
+/// the clearnet listener (as every onion client was before per-circuit budgets).
+async fn flood_round(
+    app: &TestApp,
+    onion: bool,
+    circuits: u32,
+    every: Duration,
+    seconds: u64,
+) -> (usize, usize, usize, usize) {
+    let addr = if onion { app.onion_address().expect("onion listener") } else { app.host_port().to_string() };
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let mut junk = Vec::new();
+    for c in 0..circuits {
+        let addr = addr.clone();
+        let header = if onion { tor_v1_header(1000 + c) } else { Vec::new() };
+        junk.push(tokio::spawn(async move {
+            let (mut sent, mut through) = (0, 0);
+            while Instant::now() < stop {
+                // A 400 got past both budgets (it cost the server a look); a 429 did not.
+                if post_report(&addr, &header, false).await == Some(400) {
+                    through += 1;
+                }
+                sent += 1;
+                tokio::time::sleep(every).await;
+            }
+            (sent, through)
+        }));
+    }
+    let mut accepted = 0;
+    let mut tried = 0;
+    let mut genuine = 1u32;
+    while Instant::now() < stop {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let header = if onion { tor_v1_header(genuine) } else { Vec::new() };
+        genuine += 1;
+        tried += 1;
+        if post_report(&addr, &header, true).await == Some(201) {
+            accepted += 1;
+        }
+    }
+    let (mut junk_sent, mut junk_through) = (0, 0);
+    for j in junk {
+        let (sent, through) = j.await.expect("junk task");
+        junk_sent += sent;
+        junk_through += through;
+    }
+    (accepted, tried, junk_sent, junk_through)
+}
+
+/// The cost of a flood, measured (SECURITY.md "Floods over Tor"). Not part of CI:
+/// `cargo test -p amana --test api measure_onion_flood -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement (about 3 minutes), not a check"]
+async fn measure_onion_flood() {
+    // The default budgets: costly routes one per 3 s per client (burst 10), one per 100 ms
+    // for everyone (burst 50).
+    let defaults = [
+        ("AMANA_ONION_LISTEN", "127.0.0.1:0"),
+        ("AMANA_PEER_COSTLY_EVERY_MS", "3000"),
+        ("AMANA_PEER_COSTLY_BURST", "10"),
+        ("AMANA_GLOBAL_COSTLY_EVERY_MS", "100"),
+        ("AMANA_GLOBAL_COSTLY_BURST", "50"),
+        ("AMANA_PEER_EVERY_MS", "50"),
+        ("AMANA_PEER_BURST", "200"),
+    ];
+    let half_second = Duration::from_millis(500);
+    for (label, onion, circuits, every) in [
+        ("one junk client at 2/s, everyone shares 127.0.0.1 (before)", false, 1, half_second),
+        ("one junk circuit at 2/s, per-circuit budgets", true, 1, half_second),
+        ("10 junk circuits at 2/s each", true, 10, half_second),
+        ("40 junk circuits at 2/s each", true, 40, half_second),
+        ("150 junk circuits at 2/s each", true, 150, half_second),
+    ] {
+        let app = app_with(&defaults);
+        let (ok, tried, junk, through) = flood_round(&app, onion, circuits, every, 30).await;
+        eprintln!(
+            "{label}: genuine reports accepted {ok} of {tried}; junk requests {junk} in 30 s, {through} past the budgets"
+        );
+    }
+}
