@@ -48,9 +48,9 @@ pub const ATTACHMENT_FIELD: &str = "attachment";
 const QUEUED_PIECES: usize = 3;
 /// Room for the multipart framing (boundaries, part headers) on top of the text fields.
 const FRAMING_BYTES: u64 = 64 * 1024;
-/// What the parser may read ahead of what it has handed out: more than one body chunk
-/// (hyper's are at most its read buffer, 64 KiB here; HTTP/2 frames 16 KiB).
-const READ_AHEAD_BYTES: u64 = MIB;
+/// What the parser may read ahead of what it has handed out: four times the largest body
+/// chunk (hyper's are at most its read buffer, 64 KiB here: `server`; HTTP/2 frames 16 KiB).
+const READ_AHEAD_BYTES: u64 = 256 * 1024;
 /// The shortest window the minimum upload rate is averaged over.
 pub const MIN_RATE_WINDOW_SECS: u64 = 60;
 
