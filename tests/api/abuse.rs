@@ -165,14 +165,15 @@ async fn a_multipart_flood_of_text_fields_keeps_server_memory_flat() {
 // ---------------------------------------------------------------------------------------
 
 /// Opens a request whose head promises `len` bytes of `content_type`, then sends one byte
-/// every 250 ms for at most `max`. Returns how long the server let it go on, and its answer.
+/// every 250 ms for at most `max`. Returns how long the server let it go on until it
+/// answered or closed, its answer, and whether it then closed the connection.
 async fn trickle(
     addr: &str,
     path: &str,
     content_type: &str,
     len: usize,
     max: Duration,
-) -> (Duration, Option<u16>) {
+) -> (Duration, Option<u16>, bool) {
     let mut stream = connect_from(CLIENT_IP, addr).await;
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: amana.test\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\n\r\n"
@@ -186,12 +187,19 @@ async fn trickle(
         }
         // Anything from the server (an answer, or the end) ends the trickle.
         match tokio::time::timeout(Duration::from_millis(250), stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return (started.elapsed(), None),
-            Ok(Ok(n)) => return (started.elapsed(), status_of(&buf[..n])),
+            Ok(Ok(0)) | Ok(Err(_)) => return (started.elapsed(), None, true),
+            Ok(Ok(n)) => {
+                let lasted = started.elapsed();
+                // The answer may come in pieces; then the server must close.
+                let mut rest = Vec::new();
+                let closed =
+                    tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest)).await.is_ok();
+                return (lasted, status_of(&buf[..n]), closed);
+            }
             Err(_) => {}
         }
     }
-    (started.elapsed(), None)
+    (started.elapsed(), None, false)
 }
 
 #[tokio::test]
@@ -223,10 +231,11 @@ async fn slow_bodies_are_cut_off_and_slow_genuine_uploads_survive() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.check_code("12345").await.status(), 404);
     for task in slow {
-        let (path, ct, (lasted, status)) = task.await.expect("trickle task");
-        eprintln!("{path} {ct}: cut off after {lasted:?} with {status:?}");
+        let (path, ct, (lasted, status, closed)) = task.await.expect("trickle task");
+        eprintln!("{path} {ct}: cut off after {lasted:?} with {status:?}, connection closed: {closed}");
         assert!(lasted < Duration::from_secs(6), "{path} ({ct}) lasted {lasted:?}");
         assert!(matches!(status, None | Some(408)), "{path} ({ct}): {status:?}");
+        assert!(closed, "{path} ({ct}): the connection stayed open after the answer");
     }
 
     // A slow but genuine upload (16 KiB a second, with pauses) is not cut off.
