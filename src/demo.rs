@@ -4,7 +4,10 @@
 //! address: `startup` refuses that.
 
 use amana_core::reviewer_keys::{home, ReviewerSecrets};
+use amana_core::roster;
 use anyhow::Context;
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::{
     fs,
     os::unix::fs::PermissionsExt,
@@ -41,8 +44,10 @@ pub struct Demo {
     pub homes: Vec<(String, PathBuf)>,
 }
 
-/// Prepares (or reuses) the demo deployment under `data_dir/demo`.
-pub fn prepare(data_dir: &Path, server_url: &str) -> anyhow::Result<Demo> {
+/// Prepares (or reuses) the demo deployment under `data_dir/demo`: keys, homes, and a roster
+/// signed by a demo roster key (unprotected, in the data directory — demo only) whose
+/// fingerprint each demo home trusts.
+pub fn prepare(data_dir: &Path, server_url: &str, attestation: &Ed25519KeyPair) -> anyhow::Result<Demo> {
     let root = data_dir.join("demo");
     let keys_dir = root.join("keys");
     fs::create_dir_all(keys_dir.join(REVIEWERS_DIR)).context("cannot create demo key directory")?;
@@ -59,7 +64,59 @@ pub fn prepare(data_dir: &Path, server_url: &str) -> anyhow::Result<Demo> {
         }
         homes.push((id.to_string(), home_dir));
     }
+    sign_roster(&root, &keys_dir, &homes, attestation)?;
     Ok(Demo { keys_dir, homes })
+}
+
+/// Signs `keys/roster.json` from the demo entries (again whenever they or the server key
+/// changed) and records the roster key's fingerprint in every demo home.
+fn sign_roster(
+    root: &Path,
+    keys_dir: &Path,
+    homes: &[(String, PathBuf)],
+    attestation: &Ed25519KeyPair,
+) -> anyhow::Result<()> {
+    let key_path = root.join("roster.key");
+    if !key_path.exists() {
+        write_secret(&key_path, roster::generate_key_file()?.as_bytes())?;
+    }
+    let key = roster::parse_key_file(&fs::read_to_string(&key_path)?)?;
+    let keyring = crate::keys::load_entries_for_demo(keys_dir)?;
+    let roster_path = keys_dir.join(crate::keys::ROSTER_FILE);
+    let previous = fs::read(&roster_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<roster::SignedRoster>(&b).ok())
+        .and_then(|s| s.open_self_signed().ok());
+    let mut next = roster::Roster {
+        format: roster::FORMAT.into(),
+        deployment_id: keyring.deployment_id.clone(),
+        version: 1,
+        issued_on: time::OffsetDateTime::now_utc().date(),
+        attestation_key: B64.encode(attestation.public_key().as_ref()),
+        reviewers: keyring
+            .reviewers
+            .iter()
+            .map(|r| roster::RosterEntry::from_reviewer_entry(&r.entry))
+            .collect(),
+        vouched_heads: vec![],
+    };
+    match previous {
+        Some(p) if (&p.attestation_key, &p.reviewers) == (&next.attestation_key, &next.reviewers) => {}
+        other => {
+            next.version = other.map_or(1, |p| p.version + 1);
+            fs::write(&roster_path, serde_json::to_vec_pretty(&roster::sign(&key, &next)?)?)?;
+        }
+    }
+    let fingerprint = roster::fingerprint(key.public_key().as_ref());
+    for (_, home_dir) in homes {
+        let path = home_dir.join(home::CONFIG_FILE);
+        let mut config: home::ReviewerConfig = toml::from_str(&fs::read_to_string(&path)?)?;
+        if config.roster_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+            config.roster_fingerprint = Some(fingerprint.clone());
+            fs::write(&path, toml::to_string(&config)?)?;
+        }
+    }
+    Ok(())
 }
 
 fn write_reviewer(
@@ -83,6 +140,7 @@ fn write_reviewer(
         key_id: id.to_string(),
         server: Some(server_url.to_string()),
         deployment_id: None,
+        roster_fingerprint: None,
     };
     fs::write(home_dir.join(home::CONFIG_FILE), toml::to_string(&config)?)?;
     fs::write(entry_path, entry_toml)?;

@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The request did not finish within its time limit.
     #[error("request timed out")]
     Timeout,
+    /// The client speaks a format this server no longer serves; the message says to upgrade.
+    #[error("{0}")]
+    UpgradeRequired(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::UpgradeRequired(m) => (StatusCode::BAD_REQUEST, "upgrade_required", m.clone()),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -106,6 +106,7 @@ pub async fn add_follow_up(
     }
     let today = state.today();
     let payload = Payload {
+        salt: None,
         part: Part::FollowUp,
         kind: None,
         agency: None,
@@ -118,9 +119,10 @@ pub async fn add_follow_up(
     let readers = state.keyring.recipients_for(&case.agency, case.oversight_only, today);
     let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
-    let ciphertext = {
+    let (ciphertext, commitment) = {
         let plain = payload.encode().map_err(|e| ApiError::Internal(e.into()))?;
-        envelope::encrypt(&plain, &recipients).map_err(|e| ApiError::Internal(e.into()))?
+        let commitment = amana_core::payload::commitment(&plain).map_err(|e| ApiError::Internal(e.into()))?;
+        (envelope::encrypt(&plain, &recipients).map_err(|e| ApiError::Internal(e.into()))?, commitment)
     };
     let upload = match files {
         // Files go to the case's readers only: the reporter keeps the originals.
@@ -130,16 +132,19 @@ pub async fn add_follow_up(
         None => None,
     };
     let envelope_id = random_id();
-    let detail = match upload.as_ref().map(|u| u.count()).filter(|n| *n > 0) {
-        Some(n) => serde_json::json!({ "envelope_id": envelope_id, "attachments": n }),
-        None => serde_json::json!({ "envelope_id": envelope_id }),
+    let mut detail = serde_json::json!({ "envelope_id": envelope_id, "commitment": commitment });
+    if let Some(n) = upload.as_ref().map(|u| u.count()).filter(|n| *n > 0) {
+        detail["attachments"] = n.into();
     }
-    .to_string();
-    let mut change = Change::event_only(
-        case,
-        today,
-        NewEvent { kind: EventKind::FollowUp, actor: None, detail, signed: None },
-    );
+    let attest = state.reporter_attester(&auth.derived).map_err(|e| ApiError::Internal(e.into()))?;
+    let event = NewEvent {
+        kind: EventKind::FollowUp,
+        actor: None,
+        detail: detail.to_string(),
+        signed: None,
+        attest: Some(attest),
+    };
+    let mut change = Change::event_only(case, today, event);
     change.follow_up_cap = Some(MAX_FOLLOW_UPS);
     change.envelope = Some(NewEnvelope { id: envelope_id, part: Part::FollowUp, ciphertext });
     change.attachments = upload.as_ref().and_then(|u| u.claim());
@@ -171,11 +176,9 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
         return Err(ApiError::Conflict("A case can be rated once, after it is closed.".into()));
     }
     let detail = serde_json::json!({ "rating": rating }).to_string();
-    let mut change = Change::event_only(
-        case,
-        state.today(),
-        NewEvent { kind: EventKind::Rated, actor: None, detail, signed: None },
-    );
+    let attest = state.reporter_attester(&auth.derived).map_err(|e| ApiError::Internal(e.into()))?;
+    let event = NewEvent { kind: EventKind::Rated, actor: None, detail, signed: None, attest: Some(attest) };
+    let mut change = Change::event_only(case, state.today(), event);
     change.rating = Some(rating);
     state.store.apply(&change).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::Conflict("This case was already rated.".into()),

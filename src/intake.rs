@@ -6,7 +6,7 @@ use amana_core::{
     code::FollowUpCode,
     deadlines, envelope,
     kdf::{self, KdfParams},
-    payload::{Part, Payload},
+    payload::{self, Part, Payload},
     receipt::{self, Receipt},
 };
 use axum::{
@@ -180,6 +180,7 @@ impl Submission {
 
     fn payload(&self, today: time::Date) -> Payload {
         Payload {
+            salt: None,
             part: Part::Report,
             kind: Some(self.kind),
             agency: Some(self.agency.clone()),
@@ -206,9 +207,10 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
         None => None,
     };
-    let ciphertext = {
+    let (ciphertext, commitment) = {
         let plaintext = s.payload(today).encode().map_err(|e| ApiError::Internal(e.into()))?;
-        envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?
+        let commitment = payload::commitment(&plaintext).map_err(|e| ApiError::Internal(e.into()))?;
+        (envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?, commitment)
     };
     // Issued before the commit but handed out only after it; it names no case.
     let receipt =
@@ -238,6 +240,9 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         envelope_id: random_id(),
         ciphertext,
         attachments: upload.as_ref().and_then(|u| u.claim()),
+        reporter_key: derived.reporter_public_key().map_err(|e| ApiError::Internal(e.into()))?,
+        commitment,
+        attest: Some(state.server_attester()),
     };
     let (pepper_id, pepper) = state.peppers.current();
     case.pepper_id = pepper_id;

@@ -1,6 +1,14 @@
-//! Loading the key directory: `agencies.toml` and `reviewers/*.toml` (public keys only).
+//! Loading the key directory: `agencies.toml`, the signed `roster.json`, and
+//! `reviewers/*.toml` (public keys only).
+//!
+//! When `roster.json` is present (the normal case: docs/FORMATS.md §9), the reviewers come
+//! from it alone — it is what every reviewer home verifies, so the server must act on the
+//! same list — and `reviewers/` is only the input from which oversight signs the next one.
+//! Without it the server runs from `reviewers/` as before the roster existed, but reviewer
+//! homes refuse to pull until oversight has signed a roster.
 
 use amana_core::keyring::Keyring;
+use amana_core::roster::SignedRoster;
 use anyhow::Context;
 use std::{fs, path::Path};
 
@@ -8,12 +16,22 @@ use std::{fs, path::Path};
 pub const AGENCIES_FILE: &str = "agencies.toml";
 /// The folder of reviewer entries inside the key directory.
 pub const REVIEWERS_DIR: &str = "reviewers";
+/// The signed roster inside the key directory.
+pub const ROSTER_FILE: &str = "roster.json";
 
-/// Whether `dir` holds at least one reviewer entry (otherwise demo mode may apply).
+/// The key directory as loaded.
+pub struct Keys {
+    pub keyring: Keyring,
+    /// The signed roster, served verbatim to reviewers (`None` before the first ceremony).
+    pub roster: Option<SignedRoster>,
+}
+
+/// Whether `dir` holds a roster or at least one reviewer entry (otherwise demo mode may apply).
 pub fn has_reviewers(dir: &Path) -> bool {
-    fs::read_dir(dir.join(REVIEWERS_DIR))
-        .map(|entries| entries.flatten().any(|e| is_entry(&e.path())))
-        .unwrap_or(false)
+    dir.join(ROSTER_FILE).exists()
+        || fs::read_dir(dir.join(REVIEWERS_DIR))
+            .map(|entries| entries.flatten().any(|e| is_entry(&e.path())))
+            .unwrap_or(false)
 }
 
 fn is_entry(p: &Path) -> bool {
@@ -21,12 +39,59 @@ fn is_entry(p: &Path) -> bool {
 }
 
 /// Reads and validates the key directory.
-pub fn load(dir: &Path) -> anyhow::Result<Keyring> {
+pub fn load(dir: &Path) -> anyhow::Result<Keys> {
     let agencies_path = dir.join(AGENCIES_FILE);
     let agencies = fs::read_to_string(&agencies_path)
         .with_context(|| format!("cannot read {}", agencies_path.display()))?;
+    let roster_path = dir.join(ROSTER_FILE);
+    if roster_path.exists() {
+        let text =
+            fs::read(&roster_path).with_context(|| format!("cannot read {}", roster_path.display()))?;
+        let signed: SignedRoster = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a signed roster", roster_path.display()))?;
+        let roster = signed.open_self_signed().with_context(|| format!("{}", roster_path.display()))?;
+        let keyring = Keyring::from_roster(&agencies, &roster)
+            .with_context(|| format!("invalid key directory {}", dir.display()))?;
+        warn_unsigned_entries(dir, &keyring);
+        return Ok(Keys { keyring, roster: Some(signed) });
+    }
+    let keyring = load_entries(dir, &agencies)?;
+    tracing::warn!(
+        "no signed roster ({ROSTER_FILE}) in the key directory: reviewer homes will refuse to pull \
+         until the oversight unit signs one (ops/README.md, \"The roster ceremony\")"
+    );
+    Ok(Keys { keyring, roster: None })
+}
+
+/// Entries in `reviewers/` that the roster does not carry as they are: they take effect only
+/// once oversight signs a roster with them, and the operator should know.
+fn warn_unsigned_entries(dir: &Path, keyring: &Keyring) {
+    let Ok(agencies) = fs::read_to_string(dir.join(AGENCIES_FILE)) else { return };
+    let Ok(local) = load_entries(dir, &agencies) else { return };
+    for r in &local.reviewers {
+        if keyring.reviewer(&r.entry.id).map(|k| &k.entry) != Some(&r.entry) {
+            tracing::warn!(
+                "reviewer entry `{}` differs from the signed roster or is not in it: it has no effect \
+                 until the oversight unit signs a new roster",
+                r.entry.id
+            );
+        }
+    }
+}
+
+/// The `reviewers/` entries alone (demo mode signs its roster from them).
+pub fn load_entries_for_demo(dir: &Path) -> anyhow::Result<Keyring> {
+    let agencies = fs::read_to_string(dir.join(AGENCIES_FILE)).context("cannot read the demo agencies")?;
+    load_entries(dir, &agencies)
+}
+
+fn load_entries(dir: &Path, agencies: &str) -> anyhow::Result<Keyring> {
     let mut entries = Vec::new();
     let rdir = dir.join(REVIEWERS_DIR);
+    if !rdir.exists() {
+        return Keyring::parse(agencies, &[])
+            .with_context(|| format!("invalid key directory {}", dir.display()));
+    }
     for e in fs::read_dir(&rdir).with_context(|| format!("cannot read {}", rdir.display()))? {
         let path = e?.path();
         if !is_entry(&path) {
@@ -42,5 +107,5 @@ pub fn load(dir: &Path) -> anyhow::Result<Keyring> {
         entries.push((path.display().to_string(), text));
     }
     entries.sort();
-    Keyring::parse(&agencies, &entries).with_context(|| format!("invalid key directory {}", dir.display()))
+    Keyring::parse(agencies, &entries).with_context(|| format!("invalid key directory {}", dir.display()))
 }

@@ -35,6 +35,7 @@ pub enum ErrorKind {
     unauthorized,
     forbidden,
     conflict,
+    upgrade_required,
     too_large,
     timeout,
     rate_limited,

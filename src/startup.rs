@@ -1,7 +1,8 @@
 //! Building and running the server: settings → keys → pepper → store → router → listener.
 
-use amana_core::{deadlines::DeadlinePolicy, keyring::Keyring};
+use amana_core::deadlines::DeadlinePolicy;
 use anyhow::{bail, Context};
+use ring::signature::Ed25519KeyPair;
 use std::{
     fs,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
@@ -148,9 +149,15 @@ fn check_listeners(s: &ServeSettings) -> anyhow::Result<()> {
 }
 
 /// Chooses the key directory: real keys, or demo keys on loopback only.
-fn load_keyring(s: &ServeSettings, url: &str) -> anyhow::Result<(Keyring, Option<demo::Demo>)> {
+fn load_keyring(
+    s: &ServeSettings,
+    url: &str,
+    attestation: &Ed25519KeyPair,
+) -> anyhow::Result<(keys::Keys, Option<demo::Demo>)> {
     if keys::has_reviewers(&s.keys) {
-        return Ok((keys::load(&s.keys)?, None));
+        let loaded = keys::load(&s.keys)?;
+        check_attestation_key(&loaded, attestation)?;
+        return Ok((loaded, None));
     }
     if !s.listen.ip().is_loopback() {
         bail!(
@@ -160,8 +167,27 @@ fn load_keyring(s: &ServeSettings, url: &str) -> anyhow::Result<(Keyring, Option
             s.listen
         );
     }
-    let demo = demo::prepare(&s.data.data_dir, url)?;
-    Ok((keys::load(&demo.keys_dir)?, Some(demo)))
+    let demo = demo::prepare(&s.data.data_dir, url, attestation)?;
+    let loaded = keys::load(&demo.keys_dir)?;
+    check_attestation_key(&loaded, attestation)?;
+    Ok((loaded, Some(demo)))
+}
+
+/// The roster names the key the server attests events with; serving under another key would
+/// make every reviewer home refuse the server's events.
+fn check_attestation_key(keys: &keys::Keys, attestation: &Ed25519KeyPair) -> anyhow::Result<()> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let Some(signed) = &keys.roster else { return Ok(()) };
+    let roster = signed.open_self_signed()?;
+    let ours = B64.encode(ring::signature::KeyPair::public_key(attestation).as_ref());
+    if roster.attestation_key != ours {
+        bail!(
+            "the signed roster names another attestation key than this server's ({ours}, in \
+             data/server-signing.key): restore the right key file, or ask the oversight unit to sign \
+             a roster with this one (ops/README.md, \"The roster ceremony\")"
+        );
+    }
+    Ok(())
 }
 
 impl Application {
@@ -190,7 +216,6 @@ impl Application {
         };
         let onion_addr = onion_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let url = format!("http://{addr}");
-        let (keyring, demo) = load_keyring(&s, &url)?;
         let (_, key_file) = secret_files(&s.data.data_dir);
         // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
         let shared = is_postgres(&s.data.database_url());
@@ -200,6 +225,7 @@ impl Application {
         } else {
             server_key::load_or_create(&key_file)?
         };
+        let (keys, demo) = load_keyring(&s, &url, &receipt_key)?;
         let store = open_store(&s.data).await?;
         discard_stale_uploads(store.as_ref(), is_postgres(&s.data.database_url())).await?;
         if let Some(d) = &demo {
@@ -212,7 +238,8 @@ impl Application {
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                keyring,
+                keyring: keys.keyring,
+                roster: keys.roster,
                 peppers,
                 kdf_params: intake::kdf_params(s.insecure_test_kdf),
                 insecure_test_kdf: s.insecure_test_kdf,
@@ -221,7 +248,7 @@ impl Application {
                 signature_window_secs: i64::from(s.signature_window_hours) * 3600,
                 demo: demo.is_some(),
                 deadlines,
-                receipt_key,
+                receipt_key: Arc::new(receipt_key),
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,
                 form_tokens,
@@ -266,7 +293,7 @@ async fn escalate_periodically(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match state.store.escalate_overdue(state.today()).await {
+        match state.store.escalate_overdue(state.today(), Some(&state.server_attester())).await {
             Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "escalated overdue cases"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "escalation failed"),

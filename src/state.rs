@@ -16,6 +16,8 @@ pub struct AppState {
 pub struct Inner {
     pub store: Arc<dyn Store>,
     pub keyring: Keyring,
+    /// The signed roster, served verbatim in every case list (`None` before the ceremony).
+    pub roster: Option<amana_core::roster::SignedRoster>,
     /// Every pepper version; new codes use the newest.
     pub peppers: crate::pepper::Peppers,
     /// Parameters for new codes and for the dummy derivation on a miss.
@@ -27,8 +29,9 @@ pub struct Inner {
     pub signature_window_secs: i64,
     pub demo: bool,
     pub deadlines: DeadlinePolicy,
-    /// Signs proof-of-filing receipts.
-    pub receipt_key: Ed25519KeyPair,
+    /// The server's key: signs proof-of-filing receipts and attests the events no reviewer
+    /// makes (submissions, escalations); the signed roster names its public half.
+    pub receipt_key: Arc<Ed25519KeyPair>,
     /// Origin announced in `Onion-Location` on pages (checked at start-up).
     pub onion_location: Option<String>,
     /// Days added to the real date (tests of deadlines only; 0 in production).
@@ -47,6 +50,28 @@ impl std::ops::Deref for AppState {
 }
 
 impl Inner {
+    /// Signs server events (submissions, escalations) with the attestation key.
+    pub fn server_attester(&self) -> crate::store::EventSigner {
+        crate::store::EventSigner::new(
+            amana_core::events::Attester::Server,
+            self.receipt_key.clone(),
+            self.keyring.deployment_id.clone(),
+        )
+    }
+
+    /// Signs the reporter's events with the key derived from their code (in memory only
+    /// while the request that presented the code runs).
+    pub fn reporter_attester(
+        &self,
+        derived: &amana_core::kdf::Derived,
+    ) -> Result<crate::store::EventSigner, amana_core::kdf::KdfError> {
+        Ok(crate::store::EventSigner::new(
+            amana_core::events::Attester::Reporter,
+            Arc::new(derived.reporter_key()?),
+            self.keyring.deployment_id.clone(),
+        ))
+    }
+
     /// Today's UTC date: the finest time the server ever stores.
     pub fn today(&self) -> time::Date {
         let real = time::OffsetDateTime::now_utc().date();

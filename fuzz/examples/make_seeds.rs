@@ -109,7 +109,7 @@ fn codes() -> Vec<(&'static str, String)> {
 fn payloads() -> Vec<(&'static str, Payload)> {
     let date = time::macros::date!(2026 - 11 - 23);
     let p =
-        |part, kind, agency: Option<&str>, body: &str, contact: Option<&str>, author: Option<&str>| Payload {
+        |part, kind, agency: Option<&str>, body: &str, contact: Option<&str>, author: Option<&str>| Payload { salt: None,
             part,
             kind,
             agency: agency.map(Into::into),

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     {
         return;
     }
-    let payload = Payload {
+    let payload = Payload { salt: None,
         part: Part::Report,
         kind: Some(kind),
         agency: Some(raw.agency),

@@ -12,6 +12,7 @@ use amana_core::{
     wire::{
         is_sha256_hex, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire,
         ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrappedEnvelope, StatusChange,
+        CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{
@@ -124,6 +125,14 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
     let v = req.verify(&state).await?;
+    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
+    // events they would call tampered (docs/FORMATS.md §9).
+    if req.uri.query() != Some("format=2") {
+        return Err(ApiError::UpgradeRequired(format!(
+            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
+             amana-review to {MIN_CLI_VERSION} or later, then pull again"
+        )));
+    }
     let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only);
     let records = state.store.records(&filter).await?;
     let reviewer_keys = state
@@ -137,6 +146,9 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         })
         .collect();
     Ok(Json(CaseList {
+        format: CASE_LIST_FORMAT,
+        min_cli: Some(MIN_CLI_VERSION.to_string()),
+        roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
         reviewer_keys,
         cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
@@ -214,5 +226,6 @@ fn reviewer_event(kind: EventKind, v: &Verified<'_>, detail: serde_json::Value) 
         actor: Some(v.reviewer.entry.id.clone()),
         detail: detail.to_string(),
         signed: Some(v.action_json()),
+        attest: None,
     }
 }

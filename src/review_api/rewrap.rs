@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// `POST /api/v1/review/cases/{id}/rewrap` with a list of [`RewrappedEnvelope`]: replaces
+/// `POST /api/v1/review/cases/{id}/rewrap` (oversight keys only) with a list of [`RewrappedEnvelope`]: replaces
 /// the ciphertexts of existing envelopes and records the signed `rewrapped` event, in one
 /// transaction. The server cannot check what the new files contain; `amana-review` checks
 /// each against the plaintext hash in the signed event on every later pull.
@@ -12,6 +12,11 @@ pub async fn rewrap(
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
     let v = req.verify(&state).await?;
+    // An agency reviewer could rewrap a case to itself alone and shut oversight out; every
+    // reviewer home refuses such a history too (docs/FORMATS.md §9).
+    if !v.reviewer.entry.oversight {
+        return Err(ApiError::Forbidden);
+    }
     let body: Vec<RewrappedEnvelope> = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
     let known: Vec<String> =

@@ -52,6 +52,31 @@ pub struct NewCase {
     pub ciphertext: Vec<u8>,
     /// Evidence files sent with the report, claimed in the same transaction.
     pub attachments: Option<UploadClaim>,
+    /// Base64 of the reporter's code-derived Ed25519 public key (signs follow-ups, ratings).
+    pub reporter_key: String,
+    /// The salted commitment to the report's plaintext (`payload::commitment`).
+    pub commitment: String,
+    /// Signs the `submitted` event with the server's attestation key.
+    pub attest: Option<EventSigner>,
+}
+
+/// Signs an event no reviewer makes (docs/FORMATS.md §9) once the store has placed it in its
+/// chain: the signature covers the seq and previous hash, which only the store knows inside
+/// its transaction. Returns the JSON text of the event's `signed` field.
+#[derive(Clone)]
+pub struct EventSigner(pub std::sync::Arc<dyn Fn(&str, &Event) -> String + Send + Sync>);
+
+impl EventSigner {
+    /// Signs as `by` with `key` (the server's attestation key, or the reporter's key).
+    pub fn new(
+        by: amana_core::events::Attester,
+        key: std::sync::Arc<ring::signature::Ed25519KeyPair>,
+        deployment_id: String,
+    ) -> Self {
+        Self(std::sync::Arc::new(move |case_id: &str, e: &Event| {
+            amana_core::events::attest(by, &key, &deployment_id, case_id, e)
+        }))
+    }
 }
 
 /// What a code check needs to verify the reporter.
@@ -113,6 +138,8 @@ pub struct NewEvent {
     pub detail: String,
     /// The signed request as JSON text, for reviewer actions.
     pub signed: Option<String>,
+    /// Signs the event once it is linked (server and reporter events).
+    pub attest: Option<EventSigner>,
 }
 
 /// One atomic change to a case: a compare-and-set on its status (and the guards below),
@@ -209,8 +236,13 @@ pub trait Store: Attachments + Send + Sync {
     /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
     async fn apply(&self, change: &Change) -> Result<(), StoreError>;
     /// Escalates every open case past a deadline on `today` that is not escalated yet,
-    /// once (safe to run on several nodes at once); returns the ids escalated now.
-    async fn escalate_overdue(&self, today: Date) -> Result<Vec<String>, StoreError>;
+    /// once (safe to run on several nodes at once), each `escalated` event signed by
+    /// `attest`; returns the ids escalated now.
+    async fn escalate_overdue(
+        &self,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<Vec<String>, StoreError>;
     /// Records a nonce; `false` if it was already used.
     async fn use_nonce(&self, nonce: &str, expires_on: Date) -> Result<bool, StoreError>;
     /// Forgets nonces whose window has passed.
@@ -280,13 +312,24 @@ fn parse_serde<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError>
 }
 
 /// The `submitted` event's detail: the report's envelope and how many files came with it
-/// (the history then shows if a file were added or removed later).
+/// (the history then shows if a file were added or removed later), and — attested with it —
+/// what reviewers must never take from the server's word alone: the case's kind, agency and
+/// "oversight only" flag (they decide who reads it), the reporter's reply recipient and
+/// signing key, and the salted commitment to the report.
 fn submitted_detail(c: &NewCase) -> String {
-    match c.attachments.as_ref().map(|a| a.count).filter(|n| *n > 0) {
-        Some(n) => serde_json::json!({ "envelope_id": c.envelope_id, "attachments": n }),
-        None => serde_json::json!({ "envelope_id": c.envelope_id }),
+    let mut d = serde_json::json!({
+        "envelope_id": c.envelope_id,
+        "kind": c.kind,
+        "agency": c.agency,
+        "oversight_only": c.oversight_only,
+        "reporter_recipient": c.reporter_recipient,
+        "reporter_key": c.reporter_key,
+        "commitment": c.commitment,
+    });
+    if let Some(n) = c.attachments.as_ref().map(|a| a.count).filter(|n| *n > 0) {
+        d["attachments"] = n.into();
     }
-    .to_string()
+    d.to_string()
 }
 
 /// Builds the event row to append after `prev` (seq, hash) — shared by every backend so
@@ -307,6 +350,9 @@ fn link_event(case_id: &str, prev: Option<(i64, String)>, on: Date, status: Stat
         prev_hash,
         hash: String::new(),
     };
+    if let Some(attest) = &e.attest {
+        event.signed = Some((attest.0)(case_id, &event));
+    }
     event.hash = amana_core::events::compute_hash(case_id, &event);
     event
 }

@@ -257,13 +257,24 @@ impl PostgresStore {
     }
 
     /// Escalates one case if it is still overdue and not escalated, in its own transaction.
-    async fn escalate_one(&self, id: &str, today: Date) -> Result<bool, StoreError> {
+    async fn escalate_one(
+        &self,
+        id: &str,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let sql = format!("UPDATE cases SET escalated = TRUE WHERE id = $2 AND {OVERDUE} RETURNING status");
         let status: Option<String> =
             sqlx::query_scalar(&sql).bind(format_date(today)).bind(id).fetch_optional(&mut *tx).await?;
         let Some(status) = status else { return Ok(false) };
-        let event = NewEvent { kind: EventKind::Escalated, actor: None, detail: "{}".into(), signed: None };
+        let event = NewEvent {
+            kind: EventKind::Escalated,
+            actor: None,
+            detail: "{}".into(),
+            signed: None,
+            attest: attest.cloned(),
+        };
         append_event(&mut tx, id, today, parse_name(&status)?, &event).await?;
         tx.commit().await?;
         Ok(true)
@@ -299,7 +310,13 @@ impl Store for PostgresStore {
         insert_envelope(&mut tx, &c.id, c.received_on, &envelope).await?;
         claim_upload(&mut tx, &c.id, &c.envelope_id, c.attachments.as_ref()).await?;
         let detail = submitted_detail(c);
-        let event = NewEvent { kind: EventKind::Submitted, actor: None, detail, signed: None };
+        let event = NewEvent {
+            kind: EventKind::Submitted,
+            actor: None,
+            detail,
+            signed: None,
+            attest: c.attest.clone(),
+        };
         append_event(&mut tx, &c.id, c.received_on, Status::Received, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -426,7 +443,11 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn escalate_overdue(&self, today: Date) -> Result<Vec<String>, StoreError> {
+    async fn escalate_overdue(
+        &self,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<Vec<String>, StoreError> {
         let sql = format!("SELECT id FROM cases WHERE {OVERDUE} ORDER BY received_on, id");
         let candidates: Vec<String> =
             sqlx::query_scalar(&sql).bind(format_date(today)).fetch_all(&self.pool).await?;
@@ -434,7 +455,7 @@ impl Store for PostgresStore {
         for id in candidates {
             // The guard is checked again under the row lock: another node may have
             // escalated it, or a reviewer closed it, since the candidates were read.
-            if self.escalate_one(&id, today).await? {
+            if self.escalate_one(&id, today, attest).await? {
                 done.push(id);
             }
         }

@@ -304,7 +304,13 @@ impl Store for SqliteStore {
         insert_envelope(&mut tx, &c.id, c.received_on, &envelope).await?;
         claim_upload(&mut tx, &c.id, &c.envelope_id, c.attachments.as_ref()).await?;
         let detail = submitted_detail(c);
-        let event = NewEvent { kind: EventKind::Submitted, actor: None, detail, signed: None };
+        let event = NewEvent {
+            kind: EventKind::Submitted,
+            actor: None,
+            detail,
+            signed: None,
+            attest: c.attest.clone(),
+        };
         append_event(&mut tx, &c.id, c.received_on, Status::Received, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -393,7 +399,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn escalate_overdue(&self, today: Date) -> Result<Vec<String>, StoreError> {
+    async fn escalate_overdue(
+        &self,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<Vec<String>, StoreError> {
         let today_s = format_date(today);
         const OVERDUE: &str = "escalated = 0 AND status NOT LIKE 'closed%' \
              AND ((status = 'received' AND acknowledge_by < ?) OR feedback_by < ?)";
@@ -416,8 +426,13 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((status,)) = status {
-                let event =
-                    NewEvent { kind: EventKind::Escalated, actor: None, detail: "{}".into(), signed: None };
+                let event = NewEvent {
+                    kind: EventKind::Escalated,
+                    actor: None,
+                    detail: "{}".into(),
+                    signed: None,
+                    attest: attest.cloned(),
+                };
                 append_event(&mut tx, &id, today, parse_name(&status)?, &event).await?;
                 done.push(id);
             }

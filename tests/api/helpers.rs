@@ -174,12 +174,20 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
-    /// Creates keys in `home`, the way `how` says.
-    pub fn create(home: &Path, id: &str, agencies: &[&str], oversight: bool, how: KeyGen) -> Self {
+    /// Creates keys in `home`, the way `how` says; the home trusts the roster key with
+    /// fingerprint `roster` (given in person, in a real deployment).
+    pub fn create(
+        home: &Path,
+        id: &str,
+        agencies: &[&str],
+        oversight: bool,
+        how: KeyGen,
+        roster: &str,
+    ) -> Self {
         match how {
             KeyGen::Cli => {
                 let mut args = vec!["--home", home.to_str().expect("utf-8 path"), "keygen"];
-                args.extend(["--id", id, "--no-passphrase"]);
+                args.extend(["--id", id, "--no-passphrase", "--roster-fingerprint", roster]);
                 for a in agencies {
                     args.extend(["--agency", a]);
                 }
@@ -196,7 +204,12 @@ impl Reviewer {
                 let entry = secrets
                     .public_entry(id, agencies.iter().map(|s| s.to_string()).collect(), oversight)
                     .expect("public entry");
-                let config = home::ReviewerConfig { key_id: id.into(), server: None, deployment_id: None };
+                let config = home::ReviewerConfig {
+                    key_id: id.into(),
+                    server: None,
+                    deployment_id: None,
+                    roster_fingerprint: Some(roster.into()),
+                };
                 fs::create_dir_all(home).expect("mkdir home");
                 let today = time::OffsetDateTime::now_utc().date();
                 fs::write(home.join(home::IDENTITY_FILE), secrets.identity_file(today).as_bytes())
@@ -242,6 +255,8 @@ impl Reviewer {
 pub struct Deployment {
     pub dir: TempDir,
     pub reviewers: Vec<Reviewer>,
+    /// The oversight unit's roster key (PKCS#8): signs `keys/roster.json` before every start.
+    roster_key: Vec<u8>,
 }
 
 impl Deployment {
@@ -250,7 +265,9 @@ impl Deployment {
         let dir = tempfile::Builder::new().prefix("amana-api-").tempdir().expect("tempdir");
         fs::create_dir_all(dir.path().join("keys")).expect("mkdir keys");
         fs::create_dir_all(dir.path().join("logs")).expect("mkdir logs");
-        Self { dir, reviewers: Vec::new() }
+        let roster_key =
+            Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("roster key");
+        Self { dir, reviewers: Vec::new(), roster_key: roster_key.as_ref().to_vec() }
     }
 
     /// `agencies.toml` and an empty `reviewers/`.
@@ -302,7 +319,96 @@ impl Deployment {
     pub fn make_home(&self, id: &str, agencies: &[&str], oversight: bool, how: KeyGen) -> Reviewer {
         let homes = self.root().join("homes");
         fs::create_dir_all(&homes).expect("mkdir homes");
-        Reviewer::create(&homes.join(id), id, agencies, oversight, how)
+        Reviewer::create(&homes.join(id), id, agencies, oversight, how, &self.roster_fingerprint())
+    }
+
+    /// The roster key as a file (unprotected), for the real `amana-review roster-sign`.
+    pub fn write_roster_key(&self, path: &Path) {
+        use base64::{engine::general_purpose::STANDARD as B64, Engine};
+        fs::write(path, format!("AMANA-ROSTER-KEY-1 {}\n", B64.encode(&self.roster_key)))
+            .expect("roster key");
+    }
+
+    /// The roster key, as the oversight unit holds it.
+    pub fn roster_key(&self) -> Ed25519KeyPair {
+        Ed25519KeyPair::from_pkcs8(&self.roster_key).expect("roster key")
+    }
+
+    /// The fingerprint every reviewer home of this deployment trusts.
+    pub fn roster_fingerprint(&self) -> String {
+        amana_core::roster::fingerprint(ring::signature::KeyPair::public_key(&self.roster_key()).as_ref())
+    }
+
+    /// What oversight's ceremony does before a start: signs `keys/roster.json` from
+    /// `keys/reviewers/` (a new version whenever they changed), naming the server's
+    /// attestation key (made here first if the data directory has none yet). No reviewer
+    /// entries: nothing to sign (demo mode, or a refusal).
+    pub fn sign_roster(&self) {
+        use amana_core::roster::{self, Roster, RosterEntry, SignedRoster};
+        let rdir = self.keys_dir().join("reviewers");
+        let mut entries = Vec::new();
+        for e in fs::read_dir(&rdir).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                entries.push((path.display().to_string(), fs::read_to_string(&path).expect("entry")));
+            }
+        }
+        let Ok(agencies) = fs::read_to_string(self.keys_dir().join("agencies.toml")) else { return };
+        // An invalid directory is the server's to refuse (some tests check exactly that).
+        let Ok(keyring) = amana_core::keyring::Keyring::parse(&agencies, &entries) else { return };
+        let attestation = self.ensure_server_key();
+        let path = self.keys_dir().join("roster.json");
+        let previous = fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<SignedRoster>(&b).ok())
+            .and_then(|s| s.open_self_signed().ok());
+        // What oversight vouched for in an earlier ceremony (`roster-sign --vouch-from`) stays.
+        let reviewers: Vec<RosterEntry> = keyring
+            .reviewers
+            .iter()
+            .map(|r| RosterEntry {
+                valid_events: previous
+                    .as_ref()
+                    .and_then(|p| p.reviewer(&r.entry.id))
+                    .map(|p| p.valid_events.clone())
+                    .unwrap_or_default(),
+                ..RosterEntry::from_reviewer_entry(&r.entry)
+            })
+            .collect();
+        if previous.as_ref().is_some_and(|p| (&p.reviewers, &p.attestation_key) == (&reviewers, &attestation))
+        {
+            return;
+        }
+        let r = Roster {
+            format: roster::FORMAT.into(),
+            deployment_id: keyring.deployment_id.clone(),
+            version: previous.map_or(1, |p| p.version + 1),
+            issued_on: time::OffsetDateTime::now_utc().date(),
+            attestation_key: attestation,
+            reviewers,
+            vouched_heads: vec![],
+        };
+        let signed = roster::sign(&self.roster_key(), &r).expect("sign roster");
+        fs::write(&path, serde_json::to_vec_pretty(&signed).expect("json")).expect("write roster");
+    }
+
+    /// The server's key file (made as `amana init-secrets` would if missing); its public key.
+    fn ensure_server_key(&self) -> String {
+        use base64::{engine::general_purpose::STANDARD as B64, Engine};
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.data_dir().join("server-signing.key");
+        if !path.exists() {
+            fs::create_dir_all(self.data_dir()).expect("mkdir data");
+            fs::set_permissions(self.data_dir(), fs::Permissions::from_mode(0o700)).expect("chmod data");
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("server key");
+            fs::write(&path, format!("AMANA-SERVER-SIGNING-KEY-1 {}\n", B64.encode(pkcs8.as_ref())))
+                .expect("write server key");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod server key");
+        }
+        let text = fs::read_to_string(&path).expect("server key");
+        let b64 = text.trim().strip_prefix("AMANA-SERVER-SIGNING-KEY-1").expect("server key header").trim();
+        let key = Ed25519KeyPair::from_pkcs8(&B64.decode(b64).expect("b64")).expect("pkcs8");
+        B64.encode(ring::signature::KeyPair::public_key(&key).as_ref())
     }
 
     /// An installed reviewer by key id.
@@ -317,6 +423,7 @@ impl Deployment {
 
 /// The `amana serve` arguments of a test server on `listen`.
 pub fn serve_args(dep: &Deployment, listen: &str) -> Vec<String> {
+    dep.sign_roster();
     [
         "serve",
         "--listen",
@@ -617,7 +724,7 @@ impl TestApp {
 
     /// The cases in `reviewer`'s scope, via a signed `GET /api/v1/review/cases`.
     pub async fn cases_as(&self, reviewer: &Reviewer) -> Vec<CaseBundle> {
-        let resp = self.signed(reviewer, "GET", "/api/v1/review/cases", b"").await;
+        let resp = self.signed(reviewer, "GET", amana_core::wire::paths::CASES_PULL, b"").await;
         let status = resp.status();
         let text = resp.text().await.expect("body");
         assert_eq!(status, 200, "list cases as {}: {text}", reviewer.id);
@@ -854,6 +961,12 @@ impl Deployment {
     pub fn another_node(&self) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let mut d = Self::new();
+        // The same oversight unit, the same signed roster.
+        d.roster_key = self.roster_key.clone();
+        if self.keys_dir().join("roster.json").exists() {
+            fs::copy(self.keys_dir().join("roster.json"), d.keys_dir().join("roster.json"))
+                .expect("copy roster");
+        }
         for entry in fs::read_dir(self.keys_dir().join("reviewers")).expect("read reviewers") {
             let path = entry.expect("entry").path();
             fs::copy(&path, d.keys_dir().join("reviewers").join(path.file_name().expect("name")))

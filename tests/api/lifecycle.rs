@@ -26,7 +26,7 @@ async fn full_lifecycle_through_the_cli() {
 
     let out = health.cli(addr, &["pull"]).ok("pull");
     assert!(out.stdout.contains("pulled 1 case (1 new); history verified"), "{}", out.stdout);
-    assert!(out.stdout.contains("pinned reviewer signing keys"), "{}", out.stdout);
+    assert!(out.stdout.contains("roster: version 1, signed by the pinned roster key"), "{}", out.stdout);
     let case = health.listed_ids(addr).remove(0);
     let inbox = health.cli(addr, &["inbox"]).ok("inbox").stdout;
     assert!(inbox.lines().any(|l| l.starts_with("new") && l.contains(&case)), "{inbox}");
@@ -205,12 +205,15 @@ async fn a_history_rewritten_in_the_database_is_caught_by_the_next_pull() {
     }
     pool.close().await;
     let out = health.cli(addr, &["pull"]).failed("pull of a rewritten history");
+    // Caught twice over: the remembered head, and the submission's attestation (a database
+    // writer cannot re-sign the date it changed).
     assert!(
-        out.stderr.contains(&format!("case {case}")) && out.stderr.contains("rewritten"),
+        out.stderr.contains(&format!("QUARANTINED case {case}"))
+            && (out.stderr.contains("rewritten") || out.stderr.contains("attested submission")),
         "{}",
         out.stderr
     );
-    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stdout.contains("pulled 0 cases"), "{}", out.stdout);
     assert_eq!(std::fs::read(&case_file).expect("case.json"), before, "local copy untouched");
     assert_eq!(std::fs::read(health.home.join("verified-heads.json")).expect("heads"), heads);
 }

@@ -10,6 +10,7 @@ mod case_support;
 mod codes;
 mod hardening;
 mod helpers;
+mod hostile;
 mod leaks;
 mod lifecycle;
 mod nodes;

@@ -63,7 +63,7 @@ async fn two_nodes_share_one_postgresql_database() {
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let cases = loop {
-        let resp = b.signed(&oversight, "GET", "/api/v1/review/cases", b"").await;
+        let resp = b.signed(&oversight, "GET", amana_core::wire::paths::CASES_PULL, b"").await;
         let list: CaseList = resp.json().await.expect("case list");
         // The acknowledged case is not overdue for acknowledgement; the 5 new ones are.
         if list.cases.iter().filter(|c| c.escalated).count() == 5 {
@@ -74,7 +74,7 @@ async fn two_nodes_share_one_postgresql_database() {
     };
     // A few more ticks on both nodes.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let resp = a.signed(&oversight, "GET", "/api/v1/review/cases", b"").await;
+    let resp = a.signed(&oversight, "GET", amana_core::wire::paths::CASES_PULL, b"").await;
     let after: CaseList = resp.json().await.expect("case list");
     assert_eq!(after.cases.len(), cases.len());
     for c in &after.cases {

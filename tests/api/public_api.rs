@@ -117,8 +117,9 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
 }
 
 async fn signed_response_is_hardened(app: &TestApp) {
-    let resp =
-        app.signed(app.dep.reviewer(crate::helpers::OVERSIGHT), "GET", "/api/v1/review/cases", b"").await;
+    let resp = app
+        .signed(app.dep.reviewer(crate::helpers::OVERSIGHT), "GET", amana_core::wire::paths::CASES_PULL, b"")
+        .await;
     assert_eq!(resp.status(), 200);
     assert_hardened("signed review GET", resp.headers());
 }

@@ -1,7 +1,7 @@
-//! Revoking a reviewer key with a date (`revoked_on` in `keys/reviewers/<id>.toml`): from
-//! that date the key's signed requests are refused and new cases are not encrypted to it,
-//! while the server keeps listing it (marked) so a fresh `amana-review` home still verifies
-//! the history it signed before.
+//! Revoking a reviewer key with a date (`revoked_on`, signed into the roster): from that date
+//! the key's signed requests are refused and new cases are not encrypted to it; a home keeps
+//! the actions it verified before it learnt of the revocation, and a fresh home accepts only
+//! those the roster vouches for (`roster-sign --vouch-from`).
 
 use std::fs;
 
@@ -28,6 +28,7 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     health.cli(&app.address, &["pull"]).ok("pull before revocation");
     let old_id = health.listed_ids(&app.address).pop().expect("the old case");
     health.cli(&app.address, &["status", &old_id, "acknowledged"]).ok("acknowledge before revocation");
+    oversight.cli(&app.address, &["pull"]).ok("oversight verifies the signed history");
 
     // The operator revokes the key from tomorrow (a scheduled revocation).
     let today = time::OffsetDateTime::now_utc().date();
@@ -63,7 +64,7 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
 
     // 2. A new case of the agency is encrypted to oversight only.
     app.submit_simple("health", false).await;
-    let list_resp = app.signed(&oversight, "GET", "/api/v1/review/cases", b"").await;
+    let list_resp = app.signed(&oversight, "GET", amana_core::wire::paths::CASES_PULL, b"").await;
     assert_eq!(list_resp.status(), 200);
     let list: CaseList = list_resp.json().await.expect("case list");
     let new_case = list.cases.iter().find(|c| c.id != old_id).expect("the new case");
@@ -84,10 +85,53 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     let listed = list.reviewer_keys.iter().find(|k| k.key_id == HEALTH).expect("revoked key listed");
     assert_eq!(listed.revoked_on.map(|d| d.to_string()), Some(revoked_on.clone()));
     assert!(list.reviewer_keys.iter().filter(|k| k.key_id != HEALTH).all(|k| k.revoked_on.is_none()));
-    // ... so a fresh home (oversight has never pulled) verifies the history it signed before.
-    let pulled = oversight.cli(&app.address, &["pull"]).ok("fresh pull verifies old signed history");
-    assert!(pulled.stdout.contains(&format!("{HEALTH} is REVOKED from {revoked_on}")), "{}", pulled.stdout);
+    // ... and a home that verified its actions before learning of the revocation keeps them.
+    let pulled = oversight.cli(&app.address, &["pull"]).ok("a home that verified before");
+    assert!(
+        pulled.stdout.contains(&format!("reviewer key {HEALTH} is REVOKED from {revoked_on}")),
+        "{}",
+        pulled.stdout
+    );
     let shown = oversight.cli(&app.address, &["show", &old_id]).ok("show the old case");
     assert!(shown.stdout.contains("acknowledged"), "{}", shown.stdout);
     assert_eq!(oversight.listed_ids(&app.address).len(), 2);
+
+    // A fresh home (a replacement laptop) has verified nothing: the revoked key's action is
+    // quarantined — never accepted on first sight — while the other case is stored.
+    let fresh =
+        crate::helpers::Reviewer { id: OVERSIGHT.into(), home: app.dep.root().join("homes/fresh-oversight") };
+    fs::create_dir_all(&fresh.home).expect("mkdir");
+    for f in ["identity.age", "signing.key", "config.toml", "public-entry.toml"] {
+        fs::copy(oversight.home.join(f), fresh.home.join(f)).expect("copy key file");
+    }
+    let out = fresh.cli(&app.address, &["pull"]).failed("a fresh home meets a revoked key's action");
+    assert!(
+        out.stderr.contains(&format!("QUARANTINED case {old_id}")) && out.stderr.contains("revokes"),
+        "{}",
+        out.stderr
+    );
+    let listed = fresh.cli(&app.address, &["list"]).ok("list").stdout;
+    let line = |id: &str| listed.lines().find(|l| l.starts_with(id)).unwrap_or_default().to_string();
+    assert!(line(&old_id).contains("UNVERIFIED since"), "{listed}");
+    let other = listed.lines().skip(1).find(|l| !l.starts_with(old_id.as_str())).unwrap_or_default();
+    assert!(!other.is_empty() && !other.contains("UNVERIFIED"), "the other case is stored: {listed}");
+
+    // The ceremony: oversight vouches, from its verified home, for what the key signed before.
+    let key_file = app.dep.root().join("roster.key");
+    app.dep.write_roster_key(&key_file);
+    let keys = app.dep.keys_dir();
+    let args = [
+        "roster-sign",
+        "--roster-key",
+        key_file.to_str().expect("utf-8"),
+        "--keys",
+        keys.to_str().expect("utf-8"),
+        "--vouch-from",
+        oversight.home.to_str().expect("utf-8"),
+    ];
+    let signed = crate::helpers::review_cli(&args).ok("roster-sign --vouch-from");
+    assert!(signed.stdout.contains("version 3"), "{}", signed.stdout);
+    app.restart();
+    fresh.cli(&app.address, &["pull"]).ok("the vouched action verifies in a fresh home");
+    assert!(fresh.cli(&app.address, &["show", &old_id]).ok("show").stdout.contains("acknowledged"));
 }

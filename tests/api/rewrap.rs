@@ -1,8 +1,8 @@
-//! `amana-review rewrap` through the REAL server and CLI: after a reviewer is added, a
-//! colleague re-encrypts an old case to the current recipients with one signed request; the
-//! new reviewer can then read it, the reporter still reads their thread, every history
-//! verifies, and the CLI refuses both a server that swaps an envelope without a signed
-//! rewrap and a rewrap that would shut oversight out.
+//! `amana-review rewrap` through the REAL server and CLI: after a reviewer is added, oversight
+//! re-encrypts an old case to the readers the signed roster gives it, with one signed request;
+//! the new reviewer can then read it, the reporter still reads their thread, every history
+//! verifies, and the CLI refuses a server that swaps an envelope without a signed rewrap, a
+//! rewrap by an agency reviewer, and readers the roster does not give the case.
 
 use std::fs;
 
@@ -41,24 +41,30 @@ async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_
     let out = deputy.cli(&addr, &["show", &case]).failed("not a recipient yet");
     assert!(out.stderr.contains("not encrypted to your key"), "{}", out.stderr);
 
-    // A rewrap that would shut oversight out (a server listing no oversight recipient) is
-    // refused before anything is signed.
+    // An agency reviewer may not rewrap (it could shut oversight out): refused before signing.
     health.cli(&addr, &["pull"]).ok("pull the new recipient list");
     let events_before = app.count_rows("events").await;
-    let path = case_json(&health, &case);
+    let out = health.cli(&addr, &["rewrap", &case]).failed("an agency reviewer rewraps");
+    assert!(out.stderr.contains("only oversight reviewers may rewrap"), "{}", out.stderr);
+    // Readers are computed from the signed roster: a case list naming another reader (a
+    // database writer's, a carrier's) is refused before anything is encrypted or signed.
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    oversight.cli(&addr, &["pull"]).ok("oversight pulls");
+    let path = case_json(&oversight, &case);
     let saved = fs::read_to_string(&path).expect("case.json");
     let mut bundle: Value = serde_json::from_str(&saved).expect("json");
-    for r in bundle["recipients"].as_array_mut().expect("recipients") {
-        r["oversight"] = json!(false);
-    }
+    let attacker = age::x25519::Identity::generate();
+    bundle["recipients"].as_array_mut().expect("recipients").push(
+        json!({ "key_id": "audit", "age_recipient": attacker.to_public().to_string(), "oversight": true }),
+    );
     fs::write(&path, serde_json::to_vec(&bundle).expect("json")).expect("write");
-    let out = health.cli(&addr, &["rewrap", &case]).failed("rewrap without oversight");
-    assert!(out.stderr.contains("no oversight reviewer"), "{}", out.stderr);
+    let out = oversight.cli(&addr, &["rewrap", &case]).failed("rewrap to an extra reader");
+    assert!(out.stderr.contains("other readers"), "{}", out.stderr);
     assert_eq!(app.count_rows("events").await, events_before, "nothing was sent");
     fs::write(&path, saved).expect("restore");
 
     // The rewrap: three envelopes (report, reply, follow-up), to health, oversight and the deputy.
-    let out = health.cli(&addr, &["rewrap", &case]).ok("rewrap");
+    let out = oversight.cli(&addr, &["rewrap", &case]).ok("rewrap");
     assert!(out.stdout.contains("3 envelope(s) re-encrypted to: "), "{}", out.stdout);
     for id in [HEALTH, OVERSIGHT, DEPUTY] {
         assert!(out.stdout.contains(id), "{id} missing: {}", out.stdout);
@@ -70,10 +76,10 @@ async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_
     for text in [REPORT, REPLY, FOLLOW_UP] {
         assert!(shown.contains(text), "{text} missing:\n{shown}");
     }
-    assert!(shown.contains(&format!("rewrapped       received by {HEALTH}")), "{shown}");
-    health.cli(&addr, &["pull"]).ok("the rewrapper pulls: old copies match the signed hashes");
-    let oversight = app.dep.reviewer(OVERSIGHT).clone();
-    oversight.cli(&addr, &["pull"]).ok("a fresh home verifies the rewrap");
+    assert!(shown.contains(&format!("rewrapped       received by {OVERSIGHT}")), "{shown}");
+    oversight.cli(&addr, &["pull"]).ok("the rewrapper pulls: old copies match the signed hashes");
+    health.cli(&addr, &["pull"]).ok("health verifies the rewrap");
+    assert!(health.cli(&addr, &["show", &case]).ok("health reads").stdout.contains(REPLY));
     assert!(oversight.cli(&addr, &["show", &case]).ok("oversight reads").stdout.contains(REPLY));
     // The reporter still reads the reply and their follow-up.
     let view = reporter_view(&app, &addr, &code).await;
@@ -93,6 +99,7 @@ async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_
     pool.close().await;
     let before = fs::read(case_json(&deputy, &case)).expect("case.json");
     let out = deputy.cli(&addr, &["pull"]).failed("swapped envelope");
+    assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
     assert!(out.stderr.contains("not the age file the reviewer signed"), "{}", out.stderr);
     assert_eq!(fs::read(case_json(&deputy, &case)).expect("kept"), before);
     assert!(deputy.cli(&addr, &["show", &case]).ok("still readable").stdout.contains(REPORT));
@@ -131,8 +138,10 @@ async fn the_server_refuses_malformed_or_out_of_scope_rewraps() {
     let transport = app.dep.reviewer(crate::helpers::TRANSPORT).clone();
     let body = json!([item(own, &age_b64, &sha)]).to_string();
     assert_eq!(app.signed(&transport, "POST", &path, body.as_bytes()).await.status(), 403);
+    // Only oversight keys may rewrap: an agency reviewer in scope is refused too.
+    assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 403);
     assert_eq!(app.count_rows("events").await, events, "refusals commit nothing");
-    assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 204);
+    assert_eq!(app.signed(&oversight, "POST", &path, body.as_bytes()).await.status(), 204);
     assert_eq!(app.count_rows("events").await, events + 1);
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::helpers::{now, status_body, Deployment, KeyGen, Signer, TestApp, HEALTH, OVERSIGHT, TRANSPORT};
 
 const CASES: &str = "/api/v1/review/cases";
+const PULL: &str = amana_core::wire::paths::CASES_PULL;
 const HOUR: i64 = 3600;
 
 fn status_path(case: &str) -> String {
@@ -71,7 +72,7 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
     // A well-formed key that is not in keys/.
     let outsider = app.dep.make_home("outsider", &["health"], true, KeyGen::InProcess);
     let stranger = Signer::new(&outsider);
-    let (s, b) = send(&app, "GET", CASES, b"", &stranger.sign("GET", CASES, b"")).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &stranger.sign("GET", PULL, b"")).await;
     assert_unauthorized(s, &b, "key not in keys/");
     assert!(b.contains("unknown"), "{b}");
     let (s, b) = send(&app, "POST", &path, &ack, &stranger.sign("POST", &path, &ack)).await;
@@ -79,7 +80,7 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
 
     // That key claiming a listed key id.
     let impostor = Signer { key_id: HEALTH.into(), ..Signer::new(&outsider) };
-    let (s, b) = send(&app, "GET", CASES, b"", &impostor.sign("GET", CASES, b"")).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &impostor.sign("GET", PULL, b"")).await;
     assert_unauthorized(s, &b, "another key under a listed id");
     let (s, b) = send(&app, "POST", &path, &ack, &impostor.sign("POST", &path, &ack)).await;
     assert_unauthorized(s, &b, "POST with another key under a listed id");
@@ -97,9 +98,9 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
     // The query string is signed too: dropped, or added after signing.
     let with_query = format!("{CASES}?all=1");
     let sig = health.sign("GET", &with_query, b"");
-    let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &sig).await;
     assert_unauthorized(s, &b, "signed query dropped");
-    let sig = health.sign("GET", CASES, b"");
+    let sig = health.sign("GET", PULL, b"");
     let (s, b) = send(&app, "GET", &with_query, b"", &sig).await;
     assert_unauthorized(s, &b, "query added after signing");
     // Signed as a GET, sent as a POST.
@@ -162,8 +163,8 @@ async fn only_fresh_signatures_are_accepted() {
         ("epoch", 0),
     ] {
         let nonce = signing::new_nonce();
-        let sig = health.sign_at("GET", CASES, b"", ts, &nonce);
-        let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+        let sig = health.sign_at("GET", PULL, b"", ts, &nonce);
+        let (s, b) = send(&app, "GET", PULL, b"", &sig).await;
         assert_unauthorized(s, &b, what);
         assert!(b.contains("freshness window"), "{what}: {b}");
         let sig = health.sign_at("POST", &path, &ack, ts, &signing::new_nonce());
@@ -173,8 +174,8 @@ async fn only_fresh_signatures_are_accepted() {
     assert_eq!(app.status_of(&code).await, "received");
 
     // Inside the 72 h default window (air-gapped clocks drift; files travel slowly).
-    let sig = health.sign_at("GET", CASES, b"", now() - 71 * HOUR, &signing::new_nonce());
-    let (s, b) = send(&app, "GET", CASES, b"", &sig).await;
+    let sig = health.sign_at("GET", PULL, b"", now() - 71 * HOUR, &signing::new_nonce());
+    let (s, b) = send(&app, "GET", PULL, b"", &sig).await;
     assert_eq!(s, 200, "71 h old: {b}");
     let sig = health.sign_at("POST", &path, &ack, now() + 71 * HOUR, &signing::new_nonce());
     let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
@@ -185,14 +186,14 @@ async fn only_fresh_signatures_are_accepted() {
 async fn each_nonce_is_accepted_once_even_after_a_restart() {
     let (mut app, (case, code), _) = setup().await;
     let health = Signer::new(app.dep.reviewer(HEALTH));
-    let list = health.sign("GET", CASES, b"");
+    let list = health.sign("GET", PULL, b"");
     let path = status_path(&case);
     let ack = status_body("acknowledged");
     let change = health.sign("POST", &path, &ack);
 
-    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &list).await;
     assert_eq!(s, 200, "{b}");
-    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &list).await;
     assert_unauthorized(s, &b, "replayed GET");
     assert!(b.contains("already used"), "{b}");
 
@@ -208,12 +209,12 @@ async fn each_nonce_is_accepted_once_even_after_a_restart() {
     assert_eq!(app.status_of(&code).await, "acknowledged");
 
     app.restart();
-    let (s, b) = send(&app, "GET", CASES, b"", &list).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &list).await;
     assert_unauthorized(s, &b, "GET replayed after a restart");
     let (s, b) = send(&app, "POST", &path, &ack, &change).await;
     assert_unauthorized(s, &b, "POST replayed after a restart");
     // Fresh requests still work after the restart.
-    let (s, b) = send(&app, "GET", CASES, b"", &health.sign("GET", CASES, b"")).await;
+    let (s, b) = send(&app, "GET", PULL, b"", &health.sign("GET", PULL, b"")).await;
     assert_eq!(s, 200, "{b}");
 }
 

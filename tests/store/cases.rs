@@ -15,7 +15,51 @@ crate::on_both_backends!(
     records_carry_envelopes_and_history,
     envelopes_by_part_in_order,
     unknown_and_unstorable_ids_name_nothing,
+    server_and_reporter_events_are_attested_in_their_place,
 );
+
+/// The store signs an attested event once it is linked: the signature covers its seq and
+/// previous hash, so it verifies there and nowhere else.
+async fn server_and_reporter_events_are_attested_in_their_place(db: TestDb) {
+    use amana::store::EventSigner;
+    use amana_core::events::{self, Attester};
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    use std::sync::Arc;
+    let store = db.open().await;
+    let key = |_: ()| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Arc::new(Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"))
+    };
+    let (server, reporter) = (key(()), key(()));
+    let mut case = new_case("case-att", day("2026-03-01"));
+    case.attest = Some(EventSigner::new(Attester::Server, server.clone(), DEPLOYMENT.into()));
+    store.insert_case(&case).await.expect("insert");
+    let meta = store.case_meta("case-att").await.expect("meta").expect("case");
+    let mut follow_up = event(EventKind::FollowUp);
+    follow_up.attest = Some(EventSigner::new(Attester::Reporter, reporter.clone(), DEPLOYMENT.into()));
+    let mut change = Change::event_only(&meta, day("2026-03-02"), follow_up);
+    change.follow_up_cap = Some(50);
+    store.apply(&change).await.expect("follow-up");
+    let record = store.records(&|m| m.id == "case-att").await.expect("records").remove(0);
+    let [submitted, added] = &record.events[..] else { panic!("two events") };
+    let check = |e: &events::Event, by, k: &Arc<Ed25519KeyPair>| {
+        events::verify_attestation(DEPLOYMENT, "case-att", e, by, k.public_key().as_ref())
+    };
+    assert_eq!(check(submitted, Attester::Server, &server), Ok(()));
+    assert_eq!(check(added, Attester::Reporter, &reporter), Ok(()));
+    assert!(check(added, Attester::Server, &server).is_err(), "the wrong signer");
+    assert!(events::verify_attestation(
+        DEPLOYMENT,
+        "other",
+        submitted,
+        Attester::Server,
+        server.public_key().as_ref()
+    )
+    .is_err());
+    let mut moved = added.clone();
+    moved.seq = 5;
+    assert!(check(&moved, Attester::Reporter, &reporter).is_err(), "another place in the chain");
+}
 
 async fn insert_then_find_by_lookup_index(db: TestDb) {
     let store = db.open().await;

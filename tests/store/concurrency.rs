@@ -50,11 +50,11 @@ async fn escalation_happens_once_per_case(db: TestDb) {
         store.insert_case(&new_case(id, day(received))).await.unwrap();
         advance(&*store, &officer, id, path).await;
     }
-    let first: BTreeSet<String> = store.escalate_overdue(today).await.unwrap().into_iter().collect();
+    let first: BTreeSet<String> = store.escalate_overdue(today, None).await.unwrap().into_iter().collect();
     assert_eq!(first, BTreeSet::from(["late-ack".to_string(), "late-feedback".to_string()]));
-    assert!(store.escalate_overdue(today).await.unwrap().is_empty(), "escalated twice");
+    assert!(store.escalate_overdue(today, None).await.unwrap().is_empty(), "escalated twice");
     assert!(
-        db.open().await.escalate_overdue(today).await.unwrap().is_empty(),
+        db.open().await.escalate_overdue(today, None).await.unwrap().is_empty(),
         "escalated twice by another node"
     );
     for (id, _, _) in cases {
@@ -71,7 +71,7 @@ async fn escalation_happens_once_per_case(db: TestDb) {
         }
     }
     // The next day the case due today is overdue too, and only it is escalated.
-    assert_eq!(store.escalate_overdue(plus(today, 1)).await.unwrap(), ["due-today"]);
+    assert_eq!(store.escalate_overdue(plus(today, 1), None).await.unwrap(), ["due-today"]);
 }
 
 async fn escalation_from_two_nodes_at_once(db: TestDb) {
@@ -86,7 +86,7 @@ async fn escalation_from_two_nodes_at_once(db: TestDb) {
         .iter()
         .map(|node| {
             let node = Arc::clone(node);
-            tokio::spawn(async move { node.escalate_overdue(today).await.expect("escalate") })
+            tokio::spawn(async move { node.escalate_overdue(today, None).await.expect("escalate") })
         })
         .collect();
     let mut by_node = Vec::new();

@@ -175,6 +175,9 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         envelope_id: format!("{id}-report"),
         ciphertext: random_bytes(1024),
         attachments: None,
+        reporter_key: String::new(),
+        commitment: String::new(),
+        attest: None,
     }
 }
 
@@ -191,7 +194,7 @@ pub fn envelope(part: Part) -> NewEnvelope {
 /// An unsigned event (reporter or server action).
 pub fn event(kind: EventKind) -> NewEvent {
     assert!(!kind.is_reviewer_action(), "reviewer events are signed: use Reviewer::event");
-    NewEvent { kind, actor: None, detail: "{}".into(), signed: None }
+    NewEvent { kind, actor: None, detail: "{}".into(), signed: None, attest: None }
 }
 
 /// The deployment id used in signatures.
@@ -239,6 +242,7 @@ impl Reviewer {
             actor: Some(self.id.clone()),
             detail: detail.to_string(),
             signed: Some(serde_json::to_string(&signed).expect("json")),
+            attest: None,
         }
     }
 

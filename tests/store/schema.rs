@@ -30,7 +30,7 @@ async fn traffic(store: &dyn Store) {
     c.envelope = Some(envelope(Part::FollowUp));
     c.follow_up_cap = Some(5);
     store.apply(&c).await.unwrap();
-    store.escalate_overdue(day("2026-02-01")).await.unwrap();
+    store.escalate_overdue(day("2026-02-01"), None).await.unwrap();
     store.use_nonce(&amana_core::signing::new_nonce(), day("2026-01-05")).await.unwrap();
 }
 

@@ -42,6 +42,9 @@ pub enum EventKind {
     /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
     /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
     Rewrapped,
+    /// A kind a newer release made: readers say "upgrade", never "tampered".
+    #[serde(other)]
+    Unknown,
 }
 
 impl EventKind {
@@ -56,6 +59,7 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
             EventKind::Rewrapped => "rewrapped",
+            EventKind::Unknown => "unknown",
         }
     }
 
@@ -144,6 +148,101 @@ pub fn compute_hash(case_id: &str, e: &Event) -> String {
         push_field(&mut buf, f.as_bytes());
     }
     hex::encode(digest::digest(&digest::SHA256, &buf))
+}
+
+/// Who signs an event that no reviewer makes (docs/FORMATS.md §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attester {
+    /// The server's attestation key (named in the signed roster): submissions, escalations.
+    Server,
+    /// The reporter's signing key, derived from their code (its public key is committed in
+    /// the attested submission): follow-ups, ratings.
+    Reporter,
+}
+
+impl Attester {
+    fn context(self) -> &'static str {
+        match self {
+            Attester::Server => "amana-attest-v1",
+            Attester::Reporter => "amana-reporter-v1",
+        }
+    }
+
+    /// Who must sign an event of `kind`, if it is not a reviewer action.
+    pub fn of(kind: EventKind) -> Option<Self> {
+        match kind {
+            EventKind::Submitted | EventKind::Escalated => Some(Attester::Server),
+            EventKind::FollowUp | EventKind::Rated => Some(Attester::Reporter),
+            _ => None,
+        }
+    }
+}
+
+/// The `signed` field of an attested (non-reviewer) event, as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub by: Attester,
+    /// Base64 Ed25519 signature over [`attestation_message`].
+    pub signature: String,
+}
+
+/// The bytes an attestation covers: the event's place in its chain and its content —
+/// everything but the signature and the hash — under a context per signer, so a signature
+/// cannot be moved to another case, position or kind.
+pub fn attestation_message(by: Attester, deployment_id: &str, case_id: &str, e: &Event) -> Vec<u8> {
+    let date = format!("{:04}-{:02}-{:02}", e.on.year(), u8::from(e.on.month()), e.on.day());
+    let mut buf = Vec::with_capacity(256 + e.detail.len());
+    for f in [
+        by.context(),
+        deployment_id,
+        case_id,
+        &e.seq.to_string(),
+        &date,
+        e.kind.as_str(),
+        e.status.as_str(),
+        &e.detail,
+        &e.prev_hash,
+    ] {
+        push_field(&mut buf, f.as_bytes());
+    }
+    buf
+}
+
+/// Signs `e` (whose `signed` and `hash` are not yet set) as `by`; returns the JSON text
+/// for its `signed` field.
+pub fn attest(
+    by: Attester,
+    key: &ring::signature::Ed25519KeyPair,
+    deployment_id: &str,
+    case_id: &str,
+    e: &Event,
+) -> String {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let signature = B64.encode(key.sign(&attestation_message(by, deployment_id, case_id, e)).as_ref());
+    serde_json::to_string(&Attestation { by, signature }).unwrap_or_default()
+}
+
+/// Checks an attested event's signature with the raw public key of `by`.
+pub fn verify_attestation(
+    deployment_id: &str,
+    case_id: &str,
+    e: &Event,
+    by: Attester,
+    public_key: &[u8],
+) -> Result<(), String> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let text = e.signed.as_deref().ok_or("it is not attested")?;
+    let a: Attestation =
+        serde_json::from_str(text).map_err(|_| "its attestation is unreadable".to_string())?;
+    if a.by != by {
+        return Err(format!("it is attested by the {:?} where the {by:?} must sign it", a.by).to_lowercase());
+    }
+    let sig = B64.decode(&a.signature).map_err(|_| "its attestation is not base64".to_string())?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key)
+        .verify(&attestation_message(by, deployment_id, case_id, e), &sig)
+        .map_err(|_| "its attestation does not verify (altered, moved, or signed by another key)".to_string())
 }
 
 /// Why a history does not verify.

@@ -8,9 +8,12 @@
 //! * `reply secret = HKDF-SHA256(k, info = "amana-reply-v1")` — never stored: it is an age
 //!   X25519 identity; only its public recipient is stored, so replies encrypted to it can
 //!   be read only while the reporter presents the code.
+//! * `reporter signing seed = HKDF-SHA256(k, info = "amana-reporter-sign-v1")` — never
+//!   stored: an Ed25519 key whose public half the attested submission commits; it signs the
+//!   reporter's follow-ups and ratings (docs/FORMATS.md §9).
 //!
-//! HKDF's two outputs are independent, so the stored verifier tells nothing about the
-//! reply secret.
+//! HKDF's outputs are independent, so the stored verifier tells nothing about the reply
+//! secret or the signing seed.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use ring::{hkdf, hmac};
@@ -23,6 +26,7 @@ pub const SALT_LEN: usize = 16;
 const LOOKUP_DOMAIN: &[u8] = b"amana-lookup-v1";
 const VERIFIER_INFO: &[u8] = b"amana-verifier-v1";
 const REPLY_INFO: &[u8] = b"amana-reply-v1";
+const REPORTER_SIGNING_INFO: &[u8] = b"amana-reporter-sign-v1";
 
 /// Errors from the KDF. None of them carries secret material.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +91,25 @@ pub struct Derived {
     pub verifier: Zeroizing<[u8; 32]>,
     /// Never stored. Decrypts replies addressed to the reporter.
     pub reply_identity: age::x25519::Identity,
+    /// Never stored. The seed of the key that signs the reporter's follow-ups and ratings
+    /// ([`Derived::reporter_key`]); its public key is committed in the attested submission,
+    /// so no one without the code can add words in the reporter's name.
+    reporter_seed: Zeroizing<[u8; 32]>,
+}
+
+impl Derived {
+    /// The reporter's Ed25519 signing key.
+    pub fn reporter_key(&self) -> Result<ring::signature::Ed25519KeyPair, KdfError> {
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(&self.reporter_seed[..])
+            .map_err(|_| KdfError::Hkdf)
+    }
+
+    /// Base64 of the reporter's raw Ed25519 public key, as the submission commits it.
+    pub fn reporter_public_key(&self) -> Result<String, KdfError> {
+        use base64::{engine::general_purpose::STANDARD as B64, Engine};
+        use ring::signature::KeyPair;
+        Ok(B64.encode(self.reporter_key()?.public_key().as_ref()))
+    }
 }
 
 struct Len32;
@@ -123,7 +146,8 @@ pub fn derive(secret: &str, salt: &[u8], params: KdfParams) -> Result<Derived, K
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"amana-code-v1").extract(&k[..]);
     let verifier = expand(&prk, VERIFIER_INFO)?;
     let reply = expand(&prk, REPLY_INFO)?;
-    Ok(Derived { verifier, reply_identity: identity_from_bytes(&reply)? })
+    let reporter_seed = expand(&prk, REPORTER_SIGNING_INFO)?;
+    Ok(Derived { verifier, reply_identity: identity_from_bytes(&reply)?, reporter_seed })
 }
 
 /// Constant-time comparison of a derived verifier with a stored one.

@@ -123,8 +123,17 @@ pub fn valid_id(s: &str) -> bool {
 }
 
 fn parse_reviewer(file: &str, text: &str, agencies: &HashSet<&str>) -> Result<Reviewer, KeyringError> {
+    let entry: ReviewerEntry = toml::from_str(text)
+        .map_err(|e| KeyringError::Reviewer { file: file.to_string(), msg: e.to_string() })?;
+    check_reviewer(file, entry, agencies)
+}
+
+fn check_reviewer(
+    file: &str,
+    entry: ReviewerEntry,
+    agencies: &HashSet<&str>,
+) -> Result<Reviewer, KeyringError> {
     let err = |msg: String| KeyringError::Reviewer { file: file.to_string(), msg };
-    let entry: ReviewerEntry = toml::from_str(text).map_err(|e| err(e.to_string()))?;
     if !valid_id(&entry.id) {
         return Err(err("id must be 1-64 lowercase letters, digits, '-' or '_'".into()));
     }
@@ -149,6 +158,31 @@ fn parse_reviewer(file: &str, text: &str, agencies: &HashSet<&str>) -> Result<Re
 impl Keyring {
     /// Parses and cross-checks the agencies file and reviewer entries `(file name, text)`.
     pub fn parse(agencies_toml: &str, reviewers: &[(String, String)]) -> Result<Self, KeyringError> {
+        Self::build(agencies_toml, reviewers, |name, text, ids| parse_reviewer(name, text, ids))
+    }
+
+    /// Builds the keyring from the agencies file and the reviewers of a signed roster.
+    pub fn from_roster(agencies_toml: &str, roster: &crate::roster::Roster) -> Result<Self, KeyringError> {
+        let entries: Vec<(String, crate::keyring::ReviewerEntry)> = roster
+            .reviewers
+            .iter()
+            .map(|r| (format!("roster entry `{}`", r.id), r.to_reviewer_entry()))
+            .collect();
+        let k = Self::build(agencies_toml, &entries, |name, e, ids| check_reviewer(name, e.clone(), ids))?;
+        if k.deployment_id != roster.deployment_id {
+            return Err(KeyringError::Agencies(format!(
+                "deployment_id `{}` differs from the signed roster's `{}`",
+                k.deployment_id, roster.deployment_id
+            )));
+        }
+        Ok(k)
+    }
+
+    fn build<T>(
+        agencies_toml: &str,
+        reviewers: &[(String, T)],
+        parse_one: impl Fn(&str, &T, &HashSet<&str>) -> Result<Reviewer, KeyringError>,
+    ) -> Result<Self, KeyringError> {
         let file: AgenciesFile =
             toml::from_str(agencies_toml).map_err(|e| KeyringError::Agencies(e.to_string()))?;
         if !valid_id(&file.deployment_id) {
@@ -165,8 +199,8 @@ impl Keyring {
         }
         let mut parsed = Vec::new();
         let mut reviewer_ids = HashSet::new();
-        for (name, text) in reviewers {
-            let r = parse_reviewer(name, text, &ids)?;
+        for (name, item) in reviewers {
+            let r = parse_one(name, item, &ids)?;
             if !reviewer_ids.insert(r.entry.id.clone()) {
                 return Err(KeyringError::Duplicate(format!("reviewer `{}`", r.entry.id)));
             }

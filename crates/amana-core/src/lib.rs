@@ -4,7 +4,7 @@
 //! follow-up code layout ([`code`]), the key derivation behind it ([`kdf`]), the
 //! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]), streamed evidence files ([`attachment`]),
 //! signed reviewer requests ([`signing`]), the case vocabulary ([`case`]), the key
-//! directory format ([`keyring`]), the case history chain ([`events`]), deadlines
+//! directory format ([`keyring`]), the signed roster that anchors trust ([`roster`]), the case history chain ([`events`]), deadlines
 //! ([`deadlines`]), proof-of-filing receipts ([`receipt`]) and the reviewer API wire types ([`wire`]).
 //! `docs/FORMATS.md` is the prose specification of the same formats.
 #![forbid(unsafe_code)]
@@ -21,5 +21,6 @@ pub mod keyring;
 pub mod payload;
 pub mod receipt;
 pub mod reviewer_keys;
+pub mod roster;
 pub mod signing;
 pub mod wire;

@@ -69,6 +69,31 @@ pub struct Payload {
     /// The reviewer key id, for replies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// 16 random bytes (hex) for the salted commitment to this payload ([`commitment`]):
+    /// without it a database holder could confirm a guessed short text from its hash.
+    /// [`Payload::encode`] draws one when it is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+}
+
+/// Domain separation of a payload commitment.
+const COMMIT_CONTEXT: &str = "amana-commit-v1";
+
+/// The salted commitment to a decrypted payload (the padded plaintext bytes, exactly as
+/// encrypted): `hex SHA-256` over the length-prefixed `amana-commit-v1`, the payload's salt
+/// and the plaintext. Signed events carry it, so a rewrap or a swapped envelope that changes
+/// what a case says is caught by whoever can decrypt, while the salt (inside the ciphertext)
+/// keeps a database holder from testing guesses against it.
+pub fn commitment(plaintext: &[u8]) -> Result<String, PayloadError> {
+    let salt = Payload::decode(plaintext)?.salt.clone().unwrap_or_default();
+    let mut buf = Vec::with_capacity(plaintext.len() + 64);
+    for f in [COMMIT_CONTEXT.as_bytes(), salt.as_bytes(), plaintext] {
+        buf.extend_from_slice(f.len().to_string().as_bytes());
+        buf.push(b':');
+        buf.extend_from_slice(f);
+        buf.push(b'\n');
+    }
+    Ok(hex::encode(ring::digest::digest(&ring::digest::SHA256, &buf)))
 }
 
 /// Why a decrypted plaintext is not a valid payload.
@@ -100,7 +125,12 @@ pub fn bucket(len: usize) -> usize {
 impl Payload {
     /// Frames and pads the payload. The returned buffer is zeroized on drop.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
-        frame(MAGIC, self)
+        if self.salt.is_some() {
+            return frame(MAGIC, self);
+        }
+        let mut salted = self.clone();
+        salted.salt = Some(hex::encode(rand::random::<[u8; 16]>()));
+        frame(MAGIC, &salted)
     }
 
     /// Parses a decrypted plaintext, strictly.
@@ -151,6 +181,7 @@ mod tests {
 
     fn sample(body: String, contact: Option<String>) -> Payload {
         Payload {
+            salt: None,
             part: Part::Report,
             kind: Some(Kind::Violation),
             agency: Some("health".into()),

@@ -199,5 +199,9 @@ pub mod home {
         /// The deployment id signatures are bound to; learnt from the server if absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deployment_id: Option<String>,
+        /// The fingerprint of the oversight unit's roster key, received in person (never
+        /// from the server): the one key this home trusts to say who the reviewers are.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub roster_fingerprint: Option<String>,
     }
 }

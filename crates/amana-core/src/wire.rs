@@ -10,8 +10,11 @@ use crate::payload::Part;
 
 /// Reviewer API paths.
 pub mod paths {
-    /// `GET`: every case in the key's scope, with its envelopes.
+    /// The reviewer API's case collection (actions are below it).
     pub const CASES: &str = "/api/v1/review/cases";
+    /// `GET`: every case in the key's scope, with its envelopes, in the case-list format
+    /// this release reads (the server refuses a pull that names no format: "upgrade").
+    pub const CASES_PULL: &str = "/api/v1/review/cases?format=2";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `GET` (public): deployment id, agencies and kinds.
@@ -109,13 +112,29 @@ pub struct CaseBundle {
     pub events: Vec<Event>,
 }
 
-/// `GET /api/v1/review/cases` response.
+/// The case-list format this crate writes: 2 adds the signed roster (docs/FORMATS.md §9).
+pub const CASE_LIST_FORMAT: u32 = 2;
+/// The oldest `amana-review` release that reads [`CASE_LIST_FORMAT`].
+pub const MIN_CLI_VERSION: &str = "0.2.0";
+
+/// `GET /api/v1/review/cases?format=2` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
+    /// The list's format ([`CASE_LIST_FORMAT`]); absent (0) from servers before the roster.
+    /// A reader that meets a newer one says "upgrade", never "tampered".
+    #[serde(default)]
+    pub format: u32,
+    /// The oldest `amana-review` release that reads this list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cli: Option<String>,
+    /// The roster signed by the oversight unit's offline key: the only source of keys a
+    /// reviewer home trusts. The server merely carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<crate::roster::SignedRoster>,
     /// Deployment the history signatures are bound to.
     pub deployment_id: String,
-    /// Public signing keys of the reviewers, to verify signed history entries — revoked ones
-    /// included (marked with their date), so history signed before a revocation verifies.
+    /// Public signing keys of the reviewers (kept for older readers; homes of format 2 use
+    /// the roster's entries only).
     pub reviewer_keys: Vec<ReviewerKeyWire>,
     pub cases: Vec<CaseBundle>,
 }

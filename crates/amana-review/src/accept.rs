@@ -1,29 +1,33 @@
 //! Accepting a case list — from an online pull or an imported bundle, the same way.
 //!
-//! The whole answer is checked before anything is written: the deployment id is the
-//! configured one; reviewer keys are pinned on first use and a changed one is refused
-//! ([`KnownKeys`]); ids are safe file names; every case's history verifies ([`history`]) and
+//! Every case is checked before anything of it is written: the deployment id is the
+//! configured one; the roster is signed by the key whose fingerprint this home was given in
+//! person and is not older than the one held ([`trust`]), and every key comes from it; ids
+//! are safe file names; every case's history verifies ([`history`]) and
 //! extends the head this home verified before ([`Heads`]); and every case pulled before is
 //! *extended*, never rewritten — same metadata, earlier events unchanged and in place,
 //! envelopes unchanged byte for byte (DESIGN.md invariant 9) unless a signed `rewrapped`
 //! event covers the change, and then each rewrapped envelope must decrypt to the plaintext
-//! hash that event records ([`check_rewrapped`]). Any failure writes nothing.
+//! hash that event records ([`check_rewrapped`]). A case that fails is quarantined
+//! ([`Quarantine`]) and keeps what this home held; the other cases are stored.
 
 use std::collections::HashSet;
 
 use amana_core::events::SignedAction;
+use amana_core::roster::Roster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use crate::cases::{self, envelope_path, LocalCase};
 use crate::error::ReviewError;
 use crate::heads::{self, Heads};
-use crate::history;
+use crate::history::{self, Signers};
 use crate::home::{self, check_id, Home};
-use crate::known_keys::{Changes, KnownKeys};
 use crate::outbox;
+use crate::quarantine::Quarantine;
 use crate::rewrap;
 use crate::session::require_deployment_id;
+use crate::trust;
 
 /// One envelope as it will be stored.
 pub struct AgeFile {
@@ -44,40 +48,60 @@ struct Planned {
 /// What an accepted list changed.
 #[derive(Debug)]
 pub struct Summary {
-    /// Cases in the list.
+    /// Cases in the list that were verified and stored.
     pub cases: usize,
     /// Cases not held before.
     pub new: usize,
-    /// Reviewer keys pinned or replaced.
-    pub keys: Changes,
+    /// The roster version now held, and the one held before (if any).
+    pub roster: (u64, Option<u64>),
     /// Outbox requests the history shows as applied, moved to `outbox/sent/`.
     pub applied: usize,
     /// Cases held locally that the list no longer contains.
     pub missing: Vec<String>,
-    /// The ids of the cases in the list.
+    /// The ids of the cases verified and stored.
     pub listed: Vec<String>,
+    /// Cases refused by this pull (kept as they were, quarantined), with the reason.
+    pub quarantined: Vec<(String, String)>,
+    /// Revocations this home learnt from the roster with this pull: key id and date.
+    pub revoked: Vec<(String, time::Date)>,
 }
 
-/// Verifies `body` (a `CaseList` as JSON, from `source`) and stores it.
-pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> Result<Summary, ReviewError> {
-    let list: CaseList = serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))?;
+/// The case-list format this release reads (`CaseList::format`).
+pub const SUPPORTED_FORMAT: u32 = 2;
+
+/// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
+/// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
+/// another deployment, without a roster signed by the pinned key) is refused entirely.
+pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewError> {
+    let list = parse_list(body, source)?;
     let config = home.read_config()?;
     let expected = require_deployment_id(home, &config)?;
     if list.deployment_id != expected {
         let got = cases::printable(&list.deployment_id.chars().take(80).collect::<String>());
         return Err(ReviewError::DeploymentMismatch { source_desc: source.to_string(), expected, got });
     }
-    let mut keys = KnownKeys::load(home)?;
-    let today = time::OffsetDateTime::now_utc().date();
-    let changes = keys.merge(&list.reviewer_keys, accept_new_keys, today)?;
+    let held = trust::held(home, &expected)?;
+    let previous = held.as_ref().map(|t| t.roster.version);
+    let trusted = trust::check_offered(home, list.roster.as_ref(), &expected)?;
+    let revoked = trusted
+        .roster
+        .reviewers
+        .iter()
+        .filter_map(|r| Some((r, r.revoked_on?)))
+        .filter(|(r, on)| {
+            held.as_ref().and_then(|h| h.roster.reviewer(&r.id)).and_then(|h| h.revoked_on) != Some(*on)
+        })
+        .map(|(r, on)| (r.id.clone(), on))
+        .collect();
     let mut heads = Heads::load(home)?;
-    let planned = plan(home, list.cases, source, &expected, &keys, &heads)?;
-    check_rewrapped(home, &planned)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let (mut planned, mut refused) = plan(home, list.cases, source, &expected, &trusted.roster, &heads);
+    refused.extend(check_rewrapped(home, &mut planned)?);
 
     for case in &planned {
         write(home, case)?;
     }
-    keys.save(home)?;
+    trust::save(home, &trusted)?;
     let mut applied_nonces = HashSet::new();
     for case in &planned {
         if let Some(head) = heads::head_of(&case.bundle.events) {
@@ -88,7 +112,21 @@ pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> 
             .extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
     }
     heads.save(home)?;
-    let listed: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
+    let mut quarantine = Quarantine::load(home)?;
+    for case in &planned {
+        quarantine.clear(&case.bundle.id);
+    }
+    for (id, why) in &refused {
+        if check_id("case id", id).is_ok() {
+            quarantine.put(id, why.clone(), today);
+        }
+    }
+    quarantine.save(home)?;
+    let listed: HashSet<&str> = planned
+        .iter()
+        .map(|p| p.bundle.id.as_str())
+        .chain(refused.iter().map(|(id, _)| id.as_str()))
+        .collect();
     let mut missing: Vec<String> = cases::load_all(home)?
         .into_iter()
         .map(|c| c.bundle.id)
@@ -98,40 +136,97 @@ pub fn accept(home: &Home, body: &[u8], source: &str, accept_new_keys: bool) -> 
     Ok(Summary {
         cases: planned.len(),
         new: planned.iter().filter(|p| p.local.is_none()).count(),
-        keys: changes,
+        roster: (trusted.roster.version, previous),
         applied: outbox::archive_applied(home, &applied_nonces)?,
         missing,
         listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
+        quarantined: refused,
+        revoked,
     })
 }
 
-/// Validates every case against the local store; writes nothing.
+/// Parses a case list, saying "upgrade" for a format newer than this release reads.
+fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        #[serde(default)]
+        format: u32,
+        #[serde(default)]
+        min_cli: Option<String>,
+    }
+    let version: Version = serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))?;
+    if version.format > SUPPORTED_FORMAT {
+        let min =
+            version.min_cli.map(|v| format!(" (it needs {})", cases::printable(&v))).unwrap_or_default();
+        return Err(ReviewError::UpgradeNeeded {
+            what: format!(
+                "{source} is in case-list format {}, newer than this amana-review reads{min}",
+                version.format
+            ),
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
+}
+
+/// Validates every case against the local store; writes nothing. Cases that fail are
+/// returned apart, with the reason, so the others can still be stored.
 fn plan(
     home: &Home,
     bundles: Vec<CaseBundle>,
     source: &str,
     deployment_id: &str,
-    keys: &KnownKeys,
+    roster: &Roster,
     heads: &Heads,
-) -> Result<Vec<Planned>, ReviewError> {
+) -> (Vec<Planned>, Vec<(String, String)>) {
     let mut seen = HashSet::new();
-    let mut planned = Vec::with_capacity(bundles.len());
-    for bundle in bundles {
-        check_id("case id", &bundle.id)?;
-        if !seen.insert(bundle.id.clone()) {
-            return Err(bad(source, format!("case {} is listed twice", bundle.id)));
+    let mut twice = HashSet::new();
+    for b in &bundles {
+        if !seen.insert(b.id.clone()) {
+            twice.insert(b.id.clone());
         }
-        let (bundle, files) = split_envelopes(bundle, source)?;
-        check_attachments(&bundle, source)?;
-        history::verify(&bundle, &files, deployment_id, keys)?;
-        heads.check(&bundle.id, &bundle.events)?;
-        let local = cases::load(home, &bundle.id)?;
-        if let Some(local) = &local {
-            check_extends(local, &bundle, &files)?;
-        }
-        planned.push(Planned { bundle, files, local });
     }
-    Ok(planned)
+    let mut planned = Vec::with_capacity(bundles.len());
+    let mut refused = Vec::new();
+    for bundle in bundles {
+        let id = bundle.id.clone();
+        let outcome = if twice.contains(&id) {
+            Err(bad(source, format!("case {} is listed twice", cases::printable(&id))))
+        } else {
+            plan_one(home, bundle, source, deployment_id, roster, heads)
+        };
+        match outcome {
+            Ok(p) => planned.push(p),
+            Err(e) => {
+                if !refused.iter().any(|(r, _): &(String, String)| r == &id) {
+                    refused.push((id, e.to_string()));
+                }
+            }
+        }
+    }
+    (planned, refused)
+}
+
+/// One case: ids, envelopes, history against the roster, the remembered head, and what this
+/// home held before.
+fn plan_one(
+    home: &Home,
+    bundle: CaseBundle,
+    source: &str,
+    deployment_id: &str,
+    roster: &Roster,
+    heads: &Heads,
+) -> Result<Planned, ReviewError> {
+    check_id("case id", &bundle.id)?;
+    let (bundle, files) = split_envelopes(bundle, source)?;
+    check_attachments(&bundle, source)?;
+    let signers = Signers { roster, verified_through: heads.0.get(&bundle.id).map(|h| h.seq) };
+    history::verify(&bundle, &files, deployment_id, &signers)?;
+    heads.check(&bundle.id, &bundle.events)?;
+    let local = cases::load(home, &bundle.id)?;
+    if let Some(local) = &local {
+        check_extends(local, &bundle, &files)?;
+    }
+    Ok(Planned { bundle, files, local })
 }
 
 fn bad(source: &str, detail: String) -> ReviewError {
@@ -236,29 +331,60 @@ fn check_envelope_unchanged(
 /// Each rewrapped envelope that is new to this home (or changed) must decrypt to the
 /// plaintext whose SHA-256 the signed `rewrapped` event records — and so must the copy we
 /// held before, if any: a rewrap may change who can read an envelope, never what it says.
-/// The identity is unlocked only when a pull brings such envelopes; envelopes it cannot
-/// open are left to their readers.
-fn check_rewrapped(home: &Home, planned: &[Planned]) -> Result<(), ReviewError> {
-    let mut work = Vec::new();
-    for case in planned {
-        for file in &case.files {
-            let Some((_, hash)) = history::last_rewrap(&case.bundle, &file.id) else { continue };
-            let held = case.local.as_ref().and_then(|l| std::fs::read(l.envelope_path(&file.id)).ok());
-            if held.as_ref() != Some(&file.bytes) {
-                work.push((&case.bundle.id, file, held, hash));
-            }
-        }
-    }
-    if work.is_empty() {
-        return Ok(());
+/// And a copy this home can open is never replaced by one it cannot: a rewrap that would
+/// shut this reviewer out of what they read quarantines the case instead, keeping the copy.
+/// The identity is unlocked only when a pull brings such envelopes. Failing cases are taken
+/// out of `planned` and returned with the reason.
+fn check_rewrapped(home: &Home, planned: &mut Vec<Planned>) -> Result<Vec<(String, String)>, ReviewError> {
+    let needs_work = |case: &Planned| {
+        case.files.iter().any(|file| {
+            history::last_rewrap(&case.bundle, &file.id).is_some()
+                && case.local.as_ref().and_then(|l| std::fs::read(l.envelope_path(&file.id)).ok()).as_ref()
+                    != Some(&file.bytes)
+        })
+    };
+    if !planned.iter().any(needs_work) {
+        return Ok(Vec::new());
     }
     let identity = home.identity(&mut crate::passphrase::Unlocker::default())?;
-    for (case, file, held, hash) in work {
-        for bytes in std::iter::once(&file.bytes).chain(held.as_ref()) {
-            let Some(plain) = rewrap::decrypt_bytes(case, &file.id, bytes, &identity)? else { continue };
-            if rewrap::plaintext_sha256(&plain) != hash {
+    let mut refused = Vec::new();
+    let mut kept = Vec::with_capacity(planned.len());
+    for case in planned.drain(..) {
+        match check_case_rewraps(&case, &identity) {
+            Ok(()) => kept.push(case),
+            Err(e) => refused.push((case.bundle.id.clone(), e.to_string())),
+        }
+    }
+    *planned = kept;
+    Ok(refused)
+}
+
+fn check_case_rewraps(case: &Planned, identity: &age::x25519::Identity) -> Result<(), ReviewError> {
+    let id = &case.bundle.id;
+    for file in &case.files {
+        let Some((_, hash)) = history::last_rewrap(&case.bundle, &file.id) else { continue };
+        let held = case.local.as_ref().and_then(|l| std::fs::read(l.envelope_path(&file.id)).ok());
+        if held.as_ref() == Some(&file.bytes) {
+            continue;
+        }
+        let new_plain = rewrap::decrypt_bytes(id, &file.id, &file.bytes, identity)?;
+        let old_plain =
+            held.as_ref().map(|b| rewrap::decrypt_bytes(id, &file.id, b, identity)).transpose()?.flatten();
+        if new_plain.is_none() && old_plain.is_some() {
+            return Err(ReviewError::HistoryInvalid {
+                case: id.clone(),
+                detail: format!(
+                    "the server's new copy of envelope {} no longer opens with your key, the copy you hold \
+                     does: your copy is kept",
+                    file.id
+                ),
+            });
+        }
+        for plain in new_plain.iter().chain(old_plain.iter()) {
+            crate::show::check_commitment(&case.bundle, &file.id, plain)?;
+            if rewrap::plaintext_sha256(plain) != hash {
                 return Err(ReviewError::HistoryInvalid {
-                    case: case.clone(),
+                    case: id.clone(),
                     detail: format!(
                         "envelope {} does not decrypt to the plaintext its signed rewrap records",
                         file.id
@@ -293,23 +419,50 @@ mod tests {
     use crate::testkit::{self, Kit, DEP};
     use amana_core::case::Status;
     use amana_core::reviewer_keys::home::ReviewerConfig;
-    use amana_core::wire::ReviewerKeyWire;
+
+    fn anchor() -> &'static testkit::Anchor {
+        static A: std::sync::OnceLock<testkit::Anchor> = std::sync::OnceLock::new();
+        A.get_or_init(testkit::Anchor::new)
+    }
 
     fn home() -> (tempfile::TempDir, Home) {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = Home::resolve(Some(dir.path().to_path_buf())).expect("home");
-        let config = ReviewerConfig { key_id: "alice".into(), server: None, deployment_id: Some(DEP.into()) };
+        let config = ReviewerConfig {
+            key_id: "alice".into(),
+            server: None,
+            deployment_id: Some(DEP.into()),
+            roster_fingerprint: Some(anchor().fingerprint()),
+        };
         home.save_config(&config).expect("config");
         (dir, home)
     }
 
-    fn body(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> Vec<u8> {
-        let list = CaseList { deployment_id: DEP.into(), reviewer_keys: keys.to_vec(), cases };
+    static VERSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+    fn body_with(roster: amana_core::roster::Roster, kit: &Kit, cases: Vec<CaseBundle>) -> Vec<u8> {
+        let list = CaseList {
+            format: amana_core::wire::CASE_LIST_FORMAT,
+            min_cli: None,
+            roster: Some(anchor().sign_roster(roster)),
+            deployment_id: DEP.into(),
+            reviewer_keys: vec![kit.wire()],
+            cases,
+        };
         serde_json::to_vec(&list).expect("json")
     }
 
+    fn next_roster(kit: &Kit) -> amana_core::roster::Roster {
+        testkit::roster(VERSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst), &[kit])
+    }
+
     fn run(home: &Home, kit: &Kit, cases: Vec<CaseBundle>) -> Result<Summary, ReviewError> {
-        accept(home, &body(&[kit.wire()], cases), "test", false)
+        accept(home, &body_with(next_roster(kit), kit, cases), "test")
+    }
+
+    /// The reason a pull quarantined `case`, if it did.
+    fn quarantined(s: &Summary, case: &str) -> Option<String> {
+        s.quarantined.iter().find(|(id, _)| id == case).map(|(_, why)| why.clone())
     }
 
     #[test]
@@ -318,11 +471,12 @@ mod tests {
         let kit = Kit::new("alice");
         let mut b = kit.bundle("c1");
         let s = run(&home, &kit, vec![b.clone()]).expect("first");
-        assert_eq!((s.cases, s.new, s.keys.pinned.clone()), (1, 1, vec!["alice".to_string()]));
+        assert_eq!((s.cases, s.new, s.roster.1), (1, 1, None));
         assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("envelope"), b"age file rep");
         kit.status(&mut b, Status::Acknowledged);
         let s = run(&home, &kit, vec![b.clone()]).expect("extended");
-        assert_eq!((s.new, s.keys.pinned.len()), (0, 0));
+        assert_eq!(s.new, 0);
+        assert!(s.roster.1.is_some_and(|before| before < s.roster.0));
         let heads = Heads::load(&home).expect("heads");
         assert_eq!(heads.0["c1"].seq, 1);
         assert_eq!(heads.0["c1"].hash, b.events[1].hash);
@@ -346,29 +500,38 @@ mod tests {
         let mut b = kit.bundle("c1");
         b.envelopes[0].age_b64 = B64.encode(&old);
         run(&home, &kit, vec![b.clone()]).expect("first");
-        // Swapped without a rewrap: refused, as before.
-        let new = amana_core::envelope::encrypt(plain, &[me]).expect("encrypt");
+        // Swapped without a rewrap: quarantined, the copy kept.
+        let new = amana_core::envelope::encrypt(plain, std::slice::from_ref(&me)).expect("encrypt");
         let mut swapped = b.clone();
         swapped.envelopes[0].age_b64 = B64.encode(&new);
-        let err = run(&home, &kit, vec![swapped]).expect_err("no rewrap");
-        assert!(err.to_string().contains("the content of envelope rep changed"), "{err}");
-        // A signed rewrap recording another plaintext's hash: refused, nothing written.
+        let s = run(&home, &kit, vec![swapped]).expect("pull");
+        assert!(quarantined(&s, "c1").is_some_and(|w| w.contains("the content of envelope rep changed")));
+        // A signed rewrap recording another plaintext's hash: quarantined, nothing written.
         let mut wrong = b.clone();
         kit.rewrap(&mut wrong, &[("rep", &new, &rewrap::plaintext_sha256(b"something else"))]);
-        let err = run(&home, &kit, vec![wrong]).expect_err("wrong hash");
-        assert!(
-            err.to_string().contains("does not decrypt to the plaintext its signed rewrap records"),
-            "{err}"
-        );
+        let s = run(&home, &kit, vec![wrong]).expect("pull");
+        let why = quarantined(&s, "c1").expect("quarantined");
+        assert!(why.contains("does not decrypt to the plaintext its signed rewrap records"), "{why}");
         assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("kept"), old);
-        // The right hash: accepted, and the new file replaces the old one.
+        assert!(Quarantine::load(&home).expect("q").0.contains_key("c1"));
+        // A rewrap to keys that shut this reviewer out: the readable copy is kept.
+        let mut shut_out = b.clone();
+        let stranger = age::x25519::Identity::generate().to_public();
+        let other = amana_core::envelope::encrypt(plain, &[stranger]).expect("encrypt");
+        kit.rewrap(&mut shut_out, &[("rep", &other, &rewrap::plaintext_sha256(plain))]);
+        let s = run(&home, &kit, vec![shut_out]).expect("pull");
+        assert!(quarantined(&s, "c1").is_some_and(|w| w.contains("no longer opens with your key")));
+        assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("kept"), old);
+        // The right hash: accepted, the new file replaces the old one, the quarantine ends.
         kit.rewrap(&mut b, &[("rep", &new, &rewrap::plaintext_sha256(plain))]);
-        run(&home, &kit, vec![b]).expect("rewrapped");
+        let s = run(&home, &kit, vec![b]).expect("rewrapped");
+        assert!(s.quarantined.is_empty());
         assert_eq!(std::fs::read(home.case_dir("c1").join("rep.age")).expect("new"), new);
+        assert!(Quarantine::load(&home).expect("q").0.is_empty());
     }
 
     #[test]
-    fn a_recomputed_rewrite_is_refused_even_without_the_local_copy() {
+    fn a_recomputed_rewrite_is_quarantined_even_without_the_local_copy_and_others_still_pull() {
         let (_dir, home) = home();
         let kit = Kit::new("alice");
         let mut b = kit.bundle("c1");
@@ -377,79 +540,114 @@ mod tests {
         let before = std::fs::read(home.case_dir("c1").join("case.json")).expect("case.json");
         let mut rewritten = b.clone();
         rewritten.events[0].on = time::macros::date!(2026 - 11 - 01);
+        rewritten.received_on = rewritten.events[0].on;
         testkit::rehash(&mut rewritten);
-        let err = run(&home, &kit, vec![rewritten.clone()]).expect_err("rewritten");
-        assert!(matches!(err, ReviewError::HistoryRewritten { .. }), "{err}");
+        let s = run(&home, &kit, vec![rewritten.clone(), kit.bundle("c2")]).expect("pull");
+        assert!(quarantined(&s, "c1").is_some());
+        assert_eq!(s.listed, ["c2"], "the other case is stored");
         assert_eq!(std::fs::read(home.case_dir("c1").join("case.json")).expect("kept"), before);
         std::fs::remove_dir_all(home.case_dir("c1")).expect("rm");
-        let err = run(&home, &kit, vec![rewritten]).expect_err("heads still remember");
-        assert!(err.to_string().contains("no longer contains the last verified event 1"), "{err}");
+        let s = run(&home, &kit, vec![rewritten]).expect("pull");
+        let why = quarantined(&s, "c1").expect("heads still remember");
+        assert!(why.contains("no longer contains the last verified event 1"), "{why}");
     }
 
     #[test]
-    fn wrong_deployment_and_changed_keys_write_nothing() {
+    fn a_wrong_deployment_or_roster_key_writes_nothing() {
         let (_dir, home) = home();
         let kit = Kit::new("alice");
         let b = kit.bundle("c1");
-        let mut list = CaseList {
-            deployment_id: "other".into(),
-            reviewer_keys: vec![kit.wire()],
-            cases: vec![b.clone()],
-        };
-        let err =
-            accept(&home, &serde_json::to_vec(&list).expect("json"), "bundle.json", false).expect_err("dep");
+        let mut list: CaseList =
+            serde_json::from_slice(&body_with(next_roster(&kit), &kit, vec![b.clone()])).expect("list");
+        list.deployment_id = "other".into();
+        let err = accept(&home, &serde_json::to_vec(&list).expect("json"), "bundle.json").expect_err("dep");
         assert!(err.to_string().contains("bundle.json is for deployment `other`"), "{err}");
-        assert!(!home.cases_dir().exists());
-        run(&home, &kit, vec![b.clone()]).expect("pin");
-        let swapped = Kit::new("alice");
+        // A roster signed by anyone else (a server, a carrier) is refused as a whole.
         list.deployment_id = DEP.into();
-        list.reviewer_keys = vec![swapped.wire()];
-        let err = accept(&home, &serde_json::to_vec(&list).expect("json"), "t", false).expect_err("changed");
-        assert!(matches!(err, ReviewError::KeyChanged { .. }), "{err}");
-        // Accepting the new key does not make the old signatures disappear: c1 has none yet.
-        let s = accept(&home, &serde_json::to_vec(&list).expect("json"), "t", true).expect("accepted");
-        assert_eq!(s.keys.replaced, ["alice"]);
+        list.roster = Some(testkit::Anchor::new().sign(99, &[&kit]));
+        let err = accept(&home, &serde_json::to_vec(&list).expect("json"), "t").expect_err("key");
+        assert!(matches!(err, ReviewError::RosterRefused { .. }), "{err}");
+        list.roster = None;
+        let err = accept(&home, &serde_json::to_vec(&list).expect("json"), "t").expect_err("none");
+        assert!(matches!(err, ReviewError::NoRoster), "{err}");
+        assert!(!home.cases_dir().exists());
+        // A newer list format says "upgrade".
+        let mut newer: serde_json::Value =
+            serde_json::from_slice(&body_with(next_roster(&kit), &kit, vec![b])).expect("json");
+        newer["format"] = serde_json::json!(3);
+        let err = accept(&home, &serde_json::to_vec(&newer).expect("json"), "t").expect_err("newer");
+        assert!(err.to_string().contains("upgrade amana-review"), "{err}");
     }
 
     #[test]
-    fn a_revoked_key_verifies_history_only_before_its_date() {
+    fn a_revoked_key_counts_only_for_what_this_home_verified_or_the_roster_vouches_for() {
         let kit = Kit::new("alice");
         let mut b = kit.bundle("c1");
         kit.status(&mut b, Status::Acknowledged);
-        // Signed on 2027-01-15 (the kit's timestamp), stored on testkit::ON.
-        let signed_on = time::macros::date!(2027 - 01 - 15);
-        let after_both = signed_on.max(testkit::ON).next_day().expect("date");
+        let revoked = |valid: Vec<String>| {
+            let mut r = next_roster(&kit);
+            let e = r.reviewers.iter_mut().find(|e| e.id == "alice").expect("alice");
+            e.revoked_on = Some(testkit::ON);
+            e.valid_events = valid;
+            r
+        };
+        // A home that verified the event before learning of the revocation keeps it, even
+        // with the revocation dated the same day.
+        let (_dir, verified) = home();
+        run(&verified, &kit, vec![b.clone()]).expect("before");
+        let s = accept(&verified, &body_with(revoked(vec![]), &kit, vec![b.clone()]), "t").expect("after");
+        assert!(s.quarantined.is_empty(), "{:?}", s.quarantined);
+        // A later event by the revoked key is refused.
+        let mut later = b.clone();
+        kit.status(&mut later, Status::InReview);
+        let s = accept(&verified, &body_with(revoked(vec![]), &kit, vec![later]), "t").expect("pull");
+        assert!(quarantined(&s, "c1").is_some_and(|w| w.contains("revokes")));
+        // A fresh home accepts it only if the roster vouches for it.
         let (_dir, fresh) = home();
-        let revoked_later = ReviewerKeyWire { revoked_on: Some(after_both), ..kit.wire() };
-        let s = accept(&fresh, &body(&[revoked_later], vec![b.clone()]), "t", false).expect("signed before");
-        assert_eq!(s.keys.revoked, [("alice".to_string(), after_both)]);
-        for too_early in [testkit::ON, signed_on] {
-            let (_dir, fresh) = home();
-            let revoked = ReviewerKeyWire { revoked_on: Some(too_early), ..kit.wire() };
-            let err =
-                accept(&fresh, &body(&[revoked], vec![b.clone()]), "t", false).expect_err("on or after");
-            assert!(matches!(err, ReviewError::HistoryInvalid { .. }), "{err}");
-            assert!(!fresh.cases_dir().exists());
-        }
+        let s = accept(&fresh, &body_with(revoked(vec![]), &kit, vec![b.clone()]), "t").expect("pull");
+        assert!(quarantined(&s, "c1").is_some());
+        let (_dir, fresh) = home();
+        let vouched = revoked(vec![b.events[1].hash.clone()]);
+        let s = accept(&fresh, &body_with(vouched, &kit, vec![b]), "t").expect("pull");
+        assert!(s.quarantined.is_empty(), "{:?}", s.quarantined);
     }
 
     #[test]
-    fn hostile_ids_and_duplicates_write_nothing() {
+    fn only_oversight_may_rewrap_and_unknown_signers_are_refused() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.rewrap(&mut b, &[("rep", b"x", &"0".repeat(64))]);
+        let mut roster = next_roster(&kit);
+        let e = roster.reviewers.iter_mut().find(|e| e.id == "alice").expect("alice");
+        (e.oversight, e.agencies) = (false, vec!["health".into()]);
+        let s = accept(&home, &body_with(roster, &kit, vec![b]), "t").expect("pull");
+        assert!(quarantined(&s, "c1").is_some_and(|w| w.contains("only oversight keys may rewrap")));
+        let mut b = kit.bundle("c2");
+        Kit::new("mallory").status(&mut b, Status::Acknowledged);
+        let s = run(&home, &kit, vec![b]).expect("pull");
+        assert!(quarantined(&s, "c2").is_some_and(|w| w.contains("not in the signed roster")));
+    }
+
+    #[test]
+    fn hostile_ids_and_duplicates_are_refused_and_the_rest_pulls() {
         let (dir, home) = home();
         let kit = Kit::new("alice");
         for bad in ["../x", "a/b", ""] {
-            let err = run(&home, &kit, vec![kit.bundle("fine"), kit.bundle(bad)]).expect_err("refused");
-            assert!(matches!(err, ReviewError::UnsafeId { .. }), "{err}");
+            let s = run(&home, &kit, vec![kit.bundle("fine"), kit.bundle(bad)]).expect("pull");
+            assert!(quarantined(&s, bad).is_some());
+            assert_eq!(s.listed, ["fine"]);
         }
         let mut b = kit.bundle("ok");
         b.envelopes[0].id = "../../escape".into();
-        assert!(matches!(run(&home, &kit, vec![b]), Err(ReviewError::UnsafeId { .. })));
-        assert!(matches!(
-            run(&home, &kit, vec![kit.bundle("c"), kit.bundle("c")]),
-            Err(ReviewError::BadResponse { .. })
-        ));
-        assert!(!home.cases_dir().exists());
+        let s = run(&home, &kit, vec![b]).expect("pull");
+        assert!(quarantined(&s, "ok").is_some());
+        let s = run(&home, &kit, vec![kit.bundle("c"), kit.bundle("c")]).expect("pull");
+        assert!(quarantined(&s, "c").is_some_and(|w| w.contains("listed twice")));
+        assert!(!home.case_dir("c").exists() && !home.case_dir("ok").exists());
         assert!(!dir.path().join("x").exists());
+        let q = Quarantine::load(&home).expect("q");
+        assert!(q.0.contains_key("c") && q.0.contains_key("ok") && !q.0.contains_key("../x"));
     }
 
     #[test]

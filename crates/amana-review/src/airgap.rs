@@ -16,7 +16,7 @@ use crate::session::Signer;
 /// `authorize-pull [--out FILE]`: a signed, single-use `GET /api/v1/review/cases`. Offline.
 pub fn authorize_pull(home: &Home, out: Option<&Path>) -> anyhow::Result<()> {
     let signer = Signer::offline(home)?;
-    let file = signer.sign(Method::Get, paths::CASES, Vec::new()).to_file(&signer.deployment_id)?;
+    let file = signer.sign(Method::Get, paths::CASES_PULL, Vec::new()).to_file(&signer.deployment_id)?;
     let default = home.file(PULL_AUTHORIZATION_FILE);
     let out = out.unwrap_or(&default);
     let json = serde_json::to_vec_pretty(&file)?;

@@ -115,7 +115,8 @@ pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
 /// `list`: one line per pulled case, oldest first. Offline.
 pub fn list(home: &Home) -> anyhow::Result<()> {
     let mut cases = load_all(home)?;
-    if cases.is_empty() {
+    let quarantine = crate::quarantine::Quarantine::load(home)?;
+    if cases.is_empty() && quarantine.0.is_empty() {
         eprintln!(
             "no cases pulled yet into {}: run `amana-review pull` to download the cases in your scope",
             home.root().display()
@@ -123,12 +124,25 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
         return Ok(());
     }
     cases.sort_by(|a, b| (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id)));
-    crate::output::stdout(&format_list(&cases))
+    crate::output::stdout(&format_list(&cases, &quarantine))?;
+    if !quarantine.0.is_empty() {
+        eprintln!(
+            "{} case(s) UNVERIFIED: the last pull could not verify them (their last verified copy is \
+             kept); see the reason with `amana-review pull`, and tell the oversight unit",
+            quarantine.0.len()
+        );
+    }
+    Ok(())
 }
 
-/// The table `list` prints.
-fn format_list(cases: &[LocalCase]) -> String {
-    let rows: Vec<[String; 6]> = cases
+/// The table `list` prints; quarantined cases are marked, and listed even if never held.
+fn format_list(cases: &[LocalCase], quarantine: &crate::quarantine::Quarantine) -> String {
+    let mark = |id: &str, oversight_only: bool| {
+        let q = quarantine.0.get(id).map(|q| format!("UNVERIFIED since {}", q.since));
+        let o = oversight_only.then(|| "oversight-only".to_string());
+        [o, q].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    };
+    let mut rows: Vec<[String; 6]> = cases
         .iter()
         .map(|c| {
             let b = &c.bundle;
@@ -138,10 +152,14 @@ fn format_list(cases: &[LocalCase]) -> String {
                 printable(&b.agency),
                 b.status.to_string(),
                 b.received_on.to_string(),
-                if b.oversight_only { "oversight-only".into() } else { String::new() },
+                mark(&b.id, b.oversight_only),
             ]
         })
         .collect();
+    for id in quarantine.0.keys().filter(|id| !cases.iter().any(|c| &c.bundle.id == *id)) {
+        let blank = || "-".to_string();
+        rows.push([id.clone(), blank(), blank(), blank(), blank(), mark(id, false)]);
+    }
     let header = ["CASE", "KIND", "AGENCY", "STATUS", "RECEIVED", ""].map(String::from);
     let mut widths = [0usize; 6];
     for row in std::iter::once(&header).chain(&rows) {
@@ -197,7 +215,7 @@ mod tests {
 
     #[test]
     fn list_marks_oversight_only_and_aligns() {
-        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)]);
+        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("CASE    KIND"), "{text}");

@@ -46,10 +46,50 @@ pub enum Command {
     Import {
         /// The bundle file
         bundle: PathBuf,
-        /// Accept reviewer signing keys that differ from the ones pinned before (only after
-        /// the oversight unit confirmed a key change)
+    },
+    /// Record the fingerprint of the oversight unit's roster key, received IN PERSON (never
+    /// from the server or by e-mail): from then on this home trusts only keys listed in a
+    /// roster signed by that key
+    TrustRoster {
+        /// The fingerprint, e.g. "1a2b 3c4d …" (32 hex digits; spaces and dashes ignored)
+        fingerprint: String,
+        /// Replace a fingerprint recorded before (only in a roster key rotation that the
+        /// oversight unit announced in person)
         #[arg(long)]
-        accept_new_keys: bool,
+        replace: bool,
+    },
+    /// Oversight, offline: create the roster key and print its fingerprint
+    RosterKeygen {
+        /// Where to write the (passphrase-protected) roster key
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Store it unprotected (test machines only)
+        #[arg(long)]
+        no_passphrase: bool,
+    },
+    /// Oversight, offline: sign the roster from a key directory (agencies.toml and
+    /// reviewers/*.toml) into DIR/roster.json, with a version above the current one
+    RosterSign {
+        /// The roster key made by `roster-keygen`
+        #[arg(long, value_name = "FILE")]
+        roster_key: PathBuf,
+        /// The deployment's key directory
+        #[arg(long, value_name = "DIR")]
+        keys: PathBuf,
+        /// The server's attestation public key (base64), as `GET /.well-known/amana-receipt-key`
+        /// shows it; needed for the first roster, kept from the current one afterwards
+        #[arg(long, value_name = "BASE64")]
+        attestation_key: Option<String>,
+        /// The new version [default: the current roster's plus one, or 1]
+        #[arg(long, value_name = "N")]
+        version: Option<u64>,
+        /// Where to write [default: DIR/roster.json]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// An oversight reviewer home: for each revoked reviewer, the events of that key this
+        /// home verified are listed as valid, so fresh homes still accept them
+        #[arg(long, value_name = "HOME")]
+        vouch_from: Option<PathBuf>,
     },
     /// List pulled cases (offline)
     List,
@@ -185,10 +225,6 @@ an online `pull`.";
 /// `pull` options.
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Accept reviewer signing keys that differ from the ones pinned before (only after the
-    /// oversight unit confirmed a key change)
-    #[arg(long, conflicts_with = "authorization")]
-    pub accept_new_keys: bool,
     /// A pull authorization file from `authorize-pull`: send it verbatim (needs no keys)
     #[arg(long, value_name = "FILE", requires = "out")]
     pub authorization: Option<PathBuf>,
@@ -222,6 +258,11 @@ pub struct KeygenArgs {
     /// goes online; otherwise it is learnt from the server on first use
     #[arg(long, value_name = "ID")]
     pub deployment_id: Option<String>,
+
+    /// The roster key's fingerprint, as the oversight unit gave it to you in person (or
+    /// later: `amana-review trust-roster`)
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub roster_fingerprint: Option<String>,
 }
 
 /// Parses a status name, listing the valid names when it is unknown.

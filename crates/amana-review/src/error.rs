@@ -130,13 +130,6 @@ pub enum ReviewError {
     DeploymentMismatch { source_desc: String, expected: String, got: String },
 
     #[error(
-        "the server now presents a different signing key for reviewer(s) you had pinned: {ids}. \
-         Expect this only after a key change the oversight unit announced: check with them, then \
-         run again with --accept-new-keys. Nothing was written"
-    )]
-    KeyChanged { ids: String },
-
-    #[error(
         "case {case}: its history does not verify: {detail}. Nothing was written. Tell the oversight unit"
     )]
     HistoryInvalid { case: String, detail: String },
@@ -222,6 +215,47 @@ pub enum ReviewError {
 
     #[error("{what} is not a valid Ed25519 public key (base64 of 32 bytes)")]
     BadPublicKey { what: String },
+
+    #[error("the signed roster was refused: {detail}. Nothing was written")]
+    RosterRefused { detail: String },
+
+    #[error(
+        "this home has no roster fingerprint yet: ask the oversight unit for it IN PERSON (never \
+         by e-mail or from the server) and run `amana-review trust-roster \"<fingerprint>\"` \
+         (it is recorded in {0})"
+    )]
+    NoRosterFingerprint(PathBuf),
+
+    #[error(
+        "no signed roster: the server (or the bundle) carries none, and this home holds none. \
+         The oversight unit must sign one (ops/README.md, \"The roster ceremony\") before \
+         reviewers can trust any key; nothing was written"
+    )]
+    NoRoster,
+
+    #[error("that is not a roster fingerprint: 32 hexadecimal digits, as `amana-review roster-keygen` prints them")]
+    BadFingerprint,
+
+    #[error(
+        "this home already trusts roster key {old}, not {new}. A new roster key is a ceremony \
+         announced by the oversight unit in person: only then run again with --replace"
+    )]
+    FingerprintChange { old: String, new: String },
+
+    #[error("{what}: upgrade amana-review, then pull again")]
+    UpgradeNeeded { what: String },
+
+    #[error(
+        "case {case}: the server names other readers ({server}) than the signed roster gives \
+         ({roster}); nothing was encrypted or signed. Pull again; if it persists, tell the oversight unit"
+    )]
+    ReadersMismatch { case: String, server: String, roster: String },
+
+    #[error("{0} case(s) could not be verified and were QUARANTINED (see above and `amana-review list`); every other case was stored. Tell the oversight unit")]
+    Quarantined(usize),
+
+    #[error("only oversight reviewers may rewrap a case (the roster does not list `{0}` as oversight)")]
+    RewrapNotOversight(String),
 }
 
 /// Shorthand for an I/O error on a path.

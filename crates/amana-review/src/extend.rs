@@ -35,7 +35,15 @@ pub fn run(
         return Err(ReviewError::EmptyText("reason").into());
     }
     let author = home.read_config()?.key_id;
-    let sealed = seal::seal(&case.bundle, Part::Note, &author, reason, Audience::ReviewersOnly, "reason")?;
+    let sealed = seal::seal(
+        &case.bundle,
+        &crate::readers::of_case(home, &case.bundle)?,
+        Part::Note,
+        &author,
+        reason,
+        Audience::ReviewersOnly,
+        "reason",
+    )?;
     let body = serde_json::to_vec(&Extension { days, reason_age_b64: sealed.age_b64 })?;
 
     let delivery = Delivery::open(home, server, offline)?;

@@ -1,7 +1,9 @@
 //! Verifying a case's history before a pull is accepted (DESIGN.md invariant 9).
 //!
-//! 1. The hash chain and every reviewer signature (`events::verify_chain`), with the
-//!    reviewer keys this home pinned ([`KnownKeys`]).
+//! 1. The hash chain and every reviewer signature (`events::verify_chain`), with keys from
+//!    the signed roster only ([`Signers`]): the signer must be in the roster, have access to
+//!    the case, be oversight for a rewrap, and — if the roster revokes it — have signed an
+//!    event this home verified before, or one the roster vouches for.
 //! 2. Cheap consistency checks that a server recomputing the chain could otherwise slip
 //!    past: the history starts with the submission and follows the lifecycle; each reviewer
 //!    event matches the request its reviewer signed (route, new status, days) and the stored
@@ -27,14 +29,55 @@ use serde_json::Value;
 
 use crate::accept::AgeFile;
 use crate::error::ReviewError;
-use crate::known_keys::KnownKeys;
+use amana_core::roster::Roster;
+
+/// Who may have signed what, for one case: the trusted roster, and how far this home had
+/// verified the case before (its remembered head).
+pub struct Signers<'r> {
+    /// The roster this home trusts (signed by the pinned roster key).
+    pub roster: &'r Roster,
+    /// The seq of this case's last verified head, if this home verified it before: events up
+    /// to it were verified under an earlier roster, and a later revocation does not undo that.
+    pub verified_through: Option<i64>,
+}
+
+impl Signers<'_> {
+    /// The key that must have signed reviewer event `e` of a case of `agency`, or why none may.
+    fn key_for_event(
+        &self,
+        e: &Event,
+        key_id: &str,
+        agency: &str,
+        oversight_only: bool,
+    ) -> Result<Vec<u8>, String> {
+        let entry = self.roster.reviewer(key_id).ok_or_else(|| {
+            format!("it is signed by `{}`, who is not in the signed roster", crate::cases::printable(key_id))
+        })?;
+        if !entry.may_access(agency, oversight_only) {
+            return Err(format!("`{key_id}` may not act on this case (the roster gives it no access)"));
+        }
+        if e.kind == EventKind::Rewrapped && !entry.oversight {
+            return Err(format!("`{key_id}` rewrapped the case, but only oversight keys may rewrap"));
+        }
+        if let Some(revoked) = entry.revoked_on {
+            let verified_before = self.verified_through.is_some_and(|h| e.seq <= h);
+            if !verified_before && !entry.valid_events.contains(&e.hash) {
+                return Err(format!(
+                    "it is signed by `{key_id}`, whose key the roster revokes from {revoked}; this home \
+                     had not verified it before and the roster does not vouch for it"
+                ));
+            }
+        }
+        entry.public_key().map(|k| k.to_vec()).ok_or_else(|| "the roster's key is malformed".to_string())
+    }
+}
 
 /// Verifies `bundle`'s history; `files` are its decoded envelopes.
 pub fn verify(
     bundle: &CaseBundle,
     files: &[AgeFile],
     deployment_id: &str,
-    keys: &KnownKeys,
+    signers: &Signers<'_>,
 ) -> Result<(), ReviewError> {
     let fail = |detail: String| ReviewError::HistoryInvalid { case: bundle.id.clone(), detail };
     match bundle.events.first() {
@@ -44,9 +87,32 @@ pub fn verify(
         }
         Some(_) => {}
     }
-    let answers = KeyAnswers::new(&bundle.events, deployment_id, keys);
-    events::verify_chain(&bundle.id, deployment_id, &bundle.events, &|id| answers.key_for(id))
+    if let Some(e) = bundle.events.iter().find(|e| e.kind == EventKind::Unknown) {
+        return Err(ReviewError::UpgradeNeeded {
+            what: format!(
+                "case {} has an event (#{}) of a kind this amana-review does not know",
+                bundle.id, e.seq
+            ),
+        });
+    }
+    // Each reviewer event's key is decided first, with the reason when there is none, so the
+    // chain check below asks for keys that are already known to be authorised.
+    let mut keys = VecDeque::new();
+    for e in bundle.events.iter().filter(|e| e.kind.is_reviewer_action()) {
+        let Some(actor) = e.actor.as_deref() else { continue };
+        let key = signers
+            .key_for_event(e, actor, &bundle.agency, bundle.oversight_only)
+            .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
+        keys.push_back((actor.to_string(), key));
+    }
+    let keys = RefCell::new(keys);
+    let key_for = |id: &str| match keys.borrow_mut().pop_front() {
+        Some((actor, key)) if actor == id => Some(key),
+        _ => None,
+    };
+    events::verify_chain(&bundle.id, deployment_id, &bundle.events, &key_for)
         .map_err(|e| fail(e.to_string()))?;
+    crate::attested::check(bundle, deployment_id, signers).map_err(&fail)?;
     let mut prev: Option<&Event> = None;
     for e in &bundle.events {
         check_event(bundle, prev, e, files)
@@ -56,45 +122,6 @@ pub fn verify(
     check_metadata(bundle).map_err(fail)
 }
 
-/// Answers `verify_chain`'s key requests. It asks once per reviewer event, in order; each
-/// answer is the pinned key (current, or retired but valid on the event's date) that signed
-/// that event. Every answer is a trusted key for the id asked about, so falling out of step
-/// could only refuse a good history, never accept a bad one.
-struct KeyAnswers<'k> {
-    queue: RefCell<VecDeque<(String, Option<Vec<u8>>)>>,
-    keys: &'k KnownKeys,
-}
-
-impl<'k> KeyAnswers<'k> {
-    fn new(events: &[Event], deployment_id: &str, keys: &'k KnownKeys) -> Self {
-        let mut queue = VecDeque::new();
-        for e in events.iter().filter(|e| e.kind.is_reviewer_action()) {
-            let Some(signed) = e.signed.as_deref().and_then(|s| serde_json::from_str::<SignedAction>(s).ok())
-            else {
-                queue.push_back((String::new(), None));
-                continue;
-            };
-            let signed_on =
-                time::OffsetDateTime::from_unix_timestamp(signed.timestamp).ok().map(|t| t.date());
-            let candidates = keys.candidates(&signed.key_id, e.on, signed_on);
-            let choice = candidates
-                .iter()
-                .find(|k| signed.verify(deployment_id, k).is_ok())
-                .or(candidates.first())
-                .cloned();
-            queue.push_back((signed.key_id, choice));
-        }
-        Self { queue: RefCell::new(queue), keys }
-    }
-
-    fn key_for(&self, key_id: &str) -> Option<Vec<u8>> {
-        match self.queue.borrow_mut().pop_front() {
-            Some((id, key)) if id == key_id => key,
-            _ => self.keys.current(key_id),
-        }
-    }
-}
-
 /// The envelope part an event of `kind` stores, if any.
 fn part_of(kind: EventKind) -> Option<Part> {
     match kind {
@@ -102,7 +129,7 @@ fn part_of(kind: EventKind) -> Option<Part> {
         EventKind::FollowUp => Some(Part::FollowUp),
         EventKind::Reply => Some(Part::Reply),
         EventKind::StatusChanged | EventKind::Extended => Some(Part::Note),
-        EventKind::Escalated | EventKind::Rated | EventKind::Rewrapped => None,
+        EventKind::Escalated | EventKind::Rated | EventKind::Rewrapped | EventKind::Unknown => None,
     }
 }
 
@@ -145,7 +172,8 @@ fn check_event(
     }
     if e.kind.is_reviewer_action() {
         check_signed(bundle, e, &detail, envelope_id, files)
-    } else if e.actor.is_some() || e.signed.is_some() {
+    } else if e.actor.is_some() || (e.signed.is_some() && amana_core::events::Attester::of(e.kind).is_none())
+    {
         Err("carries a reviewer's name or signature but is not a reviewer action".into())
     } else {
         Ok(())
@@ -295,7 +323,6 @@ fn check_metadata(b: &CaseBundle) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::testkit::{self, Kit, DEP};
-    use time::macros::date;
 
     fn files(b: &CaseBundle) -> Vec<AgeFile> {
         b.envelopes
@@ -304,14 +331,13 @@ mod tests {
             .collect()
     }
 
-    fn keys(kit: &Kit) -> KnownKeys {
-        let mut k = KnownKeys::default();
-        k.merge(&[kit.wire()], false, date!(2026 - 11 - 01)).expect("pin");
-        k
+    fn keys(kit: &Kit) -> Roster {
+        testkit::roster(1, &[kit])
     }
 
-    fn check(b: &CaseBundle, keys: &KnownKeys) -> Result<(), String> {
-        verify(b, &files(b), DEP, keys).map_err(|e| e.to_string())
+    fn check(b: &CaseBundle, roster: &Roster) -> Result<(), String> {
+        let signers = Signers { roster, verified_through: None };
+        verify(b, &files(b), DEP, &signers).map_err(|e| e.to_string())
     }
 
     fn worked_case(kit: &Kit) -> CaseBundle {
@@ -331,8 +357,8 @@ mod tests {
     #[test]
     fn unknown_or_other_keys_are_refused() {
         let kit = Kit::new("alice");
-        let err = check(&worked_case(&kit), &KnownKeys::default()).expect_err("no keys");
-        assert!(err.contains("event 1") && err.contains("unknown key"), "{err}");
+        let err = check(&worked_case(&kit), &testkit::roster(1, &[])).expect_err("no keys");
+        assert!(err.contains("event 1") && err.contains("not in the signed roster"), "{err}");
         let impostor = Kit::new("alice");
         let err = check(&worked_case(&kit), &keys(&impostor)).expect_err("other key");
         assert!(err.contains("signature"), "{err}");
@@ -406,15 +432,11 @@ mod tests {
     }
 
     #[test]
-    fn a_retired_key_still_verifies_what_it_signed_before() {
-        let old = Kit::new("alice");
-        let b = worked_case(&old);
-        let mut keys = keys(&old);
-        keys.merge(&[Kit::new("alice").wire()], true, testkit::ON).expect("rotate");
-        assert_eq!(check(&b, &keys), Ok(()));
-        // Retired before the events were made: not trusted for them.
-        let mut early = self::keys(&old);
-        early.merge(&[Kit::new("alice").wire()], true, date!(2026 - 11 - 22)).expect("rotate");
-        assert!(check(&b, &early).is_err());
+    fn an_unknown_event_kind_says_upgrade() {
+        let kit = Kit::new("alice");
+        let mut b = worked_case(&kit);
+        b.events[2].kind = EventKind::Unknown;
+        let err = check(&b, &keys(&kit)).expect_err("unknown kind");
+        assert!(err.contains("upgrade amana-review") && !err.contains("verify"), "{err}");
     }
 }

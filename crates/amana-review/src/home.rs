@@ -5,12 +5,14 @@
 //!   identity.age              age identity (secret; passphrase-protected unless --no-passphrase)
 //!   signing.key               Ed25519 signing key (secret; likewise)
 //!   public-entry.toml         what goes into the server's keys/reviewers/<id>.toml
-//!   config.toml               key_id, server, deployment_id
+//!   config.toml               key_id, server, deployment_id, roster_fingerprint
 //!   cases/<case-id>/case.json            metadata, history, envelope list (no ciphertext)
 //!   cases/<case-id>/<envelope-id>.age    each envelope, a standard binary age file
 //!   cases/<case-id>/attachments/<id>.age each fetched attachment's content (age STREAM)
 //!   exports.json              export folders holding decrypted files (folder, case, date)
-//!   known-keys.toml           reviewer signing keys pinned on first use (history signatures)
+//!   roster.json               the newest roster verified under roster_fingerprint (every key
+//!                             this home trusts comes from it)
+//!   quarantine.json           cases a pull could not verify: since when, and why
 //!   verified-heads.json       each case's last verified history head (seq, hash)
 //!   outbox/<n>-<case>-<action>.json      signed requests made with --offline, not yet sent
 //!   outbox/sent/              outbox files the server has applied (seen in a later pull)
@@ -34,8 +36,6 @@ pub use amana_core::reviewer_keys::home::{
 use crate::error::{io_error, ReviewError};
 use crate::passphrase::Unlocker;
 
-/// Reviewer signing keys pinned on first use.
-pub const KNOWN_KEYS_FILE: &str = "known-keys.toml";
 /// The last verified history head of every case.
 pub const HEADS_FILE: &str = "verified-heads.json";
 /// Signed requests waiting to be carried to a connected machine.

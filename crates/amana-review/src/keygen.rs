@@ -33,6 +33,11 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
         key_id: args.id.clone(),
         server: server.map(str::to_string),
         deployment_id: args.deployment_id.clone(),
+        roster_fingerprint: args
+            .roster_fingerprint
+            .as_deref()
+            .map(|f| amana_core::roster::parse_fingerprint(f).ok_or(ReviewError::BadFingerprint))
+            .transpose()?,
     };
     home::create_new_file(&home.file(CONFIG_FILE), toml::to_string(&config)?.as_bytes())?;
 
@@ -121,6 +126,7 @@ mod tests {
             oversight,
             no_passphrase: true,
             deployment_id: None,
+            roster_fingerprint: None,
         }
     }
 

@@ -14,7 +14,9 @@
 mod accept;
 mod airgap;
 mod attachments;
+mod attested;
 mod cases;
+mod ceremony;
 mod cli;
 mod client;
 mod compose;
@@ -26,13 +28,14 @@ mod history;
 mod home;
 mod inbox;
 mod keygen;
-mod known_keys;
 mod kpis;
 mod metadata;
 mod outbox;
 mod output;
 mod passphrase;
 mod pull;
+mod quarantine;
+mod readers;
 mod receipt;
 mod reply;
 mod retention;
@@ -45,6 +48,7 @@ mod status;
 mod strip;
 #[cfg(test)]
 mod testkit;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -93,10 +97,22 @@ fn run() -> anyhow::Result<()> {
             }
             _ => {
                 online_only("pull", "use `authorize-pull`, then `import` the bundle")?;
-                pull::run(&home()?, server, args.accept_new_keys)
+                pull::run(&home()?, server)
             }
         },
-        Command::Import { bundle, accept_new_keys } => pull::import(&home()?, bundle, *accept_new_keys),
+        Command::Import { bundle } => pull::import(&home()?, bundle),
+        Command::TrustRoster { fingerprint, replace } => trust::run_trust(&home()?, fingerprint, *replace),
+        Command::RosterKeygen { out, no_passphrase } => ceremony::keygen(out, *no_passphrase),
+        Command::RosterSign { roster_key, keys, attestation_key, version, out, vouch_from } => {
+            ceremony::sign(&ceremony::SignArgs {
+                roster_key,
+                keys,
+                attestation_key: attestation_key.as_deref(),
+                version: *version,
+                out: out.as_deref(),
+                vouch_from: vouch_from.as_deref(),
+            })
+        }
         Command::List => cases::list(&home()?),
         Command::Show { case } => show::run(&home()?, case),
         Command::Status { case, status, note } => {

@@ -19,10 +19,10 @@ use crate::session::Session;
 
 /// `pull` (online, with the home's keys): the case list, then every attachment file the
 /// home does not hold yet (ciphertext only).
-pub fn run(home: &Home, server: Option<&str>, accept_new_keys: bool) -> anyhow::Result<()> {
+pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     let session = Session::open(home, server)?;
-    let body = session.call(Method::Get, paths::CASES, Vec::new())?;
-    let summary = accept::accept(home, &body, &session.url(paths::CASES), accept_new_keys)?;
+    let body = session.call(Method::Get, paths::CASES_PULL, Vec::new())?;
+    let summary = accept::accept(home, &body, &session.url(paths::CASES))?;
     report("pulled", &summary);
     let fetched = attachments::fetch_missing(&session, home, &summary.listed)?;
     if fetched.files > 0 || fetched.present > 0 {
@@ -37,14 +37,23 @@ pub fn run(home: &Home, server: Option<&str>, accept_new_keys: bool) -> anyhow::
     if !fetched.failed.is_empty() {
         return Err(ReviewError::FetchIncomplete(fetched.failed.len()).into());
     }
-    Ok(())
+    quarantined(&summary)
+}
+
+/// Fails (non-zero exit) while the pull left cases quarantined; the rest is stored.
+fn quarantined(s: &Summary) -> anyhow::Result<()> {
+    if s.quarantined.is_empty() {
+        Ok(())
+    } else {
+        Err(ReviewError::Quarantined(s.quarantined.len()).into())
+    }
 }
 
 /// `import BUNDLE` (offline): the same verification and writing as an online pull. A
 /// bundle carries the attachment list but not the files' content.
-pub fn import(home: &Home, bundle: &Path, accept_new_keys: bool) -> anyhow::Result<()> {
+pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     let body = std::fs::read(bundle).map_err(io_error(bundle))?;
-    let summary = accept::accept(home, &body, &bundle.display().to_string(), accept_new_keys)?;
+    let summary = accept::accept(home, &body, &bundle.display().to_string())?;
     report("imported", &summary);
     let missing = attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {
@@ -54,14 +63,14 @@ pub fn import(home: &Home, bundle: &Path, accept_new_keys: bool) -> anyhow::Resu
             if missing == 1 { " was" } else { "s were" }
         );
     }
-    Ok(())
+    quarantined(&summary)
 }
 
 /// `pull --authorization FILE --out BUNDLE` (connected machine, no keys, no home).
 pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path) -> anyhow::Result<()> {
     let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
     let file = read_request_file(authorization)?;
-    if file.method != "GET" || file.path != paths::CASES {
+    if file.method != "GET" || file.path != paths::CASES_PULL {
         return Err(ReviewError::WrongRequest {
             path: authorization.to_path_buf(),
             what: format!("signed {} {}, not a pull authorization", file.method, file.path.escape_debug()),
@@ -103,14 +112,22 @@ fn plural(n: usize) -> &'static str {
 /// Prints what a pull or import did.
 fn report(verb: &str, s: &Summary) {
     println!("{verb} {} case{} ({} new); history verified", s.cases, plural(s.cases), s.new);
-    if !s.keys.pinned.is_empty() {
-        println!("pinned reviewer signing keys (first seen): {}", s.keys.pinned.join(", "));
+    match s.roster {
+        (now, Some(before)) if now != before => {
+            println!("roster: now version {now} (was {before}), signed by the pinned roster key")
+        }
+        (now, None) => println!("roster: version {now}, signed by the pinned roster key"),
+        _ => {}
     }
-    for (id, on) in &s.keys.revoked {
-        println!("reviewer key {id} is REVOKED from {on}: it verifies only actions dated before that");
+    for (id, on) in &s.revoked {
+        println!(
+            "reviewer key {} is REVOKED from {on} (signed roster): only its actions this home verified before, \
+             or that the roster vouches for, still count",
+            crate::cases::printable(id)
+        );
     }
-    if !s.keys.replaced.is_empty() {
-        println!("accepted NEW signing keys for: {}", s.keys.replaced.join(", "));
+    for (id, why) in &s.quarantined {
+        eprintln!("QUARANTINED case {}: {why}", crate::cases::printable(id));
     }
     if s.applied > 0 {
         println!(

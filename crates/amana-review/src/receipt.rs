@@ -14,7 +14,6 @@ use crate::cases::printable;
 use crate::client::Client;
 use crate::error::{io_error, ReviewError};
 use crate::home::Home;
-use crate::known_keys::decode_key;
 
 /// Verifies; `Ok` means valid, an error says why not (exit code 1).
 pub fn run(
@@ -68,4 +67,13 @@ fn fetch_key(server: Option<&str>, home: Option<&Home>, receipt: &Receipt) -> Re
         )));
     }
     Ok(key)
+}
+
+/// Decodes a base64 raw Ed25519 public key.
+fn decode_key(b64: &str, what: &str) -> Result<Vec<u8>, ReviewError> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    B64.decode(b64)
+        .ok()
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| ReviewError::BadPublicKey { what: what.to_string() })
 }

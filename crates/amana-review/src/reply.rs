@@ -25,8 +25,15 @@ pub fn run(
     let case = cases::find(home, prefix)?;
     let author = home.read_config()?.key_id;
     let text = compose::text(home, message, file, "reply")?;
-    let sealed =
-        seal::seal(&case.bundle, Part::Reply, &author, &text, Audience::ReporterAndReviewers, "reply")?;
+    let sealed = seal::seal(
+        &case.bundle,
+        &crate::readers::of_case(home, &case.bundle)?,
+        Part::Reply,
+        &author,
+        &text,
+        Audience::ReporterAndReviewers,
+        "reply",
+    )?;
     drop(text);
     let body = serde_json::to_vec(&ReplyUpload { age_b64: sealed.age_b64 })?;
 

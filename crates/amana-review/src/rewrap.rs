@@ -13,6 +13,7 @@
 
 use amana_core::envelope::{self, EnvelopeError};
 use amana_core::payload::{Part, Payload};
+use amana_core::roster::RosterEntry;
 use amana_core::signing::MAX_REQUEST_FILE_BODY;
 use amana_core::wire::{paths, CaseBundle, EnvelopeWire, RewrappedEnvelope};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -21,7 +22,6 @@ use zeroize::Zeroizing;
 use crate::cases::{self, LocalCase};
 use crate::error::{io_error, ReviewError};
 use crate::home::{check_id, Home};
-use crate::known_keys::KnownKeys;
 use crate::passphrase::Unlocker;
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -39,15 +39,20 @@ pub fn reporter_reads(part: Part) -> bool {
 pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     let bundle = &case.bundle;
-    // Refused before any key use: a set that shuts out oversight, or names a reviewer this
-    // home never verified (or knows as revoked), signs nothing.
-    check_reviewers(bundle)?;
-    check_known(bundle, &KnownKeys::load(home)?, time::OffsetDateTime::now_utc().date())?;
+    // Refused before any key use: only oversight rewraps (an agency reviewer could otherwise
+    // shut oversight out of a case), and only to the readers the roster gives the case.
+    let me = home.read_config()?.key_id;
+    let deployment = crate::session::require_deployment_id(home, &home.read_config()?)?;
+    let roster = crate::trust::require(home, &deployment)?.roster;
+    if !roster.reviewer(&me).is_some_and(|r| r.oversight) {
+        return Err(ReviewError::RewrapNotOversight(me).into());
+    }
+    let readers = crate::readers::compute(&roster, bundle, time::OffsetDateTime::now_utc().date())?;
     let identity = home.identity(&mut Unlocker::default())?;
     let mut items = Vec::new();
     let mut unreadable = Vec::new();
     for env in &bundle.envelopes {
-        match rewrap_one(&case, env, &identity)? {
+        match rewrap_one(&case, &readers, env, &identity)? {
             Some(item) => items.push(item),
             None => unreadable.push(env.id.clone()),
         }
@@ -93,36 +98,20 @@ fn refused(bundle: &CaseBundle, why: String) -> ReviewError {
     ReviewError::RewrapRefused { case: bundle.id.clone(), why }
 }
 
-/// The case's reviewer recipients must include an oversight reviewer.
-fn check_reviewers(bundle: &CaseBundle) -> Result<(), ReviewError> {
-    if !bundle.recipients.iter().any(|r| r.oversight) {
-        let why = "the server lists no oversight reviewer among its recipients, and a rewrap \
-                   must never shut oversight out (pull again; tell the operator)";
-        return Err(refused(bundle, why.into()));
+/// The `age1…` recipients a part is re-encrypted to: the case's readers (from the roster),
+/// and the reporter for the parts the reporter reads.
+pub fn recipients_for(
+    bundle: &CaseBundle,
+    readers: &[RosterEntry],
+    part: Part,
+) -> Result<Vec<String>, ReviewError> {
+    if !readers.iter().any(|r| r.oversight) {
+        return Err(refused(
+            bundle,
+            "the roster gives it no oversight reader, and a rewrap must never shut oversight out".into(),
+        ));
     }
-    Ok(())
-}
-
-/// Every recipient must be a reviewer key id this home pinned from a verified pull and that
-/// is not revoked: a server cannot slip an unknown or revoked reader into a whole case.
-/// (The age recipient itself is not pinned: SECURITY.md lists that residual risk.)
-fn check_known(bundle: &CaseBundle, keys: &KnownKeys, today: time::Date) -> Result<(), ReviewError> {
-    for r in &bundle.recipients {
-        let why = match keys.keys.get(&r.key_id) {
-            None => "is not a reviewer key this home has verified (pull again)",
-            Some(k) if k.revoked_on.is_some_and(|d| d <= today) => "is revoked",
-            Some(_) => continue,
-        };
-        return Err(refused(bundle, format!("recipient {} {why}", cases::printable(&r.key_id))));
-    }
-    Ok(())
-}
-
-/// The `age1…` recipients a part is re-encrypted to: the case's reviewers, and the
-/// reporter for the parts the reporter reads.
-pub fn recipients_for(bundle: &CaseBundle, part: Part) -> Result<Vec<String>, ReviewError> {
-    check_reviewers(bundle)?;
-    let mut list: Vec<String> = bundle.recipients.iter().map(|r| r.age_recipient.clone()).collect();
+    let mut list: Vec<String> = readers.iter().map(|r| r.age_recipient.clone()).collect();
     if reporter_reads(part) {
         if bundle.reporter_recipient.is_empty() {
             let why = format!(
@@ -139,6 +128,7 @@ pub fn recipients_for(bundle: &CaseBundle, part: Part) -> Result<Vec<String>, Re
 /// One envelope re-encrypted, or `None` if this identity cannot open it.
 fn rewrap_one(
     case: &LocalCase,
+    readers: &[RosterEntry],
     env: &EnvelopeWire,
     identity: &age::x25519::Identity,
 ) -> Result<Option<RewrappedEnvelope>, ReviewError> {
@@ -163,7 +153,7 @@ fn rewrap_one(
             ),
         ));
     }
-    let recipients = envelope::parse_recipients(&recipients_for(bundle, env.part)?)
+    let recipients = envelope::parse_recipients(&recipients_for(bundle, readers, env.part)?)
         .map_err(|e| ReviewError::BadRecipient { case: bundle.id.clone(), detail: e.to_string() })?;
     let ciphertext = envelope::encrypt(&plaintext, &recipients).map_err(|cause| ReviewError::Envelope {
         case: ids().0,
@@ -211,26 +201,34 @@ pub fn decrypt_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use amana_core::wire::RecipientWire;
 
-    fn bundle(oversight: bool, reporter: &str) -> CaseBundle {
+    fn bundle(reporter: &str) -> CaseBundle {
         let mut b = crate::testkit::Kit::new("alice").bundle("c1");
         b.reporter_recipient = reporter.into();
-        b.recipients = vec![
-            RecipientWire { key_id: "alice".into(), age_recipient: "age1alice".into(), oversight: false },
-            RecipientWire { key_id: "ovs".into(), age_recipient: "age1ovs".into(), oversight },
-        ];
         b
+    }
+
+    fn reader(id: &str, oversight: bool) -> RosterEntry {
+        RosterEntry {
+            id: id.into(),
+            ed25519_public_key: String::new(),
+            age_recipient: format!("age1{id}"),
+            oversight,
+            agencies: vec![],
+            revoked_on: None,
+            valid_events: vec![],
+        }
     }
 
     #[test]
     fn reporter_parts_keep_the_reporter_and_others_do_not_gain_it() {
-        let b = bundle(true, "age1reporter");
-        assert_eq!(recipients_for(&b, Part::Report).expect("report"), ["age1alice", "age1ovs"]);
-        assert_eq!(recipients_for(&b, Part::Note).expect("note"), ["age1alice", "age1ovs"]);
+        let b = bundle("age1reporter");
+        let readers = [reader("alice", false), reader("ovs", true)];
+        assert_eq!(recipients_for(&b, &readers, Part::Report).expect("report"), ["age1alice", "age1ovs"]);
+        assert_eq!(recipients_for(&b, &readers, Part::Note).expect("note"), ["age1alice", "age1ovs"]);
         for part in [Part::FollowUp, Part::Reply] {
             assert_eq!(
-                recipients_for(&b, part).expect("reporter part"),
+                recipients_for(&b, &readers, part).expect("reporter part"),
                 ["age1alice", "age1ovs", "age1reporter"]
             );
         }
@@ -238,31 +236,14 @@ mod tests {
 
     #[test]
     fn never_drops_oversight_or_the_reporter() {
-        let err = recipients_for(&bundle(false, "age1reporter"), Part::Report).expect_err("no oversight");
-        assert!(err.to_string().contains("no oversight reviewer"), "{err}");
-        let b = bundle(true, "");
-        assert!(recipients_for(&b, Part::Report).is_ok());
-        let err = recipients_for(&b, Part::FollowUp).expect_err("no reporter");
+        let err = recipients_for(&bundle("age1reporter"), &[reader("alice", false)], Part::Report)
+            .expect_err("no oversight");
+        assert!(err.to_string().contains("no oversight reader"), "{err}");
+        let b = bundle("");
+        let readers = [reader("ovs", true)];
+        assert!(recipients_for(&b, &readers, Part::Report).is_ok());
+        let err = recipients_for(&b, &readers, Part::FollowUp).expect_err("no reporter");
         assert!(err.to_string().contains("no reporter recipient"), "{err}");
-    }
-
-    #[test]
-    fn unknown_or_revoked_recipients_are_refused() {
-        let b = bundle(true, "age1reporter");
-        let today = crate::testkit::ON;
-        let wire = |id: &str, revoked_on| amana_core::wire::ReviewerKeyWire {
-            revoked_on,
-            ..crate::testkit::Kit::new(id).wire()
-        };
-        let mut keys = KnownKeys::default();
-        keys.merge(&[wire("alice", None)], false, today).expect("pin");
-        let err = check_known(&b, &keys, today).expect_err("ovs unknown");
-        assert!(err.to_string().contains("recipient ovs is not a reviewer key"), "{err}");
-        keys.merge(&[wire("ovs", Some(today))], false, today).expect("pin");
-        assert!(check_known(&b, &keys, today).expect_err("revoked").to_string().contains("is revoked"));
-        let mut keys = KnownKeys::default();
-        keys.merge(&[wire("alice", None), wire("ovs", None)], false, today).expect("pin");
-        assert!(check_known(&b, &keys, today).is_ok());
     }
 
     #[test]

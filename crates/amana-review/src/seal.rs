@@ -1,9 +1,11 @@
 //! Encrypting what a reviewer writes (DESIGN.md invariant 3): a reply goes to the case's
-//! reporter recipient and to every reviewer who may read the case; a note (status note,
-//! extension reason) goes to those reviewers only, never to the reporter.
+//! reporter recipient and to every reviewer who may read the case (computed from the roster,
+//! [`crate::readers`]); a note (status note, extension reason) goes to those reviewers only,
+//! never to the reporter.
 
 use amana_core::envelope;
 use amana_core::payload::{Part, Payload};
+use amana_core::roster::RosterEntry;
 use amana_core::signing::MAX_REQUEST_FILE_BODY;
 use amana_core::wire::CaseBundle;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -30,31 +32,33 @@ pub enum Audience {
 /// Encrypts `body` as a `part` payload written today by `author`.
 pub fn seal(
     case: &CaseBundle,
+    readers: &[RosterEntry],
     part: Part,
     author: &str,
     body: &str,
     audience: Audience,
     what: &'static str,
 ) -> Result<Sealed, ReviewError> {
-    if case.recipients.is_empty() {
+    if readers.is_empty() {
         return Err(ReviewError::NoRecipients { case: case.id.clone(), what: "reviewer" });
     }
-    let mut list: Vec<String> = Vec::with_capacity(case.recipients.len() + 1);
-    let mut readers = Vec::with_capacity(case.recipients.len() + 1);
+    let mut list: Vec<String> = Vec::with_capacity(readers.len() + 1);
+    let mut names = Vec::with_capacity(readers.len() + 1);
     if audience == Audience::ReporterAndReviewers {
         if case.reporter_recipient.is_empty() {
             return Err(ReviewError::NoRecipients { case: case.id.clone(), what: "reporter" });
         }
         list.push(case.reporter_recipient.clone());
-        readers.push("the reporter".to_string());
+        names.push("the reporter".to_string());
     }
-    for r in &case.recipients {
+    for r in readers {
         list.push(r.age_recipient.clone());
-        readers.push(crate::cases::printable(&r.key_id));
+        names.push(crate::cases::printable(&r.id));
     }
     let recipients = envelope::parse_recipients(&list)
         .map_err(|e| ReviewError::BadRecipient { case: case.id.clone(), detail: e.to_string() })?;
     let payload = Payload {
+        salt: None,
         part,
         kind: None,
         agency: None,
@@ -72,5 +76,5 @@ pub fn seal(
     if age_b64.len() + 1024 > MAX_REQUEST_FILE_BODY {
         return Err(too_long());
     }
-    Ok(Sealed { age_b64, readers })
+    Ok(Sealed { age_b64, readers: names })
 }

@@ -120,7 +120,23 @@ fn open(
         },
         cause => ReviewError::Envelope { case: ids.0.clone(), envelope: ids.1.clone(), cause },
     })?;
+    check_commitment(&case.bundle, &env.id, &plaintext)?;
     Payload::decode(&plaintext).map_err(|cause| ReviewError::Payload { case: ids.0, envelope: ids.1, cause })
+}
+
+/// An envelope whose signed event commits to its plaintext must open to exactly that text:
+/// otherwise it was swapped (by a database writer, or by a rewrap that changed the words).
+pub fn check_commitment(bundle: &CaseBundle, envelope_id: &str, plaintext: &[u8]) -> Result<(), ReviewError> {
+    let Some(expected) = crate::attested::commitment_of(bundle, envelope_id) else { return Ok(()) };
+    match amana_core::payload::commitment(plaintext) {
+        Ok(c) if c == expected => Ok(()),
+        _ => Err(ReviewError::HistoryInvalid {
+            case: bundle.id.clone(),
+            detail: format!(
+                "envelope {envelope_id} does not open to the text its signed event commits to (it was swapped)"
+            ),
+        }),
+    }
 }
 
 /// The whole printout. Zeroizing, and sized up front so that growing it does not leave

@@ -28,9 +28,15 @@ pub fn run(
     let author = home.read_config()?.key_id;
     let sealed = match note {
         Some(text) if text.trim().is_empty() => return Err(ReviewError::EmptyText("note").into()),
-        Some(text) => {
-            Some(seal::seal(&case.bundle, Part::Note, &author, text, Audience::ReviewersOnly, "note")?)
-        }
+        Some(text) => Some(seal::seal(
+            &case.bundle,
+            &crate::readers::of_case(home, &case.bundle)?,
+            Part::Note,
+            &author,
+            text,
+            Audience::ReviewersOnly,
+            "note",
+        )?),
         None => None,
     };
     let body = serde_json::to_vec(&StatusChange {

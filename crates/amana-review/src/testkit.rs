@@ -150,6 +150,18 @@ pub fn push(
 ) {
     let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
     let (actor, signed) = signed.map_or((None, None), |(a, s)| (Some(a), Some(s)));
+    let mut detail = detail;
+    if kind == EventKind::Submitted {
+        for (k, v) in [
+            ("kind", json!(b.kind)),
+            ("agency", json!(b.agency)),
+            ("oversight_only", json!(b.oversight_only)),
+            ("reporter_recipient", json!(b.reporter_recipient)),
+            ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
+        ] {
+            detail[k] = v;
+        }
+    }
     let mut e = Event {
         seq: b.events.len() as i64,
         on: ON,
@@ -161,16 +173,100 @@ pub fn push(
         prev_hash: prev,
         hash: String::new(),
     };
+    if e.signed.is_none() {
+        e.signed = attest(&b.id, &e);
+    }
     e.hash = events::compute_hash(&b.id, &e);
     b.events.push(e);
 }
 
-/// Recomputes every hash after an edit, as a server rewriting history would.
+fn fixed_key(seed: u8) -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).expect("key")
+}
+
+/// The fixture server's attestation key (fixture rosters name it).
+pub fn server_key() -> Ed25519KeyPair {
+    fixed_key(41)
+}
+
+/// The fixture reporter's code-derived signing key.
+pub fn reporter_key() -> Ed25519KeyPair {
+    fixed_key(42)
+}
+
+/// Signs a server or reporter event as the server records it.
+pub fn attest(case_id: &str, e: &Event) -> Option<String> {
+    let by = events::Attester::of(e.kind)?;
+    let key = match by {
+        events::Attester::Server => server_key(),
+        events::Attester::Reporter => reporter_key(),
+    };
+    Some(events::attest(by, &key, DEP, case_id, e))
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would (re-attesting
+/// what the server attests).
 pub fn rehash(b: &mut CaseBundle) {
     let mut prev = events::GENESIS.to_string();
+    let id = b.id.clone();
     for e in &mut b.events {
         e.prev_hash = prev;
+        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
+            e.signed = attest(&id, e);
+        }
         e.hash = events::compute_hash(&b.id, e);
         prev = e.hash.clone();
+    }
+}
+
+/// The oversight unit's roster key in fixtures.
+pub struct Anchor {
+    key: Ed25519KeyPair,
+}
+
+impl Anchor {
+    pub fn new() -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key") }
+    }
+
+    /// The fingerprint a home is given in person.
+    pub fn fingerprint(&self) -> String {
+        amana_core::roster::fingerprint(self.key.public_key().as_ref())
+    }
+
+    /// A roster of `version` listing each kit as an oversight reviewer, plus one more.
+    pub fn sign(&self, version: u64, kits: &[&Kit]) -> amana_core::roster::SignedRoster {
+        self.sign_roster(roster(version, kits))
+    }
+
+    /// Signs any roster (tests edit one first).
+    pub fn sign_roster(&self, r: amana_core::roster::Roster) -> amana_core::roster::SignedRoster {
+        amana_core::roster::sign(&self.key, &r).expect("sign roster")
+    }
+}
+
+/// An unsigned fixture roster (see [`Anchor::sign`]).
+pub fn roster(version: u64, kits: &[&Kit]) -> amana_core::roster::Roster {
+    use amana_core::roster::{Roster, RosterEntry, FORMAT};
+    let entry = |id: &str, key: String| RosterEntry {
+        id: id.into(),
+        ed25519_public_key: key,
+        age_recipient: age::x25519::Identity::generate().to_public().to_string(),
+        oversight: true,
+        agencies: vec![],
+        revoked_on: None,
+        valid_events: vec![],
+    };
+    let mut reviewers = vec![entry("anchor-ovs", B64.encode([3u8; 32]))];
+    reviewers.extend(kits.iter().map(|k| entry(&k.key_id, k.wire().ed25519_public_key)));
+    Roster {
+        format: FORMAT.into(),
+        deployment_id: DEP.into(),
+        version,
+        issued_on: ON,
+        attestation_key: B64.encode(server_key().public_key().as_ref()),
+        reviewers,
+        vouched_heads: vec![],
     }
 }

@@ -12,7 +12,10 @@ use assert_cmd::Command;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use predicates::prelude::*;
 
-use crate::support::{bundle, case_list, encrypt, payload, read, write_case, Kit, Stub, TestHome, DEP};
+use crate::support::{
+    bundle, case_list, encrypt, oversight_recipient, payload, read, roster_for, write_case, Kit, Stub,
+    TestHome, DEP,
+};
 
 /// The binary as the connected machine runs it: no home, HOME pointing at an empty dir.
 fn connected(empty_home: &Path) -> Command {
@@ -49,7 +52,7 @@ fn authorize_pull_writes_a_signed_get_and_nothing_secret() {
         assert_eq!((file.deployment_id.as_str(), file.key_id.as_str()), (DEP, "alice"));
         assert_eq!(
             (file.method.as_str(), file.path.as_str(), file.body.as_str()),
-            ("GET", "/api/v1/review/cases", "")
+            ("GET", "/api/v1/review/cases?format=2", "")
         );
         assert_eq!(file.validate(), Ok(()));
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -82,7 +85,7 @@ fn pull_with_an_authorization_sends_it_verbatim_and_saves_the_answer() {
                 .and(predicate::str::contains("amana-review import")),
         );
     let req = stub.next();
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/v1/review/cases"));
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/v1/review/cases?format=2"));
     assert_eq!(req.header(signing::HEADER_KEY), Some("alice"));
     assert_eq!(req.header(signing::HEADER_NONCE), Some(file.nonce.as_str()));
     assert_eq!(req.header(signing::HEADER_TIMESTAMP), Some(file.timestamp.to_string().as_str()));
@@ -108,11 +111,14 @@ fn carried_outbox(laptop: &TestHome, usb: &Path) -> PathBuf {
         toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
     let mut case = bundle("case-1", "2026-11-20", &[Status::Received], false);
     case.reporter_recipient = age::x25519::Identity::generate().to_public().to_string();
-    case.recipients = vec![amana_core::wire::RecipientWire {
-        key_id: "alice".into(),
-        age_recipient: me.age_recipient,
-        oversight: false,
-    }];
+    case.recipients = vec![
+        amana_core::wire::RecipientWire {
+            key_id: "alice".into(),
+            age_recipient: me.age_recipient,
+            oversight: false,
+        },
+        oversight_recipient(),
+    ];
     write_case(laptop, &case, &[]);
     laptop.cmd().args(["--offline", "status", "case-1", "acknowledged"]).assert().success();
     laptop.cmd().args(["--offline", "reply", "case-1", "--message", "thanks"]).assert().success();
@@ -291,36 +297,40 @@ fn import_verifies_like_a_pull_and_refuses_a_rewritten_history() {
 }
 
 #[test]
-fn a_changed_reviewer_key_is_refused_unless_accepted() {
+fn a_carrier_cannot_swap_the_roster_or_replay_an_old_one() {
     let laptop = TestHome::new();
     laptop.keygen_offline("alice", "health");
     let kit = laptop.kit("alice");
     let usb = tempfile::tempdir().expect("usb");
     let case = signed_case(&laptop, &kit);
+    let old = write_bundle(usb.path(), "b1.json", &kit, vec![case.clone()]);
+    let newer = write_bundle(usb.path(), "b2.json", &kit, vec![case.clone()]);
+    laptop.cmd().arg("import").arg(&newer).assert().success();
+    let held = read(&laptop.file("roster.json"));
+    // The carrier replays the older bundle (and its older roster): refused, nothing written.
     laptop
         .cmd()
         .arg("import")
-        .arg(write_bundle(usb.path(), "b1.json", &kit, vec![case.clone()]))
+        .arg(&old)
         .assert()
-        .success();
-    let pins = read(&laptop.file("known-keys.toml"));
-    // The server now vouches for another key under the same id.
-    let new_key = Kit::new("alice");
-    let swapped = write_bundle(usb.path(), "b2.json", &new_key, vec![case]);
-    laptop.cmd().arg("import").arg(&swapped).assert().failure().stderr(
-        predicate::str::contains("different signing key for reviewer(s) you had pinned: alice")
-            .and(predicate::str::contains("--accept-new-keys")),
-    );
-    assert_eq!(read(&laptop.file("known-keys.toml")), pins);
+        .failure()
+        .stderr(predicate::str::contains("older than version"));
+    // The carrier signs a roster of its own that lists its own key as alice's: refused.
+    let mut list: serde_json::Value = serde_json::from_slice(&read(&newer)).expect("bundle");
+    let carrier = Kit::new("alice");
+    let forged_roster =
+        amana_core::roster::sign(&carrier.key, &roster_for(&[carrier.wire()], &[case])).expect("sign");
+    list["roster"] = serde_json::to_value(forged_roster).expect("json");
+    let forged = usb.path().join("forged.json");
+    std::fs::write(&forged, serde_json::to_vec(&list).expect("json")).expect("write");
     laptop
         .cmd()
-        .args(["import", "--accept-new-keys"])
-        .arg(&swapped)
+        .arg("import")
+        .arg(&forged)
         .assert()
-        .success()
-        .stdout(predicate::str::contains("accepted NEW signing keys for: alice"));
-    let pins = String::from_utf8(read(&laptop.file("known-keys.toml"))).expect("utf8");
-    assert!(pins.contains(&new_key.wire().ed25519_public_key) && pins.contains("retired"), "{pins}");
+        .failure()
+        .stderr(predicate::str::contains("not signed by the roster key whose fingerprint this home holds"));
+    assert_eq!(read(&laptop.file("roster.json")), held);
 }
 
 #[test]

@@ -49,15 +49,17 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     let list = case_list(&[kit.wire()], vec![case]);
     let stub = Stub::start(vec![agencies(), (200, list)]);
 
-    home.cmd().args(["pull", "--server", &stub.url]).assert().success().stdout(
-        "pulled 1 case (1 new); history verified\npinned reviewer signing keys (first seen): alice\n",
-    );
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("pulled 1 case (1 new); history verified\nroster: version "));
 
     let first = stub.next();
     assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
     assert_eq!(first.header(signing::HEADER_SIGNATURE), None, "the public list is not signed");
     let pull = stub.next();
-    assert_eq!(pull.path, "/api/v1/review/cases");
+    assert_eq!(pull.path, "/api/v1/review/cases?format=2");
     assert_signed(&pull, &me, "GET");
 
     assert_eq!(read(&home.case_dir("case-1").join("rep.age")), age_file);
@@ -66,8 +68,8 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     let config: ReviewerConfig =
         toml::from_str(&String::from_utf8_lossy(&read(&home.file("config.toml")))).expect("config");
     assert_eq!(config.deployment_id.as_deref(), Some(DEP), "learnt once, kept");
-    let pinned = String::from_utf8_lossy(&read(&home.file("known-keys.toml"))).into_owned();
-    assert!(pinned.contains(&kit.wire().ed25519_public_key), "{pinned}");
+    let roster = String::from_utf8_lossy(&read(&home.file("roster.json"))).into_owned();
+    assert!(roster.contains(&kit.wire().ed25519_public_key), "the verified roster is kept: {roster}");
     let heads = String::from_utf8_lossy(&read(&home.file("verified-heads.json"))).into_owned();
     assert!(heads.contains("case-1") && heads.contains(&stored.events[1].hash), "{heads}");
 
@@ -87,13 +89,15 @@ fn a_pull_whose_history_does_not_verify_writes_nothing() {
     // Signed by a key the server does not vouch for.
     let stranger = Kit::new("alice");
     let stub = Stub::start(vec![agencies(), (200, case_list(&[stranger.wire()], vec![case]))]);
-    home.cmd()
-        .args(["pull", "--server", &stub.url])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("case case-1: its history does not verify: event 1"));
+    home.cmd().args(["pull", "--server", &stub.url]).assert().failure().stderr(
+        predicate::str::contains(
+            "QUARANTINED case case-1: case case-1: its history does not verify: event 1",
+        )
+        .and(predicate::str::contains("1 case(s) could not be verified")),
+    );
     assert!(!home.path.join("cases").exists());
-    assert!(!home.file("known-keys.toml").exists());
+    let q = String::from_utf8_lossy(&read(&home.file("quarantine.json"))).into_owned();
+    assert!(q.contains("case-1"), "{q}");
 }
 
 #[test]

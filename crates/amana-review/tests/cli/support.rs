@@ -53,8 +53,12 @@ impl TestHome {
 
     /// `keygen --no-passphrase` for `id` serving `agency`.
     pub fn keygen(&self, id: &str, agency: &str) -> ReviewerEntry {
-        let out =
-            self.cmd().args(["keygen", "--id", id, "--agency", agency, "--no-passphrase"]).assert().success();
+        let out = self
+            .cmd()
+            .args(["keygen", "--id", id, "--agency", agency, "--no-passphrase"])
+            .args(["--roster-fingerprint", &anchor_fingerprint()])
+            .assert()
+            .success();
         toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry")
     }
 
@@ -63,6 +67,7 @@ impl TestHome {
         let out = self
             .cmd()
             .args(["keygen", "--id", id, "--agency", agency, "--no-passphrase", "--deployment-id", DEP])
+            .args(["--roster-fingerprint", &anchor_fingerprint()])
             .assert()
             .success();
         toml::from_str(&String::from_utf8_lossy(&out.get_output().stdout)).expect("entry")
@@ -114,6 +119,7 @@ pub fn date(s: &str) -> Date {
 /// A payload as the server or a reviewer would encrypt it.
 pub fn payload(part: Part, body: &str, contact: Option<&str>, written_on: &str) -> Payload {
     Payload {
+        salt: None,
         part,
         kind: (part == Part::Report).then_some(Kind::Violation),
         agency: (part == Part::Report).then(|| "health".to_string()),
@@ -190,6 +196,7 @@ pub fn push_event(
     signed: Option<String>,
 ) {
     let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
+    let detail = if kind == EventKind::Submitted { bind_submission(b, detail) } else { detail };
     let mut e = Event {
         seq: b.events.len() as i64,
         on,
@@ -201,15 +208,67 @@ pub fn push_event(
         prev_hash: prev,
         hash: String::new(),
     };
+    if e.signed.is_none() {
+        e.signed = attest(&b.id, &e);
+    }
     e.hash = events::compute_hash(&b.id, &e);
     b.events.push(e);
 }
 
-/// Recomputes every hash after an edit, as a server rewriting history would.
+/// The test server's attestation key (the roster of [`roster_for`] names it).
+pub fn server_key() -> &'static Ed25519KeyPair {
+    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
+    })
+}
+
+/// The reporter's code-derived signing key of every fixture case.
+pub fn reporter_key() -> &'static Ed25519KeyPair {
+    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
+    })
+}
+
+/// What the server's attested submission binds, taken from the bundle as it is now.
+fn bind_submission(b: &CaseBundle, mut detail: Value) -> Value {
+    for (k, v) in [
+        ("kind", json!(b.kind)),
+        ("agency", json!(b.agency)),
+        ("oversight_only", json!(b.oversight_only)),
+        ("reporter_recipient", json!(b.reporter_recipient)),
+        ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
+    ] {
+        if detail.get(k).is_none() {
+            detail[k] = v;
+        }
+    }
+    detail
+}
+
+/// Signs a server or reporter event as the server records it.
+fn attest(case_id: &str, e: &Event) -> Option<String> {
+    let by = events::Attester::of(e.kind)?;
+    let key = match by {
+        events::Attester::Server => server_key(),
+        events::Attester::Reporter => reporter_key(),
+    };
+    Some(events::attest(by, key, DEP, case_id, e))
+}
+
+/// Recomputes every hash after an edit, as a server rewriting history would (with the
+/// server's own key: it re-attests what it attests).
 pub fn rehash(b: &mut CaseBundle) {
     let mut prev = events::GENESIS.to_string();
+    let id = b.id.clone();
     for e in &mut b.events {
-        e.prev_hash = prev;
+        e.prev_hash = prev.clone();
+        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
+            e.signed = attest(&id, e);
+        }
         e.hash = events::compute_hash(&b.id, e);
         prev = e.hash.clone();
     }
@@ -354,10 +413,124 @@ impl Kit {
     }
 }
 
-/// A `GET /api/v1/review/cases` answer.
+/// A `GET /api/v1/review/cases` answer, with a roster signed by the test anchor in which
+/// each case's readers are exactly its recipients and every listed key may sign.
 pub fn case_list(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> String {
-    serde_json::to_string(&CaseList { deployment_id: DEP.into(), reviewer_keys: keys.to_vec(), cases })
-        .expect("json")
+    let roster = Some(signed_roster(keys, &cases));
+    serde_json::to_string(&CaseList {
+        format: amana_core::wire::CASE_LIST_FORMAT,
+        min_cli: None,
+        roster,
+        deployment_id: DEP.into(),
+        reviewer_keys: keys.to_vec(),
+        cases,
+    })
+    .expect("json")
+}
+
+/// An oversight reader (every real case has one: the roster makes oversight read all).
+pub fn oversight_recipient() -> RecipientWire {
+    static R: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let r = R.get_or_init(|| age::x25519::Identity::generate().to_public().to_string());
+    RecipientWire { key_id: "oversight".into(), age_recipient: r.clone(), oversight: true }
+}
+
+/// The oversight unit's roster key of every test (one per test process).
+pub fn anchor() -> &'static Ed25519KeyPair {
+    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
+    })
+}
+
+/// The anchor's fingerprint, as every test home trusts it.
+pub fn anchor_fingerprint() -> String {
+    amana_core::roster::fingerprint(anchor().public_key().as_ref())
+}
+
+/// A roster (unsigned) for `keys` and `cases`: recipients keep their recipient and role and
+/// serve the agencies of their cases; keys that read no case serve every case's agency, so
+/// they may sign there. Versions rise with every call, as a real ceremony's do.
+pub fn roster_for(keys: &[ReviewerKeyWire], cases: &[CaseBundle]) -> amana_core::roster::Roster {
+    use amana_core::roster::{Roster, RosterEntry, FORMAT};
+    use std::collections::BTreeMap;
+    static VERSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let mut entries: BTreeMap<String, RosterEntry> = BTreeMap::new();
+    let blank = |id: &str| RosterEntry {
+        id: id.into(),
+        ed25519_public_key: B64.encode([7u8; 32]),
+        age_recipient: age::x25519::Identity::generate().to_public().to_string(),
+        oversight: false,
+        agencies: vec![],
+        revoked_on: None,
+        valid_events: vec![],
+    };
+    for c in cases {
+        for r in &c.recipients {
+            let e = entries.entry(r.key_id.clone()).or_insert_with(|| blank(&r.key_id));
+            e.age_recipient = r.age_recipient.clone();
+            e.oversight |= r.oversight;
+            if !r.oversight && !e.agencies.contains(&c.agency) {
+                e.agencies.push(c.agency.clone());
+            }
+        }
+    }
+    let all_agencies: Vec<String> = {
+        let mut v: Vec<String> = cases.iter().map(|c| c.agency.clone()).collect();
+        v.sort();
+        v.dedup();
+        if v.is_empty() {
+            v.push("health".into());
+        }
+        v
+    };
+    for k in keys {
+        let e = entries.entry(k.key_id.clone()).or_insert_with(|| blank(&k.key_id));
+        e.ed25519_public_key = k.ed25519_public_key.clone();
+        e.revoked_on = k.revoked_on;
+        if !e.oversight && e.agencies.is_empty() {
+            e.agencies = all_agencies.clone();
+        }
+    }
+    for e in entries.values_mut().filter(|e| e.oversight) {
+        e.agencies.clear();
+    }
+    if !entries.values().any(|e| e.oversight && e.revoked_on.is_none()) {
+        // A roster always has a current oversight key; this one reads only an agency no
+        // case belongs to, so it changes no case's readers.
+        let mut o = blank("roster-oversight");
+        o.oversight = true;
+        o.revoked_on = None;
+        entries.insert(o.id.clone(), o);
+    }
+    Roster {
+        format: FORMAT.into(),
+        deployment_id: DEP.into(),
+        version: VERSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        issued_on: time::OffsetDateTime::now_utc().date(),
+        attestation_key: B64.encode(server_key().public_key().as_ref()),
+        reviewers: entries.into_values().collect(),
+        vouched_heads: vec![],
+    }
+}
+
+/// [`roster_for`], signed by the anchor.
+pub fn signed_roster(keys: &[ReviewerKeyWire], cases: &[CaseBundle]) -> amana_core::roster::SignedRoster {
+    amana_core::roster::sign(anchor(), &roster_for(keys, cases)).expect("sign roster")
+}
+
+/// Writes a roster into `home` as a pull would have, covering every case the home holds.
+pub fn write_roster(home: &TestHome, keys: &[ReviewerKeyWire]) {
+    let mut cases = Vec::new();
+    for e in std::fs::read_dir(home.path.join("cases")).into_iter().flatten().flatten() {
+        if let Ok(bytes) = std::fs::read(e.path().join("case.json")) {
+            cases.push(serde_json::from_slice::<CaseBundle>(&bytes).expect("case.json"));
+        }
+    }
+    let signed = signed_roster(keys, &cases);
+    std::fs::write(home.file("roster.json"), serde_json::to_vec_pretty(&signed).expect("json"))
+        .expect("roster");
 }
 
 /// Adds an envelope to `bundle` (metadata only) and returns its id.
@@ -373,6 +546,7 @@ pub fn write_case(home: &TestHome, bundle: &CaseBundle, files: &[(&str, Vec<u8>)
         std::fs::write(dir.join(format!("{id}.age")), bytes).expect("write envelope");
     }
     std::fs::write(dir.join("case.json"), serde_json::to_vec(bundle).expect("json")).expect("write");
+    write_roster(home, &[]);
 }
 
 /// One request as the stub received it.
