@@ -4,7 +4,7 @@
 //! replay fails on every node and after restarts.
 
 use amana_core::{
-    events::SignedAction,
+    events::{self, SignedAction},
     keyring::Reviewer,
     signing::{self, RequestParts, SignatureError},
 };
@@ -74,6 +74,16 @@ pub async fn verify<'s>(
         if reviewer.is_revoked_on(state.today()) || signed_on.is_some_and(|d| reviewer.is_revoked_on(d)) {
             return Err(SignatureError::Revoked(crate::store::format_date(revoked_on)).into());
         }
+    }
+    // A POST becomes a history event dated the server's today, and amana-review refuses an
+    // event dated before the UTC date of its signature or more than 72 h after it (a bound
+    // fixed in the CLI, whatever --signature-window-hours says). Refused here, before the
+    // nonce is spent, so no event can make a case unverifiable: a laptop clock ahead across
+    // midnight, or a window wider than 72 h, is told to sign again.
+    let today = state.today();
+    if method == Method::POST && !events::dated_within(today, timestamp) {
+        let signed_on = events::signed_dates(timestamp).map_or_else(|| "?".into(), |(d, _)| d.to_string());
+        return Err(SignatureError::Undatable { signed_on, today: today.to_string() }.into());
     }
     // Recorded only after the signature verified, so strangers cannot fill the table.
     if !state.store.use_nonce(nonce, nonce_expiry(timestamp, state.signature_window_secs)).await? {

@@ -25,6 +25,7 @@ pub async fn set_status(
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
     let v = req.verify(&state).await?;
+    let head = req.head()?;
     let body: StatusChange = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
     check_transition(case.status, body.status)?;
@@ -35,6 +36,7 @@ pub async fn set_status(
     let mut change = Change::event_only(&case, today, reviewer_event(EventKind::StatusChanged, &v, detail));
     change.new_status = body.status;
     change.envelope = envelope;
+    change.head = Some(head);
     if body.status == Status::Acknowledged {
         // Feedback is due counted from the acknowledgement (docs: deadlines).
         let k = state.deadlines.for_kind(case.kind);
@@ -51,6 +53,7 @@ pub async fn reply(
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
     let v = req.verify(&state).await?;
+    let head = req.head()?;
     let body: ReplyUpload = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
     let envelope =
@@ -58,6 +61,7 @@ pub async fn reply(
     let detail = serde_json::json!({ "envelope_id": envelope.id });
     let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Reply, &v, detail));
     change.envelope = Some(envelope);
+    change.head = Some(head);
     apply(&state, change).await.map(|_| StatusCode::CREATED)
 }
 
@@ -68,6 +72,7 @@ pub async fn extend(
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
     let v = req.verify(&state).await?;
+    let head = req.head()?;
     let body: Extension = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
     if case.status.is_closed() {
@@ -99,5 +104,6 @@ pub async fn extend(
     change.extension_days = Some(total);
     change.deadlines = Some(new);
     change.envelope = Some(envelope);
+    change.head = Some(head);
     apply(&state, change).await
 }

@@ -11,8 +11,8 @@ use amana_core::{
     payload::Part,
     wire::{
         is_sha256_hex, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire,
-        ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrappedEnvelope, StatusChange,
-        CASE_LIST_FORMAT, MIN_CLI_VERSION,
+        ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest, RewrappedEnvelope,
+        SignedHead, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{
@@ -43,6 +43,10 @@ use crate::{
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
+/// The answer to a signed body without a history head (docs/FORMATS.md §3).
+pub const UNBOUND_BODY: &str =
+    "this server needs a newer amana-review: upgrade it, pull, and sign the action again";
+
 /// The request parts every signed route needs.
 pub struct Signed {
     method: Method,
@@ -59,6 +63,22 @@ impl Signed {
     fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))
+    }
+
+    /// The history head the signed body names (docs/FORMATS.md §3), read before the body's
+    /// type so that a body signed by an older `amana-review` (no head, or a bare rewrap
+    /// list) gets `upgrade_required` and a message that says what to do, not a parse error.
+    /// Refusing it also keeps head-less actions out of every history from now on, which is
+    /// what lets `amana-review` refuse one that follows a head-bound action.
+    fn head(&self) -> Result<String, ApiError> {
+        match SignedHead::of_body(&self.body) {
+            Some(SignedHead::Bound(head)) if is_sha256_hex(&head) => Ok(head),
+            Some(SignedHead::Bound(_)) => Err(ApiError::BadRequest(
+                "head must be the lowercase hex SHA-256 of an event of the case".into(),
+            )),
+            Some(SignedHead::Unbound) => Err(ApiError::UpgradeRequired(UNBOUND_BODY.into())),
+            None => Err(ApiError::BadRequest("invalid request body: expected a JSON object".into())),
+        }
     }
 }
 
@@ -216,6 +236,9 @@ async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError>
         Err(StoreError::Conflict) => {
             Err(ApiError::Conflict("the case changed meanwhile; pull again and retry".into()))
         }
+        Err(StoreError::UnknownHead) => Err(ApiError::Conflict(
+            "your copy of this case is not the server's: pull again, check, and sign again".into(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

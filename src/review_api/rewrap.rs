@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// `POST /api/v1/review/cases/{id}/rewrap` (oversight keys only) with a list of [`RewrappedEnvelope`]: replaces
+/// `POST /api/v1/review/cases/{id}/rewrap` (oversight keys only) with a [`RewrapRequest`]: replaces
 /// the ciphertexts of existing envelopes and records the signed `rewrapped` event, in one
 /// transaction. The server cannot check what the new files contain; `amana-review` checks
 /// each against the plaintext hash in the signed event on every later pull.
@@ -17,16 +17,18 @@ pub async fn rewrap(
     if !v.reviewer.entry.oversight {
         return Err(ApiError::Forbidden);
     }
-    let body: Vec<RewrappedEnvelope> = req.json()?;
+    let head = req.head()?;
+    let body: RewrapRequest = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
     let known: Vec<String> =
         state.store.envelopes(&case.id, &ALL_PARTS).await?.into_iter().map(|e| e.id).collect();
-    let (rewraps, records) = check_rewraps(body, &known)?;
+    let (rewraps, records) = check_rewraps(body.envelopes, &known)?;
     let detail = serde_json::to_value(RewrapDetail { envelopes: records })
         .map_err(|e| ApiError::Internal(e.into()))?;
     let mut change =
         Change::event_only(&case, state.today(), reviewer_event(EventKind::Rewrapped, &v, detail));
     change.rewraps = rewraps;
+    change.head = Some(head);
     apply(&state, change).await
 }
 

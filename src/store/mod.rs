@@ -25,6 +25,9 @@ pub enum StoreError {
     /// The case changed under us, or a guard (status, rating, follow-up cap) failed.
     #[error("case changed concurrently or a precondition failed")]
     Conflict,
+    /// The change names a head ([`Change::head`]) that is not an event of the case.
+    #[error("the head the change is bound to is not in the case's history")]
+    UnknownHead,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -164,6 +167,10 @@ pub struct Change {
     /// Existing envelopes whose ciphertext is replaced (a rewrap); refused with
     /// [`StoreError::Conflict`] if one is not an envelope of this case.
     pub rewraps: Vec<EnvelopeRewrap>,
+    /// For a signed reviewer action: the hash of the event its reviewer verified last
+    /// (docs/FORMATS.md §3). Checked in the change's transaction; refused with
+    /// [`StoreError::UnknownHead`] unless it is the hash of an event of this case.
+    pub head: Option<String>,
     pub event: NewEvent,
 }
 
@@ -183,6 +190,7 @@ impl Change {
             envelope: None,
             attachments: None,
             rewraps: Vec::new(),
+            head: None,
             event,
         }
     }
@@ -332,12 +340,20 @@ fn submitted_detail(c: &NewCase) -> String {
     d.to_string()
 }
 
-/// Builds the event row to append after `prev` (seq, hash) — shared by every backend so
-/// the chain is computed the same way everywhere.
-fn link_event(case_id: &str, prev: Option<(i64, String)>, on: Date, status: Status, e: &NewEvent) -> Event {
-    let (seq, prev_hash) = match prev {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (0, amana_core::events::GENESIS.to_string()),
+/// Builds the event row to append after `prev` (seq, hash, date) — shared by every backend
+/// so the chain is computed the same way everywhere. The date is never before the previous
+/// event's: `amana-review` refuses a history whose dates go back, so a clock that steps
+/// back (or a node whose clock is behind another's) must not make a case unverifiable.
+fn link_event(
+    case_id: &str,
+    prev: Option<(i64, String, Date)>,
+    on: Date,
+    status: Status,
+    e: &NewEvent,
+) -> Event {
+    let (seq, prev_hash, on) = match prev {
+        Some((seq, hash, prev_on)) => (seq + 1, hash, on.max(prev_on)),
+        None => (0, amana_core::events::GENESIS.to_string(), on),
     };
     let mut event = Event {
         seq,

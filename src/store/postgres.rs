@@ -115,11 +115,12 @@ async fn append_event(
     status: Status,
     e: &NewEvent,
 ) -> Result<(), StoreError> {
-    let prev: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
+    let prev: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT seq, hash, on_date FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
             .bind(case_id)
             .fetch_optional(&mut **tx)
             .await?;
+    let prev = prev.map(|(seq, hash, on)| Ok::<_, StoreError>((seq, hash, parse_date(&on)?))).transpose()?;
     let ev = link_event(case_id, prev, on, status, e);
     sqlx::query(
         "INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) \
@@ -138,6 +139,23 @@ async fn append_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Refuses the change unless `head` is the hash of an event of the case. Inside the
+/// change's transaction, after the case row is locked, so it holds at the commit (a chain
+/// only grows anyway).
+async fn check_head(
+    tx: &mut Transaction<'static, Postgres>,
+    case_id: &str,
+    head: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(head) = head else { return Ok(()) };
+    let found: Option<i64> = sqlx::query_scalar("SELECT seq FROM events WHERE case_id = $1 AND hash = $2")
+        .bind(case_id)
+        .bind(head)
+        .fetch_optional(&mut **tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::UnknownHead)
 }
 
 /// Replaces one envelope's ciphertext; an id of another case (or none) refuses the change,
@@ -431,6 +449,7 @@ impl Store for PostgresStore {
         }
         let mut tx = self.write_tx().await?;
         Self::update_case(&mut tx, c).await?;
+        check_head(&mut tx, &c.case_id, c.head.as_deref()).await?;
         if let Some(envelope) = &c.envelope {
             insert_envelope(&mut tx, &c.case_id, c.on, envelope).await?;
             claim_upload(&mut tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;

@@ -128,12 +128,19 @@ async fn append_event(
     status: Status,
     e: &NewEvent,
 ) -> Result<(), StoreError> {
-    let prev = sqlx::query("SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
-        .bind(case_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get("seq")?, r.try_get("hash")?)))
-        .transpose()?;
+    let prev =
+        sqlx::query("SELECT seq, hash, on_date FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
+            .bind(case_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| {
+                Ok::<_, StoreError>((
+                    r.try_get("seq")?,
+                    r.try_get("hash")?,
+                    parse_date(r.try_get("on_date")?)?,
+                ))
+            })
+            .transpose()?;
     let ev = link_event(case_id, prev, on, status, e);
     sqlx::query(
         "INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) \
@@ -152,6 +159,22 @@ async fn append_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Refuses the change unless `head` is the hash of an event of the case. Inside the
+/// change's write transaction, so it holds at the commit (a chain only grows anyway).
+async fn check_head(
+    tx: &mut Transaction<'static, Sqlite>,
+    case_id: &str,
+    head: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(head) = head else { return Ok(()) };
+    let found: Option<i64> = sqlx::query_scalar("SELECT seq FROM events WHERE case_id = ? AND hash = ?")
+        .bind(case_id)
+        .bind(head)
+        .fetch_optional(&mut **tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::UnknownHead)
 }
 
 /// Replaces one envelope's ciphertext; an id of another case (or none) refuses the change,
@@ -387,6 +410,7 @@ impl Store for SqliteStore {
     async fn apply(&self, c: &Change) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         Self::update_case(&mut tx, c).await?;
+        check_head(&mut tx, &c.case_id, c.head.as_deref()).await?;
         if let Some(envelope) = &c.envelope {
             insert_envelope(&mut tx, &c.case_id, c.on, envelope).await?;
             claim_upload(&mut tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;

@@ -731,6 +731,20 @@ impl TestApp {
         serde_json::from_str::<CaseList>(&text).expect("CaseList").cases
     }
 
+    /// The hash of the last event of `case_id`, read straight from the SQLite file: the head
+    /// a reviewer who pulled just now would sign.
+    pub async fn head(&self, case_id: &str) -> String {
+        let pool = open_db(&self.dep.db_path()).await;
+        let head: String =
+            sqlx::query_scalar("SELECT hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
+                .bind(case_id)
+                .fetch_one(&pool)
+                .await
+                .expect("the case's last event");
+        pool.close().await;
+        head
+    }
+
     /// Rows in a table, read straight from the SQLite file.
     pub async fn count_rows(&self, table: &str) -> i64 {
         let pool = open_db(&self.dep.db_path()).await;
@@ -801,9 +815,9 @@ impl Signer {
     }
 }
 
-/// The JSON body of a status change.
-pub fn status_body(status: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({ "status": status })).expect("json")
+/// The JSON body of a status change bound to `head` (the hash of an event of the case).
+pub fn status_body(status: &str, head: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "status": status, "head": head })).expect("json")
 }
 
 // ---------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ async fn full_lifecycle_through_the_cli() {
     assert!(out.stderr.contains("allowed next: none (the case is closed)"), "{}", out.stderr);
     let signer = Signer::new(health);
     let path = format!("/api/v1/review/cases/{case}/status");
-    let body = crate::helpers::status_body("in_review");
+    let body = crate::helpers::status_body("in_review", &app.head(&case).await);
     let sig = signer.sign("POST", &path, &body);
     let resp = app.send_signed("POST", &path, body, &sig).await;
     assert_eq!(resp.status(), 409, "the server refuses it too");
@@ -183,7 +183,8 @@ async fn a_history_rewritten_in_the_database_is_caught_by_the_next_pull() {
     assert_eq!(std::fs::read(&case_file).expect("case.json"), before, "local copy untouched");
 
     // 2. The same edit with the whole chain recomputed, as a careful forger would: the
-    //    remembered head no longer matches.
+    //    acknowledgement's signed head is no longer an event of the chain (so even a home
+    //    that never pulled the case refuses it), and the remembered head no longer matches.
     let mut bundle = app.cases_as(app.dep.reviewer(OVERSIGHT)).await.remove(0);
     bundle.events[1].detail = detail;
     bundle.events[0].on = bundle.events[0].on.previous_day().expect("date");
@@ -205,15 +206,19 @@ async fn a_history_rewritten_in_the_database_is_caught_by_the_next_pull() {
     }
     pool.close().await;
     let out = health.cli(addr, &["pull"]).failed("pull of a rewritten history");
-    // Caught twice over: the remembered head, and the submission's attestation (a database
-    // writer cannot re-sign the date it changed).
+    // Caught several times over: the remembered head, the submission's attestation (a
+    // database writer cannot re-sign the date it changed), the head the status change signed.
     assert!(
         out.stderr.contains(&format!("QUARANTINED case {case}"))
-            && (out.stderr.contains("rewritten") || out.stderr.contains("attested submission")),
+            && ["rewritten", "attested submission", "signed against another history"]
+                .iter()
+                .any(|why| out.stderr.contains(why)),
         "{}",
         out.stderr
     );
     assert!(out.stdout.contains("pulled 0 cases"), "{}", out.stdout);
+    let fresh = app.dep.reviewer(OVERSIGHT).cli(addr, &["pull"]).failed("a fresh home");
+    assert!(fresh.stderr.contains("event 1: signed against another history"), "{}", fresh.stderr);
     assert_eq!(std::fs::read(&case_file).expect("case.json"), before, "local copy untouched");
     assert_eq!(std::fs::read(health.home.join("verified-heads.json")).expect("heads"), heads);
 }

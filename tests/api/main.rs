@@ -9,6 +9,7 @@ mod bad_input;
 mod case_support;
 mod codes;
 mod hardening;
+mod heads;
 mod helpers;
 mod hostile;
 mod leaks;

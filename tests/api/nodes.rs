@@ -39,7 +39,9 @@ async fn two_nodes_share_one_postgresql_database() {
 
     // A signed request's nonce used on A is refused on B.
     let path = format!("/api/v1/review/cases/{id}/status");
-    let body = status_body("in_review");
+    let head =
+        a.cases_as(&health).await.into_iter().find(|c| c.id == id).expect("case").events[0].hash.clone();
+    let body = status_body("in_review", &head);
     let sig = Signer::new(&health).sign("POST", &path, &body);
     assert_eq!(a.send_signed("POST", &path, body.clone(), &sig).await.status(), 204);
     let replay = b.send_signed("POST", &path, body, &sig).await;

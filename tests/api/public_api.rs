@@ -101,7 +101,10 @@ async fn every_response_carries_the_security_headers_and_no_cookie() {
                 .body(vec![b' '; 300 * 1024]),
         ),
         ("review 401", c.get(url("/api/v1/review/cases"))),
-        ("review POST 401", c.post(url("/api/v1/review/cases/x/status")).body(status_body("acknowledged"))),
+        (
+            "review POST 401",
+            c.post(url("/api/v1/review/cases/x/status")).body(status_body("acknowledged", &"0".repeat(64))),
+        ),
     ];
     let mut statuses = Vec::new();
     for (what, req) in requests {

@@ -55,7 +55,8 @@ async fn purge_removes_a_closed_case_and_its_ciphertext_from_the_sqlite_files() 
 
     for status in ["acknowledged", "closed_action_taken"] {
         let path = format!("/api/v1/review/cases/{}/status", case.id);
-        let resp = app.signed(&oversight, "POST", &path, &status_body(status)).await;
+        let resp =
+            app.signed(&oversight, "POST", &path, &status_body(status, &app.head(&case.id).await)).await;
         assert_eq!(resp.status(), 204, "{status}");
     }
     let rated = app.post_json("/api/v1/rating", &json!({ "code": code, "rating": 4 })).await;

@@ -53,7 +53,12 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
 
     // 1. Its signed requests are refused with a clear error, by the server and in the CLI.
     let resp = app
-        .signed(&health, "POST", &format!("/api/v1/review/cases/{old_id}/status"), &status_body("in_review"))
+        .signed(
+            &health,
+            "POST",
+            &format!("/api/v1/review/cases/{old_id}/status"),
+            &status_body("in_review", &app.head(&old_id).await),
+        )
         .await;
     assert_eq!(resp.status(), 401);
     let body: Value = resp.json().await.expect("error body");

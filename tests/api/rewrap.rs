@@ -124,19 +124,22 @@ async fn the_server_refuses_malformed_or_out_of_scope_rewraps() {
     let sha = "a".repeat(64);
     let item = |id: &str, b64: &str, sha: &str| json!({ "envelope_id": id, "age_b64": b64, "plaintext_sha256": sha });
     let own = mine.envelopes[0].id.as_str();
+    let head = mine.events[0].hash.clone();
+    let request = |items: Value| json!({ "head": head, "envelopes": items });
     let events = app.count_rows("events").await;
     for (body, why) in [
-        (json!([]), "empty"),
-        (json!([item(&other.envelopes[0].id, &age_b64, &sha)]), "another case's envelope"),
-        (json!([item(own, &age_b64, &sha), item(own, &age_b64, &sha)]), "twice"),
-        (json!([item(own, &age_b64, "ABC")]), "bad hash"),
-        (json!([item(own, "bm90IGFnZQ==", &sha)]), "not an age file"),
+        (request(json!([])), "empty"),
+        (request(json!([item(&other.envelopes[0].id, &age_b64, &sha)])), "another case's envelope"),
+        (request(json!([item(own, &age_b64, &sha), item(own, &age_b64, &sha)])), "twice"),
+        (request(json!([item(own, &age_b64, "ABC")])), "bad hash"),
+        (request(json!([item(own, "bm90IGFnZQ==", &sha)])), "not an age file"),
+        (json!([item(own, &age_b64, &sha)]), "the bare list of an older amana-review"),
     ] {
         let resp = app.signed(&oversight, "POST", &path, body.to_string().as_bytes()).await;
         assert_eq!(resp.status(), 400, "{why}");
     }
     let transport = app.dep.reviewer(crate::helpers::TRANSPORT).clone();
-    let body = json!([item(own, &age_b64, &sha)]).to_string();
+    let body = request(json!([item(own, &age_b64, &sha)])).to_string();
     assert_eq!(app.signed(&transport, "POST", &path, body.as_bytes()).await.status(), 403);
     // Only oversight keys may rewrap: an agency reviewer in scope is refused too.
     assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 403);

@@ -52,7 +52,7 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &[u8], sig: &Signat
 async fn unsigned_unknown_and_forged_requests_are_refused() {
     let (app, (case, code), _) = setup().await;
     let path = status_path(&case);
-    let ack = status_body("acknowledged");
+    let ack = status_body("acknowledged", &app.head(&case).await);
 
     // Unsigned.
     let r = app.get(CASES).await;
@@ -154,7 +154,7 @@ async fn only_fresh_signatures_are_accepted() {
     let (app, (case, code), _) = setup().await;
     let health = Signer::new(app.dep.reviewer(HEALTH));
     let path = status_path(&case);
-    let ack = status_body("acknowledged");
+    let ack = status_body("acknowledged", &app.head(&case).await);
 
     for (what, ts) in [
         ("73 h old", now() - 73 * HOUR),
@@ -177,9 +177,21 @@ async fn only_fresh_signatures_are_accepted() {
     let sig = health.sign_at("GET", PULL, b"", now() - 71 * HOUR, &signing::new_nonce());
     let (s, b) = send(&app, "GET", PULL, b"", &sig).await;
     assert_eq!(s, 200, "71 h old: {b}");
-    let sig = health.sign_at("POST", &path, &ack, now() + 71 * HOUR, &signing::new_nonce());
+    let sig = health.sign_at("GET", PULL, b"", now() + 71 * HOUR, &signing::new_nonce());
+    let (s, b) = send(&app, "GET", PULL, b"", &sig).await;
+    assert_eq!(s, 200, "71 h ahead: {b}");
+    // An action becomes an event dated the server's day, which amana-review accepts only from
+    // the UTC date of the signature to 72 h after it: one signed on a later date than the
+    // server's is refused (nothing recorded, the nonce not spent), one 71 h old is taken.
+    let ahead = health.sign_at("POST", &path, &ack, now() + 71 * HOUR, &signing::new_nonce());
+    let (s, b) = send(&app, "POST", &path, &ack, &ahead).await;
+    assert_unauthorized(s, &b, "an action signed on a later date");
+    assert!(b.contains("Check the laptop's clock and sign it again"), "{b}");
+    assert_eq!(app.status_of(&code).await, "received");
+    let sig = health.sign_at("POST", &path, &ack, now() - 71 * HOUR, &signing::new_nonce());
     let (s, b) = send(&app, "POST", &path, &ack, &sig).await;
-    assert_eq!(s, 204, "71 h ahead: {b}");
+    assert_eq!(s, 204, "71 h old: {b}");
+    assert_eq!(app.status_of(&code).await, "acknowledged");
 }
 
 #[tokio::test]
@@ -188,7 +200,8 @@ async fn each_nonce_is_accepted_once_even_after_a_restart() {
     let health = Signer::new(app.dep.reviewer(HEALTH));
     let list = health.sign("GET", PULL, b"");
     let path = status_path(&case);
-    let ack = status_body("acknowledged");
+    let head = app.head(&case).await;
+    let ack = status_body("acknowledged", &head);
     let change = health.sign("POST", &path, &ack);
 
     let (s, b) = send(&app, "GET", PULL, b"", &list).await;
@@ -203,8 +216,9 @@ async fn each_nonce_is_accepted_once_even_after_a_restart() {
     assert_unauthorized(s, &b, "replayed POST");
 
     // The same nonce under a different, freshly signed request is a replay too.
-    let sig = health.sign_at("POST", &path, &status_body("in_review"), now(), &change.nonce);
-    let (s, b) = send(&app, "POST", &path, &status_body("in_review"), &sig).await;
+    let in_review = status_body("in_review", &head);
+    let sig = health.sign_at("POST", &path, &in_review, now(), &change.nonce);
+    let (s, b) = send(&app, "POST", &path, &in_review, &sig).await;
     assert_unauthorized(s, &b, "nonce reused for another request");
     assert_eq!(app.status_of(&code).await, "acknowledged");
 
@@ -221,7 +235,8 @@ async fn each_nonce_is_accepted_once_even_after_a_restart() {
 #[tokio::test]
 async fn reviewers_act_only_within_their_scope() {
     let (app, (ordinary, code_a), (only_oversight, code_b)) = setup().await;
-    let ack = status_body("acknowledged");
+    let ack = status_body("acknowledged", &app.head(&ordinary).await);
+    let ack_b = status_body("acknowledged", &app.head(&only_oversight).await);
     let transport = Signer::new(app.dep.reviewer(TRANSPORT));
     let health = Signer::new(app.dep.reviewer(HEALTH));
     let oversight = Signer::new(app.dep.reviewer(OVERSIGHT));
@@ -236,13 +251,13 @@ async fn reviewers_act_only_within_their_scope() {
     let (s, b) = send(&app, "POST", &path, &ack, &transport.sign("POST", &path, &ack)).await;
     assert_eq!(s, 403, "transport reviewer on a health case: {b}");
     let path_b = status_path(&only_oversight);
-    let (s, b) = send(&app, "POST", &path_b, &ack, &health.sign("POST", &path_b, &ack)).await;
+    let (s, b) = send(&app, "POST", &path_b, &ack_b, &health.sign("POST", &path_b, &ack_b)).await;
     assert_eq!(s, 403, "agency reviewer on an oversight-only case: {b}");
     assert_eq!(app.status_of(&code_a).await, "received");
     assert_eq!(app.status_of(&code_b).await, "received");
 
     // Oversight may act on both.
-    let (s, b) = send(&app, "POST", &path_b, &ack, &oversight.sign("POST", &path_b, &ack)).await;
+    let (s, b) = send(&app, "POST", &path_b, &ack_b, &oversight.sign("POST", &path_b, &ack_b)).await;
     assert_eq!(s, 204, "{b}");
     let (s, b) = send(&app, "POST", &path, &ack, &oversight.sign("POST", &path, &ack)).await;
     assert_eq!(s, 204, "{b}");
@@ -262,11 +277,13 @@ async fn reviewers_act_only_within_their_scope() {
 async fn status_changes_follow_the_lifecycle() {
     let (app, (case, code), _) = setup().await;
     let health = Signer::new(app.dep.reviewer(HEALTH));
+    // The submission's hash: it stays in the chain, so every step may name it.
+    let head = app.head(&case).await;
     let post = |status: &'static str| {
         let body = if status.starts_with('{') || status == "not json" {
-            status.as_bytes().to_vec()
+            status.replace("HEAD", &head).into_bytes()
         } else {
-            status_body(status)
+            status_body(status, &head)
         };
         post_status(&app, &health, &case, body)
     };
@@ -276,7 +293,7 @@ async fn status_changes_follow_the_lifecycle() {
     assert!(b.contains("allowed next: acknowledged"), "{b}");
     let (s, b) = post("in_review").await;
     assert_eq!(s, 409, "received -> in_review: {b}");
-    let (s, b) = post(r#"{"status":"done"}"#).await;
+    let (s, b) = post(r#"{"status":"done","head":"HEAD"}"#).await;
     assert_eq!(s, 400, "unknown status: {b}");
     let (s, b) = post("not json").await;
     assert_eq!(s, 400, "not JSON: {b}");
@@ -293,7 +310,7 @@ async fn status_changes_follow_the_lifecycle() {
 
     // A case that does not exist, properly signed.
     let missing = status_path("ffffffffffffffffffff");
-    let body = status_body("acknowledged");
+    let body = status_body("acknowledged", &head);
     let (s, b) = send(&app, "POST", &missing, &body, &health.sign("POST", &missing, &body)).await;
     assert_eq!(s, 404, "{b}");
 

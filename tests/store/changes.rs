@@ -16,6 +16,8 @@ crate::on_both_backends!(
     extension_updates_deadlines,
     chain_verifies_after_many_changes,
     rewrap_replaces_ciphertexts_with_one_event,
+    a_head_outside_the_chain_refuses_the_change,
+    event_dates_never_go_back,
 );
 
 /// A signed status change of `meta` to `to` on `on`.
@@ -258,4 +260,44 @@ async fn rewrap_replaces_ciphertexts_with_one_event(db: TestDb) {
     assert_eq!(events.len(), 2);
     assert_eq!((events[1].kind, events[1].status), (EventKind::Rewrapped, Status::Received));
     reviewer.verify("case-r", &events);
+}
+
+/// A signed action names the head its reviewer verified (docs/FORMATS.md §3): any event of
+/// the case will do, an event of another case (or none) refuses the whole change.
+async fn a_head_outside_the_chain_refuses_the_change(db: TestDb) {
+    let store = db.open().await;
+    let reviewer = Reviewer::new("health-officer");
+    store.insert_case(&new_case("case-a", day("2026-05-01"))).await.unwrap();
+    store.insert_case(&new_case("case-b", day("2026-05-01"))).await.unwrap();
+    let foreign = history(&*store, "case-b").await.remove(0).hash;
+    let m = meta(&*store, "case-a").await;
+    for head in [foreign, "0".repeat(64)] {
+        let mut c = move_to(&reviewer, &m, day("2026-05-02"), Status::Acknowledged);
+        c.envelope = Some(envelope(Part::Note));
+        c.head = Some(head);
+        assert!(matches!(store.apply(&c).await, Err(StoreError::UnknownHead)));
+    }
+    assert_eq!(meta(&*store, "case-a").await.status, Status::Received, "nothing committed");
+    assert!(store.envelopes("case-a", &[Part::Note]).await.unwrap().is_empty());
+    assert_eq!(history(&*store, "case-a").await.len(), 1);
+    // The submission stays a valid head after later events.
+    let first = history(&*store, "case-a").await.remove(0).hash;
+    for to in [Status::Acknowledged, Status::InReview] {
+        let mut c = move_to(&reviewer, &meta(&*store, "case-a").await, day("2026-05-02"), to);
+        c.head = Some(first.clone());
+        store.apply(&c).await.expect("a head in the chain");
+    }
+    reviewer.verify("case-a", &history(&*store, "case-a").await);
+}
+
+/// An event is never dated before the one it follows (`amana-review` refuses a history
+/// whose dates go back): a clock that stepped back gets the previous event's date.
+async fn event_dates_never_go_back(db: TestDb) {
+    let store = db.open().await;
+    store.insert_case(&new_case("case-a", day("2026-05-05"))).await.unwrap();
+    let m = meta(&*store, "case-a").await;
+    store.apply(&Change::event_only(&m, day("2026-05-03"), event(EventKind::Escalated))).await.unwrap();
+    let events = history(&*store, "case-a").await;
+    assert_eq!((events[0].on, events[1].on), (day("2026-05-05"), day("2026-05-05")));
+    amana_core::events::verify_bindings(&events).expect("dates in order");
 }

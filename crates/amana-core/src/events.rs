@@ -6,17 +6,45 @@
 //! `amana-review` remembers the last verified head of each case and refuses a history that
 //! does not extend it.
 //!
+//! [`verify_bindings`] ties each reviewer signature to its place in the chain: the signed
+//! body names a head (an earlier event of the same chain), each nonce appears once, and the
+//! event's date lies within [`MAX_SIGNATURE_AGE_HOURS`] of the signed timestamp. Dates
+//! never go back along a chain.
+//!
 //! `hash = hex SHA-256(length-prefixed fields)` with the fields, in order:
 //! `amana-event-v1`, case id, seq (decimal), date (`YYYY-MM-DD`), kind, status,
 //! actor (or empty), detail (JSON text as stored), signed request (JSON text or empty),
 //! previous hash (64 zeros for the first event).
 
+use std::collections::{HashMap, HashSet};
+
 use ring::digest;
 use serde::{Deserialize, Serialize};
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::case::Status;
 use crate::signing::{self, RequestParts};
+use crate::wire::SignedHead;
+
+/// The latest an event may be dated after its reviewer signed the request that caused it:
+/// the event's UTC date must lie between the date of the signed timestamp and the date
+/// 72 hours later. Fixed here, not taken from the server's freshness window
+/// (`--signature-window-hours`), so a server cannot widen it: re-dating an action (and so
+/// the deadlines and indicators computed from its date) is bounded by it.
+pub const MAX_SIGNATURE_AGE_HOURS: i64 = 72;
+
+/// The UTC dates an event caused by a request signed at `timestamp` may carry (first and
+/// last, inclusive); `None` for a timestamp outside the representable range.
+pub fn signed_dates(timestamp: i64) -> Option<(Date, Date)> {
+    let signed = OffsetDateTime::from_unix_timestamp(timestamp).ok()?;
+    let latest = signed.checked_add(time::Duration::hours(MAX_SIGNATURE_AGE_HOURS))?;
+    Some((signed.date(), latest.date()))
+}
+
+/// Whether an event dated `on` may carry a request signed at `timestamp`.
+pub fn dated_within(on: Date, timestamp: i64) -> bool {
+    signed_dates(timestamp).is_some_and(|(first, last)| first <= on && on <= last)
+}
 
 /// The previous hash of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -258,6 +286,25 @@ pub enum ChainError {
     Signature { seq: i64, why: String },
     #[error("the history no longer contains the last verified event {seq} (history was rewritten)")]
     NotExtending { seq: i64 },
+    #[error("event {seq}: dated {on}, before the event before it ({before}); dates never go back")]
+    DateBackwards { seq: i64, on: Date, before: Date },
+    #[error(
+        "event {seq}: dated {on}, but its reviewer signed it on {signed_on}; an action is dated \
+         at most {MAX_SIGNATURE_AGE_HOURS} h after signing (the event was re-dated)"
+    )]
+    Redated { seq: i64, on: Date, signed_on: String },
+    #[error("event {seq}: repeats the signed request of event {first} (same nonce: a replayed request)")]
+    NonceReused { seq: i64, first: i64 },
+    #[error(
+        "event {seq}: signed against another history: the head its reviewer verified is not an \
+         earlier event of this case (a genuine request re-attached to a rebuilt or other case)"
+    )]
+    ForeignHead { seq: i64 },
+    #[error(
+        "event {seq}: signed by an older amana-review (its request names no history head), yet \
+         it follows actions bound to this history, which no server accepts: it was re-attached"
+    )]
+    Unbound { seq: i64 },
 }
 
 /// Verifies links and hashes of a whole history, and every reviewer signature through
@@ -300,6 +347,54 @@ fn verify_signed(
     }
     let key = key_for(&signed.key_id).ok_or_else(|| fail("unknown key"))?;
     signed.verify(deployment_id, &key).map_err(|err| fail(&err.to_string()))
+}
+
+/// Checks what binds each reviewer signature to its place in `events` (already verified by
+/// [`verify_chain`]), and the dates of every event:
+///
+/// * dates never go back along the chain (for every kind of event);
+/// * a reviewer event is dated within [`signed_dates`] of its signed timestamp;
+/// * each signed request (nonce) appears at most once;
+/// * the head its signed body names is the hash of an event of this chain with a smaller
+///   seq ([`SignedHead::Bound`]). A body without a head ([`SignedHead::Unbound`], signed
+///   before head binding existed) is accepted only before the first head-bound event: a
+///   server that requires heads never appends one after it, and histories made before the
+///   upgrade still verify (they are protected by the heads a home pinned, not by this).
+pub fn verify_bindings(events: &[Event]) -> Result<(), ChainError> {
+    // Hashes of the events before the one being checked: a head must be one of them.
+    let mut earlier: HashSet<&str> = HashSet::new();
+    let mut nonces: HashMap<String, i64> = HashMap::new();
+    let mut bound_seen = false;
+    let mut before: Option<Date> = None;
+    for e in events {
+        if let Some(before) = before.filter(|b| e.on < *b) {
+            return Err(ChainError::DateBackwards { seq: e.seq, on: e.on, before });
+        }
+        before = Some(e.on);
+        if e.kind.is_reviewer_action() {
+            let fail = |why: &str| ChainError::Signature { seq: e.seq, why: why.to_string() };
+            let signed: SignedAction =
+                serde_json::from_str(e.signed.as_deref().ok_or_else(|| fail("missing"))?)
+                    .map_err(|_| fail("unreadable"))?;
+            if let Some(first) = nonces.insert(signed.nonce.clone(), e.seq) {
+                return Err(ChainError::NonceReused { seq: e.seq, first });
+            }
+            if !dated_within(e.on, signed.timestamp) {
+                let signed_on = signed_dates(signed.timestamp)
+                    .map_or_else(|| "an impossible date".to_string(), |(d, _)| d.to_string());
+                return Err(ChainError::Redated { seq: e.seq, on: e.on, signed_on });
+            }
+            match SignedHead::of_body(signed.body.as_bytes()) {
+                Some(SignedHead::Bound(head)) if earlier.contains(head.as_str()) => bound_seen = true,
+                Some(SignedHead::Bound(_)) => return Err(ChainError::ForeignHead { seq: e.seq }),
+                Some(SignedHead::Unbound) if bound_seen => return Err(ChainError::Unbound { seq: e.seq }),
+                Some(SignedHead::Unbound) => {}
+                None => return Err(fail("its signed body is not a JSON request")),
+            }
+        }
+        earlier.insert(&e.hash);
+    }
+    Ok(())
 }
 
 /// Checks that `events` extends a previously verified head `(seq, hash)`.
@@ -381,5 +476,144 @@ mod tests {
             verify_chain("case1", "dep", &events, &none),
             Err(ChainError::Signature { seq: 1, .. })
         ));
+    }
+
+    /// A reviewer event for `verify_bindings` (which does not check signatures: that is
+    /// `verify_chain`'s job), with a hand-set hash so the order of hashes can be anything.
+    fn action(seq: i64, on: Date, ts: i64, nonce: &str, body: &str, hash: &str) -> Event {
+        let signed = SignedAction {
+            key_id: "alice".into(),
+            timestamp: ts,
+            nonce: nonce.into(),
+            signature: "c2ln".into(),
+            method: "POST".into(),
+            path: "/api/v1/review/cases/case1/status".into(),
+            body: body.into(),
+        };
+        Event {
+            seq,
+            on,
+            kind: EventKind::StatusChanged,
+            status: Status::Acknowledged,
+            actor: Some("alice".into()),
+            detail: "{}".into(),
+            signed: Some(serde_json::to_string(&signed).expect("json")),
+            prev_hash: String::new(),
+            hash: hash.into(),
+        }
+    }
+
+    fn submitted(on: Date, hash: &str) -> Event {
+        Event { on, hash: hash.into(), ..chain(1).remove(0) }
+    }
+
+    /// 2026-11-23T10:00:00Z.
+    const TS: i64 = 1_795_428_000;
+    const ON: Date = time::macros::date!(2026 - 11 - 23);
+
+    fn bound(head: &str) -> String {
+        format!(r#"{{"status":"acknowledged","head":"{head}"}}"#)
+    }
+
+    #[test]
+    fn signed_dates_span_the_fixed_bound() {
+        assert_eq!(signed_dates(TS), Some((ON, time::macros::date!(2026 - 11 - 26))));
+        assert!(dated_within(ON, TS) && dated_within(time::macros::date!(2026 - 11 - 26), TS));
+        assert!(!dated_within(time::macros::date!(2026 - 11 - 22), TS), "before the signature");
+        assert!(!dated_within(time::macros::date!(2026 - 11 - 27), TS), "more than 72 h after");
+        assert!(!dated_within(ON, i64::MAX) && signed_dates(i64::MIN).is_none());
+    }
+
+    #[test]
+    fn bound_histories_verify() {
+        let n = |c: char| c.to_string().repeat(32);
+        let events = vec![
+            submitted(ON, "h0"),
+            action(1, ON, TS, &n('a'), &bound("h0"), "h1"),
+            // Two actions queued offline name the same verified head.
+            action(2, ON, TS, &n('b'), &bound("h0"), "h2"),
+            action(3, ON.next_day().expect("day"), TS, &n('c'), &bound("h2"), "h3"),
+        ];
+        assert_eq!(verify_bindings(&events), Ok(()));
+    }
+
+    #[test]
+    fn heads_must_name_an_earlier_event_of_the_same_chain() {
+        let n = |c: char| c.to_string().repeat(32);
+        // A head from a later seq.
+        let later = vec![
+            submitted(ON, "h0"),
+            action(1, ON, TS, &n('a'), &bound("h2"), "h1"),
+            action(2, ON, TS, &n('b'), &bound("h0"), "h2"),
+        ];
+        assert_eq!(verify_bindings(&later), Err(ChainError::ForeignHead { seq: 1 }));
+        // A head of another (or the original, before a rebuild) chain.
+        let other = vec![submitted(ON, "h0"), action(1, ON, TS, &n('a'), &bound("elsewhere"), "h1")];
+        assert_eq!(verify_bindings(&other), Err(ChainError::ForeignHead { seq: 1 }));
+        // Its own hash is not earlier either.
+        let own = vec![submitted(ON, "h0"), action(1, ON, TS, &n('a'), &bound("h1"), "h1")];
+        assert_eq!(verify_bindings(&own), Err(ChainError::ForeignHead { seq: 1 }));
+    }
+
+    #[test]
+    fn head_less_bodies_only_before_the_first_bound_one() {
+        let n = |c: char| c.to_string().repeat(32);
+        let legacy = r#"{"status":"acknowledged"}"#;
+        let before = vec![
+            submitted(ON, "h0"),
+            action(1, ON, TS, &n('a'), legacy, "h1"),
+            action(2, ON, TS, &n('b'), "[]", "h2"),
+            action(3, ON, TS, &n('c'), &bound("h2"), "h3"),
+        ];
+        assert_eq!(verify_bindings(&before), Ok(()));
+        let after = vec![
+            submitted(ON, "h0"),
+            action(1, ON, TS, &n('a'), &bound("h0"), "h1"),
+            action(2, ON, TS, &n('b'), legacy, "h2"),
+        ];
+        assert_eq!(verify_bindings(&after), Err(ChainError::Unbound { seq: 2 }));
+        assert!(ChainError::Unbound { seq: 2 }.to_string().contains("signed by an older amana-review"));
+        let junk = vec![submitted(ON, "h0"), action(1, ON, TS, &n('a'), "not json", "h1")];
+        assert!(matches!(verify_bindings(&junk), Err(ChainError::Signature { seq: 1, .. })));
+    }
+
+    #[test]
+    fn each_nonce_once() {
+        let nonce = "d".repeat(32);
+        let events = vec![
+            submitted(ON, "h0"),
+            action(1, ON, TS, &nonce, &bound("h0"), "h1"),
+            action(2, ON, TS, &nonce, &bound("h1"), "h2"),
+        ];
+        assert_eq!(verify_bindings(&events), Err(ChainError::NonceReused { seq: 2, first: 1 }));
+    }
+
+    #[test]
+    fn events_are_dated_near_their_signature_and_never_back() {
+        let n = |c: char| c.to_string().repeat(32);
+        let redated = |on: Date| vec![submitted(ON, "h0"), action(1, on, TS, &n('a'), &bound("h0"), "h1")];
+        // Re-dated 40 days later (the indicators would show 40 days to acknowledge).
+        let late = ON + time::Duration::days(40);
+        let err = verify_bindings(&redated(late)).expect_err("late");
+        assert_eq!(err, ChainError::Redated { seq: 1, on: late, signed_on: "2026-11-23".into() });
+        assert!(err.to_string().contains("at most 72 h after signing"), "{err}");
+        // Dated before it was signed.
+        let early = vec![
+            submitted(ON.previous_day().expect("day"), "h0"),
+            action(1, ON.previous_day().expect("day"), TS, &n('a'), &bound("h0"), "h1"),
+        ];
+        assert!(matches!(verify_bindings(&early), Err(ChainError::Redated { seq: 1, .. })));
+        // Three days later is within the bound.
+        assert_eq!(verify_bindings(&redated(ON + time::Duration::days(3))), Ok(()));
+        // Any kind of event: the date never goes back.
+        let back = vec![
+            submitted(ON, "h0"),
+            action(1, ON.next_day().expect("day"), TS, &n('a'), &bound("h0"), "h1"),
+            Event { seq: 2, kind: EventKind::Escalated, actor: None, signed: None, ..submitted(ON, "h2") },
+        ];
+        assert_eq!(
+            verify_bindings(&back),
+            Err(ChainError::DateBackwards { seq: 2, on: ON, before: ON.next_day().expect("day") })
+        );
     }
 }

@@ -181,7 +181,7 @@ mod tests {
 
     fn sample(body: String, contact: Option<String>) -> Payload {
         Payload {
-            salt: None,
+            salt: Some("5a".repeat(16)),
             part: Part::Report,
             kind: Some(Kind::Violation),
             agency: Some("health".into()),
@@ -190,6 +190,19 @@ mod tests {
             written_on: time::macros::date!(2026 - 11 - 23),
             author: None,
         }
+    }
+
+    #[test]
+    fn commitments_are_salted_and_bind_the_text() {
+        let mut a = sample("yes".into(), None);
+        a.salt = None;
+        let (one, two) = (a.encode().expect("encode"), a.encode().expect("encode"));
+        // The same short text twice: two salts, two commitments (a guess cannot be confirmed).
+        assert_ne!(commitment(&one).expect("c"), commitment(&two).expect("c"));
+        assert_eq!(commitment(&one).expect("c"), commitment(&one).expect("c"));
+        let mut other = sample("no".into(), None);
+        other.salt = Payload::decode(&one).expect("decode").salt.clone();
+        assert_ne!(commitment(&other.encode().expect("encode")).expect("c"), commitment(&one).expect("c"));
     }
 
     #[test]

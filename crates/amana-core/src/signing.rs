@@ -18,6 +18,8 @@ use ring::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::events::MAX_SIGNATURE_AGE_HOURS;
+
 /// Domain separation tag and version of the canonical string.
 pub const CONTEXT: &str = "amana-req-v1";
 /// Header carrying the signing key id.
@@ -72,6 +74,14 @@ pub enum SignatureError {
     Stale,
     #[error("this request was already used (replay)")]
     Replayed,
+    /// An action the server would have to date outside `events::signed_dates` (signed on a
+    /// later UTC date than the server's, or too long ago): its history event would not verify.
+    #[error(
+        "this action was signed on {signed_on} (UTC) but the server's date is {today}: an action \
+         must reach the server from the UTC day it was signed until {MAX_SIGNATURE_AGE_HOURS} h \
+         later. Check the laptop's clock and sign it again"
+    )]
+    Undatable { signed_on: String, today: String },
 }
 
 /// The exact bytes that are signed.

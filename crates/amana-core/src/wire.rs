@@ -33,7 +33,7 @@ pub mod paths {
     pub fn extend(case_id: &str) -> String {
         format!("{CASES}/{case_id}/extend")
     }
-    /// `POST` with a list of [`super::RewrappedEnvelope`].
+    /// `POST` with [`super::RewrapRequest`].
     pub fn rewrap(case_id: &str) -> String {
         format!("{CASES}/{case_id}/rewrap")
     }
@@ -158,6 +158,8 @@ pub struct StatusChange {
     /// An optional note for the case's reviewers: an age file (base64) of a `note` payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note_age_b64: Option<String>,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
 }
 
 /// `POST …/replies` body: an age file (base64) of a `reply` payload, encrypted to the
@@ -165,6 +167,8 @@ pub struct StatusChange {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReplyUpload {
     pub age_b64: String,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
 }
 
 /// `POST …/extend` body.
@@ -174,10 +178,21 @@ pub struct Extension {
     pub days: i64,
     /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
     pub reason_age_b64: String,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
 }
 
-/// One element of the `POST …/rewrap` body (a JSON array): an existing envelope of the
-/// case, re-encrypted to the current recipients, with the SHA-256 of its plaintext.
+/// `POST …/rewrap` body: existing envelopes of the case, each re-encrypted to the current
+/// recipients. (Before head binding the body was the bare list; see [`SignedHead`].)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewrapRequest {
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+    pub envelopes: Vec<RewrappedEnvelope>,
+}
+
+/// One element of [`RewrapRequest::envelopes`]: an existing envelope of the case,
+/// re-encrypted to the current recipients, with the SHA-256 of its plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RewrappedEnvelope {
@@ -187,6 +202,37 @@ pub struct RewrappedEnvelope {
     pub age_b64: String,
     /// Lowercase hex SHA-256 of the decrypted payload, the same before and after.
     pub plaintext_sha256: String,
+}
+
+/// The `head` of a signed reviewer body (docs/FORMATS.md §3): the lowercase hex hash of
+/// the last event of the case that the reviewer's home had verified when it signed.
+///
+/// It binds the signature to one history: the server refuses a head that is not the hash
+/// of an event of the case, and `amana-review` requires it to be an *earlier* event of the
+/// same chain, so a genuine signed request cannot be re-attached to a rebuilt case (the
+/// rebuilt chain has other hashes). Bodies signed before head binding have none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedHead {
+    /// The body names this head.
+    Bound(String),
+    /// A body of an older `amana-review`: an object without `head`, or the bare list the
+    /// rewrap body used to be.
+    Unbound,
+}
+
+impl SignedHead {
+    /// Classifies a signed body; `None` if it is not JSON, or `head` is not a string.
+    pub fn of_body(body: &[u8]) -> Option<Self> {
+        match serde_json::from_slice::<serde_json::Value>(body).ok()? {
+            serde_json::Value::Object(map) => match map.get("head") {
+                None => Some(Self::Unbound),
+                Some(serde_json::Value::String(h)) => Some(Self::Bound(h.clone())),
+                Some(_) => None,
+            },
+            serde_json::Value::Array(_) => Some(Self::Unbound),
+            _ => None,
+        }
+    }
 }
 
 /// The `rewrapped` event's detail: which envelopes changed and the hash of each plaintext.
@@ -254,6 +300,25 @@ mod tests {
         assert!(!is_sha256_hex(&"0A".repeat(32)));
         assert!(!is_sha256_hex(&"0a".repeat(31)));
         assert!(!is_sha256_hex(&"zz".repeat(32)));
+    }
+
+    #[test]
+    fn heads_are_read_from_current_and_older_bodies() {
+        let h = "ab".repeat(32);
+        let of = |s: &str| SignedHead::of_body(s.as_bytes());
+        assert_eq!(of(&format!(r#"{{"status":"acknowledged","head":"{h}"}}"#)), Some(SignedHead::Bound(h)));
+        assert_eq!(of(r#"{"status":"acknowledged"}"#), Some(SignedHead::Unbound));
+        assert_eq!(of(r#"[{"envelope_id":"e"}]"#), Some(SignedHead::Unbound));
+        assert_eq!(of(r#"{"head":1}"#), None);
+        assert_eq!(of("not json"), None);
+        assert_eq!(of("7"), None);
+        let body = RewrapRequest { head: "x".into(), envelopes: vec![] };
+        let json = serde_json::to_string(&body).expect("json");
+        assert_eq!(json, r#"{"head":"x","envelopes":[]}"#);
+        assert!(
+            serde_json::from_str::<StatusChange>(r#"{"status":"acknowledged"}"#).is_err(),
+            "head required"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! hash that event records ([`check_rewrapped`]). A case that fails is quarantined
 //! ([`Quarantine`]) and keeps what this home held; the other cases are stored.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use amana_core::events::SignedAction;
 use amana_core::roster::Roster;
@@ -187,12 +187,15 @@ fn plan(
     }
     let mut planned = Vec::with_capacity(bundles.len());
     let mut refused = Vec::new();
+    // Every accepted signed request's nonce, with its case: one request stands in one place.
+    let mut nonces: HashMap<String, String> = HashMap::new();
     for bundle in bundles {
         let id = bundle.id.clone();
         let outcome = if twice.contains(&id) {
             Err(bad(source, format!("case {} is listed twice", cases::printable(&id))))
         } else {
             plan_one(home, bundle, source, deployment_id, roster, heads)
+                .and_then(|p| once_in_the_list(p, &mut nonces))
         };
         match outcome {
             Ok(p) => planned.push(p),
@@ -204,6 +207,22 @@ fn plan(
         }
     }
     (planned, refused)
+}
+
+/// Refuses a case that repeats a signed request (nonce) of a case accepted before it in the
+/// same list, and records its own.
+fn once_in_the_list(p: Planned, nonces: &mut HashMap<String, String>) -> Result<Planned, ReviewError> {
+    let mine: Vec<(i64, String)> = history::signed_nonces(&p.bundle).collect();
+    if let Some((seq, other)) = mine.iter().find_map(|(seq, n)| nonces.get(n).map(|o| (seq, o))) {
+        return Err(ReviewError::HistoryInvalid {
+            case: p.bundle.id.clone(),
+            detail: format!(
+                "event {seq} repeats a signed request of case {other} (same nonce: a replayed request)"
+            ),
+        });
+    }
+    nonces.extend(mine.into_iter().map(|(_, n)| (n, p.bundle.id.clone())));
+    Ok(p)
 }
 
 /// One case: ids, envelopes, history against the roster, the remembered head, and what this
@@ -382,7 +401,7 @@ fn check_case_rewraps(case: &Planned, identity: &age::x25519::Identity) -> Resul
         }
         for plain in new_plain.iter().chain(old_plain.iter()) {
             crate::show::check_commitment(&case.bundle, &file.id, plain)?;
-            if rewrap::plaintext_sha256(plain) != hash {
+            if !rewrap::matches_record(plain, &hash) {
                 return Err(ReviewError::HistoryInvalid {
                     case: id.clone(),
                     detail: format!(
@@ -539,8 +558,9 @@ mod tests {
         run(&home, &kit, vec![b.clone()]).expect("first");
         let before = std::fs::read(home.case_dir("c1").join("case.json")).expect("case.json");
         let mut rewritten = b.clone();
-        rewritten.events[0].on = time::macros::date!(2026 - 11 - 01);
-        rewritten.received_on = rewritten.events[0].on;
+        // Re-dated by a day, within what its signature allows; changing an earlier event
+        // would also change the head the status change is bound to (history.rs tests that).
+        rewritten.events[1].on = testkit::ON.next_day().expect("date");
         testkit::rehash(&mut rewritten);
         let s = run(&home, &kit, vec![rewritten.clone(), kit.bundle("c2")]).expect("pull");
         assert!(quarantined(&s, "c1").is_some());
@@ -669,5 +689,41 @@ mod tests {
         let s = run(&home, &kit, vec![b]).expect("pull");
         assert_eq!(s.applied, 1);
         assert!(outbox::pending(&home).expect("pending").is_empty());
+    }
+
+    #[test]
+    fn one_signed_request_in_two_cases_of_a_list_is_quarantined() {
+        let (_dir, home) = home();
+        let kit = Kit::new("alice");
+        let nonce = amana_core::signing::new_nonce();
+        let cases: Vec<CaseBundle> = ["c1", "c2"]
+            .into_iter()
+            .map(|id| {
+                let mut b = kit.bundle(id);
+                let change = amana_core::wire::StatusChange {
+                    status: Status::Acknowledged,
+                    note_age_b64: None,
+                    head: testkit::head(&b),
+                };
+                let body = serde_json::to_string(&change).expect("json");
+                let path = amana_core::wire::paths::status(id);
+                let signed = kit.signed_with(&path, body, testkit::SIGNED_AT, &nonce);
+                let detail = serde_json::json!({ "from": "received", "envelope_id": null });
+                testkit::push(
+                    &mut b,
+                    amana_core::events::EventKind::StatusChanged,
+                    Status::Acknowledged,
+                    detail,
+                    Some(signed),
+                );
+                b.status = Status::Acknowledged;
+                b
+            })
+            .collect();
+        let s = run(&home, &kit, cases).expect("the list is read");
+        let why = quarantined(&s, "c2").expect("the repeat is quarantined");
+        assert!(why.contains("event 1 repeats a signed request of case c1 (same nonce"), "{why}");
+        assert_eq!(s.listed, ["c1"]);
+        assert!(!home.case_dir("c2").exists());
     }
 }

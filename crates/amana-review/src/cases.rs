@@ -31,6 +31,18 @@ impl LocalCase {
         envelope_path(&self.dir, envelope_id)
     }
 
+    /// The hash of the last event of the history this home verified for the case: every
+    /// signed action names it as its `head` (docs/FORMATS.md §3), binding the signature to
+    /// that history. Several actions queued offline all name it; the server only needs the
+    /// head to be in its chain, and a later pull requires it to be an earlier event.
+    pub fn verified_head(&self) -> Result<String, ReviewError> {
+        self.bundle
+            .events
+            .last()
+            .map(|e| e.hash.clone())
+            .ok_or_else(|| ReviewError::NoHistory(self.bundle.id.clone()))
+    }
+
     /// Rewrites `case.json`.
     pub fn save(&self) -> Result<(), ReviewError> {
         let path = self.dir.join(CASE_FILE);

@@ -95,6 +95,12 @@ pub enum ReviewError {
     )]
     HistoryRewritten { case: String, detail: String },
 
+    #[error(
+        "case {0} has no verified history here, so an action on it cannot be bound to one: \
+         run `amana-review pull` (or `import`) first. Nothing was signed"
+    )]
+    NoHistory(String),
+
     #[error("no pulled case matches `{0}`: see `amana-review list`, or `amana-review pull` first")]
     UnknownCase(String),
 

@@ -31,6 +31,7 @@ pub fn run(
         return Err(ReviewError::ClosedCase(case.bundle.id.clone()).into());
     }
     check_limit(&case, days, pending_days(home, &case)?)?;
+    let head = case.verified_head()?;
     if reason.trim().is_empty() {
         return Err(ReviewError::EmptyText("reason").into());
     }
@@ -44,7 +45,7 @@ pub fn run(
         Audience::ReviewersOnly,
         "reason",
     )?;
-    let body = serde_json::to_vec(&Extension { days, reason_age_b64: sealed.age_b64 })?;
+    let body = serde_json::to_vec(&Extension { days, reason_age_b64: sealed.age_b64, head })?;
 
     let delivery = Delivery::open(home, server, offline)?;
     let id = case.bundle.id.clone();

@@ -4,12 +4,18 @@
 //!    the signed roster only ([`Signers`]): the signer must be in the roster, have access to
 //!    the case, be oversight for a rewrap, and — if the roster revokes it — have signed an
 //!    event this home verified before, or one the roster vouches for.
-//! 2. Cheap consistency checks that a server recomputing the chain could otherwise slip
+//! 2. What binds each signature to its place (`events::verify_bindings`): the head its
+//!    signed body names is an earlier event of this same chain, so a genuine request cannot
+//!    be re-attached to a rebuilt or another case; each nonce appears once; each reviewer
+//!    event is dated within `events::MAX_SIGNATURE_AGE_HOURS` of its signed timestamp (a
+//!    constant of this program, not the server's setting); dates never go back.
+//! 3. Cheap consistency checks that a server recomputing the chain could otherwise slip
 //!    past: the history starts with the submission and follows the lifecycle; each reviewer
 //!    event matches the request its reviewer signed (route, new status, days) and the stored
 //!    reply or note is byte for byte the age file that was signed; the case metadata
-//!    (status, escalation, extension days, rating) agrees with the history.
-//! 3. Rewraps: a `rewrapped` event records exactly the envelopes and plaintext hashes its
+//!    (status, escalation, extension days, rating, date of receipt, deadlines) agrees with
+//!    the history.
+//! 4. Rewraps: a `rewrapped` event records exactly the envelopes and plaintext hashes its
 //!    reviewer signed, and each envelope it was the last to rewrap is byte for byte the
 //!    signed age file; an envelope rewrapped later no longer has to match the reply or note
 //!    request that first stored it. (The plaintext hashes themselves are checked after
@@ -22,10 +28,12 @@ use amana_core::case::Status;
 use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
 use amana_core::wire::{
-    is_sha256_hex, paths, CaseBundle, Extension, ReplyUpload, RewrapDetail, RewrappedEnvelope, StatusChange,
+    is_sha256_hex, paths, CaseBundle, Extension, ReplyUpload, RewrapDetail, RewrapRequest, StatusChange,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use time::Date;
 
 use crate::accept::AgeFile;
 use crate::error::ReviewError;
@@ -112,6 +120,7 @@ pub fn verify(
     };
     events::verify_chain(&bundle.id, deployment_id, &bundle.events, &key_for)
         .map_err(|e| fail(e.to_string()))?;
+    events::verify_bindings(&bundle.events).map_err(|e| fail(e.to_string()))?;
     crate::attested::check(bundle, deployment_id, signers).map_err(&fail)?;
     let mut prev: Option<&Event> = None;
     for e in &bundle.events {
@@ -119,7 +128,37 @@ pub fn verify(
             .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
         prev = Some(e);
     }
-    check_metadata(bundle).map_err(fail)
+    check_metadata(bundle).map_err(fail)?;
+    check_dates(bundle).map_err(fail)
+}
+
+/// The nonces of the signed requests in a history, with the seq of their event. A nonce
+/// may appear once in a chain (`events::verify_bindings`) and once in a whole case list
+/// (`accept`): a request accepted once cannot stand in two places.
+pub fn signed_nonces(bundle: &CaseBundle) -> impl Iterator<Item = (i64, String)> + '_ {
+    bundle.events.iter().filter_map(|e| {
+        let signed: SignedAction = serde_json::from_str(e.signed.as_deref()?).ok()?;
+        Some((e.seq, signed.nonce))
+    })
+}
+
+/// A signed body as its current type. Bodies signed before head binding have no `head`
+/// (`verify_bindings` has already decided whether this event may be one of them): it reads
+/// as empty, and everything else in the body is checked the same.
+fn signed_body<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    let bad = || "the signed request body is not what this event records".to_string();
+    let mut value: Value = serde_json::from_str(body).map_err(|_| bad())?;
+    match &mut value {
+        Value::Object(map) if !map.contains_key("head") => {
+            map.insert("head".into(), Value::String(String::new()));
+        }
+        // The rewrap body was the bare list of envelopes.
+        Value::Array(items) => {
+            value = serde_json::json!({ "head": "", "envelopes": std::mem::take(items) });
+        }
+        _ => {}
+    }
+    serde_json::from_value(value).map_err(|_| bad())
 }
 
 /// The envelope part an event of `kind` stores, if any.
@@ -203,23 +242,20 @@ fn check_signed(
             signed.path.escape_debug()
         ));
     }
-    let bad_body = |_| "the signed request body is not what this event records".to_string();
     if e.kind == EventKind::Rewrapped {
         return check_rewrap(bundle, e, &signed.body, files);
     }
     let signed_age = match e.kind {
-        EventKind::Reply => {
-            Some(serde_json::from_str::<ReplyUpload>(&signed.body).map_err(bad_body)?.age_b64)
-        }
+        EventKind::Reply => Some(signed_body::<ReplyUpload>(&signed.body)?.age_b64),
         EventKind::Extended => {
-            let body: Extension = serde_json::from_str(&signed.body).map_err(bad_body)?;
+            let body: Extension = signed_body(&signed.body)?;
             if detail.get("days").and_then(Value::as_i64) != Some(body.days) {
                 return Err(format!("records other days than the {} the reviewer signed", body.days));
             }
             Some(body.reason_age_b64)
         }
         _ => {
-            let body: StatusChange = serde_json::from_str(&signed.body).map_err(bad_body)?;
+            let body: StatusChange = signed_body(&signed.body)?;
             if body.status != e.status {
                 return Err(format!("records {} but the reviewer signed {}", e.status, body.status));
             }
@@ -249,9 +285,10 @@ pub fn last_rewrap(bundle: &CaseBundle, envelope_id: &str) -> Option<(i64, Strin
 
 /// A `rewrapped` event against its signed request: the same envelopes and hashes, each an
 /// envelope of this case, and the stored bytes of those it rewrapped last are the signed ones.
-fn check_rewrap(bundle: &CaseBundle, e: &Event, signed_body: &str, files: &[AgeFile]) -> Result<(), String> {
-    let body: Vec<RewrappedEnvelope> = serde_json::from_str(signed_body)
-        .map_err(|_| "the signed request body is not a rewrap".to_string())?;
+fn check_rewrap(bundle: &CaseBundle, e: &Event, body: &str, files: &[AgeFile]) -> Result<(), String> {
+    let body = signed_body::<RewrapRequest>(body)
+        .map_err(|_| "the signed request body is not a rewrap".to_string())?
+        .envelopes;
     let detail = rewrap_records(e).ok_or("its detail does not list the rewrapped envelopes")?;
     let signed: Vec<(&str, &str)> =
         body.iter().map(|b| (b.envelope_id.as_str(), b.plaintext_sha256.as_str())).collect();
@@ -317,6 +354,69 @@ fn check_metadata(b: &CaseBundle) -> Result<(), String> {
         return Err("its rating disagrees with its history".into());
     }
     Ok(())
+}
+
+/// The dates the metadata shows must agree with the history, whose dates
+/// `verify_bindings` tied to the reviewers' signatures: deadlines and indicators are
+/// computed from them. The date of receipt is the submission's. The per-kind deadline
+/// policy is the deployment's and not known here, but every policy gives at least one day
+/// each: acknowledgement is due after receipt, and feedback at least one day plus the
+/// extensions after the acknowledgement (or after the acknowledge-by date before one). When
+/// an extension is the last event that set the deadlines, the feedback date is the one it
+/// recorded (which the chain, and the head this home pins, keep from changing later).
+fn check_dates(b: &CaseBundle) -> Result<(), String> {
+    let received = b.events.first().map(|e| e.on).ok_or("it is empty")?;
+    if b.received_on != received {
+        return Err(format!("it says it was received on {}, its history on {received}", b.received_on));
+    }
+    let d = &b.deadlines;
+    if d.acknowledge_by <= received {
+        return Err(format!(
+            "its acknowledge-by date {} is not after its receipt ({received})",
+            d.acknowledge_by
+        ));
+    }
+    let acknowledged = acknowledged_on(b);
+    let from = acknowledged.unwrap_or(d.acknowledge_by);
+    let days = b.extension_days.clamp(0, amana_core::deadlines::MAX_EXTENSION_DAYS) + 1;
+    let least = from.checked_add(time::Duration::days(days)).unwrap_or(Date::MAX);
+    if d.feedback_by < least {
+        return Err(format!(
+            "its feedback-by date {} is before the earliest its history allows ({least})",
+            d.feedback_by
+        ));
+    }
+    let last_setter = b.events.iter().rev().find(|e| {
+        e.kind == EventKind::Extended
+            || (e.kind == EventKind::StatusChanged && e.status == Status::Acknowledged)
+    });
+    if let Some(e) = last_setter.filter(|e| e.kind == EventKind::Extended) {
+        let recorded = serde_json::from_str::<Value>(&e.detail)
+            .ok()
+            .and_then(|v| v.get("feedback_by").and_then(Value::as_str).map(str::to_string));
+        if recorded.is_some_and(|r| r != d.feedback_by.to_string()) {
+            return Err(format!(
+                "its feedback-by date {} is not the one its last extension (event {}) recorded",
+                d.feedback_by, e.seq
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The date the case was first acknowledged, from its history (the event's `on`, which is
+/// bounded by its reviewer's signature).
+pub fn acknowledged_on(b: &CaseBundle) -> Option<Date> {
+    b.events
+        .iter()
+        .find(|e| e.kind == EventKind::StatusChanged && e.status == Status::Acknowledged)
+        .map(|e| e.on)
+}
+
+/// The date of receipt, from the history: the `submitted` event's `on` (`verify` refuses a
+/// case whose `received_on` differs).
+pub fn received_on(b: &CaseBundle) -> Date {
+    b.events.first().map_or(b.received_on, |e| e.on)
 }
 
 #[cfg(test)]
@@ -438,5 +538,146 @@ mod tests {
         b.events[2].kind = EventKind::Unknown;
         let err = check(&b, &keys(&kit)).expect_err("unknown kind");
         assert!(err.contains("upgrade amana-review") && !err.contains("verify"), "{err}");
+    }
+
+    /// An earlier event of `b` appended again, signed request and all (what a server
+    /// replaying a genuine action would write).
+    fn replay(b: &mut CaseBundle, seq: usize) {
+        let e = b.events[seq].clone();
+        let detail: Value = serde_json::from_str(&e.detail).expect("detail");
+        let signed = (e.actor.clone().expect("actor"), e.signed.clone().expect("signed"));
+        testkit::push(b, e.kind, e.status, detail, Some(signed));
+        b.status = e.status;
+    }
+
+    #[test]
+    fn a_replayed_status_change_or_extension_is_refused() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        let mut b = worked_case(&kit);
+        kit.status(&mut b, Status::NeedsInfo);
+        // in_review (event 3) again: the lifecycle allows it, the nonce does not.
+        replay(&mut b, 3);
+        let err = check(&b, &keys).expect_err("replayed status");
+        assert!(err.contains("event 5: repeats the signed request of event 3"), "{err}");
+        let mut b = worked_case(&kit);
+        kit.extend(&mut b, 30, "x1");
+        replay(&mut b, 4);
+        b.extension_days = 60;
+        let err = check(&b, &keys).expect_err("replayed extension");
+        assert!(err.contains("event 5: repeats the signed request of event 4 (same nonce"), "{err}");
+    }
+
+    #[test]
+    fn genuine_actions_re_attached_to_a_rebuilt_or_other_case_are_refused() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        // The server rebuilds the case with another submission and keeps every signed
+        // action: all hashes are recomputed, so a fresh home has no pinned head to compare,
+        // but the actions name heads of the original chain.
+        let mut rebuilt = worked_case(&kit);
+        rebuilt.events[0].detail = serde_json::json!({ "envelope_id": "rep", "attachments": 0 }).to_string();
+        testkit::rehash(&mut rebuilt);
+        let err = check(&rebuilt, &keys).expect_err("rebuilt");
+        assert!(err.contains("event 1: signed against another history"), "{err}");
+        // A genuine action of case c1 appended to case c2.
+        let c1 = worked_case(&kit);
+        let mut c2 = kit.bundle("c2");
+        let e = c1.events[1].clone();
+        let detail: Value = serde_json::from_str(&e.detail).expect("detail");
+        testkit::push(
+            &mut c2,
+            e.kind,
+            e.status,
+            detail,
+            Some((e.actor.expect("actor"), e.signed.expect("signed"))),
+        );
+        c2.status = Status::Acknowledged;
+        let err = check(&c2, &keys).expect_err("other case");
+        assert!(err.contains("event 1: signed against another history"), "{err}");
+    }
+
+    #[test]
+    fn events_re_dated_beyond_the_signature_or_backwards_are_refused() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        // The acknowledgement re-dated by 40 days, chain recomputed (the indicators would
+        // show 40 days to acknowledge).
+        let mut b = worked_case(&kit);
+        for e in &mut b.events[1..] {
+            e.on += time::Duration::days(40);
+        }
+        testkit::rehash(&mut b);
+        let err = check(&b, &keys).expect_err("re-dated");
+        assert!(err.contains("event 1: dated 2027-02-24, but its reviewer signed it on 2027-01-15"), "{err}");
+        // Within 72 h of the signature is fine (an air-gapped request travels). Only the
+        // last event: re-dating an earlier one changes the heads later actions are bound to.
+        let mut b = worked_case(&kit);
+        b.events[3].on += time::Duration::days(3);
+        testkit::rehash(&mut b);
+        assert_eq!(check(&b, &keys), Ok(()));
+        // Dated before it was signed.
+        let mut b = worked_case(&kit);
+        for e in &mut b.events {
+            e.on = e.on.previous_day().expect("date");
+        }
+        b.received_on = b.events[0].on;
+        testkit::rehash(&mut b);
+        assert!(check(&b, &keys).expect_err("early").contains("event 1: dated 2027-01-14"));
+        // An escalation dated before the event it follows.
+        let mut b = worked_case(&kit);
+        testkit::push(&mut b, EventKind::Escalated, Status::InReview, serde_json::json!({}), None);
+        b.escalated = true;
+        b.events[4].on = b.events[3].on.previous_day().expect("date");
+        testkit::rehash(&mut b);
+        let err = check(&b, &keys).expect_err("backwards");
+        assert!(err.contains("event 4: dated 2027-01-14, before the event before it (2027-01-15)"), "{err}");
+    }
+
+    #[test]
+    fn head_less_actions_only_before_head_bound_ones() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        // A case worked before the upgrade, then after it: verifies.
+        let mut b = kit.bundle("c1");
+        kit.legacy_status(&mut b, Status::Acknowledged);
+        kit.status(&mut b, Status::InReview);
+        assert_eq!(check(&b, &keys), Ok(()));
+        // A head-less action after a head-bound one: no server accepts that any more.
+        kit.legacy_status(&mut b, Status::NeedsInfo);
+        let err = check(&b, &keys).expect_err("unbound");
+        assert!(err.contains("event 3: signed by an older amana-review"), "{err}");
+    }
+
+    #[test]
+    fn dates_of_receipt_and_deadlines_must_agree_with_the_history() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        let mut b = worked_case(&kit);
+        b.received_on = b.received_on.previous_day().expect("date");
+        let err = check(&b, &keys).expect_err("received");
+        // The attested submission catches it first; the history's date would too.
+        assert!(
+            err.contains("date of receipt is not the one its attested submission records")
+                || err.contains("it says it was received on 2027-01-14, its history on 2027-01-15"),
+            "{err}"
+        );
+        let mut b = worked_case(&kit);
+        b.deadlines.acknowledge_by = b.received_on;
+        assert!(check(&b, &keys)
+            .expect_err("ack by")
+            .contains("acknowledge-by date 2027-01-15 is not after"));
+        let mut b = worked_case(&kit);
+        b.deadlines.feedback_by = testkit::ON;
+        assert!(check(&b, &keys)
+            .expect_err("feedback by")
+            .contains("before the earliest its history allows"));
+        // After an extension, the feedback date is the one it recorded.
+        let mut b = worked_case(&kit);
+        kit.extend(&mut b, 30, "x1");
+        assert_eq!(check(&b, &keys), Ok(()));
+        b.deadlines.feedback_by += time::Duration::days(100);
+        let err = check(&b, &keys).expect_err("moved");
+        assert!(err.contains("not the one its last extension (event 4) recorded"), "{err}");
     }
 }

@@ -2,22 +2,27 @@
 //! (no decryption, no network), per agency and kind, plus a total:
 //!
 //! * cases, and counts by status; overdue (today, UTC) and escalated cases;
-//! * median days from receipt to acknowledgement (the first `status_changed` event to
-//!   `acknowledged` in the verified history);
+//! * median days from receipt to acknowledgement (the `submitted` event to the first
+//!   `status_changed` event to `acknowledged` in the verified history);
 //! * share acknowledged on time: of the cases whose acknowledgement is settled — acknowledged,
 //!   or past their acknowledge-by date without one — the share acknowledged by that date;
 //! * average rating, over the rated cases.
+//!
+//! Dates come from the events' `on` dates, which a pull verified: each reviewer action is
+//! dated within 72 h of its signature, dates never go back, and the case's date of receipt
+//! and deadlines agree with them (`history`). A server cannot move an acknowledgement by
+//! more than that bound.
 
 use std::collections::BTreeMap;
 
 use amana_core::case::Status;
 use amana_core::deadlines;
-use amana_core::events::EventKind;
 use amana_core::wire::CaseBundle;
 use serde::Serialize;
 use time::Date;
 
 use crate::cases::{self, printable};
+use crate::history;
 use crate::home::Home;
 
 /// The indicators of one group of cases.
@@ -74,14 +79,6 @@ pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
     rows
 }
 
-/// The date the case was first acknowledged, from its history.
-fn acknowledged_on(b: &CaseBundle) -> Option<Date> {
-    b.events
-        .iter()
-        .find(|e| e.kind == EventKind::StatusChanged && e.status == Status::Acknowledged)
-        .map(|e| e.on)
-}
-
 fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
     let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
     k.by_status = Status::ALL.iter().map(|s| (s.to_string(), 0)).collect();
@@ -92,9 +89,9 @@ fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kp
         *k.by_status.entry(b.status.to_string()).or_default() += 1;
         k.overdue += usize::from(deadlines::is_overdue(b.status, &b.deadlines, today));
         k.escalated += usize::from(b.escalated);
-        match acknowledged_on(b) {
+        match history::acknowledged_on(b) {
             Some(on) => {
-                days.push((on - b.received_on).whole_days() as f64);
+                days.push((on - history::received_on(b)).whole_days() as f64);
                 settled += 1;
                 on_time += usize::from(on <= b.deadlines.acknowledge_by);
             }
@@ -161,6 +158,18 @@ fn table(rows: &[Kpi]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_to_acknowledge_come_from_the_events_dates() {
+        let kit = crate::testkit::Kit::new("alice");
+        let mut b = kit.bundle("c1");
+        kit.status(&mut b, Status::Acknowledged);
+        b.events[1].on += time::Duration::days(2);
+        // Unchecked metadata does not move the indicator (a pull refuses it anyway).
+        b.received_on -= time::Duration::days(40);
+        let all = compute(&[b], crate::testkit::ON).pop().expect("total");
+        assert_eq!(all.median_days_to_acknowledge, Some(2.0));
+    }
 
     #[test]
     fn medians() {

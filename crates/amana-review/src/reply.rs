@@ -23,6 +23,7 @@ pub fn run(
     offline: bool,
 ) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
+    let head = case.verified_head()?;
     let author = home.read_config()?.key_id;
     let text = compose::text(home, message, file, "reply")?;
     let sealed = seal::seal(
@@ -35,7 +36,7 @@ pub fn run(
         "reply",
     )?;
     drop(text);
-    let body = serde_json::to_vec(&ReplyUpload { age_b64: sealed.age_b64 })?;
+    let body = serde_json::to_vec(&ReplyUpload { age_b64: sealed.age_b64, head })?;
 
     let delivery = Delivery::open(home, server, offline)?;
     let id = &case.bundle.id;

@@ -15,7 +15,7 @@ use amana_core::envelope::{self, EnvelopeError};
 use amana_core::payload::{Part, Payload};
 use amana_core::roster::RosterEntry;
 use amana_core::signing::MAX_REQUEST_FILE_BODY;
-use amana_core::wire::{paths, CaseBundle, EnvelopeWire, RewrappedEnvelope};
+use amana_core::wire::{paths, CaseBundle, EnvelopeWire, RewrapRequest, RewrappedEnvelope};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use zeroize::Zeroizing;
 
@@ -28,6 +28,18 @@ use crate::session::{queued_note, Delivered, Delivery};
 /// Lowercase hex SHA-256 of a plaintext, as the `rewrapped` event records it.
 pub fn plaintext_sha256(plaintext: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, plaintext))
+}
+
+/// What a rewrap records for a plaintext: its salted commitment (`payload::commitment`), or
+/// for a plaintext that is not a payload (never sent: `rewrap_one` refuses those) its SHA-256.
+pub fn record(plaintext: &[u8]) -> String {
+    amana_core::payload::commitment(plaintext).unwrap_or_else(|_| plaintext_sha256(plaintext))
+}
+
+/// Whether `recorded` is what a rewrap of `plaintext` records: the salted commitment, or the
+/// plain SHA-256 that rewraps recorded before commitments existed.
+pub fn matches_record(plaintext: &[u8], recorded: &str) -> bool {
+    record(plaintext) == recorded || plaintext_sha256(plaintext) == recorded
 }
 
 /// Whether the reporter reads this part (their follow-ups and the replies to them).
@@ -48,6 +60,7 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
         return Err(ReviewError::RewrapNotOversight(me).into());
     }
     let readers = crate::readers::compute(&roster, bundle, time::OffsetDateTime::now_utc().date())?;
+    let head = case.verified_head()?;
     let identity = home.identity(&mut Unlocker::default())?;
     let mut items = Vec::new();
     let mut unreadable = Vec::new();
@@ -60,13 +73,14 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     if items.is_empty() {
         return Err(refused(bundle, "your key opens none of its envelopes".into()).into());
     }
-    let body = serde_json::to_vec(&items)?;
+    let done = items.len();
+    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items })?;
     if body.len() > MAX_REQUEST_FILE_BODY {
         return Err(refused(bundle, "its envelopes are too large for one signed request".into()).into());
     }
     let delivery = Delivery::open(home, server, offline)?;
     let outcome = delivery.post(home, &paths::rewrap(&bundle.id), body, &bundle.id, "rewrap")?;
-    report(bundle, items.len(), &unreadable, outcome);
+    report(bundle, done, &unreadable, outcome);
     Ok(())
 }
 
@@ -163,7 +177,9 @@ fn rewrap_one(
     Ok(Some(RewrappedEnvelope {
         envelope_id: env.id.clone(),
         age_b64: B64.encode(ciphertext),
-        plaintext_sha256: plaintext_sha256(&plaintext),
+        // The salted commitment (docs/FORMATS.md §9): an unsalted hash would let a database
+        // holder confirm a guessed short text.
+        plaintext_sha256: record(&plaintext),
     }))
 }
 

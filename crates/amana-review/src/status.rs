@@ -25,6 +25,7 @@ pub fn run(
     let (from, pending) = effective_status(home, &case)?;
     // Refused before any key or network use: a typo costs nothing and signs nothing.
     check_transition(&case.bundle.id, from, next)?;
+    let head = case.verified_head()?;
     let author = home.read_config()?.key_id;
     let sealed = match note {
         Some(text) if text.trim().is_empty() => return Err(ReviewError::EmptyText("note").into()),
@@ -42,6 +43,7 @@ pub fn run(
     let body = serde_json::to_vec(&StatusChange {
         status: next,
         note_age_b64: sealed.as_ref().map(|s| s.age_b64.clone()),
+        head,
     })?;
 
     let delivery = Delivery::open(home, server, offline)?;

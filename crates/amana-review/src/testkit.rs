@@ -7,7 +7,8 @@ use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
 use amana_core::signing::{self, RequestParts};
 use amana_core::wire::{
-    paths, CaseBundle, EnvelopeWire, ReplyUpload, ReviewerKeyWire, RewrappedEnvelope, StatusChange,
+    paths, CaseBundle, EnvelopeWire, Extension, ReplyUpload, ReviewerKeyWire, RewrapRequest,
+    RewrappedEnvelope, StatusChange,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -17,8 +18,11 @@ use time::Date;
 
 /// The deployment of every fixture.
 pub const DEP: &str = "dep";
-/// The date of every fixture event.
-pub const ON: Date = date!(2026 - 11 - 23);
+/// The date of every fixture event: the UTC date of [`SIGNED_AT`], as the server dates an
+/// action it receives the day it was signed.
+pub const ON: Date = date!(2027 - 01 - 15);
+/// The signed timestamp of every fixture action: 2027-01-15T08:00:00Z.
+pub const SIGNED_AT: i64 = 1_800_000_000;
 
 /// A reviewer that signs fixture events.
 pub struct Kit {
@@ -68,16 +72,42 @@ impl Kit {
     /// A signed status change.
     pub fn status(&self, b: &mut CaseBundle, status: Status) {
         let from = b.status;
-        let body = serde_json::to_string(&StatusChange { status, note_age_b64: None }).expect("json");
+        let body =
+            serde_json::to_string(&StatusChange { status, note_age_b64: None, head: head(b) }).expect("json");
         let signed = self.signed(&paths::status(&b.id), body);
         push(b, EventKind::StatusChanged, status, json!({ "from": from, "envelope_id": null }), Some(signed));
         b.status = status;
     }
 
+    /// A status change signed by an older `amana-review`: its body names no head.
+    pub fn legacy_status(&self, b: &mut CaseBundle, status: Status) {
+        let from = b.status;
+        let body = json!({ "status": status }).to_string();
+        let signed = self.signed(&paths::status(&b.id), body);
+        push(b, EventKind::StatusChanged, status, json!({ "from": from, "envelope_id": null }), Some(signed));
+        b.status = status;
+    }
+
+    /// A signed extension by `days`, its reason stored as envelope `env`, recorded (with
+    /// the new deadlines) the way the server records it.
+    pub fn extend(&self, b: &mut CaseBundle, days: i64, env: &str) {
+        let reason_age_b64 = add_envelope(b, env, Part::Note);
+        let total = b.extension_days + days;
+        let k = DeadlinePolicy::default().for_kind(b.kind);
+        let new = deadlines::compute(k, b.received_on, crate::history::acknowledged_on(b), total);
+        let body = serde_json::to_string(&Extension { days, reason_age_b64, head: head(b) }).expect("json");
+        let signed = self.signed(&paths::extend(&b.id), body);
+        let detail = json!({ "days": days, "feedback_by": new.feedback_by.to_string(), "envelope_id": env });
+        let status = b.status;
+        push(b, EventKind::Extended, status, detail, Some(signed));
+        b.extension_days = total;
+        b.deadlines = new;
+    }
+
     /// A signed reply stored as envelope `env`.
     pub fn reply(&self, b: &mut CaseBundle, env: &str) {
         let age_b64 = add_envelope(b, env, Part::Reply);
-        let body = serde_json::to_string(&ReplyUpload { age_b64 }).expect("json");
+        let body = serde_json::to_string(&ReplyUpload { age_b64, head: head(b) }).expect("json");
         let signed = self.signed(&paths::replies(&b.id), body);
         let status = b.status;
         push(b, EventKind::Reply, status, json!({ "envelope_id": env }), Some(signed));
@@ -103,21 +133,32 @@ impl Kit {
             .iter()
             .map(|i| json!({ "envelope_id": i.envelope_id, "plaintext_sha256": i.plaintext_sha256 }))
             .collect();
-        let signed = self.signed(&paths::rewrap(&b.id), serde_json::to_string(&body).expect("json"));
+        let request = RewrapRequest { head: head(b), envelopes: body };
+        let signed = self.signed(&paths::rewrap(&b.id), serde_json::to_string(&request).expect("json"));
         let status = b.status;
         push(b, EventKind::Rewrapped, status, json!({ "envelopes": records }), Some(signed));
     }
 
-    fn signed(&self, path: &str, body: String) -> (String, String) {
-        let nonce = signing::new_nonce();
+    /// A signed action as the server records it (actor, signed request JSON).
+    pub fn signed(&self, path: &str, body: String) -> (String, String) {
+        self.signed_at(path, body, SIGNED_AT)
+    }
+
+    /// Like [`Self::signed`], signed at `timestamp`.
+    pub fn signed_at(&self, path: &str, body: String, timestamp: i64) -> (String, String) {
+        self.signed_with(path, body, timestamp, &signing::new_nonce())
+    }
+
+    /// Like [`Self::signed`], signed at `timestamp` with `nonce`.
+    pub fn signed_with(&self, path: &str, body: String, timestamp: i64, nonce: &str) -> (String, String) {
         let parts = RequestParts {
             deployment_id: DEP,
             key_id: &self.key_id,
             method: "POST",
             path_and_query: path,
             body: body.as_bytes(),
-            timestamp: 1_800_000_000,
-            nonce: &nonce,
+            timestamp,
+            nonce,
         };
         let sig = signing::sign(&self.key, &parts);
         let action = SignedAction {
@@ -131,6 +172,11 @@ impl Kit {
         };
         (self.key_id.clone(), serde_json::to_string(&action).expect("json"))
     }
+}
+
+/// The head a reviewer acting on `b` now signs: its last event's hash.
+pub fn head(b: &CaseBundle) -> String {
+    b.events.last().map(|e| e.hash.clone()).unwrap_or_default()
 }
 
 /// Adds an envelope whose "age file" is `age file <id>`; returns its base64.

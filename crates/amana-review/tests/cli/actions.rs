@@ -77,6 +77,9 @@ fn offline_status_with_a_note_goes_to_the_outbox_for_reviewers_only() {
     assert_eq!((file.method.as_str(), file.path.as_str()), ("POST", "/api/v1/review/cases/case-7/status"));
     let change: StatusChange = serde_json::from_str(&file.body).expect("body");
     assert_eq!(change.status, Status::InReview);
+    // Bound to the history this home verified: its last event.
+    let head = home.case_json("case-7").events.last().map(|e| e.hash.clone()).expect("head");
+    assert_eq!(change.head, head);
     let note_b64 = change.note_age_b64.expect("note");
     let note = open(&note_b64, &colleague).expect("the colleague reads the note");
     assert_eq!(
@@ -98,6 +101,10 @@ fn offline_status_with_a_note_goes_to_the_outbox_for_reviewers_only() {
         .success()
         .stdout(predicate::str::contains("(counting 1 pending in the outbox)"));
     assert_eq!(home.outbox().len(), 2);
+    // The second queued action names the same verified head, not the first one's result.
+    let second: StatusChange =
+        serde_json::from_str(&signed_file(&home, &home.outbox()[1]).body).expect("body");
+    assert_eq!(second.head, head);
 }
 
 #[test]
@@ -114,6 +121,7 @@ fn offline_reply_is_encrypted_to_the_reporter_and_every_reviewer() {
     assert!(files[0].ends_with("000001-case-7-reply.json"));
     assert_eq!(file.path, "/api/v1/review/cases/case-7/replies");
     let upload: ReplyUpload = serde_json::from_str(&file.body).expect("body");
+    assert_eq!(Some(upload.head.clone()), home.case_json("case-7").events.last().map(|e| e.hash.clone()));
     for who in [&reporter, &colleague, &home.identity()] {
         let p = open(&upload.age_b64, who).expect("readable");
         assert_eq!((p.part, p.body.as_str(), p.author.as_deref()), (Part::Reply, text, Some("alice")));
@@ -269,6 +277,7 @@ fn extension_limits_are_checked_locally() {
     let file: SignedRequestFile = serde_json::from_slice(&read(&home.outbox()[0])).expect("file");
     let ext: Extension = serde_json::from_str(&file.body).expect("body");
     assert_eq!(ext.days, 150);
+    assert_eq!(Some(ext.head), home.case_json("case-7").events.last().map(|e| e.hash.clone()));
     // The pending 150 days count: 150 + 40 > 183.
     refuse(&["--days", "40", "--reason", "r"], "(0 used so far, 150 more waiting in the outbox)");
     home.cmd().args(["--offline", "extend", "case-7", "--days", "33", "--reason", "r"]).assert().success();

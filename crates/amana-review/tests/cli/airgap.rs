@@ -261,12 +261,14 @@ fn import_verifies_like_a_pull_and_refuses_a_rewritten_history() {
     let case_json = laptop.case_dir("case-1").join("case.json");
     let before = read(&case_json);
 
-    // One event altered in place: its hash no longer matches.
+    // One event altered in place: its hash no longer matches. (The last one, re-dated by a
+    // day, which its signature allows: an earlier or larger change is refused on its own by
+    // the heads the later actions signed and the date bound, even without a local copy.)
     let mut altered = case.clone();
-    altered.events[1].on = crate::support::date("2026-01-01");
+    altered.events[3].on = altered.events[3].on.next_day().expect("date");
     let bad = write_bundle(usb.path(), "b2.json", &kit, vec![altered.clone()]);
     laptop.cmd().arg("import").arg(&bad).assert().failure().stderr(predicate::str::contains(
-        "case case-1: its history does not verify: event 1: hash does not match",
+        "case case-1: its history does not verify: event 3: hash does not match",
     ));
     assert_eq!(read(&case_json), before, "local copy untouched");
 

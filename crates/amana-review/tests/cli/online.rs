@@ -143,6 +143,7 @@ fn status_change_is_signed_and_recorded_locally() {
     assert_signed(&post, &me, "POST");
     let change: StatusChange = serde_json::from_slice(&post.body).expect("body");
     assert_eq!(change.status, Status::Acknowledged);
+    assert_eq!(Some(change.head), home.case_json("case-9").events.last().map(|e| e.hash.clone()));
     assert_eq!(home.case_json("case-9").status, Status::Acknowledged);
 }
 
@@ -159,4 +160,36 @@ fn refused_status_change_keeps_the_local_status() {
         .failure()
         .stderr(predicate::str::contains("(HTTP 409): the case is already acknowledged"));
     assert_eq!(home.case_json("case-9").status, Status::Received);
+}
+
+#[test]
+fn a_server_that_needs_a_newer_client_says_so_and_nothing_changes() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    crate::support::write_case(&home, &bundle("case-9", "2026-11-20", &[Status::Received], false), &[]);
+    let refusal = r#"{"error":"upgrade_required","message":"this server needs a newer amana-review: upgrade it, pull, and sign the action again"}"#;
+    let stub = Stub::start(vec![agencies(), (400, refusal.into())]);
+    home.cmd()
+        .args(["--server", &stub.url, "status", "case-9", "acknowledged"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("(HTTP 400): this server needs a newer amana-review: upgrade it"));
+    assert_eq!(home.case_json("case-9").status, Status::Received);
+}
+
+#[test]
+fn a_case_without_history_is_not_acted_on() {
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    let mut b = bundle("case-9", "2026-11-20", &[Status::Received], false);
+    b.events.clear();
+    crate::support::write_case(&home, &b, &[]);
+    home.cmd()
+        .args(["--offline", "status", "case-9", "acknowledged"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("case case-9 has no verified history here").and(
+            predicate::str::contains("run `amana-review pull` (or `import`) first. Nothing was signed"),
+        ));
+    assert!(home.outbox().is_empty());
 }

@@ -215,6 +215,11 @@ pub fn push_event(
     b.events.push(e);
 }
 
+/// The head a reviewer acting on `b` now signs: its last event's hash.
+pub fn head(b: &CaseBundle) -> String {
+    b.events.last().map(|e| e.hash.clone()).unwrap_or_default()
+}
+
 /// The test server's attestation key (the roster of [`roster_for`] names it).
 pub fn server_key() -> &'static Ed25519KeyPair {
     static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
@@ -330,7 +335,8 @@ impl Kit {
     /// A signed status change recorded today.
     pub fn status(&self, b: &mut CaseBundle, status: Status) {
         let from = b.status;
-        let body = serde_json::to_string(&StatusChange { status, note_age_b64: None }).expect("json");
+        let body =
+            serde_json::to_string(&StatusChange { status, note_age_b64: None, head: head(b) }).expect("json");
         let signed = self.signed(&paths::status(&b.id), body);
         let detail = json!({ "from": from, "envelope_id": null });
         let today = time::OffsetDateTime::now_utc().date();
@@ -356,7 +362,7 @@ impl Kit {
             created_on: today,
             age_b64: age_b64.clone(),
         });
-        let body = serde_json::to_string(&ReplyUpload { age_b64 }).expect("json");
+        let body = serde_json::to_string(&ReplyUpload { age_b64, head: head(b) }).expect("json");
         let signed = self.signed(&paths::replies(&b.id), body);
         let status = b.status;
         push_event(
@@ -380,7 +386,7 @@ impl Kit {
             created_on: today,
             age_b64: reason_age_b64.clone(),
         });
-        let body = serde_json::to_string(&Extension { days, reason_age_b64 }).expect("json");
+        let body = serde_json::to_string(&Extension { days, reason_age_b64, head: head(b) }).expect("json");
         let signed = self.signed(&paths::extend(&b.id), body);
         let status = b.status;
         let detail = json!({ "days": days, "envelope_id": env });
