@@ -9,6 +9,12 @@ pub struct ServeSettings {
     /// Address to listen on. Anything but loopback requires real keys in --keys.
     #[arg(long, env = "AMANA_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// A second address, for Tor's onion service only (loopback): every connection must
+    /// start with a PROXY protocol header (torrc `HiddenServiceExportCircuitID haproxy`),
+    /// and each Tor circuit gets its own per-client budgets. Never reachable by clearnet
+    /// clients: whoever connects to it can claim to be any circuit.
+    #[arg(long, env = "AMANA_ONION_LISTEN")]
+    pub onion_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub data: DataSettings,
     #[command(flatten)]

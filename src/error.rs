@@ -33,6 +33,12 @@ pub enum ApiError {
     FileLimit(FileLimit),
     #[error("busy")]
     Busy,
+    /// The body came slower than the minimum upload rate.
+    #[error("upload too slow")]
+    TooSlow,
+    /// The request did not finish within its time limit.
+    #[error("request timed out")]
+    Timeout,
     /// The client speaks a format this server no longer serves; the message says to upgrade.
     #[error("{0}")]
     UpgradeRequired(String),
@@ -59,6 +65,20 @@ impl ApiError {
                 "The request is too large. Shorten the text or send fewer or smaller files.".into(),
             ),
             ApiError::FileLimit(l) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", l.to_string()),
+            ApiError::TooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "The upload arrived too slowly and was stopped. Nothing was saved. Please send it \
+                 again, with smaller files or on a faster connection."
+                    .into(),
+            ),
+            ApiError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "The request took too long to arrive and was stopped. Nothing was saved; please \
+                 send it again."
+                    .into(),
+            ),
             ApiError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::{
     error::ApiError,
     intake::{MAX_BODY_CHARS, MAX_JSON_BYTES},
-    json::ApiJson,
+    json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
     status::{authenticate, Authenticated},
     store::{Change, NewEnvelope, NewEvent, StoreError},
@@ -26,24 +26,68 @@ use crate::{
 
 /// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
 pub const MAX_FOLLOW_UPS: i64 = 50;
+/// Bytes a typed code may take in a form (128 characters of up to 4 bytes).
+pub const CODE_BYTES: usize = 512;
+
+/// The text fields of a multipart follow-up (`POST /api/v1/followups` and the page form),
+/// each bounded in bytes, all together as a JSON body is.
+pub static FOLLOW_UP_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyLock::new(|| {
+    upload::FormSpec::new(MAX_JSON_BYTES).field("code", CODE_BYTES).field("body", MAX_BODY_CHARS * 4)
+});
 
 /// `POST /api/v1/followups` body.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpRequest {
-    /// The follow-up code.
+    /// The follow-up code (any text: every code that does not match is the same 404).
+    #[schema(example = "12345 67890 12345 67890 12345")]
     pub code: String,
-    /// The new information. Encrypted before it is stored.
+    /// The new information, 1 to 50 000 characters, not only white space. Encrypted
+    /// before it is stored.
+    #[schema(min_length = 1, max_length = 50000)]
     pub body: String,
+}
+
+impl JsonFields for FollowUpRequest {
+    const FIELDS: &'static [Field] = &[
+        Field { name: "code", required: true, expect: Expect::Text },
+        Field { name: "body", required: true, expect: Expect::Text },
+    ];
+    const ONLY_THESE: bool = true;
+}
+
+/// `POST /api/v1/followups` as `multipart/form-data`: `code` and `body` **before** any
+/// file, then one `attachment` part per evidence file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FollowUpForm {
+    #[schema(example = "12345 67890 12345 67890 12345")]
+    code: String,
+    /// 1 to 50 000 characters, not only white space.
+    #[schema(min_length = 1, max_length = 50000)]
+    body: String,
+    /// Evidence files (filled in by the document: an array of binary parts).
+    #[schema(value_type = Vec<String>)]
+    attachment: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/rating` body.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingRequest {
+    #[schema(example = "12345 67890 12345 67890 12345")]
     pub code: String,
     /// 1 (poor) to 5 (excellent).
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
+}
+
+impl JsonFields for RatingRequest {
+    const FIELDS: &'static [Field] = &[
+        Field { name: "code", required: true, expect: Expect::Text },
+        Field { name: "rating", required: true, expect: Expect::Whole { min: 1, max: 5 } },
+    ];
+    const ONLY_THESE: bool = true;
 }
 
 /// Encrypts and stores a follow-up for an authenticated reporter.
@@ -146,22 +190,25 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
 #[utoipa::path(
     post,
     path = "/api/v1/followups",
-    request_body = FollowUpRequest,
+    request_body(content(
+        (FollowUpRequest = "application/json"),
+        (FollowUpForm = "multipart/form-data"),
+    )),
     responses(
         (status = 201, description = "Stored"),
-        (status = 404, description = "No report matches this code", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
+        (status = 404, description = "No report matches this code (checked before the text and any file)", body = crate::openapi::ErrorSchema),
         (status = 409, description = "Case closed or follow-up limit reached", body = crate::openapi::ErrorSchema),
+        (status = 413, description = "Body, the text or the files over a limit; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
     ),
     tag = "reporter"
 )]
 pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (code, body, files) = if upload::is_multipart(&req) {
-        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let mut parts = upload::read_fields(req, &state.uploads, &FOLLOW_UP_FORM).await?;
         let code = Zeroizing::new(parts.take("code").unwrap_or_default());
         let body = Zeroizing::new(parts.take("body").unwrap_or_default());
-        if let Some(field) = parts.leftover().next() {
-            return Err(ApiError::BadRequest(format!("Unknown field `{}`.", field.escape_debug())));
-        }
         (code, body, Some(parts))
     } else {
         let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;
@@ -180,8 +227,11 @@ pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Resu
     request_body = RatingRequest,
     responses(
         (status = 204, description = "Recorded"),
+        (status = 400, description = "Invalid field, or not JSON; the message says which", body = crate::openapi::ErrorSchema),
         (status = 404, description = "No report matches this code", body = crate::openapi::ErrorSchema),
         (status = 409, description = "Not closed yet, or already rated", body = crate::openapi::ErrorSchema),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
     ),
     tag = "reporter"
 )]

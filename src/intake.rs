@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
-    json::ApiJson,
+    json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
     store::{NewCase, StoreError},
     upload::{self, CaseFiles, FormParts},
@@ -35,6 +35,20 @@ pub const MAX_CONTACT_CHARS: usize = 500;
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
 /// Attempts at drawing an unused lookup part before giving up.
 const LOOKUP_ATTEMPTS: usize = 8;
+/// Bytes a flag field (`true`/`false`) may take in a form.
+pub const FLAG_BYTES: usize = 16;
+
+/// The text fields of a multipart report (`POST /api/v1/reports`), each bounded in bytes
+/// (a character is at most 4 bytes of UTF-8), all together as a JSON body is.
+pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyLock::new(|| {
+    upload::FormSpec::new(MAX_JSON_BYTES)
+        .field("kind", 64)
+        .field("agency", 256)
+        .field("body", MAX_BODY_CHARS * 4)
+        .field("contact", MAX_CONTACT_CHARS * 4)
+        .field("oversight_only", FLAG_BYTES)
+        .field("receipt", FLAG_BYTES)
+});
 
 /// `POST /api/v1/reports` body.
 #[derive(Deserialize, ToSchema)]
@@ -46,10 +60,14 @@ pub struct SubmitReport {
     /// An agency id from `GET /api/v1/agencies`.
     #[schema(example = "health")]
     pub agency: String,
-    /// What happened. Encrypted before it is stored.
+    /// What happened, 1 to 50 000 characters, not only white space. Encrypted before it
+    /// is stored.
+    #[schema(min_length = 1, max_length = 50000)]
     pub body: String,
-    /// Optional way to reach you. Encrypted; leave empty to stay anonymous.
+    /// Optional way to reach you, at most 500 characters. Encrypted; leave empty to stay
+    /// anonymous.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub contact: Option<String>,
     /// Send to the oversight unit only (e.g. the report concerns the agency's own officers).
     #[serde(default)]
@@ -61,6 +79,44 @@ pub struct SubmitReport {
     pub receipt: bool,
 }
 
+impl JsonFields for SubmitReport {
+    const FIELDS: &'static [Field] = &[
+        Field { name: "kind", required: true, expect: Expect::Text },
+        Field { name: "agency", required: true, expect: Expect::Text },
+        Field { name: "body", required: true, expect: Expect::Text },
+        Field { name: "contact", required: false, expect: Expect::TextOrNull },
+        Field { name: "oversight_only", required: false, expect: Expect::Flag },
+        Field { name: "receipt", required: false, expect: Expect::Flag },
+    ];
+    const ONLY_THESE: bool = true;
+}
+
+/// `POST /api/v1/reports` as `multipart/form-data`: the same text fields, **before** any
+/// file, then one `attachment` part per evidence file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportForm {
+    #[schema(example = "violation")]
+    kind: String,
+    #[schema(example = "health")]
+    agency: String,
+    /// 1 to 50 000 characters, not only white space.
+    #[schema(min_length = 1, max_length = 50000)]
+    body: String,
+    /// At most 500 characters.
+    #[schema(max_length = 500, value_type = String)]
+    contact: Option<String>,
+    /// `true` or `false` (filled in by the document).
+    #[schema(value_type = String)]
+    oversight_only: Option<String>,
+    /// `true` or `false` (filled in by the document).
+    #[schema(value_type = String)]
+    receipt: Option<String>,
+    /// Evidence files (filled in by the document: an array of binary parts).
+    #[schema(value_type = Vec<String>)]
+    attachment: Option<Vec<String>>,
+}
+
 /// `201` answer: the follow-up code, shown once. Keep it safe.
 #[derive(Serialize, ToSchema)]
 pub struct SubmitResponse {
@@ -69,7 +125,7 @@ pub struct SubmitResponse {
     pub code: String,
     /// The proof-of-filing receipt, when asked for (docs/FORMATS.md §6).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::openapi::ReceiptSchema>)]
     pub receipt: Option<Receipt>,
 }
 
@@ -87,7 +143,13 @@ impl Submission {
     /// Validates raw fields against the deployment's agencies.
     pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Self, ApiError> {
         let body = Zeroizing::new(raw.body);
-        let contact = raw.contact.map(Zeroizing::new).filter(|c| !c.trim().is_empty());
+        let contact = raw.contact.map(Zeroizing::new);
+        if contact.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS) {
+            return Err(ApiError::BadRequest(format!(
+                "The contact field is longer than {MAX_CONTACT_CHARS} characters."
+            )));
+        }
+        let contact = contact.filter(|c| !c.trim().is_empty());
         let kind: Kind = raw.kind.parse().map_err(|_| {
             ApiError::BadRequest(format!(
                 "Unknown kind. Use one of: {}.",
@@ -105,11 +167,6 @@ impl Submission {
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(ApiError::BadRequest(format!(
                 "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
-            )));
-        }
-        if contact.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS) {
-            return Err(ApiError::BadRequest(format!(
-                "The contact field is longer than {MAX_CONTACT_CHARS} characters."
             )));
         }
         Ok(Self {
@@ -227,18 +284,21 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
 #[utoipa::path(
     post,
     path = "/api/v1/reports",
-    request_body = SubmitReport,
+    request_body(content(
+        (SubmitReport = "application/json"),
+        (ReportForm = "multipart/form-data"),
+    )),
     responses(
         (status = 201, description = "Stored; keep the code", body = SubmitResponse),
-        (status = 400, description = "Invalid field; the message says which", body = crate::openapi::ErrorSchema),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
+        (status = 413, description = "Body, a text or the files over a limit; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
         (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
     ),
     tag = "reporter"
 )]
 pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (submission, files) = if upload::is_multipart(&req) {
-        let mut parts = upload::read_fields(req, &state.uploads, MAX_JSON_BYTES).await?;
+        let mut parts = upload::read_fields(req, &state.uploads, &REPORT_FORM).await?;
         let raw = SubmitReport::from_parts(&mut parts)?;
         (Submission::validate(raw, &state)?, Some(parts))
     } else {
@@ -252,7 +312,7 @@ pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<
 
 impl SubmitReport {
     /// The same fields from a multipart form (booleans as `true`/`false`); unknown fields
-    /// are refused, as in JSON.
+    /// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
     pub fn from_parts(parts: &mut FormParts) -> Result<Self, ApiError> {
         let flag = |v: Option<String>| match v.as_deref() {
             None | Some("false") => Ok(false),
@@ -268,12 +328,6 @@ impl SubmitReport {
             oversight_only: flag(parts.take("oversight_only"))?,
             receipt: flag(parts.take("receipt"))?,
         };
-        if let Some(field) = parts.leftover().next() {
-            return Err(ApiError::BadRequest(format!(
-                "Unknown field `{}`; files go in `attachment` parts after the text fields.",
-                field.escape_debug()
-            )));
-        }
         Ok(raw)
     }
 }

@@ -7,7 +7,9 @@
 //!   budgets per group mean a flood of code checks cannot use up submissions.
 //!
 //! Client addresses live only in the limiters' memory (pruned every minute) and are never
-//! logged. `X-Forwarded-For` is believed only when the TCP peer is the configured proxy.
+//! logged. `X-Forwarded-For` is believed only when the TCP peer is the configured proxy,
+//! and never on the onion listener: there a client is its Tor circuit, named by the PROXY
+//! protocol header Tor sends (`server`), so each circuit has its own per-client budgets.
 
 use axum::{
     body::Body,
@@ -43,13 +45,19 @@ pub struct LimitSettings {
     /// …with bursts of up to this many.
     #[arg(long, env = "AMANA_PEER_BURST", default_value_t = 200)]
     pub peer_burst: u32,
-    /// Address of a reverse proxy whose X-Forwarded-For header is trusted. Without it the
-    /// header is ignored.
+    /// Address of a reverse proxy whose X-Forwarded-For header is trusted (on --listen only;
+    /// never on --onion-listen). Without it the header is ignored. Not the address Tor
+    /// connects from (127.0.0.1): bind the proxy to another one (nginx `proxy_bind`).
     #[arg(long, env = "AMANA_TRUSTED_PROXY")]
     pub trusted_proxy: Option<IpAddr>,
     /// Most simultaneous connections; more are closed at once.
     #[arg(long, env = "AMANA_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most simultaneous connections from one client (an address, or a Tor circuit on
+    /// --onion-listen); more are closed at once. The trusted proxy's own connections are
+    /// not counted per client (limit them in the proxy: ops/nginx.conf). 0: no cap.
+    #[arg(long, env = "AMANA_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 8)]
+    pub max_connections_per_client: usize,
     /// Seconds a client may take to send its request headers (slow-loris bound).
     #[arg(long, env = "AMANA_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
@@ -65,10 +73,19 @@ pub struct ClientAddr {
     trusted_proxy: Option<IpAddr>,
 }
 
+/// The client of a connection on the onion listener: its Tor circuit, as the address Tor's
+/// PROXY header gives it (`fc00:dead:beef:4dad::<circuit id>`). Only the limiters read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnionClient(pub IpAddr);
+
 impl KeyExtractor for ClientAddr {
     type Key = IpAddr;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
+        // Behind Tor nothing the client sends is believed: the circuit is the client.
+        if let Some(OnionClient(circuit)) = req.extensions().get::<OnionClient>() {
+            return Ok(*circuit);
+        }
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()

@@ -1,5 +1,17 @@
-//! The OpenAPI 3.1 document of the reporter API, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document of the reporter API (`GET /api/v1/openapi.json`), generated from
+//! the handlers' annotations and completed here with what only the running server knows
+//! or what every route shares:
+//!
+//! * the deployment's agency ids and the kinds, as enums of the request schemas;
+//! * the "not blank" pattern of every report and follow-up text, generated from the same
+//!   character set the server's check uses ([`BLANK`]);
+//! * the answers every route can give: 429 (rate limits, with `Retry-After`) and 500 on
+//!   every route, 408 (time limits) on every POST, and `Retry-After` on 503.
+//!
+//! The document is checked against the real server by `.ci/api-contract` (schemathesis).
+//! Reviewer routes are not in it: they take signed requests (docs/FORMATS.md §3).
 
+use serde_json::{json, Value};
 use utoipa::{OpenApi, ToSchema};
 
 /// The error body every API error uses (mirrors `amana_core::wire::ErrorBody`).
@@ -7,10 +19,57 @@ use utoipa::{OpenApi, ToSchema};
 #[schema(as = Error)]
 #[allow(dead_code)]
 pub struct ErrorSchema {
-    /// Machine-readable: bad_request, not_found, unauthorized, forbidden, conflict, too_large, busy, internal.
+    /// Machine-readable.
+    #[schema(value_type = ErrorKind)]
     error: String,
-    /// What you can do about it.
+    /// What you can do about it, in words.
     message: String,
+}
+
+/// The machine-readable kinds of error.
+#[derive(ToSchema)]
+#[allow(dead_code, non_camel_case_types)]
+pub enum ErrorKind {
+    bad_request,
+    not_found,
+    unauthorized,
+    forbidden,
+    conflict,
+    upgrade_required,
+    too_large,
+    timeout,
+    rate_limited,
+    busy,
+    internal,
+}
+
+/// `GET /.well-known/amana-receipt-key` (mirrors `amana_core::wire::ReceiptKey`).
+#[derive(ToSchema)]
+#[schema(as = ReceiptKey)]
+#[allow(dead_code)]
+pub struct ReceiptKeySchema {
+    /// The deployment that signs receipts.
+    deployment_id: String,
+    /// Base64 of the raw 32-byte Ed25519 public key.
+    ed25519_public_key: String,
+}
+
+/// A proof-of-filing receipt (mirrors `amana_core::receipt::Receipt`; docs/FORMATS.md §6).
+#[derive(ToSchema)]
+#[schema(as = Receipt)]
+#[allow(dead_code)]
+pub struct ReceiptSchema {
+    /// Always `amana-receipt-v1`.
+    version: String,
+    deployment_id: String,
+    /// UTC date of filing, YYYY-MM-DD.
+    date: String,
+    /// Random 32 bytes, hex; stored nowhere else.
+    nonce: String,
+    /// Hex SHA-256 over the nonce and the normalised text.
+    digest: String,
+    /// Base64 Ed25519 signature by the server's receipt key.
+    signature: String,
 }
 
 /// The reporter API.
@@ -18,7 +77,7 @@ pub struct ErrorSchema {
 #[openapi(
     info(
         title = "Amana reporter API",
-        description = "Anonymous reports and the citizen voice. No cookies, no sessions: the follow-up code is the only credential. The reviewer API (signed requests) is specified in docs/FORMATS.md."
+        description = "Anonymous reports and the citizen voice. No cookies, no sessions: the follow-up code is the only credential. Every route is rate limited (429 with Retry-After). The reviewer API (signed requests) is specified in docs/FORMATS.md and is not part of this document."
     ),
     paths(
         crate::intake::submit_json,
@@ -27,8 +86,148 @@ pub struct ErrorSchema {
         crate::followup::rating_json,
         crate::public::receipt_key,
         crate::public::agencies,
+        crate::public::openapi,
         crate::public::healthz,
     ),
-    components(schemas(ErrorSchema))
+    components(schemas(ErrorSchema, ErrorKind, ReceiptKeySchema, ReceiptSchema))
 )]
 pub struct ApiDoc;
+
+/// The characters Rust's `str::trim` removes (Unicode White_Space): a text made only of
+/// these is blank, and refused.
+pub const BLANK: &[(char, char)] = &[
+    ('\u{9}', '\u{d}'),
+    (' ', ' '),
+    ('\u{85}', '\u{85}'),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// A regular expression matching any text with a character outside [`BLANK`], written
+/// with `\uXXXX` escapes only, so every regex dialect reads it alike.
+pub fn not_blank_pattern() -> String {
+    let u = |c: char| format!("\\u{:04x}", c as u32);
+    let class: String =
+        BLANK.iter().map(|&(a, b)| if a == b { u(a) } else { format!("{}-{}", u(a), u(b)) }).collect();
+    format!("[^{class}]")
+}
+
+fn error_response(description: &str, retry_after: bool) -> Value {
+    let mut r = json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+    });
+    if retry_after {
+        r["headers"] = json!({
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": true,
+                "schema": { "type": "integer", "minimum": 1 },
+            }
+        });
+    }
+    r
+}
+
+/// Sets `value` at `schema.properties.name.key`, for each listed schema that has it.
+fn set_property(doc: &mut Value, schemas: &[&str], name: &str, key: &str, value: &Value) {
+    for schema in schemas {
+        if let Some(p) = doc.pointer_mut(&format!("/components/schemas/{schema}/properties/{name}")) {
+            p[key] = value.clone();
+        }
+    }
+}
+
+/// The document as this deployment serves it.
+pub fn document(agencies: &[String], kinds: &[&str]) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let reports = ["SubmitReport", "ReportForm"];
+    set_property(&mut doc, &reports, "agency", "enum", &json!(agencies));
+    set_property(&mut doc, &reports, "kind", "enum", &json!(kinds));
+    let texts = ["SubmitReport", "ReportForm", "FollowUpRequest", "FollowUpForm"];
+    set_property(&mut doc, &texts, "body", "pattern", &json!(not_blank_pattern()));
+    let files = json!({
+        "type": "array",
+        "items": { "type": "string", "format": "binary" },
+        "description": "Evidence files, each an `attachment` part after every text field.",
+    });
+    let flag = json!({ "type": "string", "enum": ["true", "false"] });
+    set_property(&mut doc, &["ReportForm"], "oversight_only", "enum", &flag["enum"]);
+    set_property(&mut doc, &["ReportForm"], "receipt", "enum", &flag["enum"]);
+    for (form, required) in
+        [("ReportForm", json!(["kind", "agency", "body"])), ("FollowUpForm", json!(["code", "body"]))]
+    {
+        if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{form}")) {
+            // Unknown fields are refused, as in JSON (`upload::FormSpec`).
+            schema["additionalProperties"] = json!(false);
+            schema["properties"]["attachment"] = files.clone();
+            schema["required"] = required;
+        }
+    }
+    doc["components"]["responses"] = json!({
+        "RateLimited": error_response("Too many requests from you, or from everyone on this route. Nothing was saved; wait as Retry-After says.", true),
+        "Timeout": error_response("The request took too long to arrive (or an upload came too slowly). Nothing was saved.", false),
+        "Internal": error_response("Something went wrong on our side. Nothing was saved.", false),
+    });
+    let reference = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operations in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, op) in operations.iter_mut() {
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                responses.insert("429".into(), reference("RateLimited"));
+                responses.insert("500".into(), reference("Internal"));
+                if method == "post" {
+                    responses.insert("408".into(), reference("Timeout"));
+                }
+                if let Some(busy) = responses.get_mut("503") {
+                    let description = busy["description"].as_str().unwrap_or("Busy").to_string();
+                    *busy = error_response(&description, true);
+                }
+            }
+        }
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blank_by_pattern(c: char) -> bool {
+        BLANK.iter().any(|&(a, b)| (a..=b).contains(&c))
+    }
+
+    #[test]
+    fn the_blank_set_is_exactly_what_trim_removes() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(c.is_whitespace(), blank_by_pattern(c), "U+{:04X}", c as u32);
+        }
+        assert_eq!(
+            not_blank_pattern(),
+            "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000]"
+        );
+    }
+
+    #[test]
+    fn every_operation_documents_rate_limits_and_errors() {
+        let doc = document(&["health".into()], &["violation"]);
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in ops.as_object().expect("operations") {
+                let r = &op["responses"];
+                assert!(r.get("429").is_some() && r.get("500").is_some(), "{method} {path}");
+                assert_eq!(method == "post", r.get("408").is_some(), "{method} {path}");
+            }
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["SubmitReport"]["properties"]["agency"]["enum"],
+            json!(["health"])
+        );
+    }
+}

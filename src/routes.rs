@@ -11,8 +11,13 @@ use std::time::Duration;
 use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
 use crate::{
-    error::ApiError, followup, intake, limits::LimitSettings, pages, public, review_api, state::AppState,
-    status, upload::UploadLimits,
+    error::ApiError,
+    followup, intake,
+    limits::LimitSettings,
+    pages, public, review_api,
+    state::AppState,
+    status,
+    upload::{self, UploadLimits},
 };
 
 /// A strict policy: only our own resources, no script at all, no framing.
@@ -48,6 +53,30 @@ fn timeout(secs: u64) -> TimeoutLayer {
     TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(secs.max(1)))
 }
 
+/// The time limit of a route that takes files: a `multipart/form-data` body (an upload,
+/// which also has a minimum data rate: `upload`) gets the upload time; anything else — JSON,
+/// an urlencoded form — the request time, so a client trickling a small body cannot hold a
+/// connection for the upload time.
+async fn body_deadline(
+    axum::extract::State((request, upload)): axum::extract::State<(Duration, Duration)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = if upload::is_multipart(&req) { upload } else { request };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// The two limits [`body_deadline`] chooses from.
+fn deadlines(limits: &LimitSettings, uploads: &UploadLimits) -> (Duration, Duration) {
+    (
+        Duration::from_secs(limits.request_timeout_secs.max(1)),
+        Duration::from_secs(uploads.upload_timeout_secs.max(1)),
+    )
+}
+
 /// Submissions: JSON, multipart and form. Their own rate budget. The body limit applies to
 /// JSON and urlencoded bodies; multipart bodies stream under the file limits (`upload`).
 fn submit_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router<AppState>> {
@@ -56,7 +85,7 @@ fn submit_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Resu
         .route("/api/v1/reports", post(intake::submit_json))
         .route("/{lang}/report", post(pages::report::submit))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
-        .layer(timeout(uploads.upload_timeout_secs))
+        .layer(axum::middleware::from_fn_with_state(deadlines(limits, uploads), body_deadline))
         .layer(budget.global)
         .layer(budget.peer))
 }
@@ -75,7 +104,7 @@ fn code_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result
         .route("/api/v1/followups", post(followup::follow_up_json))
         .route("/{lang}/followup", post(pages::status::follow_up))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
-        .layer(timeout(uploads.upload_timeout_secs));
+        .layer(axum::middleware::from_fn_with_state(deadlines(limits, uploads), body_deadline));
     Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
 }
 

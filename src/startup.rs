@@ -5,6 +5,7 @@ use anyhow::{bail, Context};
 use ring::signature::Ed25519KeyPair;
 use std::{
     fs,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     sync::Arc,
@@ -26,6 +27,9 @@ use crate::{
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    onion_listener: Option<TcpListener>,
+    /// The onion listener's address, if there is one.
+    pub onion_addr: Option<std::net::SocketAddr>,
     router: axum::Router,
     /// The address actually bound (useful with port 0).
     pub addr: std::net::SocketAddr,
@@ -117,6 +121,33 @@ fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot restrict data directory {}", dir.display()))
 }
 
+/// The onion listener believes the PROXY header of whoever connects, so only Tor on this
+/// machine may reach it; and Tor connects from 127.0.0.1 (or ::1), so forwarded headers
+/// from there must never be believed, or an onion client could claim any address.
+fn check_listeners(s: &ServeSettings) -> anyhow::Result<()> {
+    let Some(onion) = s.onion_listen else { return Ok(()) };
+    if !onion.ip().is_loopback() {
+        bail!(
+            "--onion-listen {onion} is not a loopback address. Whoever reaches it can claim to be \
+             any Tor circuit; it is for a Tor daemon on this machine only (ops/torrc)"
+        );
+    }
+    if onion == s.listen && onion.port() != 0 {
+        bail!("--onion-listen must differ from --listen: only Tor may connect to the onion listener");
+    }
+    if let Some(proxy) = s.limits.trusted_proxy {
+        let tor_sources = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST), onion.ip()];
+        if tor_sources.contains(&proxy) {
+            bail!(
+                "--trusted-proxy {proxy} is an address Tor connects from: onion clients could then \
+                 set X-Forwarded-For to any address. Bind the reverse proxy to another loopback \
+                 address (nginx: proxy_bind 127.0.0.2) and trust that one (ops/nginx.conf)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Chooses the key directory: real keys, or demo keys on loopback only.
 fn load_keyring(
     s: &ServeSettings,
@@ -168,6 +199,8 @@ impl Application {
         if s.test_clock_offset_days != 0 && !s.insecure_test_kdf {
             bail!("--test-clock-offset-days is for automated tests only (with --insecure-test-kdf)");
         }
+        check_listeners(&s)?;
+        s.uploads.check(s.insecure_test_kdf)?;
         let deadlines = load_deadlines(s.deadlines.as_deref())?;
         let onion_location =
             s.onion_location.as_deref().map(crate::pages::errors::onion_origin).transpose()?;
@@ -175,6 +208,13 @@ impl Application {
         let listener =
             TcpListener::bind(s.listen).await.with_context(|| format!("cannot listen on {}", s.listen))?;
         let addr = listener.local_addr()?;
+        let onion_listener = match s.onion_listen {
+            Some(a) => {
+                Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a} (onion)"))?)
+            }
+            None => None,
+        };
+        let onion_addr = onion_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let url = format!("http://{addr}");
         let (_, key_file) = secret_files(&s.data.data_dir);
         // Several PostgreSQL nodes must share one pepper and one key: never make a new one.
@@ -217,10 +257,14 @@ impl Application {
         };
         Ok(Self {
             listener,
+            onion_listener,
+            onion_addr,
             router: routes::router(state.clone(), &s.limits, &s.uploads)?,
             conn_limits: ConnLimits {
                 max_connections: s.limits.max_connections,
+                max_per_client: s.limits.max_connections_per_client,
                 header_timeout: Duration::from_secs(s.limits.header_timeout_secs.max(1)),
+                trusted_proxy: s.limits.trusted_proxy,
             },
             addr,
             state,
@@ -232,8 +276,12 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         tokio::spawn(purge_nonces_hourly(self.state.clone()));
         tokio::spawn(escalate_periodically(self.state.clone(), self.escalation_every));
+        if let Some(onion) = self.onion_addr {
+            // Printed first: "listening on" is the line that says the server is ready.
+            println!("amana onion listener (PROXY protocol) on {onion}");
+        }
         println!("amana listening on http://{}", self.addr);
-        server::serve(self.listener, self.router, self.conn_limits, shutdown_signal())
+        server::serve(self.listener, self.onion_listener, self.router, self.conn_limits, shutdown_signal())
             .await
             .context("server error")
     }

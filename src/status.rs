@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
-    json::ApiJson,
+    json::{ApiJson, Expect, Field, JsonFields},
     state::AppState,
     store::{format_date, CaseMeta},
 };
@@ -30,9 +30,15 @@ const DUMMY_SECRET: &str = "0000000000000000";
 /// `POST /api/v1/status` body.
 #[derive(Deserialize, ToSchema)]
 pub struct StatusRequest {
-    /// The follow-up code; spaces, dashes and Arabic-Indic/Persian digits are fine.
+    /// The follow-up code; spaces, dashes and Arabic-Indic/Persian digits are fine. Any
+    /// text is accepted: every code that does not match is the same 404.
     #[schema(example = "12345 67890 12345 67890 12345")]
     pub code: String,
+}
+
+impl JsonFields for StatusRequest {
+    const FIELDS: &'static [Field] = &[Field { name: "code", required: true, expect: Expect::Text }];
+    const ONLY_THESE: bool = false;
 }
 
 /// A message in the case's thread, decrypted for the reporter.
@@ -155,7 +161,9 @@ pub async fn authenticate(state: &AppState, input: &str) -> Result<Authenticated
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The case", body = StatusResponse),
+        (status = 400, description = "Not JSON, or `code` missing or not text; the message says which", body = crate::openapi::ErrorSchema),
         (status = 404, description = "No report matches this code (same answer for every kind of miss)", body = crate::openapi::ErrorSchema),
+        (status = 413, description = "Body too large (over 16 KiB)", body = crate::openapi::ErrorSchema),
         (status = 503, description = "Busy; retry later", body = crate::openapi::ErrorSchema),
     ),
     tag = "reporter"

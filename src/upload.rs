@@ -11,16 +11,27 @@
 //! the request before that — a limit, a malformed body, a dropped connection, a failed
 //! commit — deletes the pending rows ([`PendingUpload`]'s `Drop`), and a node removes
 //! leftovers at start.
+//!
+//! Memory stays flat whatever is sent: every text field must be one the route names
+//! ([`FormSpec`]; an unknown or repeated name is refused as soon as its header arrives), each
+//! has its own size limit and all of them together are bounded (the JSON limit). The parser
+//! itself buffers a part's headers until they end, so the body stream is metered
+//! ([`Meter`]): the parser may read the text fields' limit plus the framing, plus the file
+//! bytes it has handed out, and no more. The same stream enforces a minimum data rate
+//! (averaged over a window of at least a minute of waiting for the client), so a client that
+//! trickles bytes is cut off long before the total upload time runs out.
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use amana_core::attachment::StreamEncryptor;
-use axum::{extract::Request, http::header};
+use axum::{body::Bytes, extract::Request, http::header};
 use clap::Args;
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, time::Instant};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -35,6 +46,13 @@ pub const ATTACHMENT_FIELD: &str = "attachment";
 /// Ciphertext pieces queued between the encryptor and the database writer: the upload's
 /// memory bound (with the parser's buffers), and the overlap of network and disk.
 const QUEUED_PIECES: usize = 3;
+/// Room for the multipart framing (boundaries, part headers) on top of the text fields.
+const FRAMING_BYTES: u64 = 64 * 1024;
+/// What the parser may read ahead of what it has handed out: four times the largest body
+/// chunk (hyper's are at most its read buffer, 64 KiB here: `server`; HTTP/2 frames 16 KiB).
+const READ_AHEAD_BYTES: u64 = 256 * 1024;
+/// The shortest window the minimum upload rate is averaged over.
+pub const MIN_RATE_WINDOW_SECS: u64 = 60;
 
 /// Limits on evidence files (`amana serve --help`).
 #[derive(Debug, Clone, Args)]
@@ -54,6 +72,14 @@ pub struct UploadLimits {
     /// Seconds an upload (or a reviewer's download) may take; slow Tor circuits need long.
     #[arg(long, env = "AMANA_UPLOAD_TIMEOUT_SECS", default_value_t = 3600)]
     pub upload_timeout_secs: u64,
+    /// Slowest upload accepted, in bytes a second, averaged over each window of
+    /// --upload-rate-window-secs spent waiting for the client; slower ones are cut off (408).
+    /// 0 switches the check off. The default is far below a slow Tor circuit (SECURITY.md).
+    #[arg(long, env = "AMANA_UPLOAD_MIN_BYTES_PER_SEC", default_value_t = 1024)]
+    pub upload_min_bytes_per_sec: u64,
+    /// The window, in seconds (at least 60), over which the minimum upload rate is averaged.
+    #[arg(long, env = "AMANA_UPLOAD_RATE_WINDOW_SECS", default_value_t = 120)]
+    pub upload_rate_window_secs: u64,
 }
 
 impl UploadLimits {
@@ -61,6 +87,51 @@ impl UploadLimits {
     /// plus room for the text fields and the multipart framing.
     pub fn max_body_bytes(&self) -> u64 {
         self.max_case_files_mb.saturating_mul(MIB).saturating_add(MIB)
+    }
+
+    /// The minimum upload rate, if any: bytes that must arrive per window of waiting.
+    fn min_rate(&self) -> Option<MinRate> {
+        let window = Duration::from_secs(self.upload_rate_window_secs.max(1));
+        (self.upload_min_bytes_per_sec > 0).then(|| MinRate {
+            bytes: self.upload_min_bytes_per_sec.saturating_mul(window.as_secs()),
+            window,
+        })
+    }
+
+    /// Checks the settings at start-up. A window under a minute is for automated tests.
+    pub fn check(&self, test_mode: bool) -> anyhow::Result<()> {
+        if self.upload_rate_window_secs < MIN_RATE_WINDOW_SECS && !test_mode {
+            anyhow::bail!(
+                "--upload-rate-window-secs must be at least {MIN_RATE_WINDOW_SECS}: a shorter window \
+                 cuts off genuine uploads over Tor when a circuit stalls for a moment"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The text fields one multipart route accepts before its files: each name with its
+/// largest size in bytes, and a bound on all of them together.
+#[derive(Debug, Clone)]
+pub struct FormSpec {
+    fields: Vec<(String, usize)>,
+    total_bytes: usize,
+}
+
+impl FormSpec {
+    /// No fields yet; all text fields together may hold `total_bytes`.
+    pub fn new(total_bytes: usize) -> Self {
+        Self { fields: Vec::new(), total_bytes }
+    }
+
+    /// Allows the text field `name` with at most `max_bytes` bytes.
+    pub fn field(mut self, name: impl Into<String>, max_bytes: usize) -> Self {
+        self.fields.push((name.into(), max_bytes));
+        self
+    }
+
+    fn max_for(&self, name: &str) -> Option<usize> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, max)| *max)
     }
 }
 
@@ -84,6 +155,7 @@ pub struct CaseFiles {
 pub struct FormParts {
     fields: HashMap<String, Zeroizing<String>>,
     rest: Option<(multer::Multipart<'static>, multer::Field<'static>)>,
+    meter: Arc<Meter>,
 }
 
 impl FormParts {
@@ -98,24 +170,27 @@ impl FormParts {
         names.into_iter().filter_map(|n| self.take(&n).map(|v| (n, v))).collect()
     }
 
-    /// The names of the text fields not taken yet.
-    pub fn leftover(&self) -> impl Iterator<Item = &str> {
-        self.fields.keys().map(String::as_str)
-    }
-
     /// Whether file parts follow.
     pub fn has_files(&self) -> bool {
         self.rest.is_some()
     }
 }
 
-/// Reads the text fields of a multipart body, up to the first file part. Each text field
-/// may hold `max_text` bytes; the whole body is refused early if its declared length
-/// exceeds what the limits allow.
+/// A field name as the client sent it, shortened and escaped for an error message.
+fn shown(name: &str) -> String {
+    let short: String = name.chars().take(40).collect();
+    let more = if short.len() < name.len() { "…" } else { "" };
+    format!("{}{more}", short.escape_debug())
+}
+
+/// Reads the text fields of a multipart body, up to the first file part, as `spec`
+/// allows them: an unknown or repeated name is refused when its header arrives, a field
+/// over its own limit or over the limit of all text fields together as soon as it gets
+/// there. The whole body is refused early if its declared length exceeds the limits.
 pub async fn read_fields(
     req: Request,
     limits: &UploadLimits,
-    max_text: usize,
+    spec: &FormSpec,
 ) -> Result<FormParts, ApiError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -125,28 +200,48 @@ pub async fn read_fields(
     let boundary = content_type(&req)
         .and_then(|ct| multer::parse_boundary(ct).ok())
         .ok_or_else(|| ApiError::BadRequest("The multipart body has no boundary.".into()))?;
-    let stream = OneChunkPerPoll { inner: req.into_body().into_data_stream(), yielded: false };
+    let meter = Arc::new(Meter::new(spec.total_bytes as u64 + FRAMING_BYTES + READ_AHEAD_BYTES));
+    let stream = MeteredBody::new(req.into_body().into_data_stream(), meter.clone(), limits.min_rate());
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limits.max_body_bytes()));
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut fields = HashMap::new();
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    let mut left = spec.total_bytes;
+    while let Some(field) = multipart.next_field().await.map_err(|e| meter.error(e))? {
         let name = field.name().unwrap_or_default().to_string();
         if name == ATTACHMENT_FIELD {
-            return Ok(FormParts { fields, rest: Some((multipart, field)) });
+            return Ok(FormParts { fields, rest: Some((multipart, field)), meter });
         }
-        let value = read_text(field, max_text).await?;
+        let Some(max) = spec.max_for(&name) else {
+            return Err(ApiError::BadRequest(format!(
+                "Unknown field `{}`. Nothing was saved. Files go in `attachment` parts after the text fields.",
+                shown(&name)
+            )));
+        };
+        if fields.contains_key(&name) {
+            return Err(ApiError::BadRequest(format!(
+                "The field `{}` appears twice. Nothing was saved. Send each field once.",
+                shown(&name)
+            )));
+        }
+        let value = read_text(field, max, &mut left, &meter).await?;
         fields.insert(name, value);
     }
-    Ok(FormParts { fields, rest: None })
+    Ok(FormParts { fields, rest: None, meter })
 }
 
-async fn read_text(mut field: multer::Field<'static>, max: usize) -> Result<Zeroizing<String>, ApiError> {
+async fn read_text(
+    mut field: multer::Field<'static>,
+    max: usize,
+    left: &mut usize,
+    meter: &Meter,
+) -> Result<Zeroizing<String>, ApiError> {
     let mut bytes = Zeroizing::new(Vec::new());
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if bytes.len() + chunk.len() > max {
+    while let Some(chunk) = field.chunk().await.map_err(|e| meter.error(e))? {
+        if bytes.len() + chunk.len() > max || chunk.len() > *left {
             return Err(ApiError::TooLarge);
         }
+        *left -= chunk.len();
         bytes.extend_from_slice(&chunk);
     }
     let text = std::str::from_utf8(&bytes)
@@ -154,29 +249,194 @@ async fn read_text(mut field: multer::Field<'static>, max: usize) -> Result<Zero
     Ok(Zeroizing::new(text.to_string()))
 }
 
-/// Hands the multipart parser at most one body chunk per poll. The parser reads everything
-/// the connection has ready each time it is polled; on a fast link that outruns encryption
-/// and the database, its buffer would grow with the upload (measured: +70 MiB for a 256 MiB
-/// file). One chunk at a time leaves the rest in the socket, where TCP flow control holds
-/// the client back, and keeps the upload's memory bounded whatever its size.
-struct OneChunkPerPoll<S> {
-    inner: S,
-    yielded: bool,
+/// Why the metered body stopped.
+const RUNNING: u8 = 0;
+const OVER_FRAMING: u8 = 1;
+const TOO_SLOW: u8 = 2;
+
+/// What the parser may read of one multipart body, shared between the body stream (which
+/// the parser polls) and the code that takes the fields and files out of the parser.
+#[derive(Debug)]
+pub struct Meter {
+    /// Body bytes read from the connection so far.
+    received: AtomicU64,
+    /// How many it may have read: the text fields' limit, framing and read-ahead, plus
+    /// every file byte handed out.
+    allowed: AtomicU64,
+    /// Why the stream stopped (`RUNNING` while it has not).
+    stopped: AtomicU8,
 }
 
-impl<S: futures_util::Stream + Unpin> futures_util::Stream for OneChunkPerPoll<S> {
-    type Item = S::Item;
+impl Meter {
+    fn new(allowed: u64) -> Self {
+        Self {
+            received: AtomicU64::new(0),
+            allowed: AtomicU64::new(allowed),
+            stopped: AtomicU8::new(RUNNING),
+        }
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+    /// `n` file bytes were handed out: the parser may read as many more.
+    fn handed_out(&self, n: u64) {
+        self.allowed.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The answer for a parser error: ours when the metered stream stopped it.
+    fn error(&self, e: multer::Error) -> ApiError {
+        match self.stopped.load(Ordering::Relaxed) {
+            OVER_FRAMING => ApiError::TooLarge,
+            TOO_SLOW => ApiError::TooSlow,
+            _ => multipart_error(e),
+        }
+    }
+}
+
+/// Why the body stream ended early (the parser wraps it; [`Meter::error`] tells which).
+#[derive(Debug, thiserror::Error)]
+enum Stopped {
+    #[error("multipart framing over its limit")]
+    Framing,
+    #[error("upload slower than the minimum rate")]
+    TooSlow,
+}
+
+/// The minimum upload rate: `bytes` must arrive in every `window` spent waiting for them.
+#[derive(Debug, Clone, Copy)]
+struct MinRate {
+    bytes: u64,
+    window: Duration,
+}
+
+/// Time spent waiting for the client, and bytes received, in the current window.
+struct RateClock {
+    rate: MinRate,
+    waited: Duration,
+    bytes: u64,
+    waiting_since: Option<Instant>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl RateClock {
+    fn new(rate: MinRate) -> Self {
+        Self {
+            rate,
+            waited: Duration::ZERO,
+            bytes: 0,
+            waiting_since: None,
+            timer: Box::pin(tokio::time::sleep(rate.window)),
+        }
+    }
+
+    /// Closes the window if it is full: an error if too few bytes came in it.
+    fn close_window(&mut self) -> Result<(), Stopped> {
+        if self.waited < self.rate.window {
+            return Ok(());
+        }
+        if self.bytes < self.rate.bytes {
+            return Err(Stopped::TooSlow);
+        }
+        self.waited = Duration::ZERO;
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// `n` bytes arrived.
+    fn arrived(&mut self, n: usize) -> Result<(), Stopped> {
+        if let Some(since) = self.waiting_since.take() {
+            self.waited += since.elapsed();
+        }
+        self.bytes += n as u64;
+        self.close_window()
+    }
+
+    /// The client has nothing for us: wait, and stop when a window ends short of bytes.
+    fn waiting(&mut self, cx: &mut Context<'_>) -> Result<(), Stopped> {
+        loop {
+            let now = Instant::now();
+            let since = match self.waiting_since {
+                Some(since) => since,
+                None => {
+                    self.timer.as_mut().reset(now + self.rate.window.saturating_sub(self.waited));
+                    self.waiting_since = Some(now);
+                    now
+                }
+            };
+            if std::future::Future::poll(self.timer.as_mut(), cx).is_pending() {
+                return Ok(());
+            }
+            // The window ended while waiting.
+            self.waited += now.saturating_duration_since(since);
+            self.waited = self.waited.max(self.rate.window);
+            self.waiting_since = None;
+            self.close_window()?;
+        }
+    }
+}
+
+/// The body as the multipart parser reads it: at most one chunk per poll, within the
+/// [`Meter`]'s allowance, and no slower than the minimum rate.
+///
+/// One chunk per poll: the parser reads everything the connection has ready each time it
+/// is polled; on a fast link that outruns encryption and the database, its buffer would grow
+/// with the upload (measured: +70 MiB for a 256 MiB file). One chunk at a time leaves the
+/// rest in the socket, where TCP flow control holds the client back.
+struct MeteredBody<S> {
+    inner: S,
+    yielded: bool,
+    meter: Arc<Meter>,
+    clock: Option<RateClock>,
+}
+
+impl<S> MeteredBody<S> {
+    fn new(inner: S, meter: Arc<Meter>, rate: Option<MinRate>) -> Self {
+        Self { inner, yielded: false, meter, clock: rate.map(RateClock::new) }
+    }
+
+    fn stop(&mut self, why: Stopped) -> Poll<Option<Result<Bytes, BoxError>>> {
+        let code = match why {
+            Stopped::Framing => OVER_FRAMING,
+            Stopped::TooSlow => TOO_SLOW,
+        };
+        self.meter.stopped.store(code, Ordering::Relaxed);
+        Poll::Ready(Some(Err(Box::new(why))))
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<S> futures_util::Stream for MeteredBody<S>
+where
+    S: futures_util::Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+{
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.yielded {
             // Let the parser hand out what it has; it is polled again at once.
             self.yielded = false;
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let next = Pin::new(&mut self.inner).poll_next(cx);
-        self.yielded = matches!(next, Poll::Ready(Some(_)));
-        next
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                if let Some(Err(why)) = self.clock.as_mut().map(|c| c.arrived(bytes.len())) {
+                    return self.stop(why);
+                }
+                let n = bytes.len() as u64;
+                let received = self.meter.received.fetch_add(n, Ordering::Relaxed) + n;
+                if received > self.meter.allowed.load(Ordering::Relaxed) {
+                    return self.stop(Stopped::Framing);
+                }
+                self.yielded = true;
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.clock.as_mut().map(|c| c.waiting(cx)) {
+                Some(Err(why)) => self.stop(why),
+                _ => Poll::Pending,
+            },
+        }
     }
 }
 
@@ -250,6 +510,7 @@ pub async fn store_files(
         store: state.store.clone(),
         committed: false,
     };
+    let meter = parts.meter;
     let Some((mut multipart, first)) = parts.rest else { return Ok(pending) };
     let limits = &state.uploads;
     let quota_used = state.store.attachment_bytes().await?;
@@ -261,23 +522,28 @@ pub async fn store_files(
                 "Put every text field before the first attachment part.".into(),
             ));
         }
-        match store_file(state, field, recipients, &mut pending, &mut budget).await {
+        match store_file(state, field, recipients, &mut pending, &mut budget, &meter).await {
             Ok(stored) => pending.count += u64::from(stored),
             Err(e) => {
-                drain(&mut multipart).await;
+                if !matches!(e, ApiError::TooSlow | ApiError::TooLarge) {
+                    drain(&mut multipart, &meter).await;
+                }
                 return Err(e);
             }
         }
-        next = multipart.next_field().await.map_err(multipart_error)?;
+        next = multipart.next_field().await.map_err(|e| meter.error(e))?;
     }
     Ok(pending)
 }
 
-/// Reads what is left of a refused body (bounded by the stream limit), so the client gets
-/// the answer rather than a reset connection in the middle of its upload.
-async fn drain(multipart: &mut multer::Multipart<'static>) {
+/// Reads what is left of a refused body (bounded by the stream limit and the minimum
+/// rate), so the client gets the answer rather than a reset connection in the middle of its
+/// upload.
+async fn drain(multipart: &mut multer::Multipart<'static>, meter: &Meter) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
+        while let Ok(Some(chunk)) = field.chunk().await {
+            meter.handed_out(chunk.len() as u64);
+        }
     }
 }
 
@@ -289,12 +555,19 @@ async fn store_file(
     recipients: &[age::x25519::Recipient],
     pending: &mut PendingUpload,
     budget: &mut Budget,
+    meter: &Meter,
 ) -> Result<bool, ApiError> {
-    let name = field.file_name().unwrap_or_default().to_string();
+    // A file part has a filename (empty for a file input left empty); a part without one
+    // is a text field, and text fields come first.
+    let Some(name) = field.file_name().map(str::to_string) else {
+        return Err(ApiError::BadRequest(
+            "An `attachment` part must be a file (a part with a filename). Nothing was saved.".into(),
+        ));
+    };
     let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_default();
-    let mut first = field.chunk().await.map_err(multipart_error)?;
+    let mut first = field.chunk().await.map_err(|e| meter.error(e))?;
     while first.as_ref().is_some_and(|b| b.is_empty()) {
-        first = field.chunk().await.map_err(multipart_error)?;
+        first = field.chunk().await.map_err(|e| meter.error(e))?;
     }
     if first.is_none() && name.is_empty() {
         return Ok(false);
@@ -316,10 +589,11 @@ async fn store_file(
     let mut chunk = first;
     while let Some(bytes) = chunk {
         budget.take(bytes.len() as u64)?;
+        meter.handed_out(bytes.len() as u64);
         for piece in encryptor.push(&bytes).map_err(|e| ApiError::Internal(e.into()))? {
             send(&tx, piece).await?;
         }
-        chunk = field.chunk().await.map_err(multipart_error)?;
+        chunk = field.chunk().await.map_err(|e| meter.error(e))?;
     }
     let done = encryptor.finish(&name, &content_type).map_err(|e| ApiError::Internal(e.into()))?;
     for piece in done.pieces {

@@ -93,6 +93,7 @@ impl FormWithFiles {
     pub async fn read(
         state: &AppState,
         mut req: axum::extract::Request,
+        spec: &crate::upload::FormSpec,
     ) -> Result<Self, crate::error::ApiError> {
         use crate::error::{ApiError, FileLimit};
         use axum::extract::FromRequest;
@@ -114,7 +115,7 @@ impl FormWithFiles {
             // (the same bound) still applies.
             req.headers_mut().remove(header::CONTENT_LENGTH);
         }
-        let mut parts = crate::upload::read_fields(req, limits, crate::intake::MAX_JSON_BYTES).await?;
+        let mut parts = crate::upload::read_fields(req, limits, spec).await?;
         let pairs = parts.take_all();
         if too_large {
             let refused = ApiError::FileLimit(FileLimit::Total { max_mb: limits.max_case_files_mb });

@@ -33,6 +33,13 @@ pub const HONEYPOT: &str = "website";
 /// The hidden minimum-time-to-submit token (see `form_token`).
 pub const FORM_TOKEN: &str = "t";
 
+/// The text fields the report form sends as `multipart/form-data`: the API's, the
+/// honeypot, the form token and the evaluation's ratings (`upload::read_fields`).
+static PAGE_FORM: std::sync::LazyLock<crate::upload::FormSpec> = std::sync::LazyLock::new(|| {
+    let spec = intake::REPORT_FORM.clone().field(HONEYPOT, 1024).field(FORM_TOKEN, 256);
+    evaluation::CRITERIA.iter().fold(spec, |s, c| s.field(evaluation::field(c), intake::FLAG_BYTES))
+});
+
 /// `GET /{lang}/report/{kind}`: the form for one kind.
 pub async fn form(
     State(state): State<AppState>,
@@ -216,7 +223,7 @@ impl Draft {
 /// limit, a busy server — shows the same form again with everything typed in it, and
 /// stores nothing. No answer to a report form says "received" without showing a code.
 pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req).await {
+    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req, &PAGE_FORM).await {
         Ok(form) => (form.pairs, form.files, form.refused),
         Err(e) => return errors::page_for_error(&state, lang, e, Back::KeepsText),
     };

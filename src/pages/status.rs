@@ -254,7 +254,8 @@ fn again_page(
 /// that fails — a mistyped or wrong code, a closed case, a file limit — the form comes
 /// back with the text in it and the code field empty.
 pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req).await {
+    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req, &followup::FOLLOW_UP_FORM).await
+    {
         Ok(form) => (form.pairs, form.files, form.refused),
         Err(e) => return errors::page_for_error(&state, lang, e, Back::CasePage),
     };

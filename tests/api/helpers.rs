@@ -440,7 +440,7 @@ pub fn serve_args(dep: &Deployment, listen: &str) -> Vec<String> {
 }
 
 /// Rate-limit budgets for test servers (`amana serve --help`, "limits").
-pub const RELAXED_LIMITS: [(&str, &str); 7] = [
+pub const RELAXED_LIMITS: [(&str, &str); 8] = [
     // Tests post forms at machine speed; the minimum-fill-time check has its own test.
     ("AMANA_MIN_FILL_SECS", "0"),
     ("AMANA_PEER_COSTLY_EVERY_MS", "1"),
@@ -449,6 +449,8 @@ pub const RELAXED_LIMITS: [(&str, &str); 7] = [
     ("AMANA_GLOBAL_COSTLY_BURST", "100000"),
     ("AMANA_PEER_EVERY_MS", "1"),
     ("AMANA_PEER_BURST", "100000"),
+    // Tests open many connections from one address at once; the cap has its own test.
+    ("AMANA_MAX_CONNECTIONS_PER_CLIENT", "0"),
 ];
 
 /// An `amana` command with none of the server's environment variables inherited.
@@ -601,6 +603,23 @@ impl TestApp {
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
+    }
+
+    /// The server's process id (while it runs).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("the server is running")
+    }
+
+    /// `host:port` of the onion listener (PROXY protocol) of the current run, if any.
+    pub fn onion_address(&self) -> Option<String> {
+        let stdout = fs::read_to_string(self.stdout_path(self.runs)).unwrap_or_default();
+        let prefix = "amana onion listener (PROXY protocol) on ";
+        stdout.lines().find_map(|l| l.strip_prefix(prefix)).map(|a| a.trim().to_string())
+    }
+
+    /// `host:port` of the main listener.
+    pub fn host_port(&self) -> &str {
+        self.address.trim_start_matches("http://")
     }
 
     /// Everything every run of this server wrote to stderr (the log).
@@ -805,6 +824,16 @@ pub fn status_body(status: &str, head: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------
 // Scanning for leaks
 // ---------------------------------------------------------------------------------------
+
+/// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`, …).
+pub fn proc_status_kib(pid: u32, name: &str) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/<pid>/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+}
 
 /// Every regular file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {

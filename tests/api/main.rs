@@ -1,6 +1,7 @@
 //! Integration tests: the real `amana` server on port 0 against a real SQLite database, and
 //! the real `amana-review` CLI. One test binary (`cargo test --test api`).
 
+mod abuse;
 mod airgap;
 mod attachments;
 mod backup;
