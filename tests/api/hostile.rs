@@ -220,3 +220,28 @@ async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversig
     health.cli(&app.address, &["pull"]).ok("the vouched case verifies in a fresh home");
     assert!(health.cli(&app.address, &["show", &case.id]).ok("show").stdout.contains("received"));
 }
+
+/// A rating is the reporter's word too: one a database writer adds to a closed case (with the
+/// case's clear rating to match) is refused, by the home that pulled it and by a fresh one.
+#[tokio::test]
+async fn a_database_writer_cannot_rate_a_case_in_the_reporters_name() {
+    let app = spawn_app().await;
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&addr, &["pull"]).ok("pull");
+    let case = health.listed_ids(&addr).remove(0);
+    health.cli(&addr, &["status", &case, "acknowledged"]).ok("acknowledge");
+    health.cli(&addr, &["pull"]).ok("pull");
+    health.cli(&addr, &["status", &case, "closed_unfounded"]).ok("close");
+    health.cli(&addr, &["pull"]).ok("pull the closure");
+    let pool = open_db(&app.dep.db_path()).await;
+    insert_forged_event(&pool, &case, EventKind::Rated, json!({ "rating": 1 })).await;
+    sqlx::query("UPDATE cases SET rating = 1 WHERE id = ?").bind(&case).execute(&pool).await.expect("rating");
+    pool.close().await;
+    for reviewer in [&health, app.dep.reviewer(OVERSIGHT)] {
+        let out = reviewer.cli(&addr, &["pull"]).failed("pull of a forged rating");
+        assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
+        assert!(out.stderr.contains("no attestation"), "{}", out.stderr);
+    }
+}

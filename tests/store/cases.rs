@@ -138,7 +138,13 @@ async fn metadata_round_trips(db: TestDb) {
     assert_eq!(events[0].kind, EventKind::Submitted);
     assert_eq!(events[0].status, Status::Received);
     assert_eq!(events[0].on, day("2026-02-28"));
-    assert_eq!(events[0].detail, r#"{"envelope_id":"case-a-report"}"#);
+    // The submission's detail binds what decides who reads the case (docs/FORMATS.md §9).
+    let detail: serde_json::Value = serde_json::from_str(&events[0].detail).expect("json");
+    assert_eq!(detail["envelope_id"], "case-a-report");
+    assert_eq!(detail["agency"], "transport");
+    assert_eq!(detail["kind"], "service_evaluation");
+    assert_eq!(detail["oversight_only"], true);
+    assert_eq!(detail["reporter_recipient"], "age1case-a");
     Reviewer::new("nobody").verify("case-a", &events);
 }
 
