@@ -150,21 +150,19 @@ pub struct Event {
     pub hash: String,
 }
 
-fn push_field(out: &mut Vec<u8>, f: &[u8]) {
-    out.extend_from_slice(f.len().to_string().as_bytes());
-    out.push(b':');
-    out.extend_from_slice(f);
-    out.push(b'\n');
+/// An event's date as hashed and signed: `YYYY-MM-DD`.
+fn date_text(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Computes the hash an event must carry.
 pub fn compute_hash(case_id: &str, e: &Event) -> String {
-    let date = format!("{:04}-{:02}-{:02}", e.on.year(), u8::from(e.on.month()), e.on.day());
-    let mut buf = Vec::with_capacity(256 + e.detail.len());
-    for f in [
+    let date = date_text(e.on);
+    let seq = e.seq.to_string();
+    let fields = [
         "amana-event-v1",
         case_id,
-        &e.seq.to_string(),
+        &seq,
         &date,
         e.kind.as_str(),
         e.status.as_str(),
@@ -172,10 +170,9 @@ pub fn compute_hash(case_id: &str, e: &Event) -> String {
         &e.detail,
         e.signed.as_deref().unwrap_or(""),
         &e.prev_hash,
-    ] {
-        push_field(&mut buf, f.as_bytes());
-    }
-    hex::encode(digest::digest(&digest::SHA256, &buf))
+    ]
+    .map(str::as_bytes);
+    hex::encode(digest::digest(&digest::SHA256, &signing::length_prefixed(&fields)))
 }
 
 /// Who signs an event that no reviewer makes (docs/FORMATS.md §9).
@@ -220,22 +217,21 @@ pub struct Attestation {
 /// everything but the signature and the hash — under a context per signer, so a signature
 /// cannot be moved to another case, position or kind.
 pub fn attestation_message(by: Attester, deployment_id: &str, case_id: &str, e: &Event) -> Vec<u8> {
-    let date = format!("{:04}-{:02}-{:02}", e.on.year(), u8::from(e.on.month()), e.on.day());
-    let mut buf = Vec::with_capacity(256 + e.detail.len());
-    for f in [
+    let date = date_text(e.on);
+    let seq = e.seq.to_string();
+    let fields = [
         by.context(),
         deployment_id,
         case_id,
-        &e.seq.to_string(),
+        &seq,
         &date,
         e.kind.as_str(),
         e.status.as_str(),
         &e.detail,
         &e.prev_hash,
-    ] {
-        push_field(&mut buf, f.as_bytes());
-    }
-    buf
+    ]
+    .map(str::as_bytes);
+    signing::length_prefixed(&fields)
 }
 
 /// Signs `e` (whose `signed` and `hash` are not yet set) as `by`; returns the JSON text

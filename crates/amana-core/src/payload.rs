@@ -86,13 +86,7 @@ const COMMIT_CONTEXT: &str = "amana-commit-v1";
 /// keeps a database holder from testing guesses against it.
 pub fn commitment(plaintext: &[u8]) -> Result<String, PayloadError> {
     let salt = Payload::decode(plaintext)?.salt.clone().unwrap_or_default();
-    let mut buf = Vec::with_capacity(plaintext.len() + 64);
-    for f in [COMMIT_CONTEXT.as_bytes(), salt.as_bytes(), plaintext] {
-        buf.extend_from_slice(f.len().to_string().as_bytes());
-        buf.push(b':');
-        buf.extend_from_slice(f);
-        buf.push(b'\n');
-    }
+    let buf = crate::signing::length_prefixed(&[COMMIT_CONTEXT.as_bytes(), salt.as_bytes(), plaintext]);
     Ok(hex::encode(ring::digest::digest(&ring::digest::SHA256, &buf)))
 }
 

@@ -150,14 +150,7 @@ pub enum RosterError {
 
 /// The signed bytes.
 pub fn message(roster_json: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(roster_json.len() + 32);
-    for f in [FORMAT.as_bytes(), roster_json.as_bytes()] {
-        out.extend_from_slice(f.len().to_string().as_bytes());
-        out.push(b':');
-        out.extend_from_slice(f);
-        out.push(b'\n');
-    }
-    out
+    crate::signing::length_prefixed(&[FORMAT.as_bytes(), roster_json.as_bytes()])
 }
 
 /// The fingerprint of a raw roster public key: 32 lowercase hex digits in groups of four
@@ -166,7 +159,11 @@ pub fn fingerprint(public_key: &[u8]) -> String {
     let mut input = FINGERPRINT_CONTEXT.to_vec();
     input.extend_from_slice(public_key);
     let hex = hex::encode(digest::digest(&digest::SHA256, &input));
-    let hex = &hex[..FINGERPRINT_HEX];
+    grouped(&hex[..FINGERPRINT_HEX])
+}
+
+/// Hex digits in groups of four, for reading aloud.
+fn grouped(hex: &str) -> String {
     hex.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
 }
 

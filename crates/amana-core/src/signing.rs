@@ -98,7 +98,14 @@ pub fn canonical(parts: &RequestParts<'_>) -> Vec<u8> {
         timestamp.as_bytes(),
         parts.nonce.as_bytes(),
     ];
-    let mut out = Vec::with_capacity(256);
+    length_prefixed(&fields)
+}
+
+/// The length-prefixed encoding every signed or hashed Amana message uses (requests, events,
+/// attestations, rosters, commitments): per field, its byte length in decimal, `:`, the
+/// bytes, `\n`. Injective, so no two field lists encode to the same bytes.
+pub fn length_prefixed(fields: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 12).sum());
     for f in fields {
         out.extend_from_slice(f.len().to_string().as_bytes());
         out.push(b':');
