@@ -2,7 +2,7 @@
 //!
 //! 1. submit latency;
 //! 2. code-check latency for a hit, a miss (valid shape, unknown lookup part) and a
-//!    malformed code — they must be equal within noise (DESIGN.md invariant 2);
+//!    malformed code — they must be equal within noise (SECURITY.md invariant 2);
 //! 3. goodput of genuine status checks while a bounded flood hits submit (invariant 5).
 //!
 //! Run: `cargo bench --bench server` (add `-- quick` for fewer rounds). Not part of CI;

@@ -1,4 +1,4 @@
-//! Verification of signed reviewer requests (DESIGN.md invariant 6). There are no
+//! Verification of signed reviewer requests (SECURITY.md invariant 6). There are no
 //! passwords and no sessions: each request carries its own Ed25519 signature over the
 //! canonical string, and each nonce is accepted once, recorded in the database so a
 //! replay fails on every node and after restarts.

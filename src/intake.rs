@@ -1,5 +1,5 @@
 //! Intake: validating a submission, encrypting it before anything is written, deriving the
-//! follow-up code's records and committing durably (DESIGN.md invariants 1, 2, 8).
+//! follow-up code's records and committing durably (SECURITY.md invariants 1, 2, 8).
 
 use amana_core::{
     case::Kind,

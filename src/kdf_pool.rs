@@ -1,4 +1,4 @@
-//! Bounded pools for the Argon2id work (DESIGN.md invariant 5): one pool per route, so a
+//! Bounded pools for the Argon2id work (SECURITY.md invariant 5): one pool per route, so a
 //! flood of code checks cannot starve submissions, and memory stays at
 //! `workers × 64 MiB` per pool whatever the load.
 

@@ -1,4 +1,4 @@
-//! Rate limits (DESIGN.md invariant 5) with `tower-governor`.
+//! Rate limits (SECURITY.md invariant 5) with `tower-governor`.
 //!
 //! * Every route: a per-client budget.
 //! * Each costly route group (submit; code checks — status, follow-ups, ratings): its own

@@ -1,4 +1,4 @@
-//! The reporter's status check by code alone (DESIGN.md invariant 2).
+//! The reporter's status check by code alone (SECURITY.md invariant 2).
 //!
 //! Every answer that is not a match — malformed input, bad check digit, unknown lookup
 //! part, wrong secret part — is the same 404 after the same Argon2id work, so neither the

@@ -1,4 +1,4 @@
-//! Logging policy (DESIGN.md invariant 4): no per-request lines, no timestamps, never an IP
+//! Logging policy (SECURITY.md invariant 4): no per-request lines, no timestamps, never an IP
 //! address, user agent, path parameter, code, body or header. Only start-up facts and
 //! errors reach the log, and errors are logged by kind, not by request.
 

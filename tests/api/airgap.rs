@@ -1,4 +1,4 @@
-//! The air-gapped path end to end (DESIGN.md invariant 6, docs/FORMATS.md §7): a "laptop"
+//! The air-gapped path end to end (SECURITY.md invariants 6, docs/FORMATS.md §7): a "laptop"
 //! home with the keys that never talks to the server, and a "connected" working directory
 //! with no key files that only carries signed files and bundles.
 

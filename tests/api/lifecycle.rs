@@ -1,5 +1,5 @@
 //! Case work end to end through the REAL server and the REAL `amana-review`: the lifecycle
-//! with replies, follow-ups, an extension and a rating (DESIGN.md invariant 3: the reply
+//! with replies, follow-ups, an extension and a rating (SECURITY.md invariant 3: the reply
 //! text is in no server file and no log); a rewritten history caught by the next pull
 //! (invariant 9); escalation of an overdue case with the server's test clock.
 

@@ -1,4 +1,4 @@
-//! The case vocabulary: kinds of submission and the lifecycle (DESIGN.md).
+//! The case vocabulary: kinds of submission and the lifecycle (docs/FORMATS.md §3, "Lifecycle").
 
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};

@@ -1,4 +1,4 @@
-//! The reporter's follow-up code (DESIGN.md invariant 2).
+//! The reporter's follow-up code (SECURITY.md invariant 2).
 //!
 //! Layout: `LLLLLLLL SSSSSSSSSSSSSSSS C` — an 8-digit random *lookup* part, an independent
 //! 16-digit random *secret* part and one Damm check digit over both: 25 digits, shown in

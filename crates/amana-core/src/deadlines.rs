@@ -1,4 +1,4 @@
-//! Deadlines per kind, in UTC calendar days (DESIGN.md "Case lifecycle").
+//! Deadlines per kind, in UTC calendar days (docs/FORMATS.md §5, "Deadlines").
 //!
 //! Defaults follow EU Directive 2019/1937 for violation reports: acknowledge within 7
 //! days; feedback within 3 months of the acknowledgement (or of day 7 if there was none),

@@ -1,4 +1,4 @@
-//! The tamper-evident case history (DESIGN.md invariant 9).
+//! The tamper-evident case history (SECURITY.md invariant 9).
 //!
 //! Each event's hash covers its content and the previous event's hash, so rewriting any
 //! entry changes every later hash. Reviewer events also carry the signed request that

@@ -1,4 +1,4 @@
-//! Key derivation behind the follow-up code (DESIGN.md invariant 2).
+//! Key derivation behind the follow-up code (SECURITY.md invariant 2).
 //!
 //! * `lookup index = HMAC-SHA256(pepper, "amana-lookup-v1" || lookup part)` — finds the
 //!   record without storing the lookup part; the pepper lives outside the database.

@@ -1,4 +1,4 @@
-//! The plaintext inside every age envelope, versioned and padded (DESIGN.md invariant 7).
+//! The plaintext inside every age envelope, versioned and padded (SECURITY.md invariant 7).
 //!
 //! Layout (all of it encrypted):
 //! ```text

@@ -1,4 +1,4 @@
-//! The signed roster: the one out-of-band trust anchor of a deployment (DESIGN.md invariant 10,
+//! The signed roster: the one out-of-band trust anchor of a deployment (SECURITY.md invariants 10,
 //! docs/FORMATS.md §9).
 //!
 //! The oversight unit holds an offline **roster key** (Ed25519). Its fingerprint reaches

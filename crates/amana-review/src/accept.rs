@@ -6,7 +6,7 @@
 //! are safe file names; every case's history verifies ([`history`]) and
 //! extends the head this home verified before ([`Heads`]); and every case pulled before is
 //! *extended*, never rewritten — same metadata, earlier events unchanged and in place,
-//! envelopes unchanged byte for byte (DESIGN.md invariant 9) unless a signed `rewrapped`
+//! envelopes unchanged byte for byte (SECURITY.md invariant 9) unless a signed `rewrapped`
 //! event covers the change, and then each rewrapped envelope must decrypt to the plaintext
 //! hash that event records ([`check_rewrapped`]). A case that fails is quarantined
 //! ([`Quarantine`]) and keeps what this home held; the other cases are stored.

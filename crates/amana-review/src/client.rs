@@ -1,4 +1,4 @@
-//! Signed requests to the reviewer API (DESIGN.md invariant 6).
+//! Signed requests to the reviewer API (SECURITY.md invariant 6).
 //!
 //! Signing ([`sign`] → [`SignedRequest`]) is kept apart from sending ([`Client::send`]): the
 //! air-gapped path writes a `SignedRequest` to a file instead ([`SignedRequest::to_file`],

@@ -1,6 +1,6 @@
 //! `verified-heads.json`: the last verified history head (seq, hash) of every case this home
 //! pulled. A later pull must contain that exact event at that position (`events::extends`),
-//! so a server that rewrites history and recomputes the chain is still caught (DESIGN.md
+//! so a server that rewrites history and recomputes the chain is still caught (SECURITY.md
 //! invariant 9). Kept apart from the case folders, so it survives a deleted case folder.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Verifying a case's history before a pull is accepted (DESIGN.md invariant 9).
+//! Verifying a case's history before a pull is accepted (SECURITY.md invariant 9).
 //!
 //! 1. The hash chain and every reviewer signature (`events::verify_chain`), with keys from
 //!    the signed roster only ([`Signers`]): the signer must be in the roster, have access to

@@ -1,5 +1,5 @@
 //! `reply CASE [--message TEXT | --file PATH]`: a reply to the reporter, encrypted to the
-//! reporter's recipient and to every reviewer of the case (DESIGN.md invariant 3), then
+//! reporter's recipient and to every reviewer of the case (SECURITY.md invariant 3), then
 //! signed and sent (or queued with `--offline`).
 
 use std::path::Path;

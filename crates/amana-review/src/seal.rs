@@ -1,4 +1,4 @@
-//! Encrypting what a reviewer writes (DESIGN.md invariant 3): a reply goes to the case's
+//! Encrypting what a reviewer writes (SECURITY.md invariant 3): a reply goes to the case's
 //! reporter recipient and to every reviewer who may read the case (computed from the roster,
 //! [`crate::readers`]); a note (status note, extension reason) goes to those reviewers only,
 //! never to the reporter.
