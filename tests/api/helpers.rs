@@ -237,6 +237,16 @@ impl Reviewer {
         reviewer_keys::parse_identity_file(&text).expect("parse identity")
     }
 
+    /// A fresh home with this reviewer's keys and settings but nothing pulled (a replacement
+    /// laptop): it has verified nothing yet.
+    pub fn fresh_copy(&self, home: &Path) -> Self {
+        fs::create_dir_all(home).expect("mkdir home");
+        for f in [home::IDENTITY_FILE, home::SIGNING_FILE, home::CONFIG_FILE, home::PUBLIC_ENTRY_FILE] {
+            fs::copy(self.home.join(f), home.join(f)).expect("copy key file");
+        }
+        Self { id: self.id.clone(), home: home.to_path_buf() }
+    }
+
     /// `amana-review --home HOME --server URL ARGS`.
     pub fn cli(&self, server: &str, args: &[&str]) -> CliOutput {
         let mut all = vec!["--home", self.home.to_str().expect("utf-8"), "--server", server];
@@ -323,10 +333,28 @@ impl Deployment {
     }
 
     /// The roster key as a file (unprotected), for the real `amana-review roster-sign`.
-    pub fn write_roster_key(&self, path: &Path) {
+    fn write_roster_key(&self, path: &Path) {
         use base64::{engine::general_purpose::STANDARD as B64, Engine};
         fs::write(path, format!("AMANA-ROSTER-KEY-1 {}\n", B64.encode(&self.roster_key)))
             .expect("roster key");
+    }
+
+    /// The oversight unit's ceremony with the real CLI: `roster-sign --vouch-from HOME`, a new
+    /// roster vouching for what that (oversight) home verified. Restart the server to serve it.
+    pub fn vouch_from(&self, home: &Path) -> CliOutput {
+        let key_file = self.root().join("roster.key");
+        self.write_roster_key(&key_file);
+        let keys = self.keys_dir();
+        review_cli(&[
+            "roster-sign",
+            "--roster-key",
+            key_file.to_str().expect("utf-8"),
+            "--keys",
+            keys.to_str().expect("utf-8"),
+            "--vouch-from",
+            home.to_str().expect("utf-8"),
+        ])
+        .ok("roster-sign --vouch-from")
     }
 
     /// The roster key, as the oversight unit holds it.

@@ -106,10 +106,7 @@ async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_report
     insert_forged_event(&pool, &case, EventKind::FollowUp, json!({ "envelope_id": envelope })).await;
     insert_forged_event(&pool, &case, EventKind::Escalated, json!({})).await;
     pool.close().await;
-    let fresh = app.dep.make_home("fresh-oversight", &[], true, crate::helpers::KeyGen::InProcess);
-    for f in ["identity.age", "signing.key", "config.toml"] {
-        std::fs::copy(app.dep.reviewer(OVERSIGHT).home.join(f), fresh.home.join(f)).expect("copy");
-    }
+    let fresh = app.dep.reviewer(OVERSIGHT).fresh_copy(&app.dep.root().join("homes/fresh-oversight"));
     let out = fresh.cli(&addr, &["pull"]).failed("pull of an invented follow-up");
     assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
     assert!(out.stderr.contains("no attestation"), "{}", out.stderr);
@@ -203,19 +200,7 @@ async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversig
     let out = health.cli(&app.address, &["pull"]).failed("a fresh home");
     assert!(out.stderr.contains("carries no attestation"), "{}", out.stderr);
     // Oversight vouches, from its home, in a newly signed roster.
-    let key_file = app.dep.root().join("roster.key");
-    app.dep.write_roster_key(&key_file);
-    let keys = app.dep.keys_dir();
-    review_cli(&[
-        "roster-sign",
-        "--roster-key",
-        key_file.to_str().expect("utf-8"),
-        "--keys",
-        keys.to_str().expect("utf-8"),
-        "--vouch-from",
-        oversight.home.to_str().expect("utf-8"),
-    ])
-    .ok("roster-sign --vouch-from");
+    app.dep.vouch_from(&oversight.home);
     app.restart();
     health.cli(&app.address, &["pull"]).ok("the vouched case verifies in a fresh home");
     assert!(health.cli(&app.address, &["show", &case.id]).ok("show").stdout.contains("received"));

@@ -103,12 +103,7 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
 
     // A fresh home (a replacement laptop) has verified nothing: the revoked key's action is
     // quarantined — never accepted on first sight — while the other case is stored.
-    let fresh =
-        crate::helpers::Reviewer { id: OVERSIGHT.into(), home: app.dep.root().join("homes/fresh-oversight") };
-    fs::create_dir_all(&fresh.home).expect("mkdir");
-    for f in ["identity.age", "signing.key", "config.toml", "public-entry.toml"] {
-        fs::copy(oversight.home.join(f), fresh.home.join(f)).expect("copy key file");
-    }
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-oversight"));
     let out = fresh.cli(&app.address, &["pull"]).failed("a fresh home meets a revoked key's action");
     assert!(
         out.stderr.contains(&format!("QUARANTINED case {old_id}")) && out.stderr.contains("revokes"),
@@ -122,19 +117,7 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     assert!(!other.is_empty() && !other.contains("UNVERIFIED"), "the other case is stored: {listed}");
 
     // The ceremony: oversight vouches, from its verified home, for what the key signed before.
-    let key_file = app.dep.root().join("roster.key");
-    app.dep.write_roster_key(&key_file);
-    let keys = app.dep.keys_dir();
-    let args = [
-        "roster-sign",
-        "--roster-key",
-        key_file.to_str().expect("utf-8"),
-        "--keys",
-        keys.to_str().expect("utf-8"),
-        "--vouch-from",
-        oversight.home.to_str().expect("utf-8"),
-    ];
-    let signed = crate::helpers::review_cli(&args).ok("roster-sign --vouch-from");
+    let signed = app.dep.vouch_from(&oversight.home);
     assert!(signed.stdout.contains("version 3"), "{}", signed.stdout);
     app.restart();
     fresh.cli(&app.address, &["pull"]).ok("the vouched action verifies in a fresh home");

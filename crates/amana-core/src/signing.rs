@@ -174,7 +174,7 @@ pub const REQUEST_FILE_VERSION: &str = "amana-signed-request-v1";
 /// Largest body a [`SignedRequestFile`] may carry (the server's reviewer body limit).
 pub const MAX_REQUEST_FILE_BODY: usize = 1024 * 1024;
 
-/// A signed reviewer request as a file: the air gap (SECURITY.md invariants 6, docs/FORMATS.md §7).
+/// A signed reviewer request as a file: the air gap (SECURITY.md invariant 6, docs/FORMATS.md §7).
 ///
 /// The air-gapped laptop signs a request and writes it as this JSON object; a connected
 /// machine that holds no key sends it verbatim: `method` to `path` on the server, with
