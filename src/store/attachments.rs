@@ -26,6 +26,17 @@ pub struct NewAttachment {
 pub struct UploadClaim {
     pub upload_id: String,
     pub count: u64,
+    /// Each file's digests, for the attested event that records the commit.
+    pub files: Vec<amana_core::attachment::FileDigest>,
+}
+
+impl UploadClaim {
+    /// Adds what an event's detail records of these files: how many, and their digests.
+    pub fn record_in(claim: Option<&Self>, detail: &mut serde_json::Value) {
+        let Some(c) = claim.filter(|c| c.count > 0) else { return };
+        detail["attachments"] = c.count.into();
+        detail["files"] = serde_json::json!(c.files);
+    }
 }
 
 /// A committed file's clear facts and encrypted description.

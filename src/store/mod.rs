@@ -322,8 +322,8 @@ fn parse_serde<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError>
         .map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
 }
 
-/// The `submitted` event's detail: the report's envelope and how many files came with it
-/// (the history then shows if a file were added or removed later), and — attested with it —
+/// The `submitted` event's detail: the report's envelope, how many files came with it and
+/// their digests (so no file can be swapped, added or removed later), and — attested with it —
 /// what reviewers must never take from the server's word alone: the case's kind, agency and
 /// "oversight only" flag (they decide who reads it), the reporter's reply recipient and
 /// signing key, and the salted commitment to the report.
@@ -337,9 +337,7 @@ fn submitted_detail(c: &NewCase) -> String {
         "reporter_key": c.reporter_key,
         "commitment": c.commitment,
     });
-    if let Some(n) = c.attachments.as_ref().map(|a| a.count).filter(|n| *n > 0) {
-        d["attachments"] = n.into();
-    }
+    UploadClaim::record_in(c.attachments.as_ref(), &mut d);
     d.to_string()
 }
 

@@ -8,6 +8,7 @@ mod backup;
 mod bad_input;
 mod case_support;
 mod codes;
+mod db_writer;
 mod hardening;
 mod heads;
 mod helpers;
