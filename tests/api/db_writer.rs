@@ -17,6 +17,7 @@ pub enum Writer {
 /// One value bound to a statement.
 pub enum Arg<'a> {
     Text(&'a str),
+    OptText(Option<&'a str>),
     Int(i64),
     Blob(&'a [u8]),
 }
@@ -39,6 +40,7 @@ macro_rules! bound {
         for a in $args {
             q = match a {
                 Arg::Text(t) => q.bind(t.to_string()),
+                Arg::OptText(t) => q.bind(t.map(str::to_string)),
                 Arg::Int(i) => q.bind(*i),
                 Arg::Blob(b) => q.bind(b.to_vec()),
             };
@@ -69,6 +71,20 @@ impl Writer {
     /// Appends a forged event to a case, linked and hashed as the server would (a careful
     /// forger), but unsigned: no key was needed to write it.
     pub async fn insert_forged_event(&self, case: &str, kind: EventKind, detail: Value) {
+        self.append_event(case, kind, None, detail, None).await;
+    }
+
+    /// Appends an event as the server would link and hash it, by `actor` with the signed
+    /// request `signed` (JSON of a `SignedAction`), if any — the writer may hold a genuine
+    /// signature that the server itself refused to act on.
+    pub async fn append_event(
+        &self,
+        case: &str,
+        kind: EventKind,
+        actor: Option<&str>,
+        detail: Value,
+        signed: Option<String>,
+    ) {
         let last = self
             .texts(
                 "SELECT CAST(seq AS TEXT) || ' ' || hash || ' ' || status FROM events \
@@ -85,9 +101,9 @@ impl Writer {
             on: time::OffsetDateTime::now_utc().date(),
             kind,
             status: status.parse().expect("status"),
-            actor: None,
+            actor: actor.map(str::to_string),
             detail: detail.to_string(),
-            signed: None,
+            signed,
             prev_hash,
             hash: String::new(),
         };
@@ -95,14 +111,16 @@ impl Writer {
         let on = e.on.to_string();
         self.exec(
             "INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, NULL, $6, NULL, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 Arg::Text(case),
                 Arg::Int(e.seq),
                 Arg::Text(&on),
                 Arg::Text(kind.as_str()),
                 Arg::Text(&status),
+                Arg::OptText(e.actor.as_deref()),
                 Arg::Text(&e.detail),
+                Arg::OptText(e.signed.as_deref()),
                 Arg::Text(&e.prev_hash),
                 Arg::Text(&e.hash),
             ],

@@ -276,3 +276,72 @@ async fn swap_an_evidence_file(t: &Target) {
 fn evidence_part(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Part {
     reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()).mime_str("text/csv").expect("mime")
 }
+
+/// The rogue agency reviewer rewraps a case to itself alone, to shut oversight out. The server
+/// refuses (403); a database writer records it anyway with the reviewer's genuine signature
+/// and swaps the report for the rewrapped copy. Oversight's home keeps its readable copy and
+/// quarantines the case; a fresh oversight home refuses it too.
+#[tokio::test]
+async fn an_agency_reviewer_cannot_rewrap_a_case_to_itself() {
+    for t in targets("an_agency_reviewer_cannot_rewrap_a_case_to_itself").await {
+        eprintln!("on {}", t.backend);
+        rewrap_to_itself(&t).await;
+    }
+}
+
+async fn rewrap_to_itself(t: &Target) {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let app = &t.app;
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    oversight.cli(&addr, &["pull"]).ok("oversight pulls");
+    let health = app.dep.reviewer(HEALTH).clone();
+    let case = app.cases_as(&health).await.remove(0);
+    let report = &case.envelopes[0];
+    let me = health.identity();
+    let plain = amana_core::envelope::decrypt(
+        &B64.decode(&report.age_b64).expect("b64"),
+        &[&me as &dyn age::Identity],
+    )
+    .expect("health reads the report");
+    let to_itself = amana_core::envelope::encrypt(&plain, &[me.to_public()]).expect("encrypt");
+    let commitment = amana_core::payload::commitment(&plain).expect("commitment");
+    let head = case.events.last().expect("events").hash.clone();
+    let record = json!({ "envelope_id": report.id, "plaintext_sha256": commitment });
+    let body = json!({ "head": head, "envelopes": [{
+        "envelope_id": report.id, "age_b64": B64.encode(&to_itself), "plaintext_sha256": commitment
+    }] })
+    .to_string();
+    let path = format!("/api/v1/review/cases/{}/rewrap", case.id);
+    assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 403);
+
+    let sig = crate::helpers::Signer::new(&health).sign("POST", &path, body.as_bytes());
+    let action = events::SignedAction {
+        key_id: sig.key_id,
+        timestamp: sig.timestamp,
+        nonce: sig.nonce,
+        signature: sig.signature,
+        method: "POST".into(),
+        path,
+        body,
+    };
+    let db = t.writer().await;
+    let signed = serde_json::to_string(&action).expect("json");
+    let detail = json!({ "envelopes": [record] });
+    db.append_event(&case.id, EventKind::Rewrapped, Some(HEALTH), detail, Some(signed)).await;
+    db.exec(
+        "UPDATE envelopes SET ciphertext = $1 WHERE id = $2",
+        &[Arg::Blob(&to_itself), Arg::Text(&report.id)],
+    )
+    .await;
+    db.close().await;
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-oversight"));
+    for home in [&oversight, &fresh] {
+        let out = home.cli(&addr, &["pull"]).failed("a rewrap by an agency key");
+        assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
+        assert!(out.stderr.contains("only oversight keys may rewrap"), "{}", out.stderr);
+    }
+    let shown = oversight.cli(&addr, &["show", &case.id]).ok("oversight still reads its copy");
+    assert!(shown.stdout.contains("The counter was closed all week."), "{}", shown.stdout);
+}
