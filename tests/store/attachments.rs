@@ -45,7 +45,7 @@ async fn files_are_claimed_with_the_report(db: TestDb) {
     assert_eq!(store.attachment_piece("c1", &first, 3).await.unwrap(), None);
     assert_eq!(store.attachment_piece("other", &first, 0).await.unwrap(), None, "scoped by case");
     assert_eq!(store.attachment_piece("c1\0", &first, 0).await.unwrap(), None);
-    let record = store.records(&|m| m.id == "c1").await.unwrap().remove(0);
+    let record = store.records(&CaseFilter::case("c1")).await.unwrap().remove(0);
     assert_eq!(record.attachments.len(), 2);
     let submitted = &history(store.as_ref(), "c1").await[0];
     assert!(submitted.detail.contains(r#""attachments":2"#), "{}", submitted.detail);
