@@ -1,7 +1,7 @@
 //! Server settings, from flags and environment (`amana serve --help`).
 
 use clap::Args;
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Settings for `amana serve` (and the data/database parts for `amana migrate`).
 #[derive(Debug, Clone, Args)]
@@ -20,7 +20,7 @@ pub struct ServeSettings {
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
     #[command(flatten)]
-    pub uploads: crate::upload::UploadLimits,
+    pub uploads: UploadLimits,
     /// Directory with agencies.toml and reviewers/*.toml (public keys only).
     #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
     pub keys: PathBuf,
@@ -77,4 +77,72 @@ impl DataSettings {
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("amana.db").display()))
     }
+}
+
+/// A mebibyte.
+pub const MIB: u64 = 1024 * 1024;
+/// The shortest window the minimum upload rate is averaged over.
+pub const MIN_RATE_WINDOW_SECS: u64 = 60;
+
+/// Limits on evidence files (`amana serve --help`).
+#[derive(Debug, Clone, Args)]
+pub struct UploadLimits {
+    /// Largest single file, in MiB.
+    #[arg(long, env = "AMANA_MAX_FILE_MB", default_value_t = 256)]
+    pub max_file_mb: u64,
+    /// Most file bytes per case (report and follow-ups together), in MiB.
+    #[arg(long, env = "AMANA_MAX_CASE_FILES_MB", default_value_t = 1024)]
+    pub max_case_files_mb: u64,
+    /// Most files per case.
+    #[arg(long, env = "AMANA_MAX_FILES_PER_CASE", default_value_t = 20)]
+    pub max_files_per_case: u64,
+    /// All stored files together (encrypted, padded), in MiB: the disk quota.
+    #[arg(long, env = "AMANA_FILES_QUOTA_MB", default_value_t = 50 * 1024)]
+    pub files_quota_mb: u64,
+    /// Seconds an upload (or a reviewer's download) may take; slow Tor circuits need long.
+    #[arg(long, env = "AMANA_UPLOAD_TIMEOUT_SECS", default_value_t = 3600)]
+    pub upload_timeout_secs: u64,
+    /// Slowest upload accepted, in bytes a second, averaged over each window of
+    /// --upload-rate-window-secs spent waiting for the client; slower ones are cut off (408).
+    /// 0 switches the check off. The default is far below a slow Tor circuit (SECURITY.md).
+    #[arg(long, env = "AMANA_UPLOAD_MIN_BYTES_PER_SEC", default_value_t = 1024)]
+    pub upload_min_bytes_per_sec: u64,
+    /// The window, in seconds (at least 60), over which the minimum upload rate is averaged.
+    #[arg(long, env = "AMANA_UPLOAD_RATE_WINDOW_SECS", default_value_t = 120)]
+    pub upload_rate_window_secs: u64,
+}
+
+impl UploadLimits {
+    /// The largest request body that could be within the limits: the case's file bytes
+    /// plus room for the text fields and the multipart framing.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.max_case_files_mb.saturating_mul(MIB).saturating_add(MIB)
+    }
+
+    /// The minimum upload rate, if any: bytes that must arrive per window of waiting.
+    pub fn min_rate(&self) -> Option<MinRate> {
+        let window = Duration::from_secs(self.upload_rate_window_secs.max(1));
+        (self.upload_min_bytes_per_sec > 0).then(|| MinRate {
+            bytes: self.upload_min_bytes_per_sec.saturating_mul(window.as_secs()),
+            window,
+        })
+    }
+
+    /// Checks the settings at start-up. A window under a minute is for automated tests.
+    pub fn check(&self, test_mode: bool) -> anyhow::Result<()> {
+        if self.upload_rate_window_secs < MIN_RATE_WINDOW_SECS && !test_mode {
+            anyhow::bail!(
+                "--upload-rate-window-secs must be at least {MIN_RATE_WINDOW_SECS}: a shorter window \
+                 cuts off genuine uploads over Tor when a circuit stalls for a moment"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The minimum upload rate: `bytes` must arrive in every `window` spent waiting for them.
+#[derive(Debug, Clone, Copy)]
+pub struct MinRate {
+    pub bytes: u64,
+    pub window: Duration,
 }

@@ -195,11 +195,11 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
     )),
     responses(
         (status = 201, description = "Stored"),
-        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
-        (status = 404, description = "No report matches this code (checked before the text and any file)", body = crate::openapi::ErrorSchema),
-        (status = 409, description = "Case closed or follow-up limit reached", body = crate::openapi::ErrorSchema),
-        (status = 413, description = "Body, the text or the files over a limit; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
-        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 404, description = "No report matches this code (checked before the text and any file)", body = crate::schemas::ErrorSchema),
+        (status = 409, description = "Case closed or follow-up limit reached", body = crate::schemas::ErrorSchema),
+        (status = 413, description = "Body, the text or the files over a limit; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::schemas::ErrorSchema),
     ),
     tag = "reporter"
 )]
@@ -226,11 +226,11 @@ pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Resu
     request_body = RatingRequest,
     responses(
         (status = 204, description = "Recorded"),
-        (status = 400, description = "Invalid field, or not JSON; the message says which", body = crate::openapi::ErrorSchema),
-        (status = 404, description = "No report matches this code", body = crate::openapi::ErrorSchema),
-        (status = 409, description = "Not closed yet, or already rated", body = crate::openapi::ErrorSchema),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorSchema),
-        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Invalid field, or not JSON; the message says which", body = crate::schemas::ErrorSchema),
+        (status = 404, description = "No report matches this code", body = crate::schemas::ErrorSchema),
+        (status = 409, description = "Not closed yet, or already rated", body = crate::schemas::ErrorSchema),
+        (status = 413, description = "Body too large", body = crate::schemas::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::schemas::ErrorSchema),
     ),
     tag = "reporter"
 )]

@@ -125,7 +125,7 @@ pub struct SubmitResponse {
     pub code: String,
     /// The proof-of-filing receipt, when asked for (docs/FORMATS.md §6).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::openapi::ReceiptSchema>)]
+    #[schema(value_type = Option<crate::schemas::ReceiptSchema>)]
     pub receipt: Option<Receipt>,
 }
 
@@ -307,9 +307,9 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
     )),
     responses(
         (status = 201, description = "Stored; keep the code", body = SubmitResponse),
-        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
-        (status = 413, description = "Body, a text or the files over a limit; the message says which. Nothing was saved.", body = crate::openapi::ErrorSchema),
-        (status = 503, description = "Busy; nothing saved, retry later", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 413, description = "Body, a text or the files over a limit; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 503, description = "Busy; nothing saved, retry later", body = crate::schemas::ErrorSchema),
     ),
     tag = "reporter"
 )]

@@ -23,6 +23,7 @@ pub mod public;
 pub mod retention;
 pub mod review_api;
 pub mod routes;
+pub mod schemas;
 pub mod server;
 pub mod server_key;
 pub mod startup;

@@ -11,66 +11,13 @@
 //! The document is checked against the real server by `.ci/api-contract` (schemathesis).
 //! Reviewer routes are not in it: they take signed requests (docs/FORMATS.md §3).
 
+use amana_core::case::Kind;
+use axum::{extract::State, response::IntoResponse, Json};
 use serde_json::{json, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// The error body every API error uses (mirrors `amana_core::wire::ErrorBody`).
-#[derive(ToSchema)]
-#[schema(as = Error)]
-#[allow(dead_code)]
-pub struct ErrorSchema {
-    /// Machine-readable.
-    #[schema(value_type = ErrorKind)]
-    error: String,
-    /// What you can do about it, in words.
-    message: String,
-}
-
-/// The machine-readable kinds of error.
-#[derive(ToSchema)]
-#[allow(dead_code, non_camel_case_types)]
-pub enum ErrorKind {
-    bad_request,
-    not_found,
-    unauthorized,
-    forbidden,
-    conflict,
-    upgrade_required,
-    too_large,
-    timeout,
-    rate_limited,
-    busy,
-    internal,
-}
-
-/// `GET /.well-known/amana-receipt-key` (mirrors `amana_core::wire::ReceiptKey`).
-#[derive(ToSchema)]
-#[schema(as = ReceiptKey)]
-#[allow(dead_code)]
-pub struct ReceiptKeySchema {
-    /// The deployment that signs receipts.
-    deployment_id: String,
-    /// Base64 of the raw 32-byte Ed25519 public key.
-    ed25519_public_key: String,
-}
-
-/// A proof-of-filing receipt (mirrors `amana_core::receipt::Receipt`; docs/FORMATS.md §6).
-#[derive(ToSchema)]
-#[schema(as = Receipt)]
-#[allow(dead_code)]
-pub struct ReceiptSchema {
-    /// Always `amana-receipt-v1`.
-    version: String,
-    deployment_id: String,
-    /// UTC date of filing, YYYY-MM-DD.
-    date: String,
-    /// Random 32 bytes, hex; stored nowhere else.
-    nonce: String,
-    /// Hex SHA-256 over the nonce and the normalised text.
-    digest: String,
-    /// Base64 Ed25519 signature by the server's receipt key.
-    signature: String,
-}
+use crate::schemas::{ErrorKind, ErrorSchema, ReceiptKeySchema, ReceiptSchema};
+use crate::state::AppState;
 
 /// The reporter API.
 #[derive(OpenApi)]
@@ -86,12 +33,20 @@ pub struct ReceiptSchema {
         crate::followup::rating_json,
         crate::public::receipt_key,
         crate::public::agencies,
-        crate::public::openapi,
+        openapi_json,
         crate::public::healthz,
     ),
     components(schemas(ErrorSchema, ErrorKind, ReceiptKeySchema, ReceiptSchema))
 )]
 pub struct ApiDoc;
+
+/// This document: the reporter API as this deployment serves it (OpenAPI 3.1).
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)), tag = "reporter")]
+pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
+    let agencies: Vec<String> = state.keyring.agencies.iter().map(|a| a.id.clone()).collect();
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    Json(document(&agencies, &kinds))
+}
 
 /// The characters Rust's `str::trim` removes (Unicode White_Space): a text made only of
 /// these is blank, and refused.

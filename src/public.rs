@@ -1,7 +1,7 @@
 //! Public, unauthenticated read-only routes.
 
 use amana_core::case::Kind;
-use axum::{extract::State, response::IntoResponse, Json};
+use axum::{extract::State, Json};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -48,16 +48,8 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// This document: the reporter API as this deployment serves it (OpenAPI 3.1).
-#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)), tag = "reporter")]
-pub async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
-    let agencies: Vec<String> = state.keyring.agencies.iter().map(|a| a.id.clone()).collect();
-    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-    Json(crate::openapi::document(&agencies, &kinds))
-}
-
 /// The server's receipt-signing public key (to verify proof-of-filing receipts).
-#[utoipa::path(get, path = "/.well-known/amana-receipt-key", responses((status = 200, body = crate::openapi::ReceiptKeySchema)), tag = "reporter")]
+#[utoipa::path(get, path = "/.well-known/amana-receipt-key", responses((status = 200, body = crate::schemas::ReceiptKeySchema)), tag = "reporter")]
 pub async fn receipt_key(State(state): State<AppState>) -> Json<amana_core::wire::ReceiptKey> {
     use base64::{engine::general_purpose::STANDARD as B64, Engine};
     use ring::signature::KeyPair;

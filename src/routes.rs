@@ -11,13 +11,8 @@ use std::time::Duration;
 use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
 use crate::{
-    error::ApiError,
-    followup, intake,
-    limits::LimitSettings,
-    pages, public, review_api,
-    state::AppState,
-    status,
-    upload::{self, UploadLimits},
+    config::UploadLimits, error::ApiError, followup, intake, limits::LimitSettings, pages, public,
+    review_api, state::AppState, status, upload,
 };
 
 /// A strict policy: only our own resources, no script at all, no framing.
@@ -142,7 +137,7 @@ fn read_only_routes(limits: &LimitSettings) -> Router<AppState> {
         .route("/static/amana.css", get(pages::assets::css))
         .route("/static/icon.svg", get(pages::assets::icon))
         .route("/api/v1/agencies", get(public::agencies))
-        .route("/api/v1/openapi.json", get(public::openapi))
+        .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
         .route("/.well-known/amana-receipt-key", get(public::receipt_key))
         .route("/healthz", get(public::healthz))
         .layer(DefaultBodyLimit::max(16 * 1024))

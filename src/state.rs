@@ -39,7 +39,7 @@ pub struct Inner {
     /// Minimum-time-to-submit tokens for the report form.
     pub form_tokens: crate::form_token::FormTokens,
     /// Limits on evidence files.
-    pub uploads: crate::upload::UploadLimits,
+    pub uploads: crate::config::UploadLimits,
 }
 
 impl std::ops::Deref for AppState {

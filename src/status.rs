@@ -161,10 +161,10 @@ pub async fn authenticate(state: &AppState, input: &str) -> Result<Authenticated
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The case", body = StatusResponse),
-        (status = 400, description = "Not JSON, or `code` missing or not text; the message says which", body = crate::openapi::ErrorSchema),
-        (status = 404, description = "No report matches this code (same answer for every kind of miss)", body = crate::openapi::ErrorSchema),
-        (status = 413, description = "Body too large (over 16 KiB)", body = crate::openapi::ErrorSchema),
-        (status = 503, description = "Busy; retry later", body = crate::openapi::ErrorSchema),
+        (status = 400, description = "Not JSON, or `code` missing or not text; the message says which", body = crate::schemas::ErrorSchema),
+        (status = 404, description = "No report matches this code (same answer for every kind of miss)", body = crate::schemas::ErrorSchema),
+        (status = 413, description = "Body too large (over 16 KiB)", body = crate::schemas::ErrorSchema),
+        (status = 503, description = "Busy; retry later", body = crate::schemas::ErrorSchema),
     ),
     tag = "reporter"
 )]

@@ -30,17 +30,16 @@ use std::time::Duration;
 
 use amana_core::attachment::{FileDigest, StreamEncryptor};
 use axum::{body::Bytes, extract::Request, http::header};
-use clap::Args;
 use tokio::{sync::mpsc, time::Instant};
 use zeroize::Zeroizing;
 
+use crate::config::{MinRate, UploadLimits, MIB};
 use crate::{
     error::{ApiError, FileLimit},
     state::{random_id, AppState},
     store::{NewAttachment, Store, UploadClaim},
 };
 
-const MIB: u64 = 1024 * 1024;
 /// Name of the file parts.
 pub const ATTACHMENT_FIELD: &str = "attachment";
 /// Ciphertext pieces queued between the encryptor and the database writer: the upload's
@@ -51,64 +50,6 @@ const FRAMING_BYTES: u64 = 64 * 1024;
 /// What the parser may read ahead of what it has handed out: four times the largest body
 /// chunk (hyper's are at most its read buffer, 64 KiB here: `server`; HTTP/2 frames 16 KiB).
 const READ_AHEAD_BYTES: u64 = 256 * 1024;
-/// The shortest window the minimum upload rate is averaged over.
-pub const MIN_RATE_WINDOW_SECS: u64 = 60;
-
-/// Limits on evidence files (`amana serve --help`).
-#[derive(Debug, Clone, Args)]
-pub struct UploadLimits {
-    /// Largest single file, in MiB.
-    #[arg(long, env = "AMANA_MAX_FILE_MB", default_value_t = 256)]
-    pub max_file_mb: u64,
-    /// Most file bytes per case (report and follow-ups together), in MiB.
-    #[arg(long, env = "AMANA_MAX_CASE_FILES_MB", default_value_t = 1024)]
-    pub max_case_files_mb: u64,
-    /// Most files per case.
-    #[arg(long, env = "AMANA_MAX_FILES_PER_CASE", default_value_t = 20)]
-    pub max_files_per_case: u64,
-    /// All stored files together (encrypted, padded), in MiB: the disk quota.
-    #[arg(long, env = "AMANA_FILES_QUOTA_MB", default_value_t = 50 * 1024)]
-    pub files_quota_mb: u64,
-    /// Seconds an upload (or a reviewer's download) may take; slow Tor circuits need long.
-    #[arg(long, env = "AMANA_UPLOAD_TIMEOUT_SECS", default_value_t = 3600)]
-    pub upload_timeout_secs: u64,
-    /// Slowest upload accepted, in bytes a second, averaged over each window of
-    /// --upload-rate-window-secs spent waiting for the client; slower ones are cut off (408).
-    /// 0 switches the check off. The default is far below a slow Tor circuit (SECURITY.md).
-    #[arg(long, env = "AMANA_UPLOAD_MIN_BYTES_PER_SEC", default_value_t = 1024)]
-    pub upload_min_bytes_per_sec: u64,
-    /// The window, in seconds (at least 60), over which the minimum upload rate is averaged.
-    #[arg(long, env = "AMANA_UPLOAD_RATE_WINDOW_SECS", default_value_t = 120)]
-    pub upload_rate_window_secs: u64,
-}
-
-impl UploadLimits {
-    /// The largest request body that could be within the limits: the case's file bytes
-    /// plus room for the text fields and the multipart framing.
-    pub fn max_body_bytes(&self) -> u64 {
-        self.max_case_files_mb.saturating_mul(MIB).saturating_add(MIB)
-    }
-
-    /// The minimum upload rate, if any: bytes that must arrive per window of waiting.
-    fn min_rate(&self) -> Option<MinRate> {
-        let window = Duration::from_secs(self.upload_rate_window_secs.max(1));
-        (self.upload_min_bytes_per_sec > 0).then(|| MinRate {
-            bytes: self.upload_min_bytes_per_sec.saturating_mul(window.as_secs()),
-            window,
-        })
-    }
-
-    /// Checks the settings at start-up. A window under a minute is for automated tests.
-    pub fn check(&self, test_mode: bool) -> anyhow::Result<()> {
-        if self.upload_rate_window_secs < MIN_RATE_WINDOW_SECS && !test_mode {
-            anyhow::bail!(
-                "--upload-rate-window-secs must be at least {MIN_RATE_WINDOW_SECS}: a shorter window \
-                 cuts off genuine uploads over Tor when a circuit stalls for a moment"
-            );
-        }
-        Ok(())
-    }
-}
 
 /// The text fields one multipart route accepts before its files: each name with its
 /// largest size in bytes, and a bound on all of them together.
@@ -298,13 +239,6 @@ enum Stopped {
     Framing,
     #[error("upload slower than the minimum rate")]
     TooSlow,
-}
-
-/// The minimum upload rate: `bytes` must arrive in every `window` spent waiting for them.
-#[derive(Debug, Clone, Copy)]
-struct MinRate {
-    bytes: u64,
-    window: Duration,
 }
 
 /// Time spent waiting for the client, and bytes received, in the current window.

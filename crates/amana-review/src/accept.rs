@@ -18,6 +18,7 @@ use amana_core::roster::Roster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
+use crate::cases::AgeFile;
 use crate::cases::{self, envelope_path, LocalCase};
 use crate::error::ReviewError;
 use crate::heads::{self, Heads};
@@ -28,14 +29,6 @@ use crate::quarantine::Quarantine;
 use crate::rewrap;
 use crate::session::require_deployment_id;
 use crate::trust;
-
-/// One envelope as it will be stored.
-pub struct AgeFile {
-    /// The envelope id (checked with [`check_id`]).
-    pub id: String,
-    /// The binary age file.
-    pub bytes: Vec<u8>,
-}
 
 /// A case ready to be written: metadata without ciphertext, and the age files.
 struct Planned {

@@ -13,6 +13,14 @@ use amana_core::wire::CaseBundle;
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, check_id, Home};
 
+/// One envelope as it will be stored.
+pub struct AgeFile {
+    /// The envelope id (checked with [`home::check_id`]).
+    pub id: String,
+    /// The binary age file.
+    pub bytes: Vec<u8>,
+}
+
 /// The metadata file of a pulled case.
 pub const CASE_FILE: &str = "case.json";
 

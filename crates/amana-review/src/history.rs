@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::Date;
 
-use crate::accept::AgeFile;
+use crate::cases::AgeFile;
 use crate::error::ReviewError;
 use amana_core::roster::Roster;
 
