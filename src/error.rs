@@ -131,11 +131,27 @@ impl std::fmt::Display for FileLimit {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.into())
-    }
+/// Failures of the server's own storage, crypto and encoding: never the client's doing, so
+/// always a 500 whose cause goes to the log (by kind) and never to the client. Handlers
+/// use `?` on them.
+macro_rules! internal_from {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                ApiError::Internal(e.into())
+            }
+        })*
+    };
 }
+
+internal_from!(
+    crate::store::StoreError,
+    amana_core::payload::PayloadError,
+    amana_core::envelope::EnvelopeError,
+    amana_core::kdf::KdfError,
+    tokio::task::JoinError,
+    serde_json::Error,
+);
 
 impl From<crate::kdf_pool::PoolError> for ApiError {
     fn from(e: crate::kdf_pool::PoolError) -> Self {

@@ -120,9 +120,9 @@ pub async fn add_follow_up(
     let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
     let (ciphertext, commitment) = {
-        let plain = payload.encode().map_err(|e| ApiError::Internal(e.into()))?;
-        let commitment = amana_core::payload::commitment(&plain).map_err(|e| ApiError::Internal(e.into()))?;
-        (envelope::encrypt(&plain, &recipients).map_err(|e| ApiError::Internal(e.into()))?, commitment)
+        let plain = payload.encode()?;
+        let commitment = amana_core::payload::commitment(&plain)?;
+        (envelope::encrypt(&plain, &recipients)?, commitment)
     };
     let upload = match files {
         // Files go to the case's readers only: the reporter keeps the originals.
@@ -135,7 +135,7 @@ pub async fn add_follow_up(
     let claim = upload.as_ref().and_then(|u| u.claim());
     let mut detail = serde_json::json!({ "envelope_id": envelope_id, "commitment": commitment });
     UploadClaim::record_in(claim.as_ref(), &mut detail);
-    let attest = state.reporter_attester(&auth.derived).map_err(|e| ApiError::Internal(e.into()))?;
+    let attest = state.reporter_attester(&auth.derived)?;
     let event = NewEvent {
         kind: EventKind::FollowUp,
         actor: None,
@@ -175,7 +175,7 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
         return Err(ApiError::Conflict("A case can be rated once, after it is closed.".into()));
     }
     let detail = serde_json::json!({ "rating": rating }).to_string();
-    let attest = state.reporter_attester(&auth.derived).map_err(|e| ApiError::Internal(e.into()))?;
+    let attest = state.reporter_attester(&auth.derived)?;
     let event = NewEvent { kind: EventKind::Rated, actor: None, detail, signed: None, attest: Some(attest) };
     let mut change = Change::event_only(case, state.today(), event);
     change.rating = Some(rating);

@@ -212,9 +212,9 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         None => None,
     };
     let (ciphertext, commitment) = {
-        let plaintext = s.payload(today).encode().map_err(|e| ApiError::Internal(e.into()))?;
-        let commitment = payload::commitment(&plaintext).map_err(|e| ApiError::Internal(e.into()))?;
-        (envelope::encrypt(&plaintext, &recipients).map_err(|e| ApiError::Internal(e.into()))?, commitment)
+        let plaintext = s.payload(today).encode()?;
+        let commitment = payload::commitment(&plaintext)?;
+        (envelope::encrypt(&plaintext, &recipients)?, commitment)
     };
     // Issued before the commit but handed out only after it; it names no case.
     let receipt =
@@ -237,7 +237,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         envelope_id: random_id(),
         ciphertext,
         attachments: upload.as_ref().and_then(|u| u.claim()),
-        reporter_key: derived.reporter_public_key().map_err(|e| ApiError::Internal(e.into()))?,
+        reporter_key: derived.reporter_public_key()?,
         commitment,
         attest: Some(state.server_attester()),
     };
@@ -266,11 +266,7 @@ async fn derive_code(state: &AppState) -> Result<(FollowUpCode, [u8; 16], kdf::D
     let salt = kdf::new_salt();
     let params = state.kdf_params;
     let secret = Zeroizing::new(code.secret().to_string());
-    let derived = state
-        .submit_pool
-        .run(move || kdf::derive(&secret, &salt, params))
-        .await?
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let derived = state.submit_pool.run(move || kdf::derive(&secret, &salt, params)).await??;
     Ok((code, salt, derived))
 }
 

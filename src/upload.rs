@@ -530,22 +530,22 @@ async fn store_file(
     state.store.begin_attachment(&new).await?;
     let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUED_PIECES);
     let writer = tokio::spawn(write_pieces(state.store.clone(), id.clone(), rx));
-    let mut encryptor = StreamEncryptor::new(recipients).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut encryptor = StreamEncryptor::new(recipients)?;
     let mut chunk = first;
     while let Some(bytes) = chunk {
         budget.take(bytes.len() as u64)?;
         meter.handed_out(bytes.len() as u64);
-        for piece in encryptor.push(&bytes).map_err(|e| ApiError::Internal(e.into()))? {
+        for piece in encryptor.push(&bytes)? {
             send(&tx, piece).await?;
         }
         chunk = field.chunk().await.map_err(|e| meter.error(e))?;
     }
-    let done = encryptor.finish(&name, &content_type).map_err(|e| ApiError::Internal(e.into()))?;
+    let done = encryptor.finish(&name, &content_type)?;
     for piece in done.pieces {
         send(&tx, piece).await?;
     }
     drop(tx);
-    let pieces = writer.await.map_err(|e| ApiError::Internal(e.into()))??;
+    let pieces = writer.await??;
     state.store.complete_attachment(&id, pieces, &done.meta_age).await?;
     Ok(Some(FileDigest { id, meta_sha256: done.meta_sha256, content_sha256: done.content_sha256 }))
 }

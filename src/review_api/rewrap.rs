@@ -23,8 +23,7 @@ pub async fn rewrap(
     let known: Vec<String> =
         state.store.envelopes(&case.id, &ALL_PARTS).await?.into_iter().map(|e| e.id).collect();
     let (rewraps, records) = check_rewraps(body.envelopes, &known)?;
-    let detail = serde_json::to_value(RewrapDetail { envelopes: records })
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let detail = serde_json::to_value(RewrapDetail { envelopes: records })?;
     let mut change =
         Change::event_only(&case, state.today(), reviewer_event(EventKind::Rewrapped, &v, detail));
     change.rewraps = rewraps;
