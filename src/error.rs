@@ -162,11 +162,42 @@ impl From<crate::kdf_pool::PoolError> for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The internal cause of the request being answered, for [`log_causes`] to log. A slot
+    /// per request (not a response extension) because pages turn an error into a fresh
+    /// HTML answer, which would drop an extension.
+    static CAUSE: std::cell::RefCell<Option<String>>;
+}
+
+/// The one place an internal cause is logged: once per failed request, after its answer is
+/// built, however it was built (API body, error page, caught panic). The cause chain comes
+/// from our own code and libraries, never from request data; nothing about the request
+/// (address, path, body, code) is logged with it (SECURITY.md invariant 4).
+pub async fn log_causes(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (resp, cause) = CAUSE
+        .scope(std::cell::RefCell::new(None), async {
+            let resp = next.run(req).await;
+            (resp, CAUSE.with(|c| c.borrow_mut().take()))
+        })
+        .await;
+    if let Some(cause) = cause {
+        tracing::error!(error = %cause, "request failed");
+    }
+    resp
+}
+
+/// Hands an internal cause to [`log_causes`]; outside a request (a background task), logs it.
+fn record_cause(cause: &anyhow::Error) {
+    let text = format!("{cause:#}");
+    if let Err(_outside) = CAUSE.try_with(|c| *c.borrow_mut() = Some(text.clone())) {
+        tracing::error!(error = %text, "failed");
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(cause) = &self {
-            // The cause chain comes from our own code and libraries, never from request data.
-            tracing::error!(error = %format!("{cause:#}"), "request failed");
+            record_cause(cause);
         }
         let (status, error, message) = self.parts();
         let mut resp = (status, Json(ErrorBody { error: error.into(), message })).into_response();

@@ -175,6 +175,7 @@ pub fn router(state: AppState, limits: &LimitSettings, uploads: &UploadLimits) -
         // The panic payload may quote request data, so it is dropped, not logged.
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
-        }));
+        }))
+        .layer(axum::middleware::from_fn(crate::error::log_causes));
     Ok(security_headers(app, pages_state))
 }

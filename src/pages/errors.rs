@@ -106,7 +106,7 @@ fn render_text(state: &AppState, lang: Lang, status: StatusCode, message: String
 
 /// The status of a failed action and what to tell the reporter, in their language. The
 /// API error's own text (English, for developers) is not used; an internal cause is
-/// logged by `ApiError`'s conversion, as for the API.
+/// logged once for the request by `error::log_causes`, as for the API.
 pub fn explain(lang: Lang, e: ApiError) -> (StatusCode, String) {
     let special = match &e {
         ApiError::FileLimit(limit) => Some(file_limit_message(lang, *limit)),

@@ -214,4 +214,8 @@ async fn a_panicking_handler_answers_500_and_its_payload_never_reaches_the_log()
     let log = app.stderr();
     assert!(log.contains("panic"), "the panic is logged (without payload): {log}");
     assert!(!log.contains(marker), "payload leaked into the log: {log}");
+    // Its cause is logged once, by the one middleware that logs causes.
+    let failed = log.lines().filter(|l| l.contains("request failed")).collect::<Vec<_>>();
+    assert_eq!(failed.len(), 1, "{log}");
+    assert!(failed[0].contains("a request handler panicked"), "{log}");
 }
