@@ -2,7 +2,7 @@
 //! for the code again (no sessions) and costs one Argon2id derivation, like a status check.
 
 use amana_core::{
-    envelope,
+    ciphertext::Ciphertext,
     events::EventKind,
     payload::{Part, Payload},
 };
@@ -122,7 +122,7 @@ pub async fn add_follow_up(
     let (ciphertext, commitment) = {
         let plain = payload.encode()?;
         let commitment = amana_core::payload::commitment(&plain)?;
-        (envelope::encrypt(&plain, &recipients)?, commitment)
+        (Ciphertext::seal(&plain, &recipients)?, commitment)
     };
     let upload = match files {
         // Files go to the case's readers only: the reporter keeps the originals.

@@ -3,8 +3,9 @@
 
 use amana_core::{
     case::Kind,
+    ciphertext::Ciphertext,
     code::FollowUpCode,
-    deadlines, envelope,
+    deadlines,
     kdf::{self, KdfParams},
     payload::{self, Part, Payload},
     receipt::{self, Receipt},
@@ -214,7 +215,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
     let (ciphertext, commitment) = {
         let plaintext = s.payload(today).encode()?;
         let commitment = payload::commitment(&plaintext)?;
-        (envelope::encrypt(&plaintext, &recipients)?, commitment)
+        (Ciphertext::seal(&plaintext, &recipients)?, commitment)
     };
     // Issued before the commit but handed out only after it; it names no case.
     let receipt =

@@ -39,6 +39,7 @@ use crate::{
     state::{random_id, AppState},
     store::{NewAttachment, Store, UploadClaim},
 };
+use amana_core::ciphertext::Ciphertext;
 
 /// Name of the file parts.
 pub const ATTACHMENT_FIELD: &str = "attachment";
@@ -528,7 +529,7 @@ async fn store_file(
     // From here on rows may exist: a failure below must remove them.
     pending.started = true;
     state.store.begin_attachment(&new).await?;
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUED_PIECES);
+    let (tx, rx) = mpsc::channel::<Ciphertext>(QUEUED_PIECES);
     let writer = tokio::spawn(write_pieces(state.store.clone(), id.clone(), rx));
     let mut encryptor = StreamEncryptor::new(recipients)?;
     let mut chunk = first;
@@ -550,7 +551,7 @@ async fn store_file(
     Ok(Some(FileDigest { id, meta_sha256: done.meta_sha256, content_sha256: done.content_sha256 }))
 }
 
-async fn send(tx: &mpsc::Sender<Vec<u8>>, piece: Vec<u8>) -> Result<(), ApiError> {
+async fn send(tx: &mpsc::Sender<Ciphertext>, piece: Ciphertext) -> Result<(), ApiError> {
     // The writer stops only on a store error, which it returns when joined.
     tx.send(piece).await.map_err(|_| ApiError::Internal(anyhow::anyhow!("attachment writer stopped")))
 }
@@ -559,7 +560,7 @@ async fn send(tx: &mpsc::Sender<Vec<u8>>, piece: Vec<u8>) -> Result<(), ApiError
 async fn write_pieces(
     store: Arc<dyn Store>,
     attachment_id: String,
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Ciphertext>,
 ) -> Result<i64, ApiError> {
     let mut seq = 0;
     while let Some(piece) = rx.recv().await {

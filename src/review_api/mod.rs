@@ -4,8 +4,8 @@
 
 use amana_core::{
     case::Status,
+    ciphertext::Ciphertext,
     deadlines::{self, MAX_EXTENSION_DAYS},
-    envelope,
     events::EventKind,
     keyring::Reviewer,
     payload::Part,
@@ -205,22 +205,9 @@ fn in_scope(reviewer: &Reviewer, case: &CaseMeta) -> Result<(), ApiError> {
 
 /// Decodes and sanity-checks an uploaded age file (the server cannot read it, but it can
 /// refuse what is not an age file at all).
-fn age_upload(b64: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
     let bytes = B64.decode(b64).map_err(|_| ApiError::BadRequest(format!("{what} is not base64")))?;
-    match envelope::stanza_count(&bytes) {
-        Some(n) if (1..=envelope::MAX_STANZAS).contains(&n) => {}
-        Some(_) => {
-            return Err(ApiError::BadRequest(format!(
-                "{what} must have 1 to {} recipients",
-                envelope::MAX_STANZAS
-            )))
-        }
-        None => return Err(ApiError::BadRequest(format!("{what} is not an age file"))),
-    }
-    if age::Decryptor::new_buffered(&bytes[..]).is_err() {
-        return Err(ApiError::BadRequest(format!("{what} is not an age file")));
-    }
-    Ok(bytes)
+    Ciphertext::from_client(bytes).map_err(|why| ApiError::BadRequest(format!("{what} {why}")))
 }
 
 /// Loads the case named in the path and checks the reviewer's scope.

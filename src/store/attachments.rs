@@ -7,6 +7,7 @@
 //! and a refused or broken upload's rows are deleted at once ([`Attachments::discard_upload`])
 //! or when a node starts ([`Attachments::discard_stale_uploads`]).
 
+use amana_core::ciphertext::Ciphertext;
 use time::Date;
 
 use super::backend::{Exec, Stmt};
@@ -59,13 +60,13 @@ pub trait Attachments: Send + Sync {
     /// Starts a pending file.
     async fn begin_attachment(&self, a: &NewAttachment) -> Result<(), StoreError>;
     /// Stores piece `seq` of a pending file and counts its bytes.
-    async fn put_piece(&self, attachment_id: &str, seq: i64, data: &[u8]) -> Result<(), StoreError>;
+    async fn put_piece(&self, attachment_id: &str, seq: i64, data: &Ciphertext) -> Result<(), StoreError>;
     /// Marks a pending file complete with its encrypted description.
     async fn complete_attachment(
         &self,
         attachment_id: &str,
         pieces: i64,
-        meta: &[u8],
+        meta: &Ciphertext,
     ) -> Result<(), StoreError>;
     /// Deletes every still-pending file of an upload.
     async fn discard_upload(&self, upload_id: &str) -> Result<u64, StoreError>;
@@ -97,7 +98,7 @@ impl<B: Exec> Attachments for SqlStore<B> {
         Ok(())
     }
 
-    async fn put_piece(&self, attachment_id: &str, seq: i64, data: &[u8]) -> Result<(), StoreError> {
+    async fn put_piece(&self, attachment_id: &str, seq: i64, data: &Ciphertext) -> Result<(), StoreError> {
         let mut tx = B::begin_piece(&self.pieces).await?;
         let stmt = Stmt::new("INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ($1, $2, $3)")
             .bind(attachment_id)
@@ -116,7 +117,7 @@ impl<B: Exec> Attachments for SqlStore<B> {
         &self,
         attachment_id: &str,
         pieces: i64,
-        meta: &[u8],
+        meta: &Ciphertext,
     ) -> Result<(), StoreError> {
         let stmt =
             Stmt::new("UPDATE attachments SET pieces = $1, meta = $2 WHERE id = $3 AND case_id IS NULL")

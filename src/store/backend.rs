@@ -5,6 +5,7 @@
 //! database (transaction modes, read snapshots, locking, migrations, scrubbing); [`Exec`]
 //! runs a statement on either, written once for both.
 
+use amana_core::ciphertext::Ciphertext;
 use std::borrow::Cow;
 
 use sqlx::error::BoxDynError;
@@ -45,6 +46,7 @@ arg_from! {
     Option<Date> => |v| Arg::Text(v.map(|d| Cow::Owned(format_date(d)))),
     &'a [u8] => |v| Arg::Blob(Some(v)),
     &'a Vec<u8> => |v| Arg::Blob(Some(v)),
+    &'a Ciphertext => |v| Arg::Blob(Some(v.as_bytes())),
     i64 => |v| Arg::Int(Some(v)),
     Option<i64> => |v| Arg::Int(v),
     i32 => |v| Arg::Int32(Some(v)),

@@ -7,6 +7,7 @@
 //! content only as age ciphertext, dates only (never times), no addresses, no codes.
 
 use amana_core::case::{Kind, Status};
+pub use amana_core::ciphertext::Ciphertext;
 use amana_core::deadlines::Deadlines;
 use amana_core::events::{Event, EventKind};
 use amana_core::payload::Part;
@@ -61,7 +62,7 @@ pub struct NewCase {
     pub verifier: Vec<u8>,
     pub reporter_recipient: String,
     pub envelope_id: String,
-    pub ciphertext: Vec<u8>,
+    pub ciphertext: Ciphertext,
     /// Evidence files sent with the report, claimed in the same transaction.
     pub attachments: Option<UploadClaim>,
     /// Base64 of the reporter's code-derived Ed25519 public key (signs follow-ups, ratings).
@@ -136,14 +137,14 @@ pub struct StoredEnvelope {
 pub struct NewEnvelope {
     pub id: String,
     pub part: Part,
-    pub ciphertext: Vec<u8>,
+    pub ciphertext: Ciphertext,
 }
 
 /// A new ciphertext for an existing envelope of the case (`amana-review rewrap`).
 pub struct EnvelopeRewrap {
     /// Must name an envelope of the change's case, or the whole change is refused.
     pub id: String,
-    pub ciphertext: Vec<u8>,
+    pub ciphertext: Ciphertext,
 }
 
 /// A history entry to append; the store links and hashes it.

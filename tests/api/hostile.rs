@@ -4,6 +4,7 @@
 //! nothing may open with the attacker's key, readable copies survive, and unrelated cases
 //! still pull.
 
+use amana_core::ciphertext::Ciphertext;
 use amana_core::events::{self, EventKind};
 use serde_json::{json, Value};
 
@@ -238,9 +239,9 @@ async fn swap_an_evidence_file(t: &Target) {
     let readers: Vec<String> = case.recipients.iter().map(|r| r.age_recipient.clone()).collect();
     let readers = amana_core::envelope::parse_recipients(&readers).expect("recipients");
     let mut enc = amana_core::attachment::StreamEncryptor::new(&readers).expect("encrypt");
-    let mut content = enc.push(b"cash,0\n").expect("push").concat();
+    let mut content = Ciphertext::join(enc.push(b"cash,0\n").expect("push"));
     let done = enc.finish("ledger.csv", "text/csv").expect("finish");
-    content.extend(done.pieces.concat());
+    content.extend(Ciphertext::join(done.pieces));
     let id = case.attachments[0].id.clone();
     let db = t.writer().await;
     db.exec("DELETE FROM attachment_pieces WHERE attachment_id = $1", &[Arg::Text(&id)]).await;
@@ -259,8 +260,11 @@ async fn swap_an_evidence_file(t: &Target) {
     assert!(!fresh.home.join("cases").join(&case.id).join("attachments").join(format!("{id}.age")).exists());
 
     // The description too: the case is quarantined.
-    db.exec("UPDATE attachments SET meta = $1 WHERE id = $2", &[Arg::Blob(&done.meta_age), Arg::Text(&id)])
-        .await;
+    db.exec(
+        "UPDATE attachments SET meta = $1 WHERE id = $2",
+        &[Arg::Blob(done.meta_age.as_bytes()), Arg::Text(&id)],
+    )
+    .await;
     db.close().await;
     let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-2"));
     let out = fresh.cli(&addr, &["pull"]).failed("a swapped file and description");

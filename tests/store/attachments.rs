@@ -20,9 +20,9 @@ async fn pending_file(store: &dyn Store, upload: &str, seq: i64, pieces: i64, le
     let a = NewAttachment { id: id.clone(), upload_id: upload.into(), seq, created_on: day("2026-06-01") };
     store.begin_attachment(&a).await.unwrap();
     for p in 0..pieces {
-        store.put_piece(&id, p, &vec![p as u8; len]).await.unwrap();
+        store.put_piece(&id, p, &ct(vec![p as u8; len])).await.unwrap();
     }
-    store.complete_attachment(&id, pieces, b"meta-age").await.unwrap();
+    store.complete_attachment(&id, pieces, &ct(b"meta-age".to_vec())).await.unwrap();
     id
 }
 
@@ -92,7 +92,7 @@ async fn refused_and_stale_uploads_are_removed(db: TestDb) {
     let (old, recent) = (random_id(), random_id());
     let stale = NewAttachment { id: random_id(), upload_id: old, seq: 0, created_on: day("2026-05-30") };
     store.begin_attachment(&stale).await.unwrap();
-    store.put_piece(&stale.id, 0, b"x").await.unwrap();
+    store.put_piece(&stale.id, 0, &ct(b"x".to_vec())).await.unwrap();
     pending_file(store.as_ref(), &recent, 0, 1, 5).await;
     // Several nodes: only uploads begun before the given day go.
     assert_eq!(store.discard_stale_uploads(Some(day("2026-05-31"))).await.unwrap(), 1);
@@ -101,5 +101,5 @@ async fn refused_and_stale_uploads_are_removed(db: TestDb) {
     assert_eq!(store.discard_stale_uploads(None).await.unwrap(), 1);
     assert_eq!(store.attachment_bytes().await.unwrap(), 0);
     // A piece for a file that is gone is refused, not orphaned.
-    assert!(store.put_piece(&stale.id, 1, b"late").await.is_err());
+    assert!(store.put_piece(&stale.id, 1, &ct(b"late".to_vec())).await.is_err());
 }

@@ -109,7 +109,7 @@ async fn metadata_round_trips(db: TestDb) {
     case.agency = "transport".into();
     case.oversight_only = true;
     // Every byte value, so no text conversion or NUL handling can hide in the blob path.
-    case.ciphertext = (0..=255u8).cycle().take(4096).collect();
+    case.ciphertext = ct((0..=255u8).cycle().take(4096).collect());
     store.insert_case(&case).await.expect("insert");
 
     let m = store.case_meta("case-a").await.unwrap().expect("meta");
@@ -132,7 +132,7 @@ async fn metadata_round_trips(db: TestDb) {
     assert_eq!(report[0].id, "case-a-report");
     assert_eq!(report[0].part, Part::Report);
     assert_eq!(report[0].created_on, day("2026-02-28"));
-    assert_eq!(report[0].ciphertext, case.ciphertext);
+    assert_eq!(report[0].ciphertext, case.ciphertext.as_bytes());
 
     let events = history(&*store, "case-a").await;
     assert_eq!(events.len(), 1);
@@ -261,7 +261,7 @@ async fn records_carry_envelopes_and_history(db: TestDb) {
     assert_eq!(new.meta.follow_ups, 1);
     let parts: Vec<Part> = new.envelopes.iter().map(|e| e.part).collect();
     assert_eq!(parts, [Part::Report, Part::FollowUp]);
-    assert_eq!(new.envelopes[1].ciphertext, follow_up_bytes);
+    assert_eq!(new.envelopes[1].ciphertext, follow_up_bytes.as_bytes());
     assert_eq!(new.envelopes[1].created_on, day("2026-01-05"));
     let kinds: Vec<EventKind> = new.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Submitted, EventKind::FollowUp]);

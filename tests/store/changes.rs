@@ -236,7 +236,7 @@ async fn rewrap_replaces_ciphertexts_with_one_event(db: TestDb) {
             Change::event_only(&m, day("2026-05-02"), reviewer.event(EventKind::Rewrapped, &m.id, detail));
         c.rewraps = ids
             .iter()
-            .map(|id| EnvelopeRewrap { id: id.to_string(), ciphertext: id.as_bytes().to_vec() })
+            .map(|id| EnvelopeRewrap { id: id.to_string(), ciphertext: ct(id.as_bytes().to_vec()) })
             .collect();
         c
     };

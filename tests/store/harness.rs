@@ -150,6 +150,11 @@ pub fn plus(d: Date, n: i64) -> Date {
 }
 
 /// Random bytes.
+/// `bytes` as the store's ciphertext type (the store tests check exact bytes and sizes).
+pub fn ct(bytes: Vec<u8>) -> amana_core::ciphertext::Ciphertext {
+    amana_core::ciphertext::Ciphertext::for_tests(bytes)
+}
+
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -174,7 +179,7 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         verifier: random_bytes(32),
         reporter_recipient: format!("age1{id}"),
         envelope_id: format!("{id}-report"),
-        ciphertext: random_bytes(1024),
+        ciphertext: ct(random_bytes(1024)),
         attachments: None,
         reporter_key: String::new(),
         commitment: String::new(),
@@ -189,7 +194,7 @@ pub fn random_id() -> String {
 
 /// An envelope of `part`.
 pub fn envelope(part: Part) -> NewEnvelope {
-    NewEnvelope { id: random_id(), part, ciphertext: random_bytes(1024) }
+    NewEnvelope { id: random_id(), part, ciphertext: ct(random_bytes(1024)) }
 }
 
 /// An unsigned event (reporter or server action).

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::ciphertext::Ciphertext;
 use crate::envelope::{self, EnvelopeError};
 use crate::payload::{self, PayloadError};
 
@@ -131,7 +132,7 @@ impl StreamEncryptor {
     }
 
     /// Encrypts the next bytes of the file; returns the complete store pieces ready now.
-    pub fn push(&mut self, data: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+    pub fn push(&mut self, data: &[u8]) -> Result<Vec<Ciphertext>, EnvelopeError> {
         self.hasher.update(data);
         self.size += data.len() as u64;
         self.writer.write_all(data).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
@@ -156,28 +157,28 @@ impl StreamEncryptor {
             sha256: hex::encode(self.hasher.finish()),
         };
         let framed = meta.encode().map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
-        let meta_age = envelope::encrypt(&framed, &self.recipients)?;
+        let meta_age = Ciphertext::seal(&framed, &self.recipients)?;
         let pieces = hand_out(&self.sink, &mut self.stored, 1);
         let content_sha256 = hex::encode(self.stored.finish());
-        Ok(Finished { pieces, meta_sha256: sha256_hex(&meta_age), meta_age, content_sha256 })
+        Ok(Finished { pieces, meta_sha256: sha256_hex(meta_age.as_bytes()), meta_age, content_sha256 })
     }
 }
 
 /// Takes the ready pieces out of the sink, hashing them in order.
-fn hand_out(sink: &Sink, stored: &mut ring::digest::Context, at_least: usize) -> Vec<Vec<u8>> {
+fn hand_out(sink: &Sink, stored: &mut ring::digest::Context, at_least: usize) -> Vec<Ciphertext> {
     let pieces = sink.take(at_least);
     for p in &pieces {
         stored.update(p);
     }
-    pieces
+    pieces.into_iter().map(Ciphertext::made_here).collect()
 }
 
 /// The tail of an encrypted file.
 pub struct Finished {
     /// The last store pieces (in order, after every piece `push` returned).
-    pub pieces: Vec<Vec<u8>>,
+    pub pieces: Vec<Ciphertext>,
     /// The encrypted [`AttachmentMeta`] (a small age file).
-    pub meta_age: Vec<u8>,
+    pub meta_age: Ciphertext,
     /// SHA-256 of `meta_age`, hex.
     pub meta_sha256: String,
     /// SHA-256 of the whole content age file (every piece in order), hex.
@@ -286,17 +287,17 @@ mod tests {
         for piece in data.chunks(step.max(1)) {
             for p in enc.push(piece).expect("push") {
                 assert!(p.len() == STORE_CHUNK, "only full pieces before finish");
-                ct.extend(p);
+                ct.extend(p.into_bytes());
             }
         }
         let done = enc.finish("photo.jpg", "image/jpeg").expect("finish");
         for p in done.pieces {
             assert!(p.len() <= STORE_CHUNK);
-            ct.extend(p);
+            ct.extend(p.into_bytes());
         }
         assert_eq!(done.content_sha256, sha256_hex(&ct), "the digest covers every piece in order");
-        assert_eq!(done.meta_sha256, sha256_hex(&done.meta_age));
-        (ct, done.meta_age)
+        assert_eq!(done.meta_sha256, sha256_hex(done.meta_age.as_bytes()));
+        (ct, done.meta_age.into_bytes())
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod attachment;
 pub mod case;
+pub mod ciphertext;
 pub mod code;
 pub mod damm;
 pub mod deadlines;

@@ -1,6 +1,7 @@
 //! Helpers: run the real binary in a fresh home, build pulled cases by hand, and a tiny
 //! loopback HTTP stub that records what the CLI sends.
 
+use amana_core::ciphertext::Ciphertext;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -659,11 +660,11 @@ pub fn encrypt_attachment(
     let mut enc = amana_core::attachment::StreamEncryptor::new(&recipients).expect("start");
     let mut content = Vec::new();
     for piece in data.chunks(100_000) {
-        content.extend(enc.push(piece).expect("push").concat());
+        content.extend(Ciphertext::join(enc.push(piece).expect("push")));
     }
     let done = enc.finish(name, content_type).expect("finish");
-    content.extend(done.pieces.concat());
-    (content, done.meta_age)
+    content.extend(Ciphertext::join(done.pieces));
+    (content, done.meta_age.into_bytes())
 }
 
 /// Lists an attachment (content age file `content`, description `meta_age`) in `bundle`,
