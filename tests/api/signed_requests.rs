@@ -246,13 +246,27 @@ async fn reviewers_act_only_within_their_scope() {
     let seen: Vec<String> = app.cases_as(app.dep.reviewer(HEALTH)).await.into_iter().map(|c| c.id).collect();
     assert_eq!(seen, vec![ordinary.clone()]);
 
-    // Acting: another agency's case, and an oversight-only case, are forbidden.
+    // Acting: another agency's case, and an oversight-only case, are refused with the very
+    // answer a case that does not exist gets, so a key cannot tell which ids exist.
+    let missing = status_path("ffffffffffffffffffff");
+    let (s, nothing) = send(&app, "POST", &missing, &ack, &transport.sign("POST", &missing, &ack)).await;
+    assert_eq!(s, 404, "a case that does not exist: {nothing}");
     let path = status_path(&ordinary);
     let (s, b) = send(&app, "POST", &path, &ack, &transport.sign("POST", &path, &ack)).await;
-    assert_eq!(s, 403, "transport reviewer on a health case: {b}");
+    assert_eq!((s, &b), (404, &nothing), "transport reviewer on a health case");
     let path_b = status_path(&only_oversight);
     let (s, b) = send(&app, "POST", &path_b, &ack_b, &health.sign("POST", &path_b, &ack_b)).await;
-    assert_eq!(s, 403, "agency reviewer on an oversight-only case: {b}");
+    assert_eq!((s, &b), (404, &nothing), "agency reviewer on an oversight-only case");
+    for (route, body) in [
+        (format!("{CASES}/{only_oversight}/replies"), r#"{"age_b64":"x","head":"HEAD"}"#),
+        (format!("{CASES}/{only_oversight}/extend"), r#"{"days":1,"reason_age_b64":"x","head":"HEAD"}"#),
+    ] {
+        let body = body.replace("HEAD", &app.head(&only_oversight).await).into_bytes();
+        let (s, b) = send(&app, "POST", &route, &body, &health.sign("POST", &route, &body)).await;
+        let gone = route.replace(&only_oversight, "ffffffffffffffffffff");
+        let (s2, b2) = send(&app, "POST", &gone, &body, &health.sign("POST", &gone, &body)).await;
+        assert_eq!((s, b), (s2, b2), "{route}");
+    }
     assert_eq!(app.status_of(&code_a).await, "received");
     assert_eq!(app.status_of(&code_b).await, "received");
 
@@ -328,4 +342,57 @@ async fn status_changes_follow_the_lifecycle() {
         history,
         ["received", "acknowledged", "in_review", "needs_info", "in_review", "closed_unfounded"]
     );
+}
+
+/// Sends a request signed over the exact `path` it is sent to (whatever its spelling).
+async fn spelt(app: &TestApp, signer: &Signer, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    send(app, method, path, body, &signer.sign(method, path, body)).await
+}
+
+#[tokio::test]
+async fn only_the_canonical_spelling_of_a_route_is_accepted() {
+    let (app, (case, code), _) = setup().await;
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let ack = status_body("acknowledged", &app.head(&case).await);
+    // Every other spelling of the case's status route: each would reach the same handler,
+    // and each, signed as sent, verified before. A home refuses such an event (its signed
+    // path is not the route), so one of them blocked every pull of the case.
+    let encoded = |c: &str| c.chars().map(|ch| format!("%{:02x}", ch as u32)).collect::<String>();
+    let first = case.chars().next().map(|c| format!("%{:02X}", c as u32)).unwrap_or_default();
+    let spellings = [
+        format!("{CASES}/{first}{}/status", &case[1..]),
+        format!("{CASES}/{}/status", encoded(&case)),
+        format!("{}?x=1", status_path(&case)),
+        format!("{}?", status_path(&case)),
+    ];
+    let nonces_before = app.count_rows("nonces").await;
+    for path in &spellings {
+        let (s, b) = spelt(&app, &health, "POST", path, &ack).await;
+        assert_eq!(s, 400, "{path}: {b}");
+        assert!(b.contains("canonical"), "{path}: {b}");
+    }
+    // Refused before the signature was checked: no nonce spent, nothing recorded.
+    assert_eq!(app.count_rows("nonces").await, nonces_before);
+    assert_eq!(app.status_of(&code).await, "received");
+
+    // Routes that take a query take it in one form: sorted, unreserved characters only.
+    for path in [
+        format!("{CASES}?format=%32"),
+        format!("{CASES}?%66ormat=2"),
+        format!("{CASES}?format=2&"),
+        format!("{CASES}?format=2&format=2"),
+        format!("{CASES}?format=2&extra="),
+        format!("{CASES}?z=1&format=2"),
+        "/api/v1/review/inbox?x=1".to_string(),
+    ] {
+        let (s, b) = spelt(&app, &health, "GET", &path, b"").await;
+        assert_eq!(s, 400, "{path}: {b}");
+    }
+
+    // The canonical spelling works, and a home verifies the result.
+    let (s, b) = spelt(&app, &health, "POST", &status_path(&case), &ack).await;
+    assert_eq!(s, 204, "{b}");
+    assert_eq!(app.status_of(&code).await, "acknowledged");
+    let (s, b) = spelt(&app, &health, "GET", PULL, b"").await;
+    assert_eq!(s, 200, "{b}");
 }
