@@ -54,6 +54,7 @@ fn is_postgres(url: &str) -> bool {
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        crate::private_files::prepare_sqlite(&url)?;
         let max = data.database_max_connections.unwrap_or(crate::store::sqlite::DEFAULT_MAX_CONNECTIONS);
         Arc::new(SqliteStore::open_url_with(&url, max).await.context("cannot open the SQLite database")?)
     } else if is_postgres(&url) {
