@@ -5,6 +5,7 @@ mod abuse;
 mod airgap;
 mod attachments;
 mod backup;
+mod bad_envelope;
 mod bad_input;
 mod case_support;
 mod codes;
