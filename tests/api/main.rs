@@ -24,5 +24,6 @@ mod retention;
 mod revocation;
 mod rewrap;
 mod round_trip;
+mod runbook;
 mod signed_requests;
 mod startup;
