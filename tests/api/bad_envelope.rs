@@ -3,7 +3,8 @@
 //! and send them as a signed reply: valid age, but no Amana payload. The reporter's page and
 //! API still answer 200 with every other message and one sentence for that one (no id, no
 //! date); the server logs nothing about it, at any level; `amana-review show` flags it and
-//! shows the rest; and reporter text that tries to reorder the terminal is escaped.
+//! shows the rest; oversight's rewrap leaves it be and re-encrypts the rest; and reporter
+//! text that tries to reorder the terminal is escaped.
 
 use amana_core::wire::{paths, CaseBundle, ReplyUpload};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -88,4 +89,14 @@ async fn an_undecodable_reply_leaves_the_thread_readable_and_the_log_silent() {
         assert!(out.stdout.contains("paid \\u{202e}$001\\u{202c} to the clerk"), "{}", out.stdout);
         assert!(!out.stdout.contains('\u{202E}'), "a raw override reached the terminal");
     }
+    // Oversight's rewrap (after a revocation) re-encrypts the rest and leaves that one as it
+    // is, instead of refusing the whole case; every home verifies the result.
+    let oversight = app.dep.reviewer(OVERSIGHT);
+    let out = oversight.cli(addr, &["rewrap", &case]).ok("rewrap");
+    assert!(out.stdout.contains("3 envelope(s) re-encrypted"), "{}", out.stdout);
+    assert!(out.stdout.contains("hold no Amana payload, so they keep their recipients"), "{}", out.stdout);
+    for who in [HEALTH, OVERSIGHT] {
+        app.dep.reviewer(who).cli(addr, &["pull"]).ok("pull after the rewrap");
+    }
+    assert_eq!(reporter_view(&app, addr, &code).await["unreadable"], 1);
 }
