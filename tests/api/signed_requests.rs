@@ -396,3 +396,83 @@ async fn only_the_canonical_spelling_of_a_route_is_accepted() {
     let (s, b) = spelt(&app, &health, "GET", PULL, b"").await;
     assert_eq!(s, 200, "{b}");
 }
+
+/// What an older server recorded for a status change sent to `path` in another spelling:
+/// the signed request as sent, chained after the case's last event, the case row updated.
+async fn record_as_an_older_server(app: &TestApp, signer: &Signer, case: &str, path: &str) {
+    use amana_core::events::{self, Event, EventKind, SignedAction};
+    let pool = crate::helpers::open_db(&app.dep.db_path()).await;
+    let (seq, prev_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
+            .bind(case)
+            .fetch_one(&pool)
+            .await
+            .expect("last event");
+    let body = status_body("acknowledged", &prev_hash);
+    let sig = signer.sign("POST", path, &body);
+    let action = SignedAction {
+        key_id: sig.key_id,
+        timestamp: sig.timestamp,
+        nonce: sig.nonce,
+        signature: sig.signature,
+        method: "POST".into(),
+        path: path.into(),
+        body: String::from_utf8(body).expect("utf-8"),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut e = Event {
+        seq: seq + 1,
+        on: today,
+        kind: EventKind::StatusChanged,
+        status: amana_core::case::Status::Acknowledged,
+        actor: Some(HEALTH.into()),
+        detail: serde_json::json!({ "from": "received", "envelope_id": null }).to_string(),
+        signed: Some(serde_json::to_string(&action).expect("json")),
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = events::compute_hash(case, &e);
+    sqlx::query("INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) VALUES (?, ?, ?, 'status_changed', 'acknowledged', ?, ?, ?, ?, ?)")
+        .bind(case)
+        .bind(e.seq)
+        .bind(today.to_string())
+        .bind(HEALTH)
+        .bind(&e.detail)
+        .bind(&e.signed)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&pool)
+        .await
+        .expect("insert the event");
+    sqlx::query("UPDATE cases SET status = 'acknowledged', acknowledged_on = ? WHERE id = ?")
+        .bind(today.to_string())
+        .bind(case)
+        .execute(&pool)
+        .await
+        .expect("update the case");
+    pool.close().await;
+}
+
+/// Events an older server accepted in another spelling (a percent-encoded id, a query) are
+/// read the way that server routed them: a home that held the case before, and a fresh one,
+/// both verify them, and the case works on.
+#[tokio::test]
+async fn actions_an_older_server_stored_in_another_spelling_still_verify() {
+    let app = TestApp::start(Deployment::standard(KeyGen::Cli), &[]);
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH);
+    health.cli(&addr, &["pull"]).ok("pull");
+    let case = health.listed_ids(&addr).remove(0);
+    let first = case.chars().next().map(|c| format!("%{:02X}", c as u32)).unwrap_or_default();
+    let encoded = format!("{CASES}/{first}{}/status?via=old-server", &case[1..]);
+    record_as_an_older_server(&app, &Signer::new(health), &case, &encoded).await;
+
+    health.cli(&addr, &["pull"]).ok("pull of the older server's event");
+    let fresh = health.fresh_copy(&app.dep.root().join("homes/fresh-health"));
+    fresh.cli(&addr, &["pull"]).ok("a fresh home pulls it too");
+    let listed = fresh.cli(&addr, &["list"]).ok("list").stdout;
+    assert!(listed.contains("acknowledged") && !listed.contains("UNVERIFIED"), "{listed}");
+    health.cli(&addr, &["status", &case, "in_review"]).ok("the case works on");
+    health.cli(&addr, &["pull"]).ok("pull");
+}
