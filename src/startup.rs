@@ -309,6 +309,14 @@ async fn purge_nonces_hourly(state: AppState) {
         if let Err(e) = state.store.purge_nonces(state.today()).await {
             tracing::error!(error = %e, "nonce purge failed");
         }
+        let weak = crate::status::take_weak_records_met();
+        if weak > 0 {
+            tracing::error!(
+                count = weak,
+                "code checks met records with KDF parameters below the production floor (refused); \
+                 only a database writer makes those: see ops/README.md, \"Incident response\""
+            );
+        }
     }
 }
 
