@@ -1,6 +1,9 @@
 //! Cost of the follow-up code's Argon2id + HKDF derivation, and the hit/miss symmetry.
 //! Run: `cargo bench --bench kdf` (release profile). Figures go in BENCHMARKS.md.
 
+// Tests may unwrap: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use amana_core::kdf::{self, KdfParams};
 use std::time::{Duration, Instant};
 

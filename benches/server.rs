@@ -8,6 +8,9 @@
 //! Run: `cargo bench --bench server` (add `-- quick` for fewer rounds). Not part of CI;
 //! figures go in BENCHMARKS.md. Everything stops by itself.
 
+// Tests may unwrap: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},

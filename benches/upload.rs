@@ -6,6 +6,9 @@
 //! Run: `cargo bench --bench upload` (2 GiB; `-- quick` for 256 MiB). Not part of CI;
 //! figures go in BENCHMARKS.md. It stops by itself.
 
+// Tests may unwrap: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},

@@ -20,7 +20,7 @@ use crate::{
     json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
     status::{authenticate, Authenticated},
-    store::{Change, NewEnvelope, NewEvent, StoreError},
+    store::{Change, NewEnvelope, NewEvent, StoreError, UploadClaim},
     upload::{self, CaseFiles, FormParts},
 };
 
@@ -132,10 +132,9 @@ pub async fn add_follow_up(
         None => None,
     };
     let envelope_id = random_id();
+    let claim = upload.as_ref().and_then(|u| u.claim());
     let mut detail = serde_json::json!({ "envelope_id": envelope_id, "commitment": commitment });
-    if let Some(n) = upload.as_ref().map(|u| u.count()).filter(|n| *n > 0) {
-        detail["attachments"] = n.into();
-    }
+    UploadClaim::record_in(claim.as_ref(), &mut detail);
     let attest = state.reporter_attester(&auth.derived).map_err(|e| ApiError::Internal(e.into()))?;
     let event = NewEvent {
         kind: EventKind::FollowUp,
@@ -147,7 +146,7 @@ pub async fn add_follow_up(
     let mut change = Change::event_only(case, today, event);
     change.follow_up_cap = Some(MAX_FOLLOW_UPS);
     change.envelope = Some(NewEnvelope { id: envelope_id, part: Part::FollowUp, ciphertext });
-    change.attachments = upload.as_ref().and_then(|u| u.claim());
+    change.attachments = claim;
     state.store.apply(&change).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::Conflict(format!(
             "This case cannot take more follow-ups (at most {MAX_FOLLOW_UPS}), or it changed meanwhile; try again."

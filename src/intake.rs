@@ -199,10 +199,13 @@ pub struct Filed {
     pub receipt: Option<Receipt>,
 }
 
-/// Encrypts, derives and commits a submission with the files that follow its fields, if
-/// any; returns the code only after the commit.
+/// Derives a code, encrypts and commits a submission with the files that follow its fields,
+/// if any; returns the code only after the commit.
 pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -> Result<Filed, ApiError> {
     let today = state.today();
+    // The code first: a busy KDF pool must refuse the request before an hour-long upload is
+    // read, not throw it away after.
+    let (code, salt, derived) = derive_code(state).await?;
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
     let upload = match files {
         Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
@@ -216,15 +219,8 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
     // Issued before the commit but handed out only after it; it names no case.
     let receipt =
         s.receipt.then(|| receipt::issue(&state.receipt_key, &state.keyring.deployment_id, today, &s.body));
-    let mut code = FollowUpCode::generate();
-    let salt = kdf::new_salt();
-    let params = state.kdf_params;
-    let secret = Zeroizing::new(code.secret().to_string());
-    let derived = state
-        .submit_pool
-        .run(move || kdf::derive(&secret, &salt, params))
-        .await?
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let (pepper_id, pepper) = state.peppers.current();
+    let mut code = untaken_lookup(state, code).await?;
     let mut case = NewCase {
         id: random_id(),
         kind: s.kind,
@@ -232,10 +228,10 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         oversight_only: s.oversight_only,
         received_on: today,
         deadlines: deadlines::compute(state.deadlines.for_kind(s.kind), today, None, 0),
-        lookup_index: [0; 32],
-        pepper_id: 1,
+        lookup_index: kdf::lookup_index(pepper, code.lookup()),
+        pepper_id,
         kdf_salt: salt.to_vec(),
-        kdf_params: params.to_string(),
+        kdf_params: state.kdf_params.to_string(),
         verifier: derived.verifier.to_vec(),
         reporter_recipient: derived.reply_identity.to_public().to_string(),
         envelope_id: random_id(),
@@ -245,16 +241,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         commitment,
         attest: Some(state.server_attester()),
     };
-    let (pepper_id, pepper) = state.peppers.current();
-    case.pepper_id = pepper_id;
     for _ in 0..LOOKUP_ATTEMPTS {
-        // A lookup part must be unique under every pepper version, or a code check could
-        // find two records (the UNIQUE index only sees the current version's).
-        if taken_under_older_pepper(state, &code).await? {
-            code = code.with_new_lookup();
-            continue;
-        }
-        case.lookup_index = kdf::lookup_index(pepper, code.lookup());
         match state.store.insert_case(&case).await {
             Ok(()) => {
                 if let Some(u) = upload {
@@ -263,9 +250,39 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
                 return Ok(Filed { code, receipt });
             }
             // Only the lookup part changes: the secret part and its derivation stay valid.
-            Err(StoreError::LookupCollision) => code = code.with_new_lookup(),
+            Err(StoreError::LookupCollision) => {
+                code = untaken_lookup(state, code.with_new_lookup()).await?;
+                case.lookup_index = kdf::lookup_index(pepper, code.lookup());
+            }
             Err(e) => return Err(e.into()),
         }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("lookup space exhausted after {LOOKUP_ATTEMPTS} draws")))
+}
+
+/// A new code with its KDF salt and what it derives (on the submission pool).
+async fn derive_code(state: &AppState) -> Result<(FollowUpCode, [u8; 16], kdf::Derived), ApiError> {
+    let code = FollowUpCode::generate();
+    let salt = kdf::new_salt();
+    let params = state.kdf_params;
+    let secret = Zeroizing::new(code.secret().to_string());
+    let derived = state
+        .submit_pool
+        .run(move || kdf::derive(&secret, &salt, params))
+        .await?
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((code, salt, derived))
+}
+
+/// `code`, or one with a new lookup part, whose lookup part names no case under an older
+/// pepper version (a lookup part must be unique under every version, or a code check could
+/// find two records; the UNIQUE index only sees the current version's).
+async fn untaken_lookup(state: &AppState, mut code: FollowUpCode) -> Result<FollowUpCode, ApiError> {
+    for _ in 0..LOOKUP_ATTEMPTS {
+        if !taken_under_older_pepper(state, &code).await? {
+            return Ok(code);
+        }
+        code = code.with_new_lookup();
     }
     Err(ApiError::Internal(anyhow::anyhow!("lookup space exhausted after {LOOKUP_ATTEMPTS} draws")))
 }

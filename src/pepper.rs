@@ -50,9 +50,11 @@ pub fn later_versions(data_dir: &Path) -> anyhow::Result<Vec<(i32, PathBuf)>> {
     Ok(out)
 }
 
-/// Every pepper version of a deployment, oldest first; never empty.
+/// Every pepper version of a deployment: version 1 and any later ones, oldest first — never
+/// empty, by construction.
 pub struct Peppers {
-    versions: Vec<(i32, Zeroizing<Vec<u8>>)>,
+    first: Zeroizing<Vec<u8>>,
+    later: Vec<(i32, Zeroizing<Vec<u8>>)>,
 }
 
 impl Peppers {
@@ -74,23 +76,24 @@ impl Peppers {
         } else {
             load_existing(&first)?
         };
-        let mut versions = vec![(1, v1)];
+        let mut versions = Vec::with_capacity(later.len());
         for (id, path) in later {
             let bytes =
                 fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             versions.push((id, checked(&path, bytes)?));
         }
-        Ok(Self { versions })
+        Ok(Self { first: v1, later: versions })
     }
 
     /// The version new codes use: the newest.
     pub fn current(&self) -> (i32, &[u8]) {
-        self.versions.last().map(|(id, p)| (*id, p.as_slice())).unwrap_or((1, &[]))
+        self.later.last().map_or((1, self.first.as_slice()), |(id, p)| (*id, p.as_slice()))
     }
 
     /// Every version, newest first.
     pub fn newest_first(&self) -> impl Iterator<Item = (i32, &[u8])> {
-        self.versions.iter().rev().map(|(id, p)| (*id, p.as_slice()))
+        let later = self.later.iter().rev().map(|(id, p)| (*id, p.as_slice()));
+        later.chain(std::iter::once((1, self.first.as_slice())))
     }
 
     /// Every version but the current one.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use amana_core::attachment::StreamEncryptor;
+use amana_core::attachment::{FileDigest, StreamEncryptor};
 use axum::{body::Bytes, extract::Request, http::header};
 use clap::Args;
 use tokio::{sync::mpsc, time::Instant};
@@ -457,6 +457,8 @@ pub struct PendingUpload {
     id: String,
     /// Complete files.
     count: u64,
+    /// Their digests, in order.
+    files: Vec<FileDigest>,
     /// Whether any row was written (complete or not).
     started: bool,
     store: Arc<dyn Store>,
@@ -466,7 +468,11 @@ pub struct PendingUpload {
 impl PendingUpload {
     /// The claim to pass to the commit; `None` when no file was sent.
     pub fn claim(&self) -> Option<UploadClaim> {
-        (self.count > 0).then(|| UploadClaim { upload_id: self.id.clone(), count: self.count })
+        (self.count > 0).then(|| UploadClaim {
+            upload_id: self.id.clone(),
+            count: self.count,
+            files: self.files.clone(),
+        })
     }
 
     /// Files in this upload.
@@ -506,6 +512,7 @@ pub async fn store_files(
     let mut pending = PendingUpload {
         id: random_id(),
         count: 0,
+        files: Vec::new(),
         started: false,
         store: state.store.clone(),
         committed: false,
@@ -523,7 +530,11 @@ pub async fn store_files(
             ));
         }
         match store_file(state, field, recipients, &mut pending, &mut budget, &meter).await {
-            Ok(stored) => pending.count += u64::from(stored),
+            Ok(Some(digest)) => {
+                pending.count += 1;
+                pending.files.push(digest);
+            }
+            Ok(None) => {}
             Err(e) => {
                 if !matches!(e, ApiError::TooSlow | ApiError::TooLarge) {
                     drain(&mut multipart, &meter).await;
@@ -547,8 +558,8 @@ async fn drain(multipart: &mut multer::Multipart<'static>, meter: &Meter) {
     }
 }
 
-/// Streams one file part into the store; `false` if it was an empty, unnamed part (what
-/// a browser sends for a file input left empty).
+/// Streams one file part into the store and returns its digests; `None` if it was an
+/// empty, unnamed part (what a browser sends for a file input left empty).
 async fn store_file(
     state: &AppState,
     mut field: multer::Field<'static>,
@@ -556,7 +567,7 @@ async fn store_file(
     pending: &mut PendingUpload,
     budget: &mut Budget,
     meter: &Meter,
-) -> Result<bool, ApiError> {
+) -> Result<Option<FileDigest>, ApiError> {
     // A file part has a filename (empty for a file input left empty); a part without one
     // is a text field, and text fields come first.
     let Some(name) = field.file_name().map(str::to_string) else {
@@ -570,7 +581,7 @@ async fn store_file(
         first = field.chunk().await.map_err(|e| meter.error(e))?;
     }
     if first.is_none() && name.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     budget.start_file()?;
     let id = random_id();
@@ -602,7 +613,7 @@ async fn store_file(
     drop(tx);
     let pieces = writer.await.map_err(|e| ApiError::Internal(e.into()))??;
     state.store.complete_attachment(&id, pieces, &done.meta_age).await?;
-    Ok(true)
+    Ok(Some(FileDigest { id, meta_sha256: done.meta_sha256, content_sha256: done.content_sha256 }))
 }
 
 async fn send(tx: &mpsc::Sender<Vec<u8>>, piece: Vec<u8>) -> Result<(), ApiError> {

@@ -37,7 +37,7 @@ use crate::{
     auth::{self, Verified},
     error::ApiError,
     state::{random_id, AppState},
-    store::{CaseMeta, CaseRecord, Change, EnvelopeRewrap, NewEnvelope, NewEvent, StoreError},
+    store::{CaseFilter, CaseMeta, CaseRecord, Change, EnvelopeRewrap, NewEnvelope, NewEvent, StoreError},
 };
 
 /// Largest reviewer request body, in bytes.
@@ -171,7 +171,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
              amana-review to {MIN_CLI_VERSION} or later, then pull again"
         )));
     }
-    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only);
+    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
     let records = state.store.records(&filter).await?;
     let reviewer_keys = state
         .keyring
@@ -197,7 +197,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
 pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
     let v = req.verify(&state, paths::INBOX).await?;
     let today = state.today();
-    let filter = |m: &CaseMeta| v.reviewer.may_access(&m.agency, m.oversight_only) && !m.status.is_closed();
+    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies).open();
     let mut inbox = Inbox::default();
     for m in state.store.case_metas(&filter).await? {
         if m.status == Status::Received {

@@ -1,4 +1,4 @@
-//! Evidence-file storage (docs/FORMATS.md §8), the same SQL on both backends.
+//! Evidence-file storage (docs/FORMATS.md §8).
 //!
 //! A file is written while its upload arrives: one row in `attachments` under a pending
 //! upload id, then one short transaction per ciphertext piece, so a slow upload over Tor
@@ -7,10 +7,12 @@
 //! and a refused or broken upload's rows are deleted at once ([`Attachments::discard_upload`])
 //! or when a node starts ([`Attachments::discard_stale_uploads`]).
 
-use std::borrow::Cow;
-
-use super::{parse_date, StoreError};
 use time::Date;
+
+use super::backend::{Exec, Stmt};
+use super::rows::{convert, AttachmentRow, ATTACHMENT_COLUMNS};
+use super::sql_store::{storable, SqlStore};
+use super::StoreError;
 
 /// A pending file's first row.
 pub struct NewAttachment {
@@ -26,6 +28,17 @@ pub struct NewAttachment {
 pub struct UploadClaim {
     pub upload_id: String,
     pub count: u64,
+    /// Each file's digests, for the attested event that records the commit.
+    pub files: Vec<amana_core::attachment::FileDigest>,
+}
+
+impl UploadClaim {
+    /// Adds what an event's detail records of these files: how many, and their digests.
+    pub fn record_in(claim: Option<&Self>, detail: &mut serde_json::Value) {
+        let Some(c) = claim.filter(|c| c.count > 0) else { return };
+        detail["attachments"] = c.count.into();
+        detail["files"] = serde_json::json!(c.files);
+    }
 }
 
 /// A committed file's clear facts and encrypted description.
@@ -71,202 +84,94 @@ pub trait Attachments: Send + Sync {
     ) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
-/// SQL with `?` placeholders, as SQLite takes it.
-pub(super) fn question_marks(sql: &str) -> Cow<'_, str> {
-    Cow::Borrowed(sql)
-}
-
-/// SQL with `?` placeholders rewritten to PostgreSQL's `$1, $2, …` (no `?` appears in
-/// these statements other than as a placeholder).
-pub(super) fn numbered(sql: &str) -> Cow<'_, str> {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for ch in sql.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(ch);
-        }
-    }
-    Cow::Owned(out)
-}
-
-pub(super) const CLAIM_SQL: &str = "UPDATE attachments SET case_id = ?, envelope_id = ?, upload_id = NULL \
-     WHERE upload_id = ? AND case_id IS NULL AND meta IS NOT NULL";
-
-pub(super) fn attachment_from_row<R: sqlx::Row>(row: &R) -> Result<StoredAttachment, StoreError>
-where
-    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(StoredAttachment {
-        id: row.try_get("id")?,
-        envelope_id: row.try_get("envelope_id")?,
-        created_on: parse_date(row.try_get::<&str, _>("created_on")?)?,
-        size: u64::try_from(row.try_get::<i64, _>("size")?)
-            .map_err(|_| StoreError::Corrupt("size".into()))?,
-        pieces: row.try_get("pieces")?,
-        meta: row.try_get("meta")?,
-    })
-}
-
-/// Implements [`Attachments`] for a store with a `pool` field, and `claim_upload` for its
-/// transactions; `$sql` adapts placeholders.
-macro_rules! impl_attachments {
-    ($store:ty, $db:ty, $sql:path) => {
-        /// Takes over an upload's complete files for `case_id` inside `tx`; all or nothing.
-        async fn claim_upload(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            case_id: &str,
-            envelope_id: &str,
-            claim: Option<&$crate::store::attachments::UploadClaim>,
-        ) -> Result<(), StoreError> {
-            let Some(claim) = claim else { return Ok(()) };
-            let done = sqlx::query(&$sql($crate::store::attachments::CLAIM_SQL))
-                .bind(case_id)
-                .bind(envelope_id)
-                .bind(&claim.upload_id)
-                .execute(&mut **tx)
-                .await?;
-            if done.rows_affected() == claim.count {
-                Ok(())
-            } else {
-                Err(StoreError::Conflict)
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl $crate::store::attachments::Attachments for $store {
-            async fn begin_attachment(
-                &self,
-                a: &$crate::store::attachments::NewAttachment,
-            ) -> Result<(), StoreError> {
-                sqlx::query(&$sql(
-                    "INSERT INTO attachments (id, upload_id, seq, created_on) VALUES (?, ?, ?, ?)",
-                ))
+#[async_trait::async_trait]
+impl<B: Exec> Attachments for SqlStore<B> {
+    async fn begin_attachment(&self, a: &NewAttachment) -> Result<(), StoreError> {
+        let stmt =
+            Stmt::new("INSERT INTO attachments (id, upload_id, seq, created_on) VALUES ($1, $2, $3, $4)")
                 .bind(&a.id)
                 .bind(&a.upload_id)
                 .bind(a.seq)
-                .bind(format_date(a.created_on))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+                .bind(a.created_on);
+        B::execute(&mut *self.conn().await?, stmt).await?;
+        Ok(())
+    }
 
-            async fn put_piece(&self, attachment_id: &str, seq: i64, data: &[u8]) -> Result<(), StoreError> {
-                let mut tx = self.piece_tx().await?;
-                sqlx::query(&$sql(
-                    "INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES (?, ?, ?)",
-                ))
-                .bind(attachment_id)
-                .bind(seq)
-                .bind(data)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&$sql("UPDATE attachments SET size = size + ? WHERE id = ? AND case_id IS NULL"))
-                    .bind(data.len() as i64)
-                    .bind(attachment_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
+    async fn put_piece(&self, attachment_id: &str, seq: i64, data: &[u8]) -> Result<(), StoreError> {
+        let mut tx = B::begin_piece(&self.pieces).await?;
+        let stmt = Stmt::new("INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ($1, $2, $3)")
+            .bind(attachment_id)
+            .bind(seq)
+            .bind(data);
+        B::execute(&mut *tx, stmt).await?;
+        let stmt = Stmt::new("UPDATE attachments SET size = size + $1 WHERE id = $2 AND case_id IS NULL")
+            .bind(data.len() as i64)
+            .bind(attachment_id);
+        B::execute(&mut *tx, stmt).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn complete_attachment(
-                &self,
-                attachment_id: &str,
-                pieces: i64,
-                meta: &[u8],
-            ) -> Result<(), StoreError> {
-                sqlx::query(&$sql(
-                    "UPDATE attachments SET pieces = ?, meta = ? WHERE id = ? AND case_id IS NULL",
-                ))
+    async fn complete_attachment(
+        &self,
+        attachment_id: &str,
+        pieces: i64,
+        meta: &[u8],
+    ) -> Result<(), StoreError> {
+        let stmt =
+            Stmt::new("UPDATE attachments SET pieces = $1, meta = $2 WHERE id = $3 AND case_id IS NULL")
                 .bind(pieces)
                 .bind(meta)
-                .bind(attachment_id)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+                .bind(attachment_id);
+        B::execute(&mut *self.conn().await?, stmt).await?;
+        Ok(())
+    }
 
-            async fn discard_upload(&self, upload_id: &str) -> Result<u64, StoreError> {
-                let done =
-                    sqlx::query(&$sql("DELETE FROM attachments WHERE upload_id = ? AND case_id IS NULL"))
-                        .bind(upload_id)
-                        .execute(&self.pool)
-                        .await?;
-                Ok(done.rows_affected())
-            }
+    async fn discard_upload(&self, upload_id: &str) -> Result<u64, StoreError> {
+        let stmt =
+            Stmt::new("DELETE FROM attachments WHERE upload_id = $1 AND case_id IS NULL").bind(upload_id);
+        B::execute(&mut *self.conn().await?, stmt).await
+    }
 
-            async fn discard_stale_uploads(&self, before: Option<Date>) -> Result<u64, StoreError> {
-                let done = sqlx::query(&$sql(
-                    "DELETE FROM attachments WHERE case_id IS NULL AND (? IS NULL OR created_on < ?)",
-                ))
-                .bind(before.map(format_date))
-                .bind(before.map(format_date))
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected())
-            }
+    async fn discard_stale_uploads(&self, before: Option<Date>) -> Result<u64, StoreError> {
+        let stmt =
+            Stmt::new("DELETE FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)")
+                .bind(before);
+        B::execute(&mut *self.conn().await?, stmt).await
+    }
 
-            async fn attachment_bytes(&self) -> Result<u64, StoreError> {
-                let (total,): (i64,) =
-                    sqlx::query_as(&$sql("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments"))
-                        .fetch_one(&self.pool)
-                        .await?;
-                Ok(u64::try_from(total).unwrap_or(0))
-            }
+    async fn attachment_bytes(&self) -> Result<u64, StoreError> {
+        let stmt = Stmt::new("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments");
+        let total: Option<(i64,)> = B::fetch_optional(&mut *self.conn().await?, stmt).await?;
+        Ok(total.map_or(0, |(t,)| u64::try_from(t).unwrap_or(0)))
+    }
 
-            async fn attachments(
-                &self,
-                case_id: &str,
-            ) -> Result<Vec<$crate::store::attachments::StoredAttachment>, StoreError> {
-                sqlx::query(&$sql(
-                    "SELECT a.id, a.envelope_id, a.created_on, a.size, a.pieces, a.meta \
-                     FROM attachments a JOIN envelopes e ON e.id = a.envelope_id \
-                     WHERE a.case_id = ? ORDER BY e.seq, a.seq",
-                ))
-                .bind(case_id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map($crate::store::attachments::attachment_from_row)
-                .collect()
-            }
+    async fn attachments(&self, case_id: &str) -> Result<Vec<StoredAttachment>, StoreError> {
+        let stmt = Stmt::new(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a JOIN envelopes e ON e.id = a.envelope_id \
+             WHERE a.case_id = $1 ORDER BY e.seq, a.seq"
+        ))
+        .bind(case_id);
+        convert(B::fetch_all::<AttachmentRow>(&mut *self.conn().await?, stmt).await?)
+    }
 
-            async fn attachment_piece(
-                &self,
-                case_id: &str,
-                attachment_id: &str,
-                seq: i64,
-            ) -> Result<Option<Vec<u8>>, StoreError> {
-                if case_id.contains('\0') || attachment_id.contains('\0') {
-                    return Ok(None); // PostgreSQL TEXT cannot hold NUL: such an id names nothing.
-                }
-                let row: Option<(Vec<u8>,)> = sqlx::query_as(&$sql(
-                    "SELECT p.data FROM attachment_pieces p JOIN attachments a ON a.id = p.attachment_id \
-                     WHERE a.case_id = ? AND a.id = ? AND p.seq = ?",
-                ))
-                .bind(case_id)
-                .bind(attachment_id)
-                .bind(seq)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(|(data,)| data))
-            }
+    async fn attachment_piece(
+        &self,
+        case_id: &str,
+        attachment_id: &str,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        if !storable(case_id) || !storable(attachment_id) {
+            return Ok(None);
         }
-    };
-}
-pub(super) use impl_attachments;
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_numbered_for_postgres() {
-        assert_eq!(super::numbered("a = ? AND b = ?"), "a = $1 AND b = $2");
-        assert_eq!(super::question_marks("a = ?"), "a = ?");
+        let stmt = Stmt::new(
+            "SELECT p.data FROM attachment_pieces p JOIN attachments a ON a.id = p.attachment_id \
+             WHERE a.case_id = $1 AND a.id = $2 AND p.seq = $3",
+        )
+        .bind(case_id)
+        .bind(attachment_id)
+        .bind(seq);
+        let row: Option<(Vec<u8>,)> = B::fetch_optional(&mut *self.conn().await?, stmt).await?;
+        Ok(row.map(|(data,)| data))
     }
 }

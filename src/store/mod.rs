@@ -1,5 +1,7 @@
 //! Persistence behind one trait, so SQLite (embedded default) and PostgreSQL (scale-out)
-//! are interchangeable. All SQL lives in the dialect modules.
+//! are interchangeable. Every statement is written once ([`sql_store`], [`changes`],
+//! [`records`], [`attachments`]) and runs on both; `sqlite.rs` and `postgres.rs` hold only
+//! what differs (connecting, transaction modes, locking, migrations, scrubbing, backup).
 //!
 //! What is stored is exactly the list in SECURITY.md ("What the server knows"): reporter
 //! content only as age ciphertext, dates only (never times), no addresses, no codes.
@@ -11,10 +13,17 @@ use amana_core::payload::Part;
 use time::Date;
 
 pub mod attachments;
+pub mod backend;
+mod changes;
+mod filter;
 pub mod postgres;
+mod records;
+mod rows;
+pub mod sql_store;
 pub mod sqlite;
 
 pub use attachments::{Attachments, NewAttachment, StoredAttachment, UploadClaim};
+pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +95,7 @@ impl EventSigner {
 }
 
 /// What a code check needs to verify the reporter.
+#[derive(sqlx::FromRow)]
 pub struct CaseCredentials {
     pub id: String,
     /// The version of the pepper that made the lookup index this record was found under.
@@ -233,15 +243,10 @@ pub trait Store: Attachments + Send + Sync {
     /// The clear metadata of one case.
     async fn case_meta(&self, id: &str) -> Result<Option<CaseMeta>, StoreError>;
     /// The metadata of every case `filter` admits, oldest first.
-    async fn case_metas(
-        &self,
-        filter: &(dyn for<'a> Fn(&'a CaseMeta) -> bool + Sync),
-    ) -> Result<Vec<CaseMeta>, StoreError>;
-    /// Every case `filter` admits, with envelopes and history.
-    async fn records(
-        &self,
-        filter: &(dyn for<'a> Fn(&'a CaseMeta) -> bool + Sync),
-    ) -> Result<Vec<CaseRecord>, StoreError>;
+    async fn case_metas(&self, filter: &CaseFilter) -> Result<Vec<CaseMeta>, StoreError>;
+    /// Every case `filter` admits, with envelopes, files and history, all read in one
+    /// snapshot (the metadata and the history of a case always agree).
+    async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
     /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
@@ -272,58 +277,13 @@ pub trait Store: Attachments + Send + Sync {
     async fn scrub(&self) -> Result<bool, StoreError>;
 }
 
-/// Maps a `closed_cases` row (`id`, `kind`, `closed_on`, `content_on`) of either backend.
-pub(crate) fn closed_case_from_row<R: sqlx::Row>(row: &R) -> Result<ClosedCase, StoreError>
-where
-    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let id: String = row.try_get("id")?;
-    let date = |col: &str| -> Result<Date, StoreError> {
-        let v: Option<String> = row.try_get(col)?;
-        parse_date(&v.ok_or_else(|| StoreError::Corrupt(format!("closed case {id} has no {col}")))?)
-    };
-    Ok(ClosedCase {
-        kind: parse_name(row.try_get::<&str, _>("kind")?)?,
-        closed_on: date("closed_on")?,
-        last_reporter_content_on: date("content_on")?,
-        id: id.clone(),
-    })
-}
-
-/// The `closed_cases` query, the same in both dialects.
-pub(crate) fn closed_cases_sql() -> String {
-    format!(
-        "SELECT c.id, c.kind, \
-         (SELECT MIN(e.on_date) FROM events e WHERE e.case_id = c.id AND e.status LIKE 'closed%') AS closed_on, \
-         (SELECT MAX(e.on_date) FROM events e WHERE e.case_id = c.id AND e.kind IN ({REPORTER_CONTENT_KINDS})) \
-         AS content_on \
-         FROM cases c WHERE c.status LIKE 'closed%' ORDER BY c.id"
-    )
-}
-
-fn parse_date(s: &str) -> Result<Date, StoreError> {
-    Date::parse(s, &time::format_description::well_known::Iso8601::DATE)
-        .map_err(|_| StoreError::Corrupt(format!("bad date `{s}`")))
-}
-
 /// Formats a date as stored: `YYYY-MM-DD`.
 pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn parse_name<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
-}
-
-fn parse_serde<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| StoreError::Corrupt(format!("bad name `{s}`")))
-}
-
-/// The `submitted` event's detail: the report's envelope and how many files came with it
-/// (the history then shows if a file were added or removed later), and — attested with it —
+/// The `submitted` event's detail: the report's envelope, how many files came with it and
+/// their digests (so no file can be swapped, added or removed later), and — attested with it —
 /// what reviewers must never take from the server's word alone: the case's kind, agency and
 /// "oversight only" flag (they decide who reads it), the reporter's reply recipient and
 /// signing key, and the salted commitment to the report.
@@ -337,9 +297,7 @@ fn submitted_detail(c: &NewCase) -> String {
         "reporter_key": c.reporter_key,
         "commitment": c.commitment,
     });
-    if let Some(n) = c.attachments.as_ref().map(|a| a.count).filter(|n| *n > 0) {
-        d["attachments"] = n.into();
-    }
+    UploadClaim::record_in(c.attachments.as_ref(), &mut d);
     d.to_string()
 }
 
@@ -374,45 +332,4 @@ fn link_event(
     }
     event.hash = amana_core::events::compute_hash(case_id, &event);
     event
-}
-
-// The row mappers below serve SQLite and PostgreSQL alike: both store events and
-// envelopes with the same column types (text, bigint, blob/bytea).
-/// One `events` row.
-pub(crate) fn event_from_row<R: sqlx::Row>(row: &R) -> Result<Event, StoreError>
-where
-    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(Event {
-        seq: row.try_get("seq")?,
-        on: parse_date(row.try_get::<&str, _>("on_date")?)?,
-        kind: parse_serde(row.try_get::<&str, _>("kind")?)?,
-        status: parse_name(row.try_get::<&str, _>("status")?)?,
-        actor: row.try_get("actor")?,
-        detail: row.try_get("detail")?,
-        signed: row.try_get("signed")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-/// One `envelopes` row.
-pub(crate) fn envelope_from_row<R: sqlx::Row>(row: &R) -> Result<StoredEnvelope, StoreError>
-where
-    for<'r> &'r str: sqlx::ColumnIndex<R> + sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(StoredEnvelope {
-        id: row.try_get("id")?,
-        part: parse_serde(row.try_get::<&str, _>("part")?)?,
-        created_on: parse_date(row.try_get::<&str, _>("created_on")?)?,
-        ciphertext: row.try_get("ciphertext")?,
-    })
 }

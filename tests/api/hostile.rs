@@ -4,50 +4,23 @@
 //! nothing may open with the attacker's key, readable copies survive, and unrelated cases
 //! still pull.
 
-use amana_core::events::{self, Event, EventKind};
+use amana_core::events::{self, EventKind};
 use serde_json::{json, Value};
 
 use crate::case_support::case_json;
-use crate::helpers::{open_db, review_cli, spawn_app, HEALTH, OVERSIGHT};
-
-/// Appends a forged event to a case in the database, linked and hashed as the server would
-/// (a careful forger), but unsigned: no key was needed to write it.
-async fn insert_forged_event(pool: &sqlx::SqlitePool, case: &str, kind: EventKind, detail: Value) {
-    let (seq, prev_hash, status): (i64, String, String) =
-        sqlx::query_as("SELECT seq, hash, status FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
-            .bind(case)
-            .fetch_one(pool)
-            .await
-            .expect("last event");
-    let mut e = Event {
-        seq: seq + 1,
-        on: time::OffsetDateTime::now_utc().date(),
-        kind,
-        status: status.parse().expect("status"),
-        actor: None,
-        detail: detail.to_string(),
-        signed: None,
-        prev_hash,
-        hash: String::new(),
-    };
-    e.hash = events::compute_hash(case, &e);
-    sqlx::query("INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)")
-        .bind(case)
-        .bind(e.seq)
-        .bind(e.on.to_string())
-        .bind(kind.as_str())
-        .bind(&status)
-        .bind(&e.detail)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(pool)
-        .await
-        .expect("insert forged event");
-}
+use crate::db_writer::{targets, Arg, Target};
+use crate::helpers::{review_cli, spawn_app, HEALTH, OVERSIGHT};
 
 #[tokio::test]
 async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter() {
-    let app = spawn_app().await;
+    for t in targets("a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter").await {
+        eprintln!("on {}", t.backend);
+        redirect_replies_and_speak_for_the_reporter(&t).await;
+    }
+}
+
+async fn redirect_replies_and_speak_for_the_reporter(t: &Target) {
+    let app = &t.app;
     let addr = app.address.clone();
     app.submit_simple("health", false).await;
     let health = app.dep.reviewer(HEALTH).clone();
@@ -58,13 +31,10 @@ async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_report
 
     // The writer swaps the reporter's reply recipient for its own key.
     let attacker = age::x25519::Identity::generate();
-    let pool = open_db(&app.dep.db_path()).await;
-    sqlx::query("UPDATE cases SET reporter_recipient = ? WHERE id = ?")
-        .bind(attacker.to_public().to_string())
-        .bind(&case)
-        .execute(&pool)
-        .await
-        .expect("swap the recipient");
+    let db = t.writer().await;
+    let attacker_recipient = attacker.to_public().to_string();
+    let swap = "UPDATE cases SET reporter_recipient = $1 WHERE id = $2";
+    db.exec(swap, &[Arg::Text(&attacker_recipient), Arg::Text(&case)]).await;
     // A home that held the case and a fresh one both refuse it; the other case still pulls.
     for reviewer in [&health, app.dep.reviewer(OVERSIGHT)] {
         let out = reviewer.cli(&addr, &["pull"]).failed("pull of a swapped recipient");
@@ -77,12 +47,9 @@ async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_report
     assert!(listed.contains("UNVERIFIED"), "{listed}");
     // A reply made now is encrypted from the verified copy: the attacker's key opens nothing.
     health.cli(&addr, &["reply", &case, "--message", "HOSTILE-REPLY-MARK"]).ok("reply");
-    let replies: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT ciphertext FROM envelopes WHERE case_id = ? AND part = 'reply'")
-            .bind(&case)
-            .fetch_all(&pool)
-            .await
-            .expect("replies");
+    let replies = db
+        .blobs("SELECT ciphertext FROM envelopes WHERE case_id = $1 AND part = 'reply'", &[Arg::Text(&case)])
+        .await;
     assert_eq!(replies.len(), 1);
     assert!(amana_core::envelope::decrypt(&replies[0], &[&attacker as &dyn age::Identity]).is_err());
 
@@ -91,21 +58,13 @@ async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_report
         .as_str()
         .expect("recipient")
         .to_string();
-    sqlx::query("UPDATE cases SET reporter_recipient = ? WHERE id = ?")
-        .bind(&original)
-        .bind(&case)
-        .execute(&pool)
-        .await
-        .expect("restore");
-    let envelope: String =
-        sqlx::query_scalar("SELECT id FROM envelopes WHERE case_id = ? AND part = 'report'")
-            .bind(&case)
-            .fetch_one(&pool)
-            .await
-            .expect("report id");
-    insert_forged_event(&pool, &case, EventKind::FollowUp, json!({ "envelope_id": envelope })).await;
-    insert_forged_event(&pool, &case, EventKind::Escalated, json!({})).await;
-    pool.close().await;
+    db.exec(swap, &[Arg::Text(&original), Arg::Text(&case)]).await;
+    let envelope = db
+        .texts("SELECT id FROM envelopes WHERE case_id = $1 AND part = 'report'", &[Arg::Text(&case)])
+        .await;
+    db.insert_forged_event(&case, EventKind::FollowUp, json!({ "envelope_id": envelope[0] })).await;
+    db.insert_forged_event(&case, EventKind::Escalated, json!({})).await;
+    db.close().await;
     let fresh = app.dep.reviewer(OVERSIGHT).fresh_copy(&app.dep.root().join("homes/fresh-oversight"));
     let out = fresh.cli(&addr, &["pull"]).failed("pull of an invented follow-up");
     assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
@@ -172,7 +131,17 @@ async fn the_carrier_can_neither_add_a_reader_nor_invent_a_case() {
 /// oversight vouches for its head in a newly signed roster.
 #[tokio::test]
 async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word() {
-    let mut app = spawn_app().await;
+    for mut t in
+        targets("a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word").await
+    {
+        eprintln!("on {}", t.backend);
+        a_case_from_before_the_upgrade(&mut t).await;
+    }
+}
+
+async fn a_case_from_before_the_upgrade(t: &mut Target) {
+    let db = t.writer().await;
+    let app = &mut t.app;
     app.submit_simple("health", false).await;
     let oversight = app.dep.reviewer(OVERSIGHT).clone();
     let case = app.cases_as(&oversight).await.remove(0);
@@ -182,15 +151,12 @@ async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversig
     e.signed = None;
     e.detail = json!({ "envelope_id": envelope }).to_string();
     e.hash = events::compute_hash(&case.id, &e);
-    let pool = open_db(&app.dep.db_path()).await;
-    sqlx::query("UPDATE events SET signed = NULL, detail = ?, hash = ? WHERE case_id = ? AND seq = 0")
-        .bind(&e.detail)
-        .bind(&e.hash)
-        .bind(&case.id)
-        .execute(&pool)
-        .await
-        .expect("an old submission");
-    pool.close().await;
+    db.exec(
+        "UPDATE events SET signed = NULL, detail = $1, hash = $2 WHERE case_id = $3 AND seq = 0",
+        &[Arg::Text(&e.detail), Arg::Text(&e.hash), Arg::Text(&case.id)],
+    )
+    .await;
+    db.close().await;
     // Oversight's home had verified it before the upgrade (its remembered head).
     let heads = json!({ case.id.clone(): { "seq": 0, "hash": e.hash } });
     std::fs::write(oversight.home.join("verified-heads.json"), heads.to_string()).expect("heads");
@@ -210,7 +176,14 @@ async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversig
 /// case's clear rating to match) is refused, by the home that pulled it and by a fresh one.
 #[tokio::test]
 async fn a_database_writer_cannot_rate_a_case_in_the_reporters_name() {
-    let app = spawn_app().await;
+    for t in targets("a_database_writer_cannot_rate_a_case_in_the_reporters_name").await {
+        eprintln!("on {}", t.backend);
+        rate_in_the_reporters_name(&t).await;
+    }
+}
+
+async fn rate_in_the_reporters_name(t: &Target) {
+    let app = &t.app;
     let addr = app.address.clone();
     app.submit_simple("health", false).await;
     let health = app.dep.reviewer(HEALTH).clone();
@@ -220,13 +193,155 @@ async fn a_database_writer_cannot_rate_a_case_in_the_reporters_name() {
     health.cli(&addr, &["pull"]).ok("pull");
     health.cli(&addr, &["status", &case, "closed_unfounded"]).ok("close");
     health.cli(&addr, &["pull"]).ok("pull the closure");
-    let pool = open_db(&app.dep.db_path()).await;
-    insert_forged_event(&pool, &case, EventKind::Rated, json!({ "rating": 1 })).await;
-    sqlx::query("UPDATE cases SET rating = 1 WHERE id = ?").bind(&case).execute(&pool).await.expect("rating");
-    pool.close().await;
+    let db = t.writer().await;
+    db.insert_forged_event(&case, EventKind::Rated, json!({ "rating": 1 })).await;
+    db.exec("UPDATE cases SET rating = 1 WHERE id = $1", &[Arg::Text(&case)]).await;
+    db.close().await;
     for reviewer in [&health, app.dep.reviewer(OVERSIGHT)] {
         let out = reviewer.cli(&addr, &["pull"]).failed("pull of a forged rating");
         assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
         assert!(out.stderr.contains("no attestation"), "{}", out.stderr);
     }
+}
+
+/// Evidence files are the reporter's words too. A database writer who swaps a file's content,
+/// or the file and its description (encrypted to the public recipients, as the server would),
+/// is caught against the digests the attested submission records; the other case still
+/// pulls and a home's fetched copy survives.
+#[tokio::test]
+async fn a_database_writer_cannot_swap_an_evidence_file() {
+    for t in targets("a_database_writer_cannot_swap_an_evidence_file").await {
+        eprintln!("on {}", t.backend);
+        swap_an_evidence_file(&t).await;
+    }
+}
+
+async fn swap_an_evidence_file(t: &Target) {
+    let app = &t.app;
+    let addr = app.address.clone();
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "violation")
+        .text("agency", "health")
+        .text("body", "The ledger is attached.")
+        .part("attachment", evidence_part("ledger.csv", b"cash,500\n".to_vec()));
+    let resp = app.client.post(app.url("/api/v1/reports")).multipart(form).send().await.expect("submit");
+    assert_eq!(resp.status(), 201);
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    let case = app.cases_as(&oversight).await.remove(0);
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&addr, &["pull"]).ok("pull with the genuine file");
+    let held_path = health.home.join("cases").join(&case.id).join("attachments");
+    let held = std::fs::read(held_path.join(format!("{}.age", case.attachments[0].id))).expect("fetched");
+
+    // The writer's own file, encrypted to the case's public recipients.
+    let readers: Vec<String> = case.recipients.iter().map(|r| r.age_recipient.clone()).collect();
+    let readers = amana_core::envelope::parse_recipients(&readers).expect("recipients");
+    let mut enc = amana_core::attachment::StreamEncryptor::new(&readers).expect("encrypt");
+    let mut content = enc.push(b"cash,0\n").expect("push").concat();
+    let done = enc.finish("ledger.csv", "text/csv").expect("finish");
+    content.extend(done.pieces.concat());
+    let id = case.attachments[0].id.clone();
+    let db = t.writer().await;
+    db.exec("DELETE FROM attachment_pieces WHERE attachment_id = $1", &[Arg::Text(&id)]).await;
+    db.exec(
+        "INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ($1, 0, $2)",
+        &[Arg::Text(&id), Arg::Blob(&content)],
+    )
+    .await;
+    let size = i64::try_from(content.len()).expect("size");
+    db.exec("UPDATE attachments SET size = $1, pieces = 1 WHERE id = $2", &[Arg::Int(size), Arg::Text(&id)])
+        .await;
+    // The content alone: the case verifies, but its file is not fetched.
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-1"));
+    let out = fresh.cli(&addr, &["pull"]).failed("a swapped content");
+    assert!(out.stderr.contains("not the file the case's attested history records"), "{}", out.stderr);
+    assert!(!fresh.home.join("cases").join(&case.id).join("attachments").join(format!("{id}.age")).exists());
+
+    // The description too: the case is quarantined.
+    db.exec("UPDATE attachments SET meta = $1 WHERE id = $2", &[Arg::Blob(&done.meta_age), Arg::Text(&id)])
+        .await;
+    db.close().await;
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-2"));
+    let out = fresh.cli(&addr, &["pull"]).failed("a swapped file and description");
+    assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
+    assert!(out.stderr.contains("description of evidence file"), "{}", out.stderr);
+    assert!(out.stdout.contains("pulled 1 case"), "the other case is stored: {}", out.stdout);
+    let out = health.cli(&addr, &["pull"]).failed("the home that held the genuine file");
+    assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
+    let kept = std::fs::read(held_path.join(format!("{id}.age"))).expect("still there");
+    assert_eq!(kept, held, "the fetched copy survives");
+}
+
+fn evidence_part(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()).mime_str("text/csv").expect("mime")
+}
+
+/// The rogue agency reviewer rewraps a case to itself alone, to shut oversight out. The server
+/// refuses (403); a database writer records it anyway with the reviewer's genuine signature
+/// and swaps the report for the rewrapped copy. Oversight's home keeps its readable copy and
+/// quarantines the case; a fresh oversight home refuses it too.
+#[tokio::test]
+async fn an_agency_reviewer_cannot_rewrap_a_case_to_itself() {
+    for t in targets("an_agency_reviewer_cannot_rewrap_a_case_to_itself").await {
+        eprintln!("on {}", t.backend);
+        rewrap_to_itself(&t).await;
+    }
+}
+
+async fn rewrap_to_itself(t: &Target) {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    let app = &t.app;
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    oversight.cli(&addr, &["pull"]).ok("oversight pulls");
+    let health = app.dep.reviewer(HEALTH).clone();
+    let case = app.cases_as(&health).await.remove(0);
+    let report = &case.envelopes[0];
+    let me = health.identity();
+    let plain = amana_core::envelope::decrypt(
+        &B64.decode(&report.age_b64).expect("b64"),
+        &[&me as &dyn age::Identity],
+    )
+    .expect("health reads the report");
+    let to_itself = amana_core::envelope::encrypt(&plain, &[me.to_public()]).expect("encrypt");
+    let commitment = amana_core::payload::commitment(&plain).expect("commitment");
+    let head = case.events.last().expect("events").hash.clone();
+    let record = json!({ "envelope_id": report.id, "plaintext_sha256": commitment });
+    let body = json!({ "head": head, "envelopes": [{
+        "envelope_id": report.id, "age_b64": B64.encode(&to_itself), "plaintext_sha256": commitment
+    }] })
+    .to_string();
+    let path = format!("/api/v1/review/cases/{}/rewrap", case.id);
+    assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 403);
+
+    let sig = crate::helpers::Signer::new(&health).sign("POST", &path, body.as_bytes());
+    let action = events::SignedAction {
+        key_id: sig.key_id,
+        timestamp: sig.timestamp,
+        nonce: sig.nonce,
+        signature: sig.signature,
+        method: "POST".into(),
+        path,
+        body,
+    };
+    let db = t.writer().await;
+    let signed = serde_json::to_string(&action).expect("json");
+    let detail = json!({ "envelopes": [record] });
+    db.append_event(&case.id, EventKind::Rewrapped, Some(HEALTH), detail, Some(signed)).await;
+    db.exec(
+        "UPDATE envelopes SET ciphertext = $1 WHERE id = $2",
+        &[Arg::Blob(&to_itself), Arg::Text(&report.id)],
+    )
+    .await;
+    db.close().await;
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-oversight"));
+    for home in [&oversight, &fresh] {
+        let out = home.cli(&addr, &["pull"]).failed("a rewrap by an agency key");
+        assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
+        assert!(out.stderr.contains("only oversight keys may rewrap"), "{}", out.stderr);
+    }
+    let shown = oversight.cli(&addr, &["show", &case.id]).ok("oversight still reads its copy");
+    assert!(shown.stdout.contains("The counter was closed all week."), "{}", shown.stdout);
 }

@@ -1,6 +1,9 @@
 //! Integration tests: the real `amana` server on port 0 against a real SQLite database, and
 //! the real `amana-review` CLI. One test binary (`cargo test --test api`).
 
+// Tests may unwrap: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod abuse;
 mod airgap;
 mod attachments;
@@ -9,6 +12,7 @@ mod bad_envelope;
 mod bad_input;
 mod case_support;
 mod codes;
+mod db_writer;
 mod hardening;
 mod heads;
 mod helpers;

@@ -123,3 +123,33 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     fresh.cli(&app.address, &["pull"]).ok("the vouched action verifies in a fresh home");
     assert!(fresh.cli(&app.address, &["show", &old_id]).ok("show").stdout.contains("acknowledged"));
 }
+
+/// Revoked the same day the key acted (a laptop lost in the afternoon): the morning's action
+/// stays valid where a home verified it before, a fresh home quarantines that one case, and
+/// no pull fails as a whole.
+#[tokio::test]
+async fn a_same_day_revocation_quarantines_one_case_and_never_fails_a_pull() {
+    let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    let health = app.dep.reviewer(HEALTH).clone();
+    let oversight = app.dep.reviewer(OVERSIGHT).clone();
+    app.submit_simple("health", false).await;
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let acted = health.listed_ids(&app.address).pop().expect("the case");
+    health.cli(&app.address, &["status", &acted, "acknowledged"]).ok("acknowledge in the morning");
+    oversight.cli(&app.address, &["pull"]).ok("oversight verifies the action");
+    app.submit_simple("health", false).await;
+
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let entry = app.dep.keys_dir().join("reviewers").join(format!("{HEALTH}.toml"));
+    let mut text = fs::read_to_string(&entry).expect("entry");
+    text.push_str(&format!("revoked_on = {today}\n"));
+    fs::write(&entry, text).expect("revoke");
+    app.restart();
+
+    let pulled = oversight.cli(&app.address, &["pull"]).ok("the home that verified it keeps it");
+    assert!(pulled.stdout.contains("pulled 2 cases"), "{}", pulled.stdout);
+    let fresh = oversight.fresh_copy(&app.dep.root().join("homes/fresh-same-day"));
+    let out = fresh.cli(&app.address, &["pull"]).failed("a fresh home");
+    assert!(out.stderr.contains(&format!("QUARANTINED case {acted}")), "{}", out.stderr);
+    assert!(out.stdout.contains("pulled 1 case"), "the other case is stored: {}", out.stdout);
+}

@@ -33,7 +33,7 @@ async fn files_are_claimed_with_the_report(db: TestDb) {
     let second = pending_file(store.as_ref(), &upload, 1, 1, 10).await;
     assert_eq!(store.attachment_bytes().await.unwrap(), 3010, "pending files count toward the quota");
     let mut case = new_case("c1", day("2026-06-01"));
-    case.attachments = Some(UploadClaim { upload_id: upload.clone(), count: 2 });
+    case.attachments = Some(UploadClaim { upload_id: upload.clone(), count: 2, files: vec![] });
     store.insert_case(&case).await.unwrap();
 
     let files = store.attachments("c1").await.unwrap();
@@ -45,7 +45,7 @@ async fn files_are_claimed_with_the_report(db: TestDb) {
     assert_eq!(store.attachment_piece("c1", &first, 3).await.unwrap(), None);
     assert_eq!(store.attachment_piece("other", &first, 0).await.unwrap(), None, "scoped by case");
     assert_eq!(store.attachment_piece("c1\0", &first, 0).await.unwrap(), None);
-    let record = store.records(&|m| m.id == "c1").await.unwrap().remove(0);
+    let record = store.records(&CaseFilter::case("c1")).await.unwrap().remove(0);
     assert_eq!(record.attachments.len(), 2);
     let submitted = &history(store.as_ref(), "c1").await[0];
     assert!(submitted.detail.contains(r#""attachments":2"#), "{}", submitted.detail);
@@ -64,7 +64,7 @@ async fn claim_of_an_incomplete_upload_commits_nothing(db: TestDb) {
         NewAttachment { id: random_id(), upload_id: upload.clone(), seq: 1, created_on: day("2026-06-01") };
     store.begin_attachment(&a).await.unwrap();
     let mut case = new_case("c2", day("2026-06-01"));
-    case.attachments = Some(UploadClaim { upload_id: upload.clone(), count: 2 });
+    case.attachments = Some(UploadClaim { upload_id: upload.clone(), count: 2, files: vec![] });
     assert!(matches!(store.insert_case(&case).await, Err(StoreError::Conflict)));
     assert!(store.case_meta("c2").await.unwrap().is_none(), "no case without all its files");
     assert_eq!(store.discard_upload(&upload).await.unwrap(), 2);
@@ -81,7 +81,7 @@ async fn follow_up_claims_its_files(db: TestDb) {
     let follow_up_id = follow_up.id.clone();
     let mut change = Change::event_only(&meta, day("2026-06-02"), event(EventKind::FollowUp));
     change.envelope = Some(follow_up);
-    change.attachments = Some(UploadClaim { upload_id: upload, count: 1 });
+    change.attachments = Some(UploadClaim { upload_id: upload, count: 1, files: vec![] });
     store.apply(&change).await.unwrap();
     let files = store.attachments("c3").await.unwrap();
     assert_eq!((files[0].id.as_str(), files[0].envelope_id.as_str()), (file.as_str(), follow_up_id.as_str()));

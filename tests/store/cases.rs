@@ -12,6 +12,7 @@ crate::on_both_backends!(
     lookup_collision_commits_nothing,
     metadata_round_trips,
     case_metas_filter_and_order,
+    case_filters_are_the_reviewer_rule,
     records_carry_envelopes_and_history,
     envelopes_by_part_in_order,
     unknown_and_unstorable_ids_name_nothing,
@@ -40,7 +41,7 @@ async fn server_and_reporter_events_are_attested_in_their_place(db: TestDb) {
     let mut change = Change::event_only(&meta, day("2026-03-02"), follow_up);
     change.follow_up_cap = Some(50);
     store.apply(&change).await.expect("follow-up");
-    let record = store.records(&|m| m.id == "case-att").await.expect("records").remove(0);
+    let record = store.records(&CaseFilter::case("case-att")).await.expect("records").remove(0);
     let [submitted, added] = &record.events[..] else { panic!("two events") };
     let check = |e: &events::Event, by, k: &Arc<Ed25519KeyPair>| {
         events::verify_attestation(DEPLOYMENT, "case-att", e, by, k.public_key().as_ref())
@@ -162,13 +163,76 @@ async fn case_metas_filter_and_order(db: TestDb) {
         case.agency = agency.into();
         store.insert_case(&case).await.expect("insert");
     }
-    let all = store.case_metas(&|_| true).await.unwrap();
+    let all = store.case_metas(&CaseFilter::all()).await.unwrap();
     let ids: Vec<&str> = all.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["c1", "B-2", "a-2", "c3"], "oldest first, then by id in byte order");
-    let transport = store.case_metas(&|m| m.agency == "transport").await.unwrap();
+    let transport = store.case_metas(&agency("transport")).await.unwrap();
     let ids: Vec<&str> = transport.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["c1", "a-2"]);
-    assert!(store.case_metas(&|_| false).await.unwrap().is_empty());
+    assert!(store.case_metas(&agency_none()).await.unwrap().is_empty());
+}
+
+/// The cases a reviewer of `name` who is not oversight may read.
+fn agency(name: &str) -> CaseFilter {
+    CaseFilter::readable_by(false, &[name.to_string()])
+}
+
+/// A reviewer who serves no agency and is not oversight: no case.
+fn agency_none() -> CaseFilter {
+    CaseFilter::readable_by(false, &[])
+}
+
+/// The filter the database applies admits exactly what `ReviewerEntry::may_access` (and,
+/// for the inbox, "not closed") admits, for every mix of agency, flag and status.
+async fn case_filters_are_the_reviewer_rule(db: TestDb) {
+    let store = db.open().await;
+    let officer = Reviewer::new("officer");
+    let mut cases = Vec::new();
+    for (i, agency) in ["health", "transport", "tax"].into_iter().enumerate() {
+        for oversight_only in [false, true] {
+            for closed in [false, true] {
+                let id = format!("{agency}-{oversight_only}-{closed}");
+                let mut case = new_case(&id, plus(day("2026-02-01"), i as i64));
+                (case.agency, case.oversight_only) = (agency.to_string(), oversight_only);
+                store.insert_case(&case).await.expect("insert");
+                if closed {
+                    let meta = store.case_meta(&id).await.unwrap().unwrap();
+                    let ev = officer.event(EventKind::StatusChanged, &id, r#"{"status":"closed_referred"}"#);
+                    let mut change = Change::event_only(&meta, day("2026-03-01"), ev);
+                    change.new_status = Status::ClosedReferred;
+                    store.apply(&change).await.expect("close");
+                }
+                cases.push((id, agency, oversight_only, closed));
+            }
+        }
+    }
+    let readers: [(bool, &[&str]); 5] =
+        [(true, &[]), (false, &["health"]), (false, &["health", "tax"]), (false, &[]), (false, &["nobody"])];
+    for (oversight, agencies) in readers {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        for open in [false, true] {
+            let mut filter = CaseFilter::readable_by(oversight, &agencies);
+            if open {
+                filter = filter.open();
+            }
+            let mut want: Vec<&str> = cases
+                .iter()
+                .filter(|(_, agency, only, closed)| {
+                    (oversight || (!only && agencies.iter().any(|a| a == agency))) && !(open && *closed)
+                })
+                .map(|(id, ..)| id.as_str())
+                .collect();
+            want.sort();
+            let mut got: Vec<String> =
+                store.case_metas(&filter).await.unwrap().into_iter().map(|m| m.id).collect();
+            got.sort();
+            assert_eq!(got, want, "{filter:?}");
+            let mut pulled: Vec<String> =
+                store.records(&filter).await.unwrap().into_iter().map(|r| r.meta.id).collect();
+            pulled.sort();
+            assert_eq!(pulled, want, "records, {filter:?}");
+        }
+    }
 }
 
 async fn records_carry_envelopes_and_history(db: TestDb) {
@@ -188,7 +252,7 @@ async fn records_carry_envelopes_and_history(db: TestDb) {
     change.follow_up_cap = Some(5);
     store.apply(&change).await.expect("follow-up");
 
-    let records = store.records(&|m| m.agency == "health").await.unwrap();
+    let records = store.records(&agency("health")).await.unwrap();
     let ids: Vec<&str> = records.iter().map(|r| r.meta.id.as_str()).collect();
     assert_eq!(ids, ["old", "new"]);
     let old = &records[0];
@@ -202,7 +266,7 @@ async fn records_carry_envelopes_and_history(db: TestDb) {
     let kinds: Vec<EventKind> = new.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Submitted, EventKind::FollowUp]);
     Reviewer::new("nobody").verify("new", &new.events);
-    assert!(store.records(&|_| false).await.unwrap().is_empty());
+    assert!(store.records(&agency_none()).await.unwrap().is_empty());
 }
 
 async fn envelopes_by_part_in_order(db: TestDb) {

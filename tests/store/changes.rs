@@ -215,7 +215,7 @@ async fn chain_verifies_after_many_changes(db: TestDb) {
     assert_eq!(events.last().unwrap().status, Status::ClosedUnfounded);
     assert_eq!(meta(&*store, "case-a").await.rating, Some(3));
     // The records view and the chain agree on the final status.
-    let rec = store.records(&|m| m.id == "case-a").await.unwrap();
+    let rec = store.records(&CaseFilter::case("case-a")).await.unwrap();
     assert_eq!(rec[0].meta.status, rec[0].events.last().unwrap().status);
     // A second node reads the same chain.
     let other = db.open().await;

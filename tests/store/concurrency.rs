@@ -1,5 +1,6 @@
 //! Several nodes on one database: escalation exactly once, and concurrent changes to one
-//! case that keep a single valid chain. Each "node" is a store with its own pool.
+//! case that keep a single valid chain, and pulls that see one moment while others write.
+//! Each "node" is a store with its own pool.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ crate::on_both_backends!(
     escalation_from_two_nodes_at_once,
     concurrent_changes_keep_one_chain,
     racing_status_changes_one_wins,
+    a_pull_reads_one_snapshot,
 );
 
 /// Puts a case into `status` through signed changes.
@@ -178,4 +180,83 @@ async fn racing_status_changes_one_wins(db: TestDb) {
         let signer = key_for(events[1].actor.as_deref().unwrap()).expect("signer");
         signer.verify(id, &events);
     }
+}
+
+/// Applies `make(meta)` to the case as it is now, again when another writer's change came
+/// first (the status it expected moved on).
+async fn apply_fresh(store: &dyn Store, id: &str, make: impl Fn(&amana::store::CaseMeta) -> Change) {
+    loop {
+        let meta = store.case_meta(id).await.unwrap().unwrap();
+        match store.apply(&make(&meta)).await {
+            Ok(()) => return,
+            Err(StoreError::Conflict) => continue,
+            Err(e) => panic!("{id}: {e}"),
+        }
+    }
+}
+
+/// A reviewer's pull while two other nodes keep changing every case (follow-ups, status
+/// changes): each case's metadata, envelopes and history must come from one moment, or
+/// `amana-review` would report a history that does not verify against its metadata.
+async fn a_pull_reads_one_snapshot(db: TestDb) {
+    let setup = db.open().await;
+    let ids: Vec<String> = (0..16).map(|i| format!("case-{i:02}")).collect();
+    for id in &ids {
+        setup.insert_case(&new_case(id, day("2026-05-01"))).await.unwrap();
+    }
+    const ROUNDS: i64 = 6;
+    let follow_ups = {
+        let (node, ids) = (db.open().await, ids.clone());
+        tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                for id in &ids {
+                    apply_fresh(&*node, id, |m| {
+                        let mut c =
+                            Change::event_only(m, plus(m.received_on, round), event(EventKind::FollowUp));
+                        c.envelope = Some(envelope(Part::FollowUp));
+                        c.follow_up_cap = Some(1000);
+                        c
+                    })
+                    .await;
+                }
+            }
+        })
+    };
+    let officer = Arc::new(Reviewer::new("officer"));
+    let status_changes = {
+        let (node, ids, officer) = (db.open().await, ids.clone(), Arc::clone(&officer));
+        tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                for id in &ids {
+                    apply_fresh(&*node, id, |m| {
+                        let to =
+                            if m.status == Status::InReview { Status::NeedsInfo } else { Status::InReview };
+                        let detail = format!(r#"{{"status":"{to}"}}"#);
+                        let ev = officer.event(EventKind::StatusChanged, id, &detail);
+                        let mut c = Change::event_only(m, plus(m.received_on, round), ev);
+                        c.new_status = to;
+                        c
+                    })
+                    .await;
+                }
+            }
+        })
+    };
+    let reader = db.open().await;
+    let mut pulls = 0;
+    while !(follow_ups.is_finished() && status_changes.is_finished()) || pulls == 0 {
+        for r in reader.records(&CaseFilter::all()).await.expect("records") {
+            let id = &r.meta.id;
+            let last = r.events.last().expect("a history");
+            assert_eq!(r.meta.status, last.status, "{id}: status and history from two moments");
+            let asked = r.events.iter().filter(|e| e.kind == EventKind::FollowUp).count() as i64;
+            assert_eq!(r.meta.follow_ups, asked, "{id}: follow-up count and history from two moments");
+            assert_eq!(r.envelopes.len() as i64, 1 + asked, "{id}: envelopes and history from two moments");
+            officer.verify(id, &r.events);
+        }
+        pulls += 1;
+    }
+    follow_ups.await.expect("follow-ups");
+    status_changes.await.expect("status changes");
+    assert!(pulls > 1, "the pulls ran while the others wrote");
 }

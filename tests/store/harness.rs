@@ -13,6 +13,7 @@ use std::{
 };
 
 use amana::config::DataSettings;
+pub use amana::store::CaseFilter;
 use amana::store::{NewCase, NewEnvelope, NewEvent, Store};
 use amana_core::case::Kind;
 use amana_core::deadlines::Deadlines;
@@ -258,8 +259,7 @@ impl Reviewer {
 
 /// A case's history, read through `records`.
 pub async fn history(store: &dyn Store, case_id: &str) -> Vec<Event> {
-    let id = case_id.to_string();
-    let mut records = store.records(&move |m| m.id == id).await.expect("records");
+    let mut records = store.records(&CaseFilter::case(case_id)).await.expect("records");
     assert_eq!(records.len(), 1, "case {case_id} not found");
     records.remove(0).events
 }

@@ -4,6 +4,9 @@
 //! PostgreSQL comes from `AMANA_TEST_DATABASE_URL`; `bash .ci/with-postgres <command>`
 //! starts a throw-away server and sets it. See `harness.rs` for what happens without it.
 
+// Tests may unwrap: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 
 mod attachments;

@@ -58,7 +58,7 @@ async fn the_pool_size_setting_caps_connections_per_node() {
         let tasks: Vec<_> = (0..24)
             .map(|_| {
                 let store = store.clone();
-                tokio::spawn(async move { store.case_metas(&|_| true).await.unwrap().len() })
+                tokio::spawn(async move { store.case_metas(&amana::store::CaseFilter::all()).await.unwrap().len() })
             })
             .collect();
         for t in tasks {

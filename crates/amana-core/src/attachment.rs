@@ -98,6 +98,8 @@ pub struct StreamEncryptor {
     writer: age::stream::StreamWriter<Sink>,
     sink: Sink,
     hasher: ring::digest::Context,
+    /// SHA-256 of the content's age file, piece by piece as handed out.
+    stored: ring::digest::Context,
     size: u64,
     recipients: Vec<age::x25519::Recipient>,
 }
@@ -117,6 +119,7 @@ impl StreamEncryptor {
             writer,
             sink,
             hasher: ring::digest::Context::new(&ring::digest::SHA256),
+            stored: ring::digest::Context::new(&ring::digest::SHA256),
             size: 0,
             recipients: recipients.to_vec(),
         })
@@ -132,7 +135,7 @@ impl StreamEncryptor {
         self.hasher.update(data);
         self.size += data.len() as u64;
         self.writer.write_all(data).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
-        Ok(self.sink.take(STORE_CHUNK))
+        Ok(hand_out(&self.sink, &mut self.stored, STORE_CHUNK))
     }
 
     /// Pads, closes the stream and encrypts the description. Returns the remaining store
@@ -153,8 +156,20 @@ impl StreamEncryptor {
             sha256: hex::encode(self.hasher.finish()),
         };
         let framed = meta.encode().map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
-        Ok(Finished { pieces: self.sink.take(1), meta_age: envelope::encrypt(&framed, &self.recipients)? })
+        let meta_age = envelope::encrypt(&framed, &self.recipients)?;
+        let pieces = hand_out(&self.sink, &mut self.stored, 1);
+        let content_sha256 = hex::encode(self.stored.finish());
+        Ok(Finished { pieces, meta_sha256: sha256_hex(&meta_age), meta_age, content_sha256 })
     }
+}
+
+/// Takes the ready pieces out of the sink, hashing them in order.
+fn hand_out(sink: &Sink, stored: &mut ring::digest::Context, at_least: usize) -> Vec<Vec<u8>> {
+    let pieces = sink.take(at_least);
+    for p in &pieces {
+        stored.update(p);
+    }
+    pieces
 }
 
 /// The tail of an encrypted file.
@@ -163,6 +178,32 @@ pub struct Finished {
     pub pieces: Vec<Vec<u8>>,
     /// The encrypted [`AttachmentMeta`] (a small age file).
     pub meta_age: Vec<u8>,
+    /// SHA-256 of `meta_age`, hex.
+    pub meta_sha256: String,
+    /// SHA-256 of the whole content age file (every piece in order), hex.
+    pub content_sha256: String,
+}
+
+/// What an attested submission or follow-up records of each evidence file that came with
+/// it (docs/FORMATS.md §9): the digests of its two age files exactly as stored. They bind
+/// the file to the signed event, so a database writer cannot swap a file and its
+/// description for ones of its own, nor add or drop one. Digests of ciphertext say nothing
+/// of the plaintext (each age file has its own random file key), so unlike a payload
+/// commitment they need no salt; the plaintext is bound through the description, which
+/// holds the file's exact size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// The attachment id.
+    pub id: String,
+    /// SHA-256 of the encrypted description, hex.
+    pub meta_sha256: String,
+    /// SHA-256 of the content age file, hex.
+    pub content_sha256: String,
+}
+
+/// SHA-256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 /// Errors from opening an attachment.
@@ -253,6 +294,8 @@ mod tests {
             assert!(p.len() <= STORE_CHUNK);
             ct.extend(p);
         }
+        assert_eq!(done.content_sha256, sha256_hex(&ct), "the digest covers every piece in order");
+        assert_eq!(done.meta_sha256, sha256_hex(&done.meta_age));
         (ct, done.meta_age)
     }
 

@@ -115,11 +115,14 @@ fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> Resul
     let bar = progress_bar(att);
     let copied = copy(&mut download.reader, &mut file, &part, &bar);
     bar.finish_and_clear();
-    let result = copied.and_then(|n| {
-        if n == att.size {
-            file.sync_all().map_err(io_error(&part))
-        } else {
+    let recorded = crate::evidence::content_digest(&case.bundle, &att.id);
+    let result = copied.and_then(|(n, digest)| {
+        if n != att.size {
             Err(bad(format!("it sent {n} bytes, the case lists {}", att.size)))
+        } else if recorded.is_some_and(|r| r != digest) {
+            Err(bad("its content is not the file the case's attested history records".into()))
+        } else {
+            file.sync_all().map_err(io_error(&part))
         }
     });
     drop(file);
@@ -130,23 +133,26 @@ fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> Resul
     fs::rename(&part, &path).map_err(io_error(&path))
 }
 
-/// Copies the body into the file, advancing the bar; returns the bytes copied.
+/// Copies the body into the file, advancing the bar; returns the bytes copied and their
+/// SHA-256 (hex).
 fn copy(
     reader: &mut dyn Read,
     file: &mut fs::File,
     path: &Path,
     bar: &ProgressBar,
-) -> Result<u64, ReviewError> {
+) -> Result<(u64, String), ReviewError> {
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut total = 0u64;
+    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
     loop {
         let n = reader.read(&mut buf).map_err(|e| ReviewError::DownloadInterrupted {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
         if n == 0 {
-            return Ok(total);
+            return Ok((total, hex::encode(hasher.finish())));
         }
+        hasher.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(io_error(path))?;
         total += n as u64;
         bar.set_position(total);

@@ -53,7 +53,7 @@ pub fn check(bundle: &CaseBundle, deployment_id: &str, signers: &Signers<'_>) ->
         events::verify_attestation(deployment_id, &bundle.id, e, by, &key)
             .map_err(|why| format!("event {} ({}): {why}", e.seq, e.kind.as_str()))?;
     }
-    Ok(())
+    crate::evidence::check(bundle)
 }
 
 /// An unattested event this home verified before, or under a head the roster vouches for.

@@ -142,11 +142,11 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
-    /// Re-encrypt a case's envelopes to the reviewers the server lists for it now (after a
-    /// reviewer was added or revoked): pull first. Every envelope your key opens is checked,
-    /// hashed and encrypted again (replies and follow-ups also to the reporter), in one signed
-    /// request whose event records each plaintext's SHA-256. Refused if the new set has no
-    /// oversight reviewer. Evidence files keep their original recipients (not rewrapped)
+    /// Oversight only: re-encrypt a case's envelopes to its readers under the current signed
+    /// roster (after a reviewer was added or revoked): pull first. Every envelope your key
+    /// opens is checked against its commitment and encrypted again (replies and follow-ups
+    /// also to the reporter), in one signed request whose event records each plaintext's
+    /// salted commitment. Evidence files keep their original recipients (not rewrapped)
     Rewrap {
         /// Case id, or a unique prefix of it
         case: String,

@@ -21,6 +21,7 @@ mod cli;
 mod client;
 mod compose;
 mod error;
+mod evidence;
 mod export;
 mod extend;
 mod heads;

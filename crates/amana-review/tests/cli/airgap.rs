@@ -390,3 +390,35 @@ fn import_archives_outbox_requests_the_server_applied() {
     assert!(laptop.outbox().is_empty());
     assert!(laptop.path.join("outbox/sent/000001-case-1-status.json").exists());
 }
+
+/// The roster rarely changes, so an old bundle may carry the very roster the laptop holds:
+/// the carrier replays it to hide what happened since. Each case must still extend what the
+/// laptop verified; the replayed one is quarantined and the newer copy kept.
+#[test]
+fn an_old_bundle_replayed_under_the_same_roster_cannot_roll_a_case_back() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let kit = laptop.kit("alice");
+    let usb = tempfile::tempdir().expect("usb");
+    let me: amana_core::keyring::ReviewerEntry =
+        toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
+    let report = encrypt(&payload(Part::Report, "x", None, "2026-11-20"), &[&me.age_recipient]);
+    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
+    let old_case = case.clone();
+    kit.status(&mut case, Status::Acknowledged);
+    let newer = write_bundle(usb.path(), "b2.json", &kit, vec![case]);
+    laptop.cmd().arg("import").arg(&newer).assert().success();
+    let held = read(&laptop.case_dir("case-1").join("case.json"));
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&read(&write_bundle(usb.path(), "b1.json", &kit, vec![old_case])))
+            .expect("json");
+    old["roster"] =
+        serde_json::from_slice::<serde_json::Value>(&read(&newer)).expect("json")["roster"].clone();
+    let replayed = usb.path().join("replayed.json");
+    std::fs::write(&replayed, serde_json::to_vec(&old).expect("json")).expect("write");
+    laptop.cmd().arg("import").arg(&replayed).assert().failure().stderr(
+        predicate::str::contains("QUARANTINED case case-1")
+            .and(predicate::str::contains("last verified event 1")),
+    );
+    assert_eq!(read(&laptop.case_dir("case-1").join("case.json")), held, "the newer copy is kept");
+}

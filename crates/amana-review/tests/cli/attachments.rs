@@ -33,7 +33,7 @@ fn pull_fetches_each_file_once_and_show_lists_it() {
         &[&me.age_recipient],
     );
     let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", content.len(), &meta);
+    add_attachment(&mut case, "att-1", "rep", &content, &meta);
     let list = case_list(&[kit.wire()], vec![case]);
     let stub = Stub::start_raw(vec![agencies(), json(list.clone()), (200, OCTETS, content.clone())]);
 
@@ -81,7 +81,7 @@ fn a_short_or_long_download_is_refused_and_leaves_no_file() {
         &[&me.age_recipient],
     );
     let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", content.len(), &meta);
+    add_attachment(&mut case, "att-1", "rep", &content, &meta);
     let list = case_list(&[kit.wire()], vec![case]);
     let mut longer = content.clone();
     longer.extend_from_slice(b"extra");
@@ -102,6 +102,34 @@ fn a_short_or_long_download_is_refused_and_leaves_no_file() {
 }
 
 #[test]
+fn a_content_other_than_the_recorded_one_is_refused() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let kit = home.kit("alice");
+    let (content, meta) = encrypt_attachment(b"evidence", "a.txt", "text/plain", &[&me.age_recipient]);
+    // Other bytes of the listed length: the digest the attested submission records tells
+    // them apart before anything is decrypted.
+    let mut other = content.clone();
+    let last = other.len() - 1;
+    other[last] ^= 0x55;
+    let report = crate::support::encrypt(
+        &crate::support::payload(amana_core::payload::Part::Report, "x", None, "2026-11-20"),
+        &[&me.age_recipient],
+    );
+    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
+    add_attachment(&mut case, "att-1", "rep", &content, &meta);
+    let list = case_list(&[kit.wire()], vec![case]);
+    let stub = Stub::start_raw(vec![agencies(), json(list), (200, OCTETS, other)]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().failure().stderr(
+        predicate::str::contains("not the file the case's attested history records")
+            .and(predicate::str::contains("could not be fetched")),
+    );
+    let dir = home.case_dir("case-1").join("attachments");
+    let files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(files.is_empty(), "{files:?}");
+}
+
+#[test]
 fn an_imported_bundle_lists_files_without_content() {
     let home = TestHome::new();
     let me = home.keygen_offline("alice", "health");
@@ -112,7 +140,7 @@ fn an_imported_bundle_lists_files_without_content() {
         &[&me.age_recipient],
     );
     let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", content.len(), &meta);
+    add_attachment(&mut case, "att-1", "rep", &content, &meta);
     let bundle_file = home.path.with_extension("bundle.json");
     std::fs::write(&bundle_file, case_list(&[kit.wire()], vec![case])).expect("bundle");
     home.cmd()

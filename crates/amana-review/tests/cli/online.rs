@@ -224,3 +224,39 @@ fn heads_shows_what_this_home_verified_and_why_a_case_is_quarantined() {
     home.cmd().args(["pull", "--server", &stub.url]).assert().success();
     home.cmd().args(["heads", "case-1"]).assert().success().stdout(verified);
 }
+
+/// A home made by the release before the roster (keys pinned on first use in
+/// `known-keys.toml`, no fingerprint) is told to get the fingerprint in person — never
+/// "tampered" — and after `trust-roster` pulls again, keeping the heads it verified.
+#[test]
+fn a_home_from_before_the_roster_asks_for_the_fingerprint_then_pulls() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let age_file = encrypt(&payload(Part::Report, "x", None, "2026-11-20"), &[&me.age_recipient]);
+    let kit = home.kit("alice");
+    let case = kit.case("case-1", age_file, &[("alice", &me.age_recipient)], &me.age_recipient);
+    let list = case_list(&[kit.wire()], vec![case]);
+    let stub = Stub::start(vec![agencies(), (200, list.clone())]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success();
+    let heads = read(&home.file("verified-heads.json"));
+
+    // What the previous release left: no fingerprint, no roster, first-use pins.
+    let config = home.file("config.toml");
+    let mut cfg: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&config).expect("config")).expect("toml");
+    cfg.remove("roster_fingerprint").expect("this release writes one");
+    std::fs::write(&config, toml::to_string(&cfg).expect("toml")).expect("write config");
+    std::fs::remove_file(home.file("roster.json")).expect("roster");
+    std::fs::write(home.file("known-keys.toml"), "[keys]\nalice = \"pinned on first use\"\n").expect("pins");
+
+    let stub = Stub::start(vec![(200, list.clone())]);
+    let out = home.cmd().args(["pull", "--server", &stub.url]).assert().failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("trust-roster") && stderr.contains("IN PERSON"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("tamper"), "{stderr}");
+
+    home.cmd().args(["trust-roster", &crate::support::anchor_fingerprint()]).assert().success();
+    let stub = Stub::start(vec![(200, list)]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success();
+    assert_eq!(read(&home.file("verified-heads.json")), heads, "the heads it verified are kept");
+}

@@ -666,15 +666,37 @@ pub fn encrypt_attachment(
     (content, done.meta_age)
 }
 
-/// Lists an attachment (content length `size`, description `meta_age`) in `bundle`.
-pub fn add_attachment(bundle: &mut CaseBundle, id: &str, envelope_id: &str, size: usize, meta_age: &[u8]) {
+/// Lists an attachment (content age file `content`, description `meta_age`) in `bundle`,
+/// recorded with its digests by the event that stored `envelope_id` (if there is one),
+/// re-attested as the server does.
+pub fn add_attachment(bundle: &mut CaseBundle, id: &str, envelope_id: &str, content: &[u8], meta_age: &[u8]) {
     bundle.attachments.push(AttachmentWire {
         id: id.into(),
         envelope_id: envelope_id.into(),
         created_on: bundle.received_on,
-        size: size as u64,
+        size: content.len() as u64,
         meta_age_b64: B64.encode(meta_age),
     });
+    let digest = amana_core::attachment::FileDigest {
+        id: id.into(),
+        meta_sha256: amana_core::attachment::sha256_hex(meta_age),
+        content_sha256: amana_core::attachment::sha256_hex(content),
+    };
+    // Cases written straight into a home (never pulled) may have no such event.
+    let Some(event) = bundle
+        .events
+        .iter_mut()
+        .find(|e| serde_json::from_str::<Value>(&e.detail).is_ok_and(|d| d["envelope_id"] == envelope_id))
+    else {
+        return;
+    };
+    let mut detail: Value = serde_json::from_str(&event.detail).expect("detail");
+    let mut files = detail.get("files").cloned().unwrap_or_else(|| json!([]));
+    files.as_array_mut().expect("a list").push(json!(digest));
+    detail["attachments"] = json!(files.as_array().map_or(0, Vec::len));
+    detail["files"] = files;
+    event.detail = detail.to_string();
+    rehash(bundle);
 }
 
 /// Writes a pulled case with fetched attachments: `(id, original name, content)` each,
@@ -690,7 +712,7 @@ pub fn write_case_with_files(
     for (id, name, data) in files {
         let (content, meta) = encrypt_attachment(data, name, "application/octet-stream", &[recipient]);
         std::fs::write(dir.join(format!("{id}.age")), &content).expect("write attachment");
-        add_attachment(bundle, id, "rep", content.len(), &meta);
+        add_attachment(bundle, id, "rep", &content, &meta);
     }
     write_case(home, bundle, &[]);
 }

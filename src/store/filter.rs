@@ -1,0 +1,70 @@
+//! Which cases a listing returns, as data: the database does the filtering, so a listing
+//! reads only the rows it returns, and every statement of a reviewer's pull selects the
+//! same cases inside the pull's one snapshot.
+
+use super::backend::Stmt;
+
+/// Whose cases a listing may return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every case (an oversight reviewer, retention, tests).
+    All,
+    /// The cases of these agencies that are not "oversight only": what a reviewer who serves
+    /// them may read (`ReviewerEntry::may_access`).
+    Agencies(Vec<String>),
+}
+
+/// A listing's filter: every condition set must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub scope: Scope,
+    /// Only the case with this id.
+    pub id: Option<String>,
+    /// Only cases that are not closed.
+    pub open_only: bool,
+}
+
+impl CaseFilter {
+    /// Every case.
+    pub fn all() -> Self {
+        Self { scope: Scope::All, id: None, open_only: false }
+    }
+
+    /// The one case with this id.
+    pub fn case(id: &str) -> Self {
+        Self { id: Some(id.to_string()), ..Self::all() }
+    }
+
+    /// What a reviewer may read: every case for oversight, else the non-oversight-only cases
+    /// of the agencies they serve.
+    pub fn readable_by(oversight: bool, agencies: &[String]) -> Self {
+        let scope = if oversight { Scope::All } else { Scope::Agencies(agencies.to_vec()) };
+        Self { scope, ..Self::all() }
+    }
+
+    /// The same, open cases only.
+    pub fn open(self) -> Self {
+        Self { open_only: true, ..self }
+    }
+
+    /// Appends the filter as a condition on the columns of `cases` (unqualified, so it reads
+    /// the innermost `cases` of a subquery), its values bound after those of `stmt`.
+    pub(super) fn push_condition<'a>(&'a self, stmt: &mut Stmt<'a>) {
+        stmt.push("(TRUE");
+        if let Some(id) = &self.id {
+            stmt.push(" AND id = ").push_bind(id);
+        }
+        if let Scope::Agencies(agencies) = &self.scope {
+            stmt.push(" AND NOT oversight_only AND agency IN (");
+            for (i, agency) in agencies.iter().enumerate() {
+                stmt.push(if i == 0 { "" } else { ", " }).push_bind(agency);
+            }
+            // `IN ()` is not SQL: no agency admits nothing.
+            stmt.push(if agencies.is_empty() { "NULL)" } else { ")" });
+        }
+        if self.open_only {
+            stmt.push(" AND status NOT LIKE 'closed%'");
+        }
+        stmt.push(")");
+    }
+}

@@ -1,0 +1,218 @@
+//! [`Store`] on either database, written once: every statement here runs on SQLite and on
+//! PostgreSQL; what differs comes from [`Backend`].
+
+use amana_core::case::Status;
+use amana_core::events::EventKind;
+use amana_core::payload::Part;
+use sqlx::pool::PoolConnection;
+use sqlx::Pool;
+use time::Date;
+
+use super::backend::{Backend, Exec, Stmt};
+use super::changes::{append_event, check_head, claim_upload, insert_case_row, insert_envelope};
+use super::changes::{replace_ciphertext, update_case};
+use super::rows::{convert, parse_name, ClosedCaseRow, EnvelopeRow, ENVELOPE_COLUMNS};
+use super::*;
+
+/// The store on database `B`: [`super::sqlite::SqliteStore`] or
+/// [`super::postgres::PostgresStore`].
+pub struct SqlStore<B: Backend> {
+    pub(super) pool: Pool<B>,
+    /// Where attachment pieces are written ([`Backend::begin_piece`]); on PostgreSQL the
+    /// same pool.
+    pub(super) pieces: Pool<B>,
+}
+
+/// The open cases past a deadline on `$1` that are not escalated yet.
+const OVERDUE: &str = "NOT escalated AND status NOT LIKE 'closed%' \
+     AND ((status = 'received' AND acknowledge_by < $1) OR feedback_by < $1)";
+
+/// PostgreSQL `TEXT` cannot hold NUL, so no stored id contains one. Such an id (only a
+/// hostile path segment can carry it) names nothing, on both databases, instead of an error.
+pub(super) fn storable(id: &str) -> bool {
+    !id.contains('\0')
+}
+
+impl<B: Exec> SqlStore<B> {
+    pub(super) async fn conn(&self) -> Result<PoolConnection<B>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Escalates one case if it is still overdue and not escalated, in its own transaction.
+    /// The guard is checked again under the write lock: another node may have escalated
+    /// it, or a reviewer closed it, since the candidates were read.
+    async fn escalate_one(
+        &self,
+        id: &str,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = B::begin_write(&self.pool).await?;
+        let sql = format!("UPDATE cases SET escalated = TRUE WHERE id = $2 AND {OVERDUE} RETURNING status");
+        let stmt = Stmt::new(sql).bind(today).bind(id);
+        let Some((status,)) = B::fetch_optional::<(String,)>(&mut *tx, stmt).await? else {
+            return Ok(false);
+        };
+        let event = NewEvent {
+            kind: EventKind::Escalated,
+            actor: None,
+            detail: "{}".into(),
+            signed: None,
+            attest: attest.cloned(),
+        };
+        append_event::<B>(&mut *tx, id, today, parse_name(&status)?, &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: Exec> Store for SqlStore<B> {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        B::migrate(&self.pool).await
+    }
+
+    async fn insert_case(&self, c: &NewCase) -> Result<(), StoreError> {
+        let mut tx = B::begin_write(&self.pool).await?;
+        insert_case_row::<B>(&mut *tx, c).await?;
+        let envelope =
+            NewEnvelope { id: c.envelope_id.clone(), part: Part::Report, ciphertext: c.ciphertext.clone() };
+        insert_envelope::<B>(&mut *tx, &c.id, c.received_on, &envelope).await?;
+        claim_upload::<B>(&mut *tx, &c.id, &c.envelope_id, c.attachments.as_ref()).await?;
+        let event = NewEvent {
+            kind: EventKind::Submitted,
+            actor: None,
+            detail: submitted_detail(c),
+            signed: None,
+            attest: c.attest.clone(),
+        };
+        append_event::<B>(&mut *tx, &c.id, c.received_on, Status::Received, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError> {
+        let stmt = Stmt::new(
+            "SELECT id, pepper_id, kdf_salt, kdf_params, verifier FROM cases WHERE lookup_index = $1",
+        )
+        .bind(&lookup_index[..]);
+        B::fetch_optional(&mut *self.conn().await?, stmt).await
+    }
+
+    async fn case_meta(&self, id: &str) -> Result<Option<CaseMeta>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
+        Ok(records::case_metas::<B>(&mut *self.conn().await?, &CaseFilter::case(id)).await?.pop())
+    }
+
+    async fn case_metas(&self, filter: &CaseFilter) -> Result<Vec<CaseMeta>, StoreError> {
+        records::case_metas::<B>(&mut *self.conn().await?, filter).await
+    }
+
+    async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError> {
+        let mut tx = B::begin_snapshot(&self.pool).await?;
+        let out = records::records::<B>(&mut *tx, filter).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError> {
+        if !storable(case_id) || parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Filtered in SQL: a status check must not load the report's ciphertext just to drop it.
+        let mut stmt =
+            Stmt::new(format!("SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE case_id = $1 AND part IN ("))
+                .bind(case_id);
+        for (i, part) in parts.iter().enumerate() {
+            stmt.push(if i == 0 { "" } else { ", " }).push_bind(part.as_str());
+        }
+        stmt.push(") ORDER BY seq");
+        convert(B::fetch_all::<EnvelopeRow>(&mut *self.conn().await?, stmt).await?)
+    }
+
+    async fn apply(&self, c: &Change) -> Result<(), StoreError> {
+        if !storable(&c.case_id) {
+            return Err(StoreError::Conflict);
+        }
+        let mut tx = B::begin_write(&self.pool).await?;
+        update_case::<B>(&mut *tx, c).await?;
+        check_head::<B>(&mut *tx, &c.case_id, c.head.as_deref()).await?;
+        if let Some(envelope) = &c.envelope {
+            insert_envelope::<B>(&mut *tx, &c.case_id, c.on, envelope).await?;
+            claim_upload::<B>(&mut *tx, &c.case_id, &envelope.id, c.attachments.as_ref()).await?;
+        }
+        for rewrap in &c.rewraps {
+            replace_ciphertext::<B>(&mut *tx, &c.case_id, rewrap).await?;
+        }
+        append_event::<B>(&mut *tx, &c.case_id, c.on, c.new_status, &c.event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn escalate_overdue(
+        &self,
+        today: Date,
+        attest: Option<&EventSigner>,
+    ) -> Result<Vec<String>, StoreError> {
+        let stmt =
+            Stmt::new(format!("SELECT id FROM cases WHERE {OVERDUE} ORDER BY received_on, id")).bind(today);
+        let candidates: Vec<(String,)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        let mut done = Vec::new();
+        for (id,) in candidates {
+            if self.escalate_one(&id, today, attest).await? {
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+
+    async fn use_nonce(&self, nonce: &str, expires_on: Date) -> Result<bool, StoreError> {
+        let stmt = Stmt::new(
+            "INSERT INTO nonces (nonce, expires_on) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(nonce)
+        .bind(expires_on);
+        Ok(B::execute(&mut *self.conn().await?, stmt).await? == 1)
+    }
+
+    async fn purge_nonces(&self, today: Date) -> Result<u64, StoreError> {
+        let stmt = Stmt::new("DELETE FROM nonces WHERE expires_on < $1").bind(today);
+        B::execute(&mut *self.conn().await?, stmt).await
+    }
+
+    async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
+        let stmt = Stmt::new(format!(
+            "SELECT c.id, c.kind, \
+             (SELECT MIN(e.on_date) FROM events e WHERE e.case_id = c.id AND e.status LIKE 'closed%') AS closed_on, \
+             (SELECT MAX(e.on_date) FROM events e WHERE e.case_id = c.id AND e.kind IN ({REPORTER_CONTENT_KINDS})) \
+             AS content_on \
+             FROM cases c WHERE c.status LIKE 'closed%' ORDER BY c.id"
+        ));
+        convert(B::fetch_all::<ClosedCaseRow>(&mut *self.conn().await?, stmt).await?)
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+        if !storable(id) {
+            return Ok(false);
+        }
+        let mut tx = B::begin_write(&self.pool).await?;
+        // Held until the commit, so no rating or follow-up commits between the check and the
+        // delete; foreign keys cascade the delete to envelopes, history and files.
+        B::lock_case(&mut tx, id).await?;
+        let stmt = Stmt::new(format!(
+            "DELETE FROM cases WHERE id = $1 AND status LIKE 'closed%' AND NOT EXISTS \
+             (SELECT 1 FROM events WHERE case_id = $1 AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= $2)"
+        ))
+        .bind(id)
+        .bind(quiet_since);
+        let deleted = B::execute(&mut *tx, stmt).await?;
+        tx.commit().await?;
+        Ok(deleted == 1)
+    }
+
+    async fn scrub(&self) -> Result<bool, StoreError> {
+        B::scrub(&self.pool).await
+    }
+}
