@@ -64,11 +64,16 @@ pub async fn backup(
     let url = data.database_url();
     let db_out = if url.starts_with("sqlite:") {
         let path = out.with_extension("db");
+        crate::private_files::prepare_sqlite(&url)?;
+        // Made empty and 0600 first: VACUUM INTO fills an empty file and keeps its mode.
+        crate::private_files::create_empty(&path)?;
         let store = crate::store::sqlite::SqliteStore::open_url(&url).await?;
         store.vacuum_into(&path).await.context("SQLite online backup failed")?;
         path
     } else {
         let path = out.with_extension("pgdump");
+        // pg_dump truncates the file it is given and keeps its mode.
+        crate::private_files::create_empty(&path)?;
         let status = pg_command("pg_dump", &url)
             .args(["--format=custom", "--no-owner", "--file"])
             .arg(&path)
@@ -166,7 +171,10 @@ pub async fn restore(
             if database_url.is_some_and(|u| !u.starts_with("sqlite:")) {
                 bail!("a .db backup is a SQLite database; restore a .pgdump into PostgreSQL");
             }
-            fs::copy(db_backup, data_dir.join("amana.db"))?;
+            // Not `fs::copy`, which would give the copy the backup's mode, maybe a wider one.
+            let mut to = crate::private_files::create(&data_dir.join("amana.db"))?;
+            std::io::copy(&mut fs::File::open(db_backup)?, &mut to)?;
+            to.sync_all()?;
         }
         Some("pgdump") => {
             let url = database_url

@@ -22,8 +22,12 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Unauthorized(#[from] SignatureError),
-    #[error("this key may not act on this case")]
+    #[error("this key may not do this")]
     Forbidden,
+    /// A reviewer named a case that does not exist or is outside its key's scope: one
+    /// answer for both, so a key cannot learn which ids exist beyond its scope.
+    #[error("no case with this id is in this key's scope")]
+    NoSuchCase,
     #[error("{0}")]
     Conflict(String),
     #[error("request body too large")]
@@ -57,6 +61,7 @@ impl ApiError {
             ),
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
+            ApiError::NoSuchCase => (StatusCode::NOT_FOUND, "not_found", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
             ApiError::UpgradeRequired(m) => (StatusCode::BAD_REQUEST, "upgrade_required", m.clone()),
             ApiError::TooLarge => (

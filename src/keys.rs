@@ -38,8 +38,51 @@ fn is_entry(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "toml")
 }
 
+/// What marks secret key material, or a protected key file, in any file of `keys/`: every
+/// secret format Amana and age write (the reviewer, server and roster signing keys, age
+/// identities and plugin identities, PEM private keys, age-encrypted files).
+const SECRET_MARKERS: &[&str] = &[
+    "AGE-SECRET-KEY-",
+    "AGE-PLUGIN-",
+    "SIGNING-KEY-1",
+    "AMANA-ROSTER-KEY-",
+    "PRIVATE KEY-----",
+    "AGE ENCRYPTED FILE",
+    "age-encryption.org/v1",
+];
+
+/// Refuses a key directory with a secret anywhere in it — not only in `reviewers/*.toml`:
+/// a roster key or an identity copied next to `agencies.toml` is as exposed there, and the
+/// server reads none of it, so nothing would otherwise notice.
+fn refuse_secret_keys(dir: &Path) -> anyhow::Result<()> {
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for e in fs::read_dir(&folder).with_context(|| format!("cannot read {}", folder.display()))? {
+            let path = e?.path();
+            // Followed once: a link to a folder is not walked (no loops), a link to a file is read.
+            let meta = fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            if meta.is_dir() {
+                if !fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                    folders.push(path);
+                }
+                continue;
+            }
+            let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let found = SECRET_MARKERS.iter().any(|m| bytes.windows(m.len()).any(|w| w == m.as_bytes()));
+            anyhow::ensure!(
+                !found,
+                "{} contains a SECRET key; keys/ must hold public entries only. Remove it now and \
+                 treat that key as compromised",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Reads and validates the key directory.
 pub fn load(dir: &Path) -> anyhow::Result<Keys> {
+    refuse_secret_keys(dir)?;
     let agencies_path = dir.join(AGENCIES_FILE);
     let agencies = fs::read_to_string(&agencies_path)
         .with_context(|| format!("cannot read {}", agencies_path.display()))?;

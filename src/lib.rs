@@ -19,6 +19,7 @@ pub mod limits;
 pub mod openapi;
 pub mod pages;
 pub mod pepper;
+pub mod private_files;
 pub mod public;
 pub mod retention;
 pub mod review_api;

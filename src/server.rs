@@ -229,8 +229,9 @@ pub async fn serve(
                 }
                 Door::Onion => {
                     let header = tokio::time::timeout(limits.header_timeout, read_proxy_header(stream)).await;
+                    // Closed without a line at any level: a line per connection is a
+                    // timestamped trace of a client (SECURITY.md, "Logging policy").
                     let Ok(Ok((stream, circuit))) = header else {
-                        tracing::debug!("onion listener: connection without a valid PROXY header closed");
                         return;
                     };
                     let Some(seat) = seats.take(circuit) else { return };

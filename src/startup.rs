@@ -54,6 +54,7 @@ fn is_postgres(url: &str) -> bool {
 pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
     let url = data.database_url();
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        crate::private_files::prepare_sqlite(&url)?;
         let max = data.database_max_connections.unwrap_or(crate::store::sqlite::DEFAULT_MAX_CONNECTIONS);
         Arc::new(SqliteStore::open_url_with(&url, max).await.context("cannot open the SQLite database")?)
     } else if is_postgres(&url) {
@@ -307,6 +308,14 @@ async fn purge_nonces_hourly(state: AppState) {
         tick.tick().await;
         if let Err(e) = state.store.purge_nonces(state.today()).await {
             tracing::error!(error = %e, "nonce purge failed");
+        }
+        let weak = crate::status::take_weak_records_met();
+        if weak > 0 {
+            tracing::error!(
+                count = weak,
+                "code checks met records with KDF parameters below the production floor (refused); \
+                 only a database writer makes those: see ops/README.md, \"Incident response\""
+            );
         }
     }
 }

@@ -151,7 +151,7 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
         }
         section aria-labelledby="messages" {
             h2 #messages { (f.t("messages-title")) }
-            @if v.messages.is_empty() { p { (f.t("messages-none")) } }
+            @if v.messages.is_empty() && v.unreadable == 0 { p { (f.t("messages-none")) } }
             @for m in &v.messages {
                 @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
                 article.message.(m.from) {
@@ -160,6 +160,8 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
                     div.body dir="auto" { (m.body) }
                 }
             }
+            // Neither an id nor a date: the reporter needs to know a message exists, not which.
+            @for _ in 0..v.unreadable { p.note.unreadable { (f.t("message-unreadable")) } }
         }
         @if closed { p.note { (f.t("closed-note")) } } @else { (follow_up_form(&f)) }
         @if v.can_rate { (rating_form(&f, None)) }

@@ -24,7 +24,7 @@ pub async fn set_status(
     Path(case_id): Path<String>,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, &paths::status(&case_id)).await?;
     let head = req.head()?;
     let body: StatusChange = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
@@ -52,7 +52,7 @@ pub async fn reply(
     Path(case_id): Path<String>,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, &paths::replies(&case_id)).await?;
     let head = req.head()?;
     let body: ReplyUpload = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;
@@ -71,7 +71,7 @@ pub async fn extend(
     Path(case_id): Path<String>,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, &paths::extend(&case_id)).await?;
     let head = req.head()?;
     let body: Extension = req.json()?;
     let case = scoped_case(&state, &v, &case_id).await?;

@@ -7,12 +7,12 @@ use amana_core::{
     ciphertext::Ciphertext,
     deadlines::{self, MAX_EXTENSION_DAYS},
     events::EventKind,
-    keyring::Reviewer,
     payload::Part,
+    route,
     wire::{
-        is_sha256_hex, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox, RecipientWire,
-        ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest, RewrappedEnvelope,
-        SignedHead, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
+        is_sha256_hex, paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox,
+        RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
+        RewrappedEnvelope, SignedHead, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{
@@ -56,8 +56,26 @@ pub struct Signed {
 }
 
 impl Signed {
-    async fn verify<'s>(&self, state: &'s AppState) -> Result<Verified<'s>, ApiError> {
+    /// Verifies the signature of a request sent to `route`, the canonical form the handler
+    /// rebuilt from the parameters it decoded (docs/FORMATS.md §3). Any other spelling of
+    /// the route — a percent-encoded id, a query the route does not take — is refused before
+    /// the signature is checked or the nonce spent: homes accept a signed action only over
+    /// the route it acted on, so a second spelling would make a case unverifiable for all.
+    async fn verify<'s>(&self, state: &'s AppState, route: &str) -> Result<Verified<'s>, ApiError> {
+        let sent = self.uri.path_and_query().map_or("/", |p| p.as_str());
+        if sent != route {
+            return Err(ApiError::BadRequest(format!(
+                "the request must be sent and signed as {route} (one canonical form: docs/FORMATS.md §3)"
+            )));
+        }
         auth::verify(state, &self.method, &self.uri, &self.headers, &self.body).await
+    }
+
+    /// The canonical form of a route that takes a query: its path with the query sorted
+    /// and encoded one way (`amana_core::route`).
+    fn with_canonical_query(&self, path: &str) -> Result<String, ApiError> {
+        route::canonical_target(path, self.uri.query())
+            .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))
     }
 
     fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
@@ -144,7 +162,7 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, &req.with_canonical_query(paths::CASES)?).await?;
     // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
     // events they would call tampered (docs/FORMATS.md §9).
     if req.uri.query() != Some("format=2") {
@@ -177,7 +195,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
 
 /// `GET /api/v1/review/inbox`: counts and ids only.
 pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, paths::INBOX).await?;
     let today = state.today();
     let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies).open();
     let mut inbox = Inbox::default();
@@ -195,14 +213,6 @@ pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<In
     Ok(Json(inbox))
 }
 
-fn in_scope(reviewer: &Reviewer, case: &CaseMeta) -> Result<(), ApiError> {
-    if reviewer.may_access(&case.agency, case.oversight_only) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 /// Decodes and sanity-checks an uploaded age file (the server cannot read it, but it can
 /// refuse what is not an age file at all).
 fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
@@ -210,11 +220,12 @@ fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
     Ciphertext::from_client(bytes).map_err(|why| ApiError::BadRequest(format!("{what} {why}")))
 }
 
-/// Loads the case named in the path and checks the reviewer's scope.
+/// Loads the case named in the path if it is in the reviewer's scope. A case outside it
+/// gets the answer of a case that does not exist (the same lookup, the same 404), so a
+/// key cannot probe which ids exist beyond its agencies.
 async fn scoped_case(state: &AppState, v: &Verified<'_>, case_id: &str) -> Result<CaseMeta, ApiError> {
-    let case = state.store.case_meta(case_id).await?.ok_or(ApiError::NotFound)?;
-    in_scope(v.reviewer, &case)?;
-    Ok(case)
+    let case = state.store.case_meta(case_id).await?;
+    case.filter(|c| v.reviewer.may_access(&c.agency, c.oversight_only)).ok_or(ApiError::NoSuchCase)
 }
 
 async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError> {

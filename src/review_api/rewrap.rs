@@ -11,7 +11,7 @@ pub async fn rewrap(
     Path(case_id): Path<String>,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state).await?;
+    let v = req.verify(&state, &paths::rewrap(&case_id)).await?;
     // An agency reviewer could rewrap a case to itself alone and shut oversight out; every
     // reviewer home refuses such a history too (docs/FORMATS.md §9).
     if !v.reviewer.entry.oversight {

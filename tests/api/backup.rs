@@ -1,12 +1,37 @@
 //! `amana backup` / `amana restore`: a backup restored into an empty data directory serves
 //! old cases by their old codes, and reviewers can still pull and decrypt them.
 
-use std::{fs, path::Path, process::Output};
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::Output,
+};
 
 use age::secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::helpers::{amana_command, postgres_url, Deployment, KeyGen, PgDatabase, TestApp, OVERSIGHT};
+
+/// The SQLite database and its companion files present in `data_dir` (at least the database).
+fn database_files(data_dir: &Path) -> Vec<PathBuf> {
+    let files: Vec<PathBuf> = ["amana.db", "amana.db-wal", "amana.db-shm", "amana.db-journal"]
+        .iter()
+        .map(|f| data_dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(files.iter().any(|p| p.ends_with("amana.db")), "no database in {}", data_dir.display());
+    files
+}
+
+/// Each file is readable and writable by its owner alone (0600), whatever the umask made.
+#[track_caller]
+fn assert_private(files: &[PathBuf]) {
+    for f in files {
+        let mode = fs::metadata(f).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} has mode {mode:o}", f.display());
+    }
+}
 
 /// `amana restore` of the database file `db` and the secrets beside it into `data_dir`.
 fn restore_command(data_dir: &Path, db: &Path, identity_file: &Path) -> std::process::Command {
@@ -49,6 +74,8 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
     let secrets = fs::read(out.with_extension("secrets.age")).expect("secrets file");
     assert!(secrets.starts_with(b"age-encryption.org/v1\n"), "secrets must be encrypted");
+    assert_private(&[out.with_extension("db"), out.with_extension("secrets.age")]);
+    assert_private(&database_files(&app.dep.data_dir()));
 
     // Disaster: the data directory is gone.
     app.stop();
@@ -56,8 +83,13 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     let restored = restore(&app.dep.data_dir(), &out, &identity_file);
     assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
 
+    assert_private(&database_files(&app.dep.data_dir()));
+    // A database an older release left readable by others is made private at start.
+    let db = app.dep.data_dir().join("amana.db");
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).expect("chmod");
     app.start_again();
     assert_eq!(app.status_of(&code).await, "received", "the old code works after restore");
+    assert_private(&database_files(&app.dep.data_dir()));
     let reviewer = app.dep.reviewer(OVERSIGHT);
     reviewer.cli(&app.address, &["pull"]).ok("pull from the restored server");
     let id = reviewer.listed_ids(&app.address).pop().expect("a case");
@@ -109,6 +141,7 @@ async fn a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_de
         fs::read(out.with_extension("pgdump")).expect("dump").starts_with(b"PGDMP"),
         "a custom-format dump"
     );
+    assert_private(&[out.with_extension("pgdump"), out.with_extension("secrets.age")]);
 
     // Disaster: the database and the node's data directory are gone.
     app.stop();

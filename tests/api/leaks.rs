@@ -272,3 +272,51 @@ async fn requests_add_no_log_lines_even_at_debug_level() {
         lines.iter().take(5).map(|l| &l[..l.len().min(160)]).collect::<Vec<_>>().join("\n")
     );
 }
+
+/// Reporter traffic over HTTP/2 (prior knowledge, as a proxy or Tor client may speak it):
+/// hyper and h2 log each frame and stream at debug and trace level.
+async fn http2_traffic(app: &TestApp) {
+    let h2 = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(CLIENT_IP))
+        .http2_prior_knowledge()
+        .build()
+        .expect("HTTP/2 client");
+    for _ in 0..3 {
+        let r = h2.get(app.url("/en/")).send().await.expect("HTTP/2 page");
+        assert_eq!((r.version(), r.status().as_u16()), (reqwest::Version::HTTP_2, 200));
+        let r = h2
+            .post(app.url("/api/v1/status"))
+            .json(&json!({ "code": "12345 67890 12345 67890 12345" }))
+            .send()
+            .await
+            .expect("HTTP/2 status check");
+        assert_eq!(r.status(), 404);
+    }
+}
+
+/// The promise holds at every level an operator can set, not only at debug: trace, and
+/// directives naming the HTTP crates themselves. Lines from other crates are capped at
+/// warnings (src/telemetry.rs), so none of these can turn on a line per request.
+#[tokio::test]
+async fn requests_add_no_log_lines_at_any_level_or_over_http2() {
+    for level in ["trace", "debug,h2=trace,hyper=trace,hyper_util=trace,tower=trace,axum=trace"] {
+        let mut app = crate::helpers::TestApp::start(
+            crate::helpers::Deployment::standard(crate::helpers::KeyGen::Cli),
+            &[("AMANA_LOG", level)],
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let at_start = app.stderr();
+        http2_traffic(&app).await;
+        traffic(&mut app, &amana_core::signing::new_nonce()).await;
+        http2_traffic(&app).await;
+        let after = app.stderr();
+        app.stop();
+        let lines: Vec<&str> = after[at_start.len()..].lines().collect();
+        assert!(
+            lines.is_empty(),
+            "AMANA_LOG={level}: {} log lines for one session of traffic, e.g.:\n{}",
+            lines.len(),
+            lines.iter().take(5).map(|l| &l[..l.len().min(160)]).collect::<Vec<_>>().join("\n")
+        );
+    }
+}

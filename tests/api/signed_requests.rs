@@ -246,13 +246,27 @@ async fn reviewers_act_only_within_their_scope() {
     let seen: Vec<String> = app.cases_as(app.dep.reviewer(HEALTH)).await.into_iter().map(|c| c.id).collect();
     assert_eq!(seen, vec![ordinary.clone()]);
 
-    // Acting: another agency's case, and an oversight-only case, are forbidden.
+    // Acting: another agency's case, and an oversight-only case, are refused with the very
+    // answer a case that does not exist gets, so a key cannot tell which ids exist.
+    let missing = status_path("ffffffffffffffffffff");
+    let (s, nothing) = send(&app, "POST", &missing, &ack, &transport.sign("POST", &missing, &ack)).await;
+    assert_eq!(s, 404, "a case that does not exist: {nothing}");
     let path = status_path(&ordinary);
     let (s, b) = send(&app, "POST", &path, &ack, &transport.sign("POST", &path, &ack)).await;
-    assert_eq!(s, 403, "transport reviewer on a health case: {b}");
+    assert_eq!((s, &b), (404, &nothing), "transport reviewer on a health case");
     let path_b = status_path(&only_oversight);
     let (s, b) = send(&app, "POST", &path_b, &ack_b, &health.sign("POST", &path_b, &ack_b)).await;
-    assert_eq!(s, 403, "agency reviewer on an oversight-only case: {b}");
+    assert_eq!((s, &b), (404, &nothing), "agency reviewer on an oversight-only case");
+    for (route, body) in [
+        (format!("{CASES}/{only_oversight}/replies"), r#"{"age_b64":"x","head":"HEAD"}"#),
+        (format!("{CASES}/{only_oversight}/extend"), r#"{"days":1,"reason_age_b64":"x","head":"HEAD"}"#),
+    ] {
+        let body = body.replace("HEAD", &app.head(&only_oversight).await).into_bytes();
+        let (s, b) = send(&app, "POST", &route, &body, &health.sign("POST", &route, &body)).await;
+        let gone = route.replace(&only_oversight, "ffffffffffffffffffff");
+        let (s2, b2) = send(&app, "POST", &gone, &body, &health.sign("POST", &gone, &body)).await;
+        assert_eq!((s, b), (s2, b2), "{route}");
+    }
     assert_eq!(app.status_of(&code_a).await, "received");
     assert_eq!(app.status_of(&code_b).await, "received");
 
@@ -328,4 +342,137 @@ async fn status_changes_follow_the_lifecycle() {
         history,
         ["received", "acknowledged", "in_review", "needs_info", "in_review", "closed_unfounded"]
     );
+}
+
+/// Sends a request signed over the exact `path` it is sent to (whatever its spelling).
+async fn spelt(app: &TestApp, signer: &Signer, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    send(app, method, path, body, &signer.sign(method, path, body)).await
+}
+
+#[tokio::test]
+async fn only_the_canonical_spelling_of_a_route_is_accepted() {
+    let (app, (case, code), _) = setup().await;
+    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let ack = status_body("acknowledged", &app.head(&case).await);
+    // Every other spelling of the case's status route: each would reach the same handler,
+    // and each, signed as sent, verified before. A home refuses such an event (its signed
+    // path is not the route), so one of them blocked every pull of the case.
+    let encoded = |c: &str| c.chars().map(|ch| format!("%{:02x}", ch as u32)).collect::<String>();
+    let first = case.chars().next().map(|c| format!("%{:02X}", c as u32)).unwrap_or_default();
+    let spellings = [
+        format!("{CASES}/{first}{}/status", &case[1..]),
+        format!("{CASES}/{}/status", encoded(&case)),
+        format!("{}?x=1", status_path(&case)),
+        format!("{}?", status_path(&case)),
+    ];
+    let nonces_before = app.count_rows("nonces").await;
+    for path in &spellings {
+        let (s, b) = spelt(&app, &health, "POST", path, &ack).await;
+        assert_eq!(s, 400, "{path}: {b}");
+        assert!(b.contains("canonical"), "{path}: {b}");
+    }
+    // Refused before the signature was checked: no nonce spent, nothing recorded.
+    assert_eq!(app.count_rows("nonces").await, nonces_before);
+    assert_eq!(app.status_of(&code).await, "received");
+
+    // Routes that take a query take it in one form: sorted, unreserved characters only.
+    for path in [
+        format!("{CASES}?format=%32"),
+        format!("{CASES}?%66ormat=2"),
+        format!("{CASES}?format=2&"),
+        format!("{CASES}?format=2&format=2"),
+        format!("{CASES}?format=2&extra="),
+        format!("{CASES}?z=1&format=2"),
+        "/api/v1/review/inbox?x=1".to_string(),
+    ] {
+        let (s, b) = spelt(&app, &health, "GET", &path, b"").await;
+        assert_eq!(s, 400, "{path}: {b}");
+    }
+
+    // The canonical spelling works, and a home verifies the result.
+    let (s, b) = spelt(&app, &health, "POST", &status_path(&case), &ack).await;
+    assert_eq!(s, 204, "{b}");
+    assert_eq!(app.status_of(&code).await, "acknowledged");
+    let (s, b) = spelt(&app, &health, "GET", PULL, b"").await;
+    assert_eq!(s, 200, "{b}");
+}
+
+/// What an older server recorded for a status change sent to `path` in another spelling:
+/// the signed request as sent, chained after the case's last event, the case row updated.
+async fn record_as_an_older_server(app: &TestApp, signer: &Signer, case: &str, path: &str) {
+    use amana_core::events::{self, Event, EventKind, SignedAction};
+    let pool = crate::helpers::open_db(&app.dep.db_path()).await;
+    let (seq, prev_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
+            .bind(case)
+            .fetch_one(&pool)
+            .await
+            .expect("last event");
+    let body = status_body("acknowledged", &prev_hash);
+    let sig = signer.sign("POST", path, &body);
+    let action = SignedAction {
+        key_id: sig.key_id,
+        timestamp: sig.timestamp,
+        nonce: sig.nonce,
+        signature: sig.signature,
+        method: "POST".into(),
+        path: path.into(),
+        body: String::from_utf8(body).expect("utf-8"),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut e = Event {
+        seq: seq + 1,
+        on: today,
+        kind: EventKind::StatusChanged,
+        status: amana_core::case::Status::Acknowledged,
+        actor: Some(HEALTH.into()),
+        detail: serde_json::json!({ "from": "received", "envelope_id": null }).to_string(),
+        signed: Some(serde_json::to_string(&action).expect("json")),
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = events::compute_hash(case, &e);
+    sqlx::query("INSERT INTO events (case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash) VALUES (?, ?, ?, 'status_changed', 'acknowledged', ?, ?, ?, ?, ?)")
+        .bind(case)
+        .bind(e.seq)
+        .bind(today.to_string())
+        .bind(HEALTH)
+        .bind(&e.detail)
+        .bind(&e.signed)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&pool)
+        .await
+        .expect("insert the event");
+    sqlx::query("UPDATE cases SET status = 'acknowledged', acknowledged_on = ? WHERE id = ?")
+        .bind(today.to_string())
+        .bind(case)
+        .execute(&pool)
+        .await
+        .expect("update the case");
+    pool.close().await;
+}
+
+/// Events an older server accepted in another spelling (a percent-encoded id, a query) are
+/// read the way that server routed them: a home that held the case before, and a fresh one,
+/// both verify them, and the case works on.
+#[tokio::test]
+async fn actions_an_older_server_stored_in_another_spelling_still_verify() {
+    let app = TestApp::start(Deployment::standard(KeyGen::Cli), &[]);
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH);
+    health.cli(&addr, &["pull"]).ok("pull");
+    let case = health.listed_ids(&addr).remove(0);
+    let first = case.chars().next().map(|c| format!("%{:02X}", c as u32)).unwrap_or_default();
+    let encoded = format!("{CASES}/{first}{}/status?via=old-server", &case[1..]);
+    record_as_an_older_server(&app, &Signer::new(health), &case, &encoded).await;
+
+    health.cli(&addr, &["pull"]).ok("pull of the older server's event");
+    let fresh = health.fresh_copy(&app.dep.root().join("homes/fresh-health"));
+    fresh.cli(&addr, &["pull"]).ok("a fresh home pulls it too");
+    let listed = fresh.cli(&addr, &["list"]).ok("list").stdout;
+    assert!(listed.contains("acknowledged") && !listed.contains("UNVERIFIED"), "{listed}");
+    health.cli(&addr, &["status", &case, "in_review"]).ok("the case works on");
+    health.cli(&addr, &["pull"]).ok("pull");
 }

@@ -92,6 +92,36 @@ fn a_secret_key_in_the_key_directory_is_refused() {
     assert!(stderr.contains("SECRET"), "{stderr}");
 }
 
+#[test]
+fn a_secret_key_anywhere_in_the_key_directory_is_refused() {
+    let dep = Deployment::standard(KeyGen::InProcess);
+    dep.sign_roster();
+    let keys = dep.keys_dir();
+    let identity = std::fs::read(dep.reviewers[0].home.join("identity.age")).expect("identity");
+    let signing = std::fs::read(dep.reviewers[0].home.join("signing.key")).expect("signing key");
+    let agencies = std::fs::read(keys.join("agencies.toml")).expect("agencies");
+    // Beside the signed roster (which the server reads instead of reviewers/), in a file the
+    // server never parses, and deeper down: each is refused.
+    let plants: [(&str, Vec<u8>); 3] = [
+        ("roster.key", identity.clone()),
+        ("old/backup/signing.key", signing),
+        ("agencies.toml", [agencies.clone(), b"\n# ".to_vec(), identity].concat()),
+    ];
+    for (name, content) in plants {
+        let path = keys.join(name);
+        let before = std::fs::read(&path).ok();
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("plant");
+        let (ok, stderr) = run_to_exit(serve(&dep, "127.0.0.1:0", &[]));
+        assert!(!ok, "served with a secret key in keys/{name}");
+        assert!(stderr.contains("SECRET") && stderr.contains(name), "{name}: {stderr}");
+        match before {
+            Some(b) => std::fs::write(&path, b).expect("restore"),
+            None => std::fs::remove_file(&path).expect("remove"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn demo_mode_on_loopback_is_marked_and_works_with_the_cli() {
     let app = TestApp::start(Deployment::empty(), &[]);

@@ -198,7 +198,9 @@ fn format_list(cases: &[LocalCase], quarantine: &crate::quarantine::Quarantine) 
 
 /// Server-supplied metadata without control characters (it goes to a terminal).
 pub fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() || crate::safe_name::is_bidi_control(c) { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

@@ -93,6 +93,13 @@ pub enum Command {
     },
     /// List pulled cases (offline)
     List,
+    /// Print each case's last verified history head (seq and hash) and, for a quarantined
+    /// case, since when and why: what the oversight unit compares between homes when a pull
+    /// cries "tampered" (ops/README.md) (offline)
+    Heads {
+        /// Only this case (id, or a unique prefix of it among the cases this home knows)
+        case: Option<String>,
+    },
     /// Decrypt and print a pulled case: metadata, history, the whole thread and its
     /// attachments (name, type, size, which report or follow-up, whether fetched) (offline)
     Show {

@@ -45,6 +45,31 @@ impl Heads {
     }
 }
 
+/// `heads [CASE]`: one line per case this home verified or quarantined —
+/// `CASE  seq N  HASH  verified` or `… QUARANTINED since DATE: reason` (`-` for a case never
+/// verified here). Two homes that verified the same seq of a case must show the same hash;
+/// different hashes mean two histories each signed as genuine (ops/README.md).
+pub fn print(home: &Home, prefix: Option<&str>) -> anyhow::Result<()> {
+    let heads = Heads::load(home)?;
+    let quarantine = crate::quarantine::Quarantine::load(home)?;
+    let mut ids: Vec<&String> = heads.0.keys().chain(quarantine.0.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    if let Some(p) = prefix {
+        ids.retain(|id| id.starts_with(p));
+        anyhow::ensure!(ids.len() == 1, "{} cases of this home start with `{}`", ids.len(), p.escape_debug());
+    }
+    let mut out = String::new();
+    for id in ids {
+        let (seq, hash) = heads.0.get(id).map_or(("-".into(), "-"), |h| (h.seq.to_string(), h.hash.as_str()));
+        let state = quarantine.0.get(id).map_or("verified".into(), |q| {
+            format!("QUARANTINED since {}: {}", q.since, crate::cases::printable(&q.reason))
+        });
+        out.push_str(&format!("{}  seq {seq}  {hash}  {state}\n", crate::cases::printable(id)));
+    }
+    crate::output::stdout(&out)
+}
+
 /// The head of a verified history (`None` for an empty one).
 pub fn head_of(events: &[Event]) -> Option<Head> {
     events.last().map(|e| Head { seq: e.seq, hash: e.hash.clone() })

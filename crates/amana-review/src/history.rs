@@ -235,7 +235,12 @@ fn check_signed(
         EventKind::Rewrapped => paths::rewrap(&bundle.id),
         _ => paths::status(&bundle.id),
     };
-    if signed.method != "POST" || signed.path != route {
+    // Compared the way the server routed the request (the case id decoded, a query ignored),
+    // so that an action an older server accepted in another spelling still verifies; servers
+    // now refuse every spelling but the canonical one (docs/FORMATS.md §3).
+    if signed.method != "POST"
+        || amana_core::route::routed_case_action(&signed.path).as_deref() != Some(&route)
+    {
         return Err(format!(
             "the reviewer signed a different request ({} {})",
             signed.method,
@@ -452,6 +457,38 @@ mod tests {
     fn a_signed_history_verifies() {
         let kit = Kit::new("alice");
         assert_eq!(check(&worked_case(&kit), &keys(&kit)), Ok(()));
+    }
+
+    #[test]
+    fn an_action_an_older_server_took_in_another_spelling_verifies() {
+        let kit = Kit::new("alice");
+        let keys = keys(&kit);
+        // Signed over a percent-encoded case id with a query: older servers routed it to
+        // the case's status route (and new ones refuse it), so homes read it that way.
+        let mut b = kit.bundle("c1");
+        let body = serde_json::to_string(&amana_core::wire::StatusChange {
+            status: Status::Acknowledged,
+            note_age_b64: None,
+            head: testkit::head(&b),
+        })
+        .expect("json");
+        let signed = kit.signed("/api/v1/review/cases/%631/status?x=1", body);
+        let detail = serde_json::json!({ "from": Status::Received, "envelope_id": null });
+        testkit::push(&mut b, EventKind::StatusChanged, Status::Acknowledged, detail, Some(signed));
+        b.status = Status::Acknowledged;
+        assert_eq!(check(&b, &keys), Ok(()));
+        // The same action spelt for another case, or another action, is still refused.
+        for path in ["/api/v1/review/cases/%632/status", "/api/v1/review/cases/c1/%73tatus"] {
+            let mut other = b.clone();
+            let e = &mut other.events[1];
+            let mut action: SignedAction =
+                serde_json::from_str(e.signed.as_deref().unwrap_or_default()).expect("action");
+            let resigned = kit.signed(path, action.body.clone()).1;
+            action = serde_json::from_str(&resigned).expect("action");
+            e.signed = Some(serde_json::to_string(&action).expect("json"));
+            testkit::rehash(&mut other);
+            assert!(check(&other, &keys).expect_err(path).contains("signed a different request"), "{path}");
+        }
     }
 
     #[test]

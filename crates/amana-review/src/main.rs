@@ -115,6 +115,7 @@ fn run() -> anyhow::Result<()> {
             })
         }
         Command::List => cases::list(&home()?),
+        Command::Heads { case } => heads::print(&home()?, case.as_deref()),
         Command::Show { case } => show::run(&home()?, case),
         Command::Status { case, status, note } => {
             status::run(&home()?, case, *status, note.as_deref(), server, offline)

@@ -63,11 +63,12 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     let head = case.verified_head()?;
     let identity = home.identity(&mut Unlocker::default())?;
     let mut items = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut skipped = Skipped::default();
     for env in &bundle.envelopes {
         match rewrap_one(&case, &readers, env, &identity)? {
-            Some(item) => items.push(item),
-            None => unreadable.push(env.id.clone()),
+            Rewrapped::Item(item) => items.push(item),
+            Rewrapped::CannotOpen => skipped.cannot_open.push(env.id.clone()),
+            Rewrapped::NotAPayload => skipped.not_a_payload.push(env.id.clone()),
         }
     }
     if items.is_empty() {
@@ -80,20 +81,43 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     }
     let delivery = Delivery::open(home, server, offline)?;
     let outcome = delivery.post(home, &paths::rewrap(&bundle.id), body, &bundle.id, "rewrap")?;
-    report(bundle, done, &unreadable, outcome);
+    report(bundle, done, &skipped, outcome);
     Ok(())
 }
 
+/// The envelopes a rewrap leaves as they are.
+#[derive(Default)]
+struct Skipped {
+    /// Not encrypted to this key.
+    cannot_open: Vec<String>,
+    /// Opened, but no Amana payload: never sent on (`amana-review` sends only payloads it
+    /// can decode), and never a reason to leave the rest of the case on its old readers.
+    not_a_payload: Vec<String>,
+}
+
+/// What became of one envelope.
+enum Rewrapped {
+    Item(RewrappedEnvelope),
+    CannotOpen,
+    NotAPayload,
+}
+
 /// What `rewrap` prints; the limits (unreadable envelopes, evidence files) are said plainly.
-fn report(bundle: &CaseBundle, done: usize, unreadable: &[String], outcome: Delivered) {
+fn report(bundle: &CaseBundle, done: usize, skipped: &Skipped, outcome: Delivered) {
     let id = &bundle.id;
     let readers: Vec<String> = bundle.recipients.iter().map(|r| cases::printable(&r.key_id)).collect();
     println!(
         "case {id}: {done} envelope(s) re-encrypted to: {} (and the reporter, for follow-ups and replies)",
         readers.join(", ")
     );
-    if !unreadable.is_empty() {
-        println!("not rewrapped (your key cannot open them): {}", unreadable.join(", "));
+    if !skipped.cannot_open.is_empty() {
+        println!("not rewrapped (your key cannot open them): {}", skipped.cannot_open.join(", "));
+    }
+    if !skipped.not_a_payload.is_empty() {
+        println!(
+            "not rewrapped (they open but hold no Amana payload, so they keep their recipients): {}",
+            skipped.not_a_payload.join(", ")
+        );
     }
     if !bundle.attachments.is_empty() {
         println!(
@@ -139,23 +163,21 @@ pub fn recipients_for(
     Ok(list)
 }
 
-/// One envelope re-encrypted, or `None` if this identity cannot open it.
+/// One envelope re-encrypted, or why not.
 fn rewrap_one(
     case: &LocalCase,
     readers: &[RosterEntry],
     env: &EnvelopeWire,
     identity: &age::x25519::Identity,
-) -> Result<Option<RewrappedEnvelope>, ReviewError> {
+) -> Result<Rewrapped, ReviewError> {
     let bundle = &case.bundle;
     let Some(plaintext) = open(case, env, identity)? else {
-        return Ok(None);
+        return Ok(Rewrapped::CannotOpen);
     };
     let ids = || (bundle.id.clone(), env.id.clone());
-    let payload = Payload::decode(&plaintext).map_err(|cause| ReviewError::Payload {
-        case: ids().0,
-        envelope: ids().1,
-        cause,
-    })?;
+    let Ok(payload) = Payload::decode(&plaintext) else {
+        return Ok(Rewrapped::NotAPayload);
+    };
     if payload.part != env.part {
         return Err(refused(
             bundle,
@@ -174,7 +196,7 @@ fn rewrap_one(
         envelope: ids().1,
         cause,
     })?;
-    Ok(Some(RewrappedEnvelope {
+    Ok(Rewrapped::Item(RewrappedEnvelope {
         envelope_id: env.id.clone(),
         age_b64: B64.encode(ciphertext),
         // The salted commitment (docs/FORMATS.md §9): an unsalted hash would let a database

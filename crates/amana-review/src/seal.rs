@@ -29,6 +29,11 @@ pub enum Audience {
     ReviewersOnly,
 }
 
+/// A payload this release made but could not read back: refused, never sent.
+fn not_a_payload(case: &CaseBundle, cause: amana_core::payload::PayloadError) -> ReviewError {
+    ReviewError::Payload { case: case.id.clone(), envelope: "(not sent)".into(), cause }
+}
+
 /// Encrypts `body` as a `part` payload written today by `author`.
 pub fn seal(
     case: &CaseBundle,
@@ -69,6 +74,18 @@ pub fn seal(
     };
     let too_long = || ReviewError::TextTooLong(what, MAX_REQUEST_FILE_BODY / 1024);
     let plain = payload.encode().map_err(|_| too_long())?;
+    // Nothing leaves this laptop that a reader could not decode: the reporter's page and
+    // every reviewer's `show` read exactly what `Payload::decode` accepts.
+    match Payload::decode(&plain) {
+        Ok(back) if back.part == part && back.body == payload.body => {}
+        Ok(_) => {
+            return Err(not_a_payload(
+                case,
+                amana_core::payload::PayloadError::Json("it decodes to another message".into()),
+            ))
+        }
+        Err(cause) => return Err(not_a_payload(case, cause)),
+    }
     let ciphertext = envelope::encrypt(&plain, &recipients)
         .map_err(|e| ReviewError::BadRecipient { case: case.id.clone(), detail: e.to_string() })?;
     let age_b64 = B64.encode(ciphertext);

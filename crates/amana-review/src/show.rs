@@ -5,12 +5,12 @@
 //! report, follow-ups, replies with their author, and notes marked "for reviewers".
 //!
 //! The reporter's text is printed verbatim (UTF-8, any script) except for control
-//! characters, which are shown escaped: a reporter must not be able to send escape
-//! sequences to the reviewer's terminal.
+//! characters and bidi overrides, which are shown escaped: a reporter must not be able to
+//! send escape sequences to the reviewer's terminal, or make it show the text reordered.
 
 use amana_core::envelope::{self, EnvelopeError};
 use amana_core::events::{Event, EventKind};
-use amana_core::payload::{Part, Payload};
+use amana_core::payload::{Part, Payload, PayloadError};
 use amana_core::wire::{CaseBundle, EnvelopeWire};
 use zeroize::Zeroizing;
 
@@ -29,7 +29,15 @@ pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
     let pending = crate::outbox::pending_count(home, &case.bundle.id)?;
     let mut text = render(&case.bundle, &parts, pending);
     render_attachments(&mut text, &case, &identity);
-    crate::output::stdout(&text)
+    crate::output::stdout(&text)?;
+    let unreadable = parts.iter().filter(|p| p.payload.is_err()).count();
+    if unreadable > 0 {
+        eprintln!(
+            "warning: {unreadable} envelope(s) of case {} opened but hold no Amana payload (marked UNREADABLE above)",
+            case.bundle.id
+        );
+    }
+    Ok(())
 }
 
 /// The attachment list: decrypted name (escaped), type, exact size, the report or
@@ -62,11 +70,13 @@ fn render_attachments(out: &mut String, case: &LocalCase, identity: &age::x25519
     }
 }
 
-/// One decrypted piece of the thread, with the history event that recorded it (if any).
+/// One decrypted piece of the thread, with the history event that recorded it (if any). An
+/// envelope that opens but holds no Amana payload (a reviewer's other tool, or a hostile
+/// reviewer) is kept as its error: it is flagged where it stands, and the rest is shown.
 struct ThreadPart<'a> {
     env: &'a EnvelopeWire,
     event: Option<&'a Event>,
-    payload: Payload,
+    payload: Result<Payload, PayloadError>,
 }
 
 /// The history event naming each envelope (`{"envelope_id": …}` in its detail).
@@ -91,7 +101,12 @@ fn decrypt_all<'a>(
     envelopes
         .into_iter()
         .map(|(ev, env)| {
-            Ok(ThreadPart { env, event: ev.map(|(_, e)| e), payload: open(case, env, identity)? })
+            let payload = match open(case, env, identity) {
+                Ok(p) => Ok(p),
+                Err(ReviewError::Payload { cause, .. }) => Err(cause),
+                Err(e) => return Err(e),
+            };
+            Ok(ThreadPart { env, event: ev.map(|(_, e)| e), payload })
         })
         .collect()
 }
@@ -142,8 +157,11 @@ pub fn check_commitment(bundle: &CaseBundle, envelope_id: &str, plaintext: &[u8]
 /// The whole printout. Zeroizing, and sized up front so that growing it does not leave
 /// copies of the plaintext behind in freed memory.
 fn render(bundle: &CaseBundle, parts: &[ThreadPart<'_>], pending: usize) -> Zeroizing<String> {
-    let text_len: usize =
-        parts.iter().map(|p| p.payload.body.len() + p.payload.contact.as_ref().map_or(0, String::len)).sum();
+    let text_len: usize = parts
+        .iter()
+        .filter_map(|p| p.payload.as_ref().ok())
+        .map(|p| p.body.len() + p.contact.as_ref().map_or(0, String::len))
+        .sum();
     let mut out = Zeroizing::new(String::with_capacity(4096 + 8 * text_len));
     render_metadata(&mut out, bundle, pending);
     if parts.is_empty() {
@@ -210,8 +228,27 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
     }
 }
 
+/// An envelope that opened but holds no Amana payload: said so, with who the history says
+/// sent it, and none of its bytes.
+fn render_unreadable(out: &mut String, part: &ThreadPart<'_>, cause: &PayloadError) {
+    let by = part.event.and_then(|e| e.actor.as_deref()).map(|a| format!(" by {}", printable(a)));
+    out.push_str(&format!(
+        "\n--- UNREADABLE {}{} (envelope {}, stored {}) ---\n(it opened with your key but is not an Amana \
+         payload: {cause}; nothing of it is shown. The reporter's page says only that one message \
+         could not be shown.)\n",
+        part.env.part.as_str(),
+        by.unwrap_or_default(),
+        part.env.id,
+        part.env.created_on,
+    ));
+}
+
 fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
-    let (env, p) = (part.env, &part.payload);
+    let p = match &part.payload {
+        Ok(p) => p,
+        Err(cause) => return render_unreadable(out, part, cause),
+    };
+    let env = part.env;
     let title = match p.part {
         Part::Report => "report".to_string(),
         Part::FollowUp => "follow-up from the reporter".to_string(),
@@ -258,23 +295,39 @@ fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
     }
 }
 
-/// Appends `text` verbatim, except that control characters other than newline and tab are
-/// escaped (`\u{1b}`) and CRLF becomes LF.
+/// Appends `text` verbatim, except that control characters other than newline and tab, and
+/// the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), are escaped
+/// (`\u{1b}`, `\u{202e}`), and CRLF becomes LF. An override would make the terminal show the
+/// reporter's text (or what follows it on the line) in an order other than the bytes': a
+/// reviewer reads what was sent, never a rearrangement of it. The implicit marks (LRM, RLM,
+/// ALM) stay: Arabic and Persian text uses them, and they reorder nothing beyond one letter.
 fn push_clean(out: &mut String, text: &str) {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\n' | '\t' => out.push(c),
             '\r' if chars.peek() == Some(&'\n') => {}
-            c if c.is_control() => out.extend(c.escape_unicode()),
+            c if c.is_control() || is_explicit_bidi(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
 }
 
+/// Bidi embeddings, overrides and isolates (and their terminators).
+fn is_explicit_bidi(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_overrides_are_escaped_and_marks_kept() {
+        let mut out = String::new();
+        push_clean(&mut out, "pay \u{202E}001$\u{202C} now \u{2067}x\u{2069} \u{200F}ع");
+        assert_eq!(out, "pay \\u{202e}001$\\u{202c} now \\u{2067}x\\u{2069} \u{200F}ع");
+    }
 
     #[test]
     fn text_is_verbatim_but_escapes_cannot_reach_the_terminal() {

@@ -134,6 +134,7 @@ status-closed_referred = مُغلق: أُحيل
 status-closed_referred-help = أُغلقت الحالة وأُحيلت إلى جهة أخرى مختصة.
 messages-title = الرسائل
 messages-none = لا توجد رسائل بعد.
+message-unreadable = تعذّر عرض رسالة واحدة.
 message-reply = رد من المراجِعين
 message-follow_up = أضفتَ
 followup-title = أضِف معلومات

@@ -133,6 +133,7 @@ status-closed_referred = বন্ধ: অন্যত্র পাঠানো 
 status-closed_referred-help = বিষয়টি বন্ধ হয়েছে এবং দায়িত্বপ্রাপ্ত অন্য একটি প্রতিষ্ঠানে পাঠানো হয়েছে।
 messages-title = বার্তা
 messages-none = এখনো কোনো বার্তা নেই।
+message-unreadable = একটি বার্তা দেখানো যায়নি।
 message-reply = পর্যালোচকদের উত্তর
 message-follow_up = আপনি যোগ করেছেন
 followup-title = তথ্য যোগ করুন

@@ -135,6 +135,7 @@ status-closed_referred = Closed: referred
 status-closed_referred-help = The case is closed and was passed to another body that is responsible for it.
 messages-title = Messages
 messages-none = No messages yet.
+message-unreadable = One message could not be shown.
 message-reply = Reply from the reviewers
 message-follow_up = You added
 followup-title = Add information

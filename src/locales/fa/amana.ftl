@@ -133,6 +133,7 @@ status-closed_referred = بسته: ارجاع شد
 status-closed_referred-help = پرونده بسته شد و به نهاد مسئول دیگری ارجاع شد.
 messages-title = پیام‌ها
 messages-none = هنوز پیامی نیست.
+message-unreadable = یک پیام را نمی‌توان نمایش داد.
 message-reply = پاسخ بازبین‌ها
 message-follow_up = شما افزودید
 followup-title = افزودن اطلاعات

@@ -133,6 +133,7 @@ status-closed_referred = Sarado: ipinasa
 status-closed_referred-help = Sarado na ang kaso at ipinasa ito sa ibang ahensyang may pananagutan.
 messages-title = Mga mensahe
 messages-none = Wala pang mensahe.
+message-unreadable = Hindi maipakita ang isang mensahe.
 message-reply = Sagot ng mga tagasuri
 message-follow_up = Idinagdag mo
 followup-title = Magdagdag ng impormasyon

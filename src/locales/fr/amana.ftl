@@ -133,6 +133,7 @@ status-closed_referred = Clos : transmis
 status-closed_referred-help = Le dossier est clos et a été transmis à un autre organisme compétent.
 messages-title = Messages
 messages-none = Pas encore de message.
+message-unreadable = Un message n’a pas pu être affiché.
 message-reply = Réponse des examinateurs
 message-follow_up = Vous avez ajouté
 followup-title = Ajouter des informations

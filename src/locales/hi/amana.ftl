@@ -133,6 +133,7 @@ status-closed_referred = बंद: आगे भेजा गया
 status-closed_referred-help = मामला बंद हो गया है और इसे किसी अन्य ज़िम्मेदार संस्था को भेज दिया गया है।
 messages-title = संदेश
 messages-none = अभी कोई संदेश नहीं।
+message-unreadable = एक संदेश दिखाया नहीं जा सका।
 message-reply = समीक्षकों का जवाब
 message-follow_up = आपने जोड़ा
 followup-title = जानकारी जोड़ें

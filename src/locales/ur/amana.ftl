@@ -133,6 +133,7 @@ status-closed_referred = بند: منتقل کیا گیا
 status-closed_referred-help = معاملہ بند ہو گیا اور اسے کسی دوسرے ذمہ دار ادارے کو بھیج دیا گیا۔
 messages-title = پیغامات
 messages-none = ابھی کوئی پیغام نہیں۔
+message-unreadable = ایک پیغام دکھایا نہیں جا سکا۔
 message-reply = جائزہ کاروں کا جواب
 message-follow_up = آپ نے شامل کیا
 followup-title = معلومات شامل کریں

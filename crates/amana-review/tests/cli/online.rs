@@ -10,7 +10,7 @@ use amana_core::wire::{AgencyList, StatusChange};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use predicates::prelude::*;
 
-use crate::support::{bundle, case_list, encrypt, payload, read, Kit, Recorded, Stub, TestHome, DEP};
+use crate::support::{bundle, case_list, date, encrypt, payload, read, Kit, Recorded, Stub, TestHome, DEP};
 
 fn agencies() -> (u16, String) {
     let list = AgencyList { deployment_id: DEP.into(), agencies: vec![], kinds: vec![Kind::Violation] };
@@ -192,6 +192,37 @@ fn a_case_without_history_is_not_acted_on() {
             predicate::str::contains("run `amana-review pull` (or `import`) first. Nothing was signed"),
         ));
     assert!(home.outbox().is_empty());
+}
+
+#[test]
+fn heads_shows_what_this_home_verified_and_why_a_case_is_quarantined() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let kit = home.kit("alice");
+    let mut case = kit.case("case-1", b"age".to_vec(), &[("alice", &me.age_recipient)], &me.age_recipient);
+    kit.status(&mut case, Status::Acknowledged);
+    let stub = Stub::start(vec![agencies(), (200, case_list(&[kit.wire()], vec![case.clone()]))]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success();
+    let head = case.events[1].hash.clone();
+    let verified = format!("case-1  seq 1  {head}  verified\n");
+    home.cmd().args(["heads"]).assert().success().stdout(verified.clone());
+
+    // The server now answers a rewritten history: quarantined, the head kept, the reason said.
+    let mut rewritten = case.clone();
+    rewritten.events[0].on = date("2001-01-01");
+    let stub = Stub::start(vec![(200, case_list(&[kit.wire()], vec![rewritten]))]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().failure();
+    let today = time::OffsetDateTime::now_utc().date();
+    home.cmd().args(["heads", "case"]).assert().success().stdout(
+        predicate::str::starts_with(format!("case-1  seq 1  {head}  QUARANTINED since {today}: "))
+            .and(predicate::str::contains("does not verify")),
+    );
+    home.cmd().args(["heads", "other"]).assert().failure();
+
+    // The sound history again (under a newer roster: each signing rises): the quarantine ends.
+    let stub = Stub::start(vec![(200, case_list(&[kit.wire()], vec![case]))]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success();
+    home.cmd().args(["heads", "case-1"]).assert().success().stdout(verified);
 }
 
 /// A home made by the release before the roster (keys pinned on first use in
