@@ -349,3 +349,34 @@ async fn rewrap_to_itself(t: &Target) {
     let shown = oversight.cli(&addr, &["show", &case.id]).ok("oversight still reads its copy");
     assert!(shown.stdout.contains("The counter was closed all week."), "{}", shown.stdout);
 }
+
+/// A server that acknowledges a reply and then drops it (deletes its event and envelope)
+/// would leave the reviewer believing the reporter was answered: the next pull says which
+/// acknowledged request the case's history lacks, and fails until it is sent again.
+#[tokio::test]
+async fn a_reply_the_server_acknowledged_and_dropped_is_named_at_the_next_pull() {
+    for t in targets("a_reply_the_server_acknowledged_and_dropped_is_named_at_the_next_pull").await {
+        eprintln!("on {}", t.backend);
+        drop_an_acknowledged_reply(&t).await;
+    }
+}
+
+async fn drop_an_acknowledged_reply(t: &Target) {
+    let app = &t.app;
+    let addr = app.address.clone();
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&addr, &["pull"]).ok("pull");
+    let case = health.listed_ids(&addr).remove(0);
+    health.cli(&addr, &["reply", &case, "--message", "We are on it."]).ok("reply acknowledged");
+    let db = t.writer().await;
+    db.exec("DELETE FROM events WHERE case_id = $1 AND kind = 'reply'", &[Arg::Text(&case)]).await;
+    db.exec("DELETE FROM envelopes WHERE case_id = $1 AND part = 'reply'", &[Arg::Text(&case)]).await;
+    db.close().await;
+    let out = health.cli(&addr, &["pull"]).failed("a pull that lacks the acknowledged reply");
+    assert!(out.stderr.contains(&format!("NOT IN HISTORY: your reply on case {case}")), "{}", out.stderr);
+    // Sent again, the reply is in the history: the next pull is clean.
+    health.cli(&addr, &["reply", &case, "--message", "We are on it."]).ok("reply again");
+    let out = health.cli(&addr, &["pull"]).ok("the reply sent again is in the history");
+    assert!(!out.stderr.contains("NOT IN HISTORY"), "{}", out.stderr);
+}

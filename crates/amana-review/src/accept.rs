@@ -57,6 +57,8 @@ pub struct Summary {
     pub quarantined: Vec<(String, String)>,
     /// Revocations this home learnt from the roster with this pull: key id and date.
     pub revoked: Vec<(String, time::Date)>,
+    /// Requests the server acknowledged that a case stored now does not show.
+    pub lacking: Vec<crate::acknowledged::Acknowledged>,
 }
 
 /// The case-list format this release reads (`CaseList::format`).
@@ -126,6 +128,8 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
         .filter(|id| !listed.contains(id.as_str()))
         .collect();
     missing.sort();
+    let stored: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
+    let lacking = crate::acknowledged::reconcile(home, &stored, &applied_nonces)?;
     Ok(Summary {
         cases: planned.len(),
         new: planned.iter().filter(|p| p.local.is_none()).count(),
@@ -133,6 +137,7 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
         applied: outbox::archive_applied(home, &applied_nonces)?,
         missing,
         listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
+        lacking,
         quarantined: refused,
         revoked,
     })

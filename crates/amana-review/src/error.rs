@@ -260,6 +260,9 @@ pub enum ReviewError {
     #[error("{0} case(s) could not be verified and were QUARANTINED (see above and `amana-review list`); every other case was stored. Tell the oversight unit")]
     Quarantined(usize),
 
+    #[error("{0} request(s) the server acknowledged are not in their case's history (see above): the server dropped them or has not stored them. Send them again, and tell the oversight unit")]
+    AcknowledgedMissing(usize),
+
     #[error("only oversight reviewers may rewrap a case (the roster does not list `{0}` as oversight)")]
     RewrapNotOversight(String),
 }

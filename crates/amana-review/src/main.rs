@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod accept;
+mod acknowledged;
 mod airgap;
 mod attachments;
 mod attested;

@@ -40,12 +40,15 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     quarantined(&summary)
 }
 
-/// Fails (non-zero exit) while the pull left cases quarantined; the rest is stored.
+/// Fails (non-zero exit) while the pull left cases quarantined, or a case lacks a request
+/// the server acknowledged; the rest is stored.
 fn quarantined(s: &Summary) -> anyhow::Result<()> {
-    if s.quarantined.is_empty() {
-        Ok(())
-    } else {
+    if !s.quarantined.is_empty() {
         Err(ReviewError::Quarantined(s.quarantined.len()).into())
+    } else if !s.lacking.is_empty() {
+        Err(ReviewError::AcknowledgedMissing(s.lacking.len()).into())
+    } else {
+        Ok(())
     }
 }
 
@@ -128,6 +131,14 @@ fn report(verb: &str, s: &Summary) {
     }
     for (id, why) in &s.quarantined {
         eprintln!("QUARANTINED case {}: {why}", crate::cases::printable(id));
+    }
+    for a in &s.lacking {
+        eprintln!(
+            "NOT IN HISTORY: your {} on case {}, acknowledged by the server on {}",
+            crate::cases::printable(&a.action),
+            crate::cases::printable(&a.case),
+            a.on
+        );
     }
     if s.applied > 0 {
         println!(

@@ -134,7 +134,12 @@ impl Delivery {
         action: &str,
     ) -> Result<Delivered, ReviewError> {
         match self {
-            Delivery::Online(session) => session.call(Method::Post, path, body).map(|_| Delivered::Sent),
+            Delivery::Online(session) => {
+                let request = session.signer.sign(Method::Post, path, body);
+                session.client.send(&request)?;
+                crate::acknowledged::record(home, case, action, &request.signature.nonce)?;
+                Ok(Delivered::Sent)
+            }
             Delivery::Offline(signer) => {
                 let file = signer.sign(Method::Post, path, body).to_file(&signer.deployment_id)?;
                 outbox::queue(home, &file, case, action).map(Delivered::Queued)
