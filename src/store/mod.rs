@@ -21,6 +21,7 @@ mod records;
 mod rows;
 pub mod sql_store;
 pub mod sqlite;
+mod sqlite_order;
 
 pub use attachments::{Attachments, NewAttachment, StoredAttachment, UploadClaim};
 pub use filter::{CaseFilter, Scope};

@@ -13,6 +13,7 @@ mod attachments;
 mod cases;
 mod changes;
 mod concurrency;
+mod migration;
 mod nonces;
 mod retention;
 mod schema;
