@@ -133,7 +133,18 @@ impl std::fmt::Display for FileLimit {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.into())
+        use crate::store::{LimitBroken, StoreError};
+        match e {
+            // A concurrent upload to the same case (or server) got there first.
+            StoreError::FileLimit(LimitBroken::Files { max }) => {
+                ApiError::FileLimit(FileLimit::Count { max })
+            }
+            StoreError::FileLimit(LimitBroken::CaseBytes { max_bytes }) => {
+                ApiError::FileLimit(FileLimit::Total { max_mb: max_bytes / (1024 * 1024) })
+            }
+            StoreError::FileLimit(LimitBroken::Quota) => ApiError::FileLimit(FileLimit::Quota),
+            other => ApiError::Internal(other.into()),
+        }
     }
 }
 

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 use crate::{
     error::{ApiError, FileLimit},
     state::{random_id, AppState},
-    store::{NewAttachment, Store, UploadClaim},
+    store::{ClaimLimits, NewAttachment, Store, UploadClaim},
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -87,6 +87,15 @@ impl UploadLimits {
     /// plus room for the text fields and the multipart framing.
     pub fn max_body_bytes(&self) -> u64 {
         self.max_case_files_mb.saturating_mul(MIB).saturating_add(MIB)
+    }
+
+    /// The limits the commit that claims an upload checks again ([`ClaimLimits`]).
+    pub fn claim_limits(&self) -> ClaimLimits {
+        ClaimLimits {
+            max_files: self.max_files_per_case,
+            max_case_bytes: self.max_case_files_mb.saturating_mul(MIB),
+            quota_bytes: self.files_quota_mb.saturating_mul(MIB),
+        }
     }
 
     /// The minimum upload rate, if any: bytes that must arrive per window of waiting.
@@ -459,6 +468,10 @@ pub struct PendingUpload {
     count: u64,
     /// Their digests, in order.
     files: Vec<FileDigest>,
+    /// Their bytes as counted against the budget.
+    bytes: u64,
+    /// The limits the claiming commit checks again.
+    limits: ClaimLimits,
     /// Whether any row was written (complete or not).
     started: bool,
     store: Arc<dyn Store>,
@@ -472,6 +485,8 @@ impl PendingUpload {
             upload_id: self.id.clone(),
             count: self.count,
             files: self.files.clone(),
+            bytes: self.bytes,
+            limits: self.limits,
         })
     }
 
@@ -513,6 +528,8 @@ pub async fn store_files(
         id: random_id(),
         count: 0,
         files: Vec::new(),
+        bytes: 0,
+        limits: state.uploads.claim_limits(),
         started: false,
         store: state.store.clone(),
         committed: false,
@@ -532,6 +549,7 @@ pub async fn store_files(
         match store_file(state, field, recipients, &mut pending, &mut budget, &meter).await {
             Ok(Some(digest)) => {
                 pending.count += 1;
+                pending.bytes += budget.file_used;
                 pending.files.push(digest);
             }
             Ok(None) => {}

@@ -97,6 +97,11 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    async fn lock_files(_: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        // `BEGIN IMMEDIATE` already holds the database's only write lock.
+        Ok(())
+    }
+
     async fn migrate(pool: &Pool<Self>) -> Result<(), StoreError> {
         // No rowid anywhere, sqlx's own table included (see `sqlite_order`).
         sqlite_order::migrations_table(pool).await?;
