@@ -25,7 +25,9 @@ pub struct ServeSettings {
     #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
     pub keys: PathBuf,
     /// How long a signed reviewer request stays valid, in hours (air-gapped clocks drift).
-    #[arg(long, env = "AMANA_SIGNATURE_WINDOW_HOURS", default_value_t = 72)]
+    /// At least 2: `amana-review` signs the hour, not the second (docs/FORMATS.md §3).
+    #[arg(long, env = "AMANA_SIGNATURE_WINDOW_HOURS", default_value_t = 72,
+          value_parser = clap::value_parser!(u32).range(amana_core::signing::MIN_WINDOW_SECS / 3600..))]
     pub signature_window_hours: u32,
     /// Concurrent Argon2id derivations per route (each uses 64 MiB).
     #[arg(long, env = "AMANA_KDF_WORKERS", default_value_t = 2)]
@@ -76,5 +78,24 @@ impl DataSettings {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("amana.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        settings: super::ServeSettings,
+    }
+
+    /// A window under two hours would refuse requests `amana-review` signed with the hour.
+    #[test]
+    fn the_signature_window_is_at_least_two_hours() {
+        let parse = |hours: &str| Serve::try_parse_from(["amana", "--signature-window-hours", hours]);
+        assert!(parse("1").is_err());
+        assert_eq!(parse("2").map(|s| s.settings.signature_window_hours).ok(), Some(2));
     }
 }
