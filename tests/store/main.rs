@@ -12,6 +12,7 @@ mod harness;
 mod attachments;
 mod cases;
 mod changes;
+mod commit_ts;
 mod concurrency;
 mod migration;
 mod nonces;

@@ -203,9 +203,9 @@ async fn a_postgres_node_never_creates_secrets_and_starts_with_them() {
     .await
 }
 
-/// `track_commit_timestamp` is fixed when PostgreSQL starts, and the test server cannot be
-/// restarted from a test: the check runs against the real server (which has it off, the
-/// default), and the decision it makes is tested on the values `SHOW` gives.
+/// The check on the shared test server (which has `track_commit_timestamp` off, the
+/// default) and the decision on each value `SHOW` may give; `commit_ts.rs` starts a server
+/// with it on and sees a node refuse it.
 #[tokio::test]
 async fn a_postgres_that_records_commit_times_is_refused() {
     use amana::store::postgres::{commit_timestamps_allowed, refuse_commit_timestamps};
