@@ -46,6 +46,7 @@ pub async fn migrations_table(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
             ] {
                 sqlx::query(sql).execute(&mut *tx).await?;
             }
+            // Asked in the same transaction as the rebuild, so a crash cannot lose the request.
             sqlx::query(&format!("PRAGMA user_version = {VACUUM_PENDING}")).execute(&mut *tx).await?;
         }
         Some(_) => {}
@@ -66,4 +67,10 @@ pub async fn vacuum_if_pending(pool: &Pool<Sqlite>) -> Result<bool, StoreError> 
     sqlx::query("VACUUM").execute(pool).await?;
     sqlx::query("PRAGMA user_version = 0").execute(pool).await?;
     Ok(true)
+}
+
+/// Asks the next start for the VACUUM and WAL truncation again.
+pub async fn request_vacuum(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
+    sqlx::query(&format!("PRAGMA user_version = {VACUUM_PENDING}")).execute(pool).await?;
+    Ok(())
 }
