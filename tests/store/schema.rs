@@ -276,3 +276,14 @@ fn the_name_and_default_checks_catch_clocks_and_counters() {
     assert!(clock_default("CURRENT_TIMESTAMP") && clock_default("nextval('x_seq'::regclass)"));
     assert!(clock_default("(datetime('now'))") && !clock_default("(date('now'))"));
 }
+
+/// The server's ids (cases, envelopes, files, uploads) carry no order of making: ids made
+/// one after another are in ascending order about half the time, as random ones are, not
+/// always, as a time-ordered id (a ULID, a UUIDv7) would be.
+#[test]
+fn ids_are_not_time_ordered() {
+    let ids: Vec<String> = (0..256).map(|_| amana::state::random_id()).collect();
+    let ascending = ids.windows(2).filter(|w| w[0] < w[1]).count();
+    assert!((64..192).contains(&ascending), "{ascending} of 255 consecutive ids ascend");
+    assert!(ids.iter().all(|id| id.len() == 20), "80 random bits each");
+}
