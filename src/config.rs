@@ -1,6 +1,8 @@
 //! Server settings, from flags and environment (`amana serve --help`).
 
 use clap::Args;
+
+use crate::store::attachments::ClaimLimits;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Settings for `amana serve` (and the data/database parts for `amana migrate`).
@@ -25,7 +27,9 @@ pub struct ServeSettings {
     #[arg(long, env = "AMANA_KEYS", default_value = "keys")]
     pub keys: PathBuf,
     /// How long a signed reviewer request stays valid, in hours (air-gapped clocks drift).
-    #[arg(long, env = "AMANA_SIGNATURE_WINDOW_HOURS", default_value_t = 72)]
+    /// At least 2: `amana-review` signs the hour, not the second (docs/FORMATS.md §3).
+    #[arg(long, env = "AMANA_SIGNATURE_WINDOW_HOURS", default_value_t = 72,
+          value_parser = clap::value_parser!(u32).range(amana_core::signing::MIN_WINDOW_SECS / 3600..))]
     pub signature_window_hours: u32,
     /// Concurrent Argon2id derivations per route (each uses 64 MiB).
     #[arg(long, env = "AMANA_KDF_WORKERS", default_value_t = 2)]
@@ -119,6 +123,15 @@ impl UploadLimits {
         self.max_case_files_mb.saturating_mul(MIB).saturating_add(MIB)
     }
 
+    /// The limits the commit that claims an upload checks again ([`ClaimLimits`]).
+    pub fn claim_limits(&self) -> ClaimLimits {
+        ClaimLimits {
+            max_files: self.max_files_per_case,
+            max_case_bytes: self.max_case_files_mb.saturating_mul(MIB),
+            quota_bytes: self.files_quota_mb.saturating_mul(MIB),
+        }
+    }
+
     /// The minimum upload rate, if any: bytes that must arrive per window of waiting.
     pub fn min_rate(&self) -> Option<MinRate> {
         let window = Duration::from_secs(self.upload_rate_window_secs.max(1));
@@ -145,4 +158,23 @@ impl UploadLimits {
 pub struct MinRate {
     pub bytes: u64,
     pub window: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        settings: super::ServeSettings,
+    }
+
+    /// A window under two hours would refuse requests `amana-review` signed with the hour.
+    #[test]
+    fn the_signature_window_is_at_least_two_hours() {
+        let parse = |hours: &str| Serve::try_parse_from(["amana", "--signature-window-hours", hours]);
+        assert!(parse("1").is_err());
+        assert_eq!(parse("2").map(|s| s.settings.signature_window_hours).ok(), Some(2));
+    }
 }

@@ -136,7 +136,7 @@ impl std::fmt::Display for FileLimit {
     }
 }
 
-/// Failures of the server's own storage, crypto and encoding: never the client's doing, so
+/// Failures of the server's own crypto and encoding: never the client's doing, so
 /// always a 500 whose cause goes to the log (by kind) and never to the client. Handlers
 /// use `?` on them.
 macro_rules! internal_from {
@@ -149,8 +149,24 @@ macro_rules! internal_from {
     };
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::{LimitBroken, StoreError};
+        match e {
+            // A concurrent upload to the same case (or server) got there first.
+            StoreError::FileLimit(LimitBroken::Files { max }) => {
+                ApiError::FileLimit(FileLimit::Count { max })
+            }
+            StoreError::FileLimit(LimitBroken::CaseBytes { max_bytes }) => {
+                ApiError::FileLimit(FileLimit::Total { max_mb: max_bytes / (1024 * 1024) })
+            }
+            StoreError::FileLimit(LimitBroken::Quota) => ApiError::FileLimit(FileLimit::Quota),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
 internal_from!(
-    crate::store::StoreError,
     amana_core::payload::PayloadError,
     amana_core::envelope::EnvelopeError,
     amana_core::kdf::KdfError,

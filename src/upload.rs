@@ -37,7 +37,7 @@ use crate::config::{MinRate, UploadLimits, MIB};
 use crate::{
     error::{ApiError, FileLimit},
     state::{random_id, AppState},
-    store::{NewAttachment, Store, UploadClaim},
+    store::{ClaimLimits, NewAttachment, Store, UploadClaim},
 };
 use amana_core::ciphertext::Ciphertext;
 
@@ -394,6 +394,10 @@ pub struct PendingUpload {
     count: u64,
     /// Their digests, in order.
     files: Vec<FileDigest>,
+    /// Their bytes as counted against the budget.
+    bytes: u64,
+    /// The limits the claiming commit checks again.
+    limits: ClaimLimits,
     /// Whether any row was written (complete or not).
     started: bool,
     store: Arc<dyn Store>,
@@ -407,6 +411,8 @@ impl PendingUpload {
             upload_id: self.id.clone(),
             count: self.count,
             files: self.files.clone(),
+            bytes: self.bytes,
+            limits: self.limits,
         })
     }
 
@@ -448,6 +454,8 @@ pub async fn store_files(
         id: random_id(),
         count: 0,
         files: Vec::new(),
+        bytes: 0,
+        limits: state.uploads.claim_limits(),
         started: false,
         store: state.store.clone(),
         committed: false,
@@ -467,6 +475,7 @@ pub async fn store_files(
         match store_file(state, field, recipients, &mut pending, &mut budget, &meter).await {
             Ok(Some(digest)) => {
                 pending.count += 1;
+                pending.bytes += budget.file_used;
                 pending.files.push(digest);
             }
             Ok(None) => {}

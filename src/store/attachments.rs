@@ -31,6 +31,79 @@ pub struct UploadClaim {
     pub count: u64,
     /// Each file's digests, for the attested event that records the commit.
     pub files: Vec<amana_core::attachment::FileDigest>,
+    /// The files' bytes as the upload counted them against its budget (before encryption).
+    pub bytes: u64,
+    /// What the case and the server may hold once these files are claimed.
+    pub limits: ClaimLimits,
+}
+
+/// The file limits, checked again inside the claiming commit: an upload checks them when it
+/// starts, but two uploads to one case (or to the server) that run at once each saw the
+/// files from before both, and together could go over (docs/FORMATS.md §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimits {
+    pub max_files: u64,
+    pub max_case_bytes: u64,
+    pub quota_bytes: u64,
+}
+
+impl ClaimLimits {
+    /// No limit at all.
+    pub const NONE: Self = Self { max_files: u64::MAX, max_case_bytes: u64::MAX, quota_bytes: u64::MAX };
+}
+
+/// The limit a claim would have broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitBroken {
+    Files { max: u64 },
+    CaseBytes { max_bytes: u64 },
+    Quota,
+}
+
+/// Inside the claiming transaction, after the claim: the case's files, and all committed
+/// files, are within `claim.limits`. Other files count as stored (padded ciphertext); this
+/// upload's as the upload counted them, the same sum the upload's own budget checked.
+pub(super) async fn check_claim<B: Exec>(
+    conn: &mut B::Connection,
+    case_id: &str,
+    envelope_id: &str,
+    claim: &UploadClaim,
+) -> Result<(), StoreError> {
+    let l = claim.limits;
+    let (files, others): (i64, i64) = B::fetch_optional(
+        &mut *conn,
+        Stmt::new(
+            "SELECT CAST(COUNT(*) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN envelope_id = $2 THEN 0 ELSE size END), 0) AS BIGINT) \
+             FROM attachments WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .bind(envelope_id),
+    )
+    .await?
+    .unwrap_or((0, 0));
+    if as_u64(files) > l.max_files {
+        return Err(StoreError::FileLimit(LimitBroken::Files { max: l.max_files }));
+    }
+    if as_u64(others).saturating_add(claim.bytes) > l.max_case_bytes {
+        return Err(StoreError::FileLimit(LimitBroken::CaseBytes { max_bytes: l.max_case_bytes }));
+    }
+    // Claims to other cases are not serialized by this case's lock: take the files lock.
+    B::lock_files(&mut *conn).await?;
+    let (others,): (i64,) = B::fetch_optional(
+        &mut *conn,
+        Stmt::new(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM attachments \
+             WHERE case_id IS NOT NULL AND envelope_id <> $1",
+        )
+        .bind(envelope_id),
+    )
+    .await?
+    .unwrap_or((0,));
+    if as_u64(others).saturating_add(claim.bytes) > l.quota_bytes {
+        return Err(StoreError::FileLimit(LimitBroken::Quota));
+    }
+    Ok(())
 }
 
 impl UploadClaim {
@@ -175,4 +248,9 @@ impl<B: Exec> Attachments for SqlStore<B> {
         let row: Option<(Vec<u8>,)> = B::fetch_optional(&mut *self.conn().await?, stmt).await?;
         Ok(row.map(|(data,)| data))
     }
+}
+
+/// A count or sum from SQL (never negative).
+fn as_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }

@@ -110,6 +110,9 @@ pub trait Backend: Database {
     /// Inside a write transaction: holds the case still until the commit, so that a check
     /// made next stays true (retention's delete).
     async fn lock_case(conn: &mut Self::Connection, id: &str) -> Result<(), sqlx::Error>;
+    /// Inside a write transaction: holds every file claim still until the commit, so that a
+    /// quota checked next stays true.
+    async fn lock_files(conn: &mut Self::Connection) -> Result<(), sqlx::Error>;
     /// Applies pending migrations.
     async fn migrate(pool: &Pool<Self>) -> Result<(), StoreError>;
     /// See [`super::Store::scrub`].

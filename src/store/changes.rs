@@ -5,6 +5,7 @@
 use amana_core::case::Status;
 use time::Date;
 
+use super::attachments::check_claim;
 use super::backend::{Exec, Stmt};
 use super::rows::parse_date;
 use super::{link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, StoreError, UploadClaim};
@@ -125,11 +126,10 @@ pub async fn claim_upload<B: Exec>(
     .bind(case_id)
     .bind(envelope_id)
     .bind(&claim.upload_id);
-    if B::execute(conn, stmt).await? == claim.count {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
+    if B::execute(&mut *conn, stmt).await? != claim.count {
+        return Err(StoreError::Conflict);
     }
+    check_claim::<B>(conn, case_id, envelope_id, claim).await
 }
 
 /// Appends an event to the case's chain. The caller's transaction keeps the head from

@@ -22,8 +22,9 @@ mod records;
 mod rows;
 pub mod sql_store;
 pub mod sqlite;
+mod sqlite_order;
 
-pub use attachments::{Attachments, NewAttachment, StoredAttachment, UploadClaim};
+pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
 pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
@@ -40,6 +41,12 @@ pub enum StoreError {
     UnknownHead,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// Claiming an upload's files would break a file limit; nothing was committed.
+    #[error("a file limit would be exceeded: {0:?}")]
+    FileLimit(LimitBroken),
+    /// The database is set up to record what the server must not know; it is not used.
+    #[error("refusing this database: {0}")]
+    Refused(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -42,8 +42,30 @@ impl SqlStore<Postgres> {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
+        refuse_commit_timestamps(&pool).await?;
         // Pieces share the pool; their transactions skip the WAL flush instead.
         Ok(Self { pieces: pool.clone(), pool })
+    }
+}
+
+/// Refuses a server with `track_commit_timestamp = on`: it keeps every transaction's commit
+/// time, to the microsecond, readable with `pg_xact_commit_timestamp(xmin)` next to each row
+/// a report or follow-up wrote (SECURITY.md, "What the server knows"). The setting needs a
+/// server restart to change, so it is read once, when a node connects.
+pub async fn refuse_commit_timestamps(pool: &Pool<Postgres>) -> Result<(), StoreError> {
+    let (setting,): (String,) = sqlx::query_as("SHOW track_commit_timestamp").fetch_one(pool).await?;
+    commit_timestamps_allowed(&setting)
+}
+
+/// The decision of [`refuse_commit_timestamps`] on the setting's value as `SHOW` gives it.
+pub fn commit_timestamps_allowed(setting: &str) -> Result<(), StoreError> {
+    if setting.trim().eq_ignore_ascii_case("off") {
+        Ok(())
+    } else {
+        Err(StoreError::Refused(format!(
+            "PostgreSQL has track_commit_timestamp = {setting}: it would record the time of every \
+             report to the microsecond. Set it off and restart PostgreSQL (ops/README.md)"
+        )))
     }
 }
 
@@ -73,6 +95,13 @@ impl Backend for Postgres {
         // statement (READ COMMITTED: a new snapshot) sees any rating or follow-up that
         // another node committed meanwhile.
         sqlx::query("SELECT id FROM cases WHERE id = $1 FOR UPDATE").bind(id).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn lock_files(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        // Claims to different cases hold different case rows; this transaction-scoped lock
+        // queues them for the quota check, held only for the rest of a short commit.
+        sqlx::query("SELECT pg_advisory_xact_lock(7416323465002)").execute(conn).await?;
         Ok(())
     }
 

@@ -313,3 +313,38 @@ async fn the_report_page_takes_files_without_javascript() {
     assert!(find_grouped_code(&page).is_some(), "{page}");
     assert_eq!(app.count_rows("attachments").await, 1, "the empty file input is not a file");
 }
+
+/// Follow-ups with files sent to one case at the same time each check the case's files
+/// when their upload begins, and each sees room; the commits that claim the files check
+/// again, so the case ends with the per-case maximum and the others get the 413 (issue 14).
+#[tokio::test]
+async fn concurrent_follow_up_uploads_stop_at_the_file_limit() {
+    let test = "concurrent_follow_up_uploads_stop_at_the_file_limit";
+    let env = [("AMANA_MAX_FILES_PER_CASE", "3"), ("AMANA_KDF_WORKERS", "8")];
+    concurrent_follow_ups(TestApp::start(Deployment::standard(KeyGen::InProcess), &env)).await;
+    if let Some(admin) = crate::helpers::postgres_url(test) {
+        let db = crate::helpers::PgDatabase::create(&admin).await;
+        let dep = Deployment::standard(KeyGen::Cli);
+        dep.init_secrets();
+        let mut env = env.to_vec();
+        env.push(("AMANA_DATABASE_URL", db.url.as_str()));
+        concurrent_follow_ups(TestApp::start(dep, &env)).await;
+    }
+}
+
+async fn concurrent_follow_ups(app: TestApp) {
+    let code = app.submit_simple("health", false).await;
+    let sends = (0..6).map(|i| {
+        let form = Form::new()
+            .text("code", code.clone())
+            .text("body", format!("follow-up {i}"))
+            .part("attachment", file(&format!("f{i}.bin"), vec![i as u8; 200_000]));
+        post_multipart(&app, "/api/v1/followups", form)
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{answers:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 413).count(), 3, "{answers:?}");
+    let case = app.cases_as(app.dep.reviewer(HEALTH)).await.remove(0);
+    assert_eq!(case.attachments.len(), 3, "three files, each with its own follow-up");
+}

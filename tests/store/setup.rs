@@ -202,3 +202,26 @@ async fn a_postgres_node_never_creates_secrets_and_starts_with_them() {
     })
     .await
 }
+
+/// The check on the shared test server (which has `track_commit_timestamp` off, the
+/// default) and the decision on each value `SHOW` may give; `commit_ts.rs` starts a server
+/// with it on and sees a node refuse it.
+#[tokio::test]
+async fn a_postgres_that_records_commit_times_is_refused() {
+    use amana::store::postgres::{commit_timestamps_allowed, refuse_commit_timestamps};
+    with_postgres(|db| async move {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        let (setting,): (String,) =
+            sqlx::query_as("SHOW track_commit_timestamp").fetch_one(&pool).await.unwrap();
+        assert_eq!(setting, "off", "the test server records commit times");
+        refuse_commit_timestamps(&pool).await.unwrap();
+        pool.close().await;
+        for on in ["on", "ON", "true"] {
+            let refused = commit_timestamps_allowed(on).unwrap_err();
+            assert!(matches!(refused, amana::store::StoreError::Refused(_)), "{refused}");
+            assert!(refused.to_string().contains("track_commit_timestamp"), "{refused}");
+        }
+        commit_timestamps_allowed("off").unwrap();
+    })
+    .await
+}

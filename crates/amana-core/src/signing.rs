@@ -138,6 +138,23 @@ pub fn sign(key: &Ed25519KeyPair, parts: &RequestParts<'_>) -> Signature {
     }
 }
 
+/// What a signed timestamp is rounded down to (docs/FORMATS.md §3): the hour. The server
+/// stores each reviewer action's signed request, and the hash chain orders a reporter's
+/// follow-up between reviewer actions; second-precision timestamps on both sides would
+/// place the follow-up within seconds (SECURITY.md, "What the server knows").
+pub const TIMESTAMP_GRANULARITY_SECS: i64 = 3600;
+
+/// The smallest freshness window a server may keep: a timestamp rounded down to the hour
+/// is up to an hour old when it is signed, and must still be fresh when it arrives.
+pub const MIN_WINDOW_SECS: i64 = 2 * TIMESTAMP_GRANULARITY_SECS;
+
+/// The timestamp to sign at Unix time `now`: rounded down to the hour. It never leaves the
+/// UTC day of `now`, so every date bound on it ([`crate::events::signed_dates`]) is the
+/// same as for `now` itself.
+pub fn signed_timestamp(now: i64) -> i64 {
+    now - now.rem_euclid(TIMESTAMP_GRANULARITY_SECS)
+}
+
 /// Verifies a signature against a raw 32-byte Ed25519 public key and the freshness
 /// window. Replay protection (nonce already seen) is the caller's job: it needs storage.
 pub fn verify(
@@ -308,6 +325,31 @@ impl SignedRequestFile {
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
+
+    #[test]
+    fn signed_timestamps_are_whole_hours_of_the_same_day() {
+        let now = 1_767_225_599; // 2025-12-31 23:59:59 UTC
+        assert_eq!(signed_timestamp(now), 1_767_222_000);
+        assert_eq!(signed_timestamp(1_767_222_000), 1_767_222_000);
+        assert_eq!(signed_timestamp(-1), -3600, "rounded down, not toward zero");
+        for now in [now, 1_767_225_600, 1_767_229_199] {
+            let signed = signed_timestamp(now);
+            assert!(now - signed < TIMESTAMP_GRANULARITY_SECS && signed <= now);
+            assert_eq!(crate::events::signed_dates(signed), crate::events::signed_dates(now));
+        }
+    }
+
+    #[test]
+    fn an_hour_old_signature_is_fresh_within_the_smallest_window() {
+        let key = keypair();
+        let nonce = new_nonce();
+        let now = 1_767_229_199;
+        let p = parts(b"{}", &nonce, signed_timestamp(now));
+        let sig = sign(&key, &p);
+        // Signed at hh:59:59, arriving just under an hour later.
+        let pk = key.public_key().as_ref();
+        assert_eq!(verify(pk, &p, &sig.signature, now + 3599, MIN_WINDOW_SECS), Ok(()));
+    }
 
     fn keypair() -> Ed25519KeyPair {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("gen");

@@ -109,7 +109,8 @@ pub fn sign(
         method: method.as_str(),
         path_and_query,
         body: &body,
-        timestamp: time::OffsetDateTime::now_utc().unix_timestamp(),
+        // The hour, not the second: see `signing::signed_timestamp`.
+        timestamp: signing::signed_timestamp(time::OffsetDateTime::now_utc().unix_timestamp()),
         nonce: &nonce,
     };
     let signature = signing::sign(key, &parts);

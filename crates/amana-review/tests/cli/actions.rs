@@ -40,7 +40,12 @@ fn signed_file(home: &TestHome, path: &std::path::Path) -> SignedRequestFile {
         toml::from_str(&String::from_utf8_lossy(&read(&home.file("public-entry.toml")))).expect("entry");
     let pk = B64.decode(entry.ed25519_public_key).expect("b64");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    assert_eq!(signing::verify(&pk, &file.parts(), &file.signature, now, 600), Ok(()));
+    // Signed with the hour, not the second (docs/FORMATS.md §3): up to an hour old.
+    assert_eq!(file.timestamp % signing::TIMESTAMP_GRANULARITY_SECS, 0);
+    assert_eq!(
+        signing::verify(&pk, &file.parts(), &file.signature, now, signing::TIMESTAMP_GRANULARITY_SECS + 600),
+        Ok(())
+    );
     file
 }
 

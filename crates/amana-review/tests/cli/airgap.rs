@@ -56,7 +56,18 @@ fn authorize_pull_writes_a_signed_get_and_nothing_secret() {
         );
         assert_eq!(file.validate(), Ok(()));
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        assert_eq!(signing::verify(&public_key(&home), &file.parts(), &file.signature, now, 600), Ok(()));
+        // Signed with the hour, not the second (docs/FORMATS.md §3): up to an hour old.
+        assert_eq!(file.timestamp % signing::TIMESTAMP_GRANULARITY_SECS, 0);
+        assert_eq!(
+            signing::verify(
+                &public_key(&home),
+                &file.parts(),
+                &file.signature,
+                now,
+                signing::TIMESTAMP_GRANULARITY_SECS + 600
+            ),
+            Ok(())
+        );
     }
 }
 

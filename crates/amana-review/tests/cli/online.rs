@@ -35,7 +35,12 @@ fn assert_signed(req: &Recorded, entry: &ReviewerEntry, method: &str) {
     let public_key = B64.decode(&entry.ed25519_public_key).expect("b64");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let sig = req.header(signing::HEADER_SIGNATURE).expect("signature");
-    assert_eq!(signing::verify(&public_key, &parts, sig, now, 600), Ok(()));
+    // Signed with the hour, not the second (docs/FORMATS.md §3): up to an hour old.
+    assert_eq!(timestamp % signing::TIMESTAMP_GRANULARITY_SECS, 0);
+    assert_eq!(
+        signing::verify(&public_key, &parts, sig, now, signing::TIMESTAMP_GRANULARITY_SECS + 600),
+        Ok(())
+    );
 }
 
 #[test]
