@@ -154,6 +154,22 @@ impl Target {
     }
 }
 
+/// A test that plays `$scenario` (an `async fn(&mut Target)`) against the real server on
+/// SQLite, then on PostgreSQL (see [`targets`]); doc comments inside the call are the test's.
+macro_rules! on_both_backends {
+    ($(#[$doc:meta])* $name:ident => $scenario:ident) => {
+        $(#[$doc])*
+        #[tokio::test]
+        async fn $name() {
+            for mut t in crate::db_writer::targets(stringify!($name)).await {
+                eprintln!("on {}", t.backend);
+                $scenario(&mut t).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
 /// The standard deployment on SQLite, then on PostgreSQL when the test server is there
 /// (always in CI: see [`postgres_url`]).
 pub async fn targets(test: &str) -> Vec<Target> {

@@ -9,18 +9,12 @@ use amana_core::events::{self, EventKind};
 use serde_json::{json, Value};
 
 use crate::case_support::case_json;
-use crate::db_writer::{targets, Arg, Target};
+use crate::db_writer::{on_both_backends, Arg, Target};
 use crate::helpers::{review_cli, spawn_app, HEALTH, OVERSIGHT};
 
-#[tokio::test]
-async fn a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter() {
-    for t in targets("a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter").await {
-        eprintln!("on {}", t.backend);
-        redirect_replies_and_speak_for_the_reporter(&t).await;
-    }
-}
+on_both_backends!(a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter => redirect_replies_and_speak_for_the_reporter);
 
-async fn redirect_replies_and_speak_for_the_reporter(t: &Target) {
+async fn redirect_replies_and_speak_for_the_reporter(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
     app.submit_simple("health", false).await;
@@ -127,18 +121,13 @@ async fn the_carrier_can_neither_add_a_reader_nor_invent_a_case() {
     );
 }
 
-/// A case from a database made before the server attested events: a home that verified it
-/// then keeps it; a fresh home quarantines it (an unsigned event is what a forger makes) until
-/// oversight vouches for its head in a newly signed roster.
-#[tokio::test]
-async fn a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word() {
-    for mut t in
-        targets("a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word").await
-    {
-        eprintln!("on {}", t.backend);
-        a_case_from_before_the_upgrade(&mut t).await;
-    }
-}
+on_both_backends!(
+    /// A case from a database made before the server attested events: a home that verified it
+    /// then keeps it; a fresh home quarantines it (an unsigned event is what a forger makes) until
+    /// oversight vouches for its head in a newly signed roster.
+    a_case_from_before_the_upgrade_needs_a_home_that_verified_it_or_oversights_word
+        => a_case_from_before_the_upgrade
+);
 
 async fn a_case_from_before_the_upgrade(t: &mut Target) {
     let db = t.writer().await;
@@ -173,17 +162,13 @@ async fn a_case_from_before_the_upgrade(t: &mut Target) {
     assert!(health.cli(&app.address, &["show", &case.id]).ok("show").stdout.contains("received"));
 }
 
-/// A rating is the reporter's word too: one a database writer adds to a closed case (with the
-/// case's clear rating to match) is refused, by the home that pulled it and by a fresh one.
-#[tokio::test]
-async fn a_database_writer_cannot_rate_a_case_in_the_reporters_name() {
-    for t in targets("a_database_writer_cannot_rate_a_case_in_the_reporters_name").await {
-        eprintln!("on {}", t.backend);
-        rate_in_the_reporters_name(&t).await;
-    }
-}
+on_both_backends!(
+    /// A rating is the reporter's word too: one a database writer adds to a closed case (with the
+    /// case's clear rating to match) is refused, by the home that pulled it and by a fresh one.
+    a_database_writer_cannot_rate_a_case_in_the_reporters_name => rate_in_the_reporters_name
+);
 
-async fn rate_in_the_reporters_name(t: &Target) {
+async fn rate_in_the_reporters_name(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
     app.submit_simple("health", false).await;
@@ -205,19 +190,15 @@ async fn rate_in_the_reporters_name(t: &Target) {
     }
 }
 
-/// Evidence files are the reporter's words too. A database writer who swaps a file's content,
-/// or the file and its description (encrypted to the public recipients, as the server would),
-/// is caught against the digests the attested submission records; the other case still
-/// pulls and a home's fetched copy survives.
-#[tokio::test]
-async fn a_database_writer_cannot_swap_an_evidence_file() {
-    for t in targets("a_database_writer_cannot_swap_an_evidence_file").await {
-        eprintln!("on {}", t.backend);
-        swap_an_evidence_file(&t).await;
-    }
-}
+on_both_backends!(
+    /// Evidence files are the reporter's words too. A database writer who swaps a file's content,
+    /// or the file and its description (encrypted to the public recipients, as the server would),
+    /// is caught against the digests the attested submission records; the other case still
+    /// pulls and a home's fetched copy survives.
+    a_database_writer_cannot_swap_an_evidence_file => swap_an_evidence_file
+);
 
-async fn swap_an_evidence_file(t: &Target) {
+async fn swap_an_evidence_file(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
     let form = reqwest::multipart::Form::new()
@@ -281,19 +262,15 @@ fn evidence_part(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Part {
     reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()).mime_str("text/csv").expect("mime")
 }
 
-/// The rogue agency reviewer rewraps a case to itself alone, to shut oversight out. The server
-/// refuses (403); a database writer records it anyway with the reviewer's genuine signature
-/// and swaps the report for the rewrapped copy. Oversight's home keeps its readable copy and
-/// quarantines the case; a fresh oversight home refuses it too.
-#[tokio::test]
-async fn an_agency_reviewer_cannot_rewrap_a_case_to_itself() {
-    for t in targets("an_agency_reviewer_cannot_rewrap_a_case_to_itself").await {
-        eprintln!("on {}", t.backend);
-        rewrap_to_itself(&t).await;
-    }
-}
+on_both_backends!(
+    /// The rogue agency reviewer rewraps a case to itself alone, to shut oversight out. The server
+    /// refuses (403); a database writer records it anyway with the reviewer's genuine signature
+    /// and swaps the report for the rewrapped copy. Oversight's home keeps its readable copy and
+    /// quarantines the case; a fresh oversight home refuses it too.
+    an_agency_reviewer_cannot_rewrap_a_case_to_itself => rewrap_to_itself
+);
 
-async fn rewrap_to_itself(t: &Target) {
+async fn rewrap_to_itself(t: &mut Target) {
     use base64::{engine::general_purpose::STANDARD as B64, Engine};
     let app = &t.app;
     let addr = app.address.clone();
@@ -350,18 +327,14 @@ async fn rewrap_to_itself(t: &Target) {
     assert!(shown.stdout.contains("The counter was closed all week."), "{}", shown.stdout);
 }
 
-/// A server that acknowledges a reply and then drops it (deletes its event and envelope)
-/// would leave the reviewer believing the reporter was answered: the next pull says which
-/// acknowledged request the case's history lacks, and fails until it is sent again.
-#[tokio::test]
-async fn a_reply_the_server_acknowledged_and_dropped_is_named_at_the_next_pull() {
-    for t in targets("a_reply_the_server_acknowledged_and_dropped_is_named_at_the_next_pull").await {
-        eprintln!("on {}", t.backend);
-        drop_an_acknowledged_reply(&t).await;
-    }
-}
+on_both_backends!(
+    /// A server that acknowledges a reply and then drops it (deletes its event and envelope)
+    /// would leave the reviewer believing the reporter was answered: the next pull says which
+    /// acknowledged request the case's history lacks, and fails until it is sent again.
+    a_reply_the_server_acknowledged_and_dropped_is_named_at_the_next_pull => drop_an_acknowledged_reply
+);
 
-async fn drop_an_acknowledged_reply(t: &Target) {
+async fn drop_an_acknowledged_reply(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
     app.submit_simple("health", false).await;
