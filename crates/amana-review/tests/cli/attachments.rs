@@ -1,6 +1,7 @@
 //! Attachments on `pull`, `import` and `show`: ciphertext fetched once, streamed, checked
 //! for length, listed with escaped names.
 
+use amana_core::keyring::ReviewerEntry;
 use amana_core::wire::AgencyList;
 use predicates::prelude::*;
 
@@ -18,6 +19,17 @@ fn agencies() -> (u16, &'static str, Vec<u8>) {
 
 fn json(body: String) -> (u16, &'static str, Vec<u8>) {
     (200, "application/json", body.into_bytes())
+}
+
+/// A one-case list whose report came with one file (`att-1`: `content`, `meta`), for `me`.
+fn list_with_file(kit: &crate::support::Kit, me: &ReviewerEntry, content: &[u8], meta: &[u8]) -> String {
+    let report = crate::support::encrypt(
+        &crate::support::payload(amana_core::payload::Part::Report, "x", None, "2026-11-20"),
+        &[&me.age_recipient],
+    );
+    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
+    add_attachment(&mut case, "att-1", "rep", content, meta);
+    case_list(&[kit.wire()], vec![case])
 }
 
 #[test]
@@ -76,13 +88,7 @@ fn a_short_or_long_download_is_refused_and_leaves_no_file() {
     let me = home.keygen("alice", "health");
     let kit = home.kit("alice");
     let (content, meta) = encrypt_attachment(b"evidence", "a.txt", "text/plain", &[&me.age_recipient]);
-    let report = crate::support::encrypt(
-        &crate::support::payload(amana_core::payload::Part::Report, "x", None, "2026-11-20"),
-        &[&me.age_recipient],
-    );
-    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", &content, &meta);
-    let list = case_list(&[kit.wire()], vec![case]);
+    let list = list_with_file(&kit, &me, &content, &meta);
     let mut longer = content.clone();
     longer.extend_from_slice(b"extra");
     for (first, body) in [(true, content[..content.len() - 10].to_vec()), (false, longer)] {
@@ -112,13 +118,7 @@ fn a_content_other_than_the_recorded_one_is_refused() {
     let mut other = content.clone();
     let last = other.len() - 1;
     other[last] ^= 0x55;
-    let report = crate::support::encrypt(
-        &crate::support::payload(amana_core::payload::Part::Report, "x", None, "2026-11-20"),
-        &[&me.age_recipient],
-    );
-    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", &content, &meta);
-    let list = case_list(&[kit.wire()], vec![case]);
+    let list = list_with_file(&kit, &me, &content, &meta);
     let stub = Stub::start_raw(vec![agencies(), json(list), (200, OCTETS, other)]);
     home.cmd().args(["pull", "--server", &stub.url]).assert().failure().stderr(
         predicate::str::contains("not the file the case's attested history records")
@@ -135,14 +135,8 @@ fn an_imported_bundle_lists_files_without_content() {
     let me = home.keygen_offline("alice", "health");
     let kit = home.kit("alice");
     let (content, meta) = encrypt_attachment(b"scan", "scan.pdf", "application/pdf", &[&me.age_recipient]);
-    let report = crate::support::encrypt(
-        &crate::support::payload(amana_core::payload::Part::Report, "x", None, "2026-11-20"),
-        &[&me.age_recipient],
-    );
-    let mut case = kit.case("case-1", report, &[("alice", &me.age_recipient)], &me.age_recipient);
-    add_attachment(&mut case, "att-1", "rep", &content, &meta);
     let bundle_file = home.path.with_extension("bundle.json");
-    std::fs::write(&bundle_file, case_list(&[kit.wire()], vec![case])).expect("bundle");
+    std::fs::write(&bundle_file, list_with_file(&kit, &me, &content, &meta)).expect("bundle");
     home.cmd()
         .args(["--offline", "import"])
         .arg(&bundle_file)
