@@ -40,6 +40,8 @@ async fn redirect_replies_and_speak_for_the_reporter(t: &mut Target) {
     assert_eq!(std::fs::read(case_json(&health, &case)).expect("kept"), held, "the readable copy survives");
     let listed = health.cli(&addr, &["list"]).ok("list").stdout;
     assert!(listed.contains("UNVERIFIED"), "{listed}");
+    let inbox = health.cli(&addr, &["inbox"]).failed("inbox while a case is quarantined");
+    assert!(inbox.stdout.contains(&format!("{case} (UNVERIFIED since")), "{}", inbox.stdout);
     // A reply made now is encrypted from the verified copy: the attacker's key opens nothing.
     health.cli(&addr, &["reply", &case, "--message", "HOSTILE-REPLY-MARK"]).ok("reply");
     let replies = db

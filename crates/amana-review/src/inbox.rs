@@ -1,11 +1,14 @@
 //! `inbox`: the content-free notices — counts and ids of new, overdue and escalated cases in
-//! the key's scope. Nothing in it is case content.
+//! the key's scope — and, from this home, the cases quarantined as UNVERIFIED since a date
+//! (a hostile server must not hide a case quietly). Nothing in it is case content.
 
 use amana_core::wire::{paths, Inbox};
 
 use crate::cases::printable;
 use crate::client::{parse_json, Method};
+use crate::error::ReviewError;
 use crate::home::Home;
+use crate::quarantine::Quarantine;
 use crate::session::Session;
 
 /// Asks the server (a signed `GET`) and prints the notices.
@@ -13,7 +16,23 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     let session = Session::open(home, server)?;
     let body = session.call(Method::Get, paths::INBOX, Vec::new())?;
     let inbox: Inbox = parse_json(&session.url(paths::INBOX), &body)?;
-    crate::output::stdout(&format_inbox(&inbox))
+    let quarantine = Quarantine::load(home)?;
+    crate::output::stdout(&(format_inbox(&inbox) + &format_unverified(&quarantine)))?;
+    if quarantine.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ReviewError::Quarantined(quarantine.0.len()).into())
+    }
+}
+
+/// The quarantined cases, each with the date it has been UNVERIFIED since; empty if none.
+fn format_unverified(q: &Quarantine) -> String {
+    if q.0.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> =
+        q.0.iter().map(|(id, e)| format!("{} (UNVERIFIED since {})", printable(id), e.since)).collect();
+    format!("{:<10} {:>3}  {}\n", "unverified", ids.len(), ids.join(" "))
 }
 
 /// One line per kind of notice: label, count, ids.
@@ -36,5 +55,14 @@ mod tests {
         let inbox =
             Inbox { new: vec!["a".into(), "b".into()], overdue: vec![], escalated: vec!["c\u{1b}".into()] };
         assert_eq!(format_inbox(&inbox), "new          2  a b\noverdue      0\nescalated    1  c\u{FFFD}\n");
+    }
+
+    #[test]
+    fn quarantined_cases_are_named_with_their_date() {
+        let mut q = Quarantine::default();
+        assert_eq!(format_unverified(&q), "");
+        let since = time::macros::date!(2026 - 11 - 30);
+        q.0.insert("c1".into(), crate::quarantine::Entry { since, reason: "tampered".into() });
+        assert_eq!(format_unverified(&q), "unverified   1  c1 (UNVERIFIED since 2026-11-30)\n");
     }
 }
