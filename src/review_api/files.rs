@@ -9,7 +9,7 @@ pub async fn attachment(
     Path((case_id, attachment_id)): Path<(String, String)>,
     req: Signed,
 ) -> Result<axum::response::Response, ApiError> {
-    let v = req.verify(&state, &paths::attachment(&case_id, &attachment_id)).await?;
+    let v = req.verify(&state, &paths::attachment(&case_id, &attachment_id)).await?.by;
     scoped_case(&state, &v, &case_id).await?;
     let file = state
         .store
