@@ -1,10 +1,7 @@
 //! The status page by code, and the two actions it offers: adding information, and rating
 //! the handling after closure. Every form asks for the code again; no page echoes it.
 
-use amana_core::{
-    case::Status,
-    code::{CodeError, FollowUpCode},
-};
+use amana_core::code::{CodeError, FollowUpCode};
 use axum::{
     extract::{Request, State},
     http::StatusCode,
@@ -27,7 +24,8 @@ use crate::{
     i18n::{ascii_digits, Lang},
     intake,
     state::AppState,
-    status::{self, StatusResponse},
+    status::{self, MessageKind, ReporterView},
+    store::format_date,
 };
 
 /// `GET /{lang}/status`: asks for the code.
@@ -112,23 +110,24 @@ pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form:
     }
 }
 
-fn status_key(status: &str) -> String {
-    // Only known statuses become message keys; anything else shows as received.
-    let known = Status::ALL.iter().any(|s| s.as_str() == status);
-    format!("status-{}", if known { status } else { "received" })
+fn message_key(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Reply => "message-reply",
+        MessageKind::FollowUp => "message-follow_up",
+    }
 }
 
-fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
+fn case_page(state: &AppState, lang: Lang, v: &ReporterView) -> Markup {
     let f = Frame::new(state, lang, "status");
     let agency = state
         .keyring
         .agency(&v.agency)
         .map(|a| agency_name(a, lang))
         .unwrap_or_else(|| (v.agency.clone(), "en".into()));
-    let key = status_key(&v.status);
-    let closed = v.status.starts_with("closed");
+    let key = format!("status-{}", v.status.as_str());
+    let closed = v.status.is_closed();
     // A deadline is shown only while it still binds the agency.
-    let awaiting_ack = v.status == Status::Received.as_str();
+    let awaiting_ack = v.awaiting_acknowledgement();
     let main = html! {
         h1 { (f.t("status-title")) }
         dl.case {
@@ -141,30 +140,29 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
                 (f.t(&format!("{key}-help")))
                 @if v.escalated { br; (f.t("status-escalated")) }
             }
-            dt { (f.t("status-received-on")) } dd { (date(lang, &v.received_on)) }
+            dt { (f.t("status-received-on")) } dd { (date(lang, v.received_on)) }
             @if awaiting_ack {
-                dt { (f.t("status-ack-by")) } dd { (date(lang, &v.acknowledge_by)) }
+                dt { (f.t("status-ack-by")) } dd { (date(lang, v.deadlines.acknowledge_by)) }
             }
             @if !closed {
-                dt { (f.t("status-feedback-by")) } dd { (date(lang, &v.feedback_by)) }
+                dt { (f.t("status-feedback-by")) } dd { (date(lang, v.deadlines.feedback_by)) }
             }
         }
         section aria-labelledby="messages" {
             h2 #messages { (f.t("messages-title")) }
             @if v.messages.is_empty() && v.unreadable == 0 { p { (f.t("messages-none")) } }
             @for m in &v.messages {
-                @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
-                article.message.(m.from) {
+                article.message.(m.kind.as_str()) {
                     // No "·" between them: on an Arabic page it reads as the digit zero (٠).
-                    h3 { (f.t(from)) " — " (date(lang, &m.on)) }
-                    div.body dir="auto" { (m.body) }
+                    h3 { (f.t(message_key(m.kind))) " — " (date(lang, m.written_on)) }
+                    div.body dir="auto" { (m.text.as_str()) }
                 }
             }
             // Neither an id nor a date: the reporter needs to know a message exists, not which.
             @for _ in 0..v.unreadable { p.note.unreadable { (f.t("message-unreadable")) } }
         }
         @if closed { p.note { (f.t("closed-note")) } } @else { (follow_up_form(&f)) }
-        @if v.can_rate { (rating_form(&f, None)) }
+        @if v.can_rate() { (rating_form(&f, None)) }
         @if let Some(r) = v.rating {
             p.note { (lang.t_args("rating-given", &[("rating", lang.digits(&r.to_string()))])) }
         }
@@ -172,8 +170,9 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
     f.render(&f.t("status-title"), main)
 }
 
-fn date(lang: Lang, iso: &str) -> Markup {
-    html! { time datetime=(iso) { (lang.date(iso)) } }
+fn date(lang: Lang, day: time::Date) -> Markup {
+    let iso = format_date(day);
+    html! { time datetime=(iso) { (lang.date(&iso)) } }
 }
 
 fn follow_up_form(f: &Frame) -> Markup {
