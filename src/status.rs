@@ -24,7 +24,9 @@ use crate::{
     store::CaseMeta,
 };
 
+mod typed_code;
 mod view;
+pub use typed_code::TypedCode;
 pub use view::{Message, MessageKind, ReporterView};
 
 /// Code checks that met a record with KDF parameters below the production floor (refused
@@ -163,8 +165,8 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
 }
 
 /// Checks a typed code. Costs one Argon2id derivation whatever the outcome.
-pub async fn authenticate(state: &AppState, input: &str) -> Result<Authenticated, ApiError> {
-    let a = attempt(state, input).await?;
+pub async fn authenticate(state: &AppState, code: &TypedCode) -> Result<Authenticated, ApiError> {
+    let a = attempt(state, code.as_str()).await?;
     let (secret, salt, params) = (a.secret, a.salt, a.params);
     let derived = state
         .status_pool
@@ -199,8 +201,7 @@ pub async fn status_json(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let input = Zeroizing::new(req.code);
-    let auth = authenticate(&state, &input).await?;
+    let auth = authenticate(&state, &TypedCode::new(req.code)).await?;
     Ok(Json(view(&state, &auth).await?.into()))
 }
 

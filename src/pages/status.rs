@@ -1,7 +1,6 @@
 //! The status page by code, and the two actions it offers: adding information, and rating
 //! the handling after closure. Every form asks for the code again; no page echoes it.
 
-use amana_core::code::{CodeError, FollowUpCode};
 use axum::{
     extract::{Request, State},
     http::StatusCode,
@@ -24,7 +23,7 @@ use crate::{
     i18n::{ascii_digits, Lang},
     intake,
     state::AppState,
-    status::{self, MessageKind, ReporterView},
+    status::{self, MessageKind, ReporterView, TypedCode},
     store::format_date,
 };
 
@@ -58,14 +57,6 @@ impl Miss {
     }
 }
 
-/// Whether a typed code has all its digits but a check digit that does not match: a
-/// typing mistake. That depends on what was typed alone, so saying so tells nothing about
-/// which codes exist, and it needs no KDF work. Every other miss keeps the one generic
-/// answer after the same work (`status::authenticate`).
-fn is_typo(code: &str) -> bool {
-    matches!(FollowUpCode::parse(code), Err(CodeError::BadCheckDigit))
-}
-
 fn form_page(state: &AppState, lang: Lang, miss: Option<Miss>) -> Markup {
     let f = Frame::new(state, lang, "status");
     let main = html! {
@@ -80,10 +71,10 @@ fn form_page(state: &AppState, lang: Lang, miss: Option<Miss>) -> Markup {
     f.render(&f.t("status-form-title"), main)
 }
 
-/// The code from a form, with Bengali and Devanagari digits made ASCII for the parser.
-fn code_from(pairs: &mut [(String, String)]) -> Zeroizing<String> {
-    let typed = Zeroizing::new(take(pairs, "code").unwrap_or_default());
-    Zeroizing::new(ascii_digits(&typed))
+/// The code from a form. A typo (`TypedCode::is_typo`) is told apart with no KDF work;
+/// every other miss keeps the one generic answer after the same work.
+fn code_from(pairs: &mut [(String, String)]) -> TypedCode {
+    TypedCode::from_form(Zeroizing::new(take(pairs, "code").unwrap_or_default()))
 }
 
 /// `POST /{lang}/status`: the case for a matching code; the form again for any miss.
@@ -94,7 +85,7 @@ pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form:
     };
     let code = code_from(&mut pairs);
     wipe(&mut pairs);
-    if is_typo(&code) {
+    if code.is_typo() {
         return html(Miss::Typo.status(), form_page(&state, lang, Some(Miss::Typo)));
     }
     let view = async {
@@ -272,7 +263,7 @@ pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, 
         let (status, message) = errors::explain_again(lang, e);
         return again(status, message);
     }
-    if is_typo(&code) {
+    if code.is_typo() {
         return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
     }
     let done = async {
@@ -306,7 +297,7 @@ pub async fn rating(State(state): State<AppState>, PageLang(lang): PageLang, for
         let form = rating_fields(&f, Some(rating));
         html(status, again_page(&state, lang, "rating-title", Again::Failed(message), false, form))
     };
-    if is_typo(&code) {
+    if code.is_typo() {
         return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
     }
     let done = async {
