@@ -21,13 +21,13 @@ fn note(b64: Option<&str>) -> Result<Option<NewEnvelope>, ApiError> {
 /// `POST /api/v1/review/cases/{id}/status` with [`StatusChange`].
 pub async fn set_status(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let req = req.verify(&state, &paths::status(&case_id)).await?;
+    let req = req.verify(&state, &case_path.route(paths::status)).await?;
     let (head, body) = (req.head()?, req.json::<StatusChange>()?);
     let v = &req.by;
-    let case = scoped_case(&state, v, &case_id).await?;
+    let case = scoped_case(&state, v, &case_path).await?;
     check_transition(case.status, body.status)?;
     let today = state.today();
     let envelope = note(body.note_age_b64.as_deref())?;
@@ -49,13 +49,13 @@ pub async fn set_status(
 /// `POST /api/v1/review/cases/{id}/replies` with [`ReplyUpload`].
 pub async fn reply(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let req = req.verify(&state, &paths::replies(&case_id)).await?;
+    let req = req.verify(&state, &case_path.route(paths::replies)).await?;
     let (head, body) = (req.head()?, req.json::<ReplyUpload>()?);
     let v = &req.by;
-    let case = scoped_case(&state, v, &case_id).await?;
+    let case = scoped_case(&state, v, &case_path).await?;
     let envelope =
         NewEnvelope { id: random_id(), part: Part::Reply, ciphertext: age_upload(&body.age_b64, "reply")? };
     let detail = serde_json::json!({ "envelope_id": envelope.id });
@@ -68,13 +68,13 @@ pub async fn reply(
 /// `POST /api/v1/review/cases/{id}/extend` with [`Extension`].
 pub async fn extend(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let req = req.verify(&state, &paths::extend(&case_id)).await?;
+    let req = req.verify(&state, &case_path.route(paths::extend)).await?;
     let (head, body) = (req.head()?, req.json::<Extension>()?);
     let v = &req.by;
-    let case = scoped_case(&state, v, &case_id).await?;
+    let case = scoped_case(&state, v, &case_path).await?;
     if case.status.is_closed() {
         return Err(ApiError::Conflict("a closed case has no deadline to extend".into()));
     }

@@ -16,7 +16,7 @@ use amana_core::{
 };
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{header, HeaderValue, StatusCode},
     response::IntoResponse,
     Json,
@@ -25,11 +25,13 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod actions;
 mod files;
+mod ids;
 mod rewrap;
 mod signed;
 
 pub use actions::{extend, reply, set_status};
 pub use files::attachment;
+pub use ids::{AttachmentPath, CaseId, CasePath};
 pub use rewrap::rewrap;
 pub use signed::{Signed, SignedRequest};
 
@@ -160,9 +162,10 @@ fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
 
 /// Loads the case named in the path if it is in the reviewer's scope. A case outside it
 /// gets the answer of a case that does not exist (the same lookup, the same 404), so a
-/// key cannot probe which ids exist beyond its agencies.
-async fn scoped_case(state: &AppState, v: &Verified<'_>, case_id: &str) -> Result<CaseMeta, ApiError> {
-    let case = state.store.case_meta(case_id).await?;
+/// key cannot probe which ids exist beyond its agencies; so does an id that is not one.
+async fn scoped_case(state: &AppState, v: &Verified<'_>, path: &CasePath) -> Result<CaseMeta, ApiError> {
+    let case_id = path.parse().ok_or(ApiError::NoSuchCase)?;
+    let case = state.store.case_meta(case_id.as_str()).await?;
     case.filter(|c| v.reviewer.may_access(&c.agency, c.oversight_only)).ok_or(ApiError::NoSuchCase)
 }
 
