@@ -1,7 +1,7 @@
 //! The ids in a reviewer route's path, parsed at the edge. A handler gets them as
 //! [`CasePath`] or [`AttachmentPath`], which give the raw text only to rebuild the route the
-//! signature must cover; the case is then looked up through a [`CaseId`], so no store call
-//! sees an id that was not parsed.
+//! signature must cover; the case and the file are then looked up through a [`RouteId`], so
+//! no store call sees an id that was not parsed.
 
 use axum::{
     extract::{rejection::PathRejection, FromRequestParts, Path},
@@ -10,14 +10,14 @@ use axum::{
 
 /// A well-formed case or attachment id: 1 to 64 ASCII letters, digits, `_` or `-` (the
 /// server makes 20 hex digits, `state::random_id`). Anything else names no case.
-pub struct CaseId(String);
+pub struct RouteId(String);
 
-impl CaseId {
+impl RouteId {
     /// `None` for text that cannot be an id.
     pub fn parse(text: &str) -> Option<Self> {
         let ok = (1..=64).contains(&text.len())
             && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        ok.then(|| CaseId(text.to_string()))
+        ok.then(|| RouteId(text.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -35,8 +35,8 @@ impl CasePath {
         path(&self.0)
     }
 
-    pub fn parse(&self) -> Option<CaseId> {
-        CaseId::parse(&self.0)
+    pub fn parse(&self) -> Option<RouteId> {
+        RouteId::parse(&self.0)
     }
 }
 
@@ -59,8 +59,8 @@ impl AttachmentPath {
         amana_core::wire::paths::attachment(&self.case.0, &self.attachment)
     }
 
-    pub fn attachment(&self) -> Option<CaseId> {
-        CaseId::parse(&self.attachment)
+    pub fn attachment(&self) -> Option<RouteId> {
+        RouteId::parse(&self.attachment)
     }
 }
 
@@ -78,12 +78,12 @@ mod tests {
 
     #[test]
     fn ids_are_short_and_plain() {
-        assert!(CaseId::parse("0123456789abcdef0123").is_some());
-        assert!(CaseId::parse("A_b-9").is_some());
-        assert!(CaseId::parse(&"a".repeat(64)).is_some());
+        assert!(RouteId::parse("0123456789abcdef0123").is_some());
+        assert!(RouteId::parse("A_b-9").is_some());
+        assert!(RouteId::parse(&"a".repeat(64)).is_some());
         for bad in ["", "a.b", "a/b", "a b", "é", "a%20"] {
-            assert!(CaseId::parse(bad).is_none(), "{bad}");
+            assert!(RouteId::parse(bad).is_none(), "{bad}");
         }
-        assert!(CaseId::parse(&"a".repeat(65)).is_none());
+        assert!(RouteId::parse(&"a".repeat(65)).is_none());
     }
 }

@@ -31,7 +31,7 @@ mod signed;
 
 pub use actions::{extend, reply, set_status};
 pub use files::attachment;
-pub use ids::{AttachmentPath, CaseId, CasePath};
+pub use ids::{AttachmentPath, CasePath, RouteId};
 pub use rewrap::rewrap;
 pub use signed::{Signed, SignedRequest};
 
