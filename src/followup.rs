@@ -19,7 +19,7 @@ use crate::{
     intake::{MAX_BODY_CHARS, MAX_JSON_BYTES},
     json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
-    status::{authenticate, Authenticated},
+    status::{authenticate, Authenticated, TypedCode},
     store::{Change, NewEnvelope, NewEvent, StoreError, UploadClaim},
     upload::{self, CaseFiles, FormParts},
 };
@@ -206,12 +206,12 @@ pub async fn rate(state: &AppState, auth: &Authenticated, rating: u8) -> Result<
 pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Result<StatusCode, ApiError> {
     let (code, body, files) = if upload::is_multipart(&req) {
         let mut parts = upload::read_fields(req, &state.uploads, &FOLLOW_UP_FORM).await?;
-        let code = Zeroizing::new(parts.take("code").unwrap_or_default());
+        let code = TypedCode::new(parts.take("code").unwrap_or_default());
         let body = Zeroizing::new(parts.take("body").unwrap_or_default());
         (code, body, Some(parts))
     } else {
         let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;
-        (Zeroizing::new(req.code), Zeroizing::new(req.body), None)
+        (TypedCode::new(req.code), Zeroizing::new(req.body), None)
     };
     // The code is checked before any file byte is read.
     let auth = authenticate(&state, &code).await?;
@@ -238,8 +238,7 @@ pub async fn rating_json(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let code = Zeroizing::new(req.code);
-    let auth = authenticate(&state, &code).await?;
+    let auth = authenticate(&state, &TypedCode::new(req.code)).await?;
     rate(&state, &auth, req.rating).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,6 +11,7 @@ use amana_core::{
     payload::{Part, Payload},
 };
 use axum::{extract::State, Json};
+use serde::Serializer;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use utoipa::ToSchema;
@@ -20,8 +21,13 @@ use crate::{
     error::ApiError,
     json::{ApiJson, Expect, Field, JsonFields},
     state::AppState,
-    store::{format_date, CaseMeta},
+    store::CaseMeta,
 };
+
+mod typed_code;
+mod view;
+pub use typed_code::TypedCode;
+pub use view::{Message, MessageKind, ReporterView};
 
 /// Code checks that met a record with KDF parameters below the production floor (refused
 /// as misses) since [`take_weak_records_met`] last read it.
@@ -52,7 +58,8 @@ impl JsonFields for StatusRequest {
     const ONLY_THESE: bool = false;
 }
 
-/// A message in the case's thread, decrypted for the reporter.
+/// A message in the case's thread, decrypted for the reporter (the JSON rendering of a
+/// [`Message`]; its text stays `Zeroizing` until the answer is written).
 #[derive(Serialize, ToSchema)]
 pub struct MessageDto {
     /// `reply` (from the reviewers) or `follow_up` (from you).
@@ -60,7 +67,13 @@ pub struct MessageDto {
     pub from: String,
     /// UTC date, YYYY-MM-DD.
     pub on: String,
-    pub body: String,
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
+    pub body: Zeroizing<String>,
+}
+
+fn text<S: Serializer>(text: &Zeroizing<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(text)
 }
 
 /// What the reporter may see about their case.
@@ -152,8 +165,8 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
 }
 
 /// Checks a typed code. Costs one Argon2id derivation whatever the outcome.
-pub async fn authenticate(state: &AppState, input: &str) -> Result<Authenticated, ApiError> {
-    let a = attempt(state, input).await?;
+pub async fn authenticate(state: &AppState, code: &TypedCode) -> Result<Authenticated, ApiError> {
+    let a = attempt(state, code.as_str()).await?;
     let (secret, salt, params) = (a.secret, a.salt, a.params);
     let derived = state
         .status_pool
@@ -188,28 +201,14 @@ pub async fn status_json(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let input = Zeroizing::new(req.code);
-    let auth = authenticate(&state, &input).await?;
-    Ok(Json(view(&state, &auth).await?))
+    let auth = authenticate(&state, &TypedCode::new(req.code)).await?;
+    Ok(Json(view(&state, &auth).await?.into()))
 }
 
 /// Everything the reporter sees, with the thread decrypted in memory.
-pub async fn view(state: &AppState, auth: &Authenticated) -> Result<StatusResponse, ApiError> {
-    let c = &auth.case;
+pub async fn view(state: &AppState, auth: &Authenticated) -> Result<ReporterView, ApiError> {
     let (messages, unreadable) = messages(state, auth).await?;
-    Ok(StatusResponse {
-        kind: c.kind.to_string(),
-        agency: c.agency.clone(),
-        status: c.status.to_string(),
-        received_on: format_date(c.received_on),
-        acknowledge_by: format_date(c.deadlines.acknowledge_by),
-        feedback_by: format_date(c.deadlines.feedback_by),
-        escalated: c.escalated,
-        messages,
-        unreadable,
-        can_rate: c.status.is_closed() && c.rating.is_none(),
-        rating: c.rating,
-    })
+    Ok(ReporterView::new(&auth.case, messages, unreadable))
 }
 
 /// The thread the reporter can read, and how many envelopes addressed to them held no
@@ -217,23 +216,22 @@ pub async fn view(state: &AppState, auth: &Authenticated) -> Result<StatusRespon
 /// reporter: such an envelope is counted, never an error, so it cannot break the page for
 /// good, and it is not logged — a line at each status check would be a timestamped trace of
 /// one reporter (SECURITY.md invariant 4).
-async fn messages(state: &AppState, auth: &Authenticated) -> Result<(Vec<MessageDto>, u32), ApiError> {
+async fn messages(state: &AppState, auth: &Authenticated) -> Result<(Vec<Message>, u32), ApiError> {
     let envelopes = state.store.envelopes(&auth.case.id, &[Part::Reply, Part::FollowUp]).await?;
     let identity: &dyn age::Identity = &auth.derived.reply_identity;
     let mut out = Vec::with_capacity(envelopes.len());
     let mut unreadable = 0;
     for e in envelopes {
+        let Some(kind) = MessageKind::of(e.part) else { continue };
         // An envelope the reporter's key cannot open was not addressed to them: skip it.
         let Ok(plain) = envelope::decrypt(&e.ciphertext, &[identity]) else { continue };
-        let Ok(payload) = Payload::decode(&plain) else {
+        let Ok(mut payload) = Payload::decode(&plain) else {
             unreadable += 1;
             continue;
         };
-        out.push(MessageDto {
-            from: e.part.as_str().to_string(),
-            on: format_date(payload.written_on),
-            body: payload.body.clone(),
-        });
+        // Moved, not copied: the payload wipes what is left of it when dropped.
+        let text = Zeroizing::new(std::mem::take(&mut payload.body));
+        out.push(Message { kind, written_on: payload.written_on, text });
     }
     Ok((out, unreadable))
 }

@@ -1,10 +1,6 @@
 //! The status page by code, and the two actions it offers: adding information, and rating
 //! the handling after closure. Every form asks for the code again; no page echoes it.
 
-use amana_core::{
-    case::Status,
-    code::{CodeError, FollowUpCode},
-};
 use axum::{
     extract::{Request, State},
     http::StatusCode,
@@ -27,7 +23,8 @@ use crate::{
     i18n::{ascii_digits, Lang},
     intake,
     state::AppState,
-    status::{self, StatusResponse},
+    status::{self, MessageKind, ReporterView, TypedCode},
+    store::format_date,
 };
 
 /// `GET /{lang}/status`: asks for the code.
@@ -60,14 +57,6 @@ impl Miss {
     }
 }
 
-/// Whether a typed code has all its digits but a check digit that does not match: a
-/// typing mistake. That depends on what was typed alone, so saying so tells nothing about
-/// which codes exist, and it needs no KDF work. Every other miss keeps the one generic
-/// answer after the same work (`status::authenticate`).
-fn is_typo(code: &str) -> bool {
-    matches!(FollowUpCode::parse(code), Err(CodeError::BadCheckDigit))
-}
-
 fn form_page(state: &AppState, lang: Lang, miss: Option<Miss>) -> Markup {
     let f = Frame::new(state, lang, "status");
     let main = html! {
@@ -82,10 +71,10 @@ fn form_page(state: &AppState, lang: Lang, miss: Option<Miss>) -> Markup {
     f.render(&f.t("status-form-title"), main)
 }
 
-/// The code from a form, with Bengali and Devanagari digits made ASCII for the parser.
-fn code_from(pairs: &mut [(String, String)]) -> Zeroizing<String> {
-    let typed = Zeroizing::new(take(pairs, "code").unwrap_or_default());
-    Zeroizing::new(ascii_digits(&typed))
+/// The code from a form. A typo (`TypedCode::is_typo`) is told apart with no KDF work;
+/// every other miss keeps the one generic answer after the same work.
+fn code_from(pairs: &mut [(String, String)]) -> TypedCode {
+    TypedCode::from_form(Zeroizing::new(take(pairs, "code").unwrap_or_default()))
 }
 
 /// `POST /{lang}/status`: the case for a matching code; the form again for any miss.
@@ -96,7 +85,7 @@ pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form:
     };
     let code = code_from(&mut pairs);
     wipe(&mut pairs);
-    if is_typo(&code) {
+    if code.is_typo() {
         return html(Miss::Typo.status(), form_page(&state, lang, Some(Miss::Typo)));
     }
     let view = async {
@@ -112,23 +101,24 @@ pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form:
     }
 }
 
-fn status_key(status: &str) -> String {
-    // Only known statuses become message keys; anything else shows as received.
-    let known = Status::ALL.iter().any(|s| s.as_str() == status);
-    format!("status-{}", if known { status } else { "received" })
+fn message_key(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Reply => "message-reply",
+        MessageKind::FollowUp => "message-follow_up",
+    }
 }
 
-fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
+fn case_page(state: &AppState, lang: Lang, v: &ReporterView) -> Markup {
     let f = Frame::new(state, lang, "status");
     let agency = state
         .keyring
         .agency(&v.agency)
         .map(|a| agency_name(a, lang))
         .unwrap_or_else(|| (v.agency.clone(), "en".into()));
-    let key = status_key(&v.status);
-    let closed = v.status.starts_with("closed");
+    let key = format!("status-{}", v.status.as_str());
+    let closed = v.status.is_closed();
     // A deadline is shown only while it still binds the agency.
-    let awaiting_ack = v.status == Status::Received.as_str();
+    let awaiting_ack = v.awaiting_acknowledgement();
     let main = html! {
         h1 { (f.t("status-title")) }
         dl.case {
@@ -141,30 +131,29 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
                 (f.t(&format!("{key}-help")))
                 @if v.escalated { br; (f.t("status-escalated")) }
             }
-            dt { (f.t("status-received-on")) } dd { (date(lang, &v.received_on)) }
+            dt { (f.t("status-received-on")) } dd { (date(lang, v.received_on)) }
             @if awaiting_ack {
-                dt { (f.t("status-ack-by")) } dd { (date(lang, &v.acknowledge_by)) }
+                dt { (f.t("status-ack-by")) } dd { (date(lang, v.deadlines.acknowledge_by)) }
             }
             @if !closed {
-                dt { (f.t("status-feedback-by")) } dd { (date(lang, &v.feedback_by)) }
+                dt { (f.t("status-feedback-by")) } dd { (date(lang, v.deadlines.feedback_by)) }
             }
         }
         section aria-labelledby="messages" {
             h2 #messages { (f.t("messages-title")) }
             @if v.messages.is_empty() && v.unreadable == 0 { p { (f.t("messages-none")) } }
             @for m in &v.messages {
-                @let from = if m.from == "reply" { "message-reply" } else { "message-follow_up" };
-                article.message.(m.from) {
+                article.message.(m.kind.as_str()) {
                     // No "·" between them: on an Arabic page it reads as the digit zero (٠).
-                    h3 { (f.t(from)) " — " (date(lang, &m.on)) }
-                    div.body dir="auto" { (m.body) }
+                    h3 { (f.t(message_key(m.kind))) " — " (date(lang, m.written_on)) }
+                    div.body dir="auto" { (m.text.as_str()) }
                 }
             }
             // Neither an id nor a date: the reporter needs to know a message exists, not which.
             @for _ in 0..v.unreadable { p.note.unreadable { (f.t("message-unreadable")) } }
         }
         @if closed { p.note { (f.t("closed-note")) } } @else { (follow_up_form(&f)) }
-        @if v.can_rate { (rating_form(&f, None)) }
+        @if v.can_rate() { (rating_form(&f, None)) }
         @if let Some(r) = v.rating {
             p.note { (lang.t_args("rating-given", &[("rating", lang.digits(&r.to_string()))])) }
         }
@@ -172,8 +161,9 @@ fn case_page(state: &AppState, lang: Lang, v: &StatusResponse) -> Markup {
     f.render(&f.t("status-title"), main)
 }
 
-fn date(lang: Lang, iso: &str) -> Markup {
-    html! { time datetime=(iso) { (lang.date(iso)) } }
+fn date(lang: Lang, day: time::Date) -> Markup {
+    let iso = format_date(day);
+    html! { time datetime=(iso) { (lang.date(&iso)) } }
 }
 
 fn follow_up_form(f: &Frame) -> Markup {
@@ -273,7 +263,7 @@ pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, 
         let (status, message) = errors::explain_again(lang, e);
         return again(status, message);
     }
-    if is_typo(&code) {
+    if code.is_typo() {
         return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
     }
     let done = async {
@@ -307,7 +297,7 @@ pub async fn rating(State(state): State<AppState>, PageLang(lang): PageLang, for
         let form = rating_fields(&f, Some(rating));
         html(status, again_page(&state, lang, "rating-title", Again::Failed(message), false, form))
     };
-    if is_typo(&code) {
+    if code.is_typo() {
         return again(Miss::Typo.status(), lang.t(Miss::Typo.message_key()));
     }
     let done = async {

@@ -21,19 +21,19 @@ fn note(b64: Option<&str>) -> Result<Option<NewEnvelope>, ApiError> {
 /// `POST /api/v1/review/cases/{id}/status` with [`StatusChange`].
 pub async fn set_status(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state, &paths::status(&case_id)).await?;
-    let head = req.head()?;
-    let body: StatusChange = req.json()?;
-    let case = scoped_case(&state, &v, &case_id).await?;
+    let req = req.verify(&state, &case_path.route(paths::status)).await?;
+    let (head, body) = (req.head()?, req.json::<StatusChange>()?);
+    let v = &req.by;
+    let case = scoped_case(&state, v, &case_path).await?;
     check_transition(case.status, body.status)?;
     let today = state.today();
     let envelope = note(body.note_age_b64.as_deref())?;
     let detail =
         serde_json::json!({ "from": case.status, "envelope_id": envelope.as_ref().map(|e| e.id.clone()) });
-    let mut change = Change::event_only(&case, today, reviewer_event(EventKind::StatusChanged, &v, detail));
+    let mut change = Change::event_only(&case, today, reviewer_event(EventKind::StatusChanged, v, detail));
     change.new_status = body.status;
     change.envelope = envelope;
     change.head = Some(head);
@@ -49,17 +49,17 @@ pub async fn set_status(
 /// `POST /api/v1/review/cases/{id}/replies` with [`ReplyUpload`].
 pub async fn reply(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state, &paths::replies(&case_id)).await?;
-    let head = req.head()?;
-    let body: ReplyUpload = req.json()?;
-    let case = scoped_case(&state, &v, &case_id).await?;
+    let req = req.verify(&state, &case_path.route(paths::replies)).await?;
+    let (head, body) = (req.head()?, req.json::<ReplyUpload>()?);
+    let v = &req.by;
+    let case = scoped_case(&state, v, &case_path).await?;
     let envelope =
         NewEnvelope { id: random_id(), part: Part::Reply, ciphertext: age_upload(&body.age_b64, "reply")? };
     let detail = serde_json::json!({ "envelope_id": envelope.id });
-    let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Reply, &v, detail));
+    let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Reply, v, detail));
     change.envelope = Some(envelope);
     change.head = Some(head);
     apply(&state, change).await.map(|_| StatusCode::CREATED)
@@ -68,13 +68,13 @@ pub async fn reply(
 /// `POST /api/v1/review/cases/{id}/extend` with [`Extension`].
 pub async fn extend(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state, &paths::extend(&case_id)).await?;
-    let head = req.head()?;
-    let body: Extension = req.json()?;
-    let case = scoped_case(&state, &v, &case_id).await?;
+    let req = req.verify(&state, &case_path.route(paths::extend)).await?;
+    let (head, body) = (req.head()?, req.json::<Extension>()?);
+    let v = &req.by;
+    let case = scoped_case(&state, v, &case_path).await?;
     if case.status.is_closed() {
         return Err(ApiError::Conflict("a closed case has no deadline to extend".into()));
     }
@@ -99,8 +99,7 @@ pub async fn extend(
     let new = deadlines::compute(k, case.received_on, case.acknowledged_on, total);
     let detail =
         serde_json::json!({ "days": body.days, "feedback_by": new.feedback_by, "envelope_id": envelope.id });
-    let mut change =
-        Change::event_only(&case, state.today(), reviewer_event(EventKind::Extended, &v, detail));
+    let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Extended, v, detail));
     change.extension_days = Some(total);
     change.deadlines = Some(new);
     change.envelope = Some(envelope);

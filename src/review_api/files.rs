@@ -6,17 +6,18 @@ use super::*;
 /// streamed piece by piece from the store (bounded memory, whatever its size).
 pub async fn attachment(
     State(state): State<AppState>,
-    Path((case_id, attachment_id)): Path<(String, String)>,
+    path: AttachmentPath,
     req: Signed,
 ) -> Result<axum::response::Response, ApiError> {
-    let v = req.verify(&state, &paths::attachment(&case_id, &attachment_id)).await?;
-    scoped_case(&state, &v, &case_id).await?;
+    let v = req.verify(&state, &path.route()).await?.by;
+    let case_id = scoped_case(&state, &v, &path.case).await?.id;
+    let attachment_id = path.attachment().ok_or(ApiError::NotFound)?;
     let file = state
         .store
         .attachments(&case_id)
         .await?
         .into_iter()
-        .find(|a| a.id == attachment_id)
+        .find(|a| a.id == attachment_id.as_str())
         .ok_or(ApiError::NotFound)?;
     let store = state.store.clone();
     let pieces = futures_util::stream::try_unfold(0i64, move |seq| {

@@ -8,33 +8,35 @@ use amana_core::{
     deadlines::{self, MAX_EXTENSION_DAYS},
     events::EventKind,
     payload::Part,
-    route,
     wire::{
         is_sha256_hex, paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox,
         RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
-        RewrappedEnvelope, SignedHead, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
+        RewrappedEnvelope, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{
     body::Bytes,
-    extract::{Path, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
     response::IntoResponse,
     Json,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use serde::de::DeserializeOwned;
 
 mod actions;
 mod files;
+mod ids;
 mod rewrap;
+mod signed;
 
 pub use actions::{extend, reply, set_status};
 pub use files::attachment;
+pub use ids::{AttachmentPath, CasePath, RouteId};
 pub use rewrap::rewrap;
+pub use signed::{Signed, SignedRequest};
 
 use crate::{
-    auth::{self, Verified},
+    auth::Verified,
     error::ApiError,
     state::{random_id, AppState},
     store::{CaseFilter, CaseMeta, CaseRecord, Change, EnvelopeRewrap, NewEnvelope, NewEvent, StoreError},
@@ -46,70 +48,6 @@ pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 /// The answer to a signed body without a history head (docs/FORMATS.md §3).
 pub const UNBOUND_BODY: &str =
     "this server needs a newer amana-review: upgrade it, pull, and sign the action again";
-
-/// The request parts every signed route needs.
-pub struct Signed {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Signed {
-    /// Verifies the signature of a request sent to `route`, the canonical form the handler
-    /// rebuilt from the parameters it decoded (docs/FORMATS.md §3). Any other spelling of
-    /// the route — a percent-encoded id, a query the route does not take — is refused before
-    /// the signature is checked or the nonce spent: homes accept a signed action only over
-    /// the route it acted on, so a second spelling would make a case unverifiable for all.
-    async fn verify<'s>(&self, state: &'s AppState, route: &str) -> Result<Verified<'s>, ApiError> {
-        let sent = self.uri.path_and_query().map_or("/", |p| p.as_str());
-        if sent != route {
-            return Err(ApiError::BadRequest(format!(
-                "the request must be sent and signed as {route} (one canonical form: docs/FORMATS.md §3)"
-            )));
-        }
-        auth::verify(state, &self.method, &self.uri, &self.headers, &self.body).await
-    }
-
-    /// The canonical form of a route that takes a query: its path with the query sorted
-    /// and encoded one way (`amana_core::route`).
-    fn with_canonical_query(&self, path: &str) -> Result<String, ApiError> {
-        route::canonical_target(path, self.uri.query())
-            .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))
-    }
-
-    fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid request body: {e}")))
-    }
-
-    /// The history head the signed body names (docs/FORMATS.md §3), read before the body's
-    /// type so that a body signed by an older `amana-review` (no head, or a bare rewrap
-    /// list) gets `upgrade_required` and a message that says what to do, not a parse error.
-    /// Refusing it also keeps head-less actions out of every history from now on, which is
-    /// what lets `amana-review` refuse one that follows a head-bound action.
-    fn head(&self) -> Result<String, ApiError> {
-        match SignedHead::of_body(&self.body) {
-            Some(SignedHead::Bound(head)) if is_sha256_hex(&head) => Ok(head),
-            Some(SignedHead::Bound(_)) => Err(ApiError::BadRequest(
-                "head must be the lowercase hex SHA-256 of an event of the case".into(),
-            )),
-            Some(SignedHead::Unbound) => Err(ApiError::UpgradeRequired(UNBOUND_BODY.into())),
-            None => Err(ApiError::BadRequest("invalid request body: expected a JSON object".into())),
-        }
-    }
-}
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Signed {
-    type Rejection = ApiError;
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let (parts, body) = req.into_parts();
-        let body = Bytes::from_request(axum::extract::Request::from_parts(parts.clone(), body), state)
-            .await
-            .map_err(|_| ApiError::TooLarge)?;
-        Ok(Signed { method: parts.method, uri: parts.uri, headers: parts.headers, body })
-    }
-}
 
 fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
     let m = r.meta;
@@ -162,10 +100,12 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let v = req.verify(&state, &req.with_canonical_query(paths::CASES)?).await?;
+    let format_2 = req.query() == Some("format=2");
+    let route = req.with_canonical_query(paths::CASES)?;
+    let v = req.verify(&state, &route).await?.by;
     // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
     // events they would call tampered (docs/FORMATS.md §9).
-    if req.uri.query() != Some("format=2") {
+    if !format_2 {
         return Err(ApiError::UpgradeRequired(format!(
             "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
              amana-review to {MIN_CLI_VERSION} or later, then pull again"
@@ -195,7 +135,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
 
 /// `GET /api/v1/review/inbox`: counts and ids only.
 pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
-    let v = req.verify(&state, paths::INBOX).await?;
+    let v = req.verify(&state, paths::INBOX).await?.by;
     let today = state.today();
     let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies).open();
     let mut inbox = Inbox::default();
@@ -222,9 +162,10 @@ fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
 
 /// Loads the case named in the path if it is in the reviewer's scope. A case outside it
 /// gets the answer of a case that does not exist (the same lookup, the same 404), so a
-/// key cannot probe which ids exist beyond its agencies.
-async fn scoped_case(state: &AppState, v: &Verified<'_>, case_id: &str) -> Result<CaseMeta, ApiError> {
-    let case = state.store.case_meta(case_id).await?;
+/// key cannot probe which ids exist beyond its agencies; so does an id that is not one.
+async fn scoped_case(state: &AppState, v: &Verified<'_>, path: &CasePath) -> Result<CaseMeta, ApiError> {
+    let case_id = path.parse().ok_or(ApiError::NoSuchCase)?;
+    let case = state.store.case_meta(case_id.as_str()).await?;
     case.filter(|c| v.reviewer.may_access(&c.agency, c.oversight_only)).ok_or(ApiError::NoSuchCase)
 }
 

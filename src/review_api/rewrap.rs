@@ -8,24 +8,24 @@ use super::*;
 /// each against the plaintext hash in the signed event on every later pull.
 pub async fn rewrap(
     State(state): State<AppState>,
-    Path(case_id): Path<String>,
+    case_path: CasePath,
     req: Signed,
 ) -> Result<StatusCode, ApiError> {
-    let v = req.verify(&state, &paths::rewrap(&case_id)).await?;
+    let req = req.verify(&state, &case_path.route(paths::rewrap)).await?;
+    let v = &req.by;
     // An agency reviewer could rewrap a case to itself alone and shut oversight out; every
     // reviewer home refuses such a history too (docs/FORMATS.md §9).
     if !v.reviewer.entry.oversight {
         return Err(ApiError::Forbidden);
     }
-    let head = req.head()?;
-    let body: RewrapRequest = req.json()?;
-    let case = scoped_case(&state, &v, &case_id).await?;
+    let (head, body) = (req.head()?, req.json::<RewrapRequest>()?);
+    let case = scoped_case(&state, v, &case_path).await?;
     let known: Vec<String> =
         state.store.envelopes(&case.id, &ALL_PARTS).await?.into_iter().map(|e| e.id).collect();
     let (rewraps, records) = check_rewraps(body.envelopes, &known)?;
     let detail = serde_json::to_value(RewrapDetail { envelopes: records })?;
     let mut change =
-        Change::event_only(&case, state.today(), reviewer_event(EventKind::Rewrapped, &v, detail));
+        Change::event_only(&case, state.today(), reviewer_event(EventKind::Rewrapped, v, detail));
     change.rewraps = rewraps;
     change.head = Some(head);
     apply(&state, change).await
