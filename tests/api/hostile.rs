@@ -12,15 +12,21 @@ use crate::case_support::case_json;
 use crate::db_writer::{on_both_backends, Arg, Target};
 use crate::helpers::{review_cli, spawn_app, HEALTH, OVERSIGHT};
 
+/// Submits a health case and pulls it into the health officer's home: (that reviewer, the case).
+async fn a_case_pulled_by_health(app: &crate::helpers::TestApp) -> (crate::helpers::Reviewer, String) {
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let case = health.listed_ids(&app.address).remove(0);
+    (health, case)
+}
+
 on_both_backends!(a_database_writer_can_neither_redirect_replies_nor_speak_for_the_reporter => redirect_replies_and_speak_for_the_reporter);
 
 async fn redirect_replies_and_speak_for_the_reporter(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
-    app.submit_simple("health", false).await;
-    let health = app.dep.reviewer(HEALTH).clone();
-    health.cli(&addr, &["pull"]).ok("pull");
-    let case = health.listed_ids(&addr).remove(0);
+    let (health, case) = a_case_pulled_by_health(app).await;
     let held = std::fs::read(case_json(&health, &case)).expect("case.json");
     app.submit_simple("health", false).await;
 
@@ -173,10 +179,7 @@ on_both_backends!(
 async fn rate_in_the_reporters_name(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
-    app.submit_simple("health", false).await;
-    let health = app.dep.reviewer(HEALTH).clone();
-    health.cli(&addr, &["pull"]).ok("pull");
-    let case = health.listed_ids(&addr).remove(0);
+    let (health, case) = a_case_pulled_by_health(app).await;
     health.cli(&addr, &["status", &case, "acknowledged"]).ok("acknowledge");
     health.cli(&addr, &["pull"]).ok("pull");
     health.cli(&addr, &["status", &case, "closed_unfounded"]).ok("close");
@@ -339,10 +342,7 @@ on_both_backends!(
 async fn drop_an_acknowledged_reply(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
-    app.submit_simple("health", false).await;
-    let health = app.dep.reviewer(HEALTH).clone();
-    health.cli(&addr, &["pull"]).ok("pull");
-    let case = health.listed_ids(&addr).remove(0);
+    let (health, case) = a_case_pulled_by_health(app).await;
     health.cli(&addr, &["reply", &case, "--message", "We are on it."]).ok("reply acknowledged");
     let db = t.writer().await;
     db.exec("DELETE FROM events WHERE case_id = $1 AND kind = 'reply'", &[Arg::Text(&case)]).await;
