@@ -342,19 +342,24 @@ impl Deployment {
     /// The oversight unit's ceremony with the real CLI: `roster-sign --vouch-from HOME`, a new
     /// roster vouching for what that (oversight) home verified. Restart the server to serve it.
     pub fn vouch_from(&self, home: &Path) -> CliOutput {
+        self.roster_sign(&["--vouch-from", home.to_str().expect("utf-8")]).ok("roster-sign --vouch-from")
+    }
+
+    /// The oversight unit's ceremony with the real CLI: `roster-sign --roster-key K --keys
+    /// keys/ EXTRA…`, signing `keys/roster.json` from `keys/reviewers/`.
+    pub fn roster_sign(&self, extra: &[&str]) -> CliOutput {
         let key_file = self.root().join("roster.key");
         self.write_roster_key(&key_file);
         let keys = self.keys_dir();
-        review_cli(&[
+        let mut args = vec![
             "roster-sign",
             "--roster-key",
             key_file.to_str().expect("utf-8"),
             "--keys",
             keys.to_str().expect("utf-8"),
-            "--vouch-from",
-            home.to_str().expect("utf-8"),
-        ])
-        .ok("roster-sign --vouch-from")
+        ];
+        args.extend_from_slice(extra);
+        review_cli(&args)
     }
 
     /// The roster key, as the oversight unit holds it.

@@ -20,6 +20,7 @@ mod hostile;
 mod leaks;
 mod lifecycle;
 mod nodes;
+mod onboarding;
 mod oversight;
 mod pages;
 mod peppers;
