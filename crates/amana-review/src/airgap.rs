@@ -11,6 +11,7 @@ use crate::client::{read_request_file, Client, Method};
 use crate::error::ReviewError;
 use crate::home::{self, Home, PULL_AUTHORIZATION_FILE};
 use crate::outbox;
+use crate::output::say;
 use crate::session::Signer;
 
 /// `authorize-pull [--out FILE]`: a signed, single-use `GET /api/v1/review/cases`. Offline.
@@ -24,8 +25,8 @@ pub fn authorize_pull(home: &Home, out: Option<&Path>) -> anyhow::Result<()> {
     let until = time::OffsetDateTime::from_unix_timestamp(file.timestamp.saturating_add(DEFAULT_WINDOW_SECS))
         .map(|t| t.date().to_string())
         .unwrap_or_else(|_| "?".into());
-    println!("wrote {}: a signed pull authorization for deployment {}", out.display(), file.deployment_id);
-    println!(
+    say!("wrote {}: a signed pull authorization for deployment {}", out.display(), file.deployment_id);
+    say!(
         "it can be used once, until about {until} (UTC) if the server keeps the default {} hour window;\n\
          on the connected machine: amana-review --server URL pull --authorization FILE --out BUNDLE",
         DEFAULT_WINDOW_SECS / 3600
@@ -48,7 +49,7 @@ pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
     let files = outbox::request_files(dir)?;
     let sent_dir = dir.join(home::SENT_DIR);
     if files.is_empty() {
-        println!("nothing to send in {}", dir.display());
+        say!("nothing to send in {}", dir.display());
         return Ok(());
     }
     for (i, path) in files.iter().enumerate() {
@@ -67,9 +68,9 @@ pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
         }
         client.send_file(&file, path).map_err(stop)?;
         outbox::move_to_sent(path).map_err(stop)?;
-        println!("sent {} ({} {})", name(path), file.method, file.path);
+        say!("sent {} ({} {})", name(path), file.method, file.path);
     }
-    println!(
+    say!(
         "sent {} request{}; moved to {}",
         files.len(),
         if files.len() == 1 { "" } else { "s" },

@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 use crate::cases;
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
+use crate::output::say;
 use crate::passphrase::{self, Unlocker};
 
 /// The roster file in a key directory (what the server serves).
@@ -41,7 +42,7 @@ pub fn keygen(out: &Path, no_passphrase: bool) -> anyhow::Result<()> {
     };
     home::create_new_file(out, &bytes)?;
     let fp = roster::fingerprint(ring::signature::KeyPair::public_key(&key).as_ref());
-    println!("{fp}");
+    say!("{fp}");
     eprintln!(
         "wrote the roster key to {}. Keep it offline, with oversight only.\n\
          Give this fingerprint to every reviewer IN PERSON (on paper, or read aloud); each runs\n\
@@ -102,7 +103,7 @@ pub fn sign(args: &SignArgs<'_>) -> anyhow::Result<()> {
     let signed = roster::sign(&key, &r).map_err(|e| anyhow::anyhow!("{e}"))?;
     let json = serde_json::to_vec_pretty(&signed)?;
     home::replace_file(&out, &json)?;
-    println!(
+    say!(
         "wrote {} (version {version}, {} reviewer(s), signed by {}). Copy it into the server's keys/ \
          and restart every node",
         out.display(),

@@ -20,6 +20,7 @@ use crate::cases::{self, LocalCase};
 use crate::error::{io_error, ReviewError};
 use crate::home::Home;
 use crate::metadata::{self, FileType};
+use crate::output::say;
 use crate::passphrase::Unlocker;
 use crate::{retention, safe_name, strip};
 
@@ -31,14 +32,14 @@ pub fn run(home: &Home, prefix: &str, dir: &Path, with_strip: bool) -> anyhow::R
     let case = cases::find(home, prefix)?;
     let list = &case.bundle.attachments;
     if list.is_empty() {
-        println!("case {} has no attachments: nothing exported", case.bundle.id);
+        say!("case {} has no attachments: nothing exported", case.bundle.id);
         return Ok(());
     }
     let identity = home.identity(&mut Unlocker::default())?;
     let dir = prepare_dir(dir)?;
     // Recorded before the first byte is written, so even a partial export gets purged.
     retention::record(home, &dir, &case.bundle.id)?;
-    println!(
+    say!(
         "case {}: exporting {} attachment(s) into {} (readable by you only)",
         case.bundle.id,
         list.len(),
@@ -59,7 +60,7 @@ pub fn run(home: &Home, prefix: &str, dir: &Path, with_strip: bool) -> anyhow::R
         }
     }
     let days = retention::retention_days(home).unwrap_or(retention::DEFAULT_RETENTION_DAYS);
-    println!(
+    say!(
         "\nthese are decrypted evidence files: delete {} when you are done; \
          `amana-review purge-exports` deletes exports older than {days} days",
         dir.display()
@@ -220,7 +221,7 @@ fn print_file(case: &LocalCase, att: &AttachmentWire, name: &str, original: &str
         format!("; sent as {}", safe_name::for_terminal(original))
     };
     let with = attachments::came_with(&case.bundle, &att.envelope_id);
-    println!("\n  {name}  ({with}{sent_as})");
+    say!("\n  {name}  ({with}{sent_as})");
 }
 
 /// Reports the identifying metadata of an exported file and, if asked, strips a copy.
@@ -228,27 +229,27 @@ fn inspect_and_strip(dir: &Path, name: &str, with_strip: bool, taken: &mut HashS
     let path = dir.join(name);
     let kind = metadata::sniff(&path).unwrap_or(FileType::Other);
     if kind == FileType::Other {
-        println!("    metadata: not inspected (not a JPEG, PDF or Office file): check it by hand");
+        say!("    metadata: not inspected (not a JPEG, PDF or Office file): check it by hand");
         return;
     }
     match metadata::inspect(&path, kind) {
         Ok(findings) if findings.is_empty() => {
-            println!("    metadata: {}: no identifying metadata found in the fields checked", kind.label())
+            say!("    metadata: {}: no identifying metadata found in the fields checked", kind.label())
         }
         Ok(findings) => {
-            println!("    metadata: {}: IDENTIFYING METADATA FOUND:", kind.label());
+            say!("    metadata: {}: IDENTIFYING METADATA FOUND:", kind.label());
             for f in findings {
-                println!("      {}: {}", f.what, f.value);
+                say!("      {}: {}", f.what, f.value);
             }
         }
-        Err(e) => println!("    metadata: {}: could not be read: {e}", kind.label()),
+        Err(e) => say!("    metadata: {}: could not be read: {e}", kind.label()),
     }
     if with_strip {
         let stripped =
             write_new(dir, &safe_name::stripped(name), taken, |out| strip::strip(&path, kind, out));
         match stripped {
-            Ok(copy) => println!("    stripped copy: {copy}: {}", strip::what_is_stripped(kind)),
-            Err(e) => println!("    stripped copy: not written: {e}"),
+            Ok(copy) => say!("    stripped copy: {copy}: {}", strip::what_is_stripped(kind)),
+            Err(e) => say!("    stripped copy: not written: {e}"),
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::cases::{self, LocalCase};
 use crate::error::ReviewError;
 use crate::home::Home;
 use crate::outbox;
+use crate::output::say;
 use crate::seal::{self, Audience};
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -53,14 +54,14 @@ pub fn run(
         Delivered::Sent => {
             case.bundle.extension_days += days;
             case.save()?;
-            println!("case {id}: feedback deadline extended by {days} days (pull to see the new date)");
+            say!("case {id}: feedback deadline extended by {days} days (pull to see the new date)");
         }
         Delivered::Queued(path) => {
-            println!("case {id}: extension by {days} days signed");
-            println!("{}", queued_note(&path));
+            say!("case {id}: extension by {days} days signed");
+            say!("{}", queued_note(&path));
         }
     }
-    println!("reason encrypted to: {}", sealed.readers.join(", "));
+    say!("reason encrypted to: {}", sealed.readers.join(", "));
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub fn run(home: &Home, args: &KeygenArgs, server: Option<&str>) -> anyhow::Resu
     };
     home::create_new_file(&home.file(CONFIG_FILE), toml::to_string(&config)?.as_bytes())?;
 
-    print!("{entry_toml}");
+    crate::output::stdout(&entry_toml)?;
     eprintln!("{}", instructions(home, &args.id, passphrase.is_some(), server.is_some()));
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::attachments;
 use crate::client::{parse_json, read_request_file, Client, Method};
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
+use crate::output::say;
 use crate::session::Session;
 
 /// `pull` (online, with the home's keys): the case list, then every attachment file the
@@ -26,9 +27,11 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     report("pulled", &summary);
     let fetched = attachments::fetch_missing(&session, home, &summary.listed)?;
     if fetched.files > 0 || fetched.present > 0 {
-        println!(
+        say!(
             "attachments: {} fetched ({} bytes, still encrypted), {} already here",
-            fetched.files, fetched.bytes, fetched.present
+            fetched.files,
+            fetched.bytes,
+            fetched.present
         );
     }
     for failure in &fetched.failed {
@@ -60,7 +63,7 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     report("imported", &summary);
     let missing = attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {
-        println!(
+        say!(
             "note: {missing} attachment file{} not fetched: a bundle carries only the file list \
              (names and sizes are readable with `show`); the content needs an online `pull`",
             if missing == 1 { " was" } else { "s were" }
@@ -87,7 +90,7 @@ pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path
     let list: CaseList = parse_json(&client.url(paths::CASES), &body)?;
     home::replace_file(out, &body)?;
     let n = list.cases.len();
-    println!(
+    say!(
         "wrote {} ({n} case{}, still encrypted): carry it to the laptop and run `amana-review import {}`",
         out.display(),
         plural(n),
@@ -95,7 +98,7 @@ pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path
     );
     let files: usize = list.cases.iter().map(|c| c.attachments.len()).sum();
     if files > 0 {
-        println!(
+        say!(
             "note: the bundle lists {files} attachment file{} but does not carry their content; \
              fetching it needs an online `pull` with the reviewer's keys",
             plural(files)
@@ -114,16 +117,16 @@ fn plural(n: usize) -> &'static str {
 
 /// Prints what a pull or import did.
 fn report(verb: &str, s: &Summary) {
-    println!("{verb} {} case{} ({} new); history verified", s.cases, plural(s.cases), s.new);
+    say!("{verb} {} case{} ({} new); history verified", s.cases, plural(s.cases), s.new);
     match s.roster {
         (now, Some(before)) if now != before => {
-            println!("roster: now version {now} (was {before}), signed by the pinned roster key")
+            say!("roster: now version {now} (was {before}), signed by the pinned roster key")
         }
-        (now, None) => println!("roster: version {now}, signed by the pinned roster key"),
+        (now, None) => say!("roster: version {now}, signed by the pinned roster key"),
         _ => {}
     }
     for (id, on) in &s.revoked {
-        println!(
+        say!(
             "reviewer key {} is REVOKED from {on} (signed roster): only its actions this home verified before, \
              or that the roster vouches for, still count",
             crate::cases::printable(id)
@@ -141,7 +144,7 @@ fn report(verb: &str, s: &Summary) {
         );
     }
     if s.applied > 0 {
-        println!(
+        say!(
             "{} outbox request{} applied by the server, moved to outbox/sent/",
             s.applied,
             plural(s.applied)

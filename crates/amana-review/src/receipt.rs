@@ -14,6 +14,7 @@ use crate::cases::printable;
 use crate::client::Client;
 use crate::error::{io_error, ReviewError};
 use crate::home::Home;
+use crate::output::say;
 
 /// Verifies; `Ok` means valid, an error says why not (exit code 1).
 pub fn run(
@@ -38,7 +39,7 @@ pub fn run(
         None => fetch_key(server, home, &receipt)?,
     };
     receipt::verify(&receipt, &text, &key).map_err(|e| ReviewError::ReceiptInvalid(e.to_string()))?;
-    println!("valid: filed on {} at deployment {}", receipt.date, printable(&receipt.deployment_id));
+    say!("valid: filed on {} at deployment {}", receipt.date, printable(&receipt.deployment_id));
     Ok(())
 }
 
@@ -54,7 +55,7 @@ fn fetch_key(server: Option<&str>, home: Option<&Home>, receipt: &Receipt) -> Re
     let url = client.url(paths::RECEIPT_KEY);
     let published: ReceiptKey = client.get_public(paths::RECEIPT_KEY)?;
     let key = decode_key(&published.ed25519_public_key, &url)?;
-    println!(
+    say!(
         "receipt key {} fetched from {url}; it is trusted because that server presented it \
          (compare it with the key the deployment publishes, or pass --server-key)",
         published.ed25519_public_key

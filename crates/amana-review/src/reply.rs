@@ -10,6 +10,7 @@ use amana_core::wire::{paths, ReplyUpload};
 use crate::cases;
 use crate::compose;
 use crate::home::Home;
+use crate::output::say;
 use crate::seal::{self, Audience};
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -42,10 +43,10 @@ pub fn run(
     let id = &case.bundle.id;
     let readers = sealed.readers.join(", ");
     match delivery.post(home, &paths::replies(id), body, id, "reply")? {
-        Delivered::Sent => println!("case {id}: reply sent, encrypted to: {readers}"),
+        Delivered::Sent => say!("case {id}: reply sent, encrypted to: {readers}"),
         Delivered::Queued(path) => {
-            println!("case {id}: reply encrypted to: {readers}");
-            println!("{}", queued_note(&path));
+            say!("case {id}: reply encrypted to: {readers}");
+            say!("{}", queued_note(&path));
         }
     }
     Ok(())

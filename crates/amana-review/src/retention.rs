@@ -14,6 +14,7 @@ use time::Date;
 
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
+use crate::output::say;
 
 /// The export register in the home.
 pub const EXPORTS_FILE: &str = "exports.json";
@@ -112,14 +113,11 @@ pub fn purge(home: &Home, older_than_days: Option<u32>) -> anyhow::Result<()> {
     for export in due {
         match delete_folder(&export.dir) {
             Ok(true) => {
-                println!("deleted {} (case {}, exported {})", export.dir.display(), export.case, export.on)
+                say!("deleted {} (case {}, exported {})", export.dir.display(), export.case, export.on)
             }
-            Ok(false) => println!(
-                "already gone: {} (case {}, exported {})",
-                export.dir.display(),
-                export.case,
-                export.on
-            ),
+            Ok(false) => {
+                say!("already gone: {} (case {}, exported {})", export.dir.display(), export.case, export.on)
+            }
             Err(e) => {
                 eprintln!("error: {e}; kept in the register");
                 failed += 1;
@@ -128,7 +126,7 @@ pub fn purge(home: &Home, older_than_days: Option<u32>) -> anyhow::Result<()> {
         }
     }
     save(home, &still)?;
-    println!("{kept_n} export folder{} kept (younger than {days} days)", plural(kept_n));
+    say!("{kept_n} export folder{} kept (younger than {days} days)", plural(kept_n));
     if failed > 0 {
         anyhow::bail!("{failed} export folder(s) could not be deleted");
     }

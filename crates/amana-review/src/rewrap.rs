@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::cases::{self, LocalCase};
 use crate::error::{io_error, ReviewError};
 use crate::home::{check_id, Home};
+use crate::output::say;
 use crate::passphrase::Unlocker;
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -106,29 +107,29 @@ enum Rewrapped {
 fn report(bundle: &CaseBundle, done: usize, skipped: &Skipped, outcome: Delivered) {
     let id = &bundle.id;
     let readers: Vec<String> = bundle.recipients.iter().map(|r| cases::printable(&r.key_id)).collect();
-    println!(
+    say!(
         "case {id}: {done} envelope(s) re-encrypted to: {} (and the reporter, for follow-ups and replies)",
         readers.join(", ")
     );
     if !skipped.cannot_open.is_empty() {
-        println!("not rewrapped (your key cannot open them): {}", skipped.cannot_open.join(", "));
+        say!("not rewrapped (your key cannot open them): {}", skipped.cannot_open.join(", "));
     }
     if !skipped.not_a_payload.is_empty() {
-        println!(
+        say!(
             "not rewrapped (they open but hold no Amana payload, so they keep their recipients): {}",
             skipped.not_a_payload.join(", ")
         );
     }
     if !bundle.attachments.is_empty() {
-        println!(
+        say!(
             "{} evidence file(s) keep their original recipients: rewrap does not re-encrypt file \
              content (a known limit, see the README)",
             bundle.attachments.len()
         );
     }
     match outcome {
-        Delivered::Sent => println!("sent; run `amana-review pull` to store the new envelopes"),
-        Delivered::Queued(path) => println!("{}", queued_note(&path)),
+        Delivered::Sent => say!("sent; run `amana-review pull` to store the new envelopes"),
+        Delivered::Queued(path) => say!("{}", queued_note(&path)),
     }
 }
 

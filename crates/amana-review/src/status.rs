@@ -9,6 +9,7 @@ use crate::cases::{self, LocalCase};
 use crate::error::ReviewError;
 use crate::home::Home;
 use crate::outbox;
+use crate::output::say;
 use crate::seal::{self, Audience};
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -54,15 +55,15 @@ pub fn run(
         Delivered::Sent => {
             case.bundle.status = next;
             case.save()?;
-            println!("case {id}: {from} -> {next}");
+            say!("case {id}: {from} -> {next}");
         }
         Delivered::Queued(path) => {
-            println!("case {id}: {from} -> {next}{counted}");
-            println!("{}", queued_note(&path));
+            say!("case {id}: {from} -> {next}{counted}");
+            say!("{}", queued_note(&path));
         }
     }
     if let Some(s) = sealed {
-        println!("note for reviewers encrypted to: {}", s.readers.join(", "));
+        say!("note for reviewers encrypted to: {}", s.readers.join(", "));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use amana_core::roster::{self, Roster, RosterError, SignedRoster};
 
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
+use crate::output::say;
 
 /// The newest verified signed roster, verbatim.
 pub const ROSTER_FILE: &str = "roster.json";
@@ -85,7 +86,7 @@ pub fn run_trust(home: &Home, fingerprint: &str, replace: bool) -> anyhow::Resul
     let mut config = home.read_config()?;
     match config.roster_fingerprint.as_deref().and_then(roster::parse_fingerprint) {
         Some(old) if old == fp => {
-            println!("this home already trusts roster key {fp}");
+            say!("this home already trusts roster key {fp}");
             return Ok(());
         }
         Some(old) if !replace => return Err(ReviewError::FingerprintChange { old, new: fp }.into()),
@@ -97,8 +98,8 @@ pub fn run_trust(home: &Home, fingerprint: &str, replace: bool) -> anyhow::Resul
     }
     config.roster_fingerprint = Some(fp.clone());
     home.save_config(&config)?;
-    println!("this home now trusts the roster signed by the key with fingerprint {fp}");
-    println!("run `amana-review pull` (or `import`) to fetch and verify the roster itself");
+    say!("this home now trusts the roster signed by the key with fingerprint {fp}");
+    say!("run `amana-review pull` (or `import`) to fetch and verify the roster itself");
     Ok(())
 }
 
