@@ -102,6 +102,16 @@ pub fn is_overdue(status: Status, d: &Deadlines, today: Date) -> bool {
     }
 }
 
+/// The next date a case in `status` must meet: acknowledgement (or feedback, if sooner) for a
+/// case not yet acknowledged, feedback for an open one; none once closed.
+pub fn next_due(status: Status, d: &Deadlines) -> Option<Date> {
+    match status {
+        Status::Received => Some(d.acknowledge_by.min(d.feedback_by)),
+        s if s.is_closed() => None,
+        _ => Some(d.feedback_by),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use amana_core::deadlines;
 use amana_core::wire::CaseBundle;
 
 use crate::error::{io_error, ReviewError};
@@ -143,8 +144,9 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    cases.sort_by(|a, b| (a.bundle.received_on, &a.bundle.id).cmp(&(b.bundle.received_on, &b.bundle.id)));
-    crate::output::stdout(&format_list(&cases, &quarantine))?;
+    cases.sort_by_cached_key(list_order);
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::output::stdout(&format_list(&cases, &quarantine, today))?;
     if !quarantine.0.is_empty() {
         eprintln!(
             "{} case(s) UNVERIFIED: the last pull could not verify them (their last verified copy is \
@@ -155,33 +157,52 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The table `list` prints; quarantined cases are marked, and listed even if never held.
-fn format_list(cases: &[LocalCase], quarantine: &crate::quarantine::Quarantine) -> String {
-    let mark = |id: &str, oversight_only: bool| {
+/// `list`'s order: what needs attention first — open cases by their next deadline, then
+/// closed ones, newest activity first.
+fn list_order(c: &LocalCase) -> (bool, Option<time::Date>, std::cmp::Reverse<Option<time::Date>>, String) {
+    let b = &c.bundle;
+    let due = deadlines::next_due(b.status, &b.deadlines);
+    (due.is_none(), due, std::cmp::Reverse(last_activity(b)), b.id.clone())
+}
+
+/// The date of a case's newest event (its last activity).
+fn last_activity(b: &CaseBundle) -> Option<time::Date> {
+    b.events.iter().map(|e| e.on).max()
+}
+
+/// The table `list` prints: deadlines and last activity, overdue and quarantined cases
+/// marked, quarantined ones listed even if never held.
+fn format_list(cases: &[LocalCase], quarantine: &crate::quarantine::Quarantine, today: time::Date) -> String {
+    let mark = |id: &str, oversight_only: bool, overdue: bool| {
         let q = quarantine.0.get(id).map(|q| format!("UNVERIFIED since {}", q.since));
         let o = oversight_only.then(|| "oversight-only".to_string());
-        [o, q].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        let late = overdue.then(|| "OVERDUE".to_string());
+        [late, o, q].into_iter().flatten().collect::<Vec<_>>().join(" ")
     };
-    let mut rows: Vec<[String; 6]> = cases
+    let date = |d: Option<time::Date>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
+    let mut rows: Vec<[String; 8]> = cases
         .iter()
         .map(|c| {
             let b = &c.bundle;
+            let overdue = deadlines::is_overdue(b.status, &b.deadlines, today);
             [
                 b.id.clone(),
                 b.kind.to_string(),
                 printable(&b.agency),
                 b.status.to_string(),
                 b.received_on.to_string(),
-                mark(&b.id, b.oversight_only),
+                date(deadlines::next_due(b.status, &b.deadlines)),
+                date(last_activity(b)),
+                mark(&b.id, b.oversight_only, overdue),
             ]
         })
         .collect();
     for id in quarantine.0.keys().filter(|id| !cases.iter().any(|c| &c.bundle.id == *id)) {
         let blank = || "-".to_string();
-        rows.push([id.clone(), blank(), blank(), blank(), blank(), mark(id, false)]);
+        rows.push([id.clone(), blank(), blank(), blank(), blank(), blank(), blank(), mark(id, false, false)]);
     }
-    let header = ["CASE", "KIND", "AGENCY", "STATUS", "RECEIVED", ""].map(String::from);
-    let mut widths = [0usize; 6];
+    let header = ["CASE", "KIND", "AGENCY", "STATUS", "RECEIVED", "DUE", "ACTIVITY", ""].map(String::from);
+    let mut widths = [0usize; 8];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -237,13 +258,30 @@ mod tests {
 
     #[test]
     fn list_marks_oversight_only_and_aligns() {
-        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default());
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 2).expect("date");
+        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default(), today);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[0].starts_with("CASE    KIND"), "{text}");
-        assert!(lines[1].starts_with("aaa     complaint  health  received  2026-11-01"), "{text}");
+        assert!(
+            lines[0].starts_with("CASE    KIND       AGENCY  STATUS    RECEIVED    DUE         ACTIVITY"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("aaa     complaint  health  received  2026-11-01  2026-11-01  -"),
+            "{text}"
+        );
+        assert!(lines[1].ends_with("OVERDUE"), "due yesterday: {text}");
         assert!(!lines[1].contains("oversight-only"));
-        assert!(lines[2].ends_with("2026-11-02  oversight-only"), "{text}");
+        assert!(lines[2].ends_with("2026-11-02  -         oversight-only"), "{text}");
+    }
+
+    #[test]
+    fn list_puts_the_nearest_deadline_first_and_closed_cases_last() {
+        let mut cases = vec![case("closed", 1, false), case("later", 9, false), case("sooner", 5, false)];
+        cases[0].bundle.status = Status::ClosedActionTaken;
+        cases.sort_by_cached_key(list_order);
+        let ids: Vec<&str> = cases.iter().map(|c| c.bundle.id.as_str()).collect();
+        assert_eq!(ids, ["sooner", "later", "closed"]);
     }
 
     #[test]
