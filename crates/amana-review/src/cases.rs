@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn list_puts_the_nearest_deadline_first_and_closed_cases_last() {
-        let mut cases = vec![case("closed", 1, false), case("later", 9, false), case("sooner", 5, false)];
+        let mut cases = [case("closed", 1, false), case("later", 9, false), case("sooner", 5, false)];
         cases[0].bundle.status = Status::ClosedActionTaken;
         cases.sort_by_cached_key(list_order);
         let ids: Vec<&str> = cases.iter().map(|c| c.bundle.id.as_str()).collect();
