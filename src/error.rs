@@ -59,6 +59,10 @@ impl ApiError {
                 "not_found",
                 "No report matches this code. Check the digits and try again.".into(),
             ),
+            // Its own code, so a client gives the right advice (not "check your key and clock").
+            ApiError::Unauthorized(e @ SignatureError::Replayed) => {
+                (StatusCode::UNAUTHORIZED, "replayed", e.to_string())
+            }
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
             ApiError::NoSuchCase => (StatusCode::NOT_FOUND, "not_found", self.to_string()),

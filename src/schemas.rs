@@ -23,6 +23,8 @@ pub enum ErrorKind {
     bad_request,
     not_found,
     unauthorized,
+    /// A signed request the server has already seen (its nonce is spent).
+    replayed,
     forbidden,
     conflict,
     upgrade_required,

@@ -75,6 +75,7 @@ async fn the_lifecycle_over_the_air_gap_with_no_key_on_the_connected_side() {
     }
     let out = connected_cli(connected.path(), &["--server", server, "push", arg(&outbox)]).failed("replay");
     assert!(out.stderr.contains("push stopped at") && out.stderr.contains("already used"), "{}", out.stderr);
+    assert!(out.stderr.contains("already seen") && !out.stderr.contains("clock"), "{}", out.stderr);
 
     // Round 2: the laptop learns what the server applied and clears its outbox.
     let auth = usb.join("pull-2.json");

@@ -264,11 +264,13 @@ fn successful(
 
 /// Maps a 4xx/5xx answer (normally a JSON [`ErrorBody`]) to our error.
 fn server_error(status: u16, body: &[u8]) -> ReviewError {
-    let message = serde_json::from_slice::<ErrorBody>(body)
-        .map(|b| clean_message(&b.message))
-        .unwrap_or_else(|_| "no explanation given".to_string());
-    match status {
-        401 => ReviewError::SignatureRefused { message },
+    let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
+    let code = parsed.as_ref().map(|b| b.error.as_str());
+    let message =
+        parsed.as_ref().map_or_else(|| "no explanation given".to_string(), |b| clean_message(&b.message));
+    match (status, code) {
+        (401, Some("replayed")) => ReviewError::AlreadySeen { message },
+        (401, _) => ReviewError::SignatureRefused { message },
         _ => ReviewError::Refused { status, message },
     }
 }
@@ -329,6 +331,10 @@ mod tests {
         let msg = server_error(401, body).to_string();
         assert!(msg.contains("keys/reviewers/") && msg.contains("unknown key"), "{msg}");
         assert!(!msg.contains('\u{1b}'), "{msg}");
+        let body = br#"{"error":"replayed","message":"this request was already used (replay)"}"#;
+        let msg = server_error(401, body).to_string();
+        assert!(msg.contains("already seen") && msg.contains("amana-review pull"), "{msg}");
+        assert!(!msg.contains("clock") && !msg.contains("keys/reviewers/"), "{msg}");
         let msg = server_error(500, b"<html>").to_string();
         assert!(msg.contains("HTTP 500") && msg.contains("no explanation"), "{msg}");
     }

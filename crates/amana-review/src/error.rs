@@ -74,6 +74,14 @@ pub enum ReviewError {
     )]
     SignatureRefused { message: String },
 
+    #[error(
+        "the server has already seen this signed request ({message}): it was used before (the \
+         same outbox file or pull authorization used twice, or an answer lost on the way), and \
+         nothing new was done with it. Check with `amana-review pull` whether the action is in \
+         the case's history; if it is not, make it again (a fresh signature)"
+    )]
+    AlreadySeen { message: String },
+
     #[error("the server refused the request (HTTP {status}): {message}")]
     Refused { status: u16, message: String },
 
