@@ -96,7 +96,7 @@ pub struct SecretsArgs {
     #[arg(long, env = "AMANA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Add the next pepper version (`pepper.N`) for new codes; old codes keep working
-    /// under theirs (the leaked-pepper runbook in ops/README.md).
+    /// under theirs (ops/README.md, "Incident response", "Leaked pepper").
     #[arg(long)]
     pub new_pepper: bool,
 }

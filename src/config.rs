@@ -34,7 +34,7 @@ pub struct ServeSettings {
     /// Concurrent Argon2id derivations per route (each uses 64 MiB).
     #[arg(long, env = "AMANA_KDF_WORKERS", default_value_t = 2)]
     pub kdf_workers: usize,
-    /// TOML file overriding deadlines per kind (see README "Deadlines").
+    /// TOML file overriding deadlines per kind (docs/FORMATS.md §5, "Deadlines").
     #[arg(long, env = "AMANA_DEADLINES")]
     pub deadlines: Option<PathBuf>,
     /// How often overdue cases are escalated, in seconds.

@@ -111,8 +111,14 @@ fn sign_roster(
     for (_, home_dir) in homes {
         let path = home_dir.join(home::CONFIG_FILE);
         let mut config: home::ReviewerConfig = toml::from_str(&fs::read_to_string(&path)?)?;
-        if config.roster_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+        // The deployment id too, so a demo home works with `--offline` and the air gap from
+        // the start (it is otherwise learnt on the first online command).
+        let deployment = Some(keyring.deployment_id.clone());
+        if config.roster_fingerprint.as_deref() != Some(fingerprint.as_str())
+            || config.deployment_id != deployment
+        {
             config.roster_fingerprint = Some(fingerprint.clone());
+            config.deployment_id = deployment;
             fs::write(&path, toml::to_string(&config)?)?;
         }
     }
@@ -164,11 +170,12 @@ pub fn banner(demo: &Demo, url: &str) -> String {
          Reporter pages: {url}/\n\nRead cases with the reviewer CLI:\n"
     );
     for (id, home) in &demo.homes {
+        let home = home.display();
         s.push_str(&format!(
-            "  # {id}\n  cargo run --release --bin amana-review -- --home {} pull\n  \
-             cargo run --release --bin amana-review -- --home {} list\n",
-            home.display(),
-            home.display()
+            "  # {id}, with the installed binary:\n  amana-review --home {home} pull\n  \
+             amana-review --home {home} list\n  \
+             # or from the source tree:\n  \
+             cargo run --release --bin amana-review -- --home {home} pull\n"
         ));
     }
     s.push_str("===================================================\n");

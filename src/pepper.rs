@@ -4,7 +4,7 @@
 //! Peppers are versioned. `pepper` is version 1; `amana init-secrets --new-pepper` adds
 //! `pepper.2`, `pepper.3`, …. New codes use the newest version, and each case records the
 //! version its lookup index was made with (`cases.pepper_id`), so old codes keep working
-//! under the pepper they were issued with (the leaked-pepper runbook, ops/README.md).
+//! under the pepper they were issued with (ops/README.md, "Incident response", "Leaked pepper").
 
 use std::{
     fs,

@@ -163,7 +163,7 @@ fn load_keyring(
     if !s.listen.ip().is_loopback() {
         bail!(
             "no reviewer keys in {}/reviewers and the listen address {} is not loopback. \
-             Demo mode is only for 127.0.0.1; add real public keys (amana-review keygen, see README) to go live",
+             Demo mode is only for 127.0.0.1; add real public keys (amana-review keygen, see ops/README.md, \"The roster ceremony\") to go live",
             s.keys.display(),
             s.listen
         );

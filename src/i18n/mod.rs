@@ -200,9 +200,9 @@ pub fn negotiate(accept_language: &str) -> Option<Lang> {
     best.map(|(_, l)| l)
 }
 
-/// `input` with Arabic-Indic, Persian, Bengali and Devanagari digits turned into ASCII
-/// digits, so a code typed on any of the pages' keyboards reaches the code parser (which
-/// itself accepts ASCII, Arabic-Indic and Persian digits).
+/// `input` with Bengali and Devanagari digits turned into ASCII digits, for the numbers the
+/// pages read themselves (a rating). Codes pass through it too, though the code parser
+/// accepts every digit the pages show on its own (docs/FORMATS.md §1).
 pub fn ascii_digits(input: &str) -> String {
     input
         .chars()

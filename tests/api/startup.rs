@@ -160,8 +160,13 @@ async fn demo_mode_on_loopback_is_marked_and_works_with_the_cli() {
     assert!(shown.contains(&body), "{shown}");
     assert!(shown.contains("contact: demo-contact-x"), "{shown}");
 
-    // The demo agency reviewer sees its agency's case only.
+    // The demo agency reviewer sees its agency's case only. Its home names the deployment
+    // before any online command (the air gap needs it), and the banner shows how to use it.
     let health = Reviewer { id: "demo-health".into(), home: demo_root.join("demo-health") };
+    let config = std::fs::read_to_string(health.home.join("config.toml")).expect("config.toml");
+    assert!(config.contains("deployment_id = \"amana-demo\""), "{config}");
+    let home_line = format!("amana-review --home {} pull", health.home.display());
+    assert!(stderr.contains(&home_line) || app.stdout().contains(&home_line), "binary form in the banner");
     health.cli(&app.address, &["pull"]).ok("demo-health pull");
     let case = health.listed_ids(&app.address);
     assert_eq!(case.len(), 1);

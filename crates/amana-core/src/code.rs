@@ -58,6 +58,9 @@ fn normalize_char(c: char) -> Result<Option<u8>, CodeError> {
         '0'..='9' => Ok(Some(c as u8 - b'0')),
         '\u{0660}'..='\u{0669}' => Ok(Some((c as u32 - 0x0660) as u8)),
         '\u{06F0}'..='\u{06F9}' => Ok(Some((c as u32 - 0x06F0) as u8)),
+        // Bengali and Devanagari: the Bengali and Hindi pages show codes in them.
+        '\u{09E6}'..='\u{09EF}' => Ok(Some((c as u32 - 0x09E6) as u8)),
+        '\u{0966}'..='\u{096F}' => Ok(Some((c as u32 - 0x0966) as u8)),
         ' ' | '-' | '.' | '\t' | '\u{00A0}' | '\u{2010}'..='\u{2015}' | '\u{2212}' => Ok(None),
         // Bidi marks that phones insert around numbers in RTL text.
         '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Ok(None),
@@ -164,20 +167,17 @@ mod tests {
     }
 
     #[test]
-    fn arabic_indic_persian_and_dashes_accepted() {
+    fn native_digits_and_dashes_accepted() {
         let code = FollowUpCode::generate();
-        let arabic: String = code
-            .digits()
-            .chars()
-            .map(|c| char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or('x'))
-            .collect();
-        assert_eq!(FollowUpCode::parse(&arabic).as_ref(), Ok(&code));
-        let persian: String = code
-            .digits()
-            .chars()
-            .map(|c| char::from_u32(0x06F0 + (c as u32 - '0' as u32)).unwrap_or('x'))
-            .collect();
-        assert_eq!(FollowUpCode::parse(&persian).as_ref(), Ok(&code));
+        // Arabic-Indic, Persian, Bengali, Devanagari: every script the pages show digits in.
+        for zero in [0x0660, 0x06F0, 0x09E6, 0x0966] {
+            let native: String = code
+                .digits()
+                .chars()
+                .map(|c| char::from_u32(zero + (c as u32 - '0' as u32)).unwrap_or('x'))
+                .collect();
+            assert_eq!(FollowUpCode::parse(&native).as_ref(), Ok(&code), "digits from U+{zero:04X}");
+        }
         let dashed = code.grouped().replace(' ', "-");
         assert_eq!(FollowUpCode::parse(&dashed).as_ref(), Ok(&code));
     }

@@ -61,8 +61,8 @@ pub fn run(home: &Home, prefix: &str, dir: &Path, with_strip: bool) -> anyhow::R
     }
     let days = retention::retention_days(home).unwrap_or(retention::DEFAULT_RETENTION_DAYS);
     say!(
-        "\nthese are decrypted evidence files: delete {} when you are done; \
-         `amana-review purge-exports` deletes exports older than {days} days",
+        "\nThe files in {} are decrypted evidence. Delete the folder when you are done with \
+         it; `amana-review purge-exports` deletes every export older than {days} days.",
         dir.display()
     );
     if failed > 0 {

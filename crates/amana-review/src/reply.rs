@@ -26,7 +26,16 @@ pub fn run(
     let case = cases::find(home, prefix)?;
     let head = case.verified_head()?;
     let author = home.read_config()?.key_id;
-    let text = compose::text(home, message, file, "reply")?;
+    let b = &case.bundle;
+    let context = format!(
+        "Reply to case {} ({}, {}), status {}, received {}.\nThe reporter reads this reply with their code; so do the case's reviewers.",
+        b.id,
+        b.kind,
+        cases::printable(&b.agency),
+        b.status,
+        b.received_on
+    );
+    let text = compose::text(home, message, file, "reply", &context)?;
     let sealed = seal::seal(
         &case.bundle,
         &crate::readers::of_case(home, &case.bundle)?,

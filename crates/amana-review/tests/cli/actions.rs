@@ -142,11 +142,22 @@ fn reply_text_from_a_file_or_the_editor_and_the_draft_is_removed() {
     let from_file = dir.path().join("reply.txt");
     std::fs::write(&from_file, "from a file\n").expect("write");
     home.cmd().args(["--offline", "reply", "case-7", "--file"]).arg(&from_file).assert().success();
-    // An "editor" that writes the reply and records where its draft was.
+    // An "editor" that keeps the template it was given, writes the reply above it, and
+    // records where its draft was.
     let editor = dir.path().join("editor.sh");
     let seen = dir.path().join("seen");
-    script(&editor, &format!("printf 'from the editor' > \"$1\"\necho \"$1\" > '{}'\n", seen.display()));
+    let template = dir.path().join("template");
+    script(
+        &editor,
+        &format!(
+            "cp \"$1\" '{}'\n{{ printf 'from the editor'; cat \"$1\"; }} > \"$1.new\" && cat \"$1.new\" > \"$1\" && rm \"$1.new\"\necho \"$1\" > '{}'\n",
+            template.display(),
+            seen.display()
+        ),
+    );
     home.cmd().args(["--offline", "reply", "case-7"]).env("EDITOR", &editor).assert().success();
+    let template = std::fs::read_to_string(&template).expect("the draft's template");
+    assert!(template.contains("# Reply to case case-7 (") && template.contains("left out"), "{template}");
     let draft = std::fs::read_to_string(&seen).expect("editor ran");
     let draft = std::path::PathBuf::from(draft.trim());
     assert!(draft.starts_with(&home.path), "draft inside the home: {}", draft.display());
