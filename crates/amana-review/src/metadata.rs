@@ -116,10 +116,29 @@ const EXIF_TAGS: [(Tag, &str); 14] = [
 fn jpeg(path: &Path) -> Result<Vec<Finding>, String> {
     let mut findings = Vec::new();
     let file = File::open(path).map_err(|e| e.to_string())?;
-    match exif::Reader::new().read_from_container(&mut BufReader::new(file)) {
-        Ok(exif) => exif_findings(&exif, &mut findings),
+    // Tolerant: cameras and editors write EXIF that a strict parser rejects ("Unexpected next
+    // IFD") while exiftool still reads GPS, owner and serial from it. Read what can be read,
+    // and never call a block we could not read harmless.
+    let mut errors = 0;
+    let read = exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut BufReader::new(file))
+        .or_else(|e| e.distill_partial_result(|errs| errors = errs.len()));
+    match read {
+        Ok(exif) => {
+            exif_findings(&exif, &mut findings);
+            if errors > 0 {
+                findings.push(Finding::new(
+                    "EXIF block",
+                    format!("partly malformed ({errors} part(s) unreadable): they may hold more identifying data; strip it"),
+                ));
+            }
+        }
         Err(exif::Error::NotFound(_)) => {}
-        Err(e) => findings.push(Finding::new("EXIF block", format!("present but unreadable ({e})"))),
+        Err(e) => findings.push(Finding::new(
+            "EXIF block",
+            format!("present but unreadable ({e}): it may hold identifying data (location, owner, serial); strip it"),
+        )),
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let image = Jpeg::from_bytes(bytes.into()).map_err(|e| format!("not a readable JPEG: {e}"))?;

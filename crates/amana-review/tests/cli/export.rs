@@ -84,6 +84,29 @@ fn hostile_names_are_made_safe_inside_the_folder() {
 
 /// A minimal baseline JPEG (8x8 grey) whose APP1 carries EXIF with GPS and a camera.
 fn jpeg_with_gps() -> Vec<u8> {
+    jpeg_with_exif(|_| {})
+}
+
+/// The same, but its GPS IFD points at a "next IFD", which child IFDs must not have: the
+/// malformation a strict parser rejects as "Unexpected next IFD" while exiftool reads it.
+fn jpeg_with_malformed_gps_ifd() -> Vec<u8> {
+    jpeg_with_exif(|tiff| {
+        // Big-endian TIFF: IFD0 at offset 8; find the GPS IFD pointer (tag 0x8825) in it.
+        let u16_at = |t: &[u8], at: usize| u16::from_be_bytes([t[at], t[at + 1]]) as usize;
+        let u32_at =
+            |t: &[u8], at: usize| u32::from_be_bytes([t[at], t[at + 1], t[at + 2], t[at + 3]]) as usize;
+        let ifd0 = u32_at(tiff, 4);
+        let gps = (0..u16_at(tiff, ifd0))
+            .map(|i| ifd0 + 2 + 12 * i)
+            .find(|&e| u16_at(tiff, e) == 0x8825)
+            .map(|e| u32_at(tiff, e + 8))
+            .expect("a GPS IFD");
+        let next = gps + 2 + 12 * u16_at(tiff, gps);
+        tiff[next..next + 4].copy_from_slice(&(ifd0 as u32).to_be_bytes());
+    })
+}
+
+fn jpeg_with_exif(patch_tiff: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
     use exif::{Field, In, Rational, Tag, Value};
     let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
     let dms =
@@ -105,7 +128,9 @@ fn jpeg_with_gps() -> Vec<u8> {
     }
     let mut tiff = std::io::Cursor::new(Vec::new());
     writer.write(&mut tiff, false).expect("exif");
-    let app1 = [b"Exif\0\0".as_slice(), tiff.get_ref()].concat();
+    let mut tiff = tiff.into_inner();
+    patch_tiff(&mut tiff);
+    let app1 = [b"Exif\0\0".as_slice(), &tiff].concat();
     let mut jpeg = vec![0xFF, 0xD8];
     segment(&mut jpeg, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
     segment(&mut jpeg, 0xE1, &app1);
@@ -232,6 +257,28 @@ fn identifying_metadata_is_reported_and_stripped() {
     assert!(core.contains("<dc:creator></dc:creator>") && !core.contains("amir"), "{core}");
     assert!(archive.by_name("word/document.xml").is_ok());
     assert!(!out.join("notes.stripped.txt").exists());
+}
+
+#[test]
+fn malformed_exif_is_read_tolerantly_and_stripped_anyway() {
+    let broken = jpeg_with_malformed_gps_ifd();
+    assert!(matches!(
+        exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&broken)),
+        Err(exif::Error::InvalidFormat("Unexpected next IFD"))
+    ));
+    let (home, out) = home_with(&[("j1", "IMG_0002.JPG", broken)]);
+    let run = home.cmd().args(["export", "case-1", "--strip"]).arg(&out).assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    for needle in [
+        "GPS position: 31.950000, 35.910000 (latitude, longitude)",
+        "camera serial number: \"SN-0042\"",
+        "EXIF block: partly malformed (1 part(s) unreadable)",
+        "stripped copy: IMG_0002.stripped.JPG",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    let jpeg = read(&out.join("IMG_0002.stripped.JPG"));
+    assert!(!contains(&jpeg, b"Canon") && !contains(&jpeg, b"SN-0042"));
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
