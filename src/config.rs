@@ -37,6 +37,10 @@ pub struct ServeSettings {
     /// TOML file overriding deadlines per kind (docs/FORMATS.md §5, "Deadlines").
     #[arg(long, env = "AMANA_DEADLINES")]
     pub deadlines: Option<PathBuf>,
+    /// TOML file of service centres and evaluation questionnaires (docs/FORMATS.md §10);
+    /// without one, the shipped questionnaires and no centres.
+    #[arg(long, env = "AMANA_SERVICES")]
+    pub services: Option<PathBuf>,
     /// How often overdue cases are escalated, in seconds.
     #[arg(long, env = "AMANA_ESCALATION_INTERVAL_SECS", default_value_t = 300)]
     pub escalation_interval_secs: u64,

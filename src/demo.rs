@@ -32,6 +32,29 @@ id = "municipality"
 name = { ar = "أمانة المدينة", en = "Greater Municipality", fr = "Grande Municipalité", ur = "بلدیہ عظمیٰ", hi = "महानगर पालिका", fa = "شهرداری کلان‌شهر", bn = "মহানগর পৌরসভা", fil = "Pamahalaang Lungsod" }
 "#;
 
+/// Demo service centres, added to the shipped questionnaires.
+const CENTRES: &str = r#"
+[agency.health]
+questionnaire = "service-axes"
+
+[[centre]]
+id = "central-hospital"
+agency = "health"
+name = { ar = "المستشفى المركزي", en = "Central Hospital", fr = "Hôpital central", ur = "مرکزی ہسپتال", hi = "केंद्रीय अस्पताल", fa = "بیمارستان مرکزی", bn = "কেন্দ্রীয় হাসপাতাল", fil = "Sentral na Ospital" }
+place = { ar = "العاصمة", en = "Capital governorate" }
+
+[[centre]]
+id = "north-licensing"
+agency = "transport"
+name = { ar = "مركز ترخيص الشمال", en = "North Licensing Centre", fr = "Centre des permis du Nord", ur = "شمالی لائسنسنگ مرکز", hi = "उत्तर लाइसेंस केंद्र", fa = "مرکز صدور گواهینامهٔ شمال", bn = "উত্তর লাইসেন্স কেন্দ্র", fil = "Sentro ng Lisensya sa Hilaga" }
+place = { ar = "الشمال", en = "North governorate" }
+"#;
+
+/// The demo's services: the shipped questionnaires and [`CENTRES`].
+pub fn services_toml() -> String {
+    format!("{}\n{CENTRES}", amana_core::services::DEFAULT_TOML)
+}
+
 /// The demo reviewers: (key id, agencies, oversight).
 const REVIEWERS: [(&str, &[&str], bool); 2] =
     [("demo-oversight", &[], true), ("demo-health", &["health"], false)];

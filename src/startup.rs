@@ -1,6 +1,8 @@
 //! Building and running the server: settings → keys → pepper → store → router → listener.
 
 use amana_core::deadlines::DeadlinePolicy;
+use amana_core::keyring::Keyring;
+use amana_core::services::Services;
 use anyhow::{bail, Context};
 use ring::signature::Ed25519KeyPair;
 use std::{
@@ -43,6 +45,21 @@ fn load_deadlines(path: Option<&Path>) -> anyhow::Result<DeadlinePolicy> {
     let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     DeadlinePolicy::from_toml(&text)
         .map_err(|e| anyhow::anyhow!("invalid deadlines file {}: {e}", path.display()))
+}
+
+/// The services file, checked against the deployment's agencies; a mistake is refused with
+/// its line. Without a file: the shipped questionnaires (and, in demo mode, demo centres).
+fn load_services(path: Option<&Path>, keyring: &Keyring, demo: bool) -> anyhow::Result<Services> {
+    let agencies: Vec<&str> = keyring.agencies.iter().map(|a| a.id.as_str()).collect();
+    let text = match path {
+        Some(path) => fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        None if demo => demo::services_toml(),
+        None => return Ok(Services::defaults()),
+    };
+    Services::parse_for(&text, &agencies).map_err(|e| {
+        let file = path.map_or_else(|| "the demo services".to_string(), |p| p.display().to_string());
+        anyhow::anyhow!("invalid services file {file}: {e}")
+    })
 }
 
 /// Whether the URL names PostgreSQL (the shared, several-node deployment).
@@ -227,6 +244,7 @@ impl Application {
             server_key::load_or_create(&key_file)?
         };
         let (keys, demo) = load_keyring(&s, &url, &receipt_key)?;
+        let services = load_services(s.services.as_deref(), &keys.keyring, demo.is_some())?;
         let store = open_store(&s.data).await?;
         discard_stale_uploads(store.as_ref(), is_postgres(&s.data.database_url())).await?;
         if let Some(d) = &demo {
@@ -249,6 +267,7 @@ impl Application {
                 signature_window_secs: i64::from(s.signature_window_hours) * 3600,
                 demo: demo.is_some(),
                 deadlines,
+                services,
                 receipt_key: Arc::new(receipt_key),
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,

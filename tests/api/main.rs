@@ -32,5 +32,6 @@ mod revocation;
 mod rewrap;
 mod round_trip;
 mod runbook;
+mod services;
 mod signed_requests;
 mod startup;

@@ -133,6 +133,10 @@ async fn demo_mode_on_loopback_is_marked_and_works_with_the_cli() {
         assert!(page.contains(r#"class="demo""#), "no demo banner on {path}");
         assert!(!path.starts_with("/en/") || page.contains("DEMO MODE"), "no demo banner on {path}");
     }
+    // Demo centres, and Jordan's four axes for the demo health ministry.
+    let list: serde_json::Value = app.get("/api/v1/agencies").await.json().await.expect("agencies");
+    assert_eq!(list["agencies"][0]["centres"][0]["id"], "central-hospital", "{list}");
+    assert_eq!(list["agencies"][0]["questionnaire"], "service-axes");
     let body = format!("demo report {}", amana_core::signing::new_nonce());
     let code = app
         .submit(&json!({"kind": "inquiry", "agency": "health", "body": body, "contact": "demo-contact-x"}))

@@ -24,5 +24,6 @@ pub mod receipt;
 pub mod reviewer_keys;
 pub mod roster;
 pub mod route;
+pub mod services;
 pub mod signing;
 pub mod wire;
