@@ -17,6 +17,7 @@ use axum::{
     Json,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
@@ -24,7 +25,7 @@ use crate::{
     error::ApiError,
     json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
-    store::{NewCase, StoreError},
+    store::{Evaluation, NewCase, StoreError},
     upload::{self, CaseFiles, FormParts},
 };
 
@@ -49,6 +50,7 @@ pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyL
         .field("contact", MAX_CONTACT_CHARS * 4)
         .field("oversight_only", FLAG_BYTES)
         .field("receipt", FLAG_BYTES)
+        .field("centre", 256)
 });
 
 /// `POST /api/v1/reports` body.
@@ -78,6 +80,19 @@ pub struct SubmitReport {
     /// text) can find your case from the receipt alone: keep it safe, or do not ask.
     #[serde(default)]
     pub receipt: bool,
+    /// For a `service_evaluation` or a `compliment` only: the service centre visited, an id
+    /// from `GET /api/v1/agencies` (of the same agency). Stored in the clear. Other kinds
+    /// name a place inside the (encrypted) text: a violation is often about the reporter's
+    /// own workplace.
+    #[serde(default)]
+    #[schema(example = "central-hospital")]
+    pub centre: Option<String>,
+    /// For a `service_evaluation` only: an answer to every criterion of the questionnaire
+    /// that applies (`GET /api/v1/agencies`), 1 (very poor) to 5 (excellent), or null for
+    /// not applicable. Stored in the clear, as numbers; `body` is the encrypted comment.
+    #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, Option<u8>>>, example = json!({"waiting_time": 4, "parking": null}))]
+    pub ratings: Option<BTreeMap<String, Option<u64>>>,
 }
 
 impl JsonFields for SubmitReport {
@@ -88,6 +103,8 @@ impl JsonFields for SubmitReport {
         Field { name: "contact", required: false, expect: Expect::TextOrNull },
         Field { name: "oversight_only", required: false, expect: Expect::Flag },
         Field { name: "receipt", required: false, expect: Expect::Flag },
+        Field { name: "centre", required: false, expect: Expect::TextOrNull },
+        Field { name: "ratings", required: false, expect: Expect::AnswersOrNull },
     ];
     const ONLY_THESE: bool = true;
 }
@@ -138,6 +155,7 @@ pub struct Submission {
     pub contact: Option<Zeroizing<String>>,
     pub oversight_only: bool,
     pub receipt: bool,
+    pub evaluation: Evaluation,
 }
 
 impl Submission {
@@ -170,6 +188,7 @@ impl Submission {
                 "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
             )));
         }
+        let evaluation = evaluation(state, kind, &raw.agency, raw.centre, raw.ratings)?;
         Ok(Self {
             kind,
             agency: raw.agency,
@@ -177,6 +196,7 @@ impl Submission {
             contact,
             oversight_only: raw.oversight_only,
             receipt: raw.receipt,
+            evaluation,
         })
     }
 
@@ -192,6 +212,43 @@ impl Submission {
             author: None,
         }
     }
+}
+
+/// The centre and answers a submission may carry in the clear, checked against the
+/// deployment's services (docs/FORMATS.md §10).
+fn evaluation(
+    state: &AppState,
+    kind: Kind,
+    agency: &str,
+    centre: Option<String>,
+    ratings: Option<BTreeMap<String, Option<u64>>>,
+) -> Result<Evaluation, ApiError> {
+    let centre = centre.filter(|c| !c.is_empty());
+    if centre.is_some() && !matches!(kind, Kind::ServiceEvaluation | Kind::Compliment) {
+        return Err(ApiError::BadRequest(match kind {
+            Kind::Violation => "A violation report never names a service centre in the clear: it is often about \
+                                the reporter's own workplace. Remove `centre` and say where it happened in the \
+                                report text, which is encrypted."
+                .into(),
+            _ => format!(
+                "`centre` is only for service evaluations and compliments. For a {kind}, say which centre in \
+                 the report text: it is encrypted, while a centre in the clear could point at you."
+            ),
+        }));
+    }
+    if ratings.is_some() && kind != Kind::ServiceEvaluation {
+        return Err(ApiError::BadRequest("`ratings` is only for kind `service_evaluation`.".into()));
+    }
+    let bad = |e: amana_core::services::RatingError| ApiError::BadRequest(e.to_string());
+    if let Some(c) = centre.as_deref() {
+        // Checked alone too, for a compliment (no answers) naming a wrong centre.
+        state.services.check_centre(agency, c).map_err(bad)?;
+    }
+    let answers = ratings
+        .map(|r| state.services.check_answers(agency, centre.as_deref(), &r))
+        .transpose()
+        .map_err(bad)?;
+    Ok(Evaluation { centre, answers })
 }
 
 /// What a successful submission hands back.
@@ -241,6 +298,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         reporter_key: derived.reporter_public_key()?,
         commitment,
         attest: Some(state.server_attester()),
+        evaluation: s.evaluation.clone(),
     };
     for _ in 0..LOOKUP_ATTEMPTS {
         match state.store.insert_case(&case).await {
@@ -341,6 +399,8 @@ impl SubmitReport {
             contact: parts.take("contact"),
             oversight_only: flag(parts.take("oversight_only"))?,
             receipt: flag(parts.take("receipt"))?,
+            centre: parts.take("centre"),
+            ratings: None,
         };
         Ok(raw)
     }

@@ -28,6 +28,8 @@ pub enum Expect {
     Flag,
     /// A whole number in this range.
     Whole { min: u64, max: u64 },
+    /// An object whose values are whole numbers or null (evaluation answers), or null.
+    AnswersOrNull,
 }
 
 impl Expect {
@@ -37,6 +39,10 @@ impl Expect {
             Expect::TextOrNull => v.is_string() || v.is_null(),
             Expect::Flag => v.is_boolean(),
             Expect::Whole { min, max } => whole(v).is_some_and(|n| (min..=max).contains(&n)),
+            Expect::AnswersOrNull => {
+                v.is_null()
+                    || v.as_object().is_some_and(|o| o.values().all(|x| x.is_null() || whole(x).is_some()))
+            }
         }
     }
 
@@ -46,6 +52,9 @@ impl Expect {
             Expect::TextOrNull => "text (a JSON string) or null".into(),
             Expect::Flag => "true or false".into(),
             Expect::Whole { min, max } => format!("a whole number from {min} to {max}"),
+            Expect::AnswersOrNull => {
+                "an object of criterion ids, each a whole number from 1 to 5 or null (not applicable)".into()
+            }
         }
     }
 }
@@ -129,11 +138,16 @@ fn names(fields: &[Field]) -> String {
 
 /// Writes `5.0` as `5` in whole-number fields (checked already), for the typed conversion.
 fn normalise_whole_numbers(value: &mut Value, fields: &[Field]) {
-    for f in fields.iter().filter(|f| matches!(f.expect, Expect::Whole { .. })) {
-        if let Some(v) = value.get_mut(f.name) {
-            if let Some(n) = whole(v) {
-                *v = Value::from(n);
-            }
+    let normalise = |v: &mut Value| {
+        if let Some(n) = whole(v) {
+            *v = Value::from(n);
+        }
+    };
+    for f in fields {
+        match (f.expect, value.get_mut(f.name)) {
+            (Expect::Whole { .. }, Some(v)) => normalise(v),
+            (Expect::AnswersOrNull, Some(Value::Object(o))) => o.values_mut().for_each(normalise),
+            _ => {}
         }
     }
 }

@@ -214,6 +214,10 @@ impl Draft {
             contact: Some(self.contact.to_string()),
             oversight_only: self.oversight_only,
             receipt: self.receipt,
+            // The page still writes its ratings into the (encrypted) text; centres and
+            // ratings as data come through the JSON API (docs/FORMATS.md §10).
+            centre: None,
+            ratings: None,
         })
     }
 }

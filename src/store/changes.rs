@@ -14,8 +14,8 @@ use super::{link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, 
 pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> Result<(), StoreError> {
     let stmt = Stmt::new(
         "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id) \
-         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id, centre) \
+         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&c.id)
     .bind(c.kind.as_str())
@@ -29,13 +29,32 @@ pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> 
     .bind(&c.kdf_params)
     .bind(&c.verifier)
     .bind(&c.reporter_recipient)
-    .bind(c.pepper_id);
+    .bind(c.pepper_id)
+    .bind(c.evaluation.centre.as_deref());
     match B::execute(conn, stmt).await {
         Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-            Err(StoreError::LookupCollision)
+            return Err(StoreError::LookupCollision)
         }
-        other => other.map(|_| ()),
+        other => other.map(|_| ())?,
     }
+    insert_ratings::<B>(conn, c).await
+}
+
+/// One row per answer of an evaluation (none for other kinds).
+async fn insert_ratings<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> Result<(), StoreError> {
+    let Some(a) = &c.evaluation.answers else { return Ok(()) };
+    for (criterion, value) in &a.ratings {
+        let stmt = Stmt::new(
+            "INSERT INTO ratings (case_id, questionnaire, version, criterion, value) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&c.id)
+        .bind(&a.questionnaire)
+        .bind(i64::from(a.version))
+        .bind(criterion)
+        .bind(value.map(i16::from));
+        B::execute(conn, stmt).await?;
+    }
+    Ok(())
 }
 
 /// The compare-and-set on the case row, with the change's guards. It must stay the first

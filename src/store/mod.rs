@@ -78,6 +78,39 @@ pub struct NewCase {
     pub commitment: String,
     /// Signs the `submitted` event with the server's attestation key.
     pub attest: Option<EventSigner>,
+    /// What an evaluation or compliment records in the clear (nothing for other kinds).
+    pub evaluation: Evaluation,
+}
+
+/// The centre and numeric answers an evaluation or compliment records in the clear
+/// (docs/FORMATS.md §10; SECURITY.md, "What the server knows"); the comment stays encrypted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    pub centre: Option<String>,
+    pub answers: Option<amana_core::services::Answers>,
+}
+
+/// Which cases' ratings to sum: received from `from` to `to` (inclusive), of one agency or all.
+#[derive(Debug, Clone)]
+pub struct RatingFilter {
+    pub agency: Option<String>,
+    pub from: Date,
+    pub to: Date,
+}
+
+/// The answers to one criterion of one questionnaire version at one agency and centre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingSummary {
+    pub agency: String,
+    pub centre: Option<String>,
+    pub questionnaire: String,
+    pub version: i64,
+    pub criterion: String,
+    /// Answers 1–5, and their sum (the mean is `sum / answered`).
+    pub answered: i64,
+    pub sum: i64,
+    /// "Not applicable" answers.
+    pub not_applicable: i64,
 }
 
 /// Signs an event no reviewer makes (docs/FORMATS.md §9) once the store has placed it in its
@@ -283,6 +316,10 @@ pub trait Store: Attachments + Send + Sync {
     /// main file and truncates it; `false` if readers kept it from completing. PostgreSQL:
     /// `VACUUM` (dead rows become free space; see SECURITY.md for what remains).
     async fn scrub(&self) -> Result<bool, StoreError>;
+
+    /// Sums of evaluation answers per agency, centre, questionnaire version and criterion,
+    /// for cases received in the filter's dates; junk (`closed_spam`) is never counted.
+    async fn rating_summary(&self, filter: &RatingFilter) -> Result<Vec<RatingSummary>, StoreError>;
 }
 
 /// Formats a date as stored: `YYYY-MM-DD`.
@@ -306,6 +343,13 @@ fn submitted_detail(c: &NewCase) -> String {
         "commitment": c.commitment,
     });
     UploadClaim::record_in(c.attachments.as_ref(), &mut d);
+    // The centre and answers are attested with the rest: nobody changes them unseen.
+    if let Some(centre) = &c.evaluation.centre {
+        d["centre"] = serde_json::json!(centre);
+    }
+    if let Some(a) = &c.evaluation.answers {
+        d["ratings"] = serde_json::json!({ "questionnaire": a.questionnaire, "version": a.version, "answers": a.ratings });
+    }
     d.to_string()
 }
 

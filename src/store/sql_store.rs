@@ -66,8 +66,41 @@ impl<B: Exec> SqlStore<B> {
     }
 }
 
+/// Per agency, centre, questionnaire version and criterion: answers, their sum, and "not
+/// applicable" answers; junk never counts. NULL centres sort first on both databases.
+const RATING_SUMMARY: &str = "SELECT c.agency, c.centre, r.questionnaire, CAST(r.version AS BIGINT), \
+     r.criterion, CAST(COUNT(r.value) AS BIGINT), CAST(COALESCE(SUM(r.value), 0) AS BIGINT), \
+     CAST(SUM(CASE WHEN r.value IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
+     FROM ratings r JOIN cases c ON c.id = r.case_id \
+     WHERE c.received_on >= $1 AND c.received_on <= $2 AND c.status <> 'closed_spam' \
+     AND ($3 IS NULL OR c.agency = $3) \
+     GROUP BY c.agency, c.centre, r.questionnaire, r.version, r.criterion \
+     ORDER BY c.agency, COALESCE(c.centre, ''), r.questionnaire, 4, r.criterion";
+
+type SummaryRow = (String, Option<String>, String, i64, String, i64, i64, i64);
+
 #[async_trait::async_trait]
 impl<B: Exec> Store for SqlStore<B> {
+    async fn rating_summary(&self, f: &RatingFilter) -> Result<Vec<RatingSummary>, StoreError> {
+        let stmt = Stmt::new(RATING_SUMMARY).bind(f.from).bind(f.to).bind(f.agency.as_deref());
+        let rows: Vec<SummaryRow> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(agency, centre, questionnaire, version, criterion, answered, sum, not_applicable)| {
+                RatingSummary {
+                    agency,
+                    centre,
+                    questionnaire,
+                    version,
+                    criterion,
+                    answered,
+                    sum,
+                    not_applicable,
+                }
+            })
+            .collect())
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         B::migrate(&self.pool).await
     }

@@ -110,3 +110,108 @@ fn wait_with_timeout(mut child: std::process::Child, limit: Duration) -> std::pr
     }
     child.wait_with_output().expect("output")
 }
+
+/// The services file above, served; the health hospital answers questionnaire `health`.
+async fn app_with_services() -> TestApp {
+    let dep = Deployment::standard(KeyGen::InProcess);
+    let path = dep.root().join("services.toml");
+    std::fs::write(&path, services_file("health")).expect("services file");
+    TestApp::start(dep, &[("AMANA_SERVICES", path.to_str().expect("utf-8"))])
+}
+
+#[tokio::test]
+async fn an_evaluation_stores_its_centre_and_answers_as_attested_data() {
+    let app = app_with_services().await;
+    const COMMENT: &str = "EVAL-COMMENT-MARK the nurse at window 3 was kind";
+    app.submit(&serde_json::json!({
+        "kind": "service_evaluation", "agency": "health", "centre": "irbid-hospital",
+        "ratings": { "cleanliness": 4.0 }, "body": COMMENT,
+    }))
+    .await;
+    app.submit(&serde_json::json!({
+        "kind": "compliment", "agency": "health", "centre": "irbid-hospital", "body": "thank you",
+    }))
+    .await;
+    let pool = crate::helpers::open_db(&app.dep.db_path()).await;
+    let rows: Vec<(String, i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT questionnaire, version, criterion, value FROM ratings")
+            .fetch_all(&pool)
+            .await
+            .expect("ratings");
+    assert_eq!(rows, [("health".to_string(), 3, "cleanliness".to_string(), Some(4))]);
+    let centres: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT kind, centre FROM cases ORDER BY kind").fetch_all(&pool).await.expect("cases");
+    assert_eq!(
+        centres,
+        [
+            ("compliment".to_string(), Some("irbid-hospital".to_string())),
+            ("service_evaluation".to_string(), Some("irbid-hospital".to_string()))
+        ]
+    );
+    // In the attested intake event, so no database writer changes them unseen.
+    let details: Vec<(String,)> = sqlx::query_as("SELECT detail FROM events WHERE kind = 'submitted'")
+        .fetch_all(&pool)
+        .await
+        .expect("events");
+    let eval: Value = details
+        .iter()
+        .map(|(d,)| serde_json::from_str::<Value>(d).expect("detail"))
+        .find(|d| d.get("ratings").is_some())
+        .expect("the evaluation's event");
+    assert_eq!(eval["centre"], "irbid-hospital");
+    assert_eq!(
+        eval["ratings"],
+        serde_json::json!({"questionnaire": "health", "version": 3, "answers": [["cleanliness", 4]]})
+    );
+    pool.close().await;
+    let health = app.dep.reviewer(crate::helpers::HEALTH).clone();
+    health.cli(&app.address, &["pull"]).ok("the attested events verify");
+    // The comment is encrypted like any report: nowhere in the database files.
+    for file in ["amana.db", "amana.db-wal"] {
+        let bytes = std::fs::read(app.dep.data_dir().join(file)).unwrap_or_default();
+        assert!(!bytes.windows(COMMENT.len()).any(|w| w == COMMENT.as_bytes()), "comment in {file}");
+    }
+}
+
+#[tokio::test]
+async fn centres_and_ratings_where_they_do_not_belong_are_refused_and_nothing_is_stored() {
+    let app = app_with_services().await;
+    let eval = |centre: &str, ratings: Value| serde_json::json!({"kind": "service_evaluation", "agency": "health", "centre": centre, "ratings": ratings, "body": "x"});
+    let cases = [
+        (
+            serde_json::json!({"kind": "violation", "agency": "health", "centre": "irbid-hospital", "body": "x"}),
+            "never names a service centre in the clear",
+        ),
+        (
+            serde_json::json!({"kind": "complaint", "agency": "health", "centre": "irbid-hospital", "body": "x"}),
+            "For a complaint, say which centre in the report text",
+        ),
+        (
+            serde_json::json!({"kind": "complaint", "agency": "health", "ratings": {"waiting_time": 3}, "body": "x"}),
+            "`ratings` is only for kind `service_evaluation`",
+        ),
+        (eval("irbid-hospital", serde_json::json!({"cleanliness": 6})), "`cleanliness` is 6"),
+        (
+            eval("irbid-hospital", serde_json::json!({"cleanliness": -1})),
+            "a whole number from 1 to 5 or null",
+        ),
+        (eval("irbid-hospital", serde_json::json!({})), "`cleanliness` is missing"),
+        (
+            eval("irbid-hospital", serde_json::json!({"cleanliness": 2, "parking": 1})),
+            "`parking` is not a question of questionnaire `health`",
+        ),
+        (eval("nowhere", serde_json::json!({"waiting_time": 2})), "`nowhere` is not a service centre"),
+        (
+            serde_json::json!({"kind": "compliment", "agency": "transport", "centre": "irbid-hospital", "body": "x"}),
+            "belongs to agency `health`, not `transport`",
+        ),
+    ];
+    for (body, message) in cases {
+        let resp = app.post_json("/api/v1/reports", &body).await;
+        assert_eq!(resp.status(), 400, "{body}");
+        let err: Value = resp.json().await.expect("json");
+        assert!(err["message"].as_str().is_some_and(|m| m.contains(message)), "{body}: {err}");
+    }
+    assert_eq!(app.count_rows("cases").await, 0);
+    assert_eq!(app.count_rows("ratings").await, 0);
+}

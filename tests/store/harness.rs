@@ -184,6 +184,7 @@ pub fn new_case(id: &str, received: Date) -> NewCase {
         reporter_key: String::new(),
         commitment: String::new(),
         attest: None,
+        evaluation: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ mod commit_ts;
 mod concurrency;
 mod migration;
 mod nonces;
+mod ratings;
 mod retention;
 mod schema;
 mod setup;

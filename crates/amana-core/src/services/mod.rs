@@ -124,7 +124,7 @@ pub enum RatingError {
     #[error("`{0}` is missing: answer every question, 1 to 5, or null for not applicable")]
     Missing(String),
     #[error("`{criterion}` is {value}: a rating is 1 to 5, or null for not applicable")]
-    OutOfRange { criterion: String, value: u8 },
+    OutOfRange { criterion: String, value: u64 },
 }
 
 /// The checked services of a deployment.
@@ -221,6 +221,19 @@ impl Services {
         self.current(id)
     }
 
+    /// Checks that `centre` is a centre of `agency`.
+    pub fn check_centre(&self, agency: &str, centre: &str) -> Result<&Centre, RatingError> {
+        let c = self.centre(centre).ok_or_else(|| RatingError::UnknownCentre(centre.to_string()))?;
+        if c.agency != agency {
+            return Err(RatingError::OtherAgency {
+                centre: centre.to_string(),
+                belongs_to: c.agency.clone(),
+                agency: agency.to_string(),
+            });
+        }
+        Ok(c)
+    }
+
     /// Checks an evaluation's centre and answers: the centre belongs to the agency, every
     /// criterion of the questionnaire that applies is answered (1–5, or `None`), and nothing
     /// else is.
@@ -228,21 +241,9 @@ impl Services {
         &self,
         agency: &str,
         centre: Option<&str>,
-        given: &BTreeMap<String, Option<u8>>,
+        given: &BTreeMap<String, Option<u64>>,
     ) -> Result<Answers, RatingError> {
-        let centre = centre
-            .map(|id| {
-                let c = self.centre(id).ok_or_else(|| RatingError::UnknownCentre(id.to_string()))?;
-                if c.agency != agency {
-                    return Err(RatingError::OtherAgency {
-                        centre: id.to_string(),
-                        belongs_to: c.agency.clone(),
-                        agency: agency.to_string(),
-                    });
-                }
-                Ok(c)
-            })
-            .transpose()?;
+        let centre = centre.map(|id| self.check_centre(agency, id)).transpose()?;
         // Every deployment has at least its default questionnaire (checked at parse).
         let q = self
             .questionnaire_for(agency, centre)
@@ -258,10 +259,12 @@ impl Services {
             .iter()
             .map(|c| match given.get(&c.id) {
                 None => Err(RatingError::Missing(c.id.clone())),
-                Some(Some(v)) if !SCALE.contains(v) => {
-                    Err(RatingError::OutOfRange { criterion: c.id.clone(), value: *v })
-                }
-                Some(v) => Ok((c.id.clone(), *v)),
+                Some(None) => Ok((c.id.clone(), None)),
+                Some(Some(v)) => u8::try_from(*v)
+                    .ok()
+                    .filter(|v| SCALE.contains(v))
+                    .map(|v| (c.id.clone(), Some(v)))
+                    .ok_or_else(|| RatingError::OutOfRange { criterion: c.id.clone(), value: *v }),
             })
             .collect::<Result<_, _>>()?;
         Ok(Answers { questionnaire: q.id.clone(), version: q.version, ratings })

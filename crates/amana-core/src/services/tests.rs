@@ -52,7 +52,7 @@ place = {{ en = "Amman" }}
     )
 }
 
-fn answers(pairs: &[(&str, Option<u8>)]) -> BTreeMap<String, Option<u8>> {
+fn answers(pairs: &[(&str, Option<u64>)]) -> BTreeMap<String, Option<u64>> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
@@ -106,7 +106,7 @@ fn answers_are_checked_against_the_questionnaire_that_applies() {
         .expect("valid answers");
     assert_eq!((ok.questionnaire.as_str(), ok.version), ("health", 2));
     assert_eq!(ok.ratings, [("cleanliness".to_string(), Some(4)), ("staff".to_string(), None)]);
-    let err = |agency: &str, centre: Option<&str>, given: &[(&str, Option<u8>)]| {
+    let err = |agency: &str, centre: Option<&str>, given: &[(&str, Option<u64>)]| {
         s.check_answers(agency, centre, &answers(given)).expect_err("refused").to_string()
     };
     assert!(err("health", Some("nowhere"), &[]).contains("`nowhere` is not a service centre"));

@@ -1,0 +1,17 @@
+-- Service evaluations as data (docs/FORMATS.md §10): the centre an evaluation or compliment
+-- names, and each numeric answer as a row the database can aggregate. Nothing else about the
+-- visit is in the clear (the comment stays in the encrypted report).
+
+ALTER TABLE cases ADD COLUMN centre TEXT;
+
+CREATE TABLE ratings (
+    case_id       TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    questionnaire TEXT NOT NULL,
+    version       INTEGER NOT NULL CHECK (version >= 1),
+    criterion     TEXT NOT NULL,
+    value         SMALLINT CHECK (value BETWEEN 1 AND 5),   -- NULL: not applicable
+    PRIMARY KEY (case_id, criterion)
+);
+
+CREATE INDEX ratings_by_criterion ON ratings (questionnaire, criterion);
+CREATE INDEX cases_by_centre ON cases (agency, centre);
