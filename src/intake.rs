@@ -50,7 +50,6 @@ pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyL
         .field("contact", MAX_CONTACT_CHARS * 4)
         .field("oversight_only", FLAG_BYTES)
         .field("receipt", FLAG_BYTES)
-        .field("centre", 256)
 });
 
 /// `POST /api/v1/reports` body.
@@ -223,7 +222,6 @@ fn evaluation(
     centre: Option<String>,
     ratings: Option<BTreeMap<String, Option<u64>>>,
 ) -> Result<Evaluation, ApiError> {
-    let centre = centre.filter(|c| !c.is_empty());
     if centre.is_some() && !matches!(kind, Kind::ServiceEvaluation | Kind::Compliment) {
         return Err(ApiError::BadRequest(match kind {
             Kind::Violation => "A violation report never names a service centre in the clear: it is often about \
@@ -399,7 +397,8 @@ impl SubmitReport {
             contact: parts.take("contact"),
             oversight_only: flag(parts.take("oversight_only"))?,
             receipt: flag(parts.take("receipt"))?,
-            centre: parts.take("centre"),
+            // Centres and ratings travel as JSON only (docs/FORMATS.md §10).
+            centre: None,
             ratings: None,
         };
         Ok(raw)

@@ -12,6 +12,7 @@
 //! Reviewer routes are not in it: they take signed requests (docs/FORMATS.md §3).
 
 use amana_core::case::Kind;
+use amana_core::services::{Centre, Questionnaire, Services};
 use axum::{extract::State, response::IntoResponse, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
@@ -45,7 +46,11 @@ pub struct ApiDoc;
 pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
     let agencies: Vec<String> = state.keyring.agencies.iter().map(|a| a.id.clone()).collect();
     let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-    Json(document(&agencies, &kinds))
+    let mut doc = document(&agencies, &kinds);
+    if let Some(schema) = doc.pointer_mut("/components/schemas/SubmitReport") {
+        schema["anyOf"] = evaluation_variants(&state.services, &agencies, &kinds);
+    }
+    Json(doc)
 }
 
 /// The characters Rust's `str::trim` removes (Unicode White_Space): a text made only of
@@ -151,6 +156,47 @@ pub fn document(agencies: &[String], kinds: &[&str]) -> Value {
     doc
 }
 
+/// What `centre` and `ratings` may hold, as JSON Schema variants of a report (`anyOf`): none
+/// for most kinds; for a compliment, a centre of its agency; for a service evaluation, a
+/// centre of its agency and an answer to every criterion of the questionnaire that applies
+/// there. A client (and the contract test) then knows exactly which bodies are accepted.
+fn evaluation_variants(services: &Services, agencies: &[String], kinds: &[&str]) -> Value {
+    let with_centres = [Kind::Compliment.as_str(), Kind::ServiceEvaluation.as_str()];
+    let plain: Vec<&str> = kinds.iter().copied().filter(|k| !with_centres.contains(k)).collect();
+    let none = json!({ "type": "null" });
+    let mut variants =
+        vec![json!({ "properties": { "kind": { "enum": plain }, "centre": none, "ratings": none } })];
+    for agency in agencies {
+        let centres: Vec<&Centre> = services.centres_of(agency).collect();
+        let mut ids: Vec<Value> = vec![Value::Null];
+        ids.extend(centres.iter().map(|c| json!(c.id)));
+        variants.push(json!({ "properties": {
+            "kind": { "const": "compliment" }, "agency": { "const": agency },
+            "centre": { "enum": ids }, "ratings": none } }));
+        let answers = |centre: Option<&Centre>| {
+            services.questionnaire_for(agency, centre).map_or_else(|| none.clone(), answers_schema)
+        };
+        variants.push(json!({ "properties": {
+            "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
+            "centre": none, "ratings": answers(None) } }));
+        for c in centres {
+            variants.push(json!({ "required": ["centre"], "properties": {
+                "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
+                "centre": { "const": c.id }, "ratings": answers(Some(c)) } }));
+        }
+    }
+    Value::Array(variants)
+}
+
+/// Every criterion of `q`, each 1–5 or null (not applicable), and nothing else; or no answers.
+fn answers_schema(q: &Questionnaire) -> Value {
+    let one = json!({ "type": ["integer", "null"], "minimum": 1, "maximum": 5 });
+    let properties: serde_json::Map<String, Value> =
+        q.criteria.iter().map(|c| (c.id.clone(), one.clone())).collect();
+    let required: Vec<&str> = q.criteria.iter().map(|c| c.id.as_str()).collect();
+    json!({ "type": ["object", "null"], "properties": properties, "required": required, "additionalProperties": false })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +214,23 @@ mod tests {
             not_blank_pattern(),
             "[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000]"
         );
+    }
+
+    #[test]
+    fn centres_and_ratings_are_described_per_kind_and_agency() {
+        let services = Services::defaults();
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let v = evaluation_variants(&services, &["health".into()], &kinds);
+        let v = v.as_array().expect("variants");
+        assert_eq!(v.len(), 3, "plain kinds, a compliment and an evaluation at health: {v:?}");
+        assert_eq!(
+            v[0]["properties"]["kind"]["enum"],
+            json!(["violation", "complaint", "suggestion", "inquiry"])
+        );
+        assert_eq!(v[0]["properties"]["centre"], json!({ "type": "null" }));
+        let ratings = &v[2]["properties"]["ratings"];
+        assert_eq!(ratings["required"].as_array().map(Vec::len), Some(9));
+        assert_eq!(ratings["additionalProperties"], json!(false));
     }
 
     #[test]
