@@ -166,6 +166,19 @@ async fn an_evaluation_stores_its_centre_and_answers_as_attested_data() {
     pool.close().await;
     let health = app.dep.reviewer(crate::helpers::HEALTH).clone();
     health.cli(&app.address, &["pull"]).ok("the attested events verify");
+    // The reviewer sees them with the case, and `kpis` sums them with n.
+    let shown: String = health
+        .listed_ids(&app.address)
+        .iter()
+        .map(|id| health.cli(&app.address, &["show", id]).ok("show").stdout)
+        .collect();
+    assert!(shown.contains("centre          irbid-hospital"), "{shown}");
+    assert!(shown.contains("answers         health (version 3)") && shown.contains("cleanliness"), "{shown}");
+    let kpis = health.cli(&app.address, &["kpis"]).ok("kpis").stdout;
+    assert!(
+        kpis.contains("health  irbid-hospital  health@3  cleanliness") && kpis.contains("4.00 (n 1, n/a 0)"),
+        "{kpis}"
+    );
     // The comment is encrypted like any report: nowhere in the database files.
     for file in ["amana.db", "amana.db-wal"] {
         let bytes = std::fs::read(app.dep.data_dir().join(file)).unwrap_or_default();

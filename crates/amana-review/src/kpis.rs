@@ -6,7 +6,9 @@
 //!   `status_changed` event to `acknowledged` in the verified history);
 //! * share acknowledged on time: of the cases whose acknowledgement is settled — acknowledged,
 //!   or past their acknowledge-by date without one — the share acknowledged by that date;
-//! * average rating, over the rated cases.
+//! * average rating, over the rated cases;
+//! * for service evaluations: the mean answer to each criterion per agency, centre and
+//!   questionnaire version, with n (`evaluation::means`).
 //!
 //! Dates come from the events' `on` dates, which a pull verified: each reviewer action is
 //! dated within 72 h of its signature, dates never go back, and the case's date of receipt
@@ -55,13 +57,14 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<()> {
     let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
     let today = time::OffsetDateTime::now_utc().date();
     let rows = compute(&bundles, today);
+    let evaluations = crate::evaluation::means(&bundles.iter().collect::<Vec<_>>());
     let text = if json {
-        let mut s =
-            serde_json::to_string_pretty(&serde_json::json!({ "on": today.to_string(), "groups": rows }))?;
+        let all = serde_json::json!({ "on": today.to_string(), "groups": rows, "evaluations": evaluations });
+        let mut s = serde_json::to_string_pretty(&all)?;
         s.push('\n');
         s
     } else {
-        table(&rows)
+        table(&rows) + &crate::evaluation::means_table(&evaluations)
     };
     crate::output::stdout(&text)
 }

@@ -22,6 +22,7 @@ mod cli;
 mod client;
 mod compose;
 mod error;
+mod evaluation;
 mod evidence;
 mod export;
 mod extend;

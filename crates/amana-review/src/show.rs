@@ -200,6 +200,9 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
         yes_no(b.escalated),
         readers.join(", "),
     ));
+    if let Some(e) = crate::evaluation::of_case(b) {
+        out.push_str(&crate::evaluation::render(&e));
+    }
     if pending > 0 {
         out.push_str(&format!("pending         {pending} signed request(s) in the outbox, not sent yet\n"));
     }
