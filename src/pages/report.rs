@@ -218,6 +218,7 @@ impl Draft {
             // ratings as data come through the JSON API (docs/FORMATS.md §10).
             centre: None,
             ratings: None,
+            visit_token: None,
         })
     }
 }

@@ -8,14 +8,16 @@ use time::Date;
 use super::attachments::check_claim;
 use super::backend::{Exec, Stmt};
 use super::rows::parse_date;
-use super::{link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, StoreError, UploadClaim};
+use super::{
+    link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, SpentVisit, StoreError, UploadClaim,
+};
 
 /// Inserts the case row; a taken lookup index is [`StoreError::LookupCollision`].
 pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> Result<(), StoreError> {
     let stmt = Stmt::new(
         "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id, centre) \
-         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id, centre, \
+         commissioned) VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&c.id)
     .bind(c.kind.as_str())
@@ -30,14 +32,32 @@ pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> 
     .bind(&c.verifier)
     .bind(&c.reporter_recipient)
     .bind(c.pepper_id)
-    .bind(c.evaluation.centre.as_deref());
+    .bind(c.evaluation.centre.as_deref())
+    .bind(c.evaluation.visit.is_some());
     match B::execute(conn, stmt).await {
         Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
             return Err(StoreError::LookupCollision)
         }
         other => other.map(|_| ())?,
     }
+    spend_visit::<B>(conn, c.evaluation.visit.as_ref()).await?;
     insert_ratings::<B>(conn, c).await
+}
+
+/// Records a visit token as used; a second use is refused with nothing committed.
+async fn spend_visit<B: Exec>(
+    conn: &mut B::Connection,
+    visit: Option<&SpentVisit>,
+) -> Result<(), StoreError> {
+    let Some(v) = visit else { return Ok(()) };
+    let stmt =
+        Stmt::new("INSERT INTO spent_visits (id, expires_on) VALUES ($1, $2)").bind(&v.id).bind(v.expires_on);
+    match B::execute(conn, stmt).await {
+        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            Err(StoreError::VisitSpent)
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// One row per answer of an evaluation (none for other kinds).

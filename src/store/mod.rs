@@ -47,6 +47,9 @@ pub enum StoreError {
     /// The database is set up to record what the server must not know; it is not used.
     #[error("refusing this database: {0}")]
     Refused(String),
+    /// The visit token was used before; nothing was committed.
+    #[error("visit token already used")]
+    VisitSpent,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -88,6 +91,16 @@ pub struct NewCase {
 pub struct Evaluation {
     pub centre: Option<String>,
     pub answers: Option<amana_core::services::Answers>,
+    /// The visit token that makes it commissioned: recorded as used in the same transaction
+    /// (its id and last valid date), never linked to the case.
+    pub visit: Option<SpentVisit>,
+}
+
+/// A used visit token: the SHA-256 of its nonce, and the date after which it can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentVisit {
+    pub id: String,
+    pub expires_on: Date,
 }
 
 /// Which cases' ratings to sum: received from `from` to `to` (inclusive), of one agency or all.
@@ -106,6 +119,8 @@ pub struct RatingSummary {
     pub questionnaire: String,
     pub version: i64,
     pub criterion: String,
+    /// Commissioned (a shopper's visit token) or public; counted apart.
+    pub commissioned: bool,
     /// Answers 1–5, and their sum (the mean is `sum / answered`).
     pub answered: i64,
     pub sum: i64,
@@ -346,6 +361,9 @@ fn submitted_detail(c: &NewCase) -> String {
     // The centre and answers are attested with the rest: nobody changes them unseen.
     if let Some(centre) = &c.evaluation.centre {
         d["centre"] = serde_json::json!(centre);
+    }
+    if c.evaluation.visit.is_some() {
+        d["commissioned"] = serde_json::json!(true);
     }
     if let Some(a) = &c.evaluation.answers {
         d["ratings"] = serde_json::json!({ "questionnaire": a.questionnaire, "version": a.version, "answers": a.ratings });

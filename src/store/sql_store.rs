@@ -69,15 +69,15 @@ impl<B: Exec> SqlStore<B> {
 /// Per agency, centre, questionnaire version and criterion: answers, their sum, and "not
 /// applicable" answers; junk never counts. NULL centres sort first on both databases.
 const RATING_SUMMARY: &str = "SELECT c.agency, c.centre, r.questionnaire, CAST(r.version AS BIGINT), \
-     r.criterion, CAST(COUNT(r.value) AS BIGINT), CAST(COALESCE(SUM(r.value), 0) AS BIGINT), \
+     r.criterion, c.commissioned, CAST(COUNT(r.value) AS BIGINT), CAST(COALESCE(SUM(r.value), 0) AS BIGINT), \
      CAST(SUM(CASE WHEN r.value IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
      FROM ratings r JOIN cases c ON c.id = r.case_id \
      WHERE c.received_on >= $1 AND c.received_on <= $2 AND c.status <> 'closed_spam' \
      AND ($3 IS NULL OR c.agency = $3) \
-     GROUP BY c.agency, c.centre, r.questionnaire, r.version, r.criterion \
-     ORDER BY c.agency, COALESCE(c.centre, ''), r.questionnaire, 4, r.criterion";
+     GROUP BY c.agency, c.centre, r.questionnaire, r.version, r.criterion, c.commissioned \
+     ORDER BY c.agency, COALESCE(c.centre, ''), r.questionnaire, 4, r.criterion, c.commissioned";
 
-type SummaryRow = (String, Option<String>, String, i64, String, i64, i64, i64);
+type SummaryRow = (String, Option<String>, String, i64, String, bool, i64, i64, i64);
 
 #[async_trait::async_trait]
 impl<B: Exec> Store for SqlStore<B> {
@@ -86,16 +86,17 @@ impl<B: Exec> Store for SqlStore<B> {
         let rows: Vec<SummaryRow> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
         Ok(rows
             .into_iter()
-            .map(|(agency, centre, questionnaire, version, criterion, answered, sum, not_applicable)| {
+            .map(|(agency, centre, questionnaire, version, criterion, commissioned, answered, sum, na)| {
                 RatingSummary {
                     agency,
                     centre,
                     questionnaire,
                     version,
                     criterion,
+                    commissioned,
                     answered,
                     sum,
-                    not_applicable,
+                    not_applicable: na,
                 }
             })
             .collect())

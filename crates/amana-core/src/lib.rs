@@ -26,4 +26,5 @@ pub mod roster;
 pub mod route;
 pub mod services;
 pub mod signing;
+pub mod visit;
 pub mod wire;

@@ -201,6 +201,25 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         older_than_days: Option<u32>,
     },
+    /// Oversight, offline: sign single-use visit tokens for commissioned mystery shoppers;
+    /// an evaluation sent with one counts as commissioned
+    VisitTokens {
+        /// The agency whose centres the shoppers visit
+        #[arg(long)]
+        agency: String,
+        /// Only this service centre (default: any centre of the agency)
+        #[arg(long)]
+        centre: Option<String>,
+        /// How many tokens (one per visit)
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// The last UTC date the tokens can be used on (YYYY-MM-DD)
+        #[arg(long, value_parser = parse_date)]
+        valid_until: time::Date,
+        /// A new file to write them to, one per line
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
         /// Machine-readable output
@@ -278,6 +297,12 @@ fn parse_status(s: &str) -> Result<Status, String> {
         let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         format!("unknown status; use one of: {}", names.join(", "))
     })
+}
+
+/// Parses a `YYYY-MM-DD` date.
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD"))
 }
 
 #[cfg(test)]

@@ -273,6 +273,9 @@ pub enum ReviewError {
 
     #[error("only oversight reviewers may rewrap a case (the roster does not list `{0}` as oversight)")]
     RewrapNotOversight(String),
+
+    #[error("only oversight reviewers sign visit tokens (the roster does not list `{0}` as a current oversight reviewer)")]
+    VisitTokensNotOversight(String),
 }
 
 /// Shorthand for an I/O error on a path.

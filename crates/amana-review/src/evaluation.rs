@@ -13,6 +13,8 @@ use crate::cases::printable;
 pub struct Evaluation {
     pub centre: Option<String>,
     pub ratings: Option<Ratings>,
+    /// Made with an oversight-signed visit token (a commissioned mystery shopper).
+    pub commissioned: bool,
 }
 
 /// The answers, under the questionnaire version they were given to.
@@ -30,13 +32,19 @@ struct Detail {
     centre: Option<String>,
     #[serde(default)]
     ratings: Option<Ratings>,
+    #[serde(default)]
+    commissioned: bool,
 }
 
 /// The centre and answers of a case, if its intake event names any.
 pub fn of_case(b: &CaseBundle) -> Option<Evaluation> {
     let submitted = b.events.iter().find(|e| e.kind == EventKind::Submitted)?;
     let d: Detail = serde_json::from_str(&submitted.detail).ok()?;
-    (d.centre.is_some() || d.ratings.is_some()).then_some(Evaluation { centre: d.centre, ratings: d.ratings })
+    (d.centre.is_some() || d.ratings.is_some()).then_some(Evaluation {
+        centre: d.centre,
+        ratings: d.ratings,
+        commissioned: d.commissioned,
+    })
 }
 
 /// The lines `show` prints for them.
@@ -46,7 +54,12 @@ pub fn render(e: &Evaluation) -> String {
         out.push_str(&format!("centre          {}\n", printable(c)));
     }
     if let Some(r) = &e.ratings {
-        out.push_str(&format!("answers         {} (version {})\n", printable(&r.questionnaire), r.version));
+        let by = if e.commissioned { "commissioned visit" } else { "public rating" };
+        out.push_str(&format!(
+            "answers         {} (version {}), {by}\n",
+            printable(&r.questionnaire),
+            r.version
+        ));
         for (criterion, value) in &r.answers {
             let v = value.map_or("not applicable".to_string(), |v| format!("{v} of 5"));
             out.push_str(&format!("  {:<28}{v}\n", printable(criterion)));
@@ -64,6 +77,8 @@ pub struct CriterionMean {
     pub questionnaire: String,
     pub version: u32,
     pub criterion: String,
+    /// Commissioned visits and public ratings are counted apart.
+    pub commissioned: bool,
     /// Answers 1–5 (the mean's n).
     pub n: usize,
     pub mean: Option<f64>,
@@ -72,10 +87,10 @@ pub struct CriterionMean {
 
 /// Per agency, centre, questionnaire version and criterion, over `bundles`, in that order.
 pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
-    type Key = (String, String, String, u32, String);
+    type Key = (String, String, String, u32, String, bool);
     let mut sums: std::collections::BTreeMap<Key, (usize, u32, usize)> = Default::default();
     for b in bundles {
-        let Some(Evaluation { centre, ratings: Some(r) }) = of_case(b) else { continue };
+        let Some(Evaluation { centre, ratings: Some(r), commissioned }) = of_case(b) else { continue };
         let centre = centre.as_deref().map_or("-".to_string(), printable);
         for (criterion, value) in &r.answers {
             let key = (
@@ -84,6 +99,7 @@ pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
                 printable(&r.questionnaire),
                 r.version,
                 printable(criterion),
+                commissioned,
             );
             let (n, sum, na) = sums.entry(key).or_default();
             match value {
@@ -93,15 +109,18 @@ pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
         }
     }
     sums.into_iter()
-        .map(|((agency, centre, questionnaire, version, criterion), (n, sum, na))| CriterionMean {
-            agency,
-            centre,
-            questionnaire,
-            version,
-            criterion,
-            n,
-            mean: (n > 0).then(|| f64::from(sum) / n as f64),
-            not_applicable: na,
+        .map(|((agency, centre, questionnaire, version, criterion, commissioned), (n, sum, na))| {
+            CriterionMean {
+                agency,
+                centre,
+                questionnaire,
+                version,
+                criterion,
+                commissioned,
+                n,
+                mean: (n > 0).then(|| f64::from(sum) / n as f64),
+                not_applicable: na,
+            }
         })
         .collect()
 }
@@ -111,11 +130,14 @@ pub fn means_table(rows: &[CriterionMean]) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\nevaluation answers (mean of 1-5, n answers, n not applicable)\n");
+    let mut out = String::from(
+        "\nevaluation answers (mean of 1-5, n answers, n not applicable; commissioned visits apart)\n",
+    );
     for r in rows {
         let mean = r.mean.map_or("-".to_string(), |m| format!("{m:.2}"));
+        let by = if r.commissioned { "commissioned" } else { "public" };
         out.push_str(&format!(
-            "  {}  {}  {}@{}  {:<24}  {mean} (n {}, n/a {})\n",
+            "  {}  {}  {}@{}  {:<24}  {by:<12}  {mean} (n {}, n/a {})\n",
             r.agency, r.centre, r.questionnaire, r.version, r.criterion, r.n, r.not_applicable
         ));
     }
@@ -139,7 +161,7 @@ mod tests {
         assert_eq!(e.centre.as_deref(), Some("north"));
         let text = render(&e);
         assert!(text.contains("centre          north\n"), "{text}");
-        assert!(text.contains("answers         office (version 2)\n"), "{text}");
+        assert!(text.contains("answers         office (version 2), public rating\n"), "{text}");
         assert!(text.contains("parking                     4 of 5\n"), "{text}");
         assert!(text.contains("waiting                     not applicable\n"), "{text}");
 

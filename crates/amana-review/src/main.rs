@@ -52,6 +52,7 @@ mod strip;
 #[cfg(test)]
 mod testkit;
 mod trust;
+mod visit_tokens;
 
 use std::process::ExitCode;
 
@@ -144,6 +145,16 @@ fn run() -> anyhow::Result<()> {
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
         Command::Kpis { json } => kpis::run(&home()?, *json),
+        Command::VisitTokens { agency, centre, count, valid_until, out } => {
+            let r = visit_tokens::Request {
+                agency,
+                centre: centre.as_deref(),
+                count: *count,
+                valid_until: *valid_until,
+                out,
+            };
+            visit_tokens::run(&home()?, &r)
+        }
         Command::Export { case, dir, strip } => export::run(&home()?, case, dir, *strip),
         Command::PurgeExports { older_than_days } => retention::purge(&home()?, *older_than_days),
     }
