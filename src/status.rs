@@ -83,7 +83,8 @@ pub struct StatusResponse {
     pub kind: String,
     #[schema(example = "health")]
     pub agency: String,
-    /// received, acknowledged, in_review, needs_info, closed_action_taken, closed_unfounded, closed_referred
+    /// received, acknowledged, in_review, needs_info, closed_action_taken, closed_unfounded,
+    /// closed_referred, or closed (closed for any other reason)
     #[schema(example = "received")]
     pub status: String,
     /// UTC date, YYYY-MM-DD.

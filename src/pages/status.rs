@@ -115,7 +115,7 @@ fn case_page(state: &AppState, lang: Lang, v: &ReporterView) -> Markup {
         .agency(&v.agency)
         .map(|a| agency_name(a, lang))
         .unwrap_or_else(|| (v.agency.clone(), "en".into()));
-    let key = format!("status-{}", v.status.as_str());
+    let key = format!("status-{}", v.status.reporter_name());
     let closed = v.status.is_closed();
     // A deadline is shown only while it still binds the agency.
     let awaiting_ack = v.awaiting_acknowledgement();

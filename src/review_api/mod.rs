@@ -45,6 +45,17 @@ use crate::{
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
+/// The statuses a case list of format 2 may carry (every one before `closed_spam`).
+const FORMAT_2_STATUSES: [Status; 7] = [
+    Status::Received,
+    Status::Acknowledged,
+    Status::InReview,
+    Status::NeedsInfo,
+    Status::ClosedActionTaken,
+    Status::ClosedUnfounded,
+    Status::ClosedReferred,
+];
+
 /// The answer to a signed body without a history head (docs/FORMATS.md §3).
 pub const UNBOUND_BODY: &str =
     "this server needs a newer amana-review: upgrade it, pull, and sign the action again";
@@ -100,12 +111,16 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let format_2 = req.query() == Some("format=2");
+    let asked = match req.query() {
+        Some("format=3") => 3,
+        Some("format=2") => 2,
+        _ => 0,
+    };
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
     // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
     // events they would call tampered (docs/FORMATS.md §9).
-    if !format_2 {
+    if asked == 0 {
         return Err(ApiError::UpgradeRequired(format!(
             "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
              amana-review to {MIN_CLI_VERSION} or later, then pull again"
@@ -113,6 +128,15 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
     }
     let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
     let records = state.store.records(&filter).await?;
+    // A format-2 reader cannot parse a status it does not know: it would reject the whole
+    // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
+    if asked < 3 && records.iter().any(|r| !FORMAT_2_STATUSES.contains(&r.meta.status)) {
+        return Err(ApiError::UpgradeRequired(
+            "cases in your scope were closed as junk (closed_spam), a status this amana-review \
+             does not know: upgrade amana-review (case-list format 3), then pull again"
+                .into(),
+        ));
+    }
     let reviewer_keys = state
         .keyring
         .reviewers
@@ -124,7 +148,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         })
         .collect();
     Ok(Json(CaseList {
-        format: CASE_LIST_FORMAT,
+        format: asked,
         min_cli: Some(MIN_CLI_VERSION.to_string()),
         roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),

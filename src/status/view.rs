@@ -109,7 +109,8 @@ impl From<ReporterView> for StatusResponse {
         StatusResponse {
             kind: v.kind.to_string(),
             agency: v.agency,
-            status: v.status.to_string(),
+            // `closed_spam` reads as a neutral `closed`: the reporter is never told "junk".
+            status: v.status.reporter_name().to_string(),
             received_on: format_date(v.received_on),
             acknowledge_by: format_date(v.deadlines.acknowledge_by),
             feedback_by: format_date(v.deadlines.feedback_by),

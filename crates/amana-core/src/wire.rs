@@ -13,8 +13,9 @@ pub mod paths {
     /// The reviewer API's case collection (actions are below it).
     pub const CASES: &str = "/api/v1/review/cases";
     /// `GET`: every case in the key's scope, with its envelopes, in the case-list format
-    /// this release reads (the server refuses a pull that names no format: "upgrade").
-    pub const CASES_PULL: &str = "/api/v1/review/cases?format=2";
+    /// this release reads (the server refuses a pull that names no format: "upgrade"; and a
+    /// format-2 pull while a case in scope has a status format 2 lacks).
+    pub const CASES_PULL: &str = "/api/v1/review/cases?format=3";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `GET` (public): deployment id, agencies and kinds.
@@ -112,12 +113,13 @@ pub struct CaseBundle {
     pub events: Vec<Event>,
 }
 
-/// The case-list format this crate writes: 2 adds the signed roster (docs/FORMATS.md §9).
-pub const CASE_LIST_FORMAT: u32 = 2;
+/// The case-list format this crate writes: 2 adds the signed roster, 3 the `closed_spam`
+/// status (docs/FORMATS.md §9, "Versions").
+pub const CASE_LIST_FORMAT: u32 = 3;
 /// The oldest `amana-review` release that reads [`CASE_LIST_FORMAT`].
 pub const MIN_CLI_VERSION: &str = "0.2.0";
 
-/// `GET /api/v1/review/cases?format=2` response.
+/// `GET /api/v1/review/cases?format=3` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
     /// The list's format ([`CASE_LIST_FORMAT`]); absent (0) from servers before the roster.

@@ -62,7 +62,7 @@ pub struct Summary {
 }
 
 /// The case-list format this release reads (`CaseList::format`).
-pub const SUPPORTED_FORMAT: u32 = 2;
+pub const SUPPORTED_FORMAT: u32 = 3;
 
 /// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
 /// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
@@ -592,7 +592,7 @@ mod tests {
         // A newer list format says "upgrade".
         let mut newer: serde_json::Value =
             serde_json::from_slice(&body_with(next_roster(&kit), &kit, vec![b])).expect("json");
-        newer["format"] = serde_json::json!(3);
+        newer["format"] = serde_json::json!(SUPPORTED_FORMAT + 1);
         let err = accept(&home, &serde_json::to_vec(&newer).expect("json"), "t").expect_err("newer");
         assert!(err.to_string().contains("upgrade amana-review"), "{err}");
     }

@@ -111,12 +111,23 @@ pub enum Command {
         /// Case id, or a unique prefix of it
         case: String,
         /// The new status: acknowledged, in_review, needs_info, closed_action_taken,
-        /// closed_unfounded or closed_referred
+        /// closed_unfounded, closed_referred or closed_spam (junk; see `spam`)
         #[arg(value_parser = parse_status, value_name = "NEW_STATUS")]
         status: Status,
         /// A note for the case's reviewers (encrypted to them, not to the reporter)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+    },
+    /// Close junk as closed_spam: one signed status change per case (with --offline, one
+    /// file each in the outbox). Junk counts in no indicator or deadline list, and the
+    /// reporter sees a neutral "closed". Each case is reported; the others go on when one fails
+    Spam {
+        /// Case ids, or unique prefixes of them
+        #[arg(value_name = "CASE")]
+        cases: Vec<String>,
+        /// Also every pulled case still `received` (what `inbox` calls new): pull first
+        #[arg(long)]
+        new: bool,
     },
     /// Reply to the reporter (encrypted to the reporter and the case's reviewers). The text
     /// comes from --message, --file, or else $EDITOR

@@ -179,6 +179,12 @@ pub enum ReviewError {
     #[error("case {0} is closed: it has no deadline to extend")]
     ClosedCase(String),
 
+    #[error("no case chosen: name cases (ids or prefixes), or pass --new for every pulled case still received")]
+    NothingChosen,
+
+    #[error("{0} case(s) were not closed (each is named above): pull, check them, and run the command again for those")]
+    SomeNotClosed(usize),
+
     #[error("{path}: {cause}")]
     RequestFile { path: PathBuf, cause: RequestFileError },
 

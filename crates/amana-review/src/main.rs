@@ -46,6 +46,7 @@ mod safe_name;
 mod seal;
 mod session;
 mod show;
+mod spam;
 mod status;
 mod strip;
 #[cfg(test)]
@@ -121,6 +122,7 @@ fn run() -> anyhow::Result<()> {
         Command::Status { case, status, note } => {
             status::run(&home()?, case, *status, note.as_deref(), server, offline)
         }
+        Command::Spam { cases, new } => spam::run(&home()?, cases, *new, server, offline),
         Command::Reply { case, message, file } => {
             reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
         }
