@@ -203,6 +203,7 @@ impl Application {
         check_listeners(&s)?;
         s.uploads.check(s.insecure_test_kdf)?;
         let deadlines = load_deadlines(s.deadlines.as_deref())?;
+        let retention = s.retention.policy()?;
         let onion_location =
             s.onion_location.as_deref().map(crate::pages::errors::onion_origin).transpose()?;
         ensure_private_dir(&s.data.data_dir)?;
@@ -249,6 +250,7 @@ impl Application {
                 signature_window_secs: i64::from(s.signature_window_hours) * 3600,
                 demo: demo.is_some(),
                 deadlines,
+                retention,
                 receipt_key: Arc::new(receipt_key),
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,

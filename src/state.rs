@@ -29,6 +29,8 @@ pub struct Inner {
     pub signature_window_secs: i64,
     pub demo: bool,
     pub deadlines: DeadlinePolicy,
+    /// What `amana purge` is given: the reporter's status page shows the deletion date.
+    pub retention: crate::retention::RetentionPolicy,
     /// The server's key: signs proof-of-filing receipts and attests the events no reviewer
     /// makes (submissions, escalations); the signed roster names its public half.
     pub receipt_key: Arc<Ed25519KeyPair>,

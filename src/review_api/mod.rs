@@ -25,12 +25,14 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod actions;
 mod files;
+mod hold;
 mod ids;
 mod rewrap;
 mod signed;
 
 pub use actions::{extend, reply, set_status};
 pub use files::attachment;
+pub use hold::{hold, release};
 pub use ids::{AttachmentPath, CasePath, RouteId};
 pub use rewrap::rewrap;
 pub use signed::{Signed, SignedRequest};

@@ -38,6 +38,14 @@ pub mod paths {
     pub fn rewrap(case_id: &str) -> String {
         format!("{CASES}/{case_id}/rewrap")
     }
+    /// `POST` with [`super::LegalHold`] (oversight keys only).
+    pub fn hold(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/hold")
+    }
+    /// `POST` with [`super::HoldRelease`] (oversight keys only).
+    pub fn release(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/release")
+    }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
         format!("{CASES}/{case_id}/attachments/{attachment_id}")
@@ -180,6 +188,25 @@ pub struct Extension {
     pub days: i64,
     /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
     pub reason_age_b64: String,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
+/// `POST …/hold` body: oversight keeps the case from retention purge until it releases it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LegalHold {
+    /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
+    pub reason_age_b64: String,
+    /// When oversight means to review the hold (a reminder, in clear; the hold does not end
+    /// by itself).
+    pub review_on: Date,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
+/// `POST …/release` body: ends a legal hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HoldRelease {
     /// The verified head this action is bound to (see [`SignedHead`]).
     pub head: String,
 }

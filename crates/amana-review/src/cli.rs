@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Air gap: status, reply, extend and rewrap write the signed request to <home>/outbox/
+    /// Air gap: status, spam, reply, extend, rewrap, hold and release write the signed
+    /// request(s) to <home>/outbox/
     /// instead of sending it (carry the outbox to a connected machine and `push` it there).
     /// Never touches the network; needs `deployment_id` in config.toml
     #[arg(long, global = true)]
@@ -162,6 +163,23 @@ pub enum Command {
         /// Case id, or a unique prefix of it
         case: String,
     },
+    /// Oversight only: put a case on legal hold, so retention purge keeps it until released
+    /// (a signed request; with --offline, a file in the outbox)
+    Hold {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// Why (mandatory; encrypted to the case's reviewers)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// When oversight will review the hold (YYYY-MM-DD, after today; stored in clear)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        review_on: time::Date,
+    },
+    /// Oversight only: end a case's legal hold (retention applies again)
+    Release {
+        /// Case id, or a unique prefix of it
+        case: String,
+    },
     /// Content-free notices from the server: counts and ids of new, overdue and escalated cases
     Inbox,
     /// Sign a single-use pull authorization (offline) for `pull --authorization` on a
@@ -289,6 +307,12 @@ fn parse_status(s: &str) -> Result<Status, String> {
         let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         format!("unknown status; use one of: {}", names.join(", "))
     })
+}
+
+/// Parses a `YYYY-MM-DD` date.
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD"))
 }
 
 #[cfg(test)]

@@ -271,6 +271,12 @@ pub enum ReviewError {
 
     #[error("only oversight reviewers may rewrap a case (the roster does not list `{0}` as oversight)")]
     RewrapNotOversight(String),
+
+    #[error("only oversight reviewers may {action} a case (the roster does not list `{key}` as oversight): ask the oversight unit")]
+    NotOversight { action: &'static str, key: String },
+
+    #[error("--review-on {0} is not after today: give the date oversight will review the hold")]
+    ReviewDatePast(time::Date),
 }
 
 /// Shorthand for an I/O error on a path.
