@@ -28,8 +28,11 @@ pub async fn hold(
     if body.review_on <= today {
         return Err(ApiError::BadRequest("review_on must be a date after today".into()));
     }
-    let envelope =
-        NewEnvelope { id: random_id(), part: Part::Note, ciphertext: age_upload(&body.reason_age_b64, "reason")? };
+    let envelope = NewEnvelope {
+        id: random_id(),
+        part: Part::Note,
+        ciphertext: age_upload(&body.reason_age_b64, "reason")?,
+    };
     let detail = serde_json::json!({ "review_on": body.review_on, "envelope_id": envelope.id });
     let mut change = Change::event_only(&case, today, reviewer_event(EventKind::Held, v, detail));
     change.hold = HoldChange::Set(body.review_on);

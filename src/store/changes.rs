@@ -8,7 +8,9 @@ use time::Date;
 use super::attachments::check_claim;
 use super::backend::{Exec, Stmt};
 use super::rows::parse_date;
-use super::{link_event, Change, HoldChange, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, StoreError, UploadClaim};
+use super::{
+    link_event, Change, EnvelopeRewrap, HoldChange, NewCase, NewEnvelope, NewEvent, StoreError, UploadClaim,
+};
 
 /// Inserts the case row; a taken lookup index is [`StoreError::LookupCollision`].
 pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ mod backup;
 mod bad_envelope;
 mod bad_input;
 mod case_support;
+mod closing;
 mod codes;
 mod db_writer;
 mod hardening;

@@ -179,7 +179,9 @@ pub enum ReviewError {
     #[error("case {0} is closed: it has no deadline to extend")]
     ClosedCase(String),
 
-    #[error("no case chosen: name cases (ids or prefixes), or pass --new for every pulled case still received")]
+    #[error(
+        "no case chosen: name cases (ids or prefixes), or pass --new for every pulled case still received"
+    )]
     NothingChosen,
 
     #[error("{0} case(s) were not closed (each is named above): pull, check them, and run the command again for those")]

@@ -22,8 +22,10 @@ pub fn run(
     server: Option<&str>,
     offline: bool,
 ) -> anyhow::Result<()> {
-    let mut chosen: Vec<Result<LocalCase, String>> =
-        prefixes.iter().map(|p| cases::find(home, p).map_err(|e| format!("{}: {e}", cases::printable(p)))).collect();
+    let mut chosen: Vec<Result<LocalCase, String>> = prefixes
+        .iter()
+        .map(|p| cases::find(home, p).map_err(|e| format!("{}: {e}", cases::printable(p))))
+        .collect();
     if new {
         let received = cases::load_all(home)?.into_iter().filter(|c| c.bundle.status == Status::Received);
         chosen.extend(received.map(Ok));
