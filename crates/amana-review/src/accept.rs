@@ -648,6 +648,40 @@ mod tests {
     }
 
     #[test]
+    fn legal_holds_verify_when_oversight_signs_them_and_only_then() {
+        let (_dir, h) = home();
+        let kit = Kit::new("alice");
+        let review_on = crate::testkit::ON + time::Duration::days(90);
+        let mut b = kit.bundle("c1");
+        kit.hold(&mut b, "why", review_on);
+        kit.release(&mut b);
+        let s = run(&h, &kit, vec![b]).expect("pull");
+        assert!(s.quarantined.is_empty(), "{:?}", s.quarantined);
+        // The same events by an agency key.
+        let (_dir, h) = home();
+        let mut b = kit.bundle("c2");
+        kit.hold(&mut b, "why", review_on);
+        let mut roster = next_roster(&kit);
+        let e = roster.reviewers.iter_mut().find(|e| e.id == "alice").expect("alice");
+        (e.oversight, e.agencies) = (false, vec!["health".into()]);
+        let s = accept(&h, &body_with(roster, &kit, vec![b]), "t").expect("pull");
+        assert!(quarantined(&s, "c2").is_some_and(|w| w.contains("only oversight keys may hold")));
+        // A review date other than the one signed.
+        let (_dir, h) = home();
+        let mut b = kit.bundle("c3");
+        kit.hold(&mut b, "why", review_on);
+        b.events[1].detail =
+            serde_json::json!({ "review_on": testkit::ON, "envelope_id": "why" }).to_string();
+        b.events[1].hash = amana_core::events::compute_hash("c3", &b.events[1]);
+        let s = run(&h, &kit, vec![b]).expect("pull");
+        assert!(
+            quarantined(&s, "c3").is_some_and(|w| w.contains("another review date")),
+            "{:?}",
+            s.quarantined
+        );
+    }
+
+    #[test]
     fn hostile_ids_and_duplicates_are_refused_and_the_rest_pulls() {
         let (dir, home) = home();
         let kit = Kit::new("alice");

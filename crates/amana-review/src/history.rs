@@ -66,10 +66,12 @@ impl Signers<'_> {
             return Err(format!("`{key_id}` may not act on this case (the roster gives it no access)"));
         }
         if e.kind.is_oversight_action() && !entry.oversight {
-            return Err(format!(
-                "`{key_id}` made a `{}` event, but only oversight keys may",
-                e.kind.as_str()
-            ));
+            let (did, may) = match e.kind {
+                EventKind::Held => ("put the case on legal hold", "hold"),
+                EventKind::Released => ("released the case's legal hold", "release a hold"),
+                _ => ("rewrapped the case", "rewrap"),
+            };
+            return Err(format!("`{key_id}` {did}, but only oversight keys may {may}"));
         }
         if let Some(revoked) = entry.revoked_on {
             let verified_before = self.verified_through.is_some_and(|h| e.seq <= h);
