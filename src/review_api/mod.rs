@@ -120,25 +120,11 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
     };
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
-    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
-    // events they would call tampered (docs/FORMATS.md §9).
-    if asked == 0 {
-        return Err(ApiError::UpgradeRequired(format!(
-            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
-             amana-review to {MIN_CLI_VERSION} or later, then pull again"
-        )));
-    }
+    // A pull that names no format is refused before anything is read.
+    refuse_format(asked, &[])?;
     let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
     let records = state.store.records(&filter).await?;
-    // A format-2 reader cannot parse a status it does not know: it would reject the whole
-    // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
-    if asked < 3 && records.iter().any(|r| !FORMAT_2_STATUSES.contains(&r.meta.status)) {
-        return Err(ApiError::UpgradeRequired(
-            "cases in your scope were closed as junk (closed_spam), a status this amana-review \
-             does not know: upgrade amana-review (case-list format 3), then pull again"
-                .into(),
-        ));
-    }
+    refuse_format(asked, &records)?;
     let reviewer_keys = state
         .keyring
         .reviewers
@@ -157,6 +143,28 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         reviewer_keys,
         cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
     }))
+}
+
+/// "Upgrade" for a pull in a format its reader cannot read these `records` in.
+fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
+    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
+    // events they would call tampered (docs/FORMATS.md §9).
+    if asked == 0 {
+        return Err(ApiError::UpgradeRequired(format!(
+            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
+             amana-review to {MIN_CLI_VERSION} or later, then pull again"
+        )));
+    }
+    // A format-2 reader cannot parse a status it does not know: it would reject the whole
+    // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
+    if asked < 3 && records.iter().any(|r| !FORMAT_2_STATUSES.contains(&r.meta.status)) {
+        return Err(ApiError::UpgradeRequired(
+            "cases in your scope were closed as junk (closed_spam), a status this amana-review \
+             does not know: upgrade amana-review (case-list format 3), then pull again"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/review/inbox`: counts and ids only.

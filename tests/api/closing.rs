@@ -8,9 +8,9 @@ use std::process::Output;
 
 use serde_json::{json, Value};
 
-use crate::case_support::{post, reporter_view, wrong_code};
+use crate::case_support::{arg, connected_cli, post, reporter_view, set_deployment_id, wrong_code};
 use crate::db_writer::{on_both_backends, Target};
-use crate::helpers::{amana_command, Reviewer, TestApp, HEALTH, OVERSIGHT};
+use crate::helpers::{amana_command, files_under, Reviewer, TestApp, HEALTH, OVERSIGHT};
 
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
@@ -24,6 +24,26 @@ async fn new_case(app: &TestApp, reviewer: &Reviewer) -> (String, String) {
     let id =
         reviewer.listed_ids(&app.address).into_iter().find(|id| !before.contains(id)).expect("the new case");
     (code, id)
+}
+
+/// Signs `args` with `--offline` in `reviewer`'s home, carries its outbox to a connected
+/// machine and pushes it there; returns what the offline command printed.
+fn through_the_outbox(app: &TestApp, reviewer: &Reviewer, args: &[&str]) -> String {
+    set_deployment_id(reviewer);
+    let mut offline = vec!["--offline"];
+    offline.extend_from_slice(args);
+    let out = reviewer.cli(&app.address, &offline).ok("offline action").stdout;
+    assert!(out.contains("signed offline, not sent yet"), "{out}");
+    let usb = tempfile::tempdir().expect("usb stick");
+    let outbox = usb.path().join("outbox");
+    std::fs::create_dir_all(&outbox).expect("mkdir outbox");
+    for f in files_under(&reviewer.home.join("outbox")) {
+        if f.parent() == Some(reviewer.home.join("outbox").as_path()) {
+            std::fs::copy(&f, outbox.join(f.file_name().expect("name"))).expect("carry");
+        }
+    }
+    connected_cli(usb.path(), &["--server", &app.address, "push", arg(&outbox)]).ok("push");
+    out
 }
 
 /// The status page for `code` (its HTTP status and HTML).
@@ -79,6 +99,15 @@ async fn junk_in_bulk(t: &mut Target) {
     let (status, page) = status_page(app, &junk_code).await;
     assert_eq!(status, 200);
     assert!(page.contains("The case is closed.") && !page.to_lowercase().contains("spam"), "{page}");
+
+    // Through the outbox: every pulled case still received (here the counted one, and one
+    // more), one signed file each.
+    let (late_code, late) = new_case(app, &health).await;
+    let out = through_the_outbox(app, &health, &["spam", "--new"]);
+    assert!(out.contains(&format!("case {late}: received -> closed_spam")), "{out}");
+    assert!(out.contains(&format!("case {counted}: received -> closed_spam")), "{out}");
+    assert_eq!(reporter_view(app, &addr, &late_code).await["status"], "closed");
+    health.cli(&addr, &["pull"]).ok("pull after the push");
 
     // An amana-review that pulls case-list format 2 cannot read closed_spam: "upgrade".
     let resp = app.signed(oversight, "GET", "/api/v1/review/cases?format=2", b"").await;
@@ -157,8 +186,9 @@ async fn held_then_purged(t: &mut Target) {
     let (_, page) = status_page(app, &code).await;
     assert!(page.contains("kept longer than usual"), "{page}");
 
-    let out = oversight.cli(&addr, &["release", &case]).ok("release");
-    assert!(out.stdout.contains("legal hold released"), "{}", out.stdout);
+    // Released through the outbox, as an air-gapped oversight laptop does.
+    let out = through_the_outbox(app, &oversight, &["release", &case]);
+    assert!(out.contains("release signed"), "{out}");
     oversight.cli(&addr, &["pull"]).ok("pull after the release");
     let out = String::from_utf8_lossy(&purge(t).stdout).into_owned();
     assert!(out.starts_with("1 closed case(s) purged") && out.contains(&case), "{out}");
