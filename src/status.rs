@@ -130,18 +130,11 @@ struct Attempt {
     verifier: Vec<u8>,
 }
 
-async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
-    let dummy = || Attempt {
-        case_id: None,
-        purged_on: None,
-        secret: Zeroizing::new(DUMMY_SECRET.into()),
-        salt: kdf::new_salt().to_vec(),
-        params: state.kdf_params,
-        verifier: Vec::new(),
-    };
-    let Ok(code) = FollowUpCode::parse(input) else {
-        return Ok(dummy());
-    };
+/// The credentials stored for `code`, live or (with the purge date) kept by a purge.
+async fn lookup(
+    state: &AppState,
+    code: &FollowUpCode,
+) -> Result<(Option<crate::store::CaseCredentials>, Option<time::Date>), ApiError> {
     // Every pepper version is tried, newest first, without stopping at a match, so the
     // work does not depend on which version (if any) issued the code. A record counts only
     // under the version that made its index.
@@ -154,20 +147,34 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
             }
         }
     }
-    // A purged case's code is looked up the same way (every version, no early stop), only
-    // when no live case matched, so it costs the same work as any other check.
+    // What a purge kept of a code is looked up the same way, every time (a hit, a miss and a
+    // purged code make the same queries), and counts only when no live case matched.
     let mut purged_on = None;
-    if found.is_none() {
-        for (pepper_id, pepper) in state.peppers.newest_first() {
-            let index = kdf::lookup_index(pepper, code.lookup());
-            if let Some(p) = state.store.purged_code(&index).await? {
-                if p.credentials.pepper_id == pepper_id && found.is_none() {
-                    purged_on = Some(p.purged_on);
-                    found = Some(p.credentials);
-                }
+    for (pepper_id, pepper) in state.peppers.newest_first() {
+        let index = kdf::lookup_index(pepper, code.lookup());
+        if let Some(p) = state.store.purged_code(&index).await? {
+            if p.credentials.pepper_id == pepper_id && found.is_none() {
+                purged_on = Some(p.purged_on);
+                found = Some(p.credentials);
             }
         }
     }
+    Ok((found, purged_on))
+}
+
+async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
+    let dummy = || Attempt {
+        case_id: None,
+        purged_on: None,
+        secret: Zeroizing::new(DUMMY_SECRET.into()),
+        salt: kdf::new_salt().to_vec(),
+        params: state.kdf_params,
+        verifier: Vec::new(),
+    };
+    let Ok(code) = FollowUpCode::parse(input) else {
+        return Ok(dummy());
+    };
+    let (found, purged_on) = lookup(state, &code).await?;
     let Some(creds) = found else {
         return Ok(dummy());
     };
