@@ -177,6 +177,10 @@ async fn held_then_purged(t: &mut Target) {
     // Every home verifies oversight's signed hold.
     oversight.cli(&addr, &["pull"]).ok("oversight pull");
     health.cli(&addr, &["pull"]).ok("health pull after the hold");
+    // The reason is a note for the case's reviewers: the agency reads it, the server cannot.
+    let shown = health.cli(&addr, &["show", &case]).ok("show").stdout;
+    assert!(shown.contains("court order 12/2026") && shown.contains("reason for a legal hold"), "{shown}");
+    assert!(shown.contains(&format!("to be reviewed on {review_on}")), "{shown}");
 
     let out = String::from_utf8_lossy(&purge(t).stdout).into_owned();
     assert!(out.starts_with("0 closed case(s) purged; 1 closed case(s) kept, 1 of them"), "{out}");
