@@ -46,6 +46,10 @@ pub enum ApiError {
     /// The request did not finish within its time limit.
     #[error("request timed out")]
     Timeout,
+    /// The code matched a case that retention purged on this date (`status::authenticate`):
+    /// only the holder of the real code gets this answer.
+    #[error("purged")]
+    Purged(time::Date),
     /// The client speaks a format this server no longer serves; the message says to upgrade.
     #[error("{0}")]
     UpgradeRequired(String),
@@ -72,6 +76,15 @@ impl ApiError {
             }
             ApiError::NoSuchCase => (StatusCode::NOT_FOUND, "not_found", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::Purged(on) => (
+                StatusCode::GONE,
+                "purged",
+                format!(
+                    "This case was closed and its records were deleted on {}. Nothing more is kept \
+                     about it.",
+                    crate::store::format_date(*on)
+                ),
+            ),
             ApiError::UpgradeRequired(m) => (StatusCode::BAD_REQUEST, "upgrade_required", m.clone()),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

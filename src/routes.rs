@@ -114,6 +114,8 @@ fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppSt
         .route("/api/v1/review/cases/{id}/replies", post(review_api::reply))
         .route("/api/v1/review/cases/{id}/extend", post(review_api::extend))
         .route("/api/v1/review/cases/{id}/rewrap", post(review_api::rewrap))
+        .route("/api/v1/review/cases/{id}/hold", post(review_api::hold))
+        .route("/api/v1/review/cases/{id}/release", post(review_api::release))
         .route("/api/v1/review/inbox", get(review_api::inbox))
         .layer(timeout(limits.request_timeout_secs))
         .merge(download)

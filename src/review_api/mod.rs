@@ -25,12 +25,14 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod actions;
 mod files;
+mod hold;
 mod ids;
 mod rewrap;
 mod signed;
 
 pub use actions::{extend, reply, set_status};
 pub use files::attachment;
+pub use hold::{hold, release};
 pub use ids::{AttachmentPath, CasePath, RouteId};
 pub use rewrap::rewrap;
 pub use signed::{Signed, SignedRequest};
@@ -44,6 +46,17 @@ use crate::{
 
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
+
+/// The statuses a case list of format 2 may carry (every one before `closed_spam`).
+const FORMAT_2_STATUSES: [Status; 7] = [
+    Status::Received,
+    Status::Acknowledged,
+    Status::InReview,
+    Status::NeedsInfo,
+    Status::ClosedActionTaken,
+    Status::ClosedUnfounded,
+    Status::ClosedReferred,
+];
 
 /// The answer to a signed body without a history head (docs/FORMATS.md §3).
 pub const UNBOUND_BODY: &str =
@@ -100,19 +113,18 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let format_2 = req.query() == Some("format=2");
+    let asked = match req.query() {
+        Some("format=3") => 3,
+        Some("format=2") => 2,
+        _ => 0,
+    };
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
-    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
-    // events they would call tampered (docs/FORMATS.md §9).
-    if !format_2 {
-        return Err(ApiError::UpgradeRequired(format!(
-            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
-             amana-review to {MIN_CLI_VERSION} or later, then pull again"
-        )));
-    }
+    // A pull that names no format is refused before anything is read.
+    refuse_format(asked, &[])?;
     let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
     let records = state.store.records(&filter).await?;
+    refuse_format(asked, &records)?;
     let reviewer_keys = state
         .keyring
         .reviewers
@@ -124,13 +136,35 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         })
         .collect();
     Ok(Json(CaseList {
-        format: CASE_LIST_FORMAT,
+        format: asked,
         min_cli: Some(MIN_CLI_VERSION.to_string()),
         roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
         reviewer_keys,
         cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
     }))
+}
+
+/// "Upgrade" for a pull in a format its reader cannot read these `records` in.
+fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
+    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
+    // events they would call tampered (docs/FORMATS.md §9).
+    if asked == 0 {
+        return Err(ApiError::UpgradeRequired(format!(
+            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
+             amana-review to {MIN_CLI_VERSION} or later, then pull again"
+        )));
+    }
+    // A format-2 reader cannot parse a status it does not know: it would reject the whole
+    // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
+    if asked < 3 && records.iter().any(|r| !FORMAT_2_STATUSES.contains(&r.meta.status)) {
+        return Err(ApiError::UpgradeRequired(
+            "cases in your scope were closed as junk (closed_spam), a status this amana-review \
+             does not know: upgrade amana-review (case-list format 3), then pull again"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/review/inbox`: counts and ids only.

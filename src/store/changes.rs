@@ -9,7 +9,8 @@ use super::attachments::check_claim;
 use super::backend::{Exec, Stmt};
 use super::rows::parse_date;
 use super::{
-    link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, SpentVisit, StoreError, UploadClaim,
+    link_event, Change, EnvelopeRewrap, HoldChange, NewCase, NewEnvelope, NewEvent, SpentVisit, StoreError,
+    UploadClaim,
 };
 
 /// Inserts the case row; a taken lookup index is [`StoreError::LookupCollision`].
@@ -85,9 +86,11 @@ pub async fn update_case<B: Exec>(conn: &mut B::Connection, c: &Change) -> Resul
         "UPDATE cases SET status = $1, acknowledged_on = COALESCE($2, acknowledged_on), \
          acknowledge_by = COALESCE($3, acknowledge_by), feedback_by = COALESCE($4, feedback_by), \
          extension_days = COALESCE($5, extension_days), rating = COALESCE($6, rating), \
-         follow_ups = follow_ups + $7 \
+         follow_ups = follow_ups + $7, \
+         held_review_on = CASE $11 WHEN 'set' THEN $12 WHEN 'clear' THEN NULL ELSE held_review_on END \
          WHERE id = $8 AND status = $9 AND ($6 IS NULL OR rating IS NULL) \
-         AND ($10 IS NULL OR follow_ups < $10)",
+         AND ($10 IS NULL OR follow_ups < $10) \
+         AND ($11 <> 'set' OR held_review_on IS NULL) AND ($11 <> 'clear' OR held_review_on IS NOT NULL)",
     )
     .bind(c.new_status.as_str())
     .bind(c.acknowledged_on)
@@ -98,7 +101,16 @@ pub async fn update_case<B: Exec>(conn: &mut B::Connection, c: &Change) -> Resul
     .bind(i64::from(c.follow_up_cap.is_some()))
     .bind(&c.case_id)
     .bind(c.expect_status.as_str())
-    .bind(c.follow_up_cap);
+    .bind(c.follow_up_cap)
+    .bind(match c.hold {
+        HoldChange::Keep => "keep",
+        HoldChange::Set(_) => "set",
+        HoldChange::Clear => "clear",
+    })
+    .bind(match c.hold {
+        HoldChange::Set(review_on) => Some(review_on),
+        HoldChange::Keep | HoldChange::Clear => None,
+    });
     exactly_one(B::execute(conn, stmt).await?)
 }
 

@@ -151,7 +151,7 @@ impl EventSigner {
 }
 
 /// What a code check needs to verify the reporter.
-#[derive(sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct CaseCredentials {
     pub id: String,
     /// The version of the pepper that made the lookup index this record was found under.
@@ -177,6 +177,27 @@ pub struct CaseMeta {
     pub rating: Option<u8>,
     pub follow_ups: i64,
     pub reporter_recipient: String,
+    /// Set while oversight holds the case against retention purge: the date it means to
+    /// review the hold.
+    pub held_review_on: Option<Date>,
+}
+
+/// A change to a case's legal hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldChange {
+    /// Leaves it as it is.
+    Keep,
+    /// Puts the case on hold, to be reviewed on this date; refused if it is held already.
+    Set(Date),
+    /// Ends the hold; refused if it is not held.
+    Clear,
+}
+
+/// A status check's match on a purged case: its code's credentials, and the purge date.
+#[derive(Debug)]
+pub struct PurgedCode {
+    pub credentials: CaseCredentials,
+    pub purged_on: Date,
 }
 
 /// A stored envelope.
@@ -240,6 +261,8 @@ pub struct Change {
     /// (docs/FORMATS.md §3). Checked in the change's transaction; refused with
     /// [`StoreError::UnknownHead`] unless it is the hash of an event of this case.
     pub head: Option<String>,
+    /// Puts the case on legal hold or ends it.
+    pub hold: HoldChange,
     pub event: NewEvent,
 }
 
@@ -260,6 +283,7 @@ impl Change {
             attachments: None,
             rewraps: Vec::new(),
             head: None,
+            hold: HoldChange::Keep,
             event,
         }
     }
@@ -282,6 +306,8 @@ pub struct ClosedCase {
     pub closed_on: Date,
     /// The UTC date of its newest reporter content: the submission, a follow-up or the rating.
     pub last_reporter_content_on: Date,
+    /// On legal hold: never purged until oversight releases it.
+    pub held: bool,
 }
 
 /// The event kinds that carry reporter content (retention waits after the newest one).
@@ -296,6 +322,12 @@ pub trait Store: Attachments + Send + Sync {
     async fn insert_case(&self, case: &NewCase) -> Result<(), StoreError>;
     /// Finds the credentials stored under a lookup index.
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError>;
+    /// Finds what a purge left under a lookup index (`id` is empty: no case is named).
+    async fn purged_code(&self, lookup_index: &[u8; 32]) -> Result<Option<PurgedCode>, StoreError>;
+    /// Forgets what purges left before `before`; returns how many.
+    async fn forget_purged_codes(&self, before: Date) -> Result<u64, StoreError>;
+    /// One closed case as retention sees it (`None` if the case is open or missing).
+    async fn closed_case(&self, id: &str) -> Result<Option<ClosedCase>, StoreError>;
     /// The clear metadata of one case.
     async fn case_meta(&self, id: &str) -> Result<Option<CaseMeta>, StoreError>;
     /// The metadata of every case `filter` admits, oldest first.
@@ -322,10 +354,12 @@ pub trait Store: Attachments + Send + Sync {
     /// Every closed case, with its closure date and the date of its newest reporter content.
     async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError>;
     /// Deletes one case by id, and with it (`ON DELETE CASCADE`) its envelopes, history and
-    /// attachments — only if it is closed and has no reporter content dated on or after
-    /// `quiet_since` (re-checked under the case's lock, so a rating or follow-up arriving
-    /// meanwhile on another node keeps it). `false` if nothing was deleted.
-    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError>;
+    /// attachments — only if it is closed, not on legal hold, and has no reporter content
+    /// dated on or after `quiet_since` (re-checked under the case's lock, so a rating,
+    /// follow-up or hold arriving meanwhile on another node keeps it) — and keeps its code's
+    /// credentials in `purged_codes`, dated `today`, in the same transaction. `false` if
+    /// nothing was deleted.
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date, today: Date) -> Result<bool, StoreError>;
     /// Makes deleted rows unrecoverable from the database's own files as far as the backend
     /// allows. SQLite (`secure_delete` on every connection): checkpoints the WAL into the
     /// main file and truncates it; `false` if readers kept it from completing. PostgreSQL:

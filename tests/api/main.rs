@@ -12,6 +12,7 @@ mod bad_envelope;
 mod bad_input;
 mod case_support;
 mod cli_output;
+mod closing;
 mod codes;
 mod db_writer;
 mod doc_references;

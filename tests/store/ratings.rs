@@ -111,7 +111,7 @@ async fn answers_are_summed_per_centre_and_criterion_within_dates(db: TestDb) {
         Change::event_only(&m, day("2026-04-02"), officer.event(EventKind::StatusChanged, "e2", detail));
     close.new_status = Status::ClosedUnfounded;
     store.apply(&close).await.unwrap();
-    assert!(store.delete_closed_case("e2", day("2027-01-01")).await.unwrap());
+    assert!(store.delete_closed_case("e2", day("2027-01-01"), day("2027-01-02")).await.unwrap());
     let after = store.rating_summary(&march(Some("health"))).await.unwrap();
     assert_eq!(after[2], row("health", Some("north"), 1, "parking", 1, 4, 0));
     assert_eq!(after[3], row("health", Some("north"), 1, "waiting", 1, 2, 0));

@@ -70,6 +70,11 @@ pub enum EventKind {
     /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
     /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
     Rewrapped,
+    /// Oversight put the case on legal hold: retention purge skips it until released. The
+    /// detail names the reason's note envelope and the review date (in clear).
+    Held,
+    /// Oversight released the legal hold.
+    Released,
     /// A kind a newer release made: readers say "upgrade", never "tampered".
     #[serde(other)]
     Unknown,
@@ -87,6 +92,8 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
             EventKind::Rewrapped => "rewrapped",
+            EventKind::Held => "held",
+            EventKind::Released => "released",
             EventKind::Unknown => "unknown",
         }
     }
@@ -95,8 +102,19 @@ impl EventKind {
     pub fn is_reviewer_action(self) -> bool {
         matches!(
             self,
-            EventKind::Reply | EventKind::StatusChanged | EventKind::Extended | EventKind::Rewrapped
+            EventKind::Reply
+                | EventKind::StatusChanged
+                | EventKind::Extended
+                | EventKind::Rewrapped
+                | EventKind::Held
+                | EventKind::Released
         )
+    }
+
+    /// Whether only an oversight key may make this event (the server answers 403 to any
+    /// other key, and every home refuses the event signed by one).
+    pub fn is_oversight_action(self) -> bool {
+        matches!(self, EventKind::Rewrapped | EventKind::Held | EventKind::Released)
     }
 }
 

@@ -13,8 +13,9 @@ pub mod paths {
     /// The reviewer API's case collection (actions are below it).
     pub const CASES: &str = "/api/v1/review/cases";
     /// `GET`: every case in the key's scope, with its envelopes, in the case-list format
-    /// this release reads (the server refuses a pull that names no format: "upgrade").
-    pub const CASES_PULL: &str = "/api/v1/review/cases?format=2";
+    /// this release reads (the server refuses a pull that names no format: "upgrade"; and a
+    /// format-2 pull while a case in scope has a status format 2 lacks).
+    pub const CASES_PULL: &str = "/api/v1/review/cases?format=3";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `GET` (public): deployment id, agencies and kinds.
@@ -36,6 +37,14 @@ pub mod paths {
     /// `POST` with [`super::RewrapRequest`].
     pub fn rewrap(case_id: &str) -> String {
         format!("{CASES}/{case_id}/rewrap")
+    }
+    /// `POST` with [`super::LegalHold`] (oversight keys only).
+    pub fn hold(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/hold")
+    }
+    /// `POST` with [`super::HoldRelease`] (oversight keys only).
+    pub fn release(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/release")
     }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
@@ -112,12 +121,13 @@ pub struct CaseBundle {
     pub events: Vec<Event>,
 }
 
-/// The case-list format this crate writes: 2 adds the signed roster (docs/FORMATS.md §9).
-pub const CASE_LIST_FORMAT: u32 = 2;
+/// The case-list format this crate writes: 2 adds the signed roster, 3 the `closed_spam`
+/// status (docs/FORMATS.md §9, "Versions").
+pub const CASE_LIST_FORMAT: u32 = 3;
 /// The oldest `amana-review` release that reads [`CASE_LIST_FORMAT`].
 pub const MIN_CLI_VERSION: &str = "0.2.0";
 
-/// `GET /api/v1/review/cases?format=2` response.
+/// `GET /api/v1/review/cases?format=3` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
     /// The list's format ([`CASE_LIST_FORMAT`]); absent (0) from servers before the roster.
@@ -178,6 +188,25 @@ pub struct Extension {
     pub days: i64,
     /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
     pub reason_age_b64: String,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
+/// `POST …/hold` body: oversight keeps the case from retention purge until it releases it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LegalHold {
+    /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
+    pub reason_age_b64: String,
+    /// When oversight means to review the hold (a reminder, in clear; the hold does not end
+    /// by itself).
+    pub review_on: Date,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
+/// `POST …/release` body: ends a legal hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HoldRelease {
     /// The verified head this action is bound to (see [`SignedHead`]).
     pub head: String,
 }

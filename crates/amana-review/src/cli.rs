@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Air gap: status, reply, extend and rewrap write the signed request to <home>/outbox/
+    /// Air gap: status, spam, reply, extend, rewrap, hold and release write the signed
+    /// request(s) to <home>/outbox/
     /// instead of sending it (carry the outbox to a connected machine and `push` it there).
     /// Never touches the network; needs `deployment_id` in config.toml
     #[arg(long, global = true)]
@@ -111,12 +112,23 @@ pub enum Command {
         /// Case id, or a unique prefix of it
         case: String,
         /// The new status: acknowledged, in_review, needs_info, closed_action_taken,
-        /// closed_unfounded or closed_referred
+        /// closed_unfounded, closed_referred or closed_spam (junk; see `spam`)
         #[arg(value_parser = parse_status, value_name = "NEW_STATUS")]
         status: Status,
         /// A note for the case's reviewers (encrypted to them, not to the reporter)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+    },
+    /// Close junk as closed_spam: one signed status change per case (with --offline, one
+    /// file each in the outbox). Junk counts in no indicator or deadline list, and the
+    /// reporter sees a neutral "closed". Each case is reported; the others go on when one fails
+    Spam {
+        /// Case ids, or unique prefixes of them
+        #[arg(value_name = "CASE")]
+        cases: Vec<String>,
+        /// Also every pulled case still `received` (what `inbox` calls new): pull first
+        #[arg(long)]
+        new: bool,
     },
     /// Reply to the reporter (encrypted to the reporter and the case's reviewers). The text
     /// comes from --message, --file, or else $EDITOR
@@ -148,6 +160,23 @@ pub enum Command {
     /// also to the reporter), in one signed request whose event records each plaintext's
     /// salted commitment. Evidence files keep their original recipients (not rewrapped)
     Rewrap {
+        /// Case id, or a unique prefix of it
+        case: String,
+    },
+    /// Oversight only: put a case on legal hold, so retention purge keeps it until released
+    /// (a signed request; with --offline, a file in the outbox)
+    Hold {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// Why (mandatory; encrypted to the case's reviewers)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// When oversight will review the hold (YYYY-MM-DD, after today; stored in clear)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        review_on: time::Date,
+    },
+    /// Oversight only: end a case's legal hold (retention applies again)
+    Release {
         /// Case id, or a unique prefix of it
         case: String,
     },

@@ -187,6 +187,14 @@ pub enum ReviewError {
     #[error("case {0} is closed: it has no deadline to extend")]
     ClosedCase(String),
 
+    #[error(
+        "no case chosen: name cases (ids or prefixes), or pass --new for every pulled case still received"
+    )]
+    NothingChosen,
+
+    #[error("{0} case(s) were not closed (each is named above): pull, check them, and run the command again for those")]
+    SomeNotClosed(usize),
+
     #[error("{path}: {cause}")]
     RequestFile { path: PathBuf, cause: RequestFileError },
 
@@ -276,6 +284,12 @@ pub enum ReviewError {
 
     #[error("only oversight reviewers sign visit tokens (the roster does not list `{0}` as a current oversight reviewer)")]
     VisitTokensNotOversight(String),
+
+    #[error("only oversight reviewers may {action} a case (the roster does not list `{key}` as oversight): ask the oversight unit")]
+    NotOversight { action: &'static str, key: String },
+
+    #[error("--review-on {0} is not after today: give the date oversight will review the hold")]
+    ReviewDatePast(time::Date),
 }
 
 /// Shorthand for an I/O error on a path.

@@ -28,7 +28,8 @@ use amana_core::case::Status;
 use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
 use amana_core::wire::{
-    is_sha256_hex, paths, CaseBundle, Extension, ReplyUpload, RewrapDetail, RewrapRequest, StatusChange,
+    is_sha256_hex, paths, CaseBundle, Extension, HoldRelease, LegalHold, ReplyUpload, RewrapDetail,
+    RewrapRequest, StatusChange,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::de::DeserializeOwned;
@@ -64,8 +65,13 @@ impl Signers<'_> {
         if !entry.may_access(agency, oversight_only) {
             return Err(format!("`{key_id}` may not act on this case (the roster gives it no access)"));
         }
-        if e.kind == EventKind::Rewrapped && !entry.oversight {
-            return Err(format!("`{key_id}` rewrapped the case, but only oversight keys may rewrap"));
+        if e.kind.is_oversight_action() && !entry.oversight {
+            let (did, may) = match e.kind {
+                EventKind::Held => ("put the case on legal hold", "hold"),
+                EventKind::Released => ("released the case's legal hold", "release a hold"),
+                _ => ("rewrapped the case", "rewrap"),
+            };
+            return Err(format!("`{key_id}` {did}, but only oversight keys may {may}"));
         }
         if let Some(revoked) = entry.revoked_on {
             let verified_before = self.verified_through.is_some_and(|h| e.seq <= h);
@@ -167,8 +173,12 @@ fn part_of(kind: EventKind) -> Option<Part> {
         EventKind::Submitted => Some(Part::Report),
         EventKind::FollowUp => Some(Part::FollowUp),
         EventKind::Reply => Some(Part::Reply),
-        EventKind::StatusChanged | EventKind::Extended => Some(Part::Note),
-        EventKind::Escalated | EventKind::Rated | EventKind::Rewrapped | EventKind::Unknown => None,
+        EventKind::StatusChanged | EventKind::Extended | EventKind::Held => Some(Part::Note),
+        EventKind::Escalated
+        | EventKind::Rated
+        | EventKind::Rewrapped
+        | EventKind::Released
+        | EventKind::Unknown => None,
     }
 }
 
@@ -205,7 +215,7 @@ fn check_event(
         }
     } else if matches!(
         e.kind,
-        EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended
+        EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended | EventKind::Held
     ) {
         return Err("names no envelope".into());
     }
@@ -233,6 +243,8 @@ fn check_signed(
         EventKind::Reply => paths::replies(&bundle.id),
         EventKind::Extended => paths::extend(&bundle.id),
         EventKind::Rewrapped => paths::rewrap(&bundle.id),
+        EventKind::Held => paths::hold(&bundle.id),
+        EventKind::Released => paths::release(&bundle.id),
         _ => paths::status(&bundle.id),
     };
     // Compared the way the server routed the request (the case id decoded, a query ignored),
@@ -258,6 +270,17 @@ fn check_signed(
                 return Err(format!("records other days than the {} the reviewer signed", body.days));
             }
             Some(body.reason_age_b64)
+        }
+        EventKind::Held => {
+            let body: LegalHold = signed_body(&signed.body)?;
+            if detail.get("review_on") != serde_json::to_value(body.review_on).ok().as_ref() {
+                return Err(format!("records another review date than the {} signed", body.review_on));
+            }
+            Some(body.reason_age_b64)
+        }
+        EventKind::Released => {
+            signed_body::<HoldRelease>(&signed.body)?;
+            None
         }
         _ => {
             let body: StatusChange = signed_body(&signed.body)?;

@@ -28,6 +28,7 @@ mod export;
 mod extend;
 mod heads;
 mod history;
+mod hold;
 mod home;
 mod inbox;
 mod keygen;
@@ -47,6 +48,7 @@ mod safe_name;
 mod seal;
 mod session;
 mod show;
+mod spam;
 mod status;
 mod strip;
 #[cfg(test)]
@@ -123,6 +125,11 @@ fn run() -> anyhow::Result<()> {
         Command::Status { case, status, note } => {
             status::run(&home()?, case, *status, note.as_deref(), server, offline)
         }
+        Command::Hold { case, reason, review_on } => {
+            hold::hold(&home()?, case, reason, *review_on, server, offline)
+        }
+        Command::Release { case } => hold::release(&home()?, case, server, offline),
+        Command::Spam { cases, new } => spam::run(&home()?, cases, *new, server, offline),
         Command::Reply { case, message, file } => {
             reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
         }

@@ -218,6 +218,10 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
                 .get("envelopes")
                 .and_then(serde_json::Value::as_array)
                 .map(|list| format!(" ({} envelope(s) re-encrypted)", list.len())),
+            EventKind::Held => detail
+                .get("review_on")
+                .and_then(serde_json::Value::as_str)
+                .map(|d| format!(" (legal hold, to be reviewed on {})", printable(d))),
             _ => None,
         };
         out.push_str(&format!(
@@ -269,6 +273,7 @@ fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
             format!(" (with the move to {})", e.status)
         }
         Some((EventKind::Extended, _)) if p.part == Part::Note => " (reason for an extension)".to_string(),
+        Some((EventKind::Held, _)) if p.part == Part::Note => " (reason for a legal hold)".to_string(),
         _ => String::new(),
     };
     out.push_str(&format!("\n--- {title}{context}, written {} ---\n", p.written_on));

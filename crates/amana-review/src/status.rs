@@ -70,14 +70,14 @@ pub fn run(
 
 /// The status the case will have once the status changes waiting in the outbox are sent,
 /// and how many of those there are.
-fn effective_status(home: &Home, case: &LocalCase) -> Result<(Status, usize), ReviewError> {
+pub(crate) fn effective_status(home: &Home, case: &LocalCase) -> Result<(Status, usize), ReviewError> {
     let pending = outbox::pending_to(home, &paths::status(&case.bundle.id))?;
     let last = pending.iter().filter_map(|f| serde_json::from_str::<StatusChange>(&f.body).ok()).next_back();
     Ok((last.map_or(case.bundle.status, |c| c.status), pending.len()))
 }
 
 /// The lifecycle check of `amana_core::case`, with the allowed moves in the error.
-fn check_transition(case: &str, from: Status, to: Status) -> Result<(), ReviewError> {
+pub(crate) fn check_transition(case: &str, from: Status, to: Status) -> Result<(), ReviewError> {
     if from.can_move_to(to) {
         return Ok(());
     }
