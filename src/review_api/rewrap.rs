@@ -32,11 +32,11 @@ pub async fn rewrap(
 }
 
 /// Every envelope part (a rewrap may touch any of them).
-const ALL_PARTS: [Part; 4] = [Part::Report, Part::FollowUp, Part::Reply, Part::Note];
+pub(super) const ALL_PARTS: [Part; 4] = [Part::Report, Part::FollowUp, Part::Reply, Part::Note];
 
 /// Checks a rewrap body against the case's envelope ids: at least one entry, each id of
 /// this case and named once, each hash well formed, each upload an age file.
-fn check_rewraps(
+pub(super) fn check_rewraps(
     body: Vec<RewrappedEnvelope>,
     known: &[String],
 ) -> Result<(Vec<EnvelopeRewrap>, Vec<RewrapRecord>), ApiError> {

@@ -16,6 +16,7 @@ use time::Date;
 pub mod attachments;
 pub mod backend;
 mod changes;
+mod custody;
 mod filter;
 pub mod postgres;
 mod records;
@@ -25,6 +26,7 @@ pub mod sqlite;
 mod sqlite_order;
 
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
+pub use custody::CustodyChange;
 pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
@@ -129,6 +131,10 @@ pub struct CaseMeta {
     pub rating: Option<u8>,
     pub follow_ups: i64,
     pub reporter_recipient: String,
+    /// The reviewer who holds the case (`assigned` events), if anyone does.
+    pub holder: Option<String>,
+    /// The date of the last transfer: later deadlines count from it (`custody::deadline_basis`).
+    pub transferred_on: Option<Date>,
 }
 
 /// A stored envelope.
@@ -192,6 +198,8 @@ pub struct Change {
     /// (docs/FORMATS.md §3). Checked in the change's transaction; refused with
     /// [`StoreError::UnknownHead`] unless it is the hash of an event of this case.
     pub head: Option<String>,
+    /// A transfer, exclusion or assignment (issue 15), written in the same transaction.
+    pub custody: Option<CustodyChange>,
     pub event: NewEvent,
 }
 
@@ -212,6 +220,7 @@ impl Change {
             attachments: None,
             rewraps: Vec::new(),
             head: None,
+            custody: None,
             event,
         }
     }

@@ -146,6 +146,9 @@ impl<B: Exec> Store for SqlStore<B> {
         for rewrap in &c.rewraps {
             replace_ciphertext::<B>(&mut *tx, &c.case_id, rewrap).await?;
         }
+        if let Some(custody) = &c.custody {
+            super::custody::apply::<B>(&mut *tx, &c.case_id, custody).await?;
+        }
         append_event::<B>(&mut *tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;
         Ok(())

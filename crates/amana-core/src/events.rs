@@ -70,6 +70,14 @@ pub enum EventKind {
     /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
     /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
     Rewrapped,
+    /// Oversight moved the case to another agency and re-encrypted it to that agency's
+    /// readers (`custody::TransferDetail`).
+    Transferred,
+    /// Oversight excluded a reviewer from the case and re-encrypted it without them
+    /// (`custody::ExcludeDetail`).
+    Excluded,
+    /// A reviewer took the case or handed it to another reader (`custody::AssignDetail`).
+    Assigned,
     /// A kind a newer release made: readers say "upgrade", never "tampered".
     #[serde(other)]
     Unknown,
@@ -87,6 +95,9 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
             EventKind::Rewrapped => "rewrapped",
+            EventKind::Transferred => "transferred",
+            EventKind::Excluded => "excluded",
+            EventKind::Assigned => "assigned",
             EventKind::Unknown => "unknown",
         }
     }
@@ -95,7 +106,13 @@ impl EventKind {
     pub fn is_reviewer_action(self) -> bool {
         matches!(
             self,
-            EventKind::Reply | EventKind::StatusChanged | EventKind::Extended | EventKind::Rewrapped
+            EventKind::Reply
+                | EventKind::StatusChanged
+                | EventKind::Extended
+                | EventKind::Rewrapped
+                | EventKind::Transferred
+                | EventKind::Excluded
+                | EventKind::Assigned
         )
     }
 }

@@ -37,6 +37,18 @@ pub mod paths {
     pub fn rewrap(case_id: &str) -> String {
         format!("{CASES}/{case_id}/rewrap")
     }
+    /// `POST` with [`crate::custody::TransferRequest`] (oversight only).
+    pub fn transfer(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/transfer")
+    }
+    /// `POST` with [`crate::custody::ExcludeRequest`] (oversight only).
+    pub fn exclude(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/exclude")
+    }
+    /// `POST` with [`crate::custody::AssignRequest`].
+    pub fn assign(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/assign")
+    }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
         format!("{CASES}/{case_id}/attachments/{attachment_id}")
@@ -262,6 +274,10 @@ pub struct Inbox {
     pub overdue: Vec<String>,
     /// Cases escalated to oversight.
     pub escalated: Vec<String>,
+    /// Who holds each assigned open case: case id to reviewer key id (absent before
+    /// assignment existed, and for cases nobody took).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub held: std::collections::BTreeMap<String, String>,
 }
 
 /// The error body every API error uses.
