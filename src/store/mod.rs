@@ -266,6 +266,8 @@ pub trait Store: Attachments + Send + Sync {
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
+    /// The reviewers oversight excluded from a case (key ids).
+    async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError>;
     /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
     async fn apply(&self, change: &Change) -> Result<(), StoreError>;
     /// Escalates every open case past a deadline on `today` that is not escalated yet,

@@ -12,6 +12,7 @@ mod bad_envelope;
 mod bad_input;
 mod case_support;
 mod codes;
+mod custody;
 mod db_writer;
 mod hardening;
 mod heads;
