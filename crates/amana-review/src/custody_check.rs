@@ -95,3 +95,152 @@ pub fn transfer_deadlines(e: &Event, d: &Deadlines) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::AgeFile;
+    use crate::history::{verify, Signers};
+    use crate::testkit::{self, Kit, DEP};
+    use amana_core::case::Status;
+    use amana_core::wire::paths;
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    use serde_json::json;
+
+    const SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    /// `ovs` (oversight), `h1` (health), `t1` (transport) and the testkit's anchor.
+    fn roster(kits: &[&Kit]) -> Roster {
+        let mut r = testkit::roster(1, kits);
+        for e in &mut r.reviewers {
+            if let Some(agency) = match e.id.as_str() {
+                "h1" => Some("health"),
+                "t1" => Some("transport"),
+                _ => None,
+            } {
+                e.oversight = false;
+                e.agencies = vec![agency.into()];
+            }
+        }
+        r
+    }
+
+    fn check(b: &CaseBundle, roster: &Roster) -> Result<(), String> {
+        let files: Vec<AgeFile> = b
+            .envelopes
+            .iter()
+            .map(|e| AgeFile { id: e.id.clone(), bytes: B64.decode(&e.age_b64).expect("b64") })
+            .collect();
+        verify(b, &files, DEP, &Signers { roster, verified_through: None }).map_err(|e| e.to_string())
+    }
+
+    /// The report re-encrypted (its new bytes `new rep`), as a transfer or exclusion carries it.
+    fn reencrypt(b: &mut CaseBundle) -> Vec<RewrappedEnvelope> {
+        let item = RewrappedEnvelope { envelope_id: "rep".into(), age_b64: B64.encode("new rep"), plaintext_sha256: SHA.into() };
+        if let Some(env) = b.envelopes.iter_mut().find(|e| e.id == "rep") {
+            env.age_b64 = item.age_b64.clone();
+        }
+        vec![item]
+    }
+
+    fn records() -> serde_json::Value {
+        json!([{ "envelope_id": "rep", "plaintext_sha256": SHA }])
+    }
+
+    fn transfer(kit: &Kit, b: &mut CaseBundle, to: &str, readers: &[&str]) {
+        let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
+        let request = TransferRequest { head: testkit::head(b), agency: to.into(), readers: readers.clone(), envelopes: reencrypt(b) };
+        let signed = kit.signed(&paths::transfer(&b.id), serde_json::to_string(&request).expect("json"));
+        let detail = json!({ "from": b.agency, "to": to, "readers": readers, "envelopes": records(),
+                             "deadlines": b.deadlines, "reason": "misrouted" });
+        let status = b.status;
+        testkit::push(b, EventKind::Transferred, status, detail, Some(signed));
+        b.agency = to.into();
+    }
+
+    fn exclude(kit: &Kit, b: &mut CaseBundle, who: &str, readers: &[&str]) {
+        let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
+        let request = ExcludeRequest { head: testkit::head(b), reviewer: who.into(), readers: readers.clone(), envelopes: reencrypt(b) };
+        let signed = kit.signed(&paths::exclude(&b.id), serde_json::to_string(&request).expect("json"));
+        let detail = json!({ "reviewer": who, "readers": readers, "envelopes": records() });
+        let status = b.status;
+        testkit::push(b, EventKind::Excluded, status, detail, Some(signed));
+    }
+
+    #[test]
+    fn a_transfer_by_oversight_to_the_rosters_readers_verifies() {
+        let (ovs, h1, t1) = (Kit::new("ovs"), Kit::new("h1"), Kit::new("t1"));
+        let roster = roster(&[&ovs, &h1, &t1]);
+        let mut b = ovs.bundle("c1");
+        h1.status(&mut b, Status::Acknowledged);
+        transfer(&ovs, &mut b, "transport", &["anchor-ovs", "ovs", "t1"]);
+        assert_eq!(check(&b, &roster), Ok(()));
+        // The new agency acts; the former one no longer may.
+        let mut later = b.clone();
+        t1.status(&mut later, Status::InReview);
+        assert_eq!(check(&later, &roster), Ok(()));
+        h1.status(&mut b, Status::InReview);
+        assert!(check(&b, &roster).expect_err("old agency").contains("may not act on this case"));
+    }
+
+    #[test]
+    fn transfers_by_an_agency_or_to_readers_the_roster_does_not_give_are_refused() {
+        let (ovs, h1, t1) = (Kit::new("ovs"), Kit::new("h1"), Kit::new("t1"));
+        let roster = roster(&[&ovs, &h1, &t1]);
+        let mut b = ovs.bundle("c1");
+        transfer(&h1, &mut b, "transport", &["ovs", "t1"]);
+        assert!(check(&b, &roster).expect_err("agency").contains("only oversight keys may"));
+        // The health officer kept as a reader of a transport case.
+        let mut b = ovs.bundle("c1");
+        transfer(&ovs, &mut b, "transport", &["ovs", "t1", "h1"]);
+        assert!(check(&b, &roster).expect_err("extra reader").contains("names reader `h1`"));
+        // No oversight reader.
+        let mut b = ovs.bundle("c1");
+        transfer(&ovs, &mut b, "transport", &["t1"]);
+        assert!(check(&b, &roster).expect_err("no oversight").contains("no oversight reader"));
+        // The case's agency must be the one the transfer gave it.
+        let mut b = ovs.bundle("c1");
+        transfer(&ovs, &mut b, "transport", &["ovs", "t1"]);
+        b.agency = "health".into();
+        assert!(check(&b, &roster).expect_err("agency column").contains("agency"));
+    }
+
+    #[test]
+    fn an_excluded_reviewer_can_sign_nothing_and_is_never_a_reader_again() {
+        let (ovs, h1) = (Kit::new("ovs"), Kit::new("h1"));
+        let roster = roster(&[&ovs, &h1]);
+        let mut b = ovs.bundle("c1");
+        exclude(&ovs, &mut b, "h1", &["anchor-ovs", "ovs"]);
+        assert_eq!(check(&b, &roster), Ok(()));
+        let mut after = b.clone();
+        h1.reply(&mut after, "r1");
+        assert!(check(&after, &roster).expect_err("excluded signs").contains("was excluded"));
+        // A later transfer back to health may not list the excluded reviewer as a reader.
+        let mut back = b.clone();
+        transfer(&ovs, &mut back, "transport", &["ovs"]);
+        transfer(&ovs, &mut back, "health", &["ovs", "h1"]);
+        assert!(check(&back, &roster).expect_err("re-added").contains("names reader `h1`"));
+        // Oversight may not be excluded by an agency reviewer.
+        let mut b = ovs.bundle("c1");
+        exclude(&h1, &mut b, "ovs", &["h1"]);
+        assert!(check(&b, &roster).expect_err("agency excludes").contains("only oversight keys may"));
+    }
+
+    #[test]
+    fn an_assignment_names_a_reader_of_the_case() {
+        let (ovs, h1, t1) = (Kit::new("ovs"), Kit::new("h1"), Kit::new("t1"));
+        let roster = roster(&[&ovs, &h1, &t1]);
+        let assign = |b: &mut CaseBundle, by: &Kit, holder: &str| {
+            let body = serde_json::to_string(&AssignRequest { head: testkit::head(b), holder: holder.into() }).expect("json");
+            let signed = by.signed(&paths::assign(&b.id), body);
+            let status = b.status;
+            testkit::push(b, EventKind::Assigned, status, json!({ "holder": holder, "from": null }), Some(signed));
+        };
+        let mut b = ovs.bundle("c1");
+        assign(&mut b, &h1, "h1");
+        assert_eq!(check(&b, &roster), Ok(()));
+        assert_eq!(crate::readers::custody_of(&b).holder.as_deref(), Some("h1"));
+        assign(&mut b, &h1, "t1");
+        assert!(check(&b, &roster).expect_err("other agency").contains("was not a reader"));
+    }
+}
