@@ -99,7 +99,8 @@ pub async fn extend(
         ciphertext: age_upload(&body.reason_age_b64, "reason")?,
     };
     let k = state.deadlines.for_kind(case.kind);
-    let (from, acknowledged) = custody::deadline_basis(case.received_on, case.acknowledged_on, case.transferred_on);
+    let (from, acknowledged) =
+        custody::deadline_basis(case.received_on, case.acknowledged_on, case.transferred_on);
     let new = deadlines::compute(k, from, acknowledged, total);
     let detail =
         serde_json::json!({ "days": body.days, "feedback_by": new.feedback_by, "envelope_id": envelope.id });

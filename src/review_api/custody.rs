@@ -8,7 +8,8 @@
 //! against the commitments the signed event records.
 
 use amana_core::custody::{
-    self, AssignDetail, AssignRequest, Custody, ExcludeDetail, ExcludeRequest, TransferDetail, TransferRequest,
+    self, AssignDetail, AssignRequest, Custody, ExcludeDetail, ExcludeRequest, TransferDetail,
+    TransferRequest,
 };
 
 use super::rewrap::{check_rewraps, ALL_PARTS};
@@ -62,7 +63,11 @@ async fn envelope_ids(state: &AppState, case: &CaseMeta) -> Result<Vec<String>, 
 }
 
 /// `POST /api/v1/review/cases/{id}/transfer` with a [`TransferRequest`] (oversight keys only).
-pub async fn transfer(State(state): State<AppState>, case_path: CasePath, req: Signed) -> Result<StatusCode, ApiError> {
+pub async fn transfer(
+    State(state): State<AppState>,
+    case_path: CasePath,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
     let req = req.verify(&state, &case_path.route(paths::transfer)).await?;
     let v = &req.by;
     if !v.reviewer.entry.oversight {
@@ -81,7 +86,8 @@ pub async fn transfer(State(state): State<AppState>, case_path: CasePath, req: S
     let (rewraps, records) = check_rewraps(body.envelopes, &envelope_ids(&state, &case).await?)?;
     let today = state.today();
     let k = state.deadlines.for_kind(case.kind);
-    let deadlines = custody::transfer_deadlines(k, today, case.acknowledged_on.is_some(), case.extension_days);
+    let deadlines =
+        custody::transfer_deadlines(k, today, case.acknowledged_on.is_some(), case.extension_days);
     let detail = TransferDetail {
         reason: format!(
             "transferred from {} to {} on {today}: the new agency's deadlines count from this date",
@@ -103,7 +109,11 @@ pub async fn transfer(State(state): State<AppState>, case_path: CasePath, req: S
 }
 
 /// `POST /api/v1/review/cases/{id}/exclude` with an [`ExcludeRequest`] (oversight keys only).
-pub async fn exclude(State(state): State<AppState>, case_path: CasePath, req: Signed) -> Result<StatusCode, ApiError> {
+pub async fn exclude(
+    State(state): State<AppState>,
+    case_path: CasePath,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
     let req = req.verify(&state, &case_path.route(paths::exclude)).await?;
     let v = &req.by;
     if !v.reviewer.entry.oversight {
@@ -112,11 +122,15 @@ pub async fn exclude(State(state): State<AppState>, case_path: CasePath, req: Si
     let (head, body) = (req.head()?, req.json::<ExcludeRequest>()?);
     let case = scoped_case(&state, v, &case_path).await?;
     if body.reviewer == v.reviewer.entry.id {
-        return Err(ApiError::BadRequest("you cannot exclude yourself: ask another oversight reviewer".into()));
+        return Err(ApiError::BadRequest(
+            "you cannot exclude yourself: ask another oversight reviewer".into(),
+        ));
     }
     let mut excluded = excluded(&history(&state, &case).await?);
     let target = state.keyring.reviewer(&body.reviewer);
-    if !target.is_some_and(|r| r.may_access(&case.agency, case.oversight_only)) || excluded.contains(&body.reviewer) {
+    if !target.is_some_and(|r| r.may_access(&case.agency, case.oversight_only))
+        || excluded.contains(&body.reviewer)
+    {
         return Err(ApiError::BadRequest(
             "that key id is not a reader of this case (or is excluded already): check the roster".into(),
         ));
@@ -135,7 +149,11 @@ pub async fn exclude(State(state): State<AppState>, case_path: CasePath, req: Si
 
 /// `POST /api/v1/review/cases/{id}/assign` with an [`AssignRequest`]: any reader of the case
 /// takes it (names itself) or hands it to another current reader.
-pub async fn assign(State(state): State<AppState>, case_path: CasePath, req: Signed) -> Result<StatusCode, ApiError> {
+pub async fn assign(
+    State(state): State<AppState>,
+    case_path: CasePath,
+    req: Signed,
+) -> Result<StatusCode, ApiError> {
     let req = req.verify(&state, &case_path.route(paths::assign)).await?;
     let v = &req.by;
     let (head, body) = (req.head()?, req.json::<AssignRequest>()?);
@@ -153,7 +171,8 @@ pub async fn assign(State(state): State<AppState>, case_path: CasePath, req: Sig
     if case.holder.as_deref() == Some(body.holder.as_str()) {
         return Err(ApiError::Conflict(format!("{} holds this case already", body.holder)));
     }
-    let detail = serde_json::to_value(AssignDetail { holder: body.holder.clone(), from: case.holder.clone() })?;
+    let detail =
+        serde_json::to_value(AssignDetail { holder: body.holder.clone(), from: case.holder.clone() })?;
     let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Assigned, v, detail));
     change.head = Some(head);
     change.custody = Some(CustodyChange::Assign { holder: body.holder });

@@ -20,7 +20,11 @@ pub enum CustodyChange {
 }
 
 /// Writes `change` for `case_id`.
-pub async fn apply<B: Exec>(conn: &mut B::Connection, case_id: &str, change: &CustodyChange) -> Result<(), StoreError> {
+pub async fn apply<B: Exec>(
+    conn: &mut B::Connection,
+    case_id: &str,
+    change: &CustodyChange,
+) -> Result<(), StoreError> {
     let stmt = match change {
         CustodyChange::Transfer { agency, on } => {
             Stmt::new("UPDATE cases SET agency = $1, transferred_on = $2, holder = NULL WHERE id = $3")

@@ -77,9 +77,11 @@ impl CaseFilter {
         }
         if let Some(reviewer) = &self.not_excluding {
             // Every listing reads `cases` unaliased, so `cases.id` is the row being filtered.
-            stmt.push(" AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.case_id = cases.id AND x.reviewer_id = ")
-                .push_bind(reviewer)
-                .push(")");
+            stmt.push(
+                " AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.case_id = cases.id AND x.reviewer_id = ",
+            )
+            .push_bind(reviewer)
+            .push(")");
         }
         if self.open_only {
             stmt.push(" AND status NOT LIKE 'closed%'");

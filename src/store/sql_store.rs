@@ -133,7 +133,8 @@ impl<B: Exec> Store for SqlStore<B> {
     }
 
     async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError> {
-        let stmt = Stmt::new("SELECT reviewer_id FROM exclusions WHERE case_id = $1 ORDER BY reviewer_id").bind(case_id);
+        let stmt = Stmt::new("SELECT reviewer_id FROM exclusions WHERE case_id = $1 ORDER BY reviewer_id")
+            .bind(case_id);
         let rows: Vec<(String,)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }

@@ -69,12 +69,16 @@ async fn transfer_scenario(t: &mut Target) {
     let app = &t.app;
     let addr = app.address.clone();
     let code = submit_with_file(app).await;
-    let (health, transport, oversight) =
-        (app.dep.reviewer(HEALTH).clone(), app.dep.reviewer(TRANSPORT).clone(), app.dep.reviewer(OVERSIGHT).clone());
+    let (health, transport, oversight) = (
+        app.dep.reviewer(HEALTH).clone(),
+        app.dep.reviewer(TRANSPORT).clone(),
+        app.dep.reviewer(OVERSIGHT).clone(),
+    );
     health.cli(&addr, &["pull"]).ok("health pulls");
     let case = health.listed_ids(&addr).remove(0);
     health.cli(&addr, &["reply", &case, "--message", REPLY]).ok("reply");
-    let (status, _) = post(app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
+    let (status, _) =
+        post(app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
     assert_eq!(status, 201);
     health.cli(&addr, &["pull"]).ok("health pulls the thread");
     let file = app.cases_as(&oversight).await.remove(0).attachments[0].id.clone();
@@ -95,12 +99,19 @@ async fn transfer_scenario(t: &mut Target) {
 
     // The former agency: not listed, 404 on every route, nothing on the server opens with its key.
     let pulled = health.cli(&addr, &["pull"]).ok("health pulls after the transfer");
-    assert!(pulled.stderr.contains("no longer listed") || pulled.stdout.contains("no longer listed"), "{pulled:?}");
+    assert!(
+        pulled.stderr.contains("no longer listed") || pulled.stdout.contains("no longer listed"),
+        "{pulled:?}"
+    );
     assert!(app.cases_as(&health).await.is_empty());
     let status_body = crate::helpers::status_body("acknowledged", &"0".repeat(64));
     let path = amana_core::wire::paths::status(&case);
     assert_eq!(app.signed(&health, "POST", &path, &status_body).await.status(), 404);
-    assert_eq!(fetch_file(app, &health, &case, &file).await, 404, "the old agency is no longer served the file");
+    assert_eq!(
+        fetch_file(app, &health, &case, &file).await,
+        404,
+        "the old agency is no longer served the file"
+    );
     assert!(!opens_anything(t, &case, &health).await, "an envelope still opens with the old agency's key");
     assert!(file_still_opens(t, &case, &health).await, "the documented limit changed: update SECURITY.md");
 
@@ -134,7 +145,8 @@ async fn exclusion_scenario(t: &mut Target) {
     let (health, oversight) = (app.dep.reviewer(HEALTH).clone(), app.dep.reviewer(OVERSIGHT).clone());
     health.cli(&addr, &["pull"]).ok("health pulls");
     let case = health.listed_ids(&addr).remove(0);
-    let out = health.cli(&addr, &["exclude", &case, OVERSIGHT]).failed("an agency reviewer excludes oversight");
+    let out =
+        health.cli(&addr, &["exclude", &case, OVERSIGHT]).failed("an agency reviewer excludes oversight");
     assert!(out.stderr.contains("only oversight reviewers may exclude"), "{}", out.stderr);
     let body = json!({ "head": app.cases_as(&health).await[0].events[0].hash,
                        "reviewer": OVERSIGHT, "readers": [HEALTH], "envelopes": [] });
@@ -150,10 +162,12 @@ async fn exclusion_scenario(t: &mut Target) {
     assert!(app.cases_as(&health).await.is_empty(), "the excluded reviewer is not served the case");
 
     // A follow-up stored after the exclusion is not encrypted to the excluded key either.
-    let (status, _) = post(app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
+    let (status, _) =
+        post(app, &addr, "/api/v1/followups", &json!({ "code": code, "body": FOLLOW_UP })).await;
     assert_eq!(status, 201);
     assert!(!opens_anything(t, &case, &health).await, "a new follow-up opens with the excluded key");
-    let out = health.cli(&addr, &["reply", &case, "--message", REPLY]).failed("the excluded reviewer replies");
+    let out =
+        health.cli(&addr, &["reply", &case, "--message", REPLY]).failed("the excluded reviewer replies");
     assert!(out.stderr.contains("404") || out.stderr.contains("no case"), "{}", out.stderr);
 
     oversight.cli(&addr, &["pull"]).ok("oversight verifies the exclusion");
@@ -191,13 +205,19 @@ async fn assignment_scenario(t: &mut Target) {
 
     oversight.cli(&addr, &["pull"]).ok("oversight pulls the assignment");
     let out = oversight.cli(&addr, &["reply", &case, "--message", REPLY]).failed("reply to a held case");
-    assert!(out.stderr.contains(&format!("held by {HEALTH}")) && out.stderr.contains("--anyway"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("held by {HEALTH}")) && out.stderr.contains("--anyway"),
+        "{}",
+        out.stderr
+    );
     let out = oversight.cli(&addr, &["reply", &case, "--message", REPLY, "--anyway"]).ok("reply anyway");
     assert!(out.stderr.contains("warning"), "{}", out.stderr);
     health.cli(&addr, &["pull"]).ok("health pulls");
     health.cli(&addr, &["assign", &case, "--to", OVERSIGHT]).ok("hand over to oversight");
     oversight.cli(&addr, &["pull"]).ok("oversight verifies the hand-over");
-    oversight.cli(&addr, &["reply", &case, "--message", "second reply"]).ok("the holder replies without warning");
+    oversight
+        .cli(&addr, &["reply", &case, "--message", "second reply"])
+        .ok("the holder replies without warning");
     let out = health.cli(&addr, &["pull"]).ok("pull");
     assert!(!out.stderr.contains("QUARANTINED"), "{}", out.stderr);
 }

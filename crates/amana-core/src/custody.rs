@@ -153,7 +153,12 @@ pub fn submitted_agency(events: &[Event]) -> Option<String> {
 
 /// The readers of a case in `custody` on `today`: the roster's readers of its agency, minus
 /// the excluded, never a revoked key.
-pub fn readers<'r>(roster: &'r Roster, custody: &Custody, oversight_only: bool, today: Date) -> Vec<&'r RosterEntry> {
+pub fn readers<'r>(
+    roster: &'r Roster,
+    custody: &Custody,
+    oversight_only: bool,
+    today: Date,
+) -> Vec<&'r RosterEntry> {
     roster
         .readers(&custody.agency, oversight_only, today)
         .into_iter()
@@ -173,9 +178,13 @@ pub fn check_signed_readers(
     let mut seen = std::collections::HashSet::new();
     let mut oversight = false;
     for id in readers {
-        let entry = roster.reviewer(id).ok_or_else(|| format!("names reader `{}`, who is not in the roster", id.escape_debug()))?;
+        let entry = roster
+            .reviewer(id)
+            .ok_or_else(|| format!("names reader `{}`, who is not in the roster", id.escape_debug()))?;
         if !custody.admits(entry, oversight_only) {
-            return Err(format!("names reader `{id}`, whom the roster does not give this case (or who was excluded)"));
+            return Err(format!(
+                "names reader `{id}`, whom the roster does not give this case (or who was excluded)"
+            ));
         }
         if !seen.insert(id.as_str()) {
             return Err(format!("names reader `{id}` twice"));
@@ -197,7 +206,11 @@ pub fn transfer_deadlines(k: KindDeadlines, on: Date, acknowledged: bool, extens
 
 /// The dates a later acknowledgement or extension counts from: the date of receipt, or of
 /// the last transfer; and the acknowledgement, never before that transfer.
-pub fn deadline_basis(received: Date, acknowledged: Option<Date>, transferred: Option<Date>) -> (Date, Option<Date>) {
+pub fn deadline_basis(
+    received: Date,
+    acknowledged: Option<Date>,
+    transferred: Option<Date>,
+) -> (Date, Option<Date>) {
     match transferred {
         Some(t) => (t.max(received), acknowledged.map(|a| a.max(t))),
         None => (received, acknowledged),
@@ -225,10 +238,16 @@ mod tests {
 
     #[test]
     fn custody_follows_transfers_exclusions_and_assignments() {
-        let d = Deadlines { acknowledge_by: time::macros::date!(2026 - 12 - 08), feedback_by: time::macros::date!(2027 - 03 - 01) };
+        let d = Deadlines {
+            acknowledge_by: time::macros::date!(2026 - 12 - 08),
+            feedback_by: time::macros::date!(2027 - 03 - 01),
+        };
         let events = [
             event(EventKind::Assigned, serde_json::json!({ "holder": "h1" })),
-            event(EventKind::Excluded, serde_json::json!({ "reviewer": "h1", "readers": [], "envelopes": [] })),
+            event(
+                EventKind::Excluded,
+                serde_json::json!({ "reviewer": "h1", "readers": [], "envelopes": [] }),
+            ),
             event(EventKind::Assigned, serde_json::json!({ "holder": "h2", "from": null })),
             event(
                 EventKind::Transferred,
@@ -236,7 +255,10 @@ mod tests {
             ),
         ];
         let c = Custody::replay("health", &events[..2]);
-        assert_eq!((c.agency.as_str(), c.excluded.as_slice(), c.holder.as_deref()), ("health", &["h1".to_string()][..], None));
+        assert_eq!(
+            (c.agency.as_str(), c.excluded.as_slice(), c.holder.as_deref()),
+            ("health", &["h1".to_string()][..], None)
+        );
         let c = Custody::replay("health", &events[..3]);
         assert_eq!(c.holder.as_deref(), Some("h2"));
         let c = Custody::replay("health", &events);

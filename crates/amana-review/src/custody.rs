@@ -40,7 +40,13 @@ fn today() -> time::Date {
 }
 
 /// Moves a case to `agency`, re-encrypted to that agency's readers and oversight.
-pub fn transfer(home: &Home, prefix: &str, agency: &str, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
+pub fn transfer(
+    home: &Home,
+    prefix: &str,
+    agency: &str,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
     let roster = oversight_roster(home, "transfer")?;
     let case = cases::find(home, prefix)?;
     let bundle = &case.bundle;
@@ -54,7 +60,12 @@ pub fn transfer(home: &Home, prefix: &str, agency: &str, server: Option<&str>, o
     let readers: Vec<RosterEntry> =
         custody::readers(&roster, &custody, bundle.oversight_only, today()).into_iter().cloned().collect();
     let (envelopes, skipped) = rewrap::reencrypt_all(home, &case, &readers)?;
-    let body = TransferRequest { head: case.verified_head()?, agency: agency.to_string(), readers: ids(&readers), envelopes };
+    let body = TransferRequest {
+        head: case.verified_head()?,
+        agency: agency.to_string(),
+        readers: ids(&readers),
+        envelopes,
+    };
     let what = format!("transferred to {}", printable(agency));
     let delivery = Delivery::open(home, server, offline)?;
     let body = serde_json::to_vec(&body)?;
@@ -62,7 +73,13 @@ pub fn transfer(home: &Home, prefix: &str, agency: &str, server: Option<&str>, o
 }
 
 /// Excludes `reviewer` from a case, re-encrypted to the readers left.
-pub fn exclude(home: &Home, prefix: &str, reviewer: &str, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
+pub fn exclude(
+    home: &Home,
+    prefix: &str,
+    reviewer: &str,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
     let roster = oversight_roster(home, "exclude a reviewer from")?;
     let case = cases::find(home, prefix)?;
     let bundle = &case.bundle;
@@ -71,7 +88,9 @@ pub fn exclude(home: &Home, prefix: &str, reviewer: &str, server: Option<&str>, 
         return Err(refused(bundle, format!("`{}` is not one of its readers", printable(reviewer))).into());
     }
     if home.read_config()?.key_id == reviewer {
-        return Err(refused(bundle, "you cannot exclude yourself: ask another oversight reviewer".into()).into());
+        return Err(
+            refused(bundle, "you cannot exclude yourself: ask another oversight reviewer".into()).into()
+        );
     }
     let mut custody = custody_of(bundle);
     custody.excluded.push(reviewer.to_string());
@@ -81,7 +100,12 @@ pub fn exclude(home: &Home, prefix: &str, reviewer: &str, server: Option<&str>, 
         return Err(refused(bundle, "it would leave no oversight reader".into()).into());
     }
     let (envelopes, skipped) = rewrap::reencrypt_all(home, &case, &readers)?;
-    let body = ExcludeRequest { head: case.verified_head()?, reviewer: reviewer.to_string(), readers: ids(&readers), envelopes };
+    let body = ExcludeRequest {
+        head: case.verified_head()?,
+        reviewer: reviewer.to_string(),
+        readers: ids(&readers),
+        envelopes,
+    };
     let what = format!("{} excluded", printable(reviewer));
     let delivery = Delivery::open(home, server, offline)?;
     let body = serde_json::to_vec(&body)?;
@@ -89,7 +113,13 @@ pub fn exclude(home: &Home, prefix: &str, reviewer: &str, server: Option<&str>, 
 }
 
 /// Takes a case (`to` = None) or hands it to another of its readers.
-pub fn assign(home: &Home, prefix: &str, to: Option<&str>, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
+pub fn assign(
+    home: &Home,
+    prefix: &str,
+    to: Option<&str>,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     let bundle = &case.bundle;
     let me = home.read_config()?.key_id;

@@ -8,8 +8,8 @@
 //! plaintexts checked against the recorded commitments after decryption (`accept`).
 
 use amana_core::custody::{
-    check_signed_readers, AssignDetail, AssignRequest, Custody, ExcludeDetail, ExcludeRequest, TransferDetail,
-    TransferRequest,
+    check_signed_readers, AssignDetail, AssignRequest, Custody, ExcludeDetail, ExcludeRequest,
+    TransferDetail, TransferRequest,
 };
 use amana_core::deadlines::Deadlines;
 use amana_core::events::{Event, EventKind, SignedAction};
@@ -19,7 +19,8 @@ use serde::de::DeserializeOwned;
 
 /// The custody of `bundle` just before event `e`.
 fn before(bundle: &CaseBundle, e: &Event) -> Custody {
-    let first = amana_core::custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone());
+    let first =
+        amana_core::custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone());
     let upto = usize::try_from(e.seq).unwrap_or(usize::MAX).min(bundle.events.len());
     Custody::replay(&first, &bundle.events[..upto])
 }
@@ -45,7 +46,11 @@ pub fn check(bundle: &CaseBundle, roster: &Roster, e: &Event) -> Result<(), Stri
                 return Err("it records another agency or other readers than oversight signed".into());
             }
             if d.from != custody.agency || d.to == d.from {
-                return Err(format!("it moves the case from `{}`, but the case was then `{}`", d.from.escape_debug(), custody.agency));
+                return Err(format!(
+                    "it moves the case from `{}`, but the case was then `{}`",
+                    d.from.escape_debug(),
+                    custody.agency
+                ));
             }
             custody.agency = d.to;
             check_signed_readers(roster, &custody, only, &d.readers)
@@ -56,7 +61,10 @@ pub fn check(bundle: &CaseBundle, roster: &Roster, e: &Event) -> Result<(), Stri
                 return Err("it records another reviewer or other readers than oversight signed".into());
             }
             if !roster.reviewer(&d.reviewer).is_some_and(|r| custody.admits(r, only)) {
-                return Err(format!("it excludes `{}`, who was not a reader of the case", d.reviewer.escape_debug()));
+                return Err(format!(
+                    "it excludes `{}`, who was not a reader of the case",
+                    d.reviewer.escape_debug()
+                ));
             }
             custody.excluded.push(d.reviewer);
             check_signed_readers(roster, &custody, only, &d.readers)
@@ -67,7 +75,10 @@ pub fn check(bundle: &CaseBundle, roster: &Roster, e: &Event) -> Result<(), Stri
                 return Err("it records another holder than its reviewer signed".into());
             }
             if !roster.reviewer(&d.holder).is_some_and(|r| custody.admits(r, only)) {
-                return Err(format!("it hands the case to `{}`, who was not a reader of it", d.holder.escape_debug()));
+                return Err(format!(
+                    "it hands the case to `{}`, who was not a reader of it",
+                    d.holder.escape_debug()
+                ));
             }
             Ok(())
         }
@@ -79,7 +90,9 @@ pub fn check(bundle: &CaseBundle, roster: &Roster, e: &Event) -> Result<(), Stri
 pub fn signed_envelopes(kind: EventKind, body: &str) -> Result<Vec<RewrappedEnvelope>, String> {
     let bad = || format!("the signed request body is not a {} request", kind.as_str());
     match kind {
-        EventKind::Transferred => serde_json::from_str::<TransferRequest>(body).map(|b| b.envelopes).map_err(|_| bad()),
+        EventKind::Transferred => {
+            serde_json::from_str::<TransferRequest>(body).map(|b| b.envelopes).map_err(|_| bad())
+        }
         _ => serde_json::from_str::<ExcludeRequest>(body).map(|b| b.envelopes).map_err(|_| bad()),
     }
 }
@@ -136,7 +149,11 @@ mod tests {
 
     /// The report re-encrypted (its new bytes `new rep`), as a transfer or exclusion carries it.
     fn reencrypt(b: &mut CaseBundle) -> Vec<RewrappedEnvelope> {
-        let item = RewrappedEnvelope { envelope_id: "rep".into(), age_b64: B64.encode("new rep"), plaintext_sha256: SHA.into() };
+        let item = RewrappedEnvelope {
+            envelope_id: "rep".into(),
+            age_b64: B64.encode("new rep"),
+            plaintext_sha256: SHA.into(),
+        };
         if let Some(env) = b.envelopes.iter_mut().find(|e| e.id == "rep") {
             env.age_b64 = item.age_b64.clone();
         }
@@ -149,7 +166,12 @@ mod tests {
 
     fn transfer(kit: &Kit, b: &mut CaseBundle, to: &str, readers: &[&str]) {
         let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
-        let request = TransferRequest { head: testkit::head(b), agency: to.into(), readers: readers.clone(), envelopes: reencrypt(b) };
+        let request = TransferRequest {
+            head: testkit::head(b),
+            agency: to.into(),
+            readers: readers.clone(),
+            envelopes: reencrypt(b),
+        };
         let signed = kit.signed(&paths::transfer(&b.id), serde_json::to_string(&request).expect("json"));
         let detail = json!({ "from": b.agency, "to": to, "readers": readers, "envelopes": records(),
                              "deadlines": b.deadlines, "reason": "misrouted" });
@@ -160,7 +182,12 @@ mod tests {
 
     fn exclude(kit: &Kit, b: &mut CaseBundle, who: &str, readers: &[&str]) {
         let readers: Vec<String> = readers.iter().map(|r| r.to_string()).collect();
-        let request = ExcludeRequest { head: testkit::head(b), reviewer: who.into(), readers: readers.clone(), envelopes: reencrypt(b) };
+        let request = ExcludeRequest {
+            head: testkit::head(b),
+            reviewer: who.into(),
+            readers: readers.clone(),
+            envelopes: reencrypt(b),
+        };
         let signed = kit.signed(&paths::exclude(&b.id), serde_json::to_string(&request).expect("json"));
         let detail = json!({ "reviewer": who, "readers": readers, "envelopes": records() });
         let status = b.status;
@@ -231,10 +258,18 @@ mod tests {
         let (ovs, h1, t1) = (Kit::new("ovs"), Kit::new("h1"), Kit::new("t1"));
         let roster = roster(&[&ovs, &h1, &t1]);
         let assign = |b: &mut CaseBundle, by: &Kit, holder: &str| {
-            let body = serde_json::to_string(&AssignRequest { head: testkit::head(b), holder: holder.into() }).expect("json");
+            let body =
+                serde_json::to_string(&AssignRequest { head: testkit::head(b), holder: holder.into() })
+                    .expect("json");
             let signed = by.signed(&paths::assign(&b.id), body);
             let status = b.status;
-            testkit::push(b, EventKind::Assigned, status, json!({ "holder": holder, "from": null }), Some(signed));
+            testkit::push(
+                b,
+                EventKind::Assigned,
+                status,
+                json!({ "holder": holder, "from": null }),
+                Some(signed),
+            );
         };
         let mut b = ovs.bundle("c1");
         assign(&mut b, &h1, "h1");

@@ -115,7 +115,10 @@ pub fn verify(
     // Each reviewer event's key is decided first, with the reason when there is none, so the
     // chain check below asks for keys that are already known to be authorised.
     let mut keys = VecDeque::new();
-    let mut custody = Custody::replay(&custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone()), &[]);
+    let mut custody = Custody::replay(
+        &custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone()),
+        &[],
+    );
     for e in &bundle.events {
         if let (true, Some(actor)) = (e.kind.is_reviewer_action(), e.actor.as_deref()) {
             let key = signers

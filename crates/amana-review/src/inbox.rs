@@ -45,8 +45,11 @@ fn format_inbox(inbox: &Inbox) -> String {
     }
     if !inbox.held.is_empty() {
         // Who holds what (`assign`): a second officer sees it before replying.
-        let held: Vec<String> =
-            inbox.held.iter().map(|(id, holder)| format!("{} ({})", printable(id), printable(holder))).collect();
+        let held: Vec<String> = inbox
+            .held
+            .iter()
+            .map(|(id, holder)| format!("{} ({})", printable(id), printable(holder)))
+            .collect();
         out.push_str(&format!("{:<10} {:>3}  {}\n", "held", held.len(), held.join(" ")));
     }
     out

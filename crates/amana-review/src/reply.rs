@@ -21,7 +21,13 @@ pub struct Text<'a> {
 }
 
 /// Composes, encrypts, signs, and sends or queues a reply.
-pub fn run(home: &Home, prefix: &str, text: Text<'_>, server: Option<&str>, offline: bool) -> anyhow::Result<()> {
+pub fn run(
+    home: &Home,
+    prefix: &str,
+    text: Text<'_>,
+    server: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     // Before the editor opens: a second officer learns at once that someone holds the case.
     crate::custody::check_holder(home, &case, text.anyway)?;
