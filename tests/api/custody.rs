@@ -121,7 +121,8 @@ async fn transfer_scenario(t: &mut Target) {
     for text in [REPORT, REPLY, FOLLOW_UP] {
         assert!(shown.contains(text), "{text} missing:\n{shown}");
     }
-    assert!(shown.contains("transferred"), "{shown}");
+    assert!(shown.contains("transferred") && shown.contains("(from health to transport)"), "{shown}");
+    assert!(!shown.contains("differs from the case metadata"), "{shown}");
     oversight.cli(&addr, &["pull"]).ok("oversight verifies the transfer");
     assert_eq!(fetch_file(app, &transport, &case, &file).await, 200);
     let view = reporter_view(app, &addr, &code).await;
@@ -204,6 +205,8 @@ async fn assignment_scenario(t: &mut Target) {
     assert!(inbox.contains(&format!("{case} ({HEALTH})")), "{inbox}");
 
     oversight.cli(&addr, &["pull"]).ok("oversight pulls the assignment");
+    let shown = oversight.cli(&addr, &["show", &case]).ok("show").stdout;
+    assert!(shown.contains(&format!("held by         {HEALTH}")), "{shown}");
     let out = oversight.cli(&addr, &["reply", &case, "--message", REPLY]).failed("reply to a held case");
     assert!(
         out.stderr.contains(&format!("held by {HEALTH}")) && out.stderr.contains("--anyway"),
@@ -220,4 +223,52 @@ async fn assignment_scenario(t: &mut Target) {
         .ok("the holder replies without warning");
     let out = health.cli(&addr, &["pull"]).ok("pull");
     assert!(!out.stderr.contains("QUARANTINED"), "{}", out.stderr);
+}
+
+/// What the server checks on its own, before anything is committed: oversight only for
+/// transfer and exclusion (403), scope (404), a known and different agency, a reader set that
+/// is exactly the roster's for the case (409 otherwise), no self-exclusion, an excluded or
+/// assigned key that is a reader of the case.
+#[tokio::test]
+async fn the_server_refuses_custody_requests_outside_the_rules() {
+    let app = crate::helpers::spawn_app().await;
+    app.submit_simple("health", false).await;
+    let (health, transport, oversight) = (
+        app.dep.reviewer(HEALTH).clone(),
+        app.dep.reviewer(TRANSPORT).clone(),
+        app.dep.reviewer(OVERSIGHT).clone(),
+    );
+    let case = app.cases_as(&oversight).await.remove(0);
+    let head = case.events[0].hash.clone();
+    let age = amana_core::envelope::encrypt(b"x", &[oversight.identity().to_public()]).expect("encrypt");
+    let age_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &age);
+    let envelopes = json!([{ "envelope_id": case.envelopes[0].id, "age_b64": age_b64, "plaintext_sha256": "a".repeat(64) }]);
+    let (transfer, exclude, assign) = (
+        amana_core::wire::paths::transfer(&case.id),
+        amana_core::wire::paths::exclude(&case.id),
+        amana_core::wire::paths::assign(&case.id),
+    );
+    let to = |agency: &str, readers: &[&str]| json!({ "head": head, "agency": agency, "readers": readers, "envelopes": envelopes });
+    let out = |reviewer: &str, readers: &[&str]| json!({ "head": head, "reviewer": reviewer, "readers": readers, "envelopes": envelopes });
+    let events = app.count_rows("events").await;
+    for (who, path, body, status, why) in [
+        (&health, &transfer, to("transport", &[OVERSIGHT, TRANSPORT]), 403, "an agency reviewer transfers"),
+        (&health, &exclude, out(OVERSIGHT, &[HEALTH]), 403, "an agency reviewer excludes oversight"),
+        (&transport, &assign, json!({ "head": head, "holder": TRANSPORT }), 404, "out of scope"),
+        (&oversight, &transfer, to("nowhere", &[OVERSIGHT]), 400, "unknown agency"),
+        (&oversight, &transfer, to("health", &[OVERSIGHT, HEALTH]), 400, "same agency"),
+        (&oversight, &transfer, to("transport", &[OVERSIGHT, TRANSPORT, HEALTH]), 409, "a reader too many"),
+        (&oversight, &transfer, to("transport", &[OVERSIGHT]), 409, "a reader too few"),
+        (&oversight, &exclude, out(OVERSIGHT, &[HEALTH]), 400, "oneself"),
+        (&oversight, &exclude, out(TRANSPORT, &[OVERSIGHT, HEALTH]), 400, "not a reader"),
+        (&oversight, &exclude, out(HEALTH, &[OVERSIGHT, HEALTH]), 409, "the excluded kept as a reader"),
+        (&health, &assign, json!({ "head": head, "holder": TRANSPORT }), 400, "a holder of another agency"),
+    ] {
+        let resp = app.signed(who, "POST", path, body.to_string().as_bytes()).await;
+        assert_eq!(resp.status().as_u16(), status, "{why}");
+    }
+    assert_eq!(app.count_rows("events").await, events, "refusals commit nothing");
+    let body = to("transport", &[OVERSIGHT, TRANSPORT]).to_string();
+    assert_eq!(app.signed(&oversight, "POST", &transfer, body.as_bytes()).await.status(), 204);
+    assert_eq!(app.count_rows("events").await, events + 1);
 }
