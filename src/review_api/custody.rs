@@ -29,7 +29,7 @@ async fn history(state: &AppState, case: &CaseMeta) -> Result<Vec<amana_core::ev
 
 /// Refuses a signed reader list that is not exactly the readers of a case of `agency`
 /// without `excluded` today, or that has no oversight reader.
-fn check_readers(
+pub(super) fn check_readers(
     state: &AppState,
     agency: &str,
     oversight_only: bool,

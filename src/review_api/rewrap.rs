@@ -20,6 +20,11 @@ pub async fn rewrap(
     }
     let (head, body) = (req.head()?, req.json::<RewrapRequest>()?);
     let case = scoped_case(&state, v, &case_path).await?;
+    if !body.readers.is_empty() {
+        // The readers it names must be the case's now, excluded reviewers left out (issue 15).
+        let excluded = state.store.exclusions(&case.id).await?;
+        super::custody::check_readers(&state, &case.agency, case.oversight_only, &excluded, &body.readers)?;
+    }
     let known: Vec<String> =
         state.store.envelopes(&case.id, &ALL_PARTS).await?.into_iter().map(|e| e.id).collect();
     let (rewraps, records) = check_rewraps(body.envelopes, &known)?;

@@ -178,6 +178,17 @@ async fn exclusion_scenario(t: &mut Target) {
     let shown = fresh.cli(&addr, &["show", &case]).ok("show").stdout;
     assert!(shown.contains(REPORT) && shown.contains(FOLLOW_UP), "{shown}");
     assert!(!opens_anything(t, &case, &health).await, "the reply opens with the excluded key");
+    // A later rewrap keeps them out: the CLI names the readers it encrypted to, and the server
+    // refuses a rewrap naming the excluded reviewer.
+    fresh.cli(&addr, &["rewrap", &case]).ok("rewrap after the exclusion");
+    assert!(!opens_anything(t, &case, &health).await, "a rewrap re-added the excluded key");
+    let bundle = app.cases_as(&oversight).await.remove(0);
+    let body = json!({ "head": bundle.events.last().expect("event").hash, "readers": [OVERSIGHT, HEALTH],
+                       "envelopes": [{ "envelope_id": bundle.envelopes[0].id, "age_b64": bundle.envelopes[0].age_b64,
+                                       "plaintext_sha256": "a".repeat(64) }] });
+    let path = amana_core::wire::paths::rewrap(&case);
+    assert_eq!(app.signed(&oversight, "POST", &path, body.to_string().as_bytes()).await.status(), 409);
+    oversight.cli(&addr, &["pull"]).ok("oversight verifies the rewrap");
     let view = reporter_view(app, &addr, &code).await;
     assert_eq!(messages(&view, "reply"), [REPLY]);
 }

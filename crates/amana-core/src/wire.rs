@@ -201,6 +201,11 @@ pub struct RewrapRequest {
     /// The verified head this action is bound to (see [`SignedHead`]).
     pub head: String,
     pub envelopes: Vec<RewrappedEnvelope>,
+    /// Key ids of the readers the envelopes were encrypted to (`custody::readers`), so every
+    /// home can check that a rewrap adds nobody the roster does not give the case, and no
+    /// excluded reviewer. Absent from rewraps signed before custody existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<String>,
 }
 
 /// One element of [`RewrapRequest::envelopes`]: an existing envelope of the case,
@@ -328,7 +333,7 @@ mod tests {
         assert_eq!(of(r#"{"head":1}"#), None);
         assert_eq!(of("not json"), None);
         assert_eq!(of("7"), None);
-        let body = RewrapRequest { head: "x".into(), envelopes: vec![] };
+        let body = RewrapRequest { head: "x".into(), envelopes: vec![], readers: vec![] };
         let json = serde_json::to_string(&body).expect("json");
         assert_eq!(json, r#"{"head":"x","envelopes":[]}"#);
         assert!(

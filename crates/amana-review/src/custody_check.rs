@@ -82,8 +82,20 @@ pub fn check(bundle: &CaseBundle, roster: &Roster, e: &Event) -> Result<(), Stri
             }
             Ok(())
         }
+        EventKind::Rewrapped => match rewrap_readers(e) {
+            Some(readers) if !readers.is_empty() => check_signed_readers(roster, &custody, only, &readers),
+            // Signed before rewraps named their readers: nothing to check.
+            _ => Ok(()),
+        },
         _ => Ok(()),
     }
+}
+
+/// The readers a rewrap's signed body names (older bodies name none, or are a bare list).
+fn rewrap_readers(e: &Event) -> Option<Vec<String>> {
+    let signed: SignedAction = serde_json::from_str(e.signed.as_deref()?).ok()?;
+    let body: serde_json::Value = serde_json::from_str(&signed.body).ok()?;
+    serde_json::from_value(body.get("readers")?.clone()).ok()
 }
 
 /// The re-encrypted envelopes a transfer or exclusion signed.
@@ -251,6 +263,27 @@ mod tests {
         let mut b = ovs.bundle("c1");
         exclude(&h1, &mut b, "ovs", &["h1"]);
         assert!(check(&b, &roster).expect_err("agency excludes").contains("only oversight keys may"));
+    }
+
+    #[test]
+    fn a_rewrap_naming_an_excluded_reviewer_is_refused() {
+        let (ovs, h1) = (Kit::new("ovs"), Kit::new("h1"));
+        let roster = roster(&[&ovs, &h1]);
+        let rewrap = |b: &mut CaseBundle, readers: &[&str]| {
+            let readers = readers.iter().map(|r| r.to_string()).collect();
+            let request =
+                amana_core::wire::RewrapRequest { head: testkit::head(b), envelopes: reencrypt(b), readers };
+            let signed = ovs.signed(&paths::rewrap(&b.id), serde_json::to_string(&request).expect("json"));
+            let status = b.status;
+            testkit::push(b, EventKind::Rewrapped, status, json!({ "envelopes": records() }), Some(signed));
+        };
+        let mut b = ovs.bundle("c1");
+        exclude(&ovs, &mut b, "h1", &["anchor-ovs", "ovs"]);
+        let mut fine = b.clone();
+        rewrap(&mut fine, &["anchor-ovs", "ovs"]);
+        assert_eq!(check(&fine, &roster), Ok(()));
+        rewrap(&mut b, &["anchor-ovs", "ovs", "h1"]);
+        assert!(check(&b, &roster).expect_err("re-added").contains("names reader `h1`"));
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     let head = case.verified_head()?;
     let (items, skipped) = reencrypt_all(home, &case, &readers)?;
     let done = items.len();
-    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items })?;
+    let ids = readers.iter().map(|r| r.id.clone()).collect();
+    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items, readers: ids })?;
     check_size(bundle, &body)?;
     let delivery = Delivery::open(home, server, offline)?;
     let outcome = delivery.post(home, &paths::rewrap(&bundle.id), body, &bundle.id, "rewrap")?;
