@@ -16,15 +16,10 @@ use super::rewrap::{check_rewraps, ALL_PARTS};
 use super::*;
 use crate::store::CustodyChange;
 
-/// The reviewers excluded from a case by its history.
+/// The reviewers excluded from a case by its history (what the `exclusions` table holds,
+/// written in the same transactions).
 pub fn excluded(events: &[amana_core::events::Event]) -> Vec<String> {
     Custody::replay("", events).excluded
-}
-
-/// The case's history, read for its exclusions.
-async fn history(state: &AppState, case: &CaseMeta) -> Result<Vec<amana_core::events::Event>, ApiError> {
-    let record = state.store.records(&CaseFilter::case(&case.id)).await?.pop().ok_or(ApiError::NoSuchCase)?;
-    Ok(record.events)
 }
 
 /// Refuses a signed reader list that is not exactly the readers of a case of `agency`
@@ -81,7 +76,7 @@ pub async fn transfer(
     if body.agency == case.agency {
         return Err(ApiError::BadRequest("the case already belongs to that agency".into()));
     }
-    let excluded = excluded(&history(&state, &case).await?);
+    let excluded = state.store.exclusions(&case.id).await?;
     check_readers(&state, &body.agency, case.oversight_only, &excluded, &body.readers)?;
     let (rewraps, records) = check_rewraps(body.envelopes, &envelope_ids(&state, &case).await?)?;
     let today = state.today();
@@ -126,7 +121,7 @@ pub async fn exclude(
             "you cannot exclude yourself: ask another oversight reviewer".into(),
         ));
     }
-    let mut excluded = excluded(&history(&state, &case).await?);
+    let mut excluded = state.store.exclusions(&case.id).await?;
     let target = state.keyring.reviewer(&body.reviewer);
     if !target.is_some_and(|r| r.may_access(&case.agency, case.oversight_only))
         || excluded.contains(&body.reviewer)
@@ -158,7 +153,7 @@ pub async fn assign(
     let v = &req.by;
     let (head, body) = (req.head()?, req.json::<AssignRequest>()?);
     let case = scoped_case(&state, v, &case_path).await?;
-    let excluded = excluded(&history(&state, &case).await?);
+    let excluded = state.store.exclusions(&case.id).await?;
     let reader = state
         .keyring
         .readers_of(&case.agency, case.oversight_only, state.today())

@@ -211,7 +211,12 @@ async fn assignment_scenario(t: &mut Target) {
     let out = health.cli(&addr, &["assign", &case, "--to", TRANSPORT]).failed("hand to another agency");
     assert!(out.stderr.contains("not one of its readers"), "{}", out.stderr);
     assert!(transport.cli(&addr, &["inbox"]).ok("inbox").stdout.lines().all(|l| !l.contains(&case)));
-    health.cli(&addr, &["assign", &case]).ok("health takes the case");
+    // Taken on an air-gapped laptop: signed into the outbox, carried, pushed.
+    let out = health.cli(&addr, &["--offline", "assign", &case]).ok("health takes the case offline");
+    assert!(out.stdout.contains("signed offline, not sent yet"), "{}", out.stdout);
+    let outbox = health.home.join("outbox");
+    let outbox = outbox.to_str().expect("path");
+    health.cli(&addr, &["push", outbox]).ok("push the assignment");
     let inbox = health.cli(&addr, &["inbox"]).ok("inbox").stdout;
     assert!(inbox.contains(&format!("{case} ({HEALTH})")), "{inbox}");
 
