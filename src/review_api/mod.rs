@@ -24,6 +24,7 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod actions;
+mod custody;
 mod files;
 mod hold;
 mod ids;
@@ -31,6 +32,7 @@ mod rewrap;
 mod signed;
 
 pub use actions::{extend, reply, set_status};
+pub use custody::{assign, exclude, transfer};
 pub use files::attachment;
 pub use hold::{hold, release};
 pub use ids::{AttachmentPath, CasePath, RouteId};
@@ -64,9 +66,12 @@ pub const UNBOUND_BODY: &str =
 
 fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
     let m = r.meta;
+    // The same rule every home applies: the agency's readers minus those oversight excluded.
+    let excluded = custody::excluded(&r.events);
     let recipients = state
         .keyring
         .readers_of(&m.agency, m.oversight_only, state.today())
+        .filter(|rv| !excluded.contains(&rv.entry.id))
         .map(|rv| RecipientWire {
             key_id: rv.entry.id.clone(),
             age_recipient: rv.entry.age_recipient.clone(),
@@ -122,7 +127,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
     let v = req.verify(&state, &route).await?.by;
     // A pull that names no format is refused before anything is read.
     refuse_format(asked, &[])?;
-    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
     let records = state.store.records(&filter).await?;
     refuse_format(asked, &records)?;
     let reviewer_keys = state
@@ -171,7 +176,7 @@ fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
 pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
     let v = req.verify(&state, paths::INBOX).await?.by;
     let today = state.today();
-    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies).open();
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry).open();
     let mut inbox = Inbox::default();
     for m in state.store.case_metas(&filter).await? {
         if m.status == Status::Received {
@@ -179,6 +184,9 @@ pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<In
         }
         if deadlines::is_overdue(m.status, &m.deadlines, today) {
             inbox.overdue.push(m.id.clone());
+        }
+        if let Some(holder) = &m.holder {
+            inbox.held.insert(m.id.clone(), holder.clone());
         }
         if m.escalated {
             inbox.escalated.push(m.id);
@@ -199,8 +207,10 @@ fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
 /// key cannot probe which ids exist beyond its agencies; so does an id that is not one.
 async fn scoped_case(state: &AppState, v: &Verified<'_>, path: &CasePath) -> Result<CaseMeta, ApiError> {
     let case_id = path.parse().ok_or(ApiError::NoSuchCase)?;
-    let case = state.store.case_meta(case_id.as_str()).await?;
-    case.filter(|c| v.reviewer.may_access(&c.agency, c.oversight_only)).ok_or(ApiError::NoSuchCase)
+    // The reviewer's own listing filter, for this one id: a case oversight excluded the
+    // reviewer from is as absent as one of another agency (issue 15).
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry).only(case_id.as_str());
+    state.store.case_metas(&filter).await?.pop().ok_or(ApiError::NoSuchCase)
 }
 
 async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError> {

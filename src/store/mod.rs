@@ -16,6 +16,7 @@ use time::Date;
 pub mod attachments;
 pub mod backend;
 mod changes;
+mod custody;
 mod filter;
 pub mod postgres;
 mod records;
@@ -25,6 +26,7 @@ pub mod sqlite;
 mod sqlite_order;
 
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
+pub use custody::CustodyChange;
 pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
@@ -177,6 +179,10 @@ pub struct CaseMeta {
     pub rating: Option<u8>,
     pub follow_ups: i64,
     pub reporter_recipient: String,
+    /// The reviewer who holds the case (`assigned` events), if anyone does.
+    pub holder: Option<String>,
+    /// The date of the last transfer: later deadlines count from it (`custody::deadline_basis`).
+    pub transferred_on: Option<Date>,
     /// Set while oversight holds the case against retention purge: the date it means to
     /// review the hold.
     pub held_review_on: Option<Date>,
@@ -263,6 +269,8 @@ pub struct Change {
     pub head: Option<String>,
     /// Puts the case on legal hold or ends it.
     pub hold: HoldChange,
+    /// A transfer, exclusion or assignment (issue 15), written in the same transaction.
+    pub custody: Option<CustodyChange>,
     pub event: NewEvent,
 }
 
@@ -284,6 +292,7 @@ impl Change {
             rewraps: Vec::new(),
             head: None,
             hold: HoldChange::Keep,
+            custody: None,
             event,
         }
     }
@@ -337,6 +346,8 @@ pub trait Store: Attachments + Send + Sync {
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
+    /// The reviewers oversight excluded from a case (key ids).
+    async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError>;
     /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
     async fn apply(&self, change: &Change) -> Result<(), StoreError>;
     /// Escalates every open case past a deadline on `today` that is not escalated yet,

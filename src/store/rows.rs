@@ -10,7 +10,8 @@ use super::{CaseMeta, ClosedCase, StoreError, StoredAttachment, StoredEnvelope};
 
 /// The columns of [`MetaRow`], for `SELECT`.
 pub const META_COLUMNS: &str = "id, kind, agency, oversight_only, status, received_on, acknowledged_on, \
-     acknowledge_by, feedback_by, extension_days, escalated, rating, follow_ups, reporter_recipient, held_review_on";
+     acknowledge_by, feedback_by, extension_days, escalated, rating, follow_ups, reporter_recipient, held_review_on, \
+     holder, transferred_on";
 
 /// The columns of [`EventRow`].
 pub const EVENT_COLUMNS: &str = "case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash";
@@ -53,6 +54,8 @@ pub struct MetaRow {
     rating: Option<i16>,
     escalated: bool,
     held_review_on: Option<String>,
+    holder: Option<String>,
+    transferred_on: Option<String>,
 }
 
 impl TryFrom<MetaRow> for CaseMeta {
@@ -68,6 +71,8 @@ impl TryFrom<MetaRow> for CaseMeta {
             status: parse_name(&r.status)?,
             received_on: parse_date(&r.received_on)?,
             acknowledged_on: r.acknowledged_on.as_deref().map(parse_date).transpose()?,
+            transferred_on: r.transferred_on.as_deref().map(parse_date).transpose()?,
+            holder: r.holder,
             deadlines,
             // The schema allows 1 to 5 only.
             rating: r.rating.map(|v| v.clamp(0, 5) as u8),

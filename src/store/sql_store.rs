@@ -186,6 +186,13 @@ impl<B: Exec> Store for SqlStore<B> {
         convert(B::fetch_all::<EnvelopeRow>(&mut *self.conn().await?, stmt).await?)
     }
 
+    async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError> {
+        let stmt = Stmt::new("SELECT reviewer_id FROM exclusions WHERE case_id = $1 ORDER BY reviewer_id")
+            .bind(case_id);
+        let rows: Vec<(String,)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     async fn apply(&self, c: &Change) -> Result<(), StoreError> {
         if !storable(&c.case_id) {
             return Err(StoreError::Conflict);
@@ -199,6 +206,9 @@ impl<B: Exec> Store for SqlStore<B> {
         }
         for rewrap in &c.rewraps {
             replace_ciphertext::<B>(&mut *tx, &c.case_id, rewrap).await?;
+        }
+        if let Some(custody) = &c.custody {
+            super::custody::apply::<B>(&mut *tx, &c.case_id, custody).await?;
         }
         append_event::<B>(&mut *tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;

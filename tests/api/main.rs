@@ -14,6 +14,7 @@ mod case_support;
 mod cli_output;
 mod closing;
 mod codes;
+mod custody;
 mod db_writer;
 mod doc_references;
 mod hardening;

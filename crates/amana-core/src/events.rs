@@ -75,6 +75,14 @@ pub enum EventKind {
     Held,
     /// Oversight released the legal hold.
     Released,
+    /// Oversight moved the case to another agency and re-encrypted it to that agency's
+    /// readers (`custody::TransferDetail`).
+    Transferred,
+    /// Oversight excluded a reviewer from the case and re-encrypted it without them
+    /// (`custody::ExcludeDetail`).
+    Excluded,
+    /// A reviewer took the case or handed it to another reader (`custody::AssignDetail`).
+    Assigned,
     /// A kind a newer release made: readers say "upgrade", never "tampered".
     #[serde(other)]
     Unknown,
@@ -94,6 +102,9 @@ impl EventKind {
             EventKind::Rewrapped => "rewrapped",
             EventKind::Held => "held",
             EventKind::Released => "released",
+            EventKind::Transferred => "transferred",
+            EventKind::Excluded => "excluded",
+            EventKind::Assigned => "assigned",
             EventKind::Unknown => "unknown",
         }
     }
@@ -108,6 +119,9 @@ impl EventKind {
                 | EventKind::Rewrapped
                 | EventKind::Held
                 | EventKind::Released
+                | EventKind::Transferred
+                | EventKind::Excluded
+                | EventKind::Assigned
         )
     }
 

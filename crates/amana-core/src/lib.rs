@@ -13,6 +13,7 @@ pub mod attachment;
 pub mod case;
 pub mod ciphertext;
 pub mod code;
+pub mod custody;
 pub mod damm;
 pub mod deadlines;
 pub mod envelope;

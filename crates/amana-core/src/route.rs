@@ -72,7 +72,19 @@ pub fn routed_case_action(signed_path: &str) -> Option<String> {
     let path = signed_path.split_once('?').map_or(signed_path, |(p, _)| p);
     let rest = path.strip_prefix(CASES)?.strip_prefix('/')?;
     let (raw_id, action) = rest.split_once('/')?;
-    if raw_id.is_empty() || !matches!(action, "status" | "replies" | "extend" | "rewrap" | "hold" | "release")
+    if raw_id.is_empty()
+        || !matches!(
+            action,
+            "status"
+                | "replies"
+                | "extend"
+                | "rewrap"
+                | "hold"
+                | "release"
+                | "transfer"
+                | "exclude"
+                | "assign"
+        )
     {
         return None;
     }

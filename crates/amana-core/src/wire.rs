@@ -46,6 +46,18 @@ pub mod paths {
     pub fn release(case_id: &str) -> String {
         format!("{CASES}/{case_id}/release")
     }
+    /// `POST` with [`crate::custody::TransferRequest`] (oversight only).
+    pub fn transfer(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/transfer")
+    }
+    /// `POST` with [`crate::custody::ExcludeRequest`] (oversight only).
+    pub fn exclude(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/exclude")
+    }
+    /// `POST` with [`crate::custody::AssignRequest`].
+    pub fn assign(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/assign")
+    }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
         format!("{CASES}/{case_id}/attachments/{attachment_id}")
@@ -218,6 +230,11 @@ pub struct RewrapRequest {
     /// The verified head this action is bound to (see [`SignedHead`]).
     pub head: String,
     pub envelopes: Vec<RewrappedEnvelope>,
+    /// Key ids of the readers the envelopes were encrypted to (`custody::readers`), so every
+    /// home can check that a rewrap adds nobody the roster does not give the case, and no
+    /// excluded reviewer. Absent from rewraps signed before custody existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<String>,
 }
 
 /// One element of [`RewrapRequest::envelopes`]: an existing envelope of the case,
@@ -291,6 +308,10 @@ pub struct Inbox {
     pub overdue: Vec<String>,
     /// Cases escalated to oversight.
     pub escalated: Vec<String>,
+    /// Who holds each assigned open case: case id to reviewer key id (absent before
+    /// assignment existed, and for cases nobody took).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub held: std::collections::BTreeMap<String, String>,
 }
 
 /// The error body every API error uses.
@@ -341,7 +362,7 @@ mod tests {
         assert_eq!(of(r#"{"head":1}"#), None);
         assert_eq!(of("not json"), None);
         assert_eq!(of("7"), None);
-        let body = RewrapRequest { head: "x".into(), envelopes: vec![] };
+        let body = RewrapRequest { head: "x".into(), envelopes: vec![], readers: vec![] };
         let json = serde_json::to_string(&body).expect("json");
         assert_eq!(json, r#"{"head":"x","envelopes":[]}"#);
         assert!(

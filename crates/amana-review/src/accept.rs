@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use amana_core::events::SignedAction;
+use amana_core::events::{EventKind, SignedAction};
 use amana_core::roster::Roster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -288,8 +288,11 @@ fn check_attachments(bundle: &CaseBundle, source: &str) -> Result<(), ReviewErro
 fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Result<(), ReviewError> {
     let old = &local.bundle;
     let rewritten = |detail: String| ReviewError::HistoryRewritten { case: old.id.clone(), detail };
-    if (old.kind, &old.agency, old.oversight_only, old.received_on)
-        != (new.kind, &new.agency, new.oversight_only, new.received_on)
+    // The agency changes only through a signed transfer after what this home held (whose
+    // `from` and signer the history check verifies).
+    let transferred = new.events.iter().skip(old.events.len()).any(|e| e.kind == EventKind::Transferred);
+    if (old.kind, old.oversight_only, old.received_on) != (new.kind, new.oversight_only, new.received_on)
+        || (old.agency != new.agency && !transferred)
     {
         return Err(rewritten("its kind, agency, oversight flag or date changed".into()));
     }

@@ -18,8 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Air gap: status, spam, reply, extend, rewrap, hold and release write the signed
-    /// request(s) to <home>/outbox/
+    /// Air gap: status, spam, reply, extend, rewrap, hold, release, transfer, exclude and
+    /// assign write the signed request(s) to <home>/outbox/
     /// instead of sending it (carry the outbox to a connected machine and `push` it there).
     /// Never touches the network; needs `deployment_id` in config.toml
     #[arg(long, global = true)]
@@ -141,6 +141,9 @@ pub enum Command {
         /// Read the reply from this file ('-' for standard input)
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// Reply even though another reviewer holds the case (`assign`)
+        #[arg(long)]
+        anyway: bool,
     },
     /// Extend the feedback deadline, with a reason for the case's reviewers (at most
     /// 183 days in all)
@@ -179,6 +182,31 @@ pub enum Command {
     Release {
         /// Case id, or a unique prefix of it
         case: String,
+    },
+    /// Oversight only: move a misrouted case to another agency, re-encrypted to that
+    /// agency's readers and oversight in the same signed request; its deadlines start again
+    /// on the transfer date, and the former agency's reviewers are no longer served it
+    Transfer {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The agency it belongs to (an id from GET /api/v1/agencies)
+        agency: String,
+    },
+    /// Oversight only: exclude a reviewer from a case (the report is about them or their
+    /// superior): re-encrypted without them in the same signed request, and no longer served
+    Exclude {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The reviewer's key id
+        reviewer: String,
+    },
+    /// Take a case (hold it), or hand it over to another of its readers with --to
+    Assign {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The reviewer who holds it from now on [default: you]
+        #[arg(long, value_name = "KEY_ID")]
+        to: Option<String>,
     },
     /// Content-free notices from the server: counts and ids of new, overdue and escalated cases
     Inbox,

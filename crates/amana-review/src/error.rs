@@ -290,6 +290,15 @@ pub enum ReviewError {
 
     #[error("--review-on {0} is not after today: give the date oversight will review the hold")]
     ReviewDatePast(time::Date),
+
+    #[error("only oversight reviewers may {action} a case (the roster does not list `{me}` as oversight): ask the oversight unit")]
+    CustodyNotOversight { action: &'static str, me: String },
+
+    #[error("case {case}: {why}. Nothing was signed")]
+    CustodyRefused { case: String, why: String },
+
+    #[error("case {case} is held by {holder}: your reply was not signed. Ask {holder} first, or pass --anyway to reply all the same")]
+    HeldByAnother { case: String, holder: String },
 }
 
 /// Shorthand for an I/O error on a path.

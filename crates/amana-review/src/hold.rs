@@ -11,6 +11,7 @@ use time::Date;
 use crate::cases;
 use crate::error::ReviewError;
 use crate::home::Home;
+use crate::output::say;
 use crate::seal::{self, Audience};
 use crate::session::{queued_note, Delivered, Delivery};
 
@@ -46,10 +47,10 @@ pub fn hold(
     let id = case.bundle.id.clone();
     let delivery = Delivery::open(home, server, offline)?;
     match delivery.post(home, &paths::hold(&id), body, &id, "hold")? {
-        Delivered::Sent => println!("case {id}: on legal hold, to be reviewed on {review_on}"),
-        Delivered::Queued(path) => println!("case {id}: legal hold signed\n{}", queued_note(&path)),
+        Delivered::Sent => say!("case {id}: on legal hold, to be reviewed on {review_on}"),
+        Delivered::Queued(path) => say!("case {id}: legal hold signed\n{}", queued_note(&path)),
     }
-    println!("reason encrypted to: {}", sealed.readers.join(", "));
+    say!("reason encrypted to: {}", sealed.readers.join(", "));
     Ok(())
 }
 
@@ -62,8 +63,8 @@ pub fn release(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -
     let id = case.bundle.id.clone();
     let delivery = Delivery::open(home, server, offline)?;
     match delivery.post(home, &paths::release(&id), body, &id, "release")? {
-        Delivered::Sent => println!("case {id}: legal hold released; retention applies again"),
-        Delivered::Queued(path) => println!("case {id}: release signed\n{}", queued_note(&path)),
+        Delivered::Sent => say!("case {id}: legal hold released; retention applies again"),
+        Delivered::Queued(path) => say!("case {id}: release signed\n{}", queued_note(&path)),
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ mod ceremony;
 mod cli;
 mod client;
 mod compose;
+mod custody;
+mod custody_check;
 mod error;
 mod evaluation;
 mod evidence;
@@ -130,11 +132,15 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Release { case } => hold::release(&home()?, case, server, offline),
         Command::Spam { cases, new } => spam::run(&home()?, cases, *new, server, offline),
-        Command::Reply { case, message, file } => {
-            reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
+        Command::Reply { case, message, file, anyway } => {
+            let text = reply::Text { message: message.as_deref(), file: file.as_deref(), anyway: *anyway };
+            reply::run(&home()?, case, text, server, offline)
         }
         Command::Extend { case, days, reason } => extend::run(&home()?, case, *days, reason, server, offline),
         Command::Rewrap { case } => rewrap::run(&home()?, case, server, offline),
+        Command::Transfer { case, agency } => custody::transfer(&home()?, case, agency, server, offline),
+        Command::Exclude { case, reviewer } => custody::exclude(&home()?, case, reviewer, server, offline),
+        Command::Assign { case, to } => custody::assign(&home()?, case, to.as_deref(), server, offline),
         Command::Inbox => {
             online_only("inbox", "`list` shows the cases of the last import")?;
             inbox::run(&home()?, server)

@@ -12,6 +12,7 @@ use amana_core::wire::{paths, StatusChange};
 use crate::cases::{self, LocalCase};
 use crate::error::ReviewError;
 use crate::home::Home;
+use crate::output::say;
 use crate::session::{queued_note, Delivered, Delivery};
 
 /// Closes every named case (and with `new`, every pulled case still `received`) as junk.
@@ -45,7 +46,7 @@ pub fn run(
             close(home, &delivery, c).map(Some).map_err(|(id, e)| format!("case {id}: {e:#}"))
         });
         match outcome {
-            Ok(Some(line)) => println!("{line}"),
+            Ok(Some(line)) => say!("{line}"),
             Ok(None) => {}
             Err(why) => {
                 failed += 1;

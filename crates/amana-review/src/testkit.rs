@@ -133,7 +133,7 @@ impl Kit {
             .iter()
             .map(|i| json!({ "envelope_id": i.envelope_id, "plaintext_sha256": i.plaintext_sha256 }))
             .collect();
-        let request = RewrapRequest { head: head(b), envelopes: body };
+        let request = RewrapRequest { head: head(b), envelopes: body, readers: vec![] };
         let signed = self.signed(&paths::rewrap(&b.id), serde_json::to_string(&request).expect("json"));
         let status = b.status;
         push(b, EventKind::Rewrapped, status, json!({ "envelopes": records }), Some(signed));
