@@ -49,16 +49,10 @@ use crate::{
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
-/// The statuses a case list of format 2 may carry (every one before `closed_spam`).
-const FORMAT_2_STATUSES: [Status; 7] = [
-    Status::Received,
-    Status::Acknowledged,
-    Status::InReview,
-    Status::NeedsInfo,
-    Status::ClosedActionTaken,
-    Status::ClosedUnfounded,
-    Status::ClosedReferred,
-];
+/// Whether a case list of format 2 may carry `s` (every status before `closed_spam`).
+fn known_to_format_2(s: Status) -> bool {
+    s != Status::ClosedSpam
+}
 
 /// The answer to a signed body without a history head (docs/FORMATS.md §3).
 pub const UNBOUND_BODY: &str =
@@ -162,7 +156,7 @@ fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
     }
     // A format-2 reader cannot parse a status it does not know: it would reject the whole
     // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
-    if asked < 3 && records.iter().any(|r| !FORMAT_2_STATUSES.contains(&r.meta.status)) {
+    if asked < 3 && records.iter().any(|r| !known_to_format_2(r.meta.status)) {
         return Err(ApiError::UpgradeRequired(
             "cases in your scope were closed as junk (closed_spam), a status this amana-review \
              does not know: upgrade amana-review (case-list format 3), then pull again"

@@ -4,7 +4,6 @@
 //! clear. Oversight keys only: refused here before any key use, by the server (403), and
 //! by every home that verifies the history.
 
-use amana_core::payload::Part;
 use amana_core::wire::{paths, HoldRelease, LegalHold};
 use time::Date;
 
@@ -12,7 +11,7 @@ use crate::cases;
 use crate::error::ReviewError;
 use crate::home::Home;
 use crate::output::say;
-use crate::seal::{self, Audience};
+use crate::seal;
 use crate::session::{queued_note, Delivered, Delivery};
 
 /// Signs and sends (or queues) a legal hold.
@@ -26,23 +25,11 @@ pub fn hold(
 ) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
     require_oversight(home, "hold")?;
-    if reason.trim().is_empty() {
-        return Err(ReviewError::EmptyText("reason").into());
-    }
     if review_on <= time::OffsetDateTime::now_utc().date() {
         return Err(ReviewError::ReviewDatePast(review_on).into());
     }
     let head = case.verified_head()?;
-    let author = home.read_config()?.key_id;
-    let sealed = seal::seal(
-        &case.bundle,
-        &crate::readers::of_case(home, &case.bundle)?,
-        Part::Note,
-        &author,
-        reason,
-        Audience::ReviewersOnly,
-        "reason",
-    )?;
+    let sealed = seal::note(home, &case.bundle, reason, "reason")?;
     let body = serde_json::to_vec(&LegalHold { reason_age_b64: sealed.age_b64, review_on, head })?;
     let id = case.bundle.id.clone();
     let delivery = Delivery::open(home, server, offline)?;

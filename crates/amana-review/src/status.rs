@@ -2,7 +2,6 @@
 //! the case's reviewers (encrypted to them, never to the reporter).
 
 use amana_core::case::Status;
-use amana_core::payload::Part;
 use amana_core::wire::{paths, StatusChange};
 
 use crate::cases::{self, LocalCase};
@@ -10,7 +9,7 @@ use crate::error::ReviewError;
 use crate::home::Home;
 use crate::outbox;
 use crate::output::say;
-use crate::seal::{self, Audience};
+use crate::seal;
 use crate::session::{queued_note, Delivered, Delivery};
 
 /// Checks the transition locally, signs it, and sends or queues it.
@@ -27,20 +26,7 @@ pub fn run(
     // Refused before any key or network use: a typo costs nothing and signs nothing.
     check_transition(&case.bundle.id, from, next)?;
     let head = case.verified_head()?;
-    let author = home.read_config()?.key_id;
-    let sealed = match note {
-        Some(text) if text.trim().is_empty() => return Err(ReviewError::EmptyText("note").into()),
-        Some(text) => Some(seal::seal(
-            &case.bundle,
-            &crate::readers::of_case(home, &case.bundle)?,
-            Part::Note,
-            &author,
-            text,
-            Audience::ReviewersOnly,
-            "note",
-        )?),
-        None => None,
-    };
+    let sealed = note.map(|text| seal::note(home, &case.bundle, text, "note")).transpose()?;
     let body = serde_json::to_vec(&StatusChange {
         status: next,
         note_age_b64: sealed.as_ref().map(|s| s.age_b64.clone()),
