@@ -206,32 +206,13 @@ pub fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use amana_core::case::{Kind, Status};
+    use amana_core::case::Kind;
 
     fn case(id: &str, day: u8, oversight_only: bool) -> LocalCase {
         let received_on = time::Date::from_calendar_date(2026, time::Month::November, day).expect("date");
         LocalCase {
             dir: PathBuf::new(),
-            bundle: CaseBundle {
-                id: id.into(),
-                kind: Kind::Complaint,
-                agency: "health".into(),
-                oversight_only,
-                status: Status::Received,
-                received_on,
-                deadlines: amana_core::deadlines::Deadlines {
-                    acknowledge_by: received_on,
-                    feedback_by: received_on,
-                },
-                escalated: false,
-                extension_days: 0,
-                rating: None,
-                reporter_recipient: String::new(),
-                recipients: vec![],
-                envelopes: vec![],
-                attachments: vec![],
-                events: vec![],
-            },
+            bundle: amana_testkit::chain::empty_bundle(id, Kind::Complaint, received_on, oversight_only),
         }
     }
 

@@ -9,15 +9,16 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use amana_core::case::{Kind, Status};
-use amana_core::deadlines::{self, DeadlinePolicy};
-use amana_core::events::{self, Event, EventKind, SignedAction};
+use amana_core::events::EventKind;
 use amana_core::keyring::ReviewerEntry;
 use amana_core::payload::{Part, Payload};
-use amana_core::signing::{self, RequestParts};
 use amana_core::wire::{
     paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, RecipientWire, ReplyUpload,
     ReviewerKeyWire, StatusChange,
 };
+pub use amana_testkit::chain::head;
+use amana_testkit::chain::{empty_bundle, Attesters, NewEvent};
+use amana_testkit::Signer;
 use assert_cmd::Command;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -83,10 +84,8 @@ impl TestHome {
     /// The home's signing key, as a fixture signer with its key id.
     pub fn kit(&self, key_id: &str) -> Kit {
         let text = std::fs::read_to_string(self.file("signing.key")).expect("signing key");
-        Kit {
-            key: amana_core::reviewer_keys::parse_signing_key_file(&text).expect("parse"),
-            key_id: key_id.into(),
-        }
+        let key = amana_core::reviewer_keys::parse_signing_key_file(&text).expect("parse");
+        Kit(Signer { key, key_id: key_id.into(), deployment_id: DEP.into() })
     }
 
     /// The files in the outbox, in order.
@@ -165,27 +164,6 @@ pub fn bundle_dated(
     b
 }
 
-fn empty_bundle(id: &str, kind: Kind, received: Date, oversight_only: bool) -> CaseBundle {
-    let k = DeadlinePolicy::default().for_kind(kind);
-    CaseBundle {
-        id: id.into(),
-        kind,
-        agency: "health".into(),
-        oversight_only,
-        status: Status::Received,
-        received_on: received,
-        deadlines: deadlines::compute(k, received, None, 0),
-        escalated: false,
-        extension_days: 0,
-        rating: None,
-        reporter_recipient: String::new(),
-        recipients: vec![],
-        envelopes: vec![],
-        attachments: vec![],
-        events: vec![],
-    }
-}
-
 /// Appends a linked, hashed event.
 pub fn push_event(
     b: &mut CaseBundle,
@@ -196,109 +174,36 @@ pub fn push_event(
     actor: Option<String>,
     signed: Option<String>,
 ) {
-    let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
-    let detail = if kind == EventKind::Submitted { bind_submission(b, detail) } else { detail };
-    let mut e = Event {
-        seq: b.events.len() as i64,
-        on,
-        kind,
-        status,
-        actor,
-        detail: detail.to_string(),
-        signed,
-        prev_hash: prev,
-        hash: String::new(),
-    };
-    if e.signed.is_none() {
-        e.signed = attest(&b.id, &e);
-    }
-    e.hash = events::compute_hash(&b.id, &e);
-    b.events.push(e);
+    attesters().push(b, NewEvent { on, kind, status, detail, actor, signed });
 }
 
-/// The head a reviewer acting on `b` now signs: its last event's hash.
-pub fn head(b: &CaseBundle) -> String {
-    b.events.last().map(|e| e.hash.clone()).unwrap_or_default()
-}
-
-/// The test server's attestation key (the roster of [`roster_for`] names it).
-pub fn server_key() -> &'static Ed25519KeyPair {
-    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
-        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
-    })
-}
-
-/// The reporter's code-derived signing key of every fixture case.
-pub fn reporter_key() -> &'static Ed25519KeyPair {
-    static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
-        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key")
-    })
-}
-
-/// What the server's attested submission binds, taken from the bundle as it is now.
-fn bind_submission(b: &CaseBundle, mut detail: Value) -> Value {
-    for (k, v) in [
-        ("kind", json!(b.kind)),
-        ("agency", json!(b.agency)),
-        ("oversight_only", json!(b.oversight_only)),
-        ("reporter_recipient", json!(b.reporter_recipient)),
-        ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
-    ] {
-        if detail.get(k).is_none() {
-            detail[k] = v;
-        }
-    }
-    detail
-}
-
-/// Signs a server or reporter event as the server records it.
-fn attest(case_id: &str, e: &Event) -> Option<String> {
-    let by = events::Attester::of(e.kind)?;
-    let key = match by {
-        events::Attester::Server => server_key(),
-        events::Attester::Reporter => reporter_key(),
-    };
-    Some(events::attest(by, key, DEP, case_id, e))
+/// The test server's attestation key and the reporter's key of every fixture case (the
+/// roster of [`roster_for`] names the server's).
+fn attesters() -> &'static Attesters {
+    static A: std::sync::OnceLock<Attesters> = std::sync::OnceLock::new();
+    A.get_or_init(|| Attesters::fixed(DEP))
 }
 
 /// Recomputes every hash after an edit, as a server rewriting history would (with the
 /// server's own key: it re-attests what it attests).
 pub fn rehash(b: &mut CaseBundle) {
-    let mut prev = events::GENESIS.to_string();
-    let id = b.id.clone();
-    for e in &mut b.events {
-        e.prev_hash = prev.clone();
-        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
-            e.signed = attest(&id, e);
-        }
-        e.hash = events::compute_hash(&b.id, e);
-        prev = e.hash.clone();
-    }
+    attesters().rehash(b);
 }
 
 /// A reviewer signing history events the way the server records them.
-pub struct Kit {
-    pub key: Ed25519KeyPair,
-    pub key_id: String,
+pub struct Kit(pub Signer);
+
+impl std::ops::Deref for Kit {
+    type Target = Signer;
+    fn deref(&self) -> &Signer {
+        &self.0
+    }
 }
 
 impl Kit {
     /// A fresh key.
     pub fn new(key_id: &str) -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
-        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"), key_id: key_id.into() }
-    }
-
-    pub fn wire(&self) -> ReviewerKeyWire {
-        ReviewerKeyWire {
-            key_id: self.key_id.clone(),
-            ed25519_public_key: B64.encode(self.key.public_key().as_ref()),
-            revoked_on: None,
-        }
+        Kit(Signer::generate(key_id, DEP))
     }
 
     /// A received case with a report envelope (`age` bytes) and its `submitted` event;
@@ -396,27 +301,7 @@ impl Kit {
     }
 
     fn signed(&self, path: &str, body: String) -> String {
-        let nonce = signing::new_nonce();
-        let parts = RequestParts {
-            deployment_id: DEP,
-            key_id: &self.key_id,
-            method: "POST",
-            path_and_query: path,
-            body: body.as_bytes(),
-            timestamp: time::OffsetDateTime::now_utc().unix_timestamp(),
-            nonce: &nonce,
-        };
-        let sig = signing::sign(&self.key, &parts);
-        let action = SignedAction {
-            key_id: sig.key_id,
-            timestamp: sig.timestamp,
-            nonce: sig.nonce,
-            signature: sig.signature,
-            method: "POST".into(),
-            path: path.into(),
-            body,
-        };
-        serde_json::to_string(&action).expect("json")
+        self.action(path, body)
     }
 }
 
@@ -516,7 +401,7 @@ pub fn roster_for(keys: &[ReviewerKeyWire], cases: &[CaseBundle]) -> amana_core:
         deployment_id: DEP.into(),
         version: VERSION.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
         issued_on: time::OffsetDateTime::now_utc().date(),
-        attestation_key: B64.encode(server_key().public_key().as_ref()),
+        attestation_key: attesters().server_public(),
         reviewers: entries.into_values().collect(),
         vouched_heads: vec![],
     }
