@@ -2,38 +2,35 @@
 //! follow-up code's records and committing durably (SECURITY.md invariants 1, 2, 8).
 
 use amana_core::{
-    case::Kind,
     ciphertext::Ciphertext,
     code::FollowUpCode,
     deadlines,
     kdf::{self, KdfParams},
-    payload::{self, Part, Payload},
+    payload,
     receipt::{self, Receipt},
 };
 use axum::{
-    extract::{FromRequest, Request, State},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
-    json::{ApiJson, Expect, Field, JsonFields},
+    json,
     state::{random_id, AppState},
     store::{NewCase, StoreError},
     upload::{self, CaseFiles, FormParts},
 };
 
-/// Longest report text, in characters.
-pub const MAX_BODY_CHARS: usize = 50_000;
-/// Longest contact field, in characters.
-pub const MAX_CONTACT_CHARS: usize = 500;
-/// Largest JSON request body for a report, in bytes.
-pub const MAX_JSON_BYTES: usize = 256 * 1024;
+pub use amana_request::report::{
+    parse_report_json, Submission, SubmitReport, MAX_BODY_CHARS, MAX_CONTACT_CHARS, MAX_JSON_BYTES,
+};
+
 /// Attempts at drawing an unused lookup part before giving up.
 const LOOKUP_ATTEMPTS: usize = 8;
 /// Bytes a flag field (`true`/`false`) may take in a form.
@@ -50,47 +47,6 @@ pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyL
         .field("oversight_only", FLAG_BYTES)
         .field("receipt", FLAG_BYTES)
 });
-
-/// `POST /api/v1/reports` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitReport {
-    /// One of `GET /api/v1/agencies` → `kinds`.
-    #[schema(example = "violation")]
-    pub kind: String,
-    /// An agency id from `GET /api/v1/agencies`.
-    #[schema(example = "health")]
-    pub agency: String,
-    /// What happened, 1 to 50 000 characters, not only white space. Encrypted before it
-    /// is stored.
-    #[schema(min_length = 1, max_length = 50000)]
-    pub body: String,
-    /// Optional way to reach you, at most 500 characters. Encrypted; leave empty to stay
-    /// anonymous.
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub contact: Option<String>,
-    /// Send to the oversight unit only (e.g. the report concerns the agency's own officers).
-    #[serde(default)]
-    pub oversight_only: bool,
-    /// Ask for a signed proof-of-filing receipt. Whoever finds the receipt together with
-    /// your text learns that you filed this report, and the case's reviewers (who hold the
-    /// text) can find your case from the receipt alone: keep it safe, or do not ask.
-    #[serde(default)]
-    pub receipt: bool,
-}
-
-impl JsonFields for SubmitReport {
-    const FIELDS: &'static [Field] = &[
-        Field { name: "kind", required: true, expect: Expect::Text },
-        Field { name: "agency", required: true, expect: Expect::Text },
-        Field { name: "body", required: true, expect: Expect::Text },
-        Field { name: "contact", required: false, expect: Expect::TextOrNull },
-        Field { name: "oversight_only", required: false, expect: Expect::Flag },
-        Field { name: "receipt", required: false, expect: Expect::Flag },
-    ];
-    const ONLY_THESE: bool = true;
-}
 
 /// `POST /api/v1/reports` as `multipart/form-data`: the same text fields, **before** any
 /// file, then one `attachment` part per evidence file.
@@ -128,70 +84,6 @@ pub struct SubmitResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::schemas::ReceiptSchema>)]
     pub receipt: Option<Receipt>,
-}
-
-/// A checked submission; text fields are zeroized on drop.
-pub struct Submission {
-    pub kind: Kind,
-    pub agency: String,
-    pub body: Zeroizing<String>,
-    pub contact: Option<Zeroizing<String>>,
-    pub oversight_only: bool,
-    pub receipt: bool,
-}
-
-impl Submission {
-    /// Validates raw fields against the deployment's agencies.
-    pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Self, ApiError> {
-        let body = Zeroizing::new(raw.body);
-        let contact = raw.contact.map(Zeroizing::new);
-        if contact.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS) {
-            return Err(ApiError::BadRequest(format!(
-                "The contact field is longer than {MAX_CONTACT_CHARS} characters."
-            )));
-        }
-        let contact = contact.filter(|c| !c.trim().is_empty());
-        let kind: Kind = raw.kind.parse().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "Unknown kind. Use one of: {}.",
-                Kind::ALL.map(|k| k.as_str()).join(", ")
-            ))
-        })?;
-        if state.keyring.agency(&raw.agency).is_none() {
-            return Err(ApiError::BadRequest(
-                "Unknown agency. See GET /api/v1/agencies for the list.".into(),
-            ));
-        }
-        if body.trim().is_empty() {
-            return Err(ApiError::BadRequest("The report text is empty.".into()));
-        }
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err(ApiError::BadRequest(format!(
-                "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
-            )));
-        }
-        Ok(Self {
-            kind,
-            agency: raw.agency,
-            body,
-            contact,
-            oversight_only: raw.oversight_only,
-            receipt: raw.receipt,
-        })
-    }
-
-    fn payload(&self, today: time::Date) -> Payload {
-        Payload {
-            salt: None,
-            part: Part::Report,
-            kind: Some(self.kind),
-            agency: Some(self.agency.clone()),
-            body: self.body.to_string(),
-            contact: self.contact.as_ref().map(|c| c.to_string()),
-            written_on: today,
-            author: None,
-        }
-    }
 }
 
 /// What a successful submission hands back.
@@ -313,37 +205,41 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
 pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (submission, files) = if upload::is_multipart(&req) {
         let mut parts = upload::read_fields(req, &state.uploads, &REPORT_FORM).await?;
-        let raw = SubmitReport::from_parts(&mut parts)?;
-        (Submission::validate(raw, &state)?, Some(parts))
+        let raw = report_from_parts(&mut parts)?;
+        (validate(raw, &state)?, Some(parts))
     } else {
-        let ApiJson(raw) = ApiJson::<SubmitReport>::from_request(req, &state).await?;
-        (Submission::validate(raw, &state)?, None)
+        // The very parser the intake fuzz target runs (fuzz/fuzz_targets/intake_json.rs).
+        let raw = parse_report_json(&json::json_body(req, &state).await?)?;
+        (validate(raw, &state)?, None)
     };
     let filed = submit(&state, submission, files).await?;
     let code = filed.code.grouped().to_string();
     Ok((StatusCode::CREATED, Json(SubmitResponse { code, receipt: filed.receipt })).into_response())
 }
 
-impl SubmitReport {
-    /// The same fields from a multipart form (booleans as `true`/`false`); unknown fields
-    /// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
-    pub fn from_parts(parts: &mut FormParts) -> Result<Self, ApiError> {
-        let flag = |v: Option<String>| match v.as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(_) => Err(ApiError::BadRequest("oversight_only and receipt take `true` or `false`.".into())),
-        };
-        let missing = |f: &str| ApiError::BadRequest(format!("Missing field `{f}`."));
-        let raw = SubmitReport {
-            kind: parts.take("kind").ok_or_else(|| missing("kind"))?,
-            agency: parts.take("agency").ok_or_else(|| missing("agency"))?,
-            body: parts.take("body").ok_or_else(|| missing("body"))?,
-            contact: parts.take("contact"),
-            oversight_only: flag(parts.take("oversight_only"))?,
-            receipt: flag(parts.take("receipt"))?,
-        };
-        Ok(raw)
-    }
+/// Checks a submission against this deployment's agencies.
+pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Submission, ApiError> {
+    Ok(Submission::validate(raw, |agency| state.keyring.agency(agency).is_some())?)
+}
+
+/// A report's fields from a multipart form (booleans as `true`/`false`); unknown fields
+/// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
+pub fn report_from_parts(parts: &mut FormParts) -> Result<SubmitReport, ApiError> {
+    let flag = |v: Option<String>| match v.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::BadRequest("oversight_only and receipt take `true` or `false`.".into())),
+    };
+    let missing = |f: &str| ApiError::BadRequest(format!("Missing field `{f}`."));
+    let raw = SubmitReport {
+        kind: parts.take("kind").ok_or_else(|| missing("kind"))?,
+        agency: parts.take("agency").ok_or_else(|| missing("agency"))?,
+        body: parts.take("body").ok_or_else(|| missing("body"))?,
+        contact: parts.take("contact"),
+        oversight_only: flag(parts.take("oversight_only"))?,
+        receipt: flag(parts.take("receipt"))?,
+    };
+    Ok(raw)
 }
 
 /// The KDF parameters to use, refusing the test setting outside test mode.
