@@ -201,6 +201,13 @@ internal_from!(
     serde_json::Error,
 );
 
+/// A request body refused by `amana_request`'s checks: a 400 with its message.
+impl From<amana_request::BadRequest> for ApiError {
+    fn from(e: amana_request::BadRequest) -> Self {
+        ApiError::BadRequest(e.0)
+    }
+}
+
 impl From<crate::kdf_pool::PoolError> for ApiError {
     fn from(e: crate::kdf_pool::PoolError) -> Self {
         match e {

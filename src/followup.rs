@@ -40,8 +40,8 @@ pub static FOLLOW_UP_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::La
 #[serde(deny_unknown_fields)]
 pub struct FollowUpRequest {
     /// The follow-up code (any text: every code that does not match is the same 404).
-    #[schema(example = "12345 67890 12345 67890 12345")]
-    pub code: String,
+    #[schema(value_type = String, example = "12345 67890 12345 67890 12345")]
+    pub code: TypedCode,
     /// The new information, 1 to 50 000 characters, not only white space. Encrypted
     /// before it is stored.
     #[schema(min_length = 1, max_length = 50000)]
@@ -75,8 +75,8 @@ pub struct FollowUpForm {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingRequest {
-    #[schema(example = "12345 67890 12345 67890 12345")]
-    pub code: String,
+    #[schema(value_type = String, example = "12345 67890 12345 67890 12345")]
+    pub code: TypedCode,
     /// 1 (poor) to 5 (excellent).
     #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
@@ -218,7 +218,7 @@ pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Resu
         (code, body, Some(parts))
     } else {
         let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;
-        (TypedCode::new(req.code), Zeroizing::new(req.body), None)
+        (req.code, Zeroizing::new(req.body), None)
     };
     // The code is checked before any file byte is read.
     let auth = authenticate(&state, &code).await?;
@@ -245,7 +245,7 @@ pub async fn rating_json(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let auth = authenticate(&state, &TypedCode::new(req.code)).await?;
+    let auth = authenticate(&state, &req.code).await?;
     rate(&state, &auth, req.rating).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,34 +7,32 @@ use amana_core::{
     code::FollowUpCode,
     deadlines,
     kdf::{self, KdfParams},
-    payload::{self, Part, Payload},
+    payload,
     receipt::{self, Receipt},
 };
 use axum::{
-    extract::{FromRequest, Request, State},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use crate::{
     error::ApiError,
-    json::{ApiJson, Expect, Field, JsonFields},
+    json,
     state::{random_id, AppState},
     store::{Evaluation, NewCase, SpentVisit, StoreError},
     upload::{self, CaseFiles, FormParts},
 };
 
-/// Longest report text, in characters.
-pub const MAX_BODY_CHARS: usize = 50_000;
-/// Longest contact field, in characters.
-pub const MAX_CONTACT_CHARS: usize = 500;
-/// Largest JSON request body for a report, in bytes.
-pub const MAX_JSON_BYTES: usize = 256 * 1024;
+pub use amana_request::report::{
+    parse_report_json, Submission, SubmitReport, MAX_BODY_CHARS, MAX_CONTACT_CHARS, MAX_JSON_BYTES,
+};
+
 /// Attempts at drawing an unused lookup part before giving up.
 const LOOKUP_ATTEMPTS: usize = 8;
 /// Bytes a flag field (`true`/`false`) may take in a form.
@@ -51,70 +49,6 @@ pub static REPORT_FORM: std::sync::LazyLock<upload::FormSpec> = std::sync::LazyL
         .field("oversight_only", FLAG_BYTES)
         .field("receipt", FLAG_BYTES)
 });
-
-/// `POST /api/v1/reports` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitReport {
-    /// One of `GET /api/v1/agencies` → `kinds`.
-    #[schema(example = "violation")]
-    pub kind: String,
-    /// An agency id from `GET /api/v1/agencies`.
-    #[schema(example = "health")]
-    pub agency: String,
-    /// What happened, 1 to 50 000 characters, not only white space. Encrypted before it
-    /// is stored.
-    #[schema(min_length = 1, max_length = 50000)]
-    pub body: String,
-    /// Optional way to reach you, at most 500 characters. Encrypted; leave empty to stay
-    /// anonymous.
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub contact: Option<String>,
-    /// Send to the oversight unit only (e.g. the report concerns the agency's own officers).
-    #[serde(default)]
-    pub oversight_only: bool,
-    /// Ask for a signed proof-of-filing receipt. Whoever finds the receipt together with
-    /// your text learns that you filed this report, and the case's reviewers (who hold the
-    /// text) can find your case from the receipt alone: keep it safe, or do not ask.
-    #[serde(default)]
-    pub receipt: bool,
-    /// For a `service_evaluation` or a `compliment` only: the service centre visited, an id
-    /// from `GET /api/v1/agencies` (of the same agency). Stored in the clear. Other kinds
-    /// name a place inside the (encrypted) text: a violation is often about the reporter's
-    /// own workplace.
-    #[serde(default)]
-    #[schema(example = "central-hospital")]
-    pub centre: Option<String>,
-    /// For a `service_evaluation` only: an answer to every criterion of the questionnaire
-    /// that applies (`GET /api/v1/agencies`), 1 (very poor) to 5 (excellent), or null for
-    /// not applicable. Stored in the clear, as numbers; `body` is the encrypted comment.
-    #[serde(default)]
-    #[schema(value_type = Option<BTreeMap<String, Option<u8>>>, example = json!({"waiting_time": 4, "parking": null}))]
-    pub ratings: Option<BTreeMap<String, Option<u64>>>,
-    /// For a `service_evaluation` only: the visit token a commissioned mystery shopper got from
-    /// the oversight unit (`amana-review visit-tokens`). Makes the evaluation count as
-    /// commissioned; each token counts once (409 the second time), and the stored case does
-    /// not say which token it was. A token that does not verify gets 403.
-    #[serde(default)]
-    #[schema(max_length = 2048)]
-    pub visit_token: Option<String>,
-}
-
-impl JsonFields for SubmitReport {
-    const FIELDS: &'static [Field] = &[
-        Field { name: "kind", required: true, expect: Expect::Text },
-        Field { name: "agency", required: true, expect: Expect::Text },
-        Field { name: "body", required: true, expect: Expect::Text },
-        Field { name: "contact", required: false, expect: Expect::TextOrNull },
-        Field { name: "oversight_only", required: false, expect: Expect::Flag },
-        Field { name: "receipt", required: false, expect: Expect::Flag },
-        Field { name: "centre", required: false, expect: Expect::TextOrNull },
-        Field { name: "ratings", required: false, expect: Expect::AnswersOrNull },
-        Field { name: "visit_token", required: false, expect: Expect::TextOrNull },
-    ];
-    const ONLY_THESE: bool = true;
-}
 
 /// `POST /api/v1/reports` as `multipart/form-data`: the same text fields, **before** any
 /// file, then one `attachment` part per evidence file.
@@ -154,148 +88,22 @@ pub struct SubmitResponse {
     pub receipt: Option<Receipt>,
 }
 
-/// A checked submission; text fields are zeroized on drop.
-pub struct Submission {
-    pub kind: Kind,
-    pub agency: String,
-    pub body: Zeroizing<String>,
-    pub contact: Option<Zeroizing<String>>,
-    pub oversight_only: bool,
-    pub receipt: bool,
-    pub evaluation: Evaluation,
-}
-
-impl Submission {
-    /// Validates raw fields against the deployment's agencies.
-    pub fn validate(raw: SubmitReport, state: &AppState) -> Result<Self, ApiError> {
-        let body = Zeroizing::new(raw.body);
-        let contact = raw.contact.map(Zeroizing::new);
-        if contact.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS) {
-            return Err(ApiError::BadRequest(format!(
-                "The contact field is longer than {MAX_CONTACT_CHARS} characters."
-            )));
-        }
-        let contact = contact.filter(|c| !c.trim().is_empty());
-        let kind: Kind = raw.kind.parse().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "Unknown kind. Use one of: {}.",
-                Kind::ALL.map(|k| k.as_str()).join(", ")
-            ))
-        })?;
-        if state.keyring.agency(&raw.agency).is_none() {
-            return Err(ApiError::BadRequest(
-                "Unknown agency. See GET /api/v1/agencies for the list.".into(),
-            ));
-        }
-        if body.trim().is_empty() {
-            return Err(ApiError::BadRequest("The report text is empty.".into()));
-        }
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err(ApiError::BadRequest(format!(
-                "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
-            )));
-        }
-        let mut evaluation = evaluation(state, kind, &raw.agency, raw.centre, raw.ratings)?;
-        evaluation.visit =
-            raw.visit_token.map(|t| visit(state, kind, &raw.agency, &evaluation, &t)).transpose()?;
-        Ok(Self {
-            kind,
-            agency: raw.agency,
-            body,
-            contact,
-            oversight_only: raw.oversight_only,
-            receipt: raw.receipt,
-            evaluation,
-        })
-    }
-
-    fn payload(&self, today: time::Date) -> Payload {
-        Payload {
-            salt: None,
-            part: Part::Report,
-            kind: Some(self.kind),
-            agency: Some(self.agency.clone()),
-            body: self.body.to_string(),
-            contact: self.contact.as_ref().map(|c| c.to_string()),
-            written_on: today,
-            author: None,
-        }
-    }
-}
-
-/// The centre and answers a submission may carry in the clear, checked against the
-/// deployment's services (docs/FORMATS.md §10).
-fn evaluation(
-    state: &AppState,
-    kind: Kind,
-    agency: &str,
-    centre: Option<String>,
-    ratings: Option<BTreeMap<String, Option<u64>>>,
-) -> Result<Evaluation, ApiError> {
-    if centre.is_some() && !matches!(kind, Kind::ServiceEvaluation | Kind::Compliment) {
-        return Err(ApiError::BadRequest(match kind {
-            Kind::Violation => "A violation report never names a service centre in the clear: it is often about \
-                                the reporter's own workplace. Remove `centre` and say where it happened in the \
-                                report text, which is encrypted."
-                .into(),
-            _ => format!(
-                "`centre` is only for service evaluations and compliments. For a {kind}, say which centre in \
-                 the report text: it is encrypted, while a centre in the clear could point at you."
-            ),
-        }));
-    }
-    if ratings.is_some() && kind != Kind::ServiceEvaluation {
-        return Err(ApiError::BadRequest("`ratings` is only for kind `service_evaluation`.".into()));
-    }
-    let bad = |e: amana_core::services::RatingError| ApiError::BadRequest(e.to_string());
-    if let Some(c) = centre.as_deref() {
-        // Checked alone too, for a compliment (no answers) naming a wrong centre.
-        state.services.check_centre(agency, c).map_err(bad)?;
-    }
-    let answers = ratings
-        .map(|r| state.services.check_answers(agency, centre.as_deref(), &r))
-        .transpose()
-        .map_err(bad)?;
-    Ok(Evaluation { centre, answers, visit: None })
-}
-
-/// A commissioned shopper's visit token, checked against the signed roster's oversight keys:
-/// the visit it records as used (the store refuses a second use).
-fn visit(
-    state: &AppState,
-    kind: Kind,
-    agency: &str,
-    e: &Evaluation,
-    token: &str,
-) -> Result<SpentVisit, ApiError> {
-    if kind != Kind::ServiceEvaluation || e.answers.is_none() {
-        return Err(ApiError::BadRequest(
-            "`visit_token` is only for kind `service_evaluation`, with its `ratings`.".into(),
-        ));
-    }
-    let today = state.today();
-    let oversight_key = |id: &str| {
-        state
-            .keyring
-            .reviewer(id)
-            .filter(|r| r.entry.oversight && !r.is_revoked_on(today))
-            .map(|r| r.public_key)
-    };
-    let deployment = &state.keyring.deployment_id;
-    let v = amana_core::visit::verify(token, oversight_key, deployment, agency, e.centre.as_deref(), today)
-        .map_err(|err| ApiError::VisitRefused(err.to_string()))?;
-    Ok(SpentVisit { id: v.spent_id, expires_on: v.claims.valid_until })
-}
-
 /// What a successful submission hands back.
 pub struct Filed {
     pub code: FollowUpCode,
     pub receipt: Option<Receipt>,
 }
 
+/// A checked report: the submission, and what it carries in the clear as an evaluation.
+pub struct Report {
+    pub submission: Submission,
+    pub evaluation: Evaluation,
+}
+
 /// Derives a code, encrypts and commits a submission with the files that follow its fields,
 /// if any; returns the code only after the commit.
-pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -> Result<Filed, ApiError> {
+pub async fn submit(state: &AppState, report: Report, files: Option<FormParts>) -> Result<Filed, ApiError> {
+    let Report { submission: s, evaluation } = report;
     let today = state.today();
     // The code first: a busy KDF pool must refuse the request before an hour-long upload is
     // read, not throw it away after.
@@ -334,7 +142,7 @@ pub async fn submit(state: &AppState, s: Submission, files: Option<FormParts>) -
         reporter_key: derived.reporter_public_key()?,
         commitment,
         attest: Some(state.server_attester()),
-        evaluation: s.evaluation.clone(),
+        evaluation,
     };
     for _ in 0..LOOKUP_ATTEMPTS {
         match state.store.insert_case(&case).await {
@@ -409,41 +217,115 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
 pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (submission, files) = if upload::is_multipart(&req) {
         let mut parts = upload::read_fields(req, &state.uploads, &REPORT_FORM).await?;
-        let raw = SubmitReport::from_parts(&mut parts)?;
-        (Submission::validate(raw, &state)?, Some(parts))
+        let raw = report_from_parts(&mut parts)?;
+        (validate(raw, &state)?, Some(parts))
     } else {
-        let ApiJson(raw) = ApiJson::<SubmitReport>::from_request(req, &state).await?;
-        (Submission::validate(raw, &state)?, None)
+        // The very parser the intake fuzz target runs (fuzz/fuzz_targets/intake_json.rs).
+        let raw = parse_report_json(&json::json_body(req, &state).await?)?;
+        (validate(raw, &state)?, None)
     };
     let filed = submit(&state, submission, files).await?;
     let code = filed.code.grouped().to_string();
     Ok((StatusCode::CREATED, Json(SubmitResponse { code, receipt: filed.receipt })).into_response())
 }
 
-impl SubmitReport {
-    /// The same fields from a multipart form (booleans as `true`/`false`); unknown fields
-    /// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
-    pub fn from_parts(parts: &mut FormParts) -> Result<Self, ApiError> {
-        let flag = |v: Option<String>| match v.as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(_) => Err(ApiError::BadRequest("oversight_only and receipt take `true` or `false`.".into())),
-        };
-        let missing = |f: &str| ApiError::BadRequest(format!("Missing field `{f}`."));
-        let raw = SubmitReport {
-            kind: parts.take("kind").ok_or_else(|| missing("kind"))?,
-            agency: parts.take("agency").ok_or_else(|| missing("agency"))?,
-            body: parts.take("body").ok_or_else(|| missing("body"))?,
-            contact: parts.take("contact"),
-            oversight_only: flag(parts.take("oversight_only"))?,
-            receipt: flag(parts.take("receipt"))?,
-            // Centres and ratings travel as JSON only (docs/FORMATS.md §10).
-            centre: None,
-            ratings: None,
-            visit_token: None,
-        };
-        Ok(raw)
+/// Checks a submission against this deployment's agencies, and its centre, answers and
+/// visit token against its services.
+pub fn validate(mut raw: SubmitReport, state: &AppState) -> Result<Report, ApiError> {
+    let (centre, ratings, token) = (raw.centre.take(), raw.ratings.take(), raw.visit_token.take());
+    let submission = Submission::validate(raw, |agency| state.keyring.agency(agency).is_some())?;
+    let (kind, agency) = (submission.kind, submission.agency.as_str());
+    let mut evaluation = evaluation(state, kind, agency, centre, ratings)?;
+    evaluation.visit = token.map(|t| visit(state, kind, agency, &evaluation, &t)).transpose()?;
+    Ok(Report { submission, evaluation })
+}
+
+/// The centre and answers a submission may carry in the clear, checked against the
+/// deployment's services (docs/FORMATS.md §10).
+fn evaluation(
+    state: &AppState,
+    kind: Kind,
+    agency: &str,
+    centre: Option<String>,
+    ratings: Option<BTreeMap<String, Option<u64>>>,
+) -> Result<Evaluation, ApiError> {
+    if centre.is_some() && !matches!(kind, Kind::ServiceEvaluation | Kind::Compliment) {
+        return Err(ApiError::BadRequest(match kind {
+            Kind::Violation => "A violation report never names a service centre in the clear: it is often about \
+                                the reporter's own workplace. Remove `centre` and say where it happened in the \
+                                report text, which is encrypted."
+                .into(),
+            _ => format!(
+                "`centre` is only for service evaluations and compliments. For a {kind}, say which centre in \
+                 the report text: it is encrypted, while a centre in the clear could point at you."
+            ),
+        }));
     }
+    if ratings.is_some() && kind != Kind::ServiceEvaluation {
+        return Err(ApiError::BadRequest("`ratings` is only for kind `service_evaluation`.".into()));
+    }
+    let bad = |e: amana_core::services::RatingError| ApiError::BadRequest(e.to_string());
+    if let Some(c) = centre.as_deref() {
+        // Checked alone too, for a compliment (no answers) naming a wrong centre.
+        state.services.check_centre(agency, c).map_err(bad)?;
+    }
+    let answers = ratings
+        .map(|r| state.services.check_answers(agency, centre.as_deref(), &r))
+        .transpose()
+        .map_err(bad)?;
+    Ok(Evaluation { centre, answers, visit: None })
+}
+
+/// A commissioned shopper's visit token, checked against the signed roster's oversight keys:
+/// the visit it records as used (the store refuses a second use).
+fn visit(
+    state: &AppState,
+    kind: Kind,
+    agency: &str,
+    e: &Evaluation,
+    token: &str,
+) -> Result<SpentVisit, ApiError> {
+    if kind != Kind::ServiceEvaluation || e.answers.is_none() {
+        return Err(ApiError::BadRequest(
+            "`visit_token` is only for kind `service_evaluation`, with its `ratings`.".into(),
+        ));
+    }
+    let today = state.today();
+    let oversight_key = |id: &str| {
+        state
+            .keyring
+            .reviewer(id)
+            .filter(|r| r.entry.oversight && !r.is_revoked_on(today))
+            .map(|r| r.public_key)
+    };
+    let deployment = &state.keyring.deployment_id;
+    let v = amana_core::visit::verify(token, oversight_key, deployment, agency, e.centre.as_deref(), today)
+        .map_err(|err| ApiError::VisitRefused(err.to_string()))?;
+    Ok(SpentVisit { id: v.spent_id, expires_on: v.claims.valid_until })
+}
+
+/// A report's fields from a multipart form (booleans as `true`/`false`); unknown fields
+/// were refused as they arrived ([`REPORT_FORM`]), as in JSON.
+pub fn report_from_parts(parts: &mut FormParts) -> Result<SubmitReport, ApiError> {
+    let flag = |v: Option<String>| match v.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::BadRequest("oversight_only and receipt take `true` or `false`.".into())),
+    };
+    let missing = |f: &str| ApiError::BadRequest(format!("Missing field `{f}`."));
+    let raw = SubmitReport {
+        kind: parts.take("kind").ok_or_else(|| missing("kind"))?,
+        agency: parts.take("agency").ok_or_else(|| missing("agency"))?,
+        body: parts.take("body").ok_or_else(|| missing("body"))?,
+        contact: parts.take("contact"),
+        oversight_only: flag(parts.take("oversight_only"))?,
+        receipt: flag(parts.take("receipt"))?,
+        // Centres and ratings travel as JSON only (docs/FORMATS.md §10).
+        centre: None,
+        ratings: None,
+        visit_token: None,
+    };
+    Ok(raw)
 }
 
 /// The KDF parameters to use, refusing the test setting outside test mode.

@@ -49,8 +49,8 @@ const DUMMY_SECRET: &str = "0000000000000000";
 pub struct StatusRequest {
     /// The follow-up code; spaces, dashes and Arabic-Indic/Persian digits are fine. Any
     /// text is accepted: every code that does not match is the same 404.
-    #[schema(example = "12345 67890 12345 67890 12345")]
-    pub code: String,
+    #[schema(value_type = String, example = "12345 67890 12345 67890 12345")]
+    pub code: TypedCode,
 }
 
 impl JsonFields for StatusRequest {
@@ -238,7 +238,7 @@ pub async fn status_json(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let auth = authenticate(&state, &TypedCode::new(req.code)).await?;
+    let auth = authenticate(&state, &req.code).await?;
     Ok(Json(view(&state, &auth).await?.into()))
 }
 

@@ -24,7 +24,7 @@ use super::{
 use crate::{
     form_token::Verdict,
     i18n::{ascii_digits, Dir, Lang},
-    intake::{self, Submission, SubmitReport},
+    intake::{self, SubmitReport},
     state::AppState,
 };
 
@@ -261,7 +261,7 @@ pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req
     };
     // The text the receipt covers, for the reporter to keep with it (only when asked).
     let receipt_text = raw.receipt.then(|| Zeroizing::new(raw.body.clone()));
-    let submission = match Submission::validate(raw, &state) {
+    let submission = match intake::validate(raw, &state) {
         Ok(s) => s,
         Err(_) => return again(invalid(), StatusCode::BAD_REQUEST),
     };

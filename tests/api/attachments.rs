@@ -323,7 +323,7 @@ async fn concurrent_follow_up_uploads_stop_at_the_file_limit() {
     let env = [("AMANA_MAX_FILES_PER_CASE", "3"), ("AMANA_KDF_WORKERS", "8")];
     concurrent_follow_ups(TestApp::start(Deployment::standard(KeyGen::InProcess), &env)).await;
     if let Some(admin) = crate::helpers::postgres_url(test) {
-        let db = crate::helpers::PgDatabase::create(&admin).await;
+        let db = crate::helpers::PgDatabase::create(&admin, "amana_api").await;
         let dep = Deployment::standard(KeyGen::Cli);
         dep.init_secrets();
         let mut env = env.to_vec();

@@ -113,7 +113,7 @@ fn restore_pg(data_dir: &Path, out: &Path, identity_file: &Path, url: &str) -> O
 async fn a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_decrypts() {
     let test = "a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_decrypts";
     let Some(admin) = postgres_url(test) else { return };
-    let original = PgDatabase::create(&admin).await;
+    let original = PgDatabase::create(&admin, "amana_api").await;
     let dep = Deployment::standard(KeyGen::InProcess);
     dep.init_secrets();
     let mut app = TestApp::start(dep, &[("AMANA_DATABASE_URL", original.url.as_str())]);
@@ -147,7 +147,7 @@ async fn a_pg_dump_backup_restored_into_a_fresh_database_serves_old_codes_and_de
     app.stop();
     drop(original);
     fs::remove_dir_all(app.dep.data_dir()).expect("wipe");
-    let fresh = PgDatabase::create(&admin).await;
+    let fresh = PgDatabase::create(&admin, "amana_api").await;
     let restored = restore_pg(&app.dep.data_dir(), &out, &identity_file, &fresh.url);
     assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
 

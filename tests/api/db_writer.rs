@@ -180,7 +180,7 @@ pub(crate) use on_both_backends;
 pub async fn targets(test: &str) -> Vec<Target> {
     let mut all = vec![Target { app: spawn_app().await, backend: "sqlite", _pg: None }];
     if let Some(admin) = postgres_url(test) {
-        let db = PgDatabase::create(&admin).await;
+        let db = PgDatabase::create(&admin, "amana_api").await;
         let dep = Deployment::standard(KeyGen::Cli);
         dep.init_secrets();
         let app = TestApp::start(dep, &[("AMANA_DATABASE_URL", db.url.as_str())]);

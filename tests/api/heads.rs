@@ -52,9 +52,9 @@ async fn rows(app: &TestApp) -> (i64, i64) {
 async fn a_body_without_a_head_is_refused_with_upgrade_required() {
     let (app, case, _) = two_cases().await;
     let health = app.dep.reviewer(HEALTH).clone();
-    let signer = Signer::new(&health);
+    let signer = health.signer();
     // Only oversight rewraps (an agency key gets 403 before its body is read).
-    let oversight = Signer::new(app.dep.reviewer(OVERSIGHT));
+    let oversight = app.dep.reviewer(OVERSIGHT).signer();
     let age = age_b64(&health.identity().to_public());
     let rewrap_item = json!({ "envelope_id": "x", "age_b64": age, "plaintext_sha256": "a".repeat(64) });
     let before = rows(&app).await;
@@ -83,7 +83,7 @@ async fn a_body_without_a_head_is_refused_with_upgrade_required() {
 async fn a_genuine_body_whose_head_is_not_in_the_chain_is_refused_and_nothing_is_committed() {
     let (app, case, other) = two_cases().await;
     let health = app.dep.reviewer(HEALTH).clone();
-    let signer = Signer::new(&health);
+    let signer = health.signer();
     let age = age_b64(&health.identity().to_public());
     let (own, foreign) = (app.head(&case).await, app.head(&other).await);
     let before = rows(&app).await;
@@ -102,7 +102,7 @@ async fn a_genuine_body_whose_head_is_not_in_the_chain_is_refused_and_nothing_is
     let rewrap = json!({ "head": foreign, "envelopes": [
         { "envelope_id": envelope[0].id, "age_b64": age, "plaintext_sha256": "a".repeat(64) }
     ] });
-    let oversight = Signer::new(app.dep.reviewer(OVERSIGHT));
+    let oversight = app.dep.reviewer(OVERSIGHT).signer();
     let (status, err) = post(&app, &oversight, &route(&case, "rewrap"), rewrap.to_string().as_bytes()).await;
     assert_eq!((status, err["message"].as_str()), (409, Some(NOT_OURS)));
     let (status, _) =
@@ -119,7 +119,7 @@ async fn a_genuine_body_whose_head_is_not_in_the_chain_is_refused_and_nothing_is
 #[tokio::test]
 async fn a_signed_request_replayed_against_another_case_is_refused() {
     let (app, case, other) = two_cases().await;
-    let signer = Signer::new(app.dep.reviewer(HEALTH));
+    let signer = app.dep.reviewer(HEALTH).signer();
     let path = route(&case, "status");
     let body = status_body("acknowledged", &app.head(&case).await);
     let sig = signer.sign("POST", &path, &body);

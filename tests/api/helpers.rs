@@ -17,7 +17,7 @@ use std::{
 use amana_core::{
     keyring::ReviewerEntry,
     reviewer_keys::{self, home, ReviewerSecrets},
-    signing::{self, RequestParts, Signature},
+    signing::{self, Signature},
     wire::{CaseBundle, CaseList},
 };
 use ring::signature::Ed25519KeyPair;
@@ -755,7 +755,7 @@ impl TestApp {
         path: &str,
         body: &[u8],
     ) -> reqwest::Response {
-        let sig = Signer::new(reviewer).sign(method, path, body);
+        let sig = reviewer.signer().sign(method, path, body);
         self.send_signed(method, path, body.to_vec(), &sig).await
     }
 
@@ -818,37 +818,12 @@ pub async fn open_db(path: &Path) -> sqlx::SqlitePool {
 // ---------------------------------------------------------------------------------------
 
 /// Signs requests the way `amana-review` does, with every field under the test's control.
-pub struct Signer {
-    pub key: Ed25519KeyPair,
-    pub key_id: String,
-    pub deployment_id: String,
-}
+pub use amana_testkit::Signer;
 
-impl Signer {
-    /// `reviewer`'s own key under its own id, for the test deployment.
-    pub fn new(reviewer: &Reviewer) -> Self {
-        Self { key: reviewer.signing_key(), key_id: reviewer.id.clone(), deployment_id: DEPLOYMENT_ID.into() }
-    }
-
-    /// Signs with an explicit timestamp and nonce.
-    pub fn sign_at(&self, method: &str, path: &str, body: &[u8], timestamp: i64, nonce: &str) -> Signature {
-        signing::sign(
-            &self.key,
-            &RequestParts {
-                deployment_id: &self.deployment_id,
-                key_id: &self.key_id,
-                method,
-                path_and_query: path,
-                body,
-                timestamp,
-                nonce,
-            },
-        )
-    }
-
-    /// Signs now, with a fresh nonce.
-    pub fn sign(&self, method: &str, path: &str, body: &[u8]) -> Signature {
-        self.sign_at(method, path, body, now(), &signing::new_nonce())
+impl Reviewer {
+    /// This reviewer's own key under its own id, for the test deployment.
+    pub fn signer(&self) -> Signer {
+        Signer { key: self.signing_key(), key_id: self.id.clone(), deployment_id: DEPLOYMENT_ID.into() }
     }
 }
 
@@ -927,72 +902,15 @@ pub fn with_digits(text: &str, zero: char) -> String {
 // PostgreSQL
 // ---------------------------------------------------------------------------------------
 
-/// The environment variable naming the PostgreSQL server for tests (as in `tests/store`).
-pub const PG_ENV: &str = "AMANA_TEST_DATABASE_URL";
+pub use amana_testkit::postgres::PgDatabase;
 
-/// The PostgreSQL server for tests, or `None` (after a notice) when the test may skip:
-/// without `AMANA_TEST_DATABASE_URL` a test fails when `CI` is set and is skipped otherwise.
-/// `bash .ci/with-postgres cargo test ...` starts a throw-away server and sets it.
+/// The PostgreSQL server for tests, or `None` (after a notice) when `test` may skip it:
+/// without `AMANA_TEST_DATABASE_URL` it fails when `CI` is set and is skipped otherwise.
 pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var(PG_ENV) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| !v.is_empty()) => {
-            panic!("{PG_ENV} is not set but CI is: {test} must run against PostgreSQL. Use `bash .ci/with-postgres`")
-        }
-        _ => {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: {PG_ENV} is not set; {test} (PostgreSQL) is SKIPPED. \
-                 Run it with `bash .ci/with-postgres cargo test --test api {test}`."
-            );
-            None
-        }
-    }
-}
-
-/// A new, empty PostgreSQL database with a random name on the test server; dropped (with
-/// any connections still open) when this value is dropped.
-pub struct PgDatabase {
-    admin_url: String,
-    pub name: String,
-    /// The URL of this database.
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// Creates the database.
-    pub async fn create(admin_url: &str) -> Self {
-        use sqlx::{Connection, Executor};
-        let name = format!("amana_api_{}", hex::encode(rand::random::<[u8; 8]>()));
-        let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to the test PostgreSQL");
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
-        let _ = admin.close().await;
-        let (scheme, rest) = admin_url.split_once("://").expect("a URL with ://");
-        let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
-        let authority = rest.split('/').next().unwrap_or_default();
-        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-        let url = format!("{scheme}://{authority}/{name}{query}");
-        Self { admin_url: admin_url.to_string(), name, url }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop cannot await; a thread with its own runtime can.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async {
-                use sqlx::{Connection, Executor};
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ =
-                        admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-                }
-            })
-        })
-        .join();
-    }
+    amana_testkit::postgres::postgres_url(
+        test,
+        &format!("bash .ci/with-postgres cargo test --test api {test}"),
+    )
 }
 
 impl Deployment {

@@ -302,16 +302,8 @@ async fn rewrap_to_itself(t: &mut Target) {
     let path = format!("/api/v1/review/cases/{}/rewrap", case.id);
     assert_eq!(app.signed(&health, "POST", &path, body.as_bytes()).await.status(), 403);
 
-    let sig = crate::helpers::Signer::new(&health).sign("POST", &path, body.as_bytes());
-    let action = events::SignedAction {
-        key_id: sig.key_id,
-        timestamp: sig.timestamp,
-        nonce: sig.nonce,
-        signature: sig.signature,
-        method: "POST".into(),
-        path,
-        body,
-    };
+    let sig = health.signer().sign("POST", &path, body.as_bytes());
+    let action = amana_testkit::signed_action(sig, "POST", &path, body);
     let db = t.writer().await;
     let signed = serde_json::to_string(&action).expect("json");
     let detail = json!({ "envelopes": [record] });

@@ -9,7 +9,7 @@ use amana_core::events;
 use serde_json::json;
 
 use crate::case_support::{case_json, messages, post, reporter_view, wrong_code, ExtraServer};
-use crate::helpers::{contains_bytes, files_under, open_db, spawn_app, Signer, HEALTH, OVERSIGHT};
+use crate::helpers::{contains_bytes, files_under, open_db, spawn_app, HEALTH, OVERSIGHT};
 
 const REPORT: &str = "مدير القسم يطلب مبالغ نقدية لتوقيع الرخص.";
 const FOLLOW_UP: &str = "معلومة إضافية: يحدث ذلك كل يوم خميس. FOLLOWUP-MARK";
@@ -74,7 +74,7 @@ async fn full_lifecycle_through_the_cli() {
     assert!(out.stdout.contains("note for reviewers encrypted to:") && !out.stdout.contains("the reporter"));
     let out = health.cli(addr, &["status", &case, "in_review"]).failed("closed stays closed");
     assert!(out.stderr.contains("allowed next: none (the case is closed)"), "{}", out.stderr);
-    let signer = Signer::new(health);
+    let signer = health.signer();
     let path = format!("/api/v1/review/cases/{case}/status");
     let body = crate::helpers::status_body("in_review", &app.head(&case).await);
     let sig = signer.sign("POST", &path, &body);

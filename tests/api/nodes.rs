@@ -6,14 +6,12 @@
 use amana_core::{events::EventKind, wire::CaseList};
 use serde_json::Value;
 
-use crate::helpers::{
-    postgres_url, status_body, Deployment, KeyGen, PgDatabase, Signer, TestApp, HEALTH, OVERSIGHT,
-};
+use crate::helpers::{postgres_url, status_body, Deployment, KeyGen, PgDatabase, TestApp, HEALTH, OVERSIGHT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_one_postgresql_database() {
     let Some(admin) = postgres_url("two_nodes_share_one_postgresql_database") else { return };
-    let db = PgDatabase::create(&admin).await;
+    let db = PgDatabase::create(&admin, "amana_api").await;
     let dep_a = Deployment::standard(KeyGen::InProcess);
     dep_a.init_secrets();
     let dep_b = dep_a.another_node();
@@ -42,7 +40,7 @@ async fn two_nodes_share_one_postgresql_database() {
     let head =
         a.cases_as(&health).await.into_iter().find(|c| c.id == id).expect("case").events[0].hash.clone();
     let body = status_body("in_review", &head);
-    let sig = Signer::new(&health).sign("POST", &path, &body);
+    let sig = health.signer().sign("POST", &path, &body);
     assert_eq!(a.send_signed("POST", &path, body.clone(), &sig).await.status(), 204);
     let replay = b.send_signed("POST", &path, body, &sig).await;
     assert_eq!(replay.status(), 401);

@@ -19,6 +19,11 @@ async fn openapi_agencies_and_healthz() {
         assert!(doc["paths"][path]["post"].is_object(), "{path} missing: {doc}");
     }
     assert!(doc["paths"]["/api/v1/reports"]["post"]["responses"]["201"].is_object());
+    // `code` is read straight into the server's typed code; to clients it is still text.
+    for request in ["StatusRequest", "FollowUpRequest", "RatingRequest"] {
+        let code = &doc["components"]["schemas"][request]["properties"]["code"];
+        assert_eq!(code["type"], "string", "{request}.code: {code}");
+    }
 
     let resp = app.get("/api/v1/agencies").await;
     assert_eq!(resp.status(), 200);

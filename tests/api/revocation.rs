@@ -9,7 +9,7 @@ use amana_core::{envelope, wire::CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde_json::Value;
 
-use crate::helpers::{now, status_body, Deployment, KeyGen, Signer, TestApp, HEALTH, OVERSIGHT};
+use crate::helpers::{now, status_body, Deployment, KeyGen, TestApp, HEALTH, OVERSIGHT};
 
 /// X25519 recipient stanzas in an age header (age may add a random "grease" stanza too).
 fn x25519_stanzas(age_file: &[u8]) -> usize {
@@ -41,7 +41,7 @@ async fn a_revoked_key_is_refused_left_out_of_new_cases_and_its_history_still_ve
     // Today the key still works, but not for a request signed for a time on or after its
     // revocation date (a signed file meant to be carried in later, say).
     assert_eq!(app.signed(&health, "GET", "/api/v1/review/inbox", b"").await.status(), 200);
-    let signer = Signer::new(&health);
+    let signer = health.signer();
     let tomorrow = now() + 24 * 3600;
     let sig = signer.sign_at("GET", "/api/v1/review/inbox", b"", tomorrow, &amana_core::signing::new_nonce());
     let resp = app.send_signed("GET", "/api/v1/review/inbox", Vec::new(), &sig).await;

@@ -79,7 +79,7 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
 
     // A well-formed key that is not in keys/.
     let outsider = app.dep.make_home("outsider", &["health"], true, KeyGen::InProcess);
-    let stranger = Signer::new(&outsider);
+    let stranger = outsider.signer();
     let (s, b) = send(&app, "GET", PULL, b"", &stranger.sign("GET", PULL, b"")).await;
     assert_unauthorized(s, &b, "key not in keys/");
     assert!(b.contains("unknown"), "{b}");
@@ -87,13 +87,13 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
     assert_unauthorized(s, &b, "POST by a key not in keys/");
 
     // That key claiming a listed key id.
-    let impostor = Signer { key_id: HEALTH.into(), ..Signer::new(&outsider) };
+    let impostor = Signer { key_id: HEALTH.into(), ..outsider.signer() };
     let (s, b) = send(&app, "GET", PULL, b"", &impostor.sign("GET", PULL, b"")).await;
     assert_unauthorized(s, &b, "another key under a listed id");
     let (s, b) = send(&app, "POST", &path, &ack, &impostor.sign("POST", &path, &ack)).await;
     assert_unauthorized(s, &b, "POST with another key under a listed id");
 
-    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let health = app.dep.reviewer(HEALTH).signer();
     // The signed body differs from the sent body, by one space.
     let sig = health.sign("POST", &path, &ack);
     let (s, b) = send(&app, "POST", &path, br#"{"status": "acknowledged"}"#, &sig).await;
@@ -117,7 +117,7 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
     assert_unauthorized(s, &b, "method differs from the signed method");
     // Signed for another deployment.
     let elsewhere =
-        Signer { deployment_id: "another-deployment".into(), ..Signer::new(app.dep.reviewer(HEALTH)) };
+        Signer { deployment_id: "another-deployment".into(), ..app.dep.reviewer(HEALTH).signer() };
     let (s, b) = send(&app, "POST", &path, &ack, &elsewhere.sign("POST", &path, &ack)).await;
     assert_unauthorized(s, &b, "signed for another deployment");
     // Timestamp header changed after signing.
@@ -160,7 +160,7 @@ async fn unsigned_unknown_and_forged_requests_are_refused() {
 #[tokio::test]
 async fn only_fresh_signatures_are_accepted() {
     let (app, (case, code), _) = setup().await;
-    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let health = app.dep.reviewer(HEALTH).signer();
     let path = status_path(&case);
     let ack = status_body("acknowledged", &app.head(&case).await);
 
@@ -205,7 +205,7 @@ async fn only_fresh_signatures_are_accepted() {
 #[tokio::test]
 async fn each_nonce_is_accepted_once_even_after_a_restart() {
     let (mut app, (case, code), _) = setup().await;
-    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let health = app.dep.reviewer(HEALTH).signer();
     let list = health.sign("GET", PULL, b"");
     let path = status_path(&case);
     let head = app.head(&case).await;
@@ -245,9 +245,9 @@ async fn reviewers_act_only_within_their_scope() {
     let (app, (ordinary, code_a), (only_oversight, code_b)) = setup().await;
     let ack = status_body("acknowledged", &app.head(&ordinary).await);
     let ack_b = status_body("acknowledged", &app.head(&only_oversight).await);
-    let transport = Signer::new(app.dep.reviewer(TRANSPORT));
-    let health = Signer::new(app.dep.reviewer(HEALTH));
-    let oversight = Signer::new(app.dep.reviewer(OVERSIGHT));
+    let transport = app.dep.reviewer(TRANSPORT).signer();
+    let health = app.dep.reviewer(HEALTH).signer();
+    let oversight = app.dep.reviewer(OVERSIGHT).signer();
 
     // Reading: scope filters the list.
     assert!(app.cases_as(app.dep.reviewer(TRANSPORT)).await.is_empty());
@@ -298,7 +298,7 @@ async fn reviewers_act_only_within_their_scope() {
 #[tokio::test]
 async fn status_changes_follow_the_lifecycle() {
     let (app, (case, code), _) = setup().await;
-    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let health = app.dep.reviewer(HEALTH).signer();
     // The submission's hash: it stays in the chain, so every step may name it.
     let head = app.head(&case).await;
     let post = |status: &'static str| {
@@ -360,7 +360,7 @@ async fn spelt(app: &TestApp, signer: &Signer, method: &str, path: &str, body: &
 #[tokio::test]
 async fn only_the_canonical_spelling_of_a_route_is_accepted() {
     let (app, (case, code), _) = setup().await;
-    let health = Signer::new(app.dep.reviewer(HEALTH));
+    let health = app.dep.reviewer(HEALTH).signer();
     let ack = status_body("acknowledged", &app.head(&case).await);
     // Every other spelling of the case's status route: each would reach the same handler,
     // and each, signed as sent, verified before. A home refuses such an event (its signed
@@ -408,7 +408,7 @@ async fn only_the_canonical_spelling_of_a_route_is_accepted() {
 /// What an older server recorded for a status change sent to `path` in another spelling:
 /// the signed request as sent, chained after the case's last event, the case row updated.
 async fn record_as_an_older_server(app: &TestApp, signer: &Signer, case: &str, path: &str) {
-    use amana_core::events::{self, Event, EventKind, SignedAction};
+    use amana_core::events::{self, Event, EventKind};
     let pool = crate::helpers::open_db(&app.dep.db_path()).await;
     let (seq, prev_hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = ? ORDER BY seq DESC LIMIT 1")
@@ -418,15 +418,7 @@ async fn record_as_an_older_server(app: &TestApp, signer: &Signer, case: &str, p
             .expect("last event");
     let body = status_body("acknowledged", &prev_hash);
     let sig = signer.sign("POST", path, &body);
-    let action = SignedAction {
-        key_id: sig.key_id,
-        timestamp: sig.timestamp,
-        nonce: sig.nonce,
-        signature: sig.signature,
-        method: "POST".into(),
-        path: path.into(),
-        body: String::from_utf8(body).expect("utf-8"),
-    };
+    let action = amana_testkit::signed_action(sig, "POST", path, String::from_utf8(body).expect("utf-8"));
     let today = time::OffsetDateTime::now_utc().date();
     let mut e = Event {
         seq: seq + 1,
@@ -474,7 +466,7 @@ async fn actions_an_older_server_stored_in_another_spelling_still_verify() {
     let case = health.listed_ids(&addr).remove(0);
     let first = case.chars().next().map(|c| format!("%{:02X}", c as u32)).unwrap_or_default();
     let encoded = format!("{CASES}/{first}{}/status?via=old-server", &case[1..]);
-    record_as_an_older_server(&app, &Signer::new(health), &case, &encoded).await;
+    record_as_an_older_server(&app, &health.signer(), &case, &encoded).await;
 
     health.cli(&addr, &["pull"]).ok("pull of the older server's event");
     let fresh = health.fresh_copy(&app.dep.root().join("homes/fresh-health"));

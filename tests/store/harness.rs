@@ -6,28 +6,22 @@
 //! variable the PostgreSQL half fails when `CI` is set and is skipped, with a notice,
 //! otherwise. `.ci/with-postgres` starts a throw-away server and sets the variable.
 
-use std::{
-    future::Future,
-    io::Write,
-    sync::{Arc, Once},
-};
+use std::{future::Future, sync::Arc};
 
 use amana::config::DataSettings;
 pub use amana::store::CaseFilter;
 use amana::store::{NewCase, NewEnvelope, NewEvent, Store};
 use amana_core::case::Kind;
 use amana_core::deadlines::Deadlines;
-use amana_core::events::{Event, EventKind, SignedAction};
+use amana_core::events::{Event, EventKind};
 use amana_core::payload::Part;
-use amana_core::signing::{self, RequestParts};
+use amana_core::signing;
+use amana_testkit::postgres::{postgres_url, PgDatabase};
+use amana_testkit::Signer;
 use rand::RngCore;
-use ring::signature::{Ed25519KeyPair, KeyPair};
-use sqlx::{Connection, Executor, PgConnection};
+use ring::signature::KeyPair;
 use tempfile::TempDir;
 use time::{Date, Duration};
-
-/// The environment variable naming the PostgreSQL server for tests.
-pub const PG_ENV: &str = "AMANA_TEST_DATABASE_URL";
 
 /// One fresh, empty database. Cheap to clone; every [`TestDb::open`] is a separate store
 /// with its own connection pool, as a second `amana serve` node would have.
@@ -66,56 +60,20 @@ where
     test(TestDb { url, dir }).await;
 }
 
-/// The PostgreSQL server for tests, or `None` (after a notice) when tests may skip it.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var(PG_ENV) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| !v.is_empty()) => panic!(
-            "{PG_ENV} is not set but CI is: the store tests must run against PostgreSQL too. \
-             Run them through `bash .ci/with-postgres cargo test ...`"
-        ),
-        _ => {
-            static NOTICE: Once = Once::new();
-            NOTICE.call_once(|| {
-                // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "NOTICE: {PG_ENV} is not set; the PostgreSQL store tests are SKIPPED. \
-                     Use `bash .ci/with-postgres cargo test -p amana --test store` to run them."
-                );
-            });
-            None
-        }
-    }
-}
-
-/// `url` with its database replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL with ://");
-    let (rest, query) = rest.split_once('?').map_or((rest, None), |(r, q)| (r, Some(q)));
-    let authority = rest.split('/').next().unwrap_or_default();
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
 /// Runs `test` on a new PostgreSQL database, dropped afterwards (also when `test` panics).
 pub async fn with_postgres<F, Fut>(test: F)
 where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(admin_url) = postgres_url() else { return };
-    let name = format!("amana_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-    let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL");
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create a test database");
+    let rerun = "bash .ci/with-postgres cargo test -p amana --test store";
+    let Some(admin_url) = postgres_url("the store tests", rerun) else { return };
+    let pg = PgDatabase::create(&admin_url, "amana_test").await;
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let db = TestDb { url: with_database(&admin_url, &name), dir };
-    // Spawned so a failing test still reaches the DROP below.
+    let db = TestDb { url: pg.url.clone(), dir };
+    // Spawned so a failing test still reaches the drop (and so the DROP DATABASE) below.
     let outcome = tokio::spawn(test(db)).await;
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .expect("drop the test database");
+    drop(pg);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
@@ -210,45 +168,24 @@ pub const DEPLOYMENT: &str = "amana-test";
 /// A reviewer who signs events, so chains with reviewer actions verify for real.
 pub struct Reviewer {
     pub id: String,
-    key: Ed25519KeyPair,
+    signer: Signer,
 }
 
 impl Reviewer {
     /// A new reviewer with a fresh Ed25519 key.
     pub fn new(id: &str) -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("keygen");
-        Self { id: id.to_string(), key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key") }
+        Self { id: id.to_string(), signer: Signer::generate(id, DEPLOYMENT) }
     }
 
     /// A reviewer event carrying a real signed request.
     pub fn event(&self, kind: EventKind, case_id: &str, detail: &str) -> NewEvent {
-        let body = detail.to_string();
         let path = format!("/api/v1/review/cases/{case_id}/{}", kind.as_str());
-        let nonce = signing::new_nonce();
-        let parts = RequestParts {
-            deployment_id: DEPLOYMENT,
-            key_id: &self.id,
-            method: "POST",
-            path_and_query: &path,
-            body: body.as_bytes(),
-            timestamp: 1_780_000_000,
-            nonce: &nonce,
-        };
-        let sig = signing::sign(&self.key, &parts);
-        let signed = SignedAction {
-            key_id: self.id.clone(),
-            timestamp: sig.timestamp,
-            nonce: sig.nonce,
-            signature: sig.signature,
-            method: "POST".into(),
-            path,
-            body,
-        };
+        let signed = self.signer.action_at(&path, detail.to_string(), 1_780_000_000, &signing::new_nonce());
         NewEvent {
             kind,
             actor: Some(self.id.clone()),
             detail: detail.to_string(),
-            signed: Some(serde_json::to_string(&signed).expect("json")),
+            signed: Some(signed),
             attest: None,
         }
     }
@@ -256,7 +193,7 @@ impl Reviewer {
     /// Verifies a case's whole history (links, hashes, this reviewer's signatures) and
     /// returns the head hash.
     pub fn verify(&self, case_id: &str, events: &[Event]) -> String {
-        let public = self.key.public_key().as_ref().to_vec();
+        let public = self.signer.key.public_key().as_ref().to_vec();
         let key_for = |id: &str| (id == self.id).then(|| public.clone());
         amana_core::events::verify_chain(case_id, DEPLOYMENT, events, &key_for)
             .unwrap_or_else(|e| panic!("the chain of {case_id} does not verify: {e}"))

@@ -27,8 +27,10 @@ pub const STORE_CHUNK: usize = 1024 * 1024;
 /// Zero bytes written per call while padding, so padding never needs a large buffer.
 const PAD_STEP: usize = 64 * 1024;
 
-/// What the reviewer learns about a file besides its bytes. Zeroized on drop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+/// What the reviewer learns about a file besides its bytes. Zeroized on drop; like
+/// [`payload::Payload`] neither `Clone` nor `Debug` (its `Debug` shows only the size), since
+/// the file name is the reporter's own words.
+#[derive(PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentMeta {
     /// The file name as the reporter's browser sent it (unsafe: sanitize before use).
@@ -39,6 +41,12 @@ pub struct AttachmentMeta {
     pub size: u64,
     /// SHA-256 of the file, hex.
     pub sha256: String,
+}
+
+impl std::fmt::Debug for AttachmentMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachmentMeta").field("size", &self.size).finish_non_exhaustive()
+    }
 }
 
 impl AttachmentMeta {
@@ -341,10 +349,10 @@ mod tests {
         flipped[n - 20] ^= 1;
         assert!(decrypt_to(&flipped[..], &[&who], &meta, io::sink()).is_err());
         assert!(decrypt_to(&ct[..ct.len() - 100], &[&who], &meta, io::sink()).is_err());
-        let mut lying = meta.clone();
+        let mut lying = open_meta(&meta_age, &[&who]).expect("meta");
         lying.sha256 = "00".repeat(32);
         assert!(matches!(decrypt_to(&ct[..], &[&who], &lying, io::sink()), Err(OpenError::HashMismatch)));
-        lying = meta.clone();
+        lying = open_meta(&meta_age, &[&who]).expect("meta");
         lying.size = 3;
         assert!(decrypt_to(&ct[..], &[&who], &lying, io::sink()).is_err());
         let eve = age::x25519::Identity::generate();

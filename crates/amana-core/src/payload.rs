@@ -45,8 +45,10 @@ impl Part {
     }
 }
 
-/// Decoded payload content. Zeroized on drop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+/// Decoded payload content: reporter and reviewer plaintext. Zeroized on drop, and neither
+/// `Clone` (every copy would be one more place to wipe) nor `Debug` (a stray `{:?}` would put
+/// the text in a log); its `Debug` names only the part.
+#[derive(PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Payload {
     /// Which part this is.
     #[zeroize(skip)]
@@ -74,6 +76,12 @@ pub struct Payload {
     /// [`Payload::encode`] draws one when it is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payload").field("part", &self.part).finish_non_exhaustive()
+    }
 }
 
 /// Domain separation of a payload commitment.
@@ -122,15 +130,22 @@ impl Payload {
         if self.salt.is_some() {
             return frame(MAGIC, self);
         }
-        let mut salted = self.clone();
-        salted.salt = Some(hex::encode(rand::random::<[u8; 16]>()));
-        frame(MAGIC, &salted)
+        frame(MAGIC, &Salted { payload: self, salt: hex::encode(rand::random::<[u8; 16]>()) })
     }
 
     /// Parses a decrypted plaintext, strictly.
     pub fn decode(bytes: &[u8]) -> Result<Payload, PayloadError> {
         unframe(MAGIC, bytes)
     }
+}
+
+/// A payload with a freshly drawn salt, serialized without copying the plaintext: the
+/// payload's own fields (its `salt` is `None`, so skipped) followed by the new one.
+#[derive(Serialize)]
+struct Salted<'a> {
+    #[serde(flatten)]
+    payload: &'a Payload,
+    salt: String,
 }
 
 /// `magic | u32 BE JSON length | JSON | zeros up to the bucket` — the framing shared by
@@ -197,6 +212,16 @@ mod tests {
         let mut other = sample("no".into(), None);
         other.salt = Payload::decode(&one).expect("decode").salt.clone();
         assert_ne!(commitment(&other.encode().expect("encode")).expect("c"), commitment(&one).expect("c"));
+    }
+
+    #[test]
+    fn debug_shows_no_plaintext() {
+        let shown = format!("{:?}", sample("the secret text".into(), Some("my phone".into())));
+        assert!(
+            !shown.contains("secret") && !shown.contains("phone") && !shown.contains("health"),
+            "{shown}"
+        );
+        assert!(shown.contains("Report"), "{shown}");
     }
 
     #[test]

@@ -150,7 +150,7 @@ mod tests {
         let mut forged = b.clone();
         let fake = amana_core::events::attest(
             amana_core::events::Attester::Reporter,
-            &testkit::server_key(),
+            testkit::server_key(),
             testkit::DEP,
             "c1",
             &forged.events[last],

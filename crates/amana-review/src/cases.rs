@@ -233,32 +233,14 @@ mod tests {
         let received_on = time::Date::from_calendar_date(2026, time::Month::November, day).expect("date");
         LocalCase {
             dir: PathBuf::new(),
-            bundle: CaseBundle {
-                id: id.into(),
-                kind: Kind::Complaint,
-                agency: "health".into(),
-                oversight_only,
-                status: Status::Received,
-                received_on,
-                deadlines: amana_core::deadlines::Deadlines {
-                    acknowledge_by: received_on,
-                    feedback_by: received_on,
-                },
-                escalated: false,
-                extension_days: 0,
-                rating: None,
-                reporter_recipient: String::new(),
-                recipients: vec![],
-                envelopes: vec![],
-                attachments: vec![],
-                events: vec![],
-            },
+            bundle: amana_testkit::chain::empty_bundle(id, Kind::Complaint, received_on, oversight_only),
         }
     }
 
     #[test]
     fn list_marks_oversight_only_and_aligns() {
-        let today = time::Date::from_calendar_date(2026, time::Month::November, 2).expect("date");
+        // Acknowledgement is due three days after receipt (the fixture's deadlines).
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 5).expect("date");
         let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default(), today);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
@@ -267,12 +249,12 @@ mod tests {
             "{text}"
         );
         assert!(
-            lines[1].starts_with("aaa     complaint  health  received  2026-11-01  2026-11-01  -"),
+            lines[1].starts_with("aaa     complaint  health  received  2026-11-01  2026-11-04  -"),
             "{text}"
         );
         assert!(lines[1].ends_with("OVERDUE"), "due yesterday: {text}");
         assert!(!lines[1].contains("oversight-only"));
-        assert!(lines[2].ends_with("2026-11-02  -         oversight-only"), "{text}");
+        assert!(lines[2].ends_with("2026-11-05  -         oversight-only"), "due today, not overdue: {text}");
     }
 
     #[test]

@@ -3,13 +3,14 @@
 
 use amana_core::case::{Kind, Status};
 use amana_core::deadlines::{self, DeadlinePolicy};
-use amana_core::events::{self, Event, EventKind, SignedAction};
+use amana_core::events::EventKind;
 use amana_core::payload::Part;
-use amana_core::signing::{self, RequestParts};
+use amana_core::signing;
 use amana_core::wire::{
-    paths, CaseBundle, EnvelopeWire, Extension, ReplyUpload, ReviewerKeyWire, RewrapRequest,
-    RewrappedEnvelope, StatusChange,
+    paths, CaseBundle, EnvelopeWire, Extension, ReplyUpload, RewrapRequest, RewrappedEnvelope, StatusChange,
 };
+use amana_testkit::chain::{self, Attesters, NewEvent};
+use amana_testkit::Signer;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
@@ -24,46 +25,24 @@ pub const ON: Date = date!(2027 - 01 - 15);
 /// The signed timestamp of every fixture action: 2027-01-15T08:00:00Z.
 pub const SIGNED_AT: i64 = 1_800_000_000;
 
-/// A reviewer that signs fixture events.
-pub struct Kit {
-    key: Ed25519KeyPair,
-    pub key_id: String,
+/// A reviewer that signs fixture events (a shared [`Signer`] for [`DEP`]).
+pub struct Kit(Signer);
+
+impl std::ops::Deref for Kit {
+    type Target = Signer;
+    fn deref(&self) -> &Signer {
+        &self.0
+    }
 }
 
 impl Kit {
     pub fn new(key_id: &str) -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
-        Self { key: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"), key_id: key_id.into() }
-    }
-
-    pub fn wire(&self) -> ReviewerKeyWire {
-        ReviewerKeyWire {
-            key_id: self.key_id.clone(),
-            ed25519_public_key: B64.encode(self.key.public_key().as_ref()),
-            revoked_on: None,
-        }
+        Kit(Signer::generate(key_id, DEP))
     }
 
     /// A received case with its report envelope and `submitted` event.
     pub fn bundle(&self, id: &str) -> CaseBundle {
-        let k = DeadlinePolicy::default().for_kind(Kind::Violation);
-        let mut b = CaseBundle {
-            id: id.into(),
-            kind: Kind::Violation,
-            agency: "health".into(),
-            oversight_only: false,
-            status: Status::Received,
-            received_on: ON,
-            deadlines: deadlines::compute(k, ON, None, 0),
-            escalated: false,
-            extension_days: 0,
-            rating: None,
-            reporter_recipient: String::new(),
-            recipients: vec![],
-            envelopes: vec![],
-            attachments: vec![],
-            events: vec![],
-        };
+        let mut b = chain::empty_bundle(id, Kind::Violation, ON, false);
         add_envelope(&mut b, "rep", Part::Report);
         push(&mut b, EventKind::Submitted, Status::Received, json!({ "envelope_id": "rep" }), None);
         b
@@ -168,33 +147,11 @@ impl Kit {
 
     /// Like [`Self::signed`], signed at `timestamp` with `nonce`.
     pub fn signed_with(&self, path: &str, body: String, timestamp: i64, nonce: &str) -> (String, String) {
-        let parts = RequestParts {
-            deployment_id: DEP,
-            key_id: &self.key_id,
-            method: "POST",
-            path_and_query: path,
-            body: body.as_bytes(),
-            timestamp,
-            nonce,
-        };
-        let sig = signing::sign(&self.key, &parts);
-        let action = SignedAction {
-            key_id: sig.key_id,
-            timestamp: sig.timestamp,
-            nonce: sig.nonce,
-            signature: sig.signature,
-            method: "POST".into(),
-            path: path.into(),
-            body,
-        };
-        (self.key_id.clone(), serde_json::to_string(&action).expect("json"))
+        (self.key_id.clone(), self.action_at(path, body, timestamp, nonce))
     }
 }
 
-/// The head a reviewer acting on `b` now signs: its last event's hash.
-pub fn head(b: &CaseBundle) -> String {
-    b.events.last().map(|e| e.hash.clone()).unwrap_or_default()
-}
+pub use amana_testkit::chain::head;
 
 /// Adds an envelope whose "age file" is `age file <id>`; returns its base64.
 pub fn add_envelope(b: &mut CaseBundle, id: &str, part: Part) -> String {
@@ -203,7 +160,13 @@ pub fn add_envelope(b: &mut CaseBundle, id: &str, part: Part) -> String {
     age_b64
 }
 
-/// Appends a linked, hashed event; `signed` is (actor, signed action JSON).
+/// The fixture server's and reporter's keys (fixed: the same in every test).
+fn attesters() -> &'static Attesters {
+    static A: std::sync::OnceLock<Attesters> = std::sync::OnceLock::new();
+    A.get_or_init(|| Attesters::fixed(DEP))
+}
+
+/// Appends a linked, hashed event dated [`ON`]; `signed` is (actor, signed action JSON).
 pub fn push(
     b: &mut CaseBundle,
     kind: EventKind,
@@ -211,75 +174,19 @@ pub fn push(
     detail: Value,
     signed: Option<(String, String)>,
 ) {
-    let prev = b.events.last().map_or(events::GENESIS.to_string(), |e| e.hash.clone());
     let (actor, signed) = signed.map_or((None, None), |(a, s)| (Some(a), Some(s)));
-    let mut detail = detail;
-    if kind == EventKind::Submitted {
-        for (k, v) in [
-            ("kind", json!(b.kind)),
-            ("agency", json!(b.agency)),
-            ("oversight_only", json!(b.oversight_only)),
-            ("reporter_recipient", json!(b.reporter_recipient)),
-            ("reporter_key", json!(B64.encode(reporter_key().public_key().as_ref()))),
-        ] {
-            detail[k] = v;
-        }
-    }
-    let mut e = Event {
-        seq: b.events.len() as i64,
-        on: ON,
-        kind,
-        status,
-        actor,
-        detail: detail.to_string(),
-        signed,
-        prev_hash: prev,
-        hash: String::new(),
-    };
-    if e.signed.is_none() {
-        e.signed = attest(&b.id, &e);
-    }
-    e.hash = events::compute_hash(&b.id, &e);
-    b.events.push(e);
-}
-
-fn fixed_key(seed: u8) -> Ed25519KeyPair {
-    Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).expect("key")
+    attesters().push(b, NewEvent { on: ON, kind, status, detail, actor, signed });
 }
 
 /// The fixture server's attestation key (fixture rosters name it).
-pub fn server_key() -> Ed25519KeyPair {
-    fixed_key(41)
-}
-
-/// The fixture reporter's code-derived signing key.
-pub fn reporter_key() -> Ed25519KeyPair {
-    fixed_key(42)
-}
-
-/// Signs a server or reporter event as the server records it.
-pub fn attest(case_id: &str, e: &Event) -> Option<String> {
-    let by = events::Attester::of(e.kind)?;
-    let key = match by {
-        events::Attester::Server => server_key(),
-        events::Attester::Reporter => reporter_key(),
-    };
-    Some(events::attest(by, &key, DEP, case_id, e))
+pub fn server_key() -> &'static Ed25519KeyPair {
+    &attesters().server
 }
 
 /// Recomputes every hash after an edit, as a server rewriting history would (re-attesting
 /// what the server attests).
 pub fn rehash(b: &mut CaseBundle) {
-    let mut prev = events::GENESIS.to_string();
-    let id = b.id.clone();
-    for e in &mut b.events {
-        e.prev_hash = prev;
-        if events::Attester::of(e.kind) == Some(events::Attester::Server) {
-            e.signed = attest(&id, e);
-        }
-        e.hash = events::compute_hash(&b.id, e);
-        prev = e.hash.clone();
-    }
+    attesters().rehash(b);
 }
 
 /// The oversight unit's roster key in fixtures.
@@ -328,7 +235,7 @@ pub fn roster(version: u64, kits: &[&Kit]) -> amana_core::roster::Roster {
         deployment_id: DEP.into(),
         version,
         issued_on: ON,
-        attestation_key: B64.encode(server_key().public_key().as_ref()),
+        attestation_key: attesters().server_public(),
         reviewers,
         vouched_heads: vec![],
     }

@@ -1,0 +1,97 @@
+//! `authorize-pull` on the laptop and `pull --authorization` on the connected machine.
+
+use amana_core::signing::{self, SignedRequestFile};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use predicates::prelude::*;
+
+use crate::support::{case_list, read, Stub, TestHome, DEP};
+
+use super::connected;
+
+#[test]
+fn authorize_pull_writes_a_signed_get_and_nothing_secret() {
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    home.cmd().arg("authorize-pull").assert().success().stdout(
+        predicate::str::contains("pull-authorization.json").and(predicate::str::contains("can be used once")),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("auth.json");
+    home.cmd().args(["authorize-pull", "--out"]).arg(&out).assert().success();
+    for path in [home.file("pull-authorization.json"), out] {
+        let text = String::from_utf8(read(&path)).expect("utf8");
+        assert!(!text.contains("AGE-SECRET-KEY") && !text.contains("AMANA-SIGNING-KEY"));
+        let file: SignedRequestFile = serde_json::from_str(&text).expect("file");
+        assert_eq!(file.version, "amana-signed-request-v1");
+        assert_eq!((file.deployment_id.as_str(), file.key_id.as_str()), (DEP, "alice"));
+        assert_eq!(
+            (file.method.as_str(), file.path.as_str(), file.body.as_str()),
+            ("GET", "/api/v1/review/cases?format=3", "")
+        );
+        assert_eq!(file.validate(), Ok(()));
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        // Signed with the hour, not the second (docs/FORMATS.md §3): up to an hour old.
+        assert_eq!(file.timestamp % signing::TIMESTAMP_GRANULARITY_SECS, 0);
+        assert_eq!(
+            signing::verify(
+                &public_key(&home),
+                &file.parts(),
+                &file.signature,
+                now,
+                signing::TIMESTAMP_GRANULARITY_SECS + 600
+            ),
+            Ok(())
+        );
+    }
+}
+
+#[test]
+fn pull_with_an_authorization_sends_it_verbatim_and_saves_the_answer() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let usb = tempfile::tempdir().expect("usb");
+    let auth = usb.path().join("auth.json");
+    laptop.cmd().args(["authorize-pull", "--out"]).arg(&auth).assert().success();
+    let file: SignedRequestFile = serde_json::from_slice(&read(&auth)).expect("file");
+
+    let answer = case_list(&[], vec![]);
+    let stub = Stub::start(vec![(200, answer.clone())]);
+    let empty = tempfile::tempdir().expect("empty home");
+    let bundle = usb.path().join("bundle.json");
+    connected(empty.path())
+        .args(["--server", &stub.url, "pull", "--authorization"])
+        .arg(&auth)
+        .arg("--out")
+        .arg(&bundle)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("0 cases, still encrypted")
+                .and(predicate::str::contains("amana-review import")),
+        );
+    let req = stub.next();
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/v1/review/cases?format=3"));
+    assert_eq!(req.header(signing::HEADER_KEY), Some("alice"));
+    assert_eq!(req.header(signing::HEADER_NONCE), Some(file.nonce.as_str()));
+    assert_eq!(req.header(signing::HEADER_TIMESTAMP), Some(file.timestamp.to_string().as_str()));
+    assert_eq!(req.header(signing::HEADER_SIGNATURE), Some(file.signature.as_str()));
+    assert_eq!(read(&bundle), answer.as_bytes(), "the answer byte for byte");
+    assert_eq!(std::fs::read_dir(empty.path()).expect("dir").count(), 0, "no home was made");
+
+    // Without a server, or with a POST file, it says what to do.
+    connected(empty.path())
+        .args(["pull", "--authorization"])
+        .arg(&auth)
+        .arg("--out")
+        .arg(&bundle)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("pass --server URL"));
+}
+
+/// The laptop's public signing key, from its public entry.
+fn public_key(home: &TestHome) -> Vec<u8> {
+    let entry: amana_core::keyring::ReviewerEntry =
+        toml::from_str(&String::from_utf8_lossy(&read(&home.file("public-entry.toml")))).expect("entry");
+    B64.decode(entry.ed25519_public_key).expect("b64")
+}
