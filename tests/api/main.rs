@@ -15,6 +15,7 @@ mod cli_output;
 mod codes;
 mod db_writer;
 mod doc_references;
+mod evaluation_pages;
 mod hardening;
 mod heads;
 mod helpers;
