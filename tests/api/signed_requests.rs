@@ -42,6 +42,14 @@ fn assert_unauthorized(status: u16, body: &str, what: &str) {
     assert_eq!(err["error"], "unauthorized", "{what}");
 }
 
+/// A 401 that says the nonce was used before (its own code, so `amana-review` can say so).
+#[track_caller]
+fn assert_replayed(status: u16, body: &str, what: &str) {
+    assert_eq!(status, 401, "{what}: {body}");
+    let err: Value = serde_json::from_str(body).expect("JSON error");
+    assert_eq!(err["error"], "replayed", "{what}");
+}
+
 async fn send(app: &TestApp, method: &str, path: &str, body: &[u8], sig: &Signature) -> (u16, String) {
     let resp = app.send_signed(method, path, body.to_vec(), sig).await;
     let status = resp.status().as_u16();
@@ -207,26 +215,26 @@ async fn each_nonce_is_accepted_once_even_after_a_restart() {
     let (s, b) = send(&app, "GET", PULL, b"", &list).await;
     assert_eq!(s, 200, "{b}");
     let (s, b) = send(&app, "GET", PULL, b"", &list).await;
-    assert_unauthorized(s, &b, "replayed GET");
+    assert_replayed(s, &b, "replayed GET");
     assert!(b.contains("already used"), "{b}");
 
     let (s, b) = send(&app, "POST", &path, &ack, &change).await;
     assert_eq!(s, 204, "{b}");
     let (s, b) = send(&app, "POST", &path, &ack, &change).await;
-    assert_unauthorized(s, &b, "replayed POST");
+    assert_replayed(s, &b, "replayed POST");
 
     // The same nonce under a different, freshly signed request is a replay too.
     let in_review = status_body("in_review", &head);
     let sig = health.sign_at("POST", &path, &in_review, now(), &change.nonce);
     let (s, b) = send(&app, "POST", &path, &in_review, &sig).await;
-    assert_unauthorized(s, &b, "nonce reused for another request");
+    assert_replayed(s, &b, "nonce reused for another request");
     assert_eq!(app.status_of(&code).await, "acknowledged");
 
     app.restart();
     let (s, b) = send(&app, "GET", PULL, b"", &list).await;
-    assert_unauthorized(s, &b, "GET replayed after a restart");
+    assert_replayed(s, &b, "GET replayed after a restart");
     let (s, b) = send(&app, "POST", &path, &ack, &change).await;
-    assert_unauthorized(s, &b, "POST replayed after a restart");
+    assert_replayed(s, &b, "POST replayed after a restart");
     // Fresh requests still work after the restart.
     let (s, b) = send(&app, "GET", PULL, b"", &health.sign("GET", PULL, b"")).await;
     assert_eq!(s, 200, "{b}");
