@@ -39,18 +39,8 @@ pub enum Command {
 pub struct PurgeArgs {
     #[command(flatten)]
     pub data: DataSettings,
-    /// TOML retention file: `default_days`, `after_reporter_content_days`, `[kinds]`
-    /// (days per kind). Without it: 365 days for every kind, 30 days after reporter content.
-    #[arg(long, env = "AMANA_RETENTION")]
-    pub retention: Option<PathBuf>,
-    /// Days a closed case is kept after closure, for kinds the file does not list
-    /// (overrides the file's `default_days`).
-    #[arg(long, env = "AMANA_RETENTION_DAYS")]
-    pub retention_days: Option<i64>,
-    /// Never purge a case within this many days of its newest reporter content (submission,
-    /// follow-up, rating); overrides the file's `after_reporter_content_days` (default 30).
-    #[arg(long, env = "AMANA_RETENTION_AFTER_CONTENT_DAYS")]
-    pub after_content_days: Option<i64>,
+    #[command(flatten)]
+    pub retention: crate::config::RetentionArgs,
     /// List the cases that are due, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -129,28 +119,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn purge(p: PurgeArgs) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let mut policy = match &p.retention {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            crate::retention::RetentionPolicy::from_toml(&text)
-                .map_err(|e| anyhow::anyhow!("invalid retention file {}: {e}", path.display()))?
-        }
-        None => crate::retention::RetentionPolicy::default(),
-    };
-    if let Some(d) = p.retention_days {
-        policy.default_days = d;
-    }
-    if let Some(d) = p.after_content_days {
-        policy.after_reporter_content_days = d;
-    }
-    policy.check().map_err(|e| anyhow::anyhow!("invalid retention setting: {e}"))?;
+    let policy = p.retention.policy()?;
     let store = crate::startup::open_store(&p.data).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let report = crate::retention::purge(store.as_ref(), &policy, today, p.dry_run).await?;
     let verb = if p.dry_run { "due for purging (dry run, nothing deleted)" } else { "purged" };
-    println!("{} closed case(s) {verb}; {} closed case(s) kept", report.purged.len(), report.kept);
+    println!(
+        "{} closed case(s) {verb}; {} closed case(s) kept, {} of them past their period but on legal hold",
+        report.purged.len(),
+        report.kept,
+        report.held
+    );
     for id in &report.purged {
         println!("  {id}");
     }

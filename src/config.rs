@@ -41,6 +41,10 @@ pub struct ServeSettings {
     /// without one, the shipped questionnaires and no centres.
     #[arg(long, env = "AMANA_SERVICES")]
     pub services: Option<PathBuf>,
+    /// The retention policy, as `amana purge` is given it: the status page shows reporters
+    /// of closed cases the date after which theirs will be deleted.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// How often overdue cases are escalated, in seconds.
     #[arg(long, env = "AMANA_ESCALATION_INTERVAL_SECS", default_value_t = 300)]
     pub escalation_interval_secs: u64,
@@ -180,5 +184,48 @@ mod tests {
         let parse = |hours: &str| Serve::try_parse_from(["amana", "--signature-window-hours", hours]);
         assert!(parse("1").is_err());
         assert_eq!(parse("2").map(|s| s.settings.signature_window_hours).ok(), Some(2));
+    }
+}
+
+/// The retention policy's settings, shared by `amana purge` and `amana serve` (which shows
+/// reporters the deletion date), read from the same file and variables.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// TOML retention file: `default_days`, `after_reporter_content_days`,
+    /// `purged_notice_days`, `[kinds]` (days per kind). Without it: 365 days for every kind,
+    /// 30 days after reporter content, 365 days of "purged" answers.
+    #[arg(long, env = "AMANA_RETENTION")]
+    pub retention: Option<PathBuf>,
+    /// Days a closed case is kept after closure, for kinds the file does not list
+    /// (overrides the file's `default_days`).
+    #[arg(long, env = "AMANA_RETENTION_DAYS")]
+    pub retention_days: Option<i64>,
+    /// Never purge a case within this many days of its newest reporter content (submission,
+    /// follow-up, rating); overrides the file's `after_reporter_content_days` (default 30).
+    #[arg(long, env = "AMANA_RETENTION_AFTER_CONTENT_DAYS")]
+    pub after_content_days: Option<i64>,
+}
+
+impl RetentionArgs {
+    /// The file (or the defaults) with the overrides, checked.
+    pub fn policy(&self) -> anyhow::Result<crate::retention::RetentionPolicy> {
+        use anyhow::Context;
+        let mut policy = match &self.retention {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                crate::retention::RetentionPolicy::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid retention file {}: {e}", path.display()))?
+            }
+            None => crate::retention::RetentionPolicy::default(),
+        };
+        if let Some(d) = self.retention_days {
+            policy.default_days = d;
+        }
+        if let Some(d) = self.after_content_days {
+            policy.after_reporter_content_days = d;
+        }
+        policy.check().map_err(|e| anyhow::anyhow!("invalid retention setting: {e}"))?;
+        Ok(policy)
     }
 }

@@ -24,6 +24,9 @@ pub enum ApiError {
     Unauthorized(#[from] SignatureError),
     #[error("this key may not do this")]
     Forbidden,
+    /// A visit token that did not verify; the message says why and what to do.
+    #[error("{0}")]
+    VisitRefused(String),
     /// A reviewer named a case that does not exist or is outside its key's scope: one
     /// answer for both, so a key cannot learn which ids exist beyond its scope.
     #[error("no case with this id is in this key's scope")]
@@ -43,6 +46,10 @@ pub enum ApiError {
     /// The request did not finish within its time limit.
     #[error("request timed out")]
     Timeout,
+    /// The code matched a case that retention purged on this date (`status::authenticate`):
+    /// only the holder of the real code gets this answer.
+    #[error("purged")]
+    Purged(time::Date),
     /// The client speaks a format this server no longer serves; the message says to upgrade.
     #[error("{0}")]
     UpgradeRequired(String),
@@ -64,9 +71,20 @@ impl ApiError {
                 (StatusCode::UNAUTHORIZED, "replayed", e.to_string())
             }
             ApiError::Unauthorized(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
+            ApiError::Forbidden | ApiError::VisitRefused(_) => {
+                (StatusCode::FORBIDDEN, "forbidden", self.to_string())
+            }
             ApiError::NoSuchCase => (StatusCode::NOT_FOUND, "not_found", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::Purged(on) => (
+                StatusCode::GONE,
+                "purged",
+                format!(
+                    "This case was closed and its records were deleted on {}. Nothing more is kept \
+                     about it.",
+                    crate::store::format_date(*on)
+                ),
+            ),
             ApiError::UpgradeRequired(m) => (StatusCode::BAD_REQUEST, "upgrade_required", m.clone()),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,6 +183,11 @@ impl From<crate::store::StoreError> for ApiError {
                 ApiError::FileLimit(FileLimit::Total { max_mb: max_bytes / (1024 * 1024) })
             }
             StoreError::FileLimit(LimitBroken::Quota) => ApiError::FileLimit(FileLimit::Quota),
+            StoreError::VisitSpent => ApiError::Conflict(
+                "This visit token was already used: each one counts one visit. Send the evaluation without it \
+                 (it then counts as a public rating), or ask the oversight unit for a new token."
+                    .into(),
+            ),
             other => ApiError::Internal(other.into()),
         }
     }

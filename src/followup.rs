@@ -116,7 +116,14 @@ pub async fn add_follow_up(
         author: None,
     };
     // Same recipients as the report, plus the reporter so they can reread their thread.
-    let readers = state.keyring.recipients_for(&case.agency, case.oversight_only, today);
+    // Never a reviewer oversight excluded from the case (issue 15).
+    let excluded = state.store.exclusions(&case.id).await?;
+    let readers: Vec<age::x25519::Recipient> = state
+        .keyring
+        .readers_of(&case.agency, case.oversight_only, today)
+        .filter(|r| !excluded.contains(&r.entry.id))
+        .map(|r| r.recipient.clone())
+        .collect();
     let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
     let (ciphertext, commitment) = {

@@ -25,7 +25,7 @@ use crate::{
     error::ApiError,
     json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
-    store::{Evaluation, NewCase, StoreError},
+    store::{Evaluation, NewCase, SpentVisit, StoreError},
     upload::{self, CaseFiles, FormParts},
 };
 
@@ -92,6 +92,13 @@ pub struct SubmitReport {
     #[serde(default)]
     #[schema(value_type = Option<BTreeMap<String, Option<u8>>>, example = json!({"waiting_time": 4, "parking": null}))]
     pub ratings: Option<BTreeMap<String, Option<u64>>>,
+    /// For a `service_evaluation` only: the visit token a commissioned mystery shopper got from
+    /// the oversight unit (`amana-review visit-tokens`). Makes the evaluation count as
+    /// commissioned; each token counts once (409 the second time), and the stored case does
+    /// not say which token it was. A token that does not verify gets 403.
+    #[serde(default)]
+    #[schema(max_length = 2048)]
+    pub visit_token: Option<String>,
 }
 
 impl JsonFields for SubmitReport {
@@ -104,6 +111,7 @@ impl JsonFields for SubmitReport {
         Field { name: "receipt", required: false, expect: Expect::Flag },
         Field { name: "centre", required: false, expect: Expect::TextOrNull },
         Field { name: "ratings", required: false, expect: Expect::AnswersOrNull },
+        Field { name: "visit_token", required: false, expect: Expect::TextOrNull },
     ];
     const ONLY_THESE: bool = true;
 }
@@ -187,7 +195,9 @@ impl Submission {
                 "The report text is longer than {MAX_BODY_CHARS} characters; shorten it or add the rest as a follow-up."
             )));
         }
-        let evaluation = evaluation(state, kind, &raw.agency, raw.centre, raw.ratings)?;
+        let mut evaluation = evaluation(state, kind, &raw.agency, raw.centre, raw.ratings)?;
+        evaluation.visit =
+            raw.visit_token.map(|t| visit(state, kind, &raw.agency, &evaluation, &t)).transpose()?;
         Ok(Self {
             kind,
             agency: raw.agency,
@@ -246,7 +256,35 @@ fn evaluation(
         .map(|r| state.services.check_answers(agency, centre.as_deref(), &r))
         .transpose()
         .map_err(bad)?;
-    Ok(Evaluation { centre, answers })
+    Ok(Evaluation { centre, answers, visit: None })
+}
+
+/// A commissioned shopper's visit token, checked against the signed roster's oversight keys:
+/// the visit it records as used (the store refuses a second use).
+fn visit(
+    state: &AppState,
+    kind: Kind,
+    agency: &str,
+    e: &Evaluation,
+    token: &str,
+) -> Result<SpentVisit, ApiError> {
+    if kind != Kind::ServiceEvaluation || e.answers.is_none() {
+        return Err(ApiError::BadRequest(
+            "`visit_token` is only for kind `service_evaluation`, with its `ratings`.".into(),
+        ));
+    }
+    let today = state.today();
+    let oversight_key = |id: &str| {
+        state
+            .keyring
+            .reviewer(id)
+            .filter(|r| r.entry.oversight && !r.is_revoked_on(today))
+            .map(|r| r.public_key)
+    };
+    let deployment = &state.keyring.deployment_id;
+    let v = amana_core::visit::verify(token, oversight_key, deployment, agency, e.centre.as_deref(), today)
+        .map_err(|err| ApiError::VisitRefused(err.to_string()))?;
+    Ok(SpentVisit { id: v.spent_id, expires_on: v.claims.valid_until })
 }
 
 /// What a successful submission hands back.
@@ -361,6 +399,8 @@ async fn taken_under_older_pepper(state: &AppState, code: &FollowUpCode) -> Resu
     responses(
         (status = 201, description = "Stored; keep the code", body = SubmitResponse),
         (status = 400, description = "Invalid field, or not JSON / multipart; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 403, description = "The visit token did not verify (not signed by an oversight key, another agency or centre, expired); the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 409, description = "The visit token was already used. Nothing was saved.", body = crate::schemas::ErrorSchema),
         (status = 413, description = "Body, a text or the files over a limit; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
         (status = 503, description = "Busy; nothing saved, retry later", body = crate::schemas::ErrorSchema),
     ),
@@ -401,6 +441,7 @@ impl SubmitReport {
             // reporter pages read their own fields (`pages::report`).
             centre: None,
             ratings: None,
+            visit_token: None,
         };
         Ok(raw)
     }

@@ -164,37 +164,54 @@ fn evaluation_variants(services: &Services, agencies: &[String], kinds: &[&str])
     let with_centres = [Kind::Compliment.as_str(), Kind::ServiceEvaluation.as_str()];
     let plain: Vec<&str> = kinds.iter().copied().filter(|k| !with_centres.contains(k)).collect();
     let none = json!({ "type": "null" });
-    let mut variants =
-        vec![json!({ "properties": { "kind": { "enum": plain }, "centre": none, "ratings": none } })];
+    let mut variants = vec![
+        json!({ "properties": { "kind": { "enum": plain }, "centre": none, "ratings": none, "visit_token": none } }),
+    ];
     for agency in agencies {
         let centres: Vec<&Centre> = services.centres_of(agency).collect();
         let mut ids: Vec<Value> = vec![Value::Null];
         ids.extend(centres.iter().map(|c| json!(c.id)));
         variants.push(json!({ "properties": {
             "kind": { "const": "compliment" }, "agency": { "const": agency },
-            "centre": { "enum": ids }, "ratings": none } }));
+            "centre": { "enum": ids }, "ratings": none, "visit_token": none } }));
         let answers = |centre: Option<&Centre>| {
-            services.questionnaire_for(agency, centre).map_or_else(|| none.clone(), answers_schema)
+            services
+                .questionnaire_for(agency, centre)
+                .map_or_else(|| none.clone(), |q| answers_schema(q, true))
+        };
+        // With a visit token the answers are required (a commissioned visit rates).
+        let answers_required = |centre: Option<&Centre>| {
+            services
+                .questionnaire_for(agency, centre)
+                .map_or_else(|| none.clone(), |q| answers_schema(q, false))
         };
         variants.push(json!({ "properties": {
             "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
-            "centre": none, "ratings": answers(None) } }));
+            "centre": none, "ratings": answers(None), "visit_token": none } }));
+        variants.push(json!({ "required": ["ratings", "visit_token"], "properties": {
+            "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
+            "centre": none, "ratings": answers_required(None) } }));
         for c in centres {
             variants.push(json!({ "required": ["centre"], "properties": {
                 "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
-                "centre": { "const": c.id }, "ratings": answers(Some(c)) } }));
+                "centre": { "const": c.id }, "ratings": answers(Some(c)), "visit_token": none } }));
+            variants.push(json!({ "required": ["centre", "ratings", "visit_token"], "properties": {
+                "kind": { "const": "service_evaluation" }, "agency": { "const": agency },
+                "centre": { "const": c.id }, "ratings": answers_required(Some(c)) } }));
         }
     }
     Value::Array(variants)
 }
 
-/// Every criterion of `q`, each 1–5 or null (not applicable), and nothing else; or no answers.
-fn answers_schema(q: &Questionnaire) -> Value {
+/// Every criterion of `q`, each 1–5 or null (not applicable), and nothing else; or, if
+/// `optional`, no answers at all.
+fn answers_schema(q: &Questionnaire, optional: bool) -> Value {
     let one = json!({ "type": ["integer", "null"], "minimum": 1, "maximum": 5 });
     let properties: serde_json::Map<String, Value> =
         q.criteria.iter().map(|c| (c.id.clone(), one.clone())).collect();
     let required: Vec<&str> = q.criteria.iter().map(|c| c.id.as_str()).collect();
-    json!({ "type": ["object", "null"], "properties": properties, "required": required, "additionalProperties": false })
+    let kind = if optional { json!(["object", "null"]) } else { json!("object") };
+    json!({ "type": kind, "properties": properties, "required": required, "additionalProperties": false })
 }
 
 #[cfg(test)]
@@ -222,7 +239,7 @@ mod tests {
         let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         let v = evaluation_variants(&services, &["health".into()], &kinds);
         let v = v.as_array().expect("variants");
-        assert_eq!(v.len(), 3, "plain kinds, a compliment and an evaluation at health: {v:?}");
+        assert_eq!(v.len(), 4, "plain kinds, a compliment, an evaluation with and without a token: {v:?}");
         assert_eq!(
             v[0]["properties"]["kind"]["enum"],
             json!(["violation", "complaint", "suggestion", "inquiry"])

@@ -7,12 +7,22 @@
 //!   `after_reporter_content_days` old — never sooner, so a reporter who has just rated or
 //!   written is not answered by a vanished case (GlobaLeaks #3591).
 //!
-//! Each case is deleted by id (its envelopes, history and attachments cascade), and the
-//! database is then scrubbed ([`Store::scrub`]).
+//! A case on legal hold (oversight's signed `held` event) is never deleted until oversight
+//! releases it; `amana purge` counts the cases it held back.
+//!
+//! Each case is deleted by id (its envelopes, history and attachments cascade), keeping only
+//! its code's credentials and the purge date (`purged_codes`, so its reporter can learn that
+//! the case was purged, and when: SECURITY.md, "After a purge"); those are forgotten after
+//! `purged_notice_days`. The database is then scrubbed ([`Store::scrub`]).
+//!
+//! The status page shows the reporter of a closed case the date after which it will be
+//! deleted ([`RetentionPolicy::deletion_date`]): `amana serve --retention` must name the
+//! same file as `amana purge --retention`.
 //!
 //! ```toml
 //! default_days = 365                 # closed cases of any kind not listed below
 //! after_reporter_content_days = 30   # never within this many days of reporter content
+//! purged_notice_days = 365           # how long a purged case's code still says "purged"
 //! [kinds]
 //! violation = 1825
 //! service_evaluation = 90
@@ -30,6 +40,8 @@ use crate::store::{ClosedCase, Store, StoreError};
 pub const DEFAULT_DAYS: i64 = 365;
 /// Default days after the newest reporter content during which nothing is purged.
 pub const DEFAULT_AFTER_CONTENT_DAYS: i64 = 30;
+/// Default days a purged case's code still gets the "purged on" answer.
+pub const DEFAULT_PURGED_NOTICE_DAYS: i64 = 365;
 
 /// The retention file (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -39,6 +51,9 @@ pub struct RetentionPolicy {
     pub default_days: i64,
     #[serde(default = "default_after_content_days")]
     pub after_reporter_content_days: i64,
+    /// Days after a purge during which the case's code still answers "purged on DATE".
+    #[serde(default = "default_purged_notice_days")]
+    pub purged_notice_days: i64,
     /// Days by kind, overriding `default_days`.
     #[serde(default)]
     pub kinds: BTreeMap<Kind, i64>,
@@ -52,11 +67,16 @@ fn default_after_content_days() -> i64 {
     DEFAULT_AFTER_CONTENT_DAYS
 }
 
+fn default_purged_notice_days() -> i64 {
+    DEFAULT_PURGED_NOTICE_DAYS
+}
+
 impl Default for RetentionPolicy {
     fn default() -> Self {
         Self {
             default_days: DEFAULT_DAYS,
             after_reporter_content_days: DEFAULT_AFTER_CONTENT_DAYS,
+            purged_notice_days: DEFAULT_PURGED_NOTICE_DAYS,
             kinds: BTreeMap::new(),
         }
     }
@@ -78,6 +98,7 @@ impl RetentionPolicy {
         let all = [
             ("default_days", self.default_days),
             ("after_reporter_content_days", self.after_reporter_content_days),
+            ("purged_notice_days", self.purged_notice_days),
         ]
         .into_iter()
         .chain(self.kinds.iter().map(|(k, d)| (k.as_str(), *d)));
@@ -94,12 +115,24 @@ impl RetentionPolicy {
         self.kinds.get(&kind).copied().unwrap_or(self.default_days)
     }
 
-    /// Whether `case` may be purged on `today`.
+    /// Whether `case` may be purged on `today`: past its deletion date and not on hold.
     pub fn is_due(&self, case: &ClosedCase, today: Date) -> bool {
-        let kept = case.closed_on.checked_add(Duration::days(self.days_for(case.kind)));
+        !case.held && self.deletion_date(case).is_some_and(|d| d <= today)
+    }
+
+    /// The first date on which `case` may be purged, on hold or not: its closure plus the
+    /// kind's days, and never before its newest reporter content plus the quiet days. The
+    /// reporter's status page shows it (unless the case is held).
+    pub fn deletion_date(&self, case: &ClosedCase) -> Option<Date> {
+        let kept = case.closed_on.checked_add(Duration::days(self.days_for(case.kind)))?;
         let quiet =
-            case.last_reporter_content_on.checked_add(Duration::days(self.after_reporter_content_days));
-        kept.is_some_and(|d| d <= today) && quiet.is_some_and(|d| d <= today)
+            case.last_reporter_content_on.checked_add(Duration::days(self.after_reporter_content_days))?;
+        Some(kept.max(quiet))
+    }
+
+    /// Codes of cases purged before this date no longer get the "purged" answer.
+    pub fn forget_purged_before(&self, today: Date) -> Date {
+        today.checked_sub(Duration::days(self.purged_notice_days)).unwrap_or(Date::MIN)
     }
 
     /// The first date on which reporter content keeps a case: content dated on or after
@@ -114,8 +147,12 @@ impl RetentionPolicy {
 pub struct PurgeReport {
     /// Ids deleted (or, in a dry run, due).
     pub purged: Vec<String>,
-    /// Closed cases kept (not due yet, or content arrived meanwhile).
+    /// Closed cases kept (not due yet, held, or content arrived meanwhile).
     pub kept: usize,
+    /// Of `kept`, those past their retention period but on legal hold.
+    pub held: usize,
+    /// Codes of earlier purges forgotten now (no longer answered "purged").
+    pub forgotten: u64,
     /// Whether the database was scrubbed completely (always true in a dry run).
     pub scrubbed: bool,
 }
@@ -132,13 +169,18 @@ pub async fn purge(
     for case in store.closed_cases().await? {
         if !policy.is_due(&case, today) {
             report.kept += 1;
-        } else if dry_run || store.delete_closed_case(&case.id, quiet_since).await? {
+            let past_due = policy.deletion_date(&case).is_some_and(|d| d <= today);
+            report.held += usize::from(case.held && past_due);
+        } else if dry_run || store.delete_closed_case(&case.id, quiet_since, today).await? {
             report.purged.push(case.id);
         } else {
             report.kept += 1;
         }
     }
-    if !dry_run && !report.purged.is_empty() {
+    if !dry_run {
+        report.forgotten = store.forget_purged_codes(policy.forget_purged_before(today)).await?;
+    }
+    if !dry_run && (!report.purged.is_empty() || report.forgotten > 0) {
         report.scrubbed = store.scrub().await?;
     }
     Ok(report)
@@ -150,7 +192,21 @@ mod tests {
     use time::macros::date;
 
     fn case(kind: Kind, closed_on: Date, content_on: Date) -> ClosedCase {
-        ClosedCase { id: "c".into(), kind, closed_on, last_reporter_content_on: content_on }
+        ClosedCase { id: "c".into(), kind, closed_on, last_reporter_content_on: content_on, held: false }
+    }
+
+    #[test]
+    fn the_deletion_date_is_the_later_of_both_and_a_hold_keeps_the_case() {
+        let p = RetentionPolicy::from_toml("default_days = 10\nafter_reporter_content_days = 30\n")
+            .expect("policy");
+        let c = case(Kind::Complaint, date!(2026 - 11 - 01), date!(2026 - 10 - 01));
+        assert_eq!(p.deletion_date(&c), Some(date!(2026 - 11 - 11)));
+        let rated = case(Kind::Complaint, date!(2026 - 11 - 01), date!(2026 - 11 - 05));
+        assert_eq!(p.deletion_date(&rated), Some(date!(2026 - 12 - 05)));
+        assert!(p.is_due(&c, date!(2026 - 11 - 11)) && !p.is_due(&c, date!(2026 - 11 - 10)));
+        let held = ClosedCase { held: true, ..c };
+        assert!(!p.is_due(&held, date!(2030 - 01 - 01)), "held: never due");
+        assert_eq!(p.forget_purged_before(date!(2026 - 11 - 23)), date!(2025 - 11 - 23));
     }
 
     #[test]

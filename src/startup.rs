@@ -220,6 +220,7 @@ impl Application {
         check_listeners(&s)?;
         s.uploads.check(s.insecure_test_kdf)?;
         let deadlines = load_deadlines(s.deadlines.as_deref())?;
+        let retention = s.retention.policy()?;
         let onion_location =
             s.onion_location.as_deref().map(crate::pages::errors::onion_origin).transpose()?;
         ensure_private_dir(&s.data.data_dir)?;
@@ -268,6 +269,7 @@ impl Application {
                 demo: demo.is_some(),
                 deadlines,
                 services,
+                retention,
                 receipt_key: Arc::new(receipt_key),
                 clock_offset_days: s.test_clock_offset_days,
                 onion_location,

@@ -31,6 +31,8 @@ pub struct Inner {
     pub deadlines: DeadlinePolicy,
     /// Service centres and evaluation questionnaires (`--services`).
     pub services: amana_core::services::Services,
+    /// What `amana purge` is given: the reporter's status page shows the deletion date.
+    pub retention: crate::retention::RetentionPolicy,
     /// The server's key: signs proof-of-filing receipts and attests the events no reviewer
     /// makes (submissions, escalations); the signed roster names its public half.
     pub receipt_key: Arc<Ed25519KeyPair>,

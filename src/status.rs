@@ -27,7 +27,7 @@ use crate::{
 mod typed_code;
 mod view;
 pub use typed_code::TypedCode;
-pub use view::{Message, MessageKind, ReporterView};
+pub use view::{Deletion, Message, MessageKind, ReporterView};
 
 /// Code checks that met a record with KDF parameters below the production floor (refused
 /// as misses) since [`take_weak_records_met`] last read it.
@@ -83,7 +83,8 @@ pub struct StatusResponse {
     pub kind: String,
     #[schema(example = "health")]
     pub agency: String,
-    /// received, acknowledged, in_review, needs_info, closed_action_taken, closed_unfounded, closed_referred
+    /// received, acknowledged, in_review, needs_info, closed_action_taken, closed_unfounded,
+    /// closed_referred, or closed (closed for any other reason)
     #[schema(example = "received")]
     pub status: String,
     /// UTC date, YYYY-MM-DD.
@@ -104,6 +105,12 @@ pub struct StatusResponse {
     pub can_rate: bool,
     /// Your rating, if given.
     pub rating: Option<u8>,
+    /// A closed case: the UTC date (YYYY-MM-DD) after which its records will be deleted.
+    /// Absent while open, or while it is kept longer than usual (`kept_longer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_after: Option<String>,
+    /// The closed case is kept longer than the retention period; no deletion date is set.
+    pub kept_longer: bool,
 }
 
 /// What a matching code unlocks.
@@ -115,23 +122,19 @@ pub struct Authenticated {
 
 struct Attempt {
     case_id: Option<String>,
+    /// Set when the code's credentials are what a purge kept (`case_id` is then empty).
+    purged_on: Option<time::Date>,
     secret: Zeroizing<String>,
     salt: Vec<u8>,
     params: KdfParams,
     verifier: Vec<u8>,
 }
 
-async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
-    let dummy = || Attempt {
-        case_id: None,
-        secret: Zeroizing::new(DUMMY_SECRET.into()),
-        salt: kdf::new_salt().to_vec(),
-        params: state.kdf_params,
-        verifier: Vec::new(),
-    };
-    let Ok(code) = FollowUpCode::parse(input) else {
-        return Ok(dummy());
-    };
+/// The credentials stored for `code`, live or (with the purge date) kept by a purge.
+async fn lookup(
+    state: &AppState,
+    code: &FollowUpCode,
+) -> Result<(Option<crate::store::CaseCredentials>, Option<time::Date>), ApiError> {
     // Every pepper version is tried, newest first, without stopping at a match, so the
     // work does not depend on which version (if any) issued the code. A record counts only
     // under the version that made its index.
@@ -144,6 +147,34 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
             }
         }
     }
+    // What a purge kept of a code is looked up the same way, every time (a hit, a miss and a
+    // purged code make the same queries), and counts only when no live case matched.
+    let mut purged_on = None;
+    for (pepper_id, pepper) in state.peppers.newest_first() {
+        let index = kdf::lookup_index(pepper, code.lookup());
+        if let Some(p) = state.store.purged_code(&index).await? {
+            if p.credentials.pepper_id == pepper_id && found.is_none() {
+                purged_on = Some(p.purged_on);
+                found = Some(p.credentials);
+            }
+        }
+    }
+    Ok((found, purged_on))
+}
+
+async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
+    let dummy = || Attempt {
+        case_id: None,
+        purged_on: None,
+        secret: Zeroizing::new(DUMMY_SECRET.into()),
+        salt: kdf::new_salt().to_vec(),
+        params: state.kdf_params,
+        verifier: Vec::new(),
+    };
+    let Ok(code) = FollowUpCode::parse(input) else {
+        return Ok(dummy());
+    };
+    let (found, purged_on) = lookup(state, &code).await?;
     let Some(creds) = found else {
         return Ok(dummy());
     };
@@ -157,6 +188,7 @@ async fn attempt(state: &AppState, input: &str) -> Result<Attempt, ApiError> {
     }
     Ok(Attempt {
         case_id: Some(creds.id),
+        purged_on,
         secret: Zeroizing::new(code.secret().to_string()),
         salt: creds.kdf_salt,
         params,
@@ -179,6 +211,10 @@ pub async fn authenticate(state: &AppState, code: &TypedCode) -> Result<Authenti
     if !kdf::verifier_matches(&derived.verifier, &a.verifier) {
         return Err(ApiError::NotFound);
     }
+    // Only the derivation from the real code reaches this: a guess gets the 404 above.
+    if let Some(on) = a.purged_on {
+        return Err(ApiError::Purged(on));
+    }
     let case = state.store.case_meta(&case_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Authenticated { case, derived })
 }
@@ -192,6 +228,7 @@ pub async fn authenticate(state: &AppState, code: &TypedCode) -> Result<Authenti
         (status = 200, description = "The case", body = StatusResponse),
         (status = 400, description = "Not JSON, or `code` missing or not text; the message says which", body = crate::schemas::ErrorSchema),
         (status = 404, description = "No report matches this code (same answer for every kind of miss)", body = crate::schemas::ErrorSchema),
+        (status = 410, description = "The code's case was closed and purged; the message gives the date (`error`: `purged`)", body = crate::schemas::ErrorSchema),
         (status = 413, description = "Body too large (over 16 KiB)", body = crate::schemas::ErrorSchema),
         (status = 503, description = "Busy; retry later", body = crate::schemas::ErrorSchema),
     ),
@@ -208,7 +245,21 @@ pub async fn status_json(
 /// Everything the reporter sees, with the thread decrypted in memory.
 pub async fn view(state: &AppState, auth: &Authenticated) -> Result<ReporterView, ApiError> {
     let (messages, unreadable) = messages(state, auth).await?;
-    Ok(ReporterView::new(&auth.case, messages, unreadable))
+    let deletion = deletion(state, &auth.case).await?;
+    Ok(ReporterView::new(&auth.case, messages, unreadable, deletion))
+}
+
+/// When a closed case will be deleted, by the policy `amana purge` is given. A case on
+/// legal hold has no date: the reporter reads only that it is kept longer (not why).
+async fn deletion(state: &AppState, case: &CaseMeta) -> Result<Deletion, ApiError> {
+    if !case.status.is_closed() {
+        return Ok(Deletion::Open);
+    }
+    if case.held_review_on.is_some() {
+        return Ok(Deletion::KeptLonger);
+    }
+    let closed = state.store.closed_case(&case.id).await?;
+    Ok(closed.and_then(|c| state.retention.deletion_date(&c)).map_or(Deletion::KeptLonger, Deletion::After))
 }
 
 /// The thread the reporter can read, and how many envelopes addressed to them held no

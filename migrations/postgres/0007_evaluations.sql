@@ -3,6 +3,8 @@
 -- visit is in the clear (the comment stays in the encrypted report).
 
 ALTER TABLE cases ADD COLUMN centre TEXT;
+-- An evaluation made with an oversight-signed visit token (src/intake.rs, amana_core::visit).
+ALTER TABLE cases ADD COLUMN commissioned BOOLEAN NOT NULL DEFAULT FALSE;
 
 CREATE TABLE ratings (
     case_id       TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
@@ -15,3 +17,10 @@ CREATE TABLE ratings (
 
 CREATE INDEX ratings_by_criterion ON ratings (questionnaire, criterion);
 CREATE INDEX cases_by_centre ON cases (agency, centre);
+
+-- Visit tokens already used, by the SHA-256 of their nonce, until they expire; never linked
+-- to the case that used them.
+CREATE TABLE spent_visits (
+    id         TEXT PRIMARY KEY,
+    expires_on TEXT NOT NULL
+);

@@ -93,8 +93,8 @@ fn dynamic_keys() -> Vec<String> {
         }
     }
     for s in Status::ALL {
-        keys.push(format!("status-{}", s.as_str()));
-        keys.push(format!("status-{}-help", s.as_str()));
+        keys.push(format!("status-{}", s.reporter_name()));
+        keys.push(format!("status-{}-help", s.reporter_name()));
     }
     keys.extend((1..=12).map(|m| format!("month-{m}")));
     // Keys passed through variables.

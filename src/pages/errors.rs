@@ -111,6 +111,10 @@ pub fn explain(lang: Lang, e: ApiError) -> (StatusCode, String) {
     let special = match &e {
         ApiError::FileLimit(limit) => Some(file_limit_message(lang, *limit)),
         ApiError::NotFound => Some(lang.t("error-code-404")),
+        // A follow-up or rating sent with a purged case's code: say when it was purged.
+        ApiError::Purged(on) => {
+            Some(lang.t_args("status-purged", &[("date", lang.date(&crate::store::format_date(*on)))]))
+        }
         _ => None,
     };
     let status = e.into_response().status();

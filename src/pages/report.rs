@@ -283,6 +283,8 @@ impl Draft {
             receipt: self.receipt,
             centre: (!self.centre.is_empty()).then(|| self.centre.clone()),
             ratings,
+            // A commissioned visit's token comes through the API (docs/FORMATS.md §10).
+            visit_token: None,
         })
     }
 }

@@ -23,7 +23,7 @@ use crate::{
     i18n::{ascii_digits, Lang},
     intake,
     state::AppState,
-    status::{self, MessageKind, ReporterView, TypedCode},
+    status::{self, Deletion, MessageKind, ReporterView, TypedCode},
     store::format_date,
 };
 
@@ -97,8 +97,20 @@ pub async fn show(State(state): State<AppState>, PageLang(lang): PageLang, form:
         Err(ApiError::NotFound) => {
             html(Miss::NotFound.status(), form_page(&state, lang, Some(Miss::NotFound)))
         }
+        Err(ApiError::Purged(on)) => html(StatusCode::GONE, purged_page(&state, lang, on)),
         Err(e) => errors::page_for_error(&state, lang, e, Back::Nothing),
     }
+}
+
+/// What the holder of a purged case's code reads: that it was closed, and the purge date.
+fn purged_page(state: &AppState, lang: Lang, on: time::Date) -> Markup {
+    let f = Frame::new(state, lang, "status");
+    let iso = format_date(on);
+    let main = html! {
+        h1 { (f.t("status-title")) }
+        p.note { (lang.t_args("status-purged", &[("date", lang.date(&iso))])) }
+    };
+    f.render(&f.t("status-title"), main)
 }
 
 fn message_key(kind: MessageKind) -> &'static str {
@@ -115,7 +127,7 @@ fn case_page(state: &AppState, lang: Lang, v: &ReporterView) -> Markup {
         .agency(&v.agency)
         .map(|a| agency_name(a, lang))
         .unwrap_or_else(|| (v.agency.clone(), "en".into()));
-    let key = format!("status-{}", v.status.as_str());
+    let key = format!("status-{}", v.status.reporter_name());
     let closed = v.status.is_closed();
     // A deadline is shown only while it still binds the agency.
     let awaiting_ack = v.awaiting_acknowledgement();
@@ -138,7 +150,11 @@ fn case_page(state: &AppState, lang: Lang, v: &ReporterView) -> Markup {
             @if !closed {
                 dt { (f.t("status-feedback-by")) } dd { (date(lang, v.deadlines.feedback_by)) }
             }
+            @if let Deletion::After(day) = v.deletion {
+                dt { (f.t("status-delete-after")) } dd { (date(lang, day)) }
+            }
         }
+        @if v.deletion == Deletion::KeptLonger { p.note { (f.t("status-kept-longer")) } }
         section aria-labelledby="messages" {
             h2 #messages { (f.t("messages-title")) }
             @if v.messages.is_empty() && v.unreadable == 0 { p { (f.t("messages-none")) } }

@@ -1,6 +1,7 @@
 //! Signed state changes: status, replies, extensions.
 
 use super::*;
+use amana_core::custody;
 
 fn check_transition(from: Status, to: Status) -> Result<(), ApiError> {
     if from.can_move_to(to) {
@@ -41,7 +42,9 @@ pub async fn set_status(
         // Feedback is due counted from the acknowledgement (docs: deadlines).
         let k = state.deadlines.for_kind(case.kind);
         change.acknowledged_on = Some(today);
-        change.deadlines = Some(deadlines::compute(k, case.received_on, Some(today), case.extension_days));
+        // After a transfer, the new agency's deadlines count from the transfer (issue 15).
+        let (from, _) = custody::deadline_basis(case.received_on, None, case.transferred_on);
+        change.deadlines = Some(deadlines::compute(k, from, Some(today), case.extension_days));
     }
     apply(&state, change).await
 }
@@ -96,7 +99,9 @@ pub async fn extend(
         ciphertext: age_upload(&body.reason_age_b64, "reason")?,
     };
     let k = state.deadlines.for_kind(case.kind);
-    let new = deadlines::compute(k, case.received_on, case.acknowledged_on, total);
+    let (from, acknowledged) =
+        custody::deadline_basis(case.received_on, case.acknowledged_on, case.transferred_on);
+    let new = deadlines::compute(k, from, acknowledged, total);
     let detail =
         serde_json::json!({ "days": body.days, "feedback_by": new.feedback_by, "envelope_id": envelope.id });
     let mut change = Change::event_only(&case, state.today(), reviewer_event(EventKind::Extended, v, detail));

@@ -24,13 +24,17 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod actions;
+mod custody;
 mod files;
+mod hold;
 mod ids;
 mod rewrap;
 mod signed;
 
 pub use actions::{extend, reply, set_status};
+pub use custody::{assign, exclude, transfer};
 pub use files::attachment;
+pub use hold::{hold, release};
 pub use ids::{AttachmentPath, CasePath, RouteId};
 pub use rewrap::rewrap;
 pub use signed::{Signed, SignedRequest};
@@ -45,15 +49,23 @@ use crate::{
 /// Largest reviewer request body, in bytes.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
+/// Whether a case list of format 2 may carry `s` (every status before `closed_spam`).
+fn known_to_format_2(s: Status) -> bool {
+    s != Status::ClosedSpam
+}
+
 /// The answer to a signed body without a history head (docs/FORMATS.md §3).
 pub const UNBOUND_BODY: &str =
     "this server needs a newer amana-review: upgrade it, pull, and sign the action again";
 
 fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
     let m = r.meta;
+    // The same rule every home applies: the agency's readers minus those oversight excluded.
+    let excluded = custody::excluded(&r.events);
     let recipients = state
         .keyring
         .readers_of(&m.agency, m.oversight_only, state.today())
+        .filter(|rv| !excluded.contains(&rv.entry.id))
         .map(|rv| RecipientWire {
             key_id: rv.entry.id.clone(),
             age_recipient: rv.entry.age_recipient.clone(),
@@ -100,19 +112,18 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let format_2 = req.query() == Some("format=2");
+    let asked = match req.query() {
+        Some("format=3") => 3,
+        Some("format=2") => 2,
+        _ => 0,
+    };
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
-    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
-    // events they would call tampered (docs/FORMATS.md §9).
-    if !format_2 {
-        return Err(ApiError::UpgradeRequired(format!(
-            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
-             amana-review to {MIN_CLI_VERSION} or later, then pull again"
-        )));
-    }
-    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies);
+    // A pull that names no format is refused before anything is read.
+    refuse_format(asked, &[])?;
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
     let records = state.store.records(&filter).await?;
+    refuse_format(asked, &records)?;
     let reviewer_keys = state
         .keyring
         .reviewers
@@ -124,7 +135,7 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
         })
         .collect();
     Ok(Json(CaseList {
-        format: CASE_LIST_FORMAT,
+        format: asked,
         min_cli: Some(MIN_CLI_VERSION.to_string()),
         roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
@@ -133,11 +144,33 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
     }))
 }
 
+/// "Upgrade" for a pull in a format its reader cannot read these `records` in.
+fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
+    // Older releases verify histories by first-seen keys; they must hear "upgrade", not meet
+    // events they would call tampered (docs/FORMATS.md §9).
+    if asked == 0 {
+        return Err(ApiError::UpgradeRequired(format!(
+            "this server sends case lists in format {CASE_LIST_FORMAT} (a signed roster): upgrade \
+             amana-review to {MIN_CLI_VERSION} or later, then pull again"
+        )));
+    }
+    // A format-2 reader cannot parse a status it does not know: it would reject the whole
+    // list as malformed. It hears "upgrade" instead, and only while such a case is in scope.
+    if asked < 3 && records.iter().any(|r| !known_to_format_2(r.meta.status)) {
+        return Err(ApiError::UpgradeRequired(
+            "cases in your scope were closed as junk (closed_spam), a status this amana-review \
+             does not know: upgrade amana-review (case-list format 3), then pull again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `GET /api/v1/review/inbox`: counts and ids only.
 pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<Inbox>, ApiError> {
     let v = req.verify(&state, paths::INBOX).await?.by;
     let today = state.today();
-    let filter = CaseFilter::readable_by(v.reviewer.entry.oversight, &v.reviewer.entry.agencies).open();
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry).open();
     let mut inbox = Inbox::default();
     for m in state.store.case_metas(&filter).await? {
         if m.status == Status::Received {
@@ -145,6 +178,9 @@ pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<In
         }
         if deadlines::is_overdue(m.status, &m.deadlines, today) {
             inbox.overdue.push(m.id.clone());
+        }
+        if let Some(holder) = &m.holder {
+            inbox.held.insert(m.id.clone(), holder.clone());
         }
         if m.escalated {
             inbox.escalated.push(m.id);
@@ -165,8 +201,10 @@ fn age_upload(b64: &str, what: &str) -> Result<Ciphertext, ApiError> {
 /// key cannot probe which ids exist beyond its agencies; so does an id that is not one.
 async fn scoped_case(state: &AppState, v: &Verified<'_>, path: &CasePath) -> Result<CaseMeta, ApiError> {
     let case_id = path.parse().ok_or(ApiError::NoSuchCase)?;
-    let case = state.store.case_meta(case_id.as_str()).await?;
-    case.filter(|c| v.reviewer.may_access(&c.agency, c.oversight_only)).ok_or(ApiError::NoSuchCase)
+    // The reviewer's own listing filter, for this one id: a case oversight excluded the
+    // reviewer from is as absent as one of another agency (issue 15).
+    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry).only(case_id.as_str());
+    state.store.case_metas(&filter).await?.pop().ok_or(ApiError::NoSuchCase)
 }
 
 async fn apply(state: &AppState, change: Change) -> Result<StatusCode, ApiError> {

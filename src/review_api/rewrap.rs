@@ -20,6 +20,11 @@ pub async fn rewrap(
     }
     let (head, body) = (req.head()?, req.json::<RewrapRequest>()?);
     let case = scoped_case(&state, v, &case_path).await?;
+    if !body.readers.is_empty() {
+        // The readers it names must be the case's now, excluded reviewers left out (issue 15).
+        let excluded = state.store.exclusions(&case.id).await?;
+        super::custody::check_readers(&state, &case.agency, case.oversight_only, &excluded, &body.readers)?;
+    }
     let known: Vec<String> =
         state.store.envelopes(&case.id, &ALL_PARTS).await?.into_iter().map(|e| e.id).collect();
     let (rewraps, records) = check_rewraps(body.envelopes, &known)?;
@@ -32,11 +37,11 @@ pub async fn rewrap(
 }
 
 /// Every envelope part (a rewrap may touch any of them).
-const ALL_PARTS: [Part; 4] = [Part::Report, Part::FollowUp, Part::Reply, Part::Note];
+pub(super) const ALL_PARTS: [Part; 4] = [Part::Report, Part::FollowUp, Part::Reply, Part::Note];
 
 /// Checks a rewrap body against the case's envelope ids: at least one entry, each id of
 /// this case and named once, each hash well formed, each upload an age file.
-fn check_rewraps(
+pub(super) fn check_rewraps(
     body: Vec<RewrappedEnvelope>,
     known: &[String],
 ) -> Result<(Vec<EnvelopeRewrap>, Vec<RewrapRecord>), ApiError> {

@@ -60,6 +60,17 @@ pub struct Message {
     pub text: Zeroizing<String>,
 }
 
+/// When the reporter's case will be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// Still open: no date yet.
+    Open,
+    /// Closed: deleted after this date (`amana purge`'s policy).
+    After(Date),
+    /// Closed but kept longer (on legal hold): no date.
+    KeptLonger,
+}
+
 /// Everything the reporter may see about their case.
 pub struct ReporterView {
     pub kind: Kind,
@@ -73,11 +84,12 @@ pub struct ReporterView {
     /// Envelopes addressed to the reporter that held no Amana payload (`status::messages`).
     pub unreadable: u32,
     pub rating: Option<u8>,
+    pub deletion: Deletion,
 }
 
 impl ReporterView {
     /// The case's clear metadata with its decrypted thread.
-    pub fn new(case: &CaseMeta, messages: Vec<Message>, unreadable: u32) -> Self {
+    pub fn new(case: &CaseMeta, messages: Vec<Message>, unreadable: u32, deletion: Deletion) -> Self {
         ReporterView {
             kind: case.kind,
             agency: case.agency.clone(),
@@ -88,6 +100,7 @@ impl ReporterView {
             messages,
             unreadable,
             rating: case.rating,
+            deletion,
         }
     }
 
@@ -109,7 +122,8 @@ impl From<ReporterView> for StatusResponse {
         StatusResponse {
             kind: v.kind.to_string(),
             agency: v.agency,
-            status: v.status.to_string(),
+            // `closed_spam` reads as a neutral `closed`: the reporter is never told "junk".
+            status: v.status.reporter_name().to_string(),
             received_on: format_date(v.received_on),
             acknowledge_by: format_date(v.deadlines.acknowledge_by),
             feedback_by: format_date(v.deadlines.feedback_by),
@@ -126,6 +140,11 @@ impl From<ReporterView> for StatusResponse {
             unreadable: v.unreadable,
             can_rate,
             rating: v.rating,
+            deleted_after: match v.deletion {
+                Deletion::After(d) => Some(format_date(d)),
+                Deletion::Open | Deletion::KeptLonger => None,
+            },
+            kept_longer: v.deletion == Deletion::KeptLonger,
         }
     }
 }

@@ -8,14 +8,17 @@ use time::Date;
 use super::attachments::check_claim;
 use super::backend::{Exec, Stmt};
 use super::rows::parse_date;
-use super::{link_event, Change, EnvelopeRewrap, NewCase, NewEnvelope, NewEvent, StoreError, UploadClaim};
+use super::{
+    link_event, Change, EnvelopeRewrap, HoldChange, NewCase, NewEnvelope, NewEvent, SpentVisit, StoreError,
+    UploadClaim,
+};
 
 /// Inserts the case row; a taken lookup index is [`StoreError::LookupCollision`].
 pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> Result<(), StoreError> {
     let stmt = Stmt::new(
         "INSERT INTO cases (id, kind, agency, oversight_only, status, received_on, acknowledge_by, \
-         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id, centre) \
-         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         feedback_by, lookup_index, kdf_salt, kdf_params, verifier, reporter_recipient, pepper_id, centre, \
+         commissioned) VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&c.id)
     .bind(c.kind.as_str())
@@ -30,14 +33,32 @@ pub async fn insert_case_row<B: Exec>(conn: &mut B::Connection, c: &NewCase) -> 
     .bind(&c.verifier)
     .bind(&c.reporter_recipient)
     .bind(c.pepper_id)
-    .bind(c.evaluation.centre.as_deref());
+    .bind(c.evaluation.centre.as_deref())
+    .bind(c.evaluation.visit.is_some());
     match B::execute(conn, stmt).await {
         Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
             return Err(StoreError::LookupCollision)
         }
         other => other.map(|_| ())?,
     }
+    spend_visit::<B>(conn, c.evaluation.visit.as_ref()).await?;
     insert_ratings::<B>(conn, c).await
+}
+
+/// Records a visit token as used; a second use is refused with nothing committed.
+async fn spend_visit<B: Exec>(
+    conn: &mut B::Connection,
+    visit: Option<&SpentVisit>,
+) -> Result<(), StoreError> {
+    let Some(v) = visit else { return Ok(()) };
+    let stmt =
+        Stmt::new("INSERT INTO spent_visits (id, expires_on) VALUES ($1, $2)").bind(&v.id).bind(v.expires_on);
+    match B::execute(conn, stmt).await {
+        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            Err(StoreError::VisitSpent)
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// One row per answer of an evaluation (none for other kinds).
@@ -65,9 +86,11 @@ pub async fn update_case<B: Exec>(conn: &mut B::Connection, c: &Change) -> Resul
         "UPDATE cases SET status = $1, acknowledged_on = COALESCE($2, acknowledged_on), \
          acknowledge_by = COALESCE($3, acknowledge_by), feedback_by = COALESCE($4, feedback_by), \
          extension_days = COALESCE($5, extension_days), rating = COALESCE($6, rating), \
-         follow_ups = follow_ups + $7 \
+         follow_ups = follow_ups + $7, \
+         held_review_on = CASE $11 WHEN 'set' THEN $12 WHEN 'clear' THEN NULL ELSE held_review_on END \
          WHERE id = $8 AND status = $9 AND ($6 IS NULL OR rating IS NULL) \
-         AND ($10 IS NULL OR follow_ups < $10)",
+         AND ($10 IS NULL OR follow_ups < $10) \
+         AND ($11 <> 'set' OR held_review_on IS NULL) AND ($11 <> 'clear' OR held_review_on IS NOT NULL)",
     )
     .bind(c.new_status.as_str())
     .bind(c.acknowledged_on)
@@ -78,7 +101,16 @@ pub async fn update_case<B: Exec>(conn: &mut B::Connection, c: &Change) -> Resul
     .bind(i64::from(c.follow_up_cap.is_some()))
     .bind(&c.case_id)
     .bind(c.expect_status.as_str())
-    .bind(c.follow_up_cap);
+    .bind(c.follow_up_cap)
+    .bind(match c.hold {
+        HoldChange::Keep => "keep",
+        HoldChange::Set(_) => "set",
+        HoldChange::Clear => "clear",
+    })
+    .bind(match c.hold {
+        HoldChange::Set(review_on) => Some(review_on),
+        HoldChange::Keep | HoldChange::Clear => None,
+    });
     exactly_one(B::execute(conn, stmt).await?)
 }
 

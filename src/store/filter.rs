@@ -22,12 +22,14 @@ pub struct CaseFilter {
     pub id: Option<String>,
     /// Only cases that are not closed.
     pub open_only: bool,
+    /// Not the cases oversight excluded this reviewer (key id) from.
+    pub not_excluding: Option<String>,
 }
 
 impl CaseFilter {
     /// Every case.
     pub fn all() -> Self {
-        Self { scope: Scope::All, id: None, open_only: false }
+        Self { scope: Scope::All, id: None, open_only: false, not_excluding: None }
     }
 
     /// The one case with this id.
@@ -40,6 +42,17 @@ impl CaseFilter {
     pub fn readable_by(oversight: bool, agencies: &[String]) -> Self {
         let scope = if oversight { Scope::All } else { Scope::Agencies(agencies.to_vec()) };
         Self { scope, ..Self::all() }
+    }
+
+    /// What this reviewer may read: [`Self::readable_by`] its role and agencies, without the
+    /// cases oversight excluded it from.
+    pub fn readable_by_reviewer(entry: &amana_core::keyring::ReviewerEntry) -> Self {
+        Self { not_excluding: Some(entry.id.clone()), ..Self::readable_by(entry.oversight, &entry.agencies) }
+    }
+
+    /// The same, for the one case with this id.
+    pub fn only(self, id: &str) -> Self {
+        Self { id: Some(id.to_string()), ..self }
     }
 
     /// The same, open cases only.
@@ -61,6 +74,14 @@ impl CaseFilter {
             }
             // `IN ()` is not SQL: no agency admits nothing.
             stmt.push(if agencies.is_empty() { "NULL)" } else { ")" });
+        }
+        if let Some(reviewer) = &self.not_excluding {
+            // Every listing reads `cases` unaliased, so `cases.id` is the row being filtered.
+            stmt.push(
+                " AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.case_id = cases.id AND x.reviewer_id = ",
+            )
+            .push_bind(reviewer)
+            .push(")");
         }
         if self.open_only {
             stmt.push(" AND status NOT LIKE 'closed%'");

@@ -16,6 +16,7 @@ use time::Date;
 pub mod attachments;
 pub mod backend;
 mod changes;
+mod custody;
 mod filter;
 pub mod postgres;
 mod records;
@@ -25,6 +26,7 @@ pub mod sqlite;
 mod sqlite_order;
 
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
+pub use custody::CustodyChange;
 pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
@@ -47,6 +49,9 @@ pub enum StoreError {
     /// The database is set up to record what the server must not know; it is not used.
     #[error("refusing this database: {0}")]
     Refused(String),
+    /// The visit token was used before; nothing was committed.
+    #[error("visit token already used")]
+    VisitSpent,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -88,6 +93,16 @@ pub struct NewCase {
 pub struct Evaluation {
     pub centre: Option<String>,
     pub answers: Option<amana_core::services::Answers>,
+    /// The visit token that makes it commissioned: recorded as used in the same transaction
+    /// (its id and last valid date), never linked to the case.
+    pub visit: Option<SpentVisit>,
+}
+
+/// A used visit token: the SHA-256 of its nonce, and the date after which it can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentVisit {
+    pub id: String,
+    pub expires_on: Date,
 }
 
 /// Which cases' ratings to sum: received from `from` to `to` (inclusive), of one agency or all.
@@ -106,6 +121,8 @@ pub struct RatingSummary {
     pub questionnaire: String,
     pub version: i64,
     pub criterion: String,
+    /// Commissioned (a shopper's visit token) or public; counted apart.
+    pub commissioned: bool,
     /// Answers 1–5, and their sum (the mean is `sum / answered`).
     pub answered: i64,
     pub sum: i64,
@@ -136,7 +153,7 @@ impl EventSigner {
 }
 
 /// What a code check needs to verify the reporter.
-#[derive(sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct CaseCredentials {
     pub id: String,
     /// The version of the pepper that made the lookup index this record was found under.
@@ -162,6 +179,31 @@ pub struct CaseMeta {
     pub rating: Option<u8>,
     pub follow_ups: i64,
     pub reporter_recipient: String,
+    /// The reviewer who holds the case (`assigned` events), if anyone does.
+    pub holder: Option<String>,
+    /// The date of the last transfer: later deadlines count from it (`custody::deadline_basis`).
+    pub transferred_on: Option<Date>,
+    /// Set while oversight holds the case against retention purge: the date it means to
+    /// review the hold.
+    pub held_review_on: Option<Date>,
+}
+
+/// A change to a case's legal hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldChange {
+    /// Leaves it as it is.
+    Keep,
+    /// Puts the case on hold, to be reviewed on this date; refused if it is held already.
+    Set(Date),
+    /// Ends the hold; refused if it is not held.
+    Clear,
+}
+
+/// A status check's match on a purged case: its code's credentials, and the purge date.
+#[derive(Debug)]
+pub struct PurgedCode {
+    pub credentials: CaseCredentials,
+    pub purged_on: Date,
 }
 
 /// A stored envelope.
@@ -225,6 +267,10 @@ pub struct Change {
     /// (docs/FORMATS.md §3). Checked in the change's transaction; refused with
     /// [`StoreError::UnknownHead`] unless it is the hash of an event of this case.
     pub head: Option<String>,
+    /// Puts the case on legal hold or ends it.
+    pub hold: HoldChange,
+    /// A transfer, exclusion or assignment (issue 15), written in the same transaction.
+    pub custody: Option<CustodyChange>,
     pub event: NewEvent,
 }
 
@@ -245,6 +291,8 @@ impl Change {
             attachments: None,
             rewraps: Vec::new(),
             head: None,
+            hold: HoldChange::Keep,
+            custody: None,
             event,
         }
     }
@@ -267,6 +315,8 @@ pub struct ClosedCase {
     pub closed_on: Date,
     /// The UTC date of its newest reporter content: the submission, a follow-up or the rating.
     pub last_reporter_content_on: Date,
+    /// On legal hold: never purged until oversight releases it.
+    pub held: bool,
 }
 
 /// The event kinds that carry reporter content (retention waits after the newest one).
@@ -281,6 +331,12 @@ pub trait Store: Attachments + Send + Sync {
     async fn insert_case(&self, case: &NewCase) -> Result<(), StoreError>;
     /// Finds the credentials stored under a lookup index.
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError>;
+    /// Finds what a purge left under a lookup index (`id` is empty: no case is named).
+    async fn purged_code(&self, lookup_index: &[u8; 32]) -> Result<Option<PurgedCode>, StoreError>;
+    /// Forgets what purges left before `before`; returns how many.
+    async fn forget_purged_codes(&self, before: Date) -> Result<u64, StoreError>;
+    /// One closed case as retention sees it (`None` if the case is open or missing).
+    async fn closed_case(&self, id: &str) -> Result<Option<ClosedCase>, StoreError>;
     /// The clear metadata of one case.
     async fn case_meta(&self, id: &str) -> Result<Option<CaseMeta>, StoreError>;
     /// The metadata of every case `filter` admits, oldest first.
@@ -290,6 +346,8 @@ pub trait Store: Attachments + Send + Sync {
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
+    /// The reviewers oversight excluded from a case (key ids).
+    async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError>;
     /// Applies a change atomically; [`StoreError::Conflict`] if a guard fails.
     async fn apply(&self, change: &Change) -> Result<(), StoreError>;
     /// Escalates every open case past a deadline on `today` that is not escalated yet,
@@ -307,10 +365,12 @@ pub trait Store: Attachments + Send + Sync {
     /// Every closed case, with its closure date and the date of its newest reporter content.
     async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError>;
     /// Deletes one case by id, and with it (`ON DELETE CASCADE`) its envelopes, history and
-    /// attachments — only if it is closed and has no reporter content dated on or after
-    /// `quiet_since` (re-checked under the case's lock, so a rating or follow-up arriving
-    /// meanwhile on another node keeps it). `false` if nothing was deleted.
-    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError>;
+    /// attachments — only if it is closed, not on legal hold, and has no reporter content
+    /// dated on or after `quiet_since` (re-checked under the case's lock, so a rating,
+    /// follow-up or hold arriving meanwhile on another node keeps it) — and keeps its code's
+    /// credentials in `purged_codes`, dated `today`, in the same transaction. `false` if
+    /// nothing was deleted.
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date, today: Date) -> Result<bool, StoreError>;
     /// Makes deleted rows unrecoverable from the database's own files as far as the backend
     /// allows. SQLite (`secure_delete` on every connection): checkpoints the WAL into the
     /// main file and truncates it; `false` if readers kept it from completing. PostgreSQL:
@@ -346,6 +406,9 @@ fn submitted_detail(c: &NewCase) -> String {
     // The centre and answers are attested with the rest: nobody changes them unseen.
     if let Some(centre) = &c.evaluation.centre {
         d["centre"] = serde_json::json!(centre);
+    }
+    if c.evaluation.visit.is_some() {
+        d["commissioned"] = serde_json::json!(true);
     }
     if let Some(a) = &c.evaluation.answers {
         d["ratings"] = serde_json::json!({ "questionnaire": a.questionnaire, "version": a.version, "answers": a.ratings });

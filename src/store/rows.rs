@@ -10,7 +10,8 @@ use super::{CaseMeta, ClosedCase, StoreError, StoredAttachment, StoredEnvelope};
 
 /// The columns of [`MetaRow`], for `SELECT`.
 pub const META_COLUMNS: &str = "id, kind, agency, oversight_only, status, received_on, acknowledged_on, \
-     acknowledge_by, feedback_by, extension_days, escalated, rating, follow_ups, reporter_recipient";
+     acknowledge_by, feedback_by, extension_days, escalated, rating, follow_ups, reporter_recipient, held_review_on, \
+     holder, transferred_on";
 
 /// The columns of [`EventRow`].
 pub const EVENT_COLUMNS: &str = "case_id, seq, on_date, kind, status, actor, detail, signed, prev_hash, hash";
@@ -52,6 +53,9 @@ pub struct MetaRow {
     acknowledged_on: Option<String>,
     rating: Option<i16>,
     escalated: bool,
+    held_review_on: Option<String>,
+    holder: Option<String>,
+    transferred_on: Option<String>,
 }
 
 impl TryFrom<MetaRow> for CaseMeta {
@@ -67,6 +71,8 @@ impl TryFrom<MetaRow> for CaseMeta {
             status: parse_name(&r.status)?,
             received_on: parse_date(&r.received_on)?,
             acknowledged_on: r.acknowledged_on.as_deref().map(parse_date).transpose()?,
+            transferred_on: r.transferred_on.as_deref().map(parse_date).transpose()?,
+            holder: r.holder,
             deadlines,
             // The schema allows 1 to 5 only.
             rating: r.rating.map(|v| v.clamp(0, 5) as u8),
@@ -77,6 +83,7 @@ impl TryFrom<MetaRow> for CaseMeta {
             escalated: r.escalated,
             follow_ups: r.follow_ups,
             reporter_recipient: r.reporter_recipient,
+            held_review_on: r.held_review_on.as_deref().map(parse_date).transpose()?,
         })
     }
 }
@@ -154,23 +161,50 @@ pub struct ClosedCaseRow {
     kind: String,
     closed_on: Option<String>,
     content_on: Option<String>,
+    held_review_on: Option<String>,
 }
 
 impl TryFrom<ClosedCaseRow> for ClosedCase {
     type Error = StoreError;
 
     fn try_from(r: ClosedCaseRow) -> Result<Self, StoreError> {
-        let ClosedCaseRow { id, kind, closed_on, content_on } = r;
+        let ClosedCaseRow { id, kind, closed_on, content_on, held_review_on } = r;
         let date = |v: Option<String>, what: &str| {
             parse_date(&v.ok_or_else(|| StoreError::Corrupt(format!("closed case {id} has no {what}")))?)
         };
         let (closed_on, last_reporter_content_on) =
             (date(closed_on, "closed_on")?, date(content_on, "content_on")?);
-        Ok(ClosedCase { kind: parse_name(&kind)?, closed_on, last_reporter_content_on, id })
+        let held = held_review_on.is_some();
+        Ok(ClosedCase { kind: parse_name(&kind)?, closed_on, last_reporter_content_on, held, id })
     }
 }
 
 /// Converts every row; the first that does not convert fails the read.
 pub fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
+}
+
+/// One `purged_codes` row.
+#[derive(sqlx::FromRow)]
+pub struct PurgedRow {
+    pepper_id: i32,
+    kdf_salt: Vec<u8>,
+    kdf_params: String,
+    verifier: Vec<u8>,
+    purged_on: String,
+}
+
+impl TryFrom<PurgedRow> for super::PurgedCode {
+    type Error = StoreError;
+
+    fn try_from(r: PurgedRow) -> Result<Self, StoreError> {
+        let credentials = super::CaseCredentials {
+            id: String::new(),
+            pepper_id: r.pepper_id,
+            kdf_salt: r.kdf_salt,
+            kdf_params: r.kdf_params,
+            verifier: r.verifier,
+        };
+        Ok(super::PurgedCode { credentials, purged_on: parse_date(&r.purged_on)? })
+    }
 }

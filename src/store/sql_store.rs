@@ -11,7 +11,7 @@ use time::Date;
 use super::backend::{Backend, Exec, Stmt};
 use super::changes::{append_event, check_head, claim_upload, insert_case_row, insert_envelope};
 use super::changes::{replace_ciphertext, update_case};
-use super::rows::{convert, parse_name, ClosedCaseRow, EnvelopeRow, ENVELOPE_COLUMNS};
+use super::rows::{convert, parse_name, ClosedCaseRow, EnvelopeRow, PurgedRow, ENVELOPE_COLUMNS};
 use super::*;
 
 /// The store on database `B`: [`super::sqlite::SqliteStore`] or
@@ -26,6 +26,26 @@ pub struct SqlStore<B: Backend> {
 /// The open cases past a deadline on `$1` that are not escalated yet.
 const OVERDUE: &str = "NOT escalated AND status NOT LIKE 'closed%' \
      AND ((status = 'received' AND acknowledge_by < $1) OR feedback_by < $1)";
+
+/// The case `$1` may be purged: closed, not on legal hold, and no reporter content dated on
+/// or after `$2`.
+fn purgeable() -> String {
+    format!(
+        "id = $1 AND status LIKE 'closed%' AND held_review_on IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM events WHERE case_id = $1 AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= $2)"
+    )
+}
+
+/// Closed cases with their closure date, newest reporter content and hold; `and` narrows it.
+fn closed_case_select(and: &str) -> String {
+    format!(
+        "SELECT c.id, c.kind, \
+         (SELECT MIN(e.on_date) FROM events e WHERE e.case_id = c.id AND e.status LIKE 'closed%') AS closed_on, \
+         (SELECT MAX(e.on_date) FROM events e WHERE e.case_id = c.id AND e.kind IN ({REPORTER_CONTENT_KINDS})) \
+         AS content_on, c.held_review_on \
+         FROM cases c WHERE c.status LIKE 'closed%' {and} ORDER BY c.id"
+    )
+}
 
 /// PostgreSQL `TEXT` cannot hold NUL, so no stored id contains one. Such an id (only a
 /// hostile path segment can carry it) names nothing, on both databases, instead of an error.
@@ -69,15 +89,15 @@ impl<B: Exec> SqlStore<B> {
 /// Per agency, centre, questionnaire version and criterion: answers, their sum, and "not
 /// applicable" answers; junk never counts. NULL centres sort first on both databases.
 const RATING_SUMMARY: &str = "SELECT c.agency, c.centre, r.questionnaire, CAST(r.version AS BIGINT), \
-     r.criterion, CAST(COUNT(r.value) AS BIGINT), CAST(COALESCE(SUM(r.value), 0) AS BIGINT), \
+     r.criterion, c.commissioned, CAST(COUNT(r.value) AS BIGINT), CAST(COALESCE(SUM(r.value), 0) AS BIGINT), \
      CAST(SUM(CASE WHEN r.value IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
      FROM ratings r JOIN cases c ON c.id = r.case_id \
      WHERE c.received_on >= $1 AND c.received_on <= $2 AND c.status <> 'closed_spam' \
      AND ($3 IS NULL OR c.agency = $3) \
-     GROUP BY c.agency, c.centre, r.questionnaire, r.version, r.criterion \
-     ORDER BY c.agency, COALESCE(c.centre, ''), r.questionnaire, 4, r.criterion";
+     GROUP BY c.agency, c.centre, r.questionnaire, r.version, r.criterion, c.commissioned \
+     ORDER BY c.agency, COALESCE(c.centre, ''), r.questionnaire, 4, r.criterion, c.commissioned";
 
-type SummaryRow = (String, Option<String>, String, i64, String, i64, i64, i64);
+type SummaryRow = (String, Option<String>, String, i64, String, bool, i64, i64, i64);
 
 #[async_trait::async_trait]
 impl<B: Exec> Store for SqlStore<B> {
@@ -86,16 +106,17 @@ impl<B: Exec> Store for SqlStore<B> {
         let rows: Vec<SummaryRow> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
         Ok(rows
             .into_iter()
-            .map(|(agency, centre, questionnaire, version, criterion, answered, sum, not_applicable)| {
+            .map(|(agency, centre, questionnaire, version, criterion, commissioned, answered, sum, na)| {
                 RatingSummary {
                     agency,
                     centre,
                     questionnaire,
                     version,
                     criterion,
+                    commissioned,
                     answered,
                     sum,
-                    not_applicable,
+                    not_applicable: na,
                 }
             })
             .collect())
@@ -165,6 +186,13 @@ impl<B: Exec> Store for SqlStore<B> {
         convert(B::fetch_all::<EnvelopeRow>(&mut *self.conn().await?, stmt).await?)
     }
 
+    async fn exclusions(&self, case_id: &str) -> Result<Vec<String>, StoreError> {
+        let stmt = Stmt::new("SELECT reviewer_id FROM exclusions WHERE case_id = $1 ORDER BY reviewer_id")
+            .bind(case_id);
+        let rows: Vec<(String,)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     async fn apply(&self, c: &Change) -> Result<(), StoreError> {
         if !storable(&c.case_id) {
             return Err(StoreError::Conflict);
@@ -178,6 +206,9 @@ impl<B: Exec> Store for SqlStore<B> {
         }
         for rewrap in &c.rewraps {
             replace_ciphertext::<B>(&mut *tx, &c.case_id, rewrap).await?;
+        }
+        if let Some(custody) = &c.custody {
+            super::custody::apply::<B>(&mut *tx, &c.case_id, custody).await?;
         }
         append_event::<B>(&mut *tx, &c.case_id, c.on, c.new_status, &c.event).await?;
         tx.commit().await?;
@@ -216,33 +247,60 @@ impl<B: Exec> Store for SqlStore<B> {
     }
 
     async fn closed_cases(&self) -> Result<Vec<ClosedCase>, StoreError> {
-        let stmt = Stmt::new(format!(
-            "SELECT c.id, c.kind, \
-             (SELECT MIN(e.on_date) FROM events e WHERE e.case_id = c.id AND e.status LIKE 'closed%') AS closed_on, \
-             (SELECT MAX(e.on_date) FROM events e WHERE e.case_id = c.id AND e.kind IN ({REPORTER_CONTENT_KINDS})) \
-             AS content_on \
-             FROM cases c WHERE c.status LIKE 'closed%' ORDER BY c.id"
-        ));
+        let stmt = Stmt::new(closed_case_select(""));
         convert(B::fetch_all::<ClosedCaseRow>(&mut *self.conn().await?, stmt).await?)
     }
 
-    async fn delete_closed_case(&self, id: &str, quiet_since: Date) -> Result<bool, StoreError> {
+    async fn closed_case(&self, id: &str) -> Result<Option<ClosedCase>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
+        let stmt = Stmt::new(closed_case_select("AND c.id = $1")).bind(id);
+        convert(B::fetch_all::<ClosedCaseRow>(&mut *self.conn().await?, stmt).await?).map(|mut v| v.pop())
+    }
+
+    async fn delete_closed_case(&self, id: &str, quiet_since: Date, today: Date) -> Result<bool, StoreError> {
         if !storable(id) {
             return Ok(false);
         }
         let mut tx = B::begin_write(&self.pool).await?;
-        // Held until the commit, so no rating or follow-up commits between the check and the
-        // delete; foreign keys cascade the delete to envelopes, history and files.
+        // Held until the commit, so no rating, follow-up or hold commits between the check and
+        // the delete; foreign keys cascade the delete to envelopes, history and files.
         B::lock_case(&mut tx, id).await?;
-        let stmt = Stmt::new(format!(
-            "DELETE FROM cases WHERE id = $1 AND status LIKE 'closed%' AND NOT EXISTS \
-             (SELECT 1 FROM events WHERE case_id = $1 AND kind IN ({REPORTER_CONTENT_KINDS}) AND on_date >= $2)"
+        // Same condition as the delete below, in the same transaction: the code's credentials
+        // are kept exactly when the case goes. A lookup index a later case reused (and lost to
+        // a purge in turn) now answers for the later case.
+        let keep = Stmt::new(format!(
+            "INSERT INTO purged_codes (lookup_index, pepper_id, kdf_salt, kdf_params, verifier, purged_on) \
+             SELECT lookup_index, pepper_id, kdf_salt, kdf_params, verifier, $3 FROM cases WHERE {} \
+             ON CONFLICT (lookup_index) DO UPDATE SET pepper_id = excluded.pepper_id, \
+             kdf_salt = excluded.kdf_salt, kdf_params = excluded.kdf_params, \
+             verifier = excluded.verifier, purged_on = excluded.purged_on",
+            purgeable()
         ))
         .bind(id)
-        .bind(quiet_since);
+        .bind(quiet_since)
+        .bind(today);
+        B::execute(&mut *tx, keep).await?;
+        let stmt = Stmt::new(format!("DELETE FROM cases WHERE {}", purgeable())).bind(id).bind(quiet_since);
         let deleted = B::execute(&mut *tx, stmt).await?;
         tx.commit().await?;
         Ok(deleted == 1)
+    }
+
+    async fn purged_code(&self, lookup_index: &[u8; 32]) -> Result<Option<PurgedCode>, StoreError> {
+        let stmt = Stmt::new(
+            "SELECT pepper_id, kdf_salt, kdf_params, verifier, purged_on FROM purged_codes \
+             WHERE lookup_index = $1",
+        )
+        .bind(&lookup_index[..]);
+        let row: Option<PurgedRow> = B::fetch_optional(&mut *self.conn().await?, stmt).await?;
+        row.map(PurgedCode::try_from).transpose()
+    }
+
+    async fn forget_purged_codes(&self, before: Date) -> Result<u64, StoreError> {
+        let stmt = Stmt::new("DELETE FROM purged_codes WHERE purged_on < $1").bind(before);
+        B::execute(&mut *self.conn().await?, stmt).await
     }
 
     async fn scrub(&self) -> Result<bool, StoreError> {

@@ -143,6 +143,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// The PostgreSQL database's URL (`None` on SQLite), for commands run beside the server.
+    pub fn database_url(&self) -> Option<&str> {
+        self._pg.as_ref().map(|db| db.url.as_str())
+    }
+
     /// A connection for the attacker (open a new one per attack; close it after).
     pub async fn writer(&self) -> Writer {
         match &self._pg {

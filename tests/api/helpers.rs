@@ -498,6 +498,9 @@ pub fn amana_command() -> Command {
         "AMANA_KDF_WORKERS",
         "AMANA_INSECURE_TEST_KDF",
         "AMANA_LOG",
+        "AMANA_RETENTION",
+        "AMANA_RETENTION_DAYS",
+        "AMANA_RETENTION_AFTER_CONTENT_DAYS",
     ] {
         cmd.env_remove(var);
     }

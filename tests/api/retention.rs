@@ -81,8 +81,9 @@ async fn purge_removes_a_closed_case_and_its_ciphertext_from_the_sqlite_files() 
     let wal = app.dep.data_dir().join("amana.db-wal");
     assert!(fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0, "the WAL was not truncated");
 
-    // The case is gone for the reporter and the reviewers; the open case is untouched.
-    assert_eq!(app.check_code(&code).await.status(), 404);
+    // The case is gone for the reviewers; its reporter's code only learns that it was purged
+    // (SECURITY.md, "After a purge"); the open case is untouched.
+    assert_eq!(app.check_code(&code).await.status(), 410);
     assert_eq!(app.status_of(&kept_code).await, "received");
     let left = app.cases_as(&oversight).await;
     assert_eq!(left.iter().map(|c| c.agency.as_str()).collect::<Vec<_>>(), ["transport"]);

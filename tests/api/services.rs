@@ -166,6 +166,23 @@ async fn an_evaluation_stores_its_centre_and_answers_as_attested_data() {
     pool.close().await;
     let health = app.dep.reviewer(crate::helpers::HEALTH).clone();
     health.cli(&app.address, &["pull"]).ok("the attested events verify");
+    // The reviewer sees them with the case, and `kpis` sums them with n.
+    let shown: String = health
+        .listed_ids(&app.address)
+        .iter()
+        .map(|id| health.cli(&app.address, &["show", id]).ok("show").stdout)
+        .collect();
+    assert!(shown.contains("centre          irbid-hospital"), "{shown}");
+    assert!(
+        shown.contains("answers         health (version 3), public rating") && shown.contains("cleanliness"),
+        "{shown}"
+    );
+    let kpis = health.cli(&app.address, &["kpis"]).ok("kpis").stdout;
+    assert!(
+        kpis.contains("health  irbid-hospital  health@3  cleanliness")
+            && kpis.contains("public        4.00 (n 1, n/a 0)"),
+        "{kpis}"
+    );
     // The comment is encrypted like any report: nowhere in the database files.
     for file in ["amana.db", "amana.db-wal"] {
         let bytes = std::fs::read(app.dep.data_dir().join(file)).unwrap_or_default();
@@ -215,3 +232,93 @@ async fn centres_and_ratings_where_they_do_not_belong_are_refused_and_nothing_is
     assert_eq!(app.count_rows("cases").await, 0);
     assert_eq!(app.count_rows("ratings").await, 0);
 }
+
+/// Commissioned mystery shoppers: oversight signs visit tokens offline with the real CLI; an
+/// evaluation with one counts as commissioned, once; a token an agency key signed, one for
+/// another centre and a reused one are refused and store nothing; the case does not record
+/// which token it was.
+#[tokio::test]
+async fn visit_tokens_mark_commissioned_evaluations_once() {
+    let app = app_with_services().await;
+    let oversight = app.dep.reviewer(crate::helpers::OVERSIGHT).clone();
+    let health = app.dep.reviewer(crate::helpers::HEALTH).clone();
+    oversight.cli(&app.address, &["pull"]).ok("oversight learns the deployment");
+    let file = app.dep.root().join("tokens.txt");
+    let args = |who: &crate::helpers::Reviewer, out: &std::path::Path| {
+        let home = who.home.to_str().expect("utf-8").to_string();
+        let out = out.to_str().expect("utf-8").to_string();
+        crate::helpers::review_cli(&[
+            "--home",
+            &home,
+            "visit-tokens",
+            "--agency",
+            "health",
+            "--centre",
+            "irbid-hospital",
+            "--count",
+            "2",
+            "--valid-until",
+            "2099-12-31",
+            "--out",
+            &out,
+        ])
+    };
+    args(&oversight, &file).ok("visit-tokens");
+    let tokens: Vec<String> =
+        std::fs::read_to_string(&file).expect("tokens").lines().map(str::to_string).collect();
+    assert_eq!(tokens.len(), 2);
+    health.cli(&app.address, &["pull"]).ok("health learns the deployment");
+    let out = args(&health, &app.dep.root().join("mine.txt")).failed("an agency key signs tokens");
+    assert!(out.stderr.contains("only oversight reviewers sign visit tokens"), "{}", out.stderr);
+
+    let evaluation = |token: &str, centre: &str| {
+        serde_json::json!({
+            "kind": "service_evaluation", "agency": "health", "centre": centre,
+            "ratings": { "cleanliness": 5 }, "body": "a commissioned visit", "visit_token": token,
+        })
+    };
+    app.submit(&evaluation(&tokens[0], "irbid-hospital")).await;
+    let again = app.post_json("/api/v1/reports", &evaluation(&tokens[0], "irbid-hospital")).await;
+    assert_eq!(again.status(), 409);
+    let forged = amana_core::visit::issue(
+        &health.signing_key(),
+        HEALTH_ID,
+        &amana_core::visit::VisitClaims {
+            deployment_id: crate::helpers::DEPLOYMENT_ID.into(),
+            agency: "health".into(),
+            centre: None,
+            valid_until: time::macros::date!(2099 - 12 - 31),
+            nonce: amana_core::visit::new_nonce(),
+        },
+    )
+    .expect("token");
+    for (token, message) in [
+        (forged.as_str(), "not signed by an oversight key"),
+        ("amana-visit-1.x.e30.e30", "not signed by an oversight key"),
+        ("not a token", "not an Amana visit token"),
+    ] {
+        let resp = app.post_json("/api/v1/reports", &evaluation(token, "irbid-hospital")).await;
+        assert_eq!(resp.status(), 403, "{token}");
+        let err: Value = resp.json().await.expect("json");
+        assert!(err["message"].as_str().is_some_and(|m| m.contains(message)), "{err}");
+    }
+    let pool = crate::helpers::open_db(&app.dep.db_path()).await;
+    let flags: Vec<(bool,)> =
+        sqlx::query_as("SELECT commissioned FROM cases").fetch_all(&pool).await.expect("cases");
+    assert_eq!(flags, [(true,)], "one case, commissioned; the refusals stored nothing");
+    let spent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM spent_visits").fetch_one(&pool).await.expect("spent");
+    assert_eq!(spent, 1);
+    // The case's row and events name no token.
+    let nonce_hash: String =
+        sqlx::query_scalar("SELECT id FROM spent_visits").fetch_one(&pool).await.expect("id");
+    let events: Vec<(String,)> =
+        sqlx::query_as("SELECT detail FROM events").fetch_all(&pool).await.expect("events");
+    assert!(events.iter().all(|(d,)| !d.contains(&nonce_hash) && !d.contains(&tokens[0])));
+    pool.close().await;
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let kpis = health.cli(&app.address, &["kpis"]).ok("kpis").stdout;
+    assert!(kpis.contains("commissioned  5.00 (n 1, n/a 0)"), "{kpis}");
+}
+
+const HEALTH_ID: &str = crate::helpers::HEALTH;

@@ -42,7 +42,7 @@ fn assert_unauthorized(status: u16, body: &str, what: &str) {
     assert_eq!(err["error"], "unauthorized", "{what}");
 }
 
-/// A 401 that says the nonce was used before (its own code, so `amana-review` can say so).
+/// A replay is refused with its own code, so clients give the right advice.
 #[track_caller]
 fn assert_replayed(status: u16, body: &str, what: &str) {
     assert_eq!(status, 401, "{what}: {body}");

@@ -14,6 +14,7 @@ mod cases;
 mod changes;
 mod commit_ts;
 mod concurrency;
+mod custody;
 mod migration;
 mod nonces;
 mod ratings;

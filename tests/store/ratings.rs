@@ -2,14 +2,17 @@
 //! transaction, summed per agency, centre, questionnaire version and criterion by the
 //! database, within dates, on both backends — checked against sums worked out by hand.
 
-use amana::store::{Change, Evaluation, RatingFilter, RatingSummary, Store};
+use amana::store::{Change, Evaluation, RatingFilter, RatingSummary, SpentVisit, Store, StoreError};
 use amana_core::case::{Kind, Status};
 use amana_core::events::EventKind;
 use amana_core::services::Answers;
 
 use crate::harness::*;
 
-crate::on_both_backends!(answers_are_summed_per_centre_and_criterion_within_dates);
+crate::on_both_backends!(
+    answers_are_summed_per_centre_and_criterion_within_dates,
+    a_visit_token_counts_once_and_commissioned_answers_apart
+);
 
 async fn evaluation(
     store: &dyn Store,
@@ -30,6 +33,7 @@ async fn evaluation(
             version,
             ratings: ratings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }),
+        visit: None,
     };
     store.insert_case(&c).await.unwrap();
 }
@@ -49,6 +53,7 @@ fn row(
         questionnaire: "office".into(),
         version,
         criterion: criterion.into(),
+        commissioned: false,
         answered: n,
         sum,
         not_applicable: na,
@@ -106,8 +111,38 @@ async fn answers_are_summed_per_centre_and_criterion_within_dates(db: TestDb) {
         Change::event_only(&m, day("2026-04-02"), officer.event(EventKind::StatusChanged, "e2", detail));
     close.new_status = Status::ClosedUnfounded;
     store.apply(&close).await.unwrap();
-    assert!(store.delete_closed_case("e2", day("2027-01-01")).await.unwrap());
+    assert!(store.delete_closed_case("e2", day("2027-01-01"), day("2027-01-02")).await.unwrap());
     let after = store.rating_summary(&march(Some("health"))).await.unwrap();
     assert_eq!(after[2], row("health", Some("north"), 1, "parking", 1, 4, 0));
     assert_eq!(after[3], row("health", Some("north"), 1, "waiting", 1, 2, 0));
+}
+
+async fn a_visit_token_counts_once_and_commissioned_answers_apart(db: TestDb) {
+    let store = db.open().await;
+    let with_visit = |id: &str, visit: &str| {
+        let mut c = new_case(id, day("2026-03-02"));
+        c.kind = Kind::ServiceEvaluation;
+        c.evaluation = Evaluation {
+            centre: Some("north".into()),
+            answers: Some(Answers {
+                questionnaire: "office".into(),
+                version: 1,
+                ratings: vec![("parking".into(), Some(5))],
+            }),
+            visit: Some(SpentVisit { id: visit.into(), expires_on: day("2026-12-31") }),
+        };
+        c
+    };
+    store.insert_case(&with_visit("v1", "token-a")).await.unwrap();
+    let again = store.insert_case(&with_visit("v2", "token-a")).await;
+    assert!(matches!(again, Err(StoreError::VisitSpent)), "{again:?}");
+    assert!(store.case_meta("v2").await.unwrap().is_none(), "nothing of the refused case was kept");
+    evaluation(&*store, "p1", "health", Some("north"), "2026-03-03", 1, &[("parking", Some(1))]).await;
+    let march = RatingFilter { agency: None, from: day("2026-03-01"), to: day("2026-03-31") };
+    let mut commissioned = row("health", Some("north"), 1, "parking", 1, 5, 0);
+    commissioned.commissioned = true;
+    assert_eq!(
+        store.rating_summary(&march).await.unwrap(),
+        [row("health", Some("north"), 1, "parking", 1, 1, 0), commissioned]
+    );
 }

@@ -52,11 +52,14 @@ pub enum Status {
     ClosedActionTaken,
     ClosedUnfounded,
     ClosedReferred,
+    /// Junk (spam, abuse, nonsense), closed from any open status. It counts in no figure
+    /// (indicators, rankings, deadlines) and the reporter sees a neutral "closed".
+    ClosedSpam,
 }
 
 impl Status {
     /// Every status, in lifecycle order.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Received,
         Status::Acknowledged,
         Status::InReview,
@@ -64,6 +67,7 @@ impl Status {
         Status::ClosedActionTaken,
         Status::ClosedUnfounded,
         Status::ClosedReferred,
+        Status::ClosedSpam,
     ];
 
     /// The stable identifier used in the API and the database.
@@ -76,19 +80,40 @@ impl Status {
             Status::ClosedActionTaken => "closed_action_taken",
             Status::ClosedUnfounded => "closed_unfounded",
             Status::ClosedReferred => "closed_referred",
+            Status::ClosedSpam => "closed_spam",
         }
     }
 
     /// Whether the case is finished.
     pub fn is_closed(self) -> bool {
-        matches!(self, Status::ClosedActionTaken | Status::ClosedUnfounded | Status::ClosedReferred)
+        matches!(
+            self,
+            Status::ClosedActionTaken | Status::ClosedUnfounded | Status::ClosedReferred | Status::ClosedSpam
+        )
+    }
+
+    /// Whether a case in this status counts in indicators, rankings and deadline lists:
+    /// junk closed as `closed_spam` never does, so closing it cannot improve a figure.
+    pub fn counts_in_figures(self) -> bool {
+        self != Status::ClosedSpam
+    }
+
+    /// The name the reporter sees: `closed_spam` is shown as a neutral `closed`, so a
+    /// reporter (or whoever holds their code) never learns the case was judged junk.
+    pub fn reporter_name(self) -> &'static str {
+        match self {
+            Status::ClosedSpam => "closed",
+            s => s.as_str(),
+        }
     }
 
     /// The lifecycle: `received → acknowledged → in_review ⇄ needs_info → closed_*`.
-    /// A case may be closed from `acknowledged` too (e.g. an inquiry answered at once).
+    /// A case may be closed from `acknowledged` too (e.g. an inquiry answered at once), and
+    /// as junk (`closed_spam`) from every open status, `received` included.
     pub fn can_move_to(self, next: Status) -> bool {
         use Status::*;
         match (self, next) {
+            (from, ClosedSpam) => !from.is_closed(),
             (Received, Acknowledged) => true,
             (Acknowledged, InReview) => true,
             (InReview, NeedsInfo) | (NeedsInfo, InReview) => true,
@@ -159,9 +184,15 @@ mod tests {
         assert!(InReview.can_move_to(NeedsInfo) && NeedsInfo.can_move_to(InReview));
         assert!(!NeedsInfo.can_move_to(ClosedActionTaken));
         assert!(InReview.can_move_to(ClosedReferred));
-        for closed in [ClosedActionTaken, ClosedUnfounded, ClosedReferred] {
+        for closed in [ClosedActionTaken, ClosedUnfounded, ClosedReferred, ClosedSpam] {
             assert!(closed.next_allowed().is_empty());
         }
+        for open in [Received, Acknowledged, InReview, NeedsInfo] {
+            assert!(open.can_move_to(ClosedSpam), "{open} -> closed_spam");
+        }
+        assert!(ClosedSpam.is_closed() && !ClosedSpam.counts_in_figures());
+        assert_eq!(ClosedSpam.reporter_name(), "closed");
+        assert_eq!(ClosedUnfounded.reporter_name(), "closed_unfounded");
         assert!(!Acknowledged.can_move_to(Acknowledged));
     }
 }

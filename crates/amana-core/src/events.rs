@@ -70,6 +70,19 @@ pub enum EventKind {
     /// A reviewer re-encrypted envelopes of the case to the current recipients; the detail
     /// lists each envelope with the SHA-256 of its (unchanged) plaintext.
     Rewrapped,
+    /// Oversight put the case on legal hold: retention purge skips it until released. The
+    /// detail names the reason's note envelope and the review date (in clear).
+    Held,
+    /// Oversight released the legal hold.
+    Released,
+    /// Oversight moved the case to another agency and re-encrypted it to that agency's
+    /// readers (`custody::TransferDetail`).
+    Transferred,
+    /// Oversight excluded a reviewer from the case and re-encrypted it without them
+    /// (`custody::ExcludeDetail`).
+    Excluded,
+    /// A reviewer took the case or handed it to another reader (`custody::AssignDetail`).
+    Assigned,
     /// A kind a newer release made: readers say "upgrade", never "tampered".
     #[serde(other)]
     Unknown,
@@ -87,6 +100,11 @@ impl EventKind {
             EventKind::Escalated => "escalated",
             EventKind::Rated => "rated",
             EventKind::Rewrapped => "rewrapped",
+            EventKind::Held => "held",
+            EventKind::Released => "released",
+            EventKind::Transferred => "transferred",
+            EventKind::Excluded => "excluded",
+            EventKind::Assigned => "assigned",
             EventKind::Unknown => "unknown",
         }
     }
@@ -95,8 +113,22 @@ impl EventKind {
     pub fn is_reviewer_action(self) -> bool {
         matches!(
             self,
-            EventKind::Reply | EventKind::StatusChanged | EventKind::Extended | EventKind::Rewrapped
+            EventKind::Reply
+                | EventKind::StatusChanged
+                | EventKind::Extended
+                | EventKind::Rewrapped
+                | EventKind::Held
+                | EventKind::Released
+                | EventKind::Transferred
+                | EventKind::Excluded
+                | EventKind::Assigned
         )
+    }
+
+    /// Whether only an oversight key may make this event (the server answers 403 to any
+    /// other key, and every home refuses the event signed by one).
+    pub fn is_oversight_action(self) -> bool {
+        matches!(self, EventKind::Rewrapped | EventKind::Held | EventKind::Released)
     }
 }
 

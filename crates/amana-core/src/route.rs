@@ -72,7 +72,20 @@ pub fn routed_case_action(signed_path: &str) -> Option<String> {
     let path = signed_path.split_once('?').map_or(signed_path, |(p, _)| p);
     let rest = path.strip_prefix(CASES)?.strip_prefix('/')?;
     let (raw_id, action) = rest.split_once('/')?;
-    if raw_id.is_empty() || !matches!(action, "status" | "replies" | "extend" | "rewrap") {
+    if raw_id.is_empty()
+        || !matches!(
+            action,
+            "status"
+                | "replies"
+                | "extend"
+                | "rewrap"
+                | "hold"
+                | "release"
+                | "transfer"
+                | "exclude"
+                | "assign"
+        )
+    {
         return None;
     }
     let id = percent_decode_str(raw_id).decode_utf8().ok()?;
@@ -95,7 +108,7 @@ mod tests {
         assert_eq!(canonical_query(&pairs(&[("a", "")])), Err(QueryError::Empty));
         assert_eq!(canonical_query(&pairs(&[("a", "1"), ("a", "2")])), Err(QueryError::Repeated));
         assert_eq!(
-            canonical_target(crate::wire::paths::CASES, Some("format=2")).as_deref(),
+            canonical_target(crate::wire::paths::CASES, Some("format=3")).as_deref(),
             Ok(crate::wire::paths::CASES_PULL)
         );
         // Other spellings of the same query are not canonical.

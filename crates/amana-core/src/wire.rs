@@ -13,8 +13,9 @@ pub mod paths {
     /// The reviewer API's case collection (actions are below it).
     pub const CASES: &str = "/api/v1/review/cases";
     /// `GET`: every case in the key's scope, with its envelopes, in the case-list format
-    /// this release reads (the server refuses a pull that names no format: "upgrade").
-    pub const CASES_PULL: &str = "/api/v1/review/cases?format=2";
+    /// this release reads (the server refuses a pull that names no format: "upgrade"; and a
+    /// format-2 pull while a case in scope has a status format 2 lacks).
+    pub const CASES_PULL: &str = "/api/v1/review/cases?format=3";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `GET` (public): deployment id, agencies and kinds.
@@ -36,6 +37,26 @@ pub mod paths {
     /// `POST` with [`super::RewrapRequest`].
     pub fn rewrap(case_id: &str) -> String {
         format!("{CASES}/{case_id}/rewrap")
+    }
+    /// `POST` with [`super::LegalHold`] (oversight keys only).
+    pub fn hold(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/hold")
+    }
+    /// `POST` with [`super::HoldRelease`] (oversight keys only).
+    pub fn release(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/release")
+    }
+    /// `POST` with [`crate::custody::TransferRequest`] (oversight only).
+    pub fn transfer(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/transfer")
+    }
+    /// `POST` with [`crate::custody::ExcludeRequest`] (oversight only).
+    pub fn exclude(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/exclude")
+    }
+    /// `POST` with [`crate::custody::AssignRequest`].
+    pub fn assign(case_id: &str) -> String {
+        format!("{CASES}/{case_id}/assign")
     }
     /// `GET`: an attachment's content stream (a binary age file).
     pub fn attachment(case_id: &str, attachment_id: &str) -> String {
@@ -112,12 +133,13 @@ pub struct CaseBundle {
     pub events: Vec<Event>,
 }
 
-/// The case-list format this crate writes: 2 adds the signed roster (docs/FORMATS.md §9).
-pub const CASE_LIST_FORMAT: u32 = 2;
+/// The case-list format this crate writes: 2 adds the signed roster, 3 the `closed_spam`
+/// status (docs/FORMATS.md §9, "Versions").
+pub const CASE_LIST_FORMAT: u32 = 3;
 /// The oldest `amana-review` release that reads [`CASE_LIST_FORMAT`].
 pub const MIN_CLI_VERSION: &str = "0.2.0";
 
-/// `GET /api/v1/review/cases?format=2` response.
+/// `GET /api/v1/review/cases?format=3` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
     /// The list's format ([`CASE_LIST_FORMAT`]); absent (0) from servers before the roster.
@@ -182,6 +204,25 @@ pub struct Extension {
     pub head: String,
 }
 
+/// `POST …/hold` body: oversight keeps the case from retention purge until it releases it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LegalHold {
+    /// The mandatory reason, as an age file (base64) of a `note` payload for the reviewers.
+    pub reason_age_b64: String,
+    /// When oversight means to review the hold (a reminder, in clear; the hold does not end
+    /// by itself).
+    pub review_on: Date,
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
+/// `POST …/release` body: ends a legal hold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HoldRelease {
+    /// The verified head this action is bound to (see [`SignedHead`]).
+    pub head: String,
+}
+
 /// `POST …/rewrap` body: existing envelopes of the case, each re-encrypted to the current
 /// recipients. (Before head binding the body was the bare list; see [`SignedHead`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +230,11 @@ pub struct RewrapRequest {
     /// The verified head this action is bound to (see [`SignedHead`]).
     pub head: String,
     pub envelopes: Vec<RewrappedEnvelope>,
+    /// Key ids of the readers the envelopes were encrypted to (`custody::readers`), so every
+    /// home can check that a rewrap adds nobody the roster does not give the case, and no
+    /// excluded reviewer. Absent from rewraps signed before custody existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<String>,
 }
 
 /// One element of [`RewrapRequest::envelopes`]: an existing envelope of the case,
@@ -262,6 +308,10 @@ pub struct Inbox {
     pub overdue: Vec<String>,
     /// Cases escalated to oversight.
     pub escalated: Vec<String>,
+    /// Who holds each assigned open case: case id to reviewer key id (absent before
+    /// assignment existed, and for cases nobody took).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub held: std::collections::BTreeMap<String, String>,
 }
 
 /// The error body every API error uses.
@@ -312,7 +362,7 @@ mod tests {
         assert_eq!(of(r#"{"head":1}"#), None);
         assert_eq!(of("not json"), None);
         assert_eq!(of("7"), None);
-        let body = RewrapRequest { head: "x".into(), envelopes: vec![] };
+        let body = RewrapRequest { head: "x".into(), envelopes: vec![], readers: vec![] };
         let json = serde_json::to_string(&body).expect("json");
         assert_eq!(json, r#"{"head":"x","envelopes":[]}"#);
         assert!(

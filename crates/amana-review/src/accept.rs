@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use amana_core::events::SignedAction;
+use amana_core::events::{EventKind, SignedAction};
 use amana_core::roster::Roster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -62,7 +62,7 @@ pub struct Summary {
 }
 
 /// The case-list format this release reads (`CaseList::format`).
-pub const SUPPORTED_FORMAT: u32 = 2;
+pub const SUPPORTED_FORMAT: u32 = 3;
 
 /// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
 /// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
@@ -288,8 +288,11 @@ fn check_attachments(bundle: &CaseBundle, source: &str) -> Result<(), ReviewErro
 fn check_extends(local: &LocalCase, new: &CaseBundle, files: &[AgeFile]) -> Result<(), ReviewError> {
     let old = &local.bundle;
     let rewritten = |detail: String| ReviewError::HistoryRewritten { case: old.id.clone(), detail };
-    if (old.kind, &old.agency, old.oversight_only, old.received_on)
-        != (new.kind, &new.agency, new.oversight_only, new.received_on)
+    // The agency changes only through a signed transfer after what this home held (whose
+    // `from` and signer the history check verifies).
+    let transferred = new.events.iter().skip(old.events.len()).any(|e| e.kind == EventKind::Transferred);
+    if (old.kind, old.oversight_only, old.received_on) != (new.kind, new.oversight_only, new.received_on)
+        || (old.agency != new.agency && !transferred)
     {
         return Err(rewritten("its kind, agency, oversight flag or date changed".into()));
     }
@@ -592,7 +595,7 @@ mod tests {
         // A newer list format says "upgrade".
         let mut newer: serde_json::Value =
             serde_json::from_slice(&body_with(next_roster(&kit), &kit, vec![b])).expect("json");
-        newer["format"] = serde_json::json!(3);
+        newer["format"] = serde_json::json!(SUPPORTED_FORMAT + 1);
         let err = accept(&home, &serde_json::to_vec(&newer).expect("json"), "t").expect_err("newer");
         assert!(err.to_string().contains("upgrade amana-review"), "{err}");
     }
@@ -645,6 +648,40 @@ mod tests {
         Kit::new("mallory").status(&mut b, Status::Acknowledged);
         let s = run(&home, &kit, vec![b]).expect("pull");
         assert!(quarantined(&s, "c2").is_some_and(|w| w.contains("not in the signed roster")));
+    }
+
+    #[test]
+    fn legal_holds_verify_when_oversight_signs_them_and_only_then() {
+        let (_dir, h) = home();
+        let kit = Kit::new("alice");
+        let review_on = crate::testkit::ON + time::Duration::days(90);
+        let mut b = kit.bundle("c1");
+        kit.hold(&mut b, "why", review_on);
+        kit.release(&mut b);
+        let s = run(&h, &kit, vec![b]).expect("pull");
+        assert!(s.quarantined.is_empty(), "{:?}", s.quarantined);
+        // The same events by an agency key.
+        let (_dir, h) = home();
+        let mut b = kit.bundle("c2");
+        kit.hold(&mut b, "why", review_on);
+        let mut roster = next_roster(&kit);
+        let e = roster.reviewers.iter_mut().find(|e| e.id == "alice").expect("alice");
+        (e.oversight, e.agencies) = (false, vec!["health".into()]);
+        let s = accept(&h, &body_with(roster, &kit, vec![b]), "t").expect("pull");
+        assert!(quarantined(&s, "c2").is_some_and(|w| w.contains("only oversight keys may hold")));
+        // A review date other than the one signed.
+        let (_dir, h) = home();
+        let mut b = kit.bundle("c3");
+        kit.hold(&mut b, "why", review_on);
+        b.events[1].detail =
+            serde_json::json!({ "review_on": testkit::ON, "envelope_id": "why" }).to_string();
+        b.events[1].hash = amana_core::events::compute_hash("c3", &b.events[1]);
+        let s = run(&h, &kit, vec![b]).expect("pull");
+        assert!(
+            quarantined(&s, "c3").is_some_and(|w| w.contains("another review date")),
+            "{:?}",
+            s.quarantined
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub const FILE: &str = "acknowledged.json";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acknowledged {
     pub case: String,
-    /// `status`, `reply`, `extend`, `rewrap`.
+    /// `status`, `reply`, `extend`, `rewrap`, `hold`, `release`.
     pub action: String,
     pub nonce: String,
     /// UTC date the server acknowledged it.

@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "AMANA_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Air gap: status, reply, extend and rewrap write the signed request to <home>/outbox/
+    /// Air gap: status, spam, reply, extend, rewrap, hold, release, transfer, exclude and
+    /// assign write the signed request(s) to <home>/outbox/
     /// instead of sending it (carry the outbox to a connected machine and `push` it there).
     /// Never touches the network; needs `deployment_id` in config.toml
     #[arg(long, global = true)]
@@ -111,12 +112,23 @@ pub enum Command {
         /// Case id, or a unique prefix of it
         case: String,
         /// The new status: acknowledged, in_review, needs_info, closed_action_taken,
-        /// closed_unfounded or closed_referred
+        /// closed_unfounded, closed_referred or closed_spam (junk; see `spam`)
         #[arg(value_parser = parse_status, value_name = "NEW_STATUS")]
         status: Status,
         /// A note for the case's reviewers (encrypted to them, not to the reporter)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+    },
+    /// Close junk as closed_spam: one signed status change per case (with --offline, one
+    /// file each in the outbox). Junk counts in no indicator or deadline list, and the
+    /// reporter sees a neutral "closed". Each case is reported; the others go on when one fails
+    Spam {
+        /// Case ids, or unique prefixes of them
+        #[arg(value_name = "CASE")]
+        cases: Vec<String>,
+        /// Also every pulled case still `received` (what `inbox` calls new): pull first
+        #[arg(long)]
+        new: bool,
     },
     /// Reply to the reporter (encrypted to the reporter and the case's reviewers). The text
     /// comes from --message, --file, or else $EDITOR
@@ -129,6 +141,9 @@ pub enum Command {
         /// Read the reply from this file ('-' for standard input)
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// Reply even though another reviewer holds the case (`assign`)
+        #[arg(long)]
+        anyway: bool,
     },
     /// Extend the feedback deadline, with a reason for the case's reviewers (at most
     /// 183 days in all)
@@ -150,6 +165,48 @@ pub enum Command {
     Rewrap {
         /// Case id, or a unique prefix of it
         case: String,
+    },
+    /// Oversight only: put a case on legal hold, so retention purge keeps it until released
+    /// (a signed request; with --offline, a file in the outbox)
+    Hold {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// Why (mandatory; encrypted to the case's reviewers)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// When oversight will review the hold (YYYY-MM-DD, after today; stored in clear)
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        review_on: time::Date,
+    },
+    /// Oversight only: end a case's legal hold (retention applies again)
+    Release {
+        /// Case id, or a unique prefix of it
+        case: String,
+    },
+    /// Oversight only: move a misrouted case to another agency, re-encrypted to that
+    /// agency's readers and oversight in the same signed request; its deadlines start again
+    /// on the transfer date, and the former agency's reviewers are no longer served it
+    Transfer {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The agency it belongs to (an id from GET /api/v1/agencies)
+        agency: String,
+    },
+    /// Oversight only: exclude a reviewer from a case (the report is about them or their
+    /// superior): re-encrypted without them in the same signed request, and no longer served
+    Exclude {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The reviewer's key id
+        reviewer: String,
+    },
+    /// Take a case (hold it), or hand it over to another of its readers with --to
+    Assign {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The reviewer who holds it from now on [default: you]
+        #[arg(long, value_name = "KEY_ID")]
+        to: Option<String>,
     },
     /// Content-free notices from the server: counts and ids of new, overdue and escalated cases
     Inbox,
@@ -200,6 +257,25 @@ pub enum Command {
         /// 0 deletes every recorded export
         #[arg(long, value_name = "N")]
         older_than_days: Option<u32>,
+    },
+    /// Oversight, offline: sign single-use visit tokens for commissioned mystery shoppers;
+    /// an evaluation sent with one counts as commissioned
+    VisitTokens {
+        /// The agency whose centres the shoppers visit
+        #[arg(long)]
+        agency: String,
+        /// Only this service centre (default: any centre of the agency)
+        #[arg(long)]
+        centre: Option<String>,
+        /// How many tokens (one per visit)
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// The last UTC date the tokens can be used on (YYYY-MM-DD)
+        #[arg(long, value_parser = parse_date)]
+        valid_until: time::Date,
+        /// A new file to write them to, one per line
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
@@ -278,6 +354,12 @@ fn parse_status(s: &str) -> Result<Status, String> {
         let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         format!("unknown status; use one of: {}", names.join(", "))
     })
+}
+
+/// Parses a `YYYY-MM-DD` date.
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD"))
 }
 
 #[cfg(test)]

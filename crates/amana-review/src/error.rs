@@ -187,6 +187,14 @@ pub enum ReviewError {
     #[error("case {0} is closed: it has no deadline to extend")]
     ClosedCase(String),
 
+    #[error(
+        "no case chosen: name cases (ids or prefixes), or pass --new for every pulled case still received"
+    )]
+    NothingChosen,
+
+    #[error("{0} case(s) were not closed (each is named above): pull, check them, and run the command again for those")]
+    SomeNotClosed(usize),
+
     #[error("{path}: {cause}")]
     RequestFile { path: PathBuf, cause: RequestFileError },
 
@@ -273,6 +281,24 @@ pub enum ReviewError {
 
     #[error("only oversight reviewers may rewrap a case (the roster does not list `{0}` as oversight)")]
     RewrapNotOversight(String),
+
+    #[error("only oversight reviewers sign visit tokens (the roster does not list `{0}` as a current oversight reviewer)")]
+    VisitTokensNotOversight(String),
+
+    #[error("only oversight reviewers may {action} a case (the roster does not list `{key}` as oversight): ask the oversight unit")]
+    NotOversight { action: &'static str, key: String },
+
+    #[error("--review-on {0} is not after today: give the date oversight will review the hold")]
+    ReviewDatePast(time::Date),
+
+    #[error("only oversight reviewers may {action} a case (the roster does not list `{me}` as oversight): ask the oversight unit")]
+    CustodyNotOversight { action: &'static str, me: String },
+
+    #[error("case {case}: {why}. Nothing was signed")]
+    CustodyRefused { case: String, why: String },
+
+    #[error("case {case} is held by {holder}: your reply was not signed. Ask {holder} first, or pass --anyway to reply all the same")]
+    HeldByAnother { case: String, holder: String },
 }
 
 /// Shorthand for an I/O error on a path.

@@ -4,7 +4,6 @@
 //! server checks the same.
 
 use amana_core::deadlines::MAX_EXTENSION_DAYS;
-use amana_core::payload::Part;
 use amana_core::wire::{paths, Extension};
 
 use crate::cases::{self, LocalCase};
@@ -12,7 +11,7 @@ use crate::error::ReviewError;
 use crate::home::Home;
 use crate::outbox;
 use crate::output::say;
-use crate::seal::{self, Audience};
+use crate::seal;
 use crate::session::{queued_note, Delivered, Delivery};
 
 /// Checks the limits locally, then signs and sends or queues the extension.
@@ -33,19 +32,7 @@ pub fn run(
     }
     check_limit(&case, days, pending_days(home, &case)?)?;
     let head = case.verified_head()?;
-    if reason.trim().is_empty() {
-        return Err(ReviewError::EmptyText("reason").into());
-    }
-    let author = home.read_config()?.key_id;
-    let sealed = seal::seal(
-        &case.bundle,
-        &crate::readers::of_case(home, &case.bundle)?,
-        Part::Note,
-        &author,
-        reason,
-        Audience::ReviewersOnly,
-        "reason",
-    )?;
+    let sealed = seal::note(home, &case.bundle, reason, "reason")?;
     let body = serde_json::to_vec(&Extension { days, reason_age_b64: sealed.age_b64, head })?;
 
     let delivery = Delivery::open(home, server, offline)?;

@@ -28,12 +28,15 @@ use amana_core::case::Status;
 use amana_core::events::{self, Event, EventKind, SignedAction};
 use amana_core::payload::Part;
 use amana_core::wire::{
-    is_sha256_hex, paths, CaseBundle, Extension, ReplyUpload, RewrapDetail, RewrapRequest, StatusChange,
+    is_sha256_hex, paths, CaseBundle, Extension, HoldRelease, LegalHold, ReplyUpload, RewrapDetail,
+    RewrapRequest, StatusChange,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::Date;
+
+use amana_core::custody::{self, Custody};
 
 use crate::cases::AgeFile;
 use crate::error::ReviewError;
@@ -51,21 +54,33 @@ pub struct Signers<'r> {
 
 impl Signers<'_> {
     /// The key that must have signed reviewer event `e` of a case of `agency`, or why none may.
+    /// `custody` is the case's custody just before `e` (its agency then, and who was excluded).
     fn key_for_event(
         &self,
         e: &Event,
         key_id: &str,
-        agency: &str,
+        custody: &Custody,
         oversight_only: bool,
     ) -> Result<Vec<u8>, String> {
         let entry = self.roster.reviewer(key_id).ok_or_else(|| {
             format!("it is signed by `{}`, who is not in the signed roster", crate::cases::printable(key_id))
         })?;
-        if !entry.may_access(agency, oversight_only) {
+        if custody.excluded.iter().any(|x| x == key_id) {
+            return Err(format!("`{key_id}` was excluded from this case before it signed this"));
+        }
+        if !entry.may_access(&custody.agency, oversight_only) {
             return Err(format!("`{key_id}` may not act on this case (the roster gives it no access)"));
         }
-        if e.kind == EventKind::Rewrapped && !entry.oversight {
-            return Err(format!("`{key_id}` rewrapped the case, but only oversight keys may rewrap"));
+        if e.kind.is_oversight_action() && !entry.oversight {
+            let (did, may) = match e.kind {
+                EventKind::Held => ("put the case on legal hold", "hold"),
+                EventKind::Released => ("released the case's legal hold", "release a hold"),
+                _ => ("rewrapped the case", "rewrap"),
+            };
+            return Err(format!("`{key_id}` {did}, but only oversight keys may {may}"));
+        }
+        if matches!(e.kind, EventKind::Transferred | EventKind::Excluded) && !entry.oversight {
+            return Err(format!("`{key_id}` {} the case, but only oversight keys may", e.kind.as_str()));
         }
         if let Some(revoked) = entry.revoked_on {
             let verified_before = self.verified_through.is_some_and(|h| e.seq <= h);
@@ -106,12 +121,18 @@ pub fn verify(
     // Each reviewer event's key is decided first, with the reason when there is none, so the
     // chain check below asks for keys that are already known to be authorised.
     let mut keys = VecDeque::new();
-    for e in bundle.events.iter().filter(|e| e.kind.is_reviewer_action()) {
-        let Some(actor) = e.actor.as_deref() else { continue };
-        let key = signers
-            .key_for_event(e, actor, &bundle.agency, bundle.oversight_only)
-            .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
-        keys.push_back((actor.to_string(), key));
+    let mut custody = Custody::replay(
+        &custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone()),
+        &[],
+    );
+    for e in &bundle.events {
+        if let (true, Some(actor)) = (e.kind.is_reviewer_action(), e.actor.as_deref()) {
+            let key = signers
+                .key_for_event(e, actor, &custody, bundle.oversight_only)
+                .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
+            keys.push_back((actor.to_string(), key));
+        }
+        custody.apply(e);
     }
     let keys = RefCell::new(keys);
     let key_for = |id: &str| match keys.borrow_mut().pop_front() {
@@ -125,6 +146,7 @@ pub fn verify(
     let mut prev: Option<&Event> = None;
     for e in &bundle.events {
         check_event(bundle, prev, e, files)
+            .and_then(|()| crate::custody_check::check(bundle, signers.roster, e))
             .map_err(|why| fail(format!("event {} ({}): {why}", e.seq, e.kind.as_str())))?;
         prev = Some(e);
     }
@@ -167,8 +189,15 @@ fn part_of(kind: EventKind) -> Option<Part> {
         EventKind::Submitted => Some(Part::Report),
         EventKind::FollowUp => Some(Part::FollowUp),
         EventKind::Reply => Some(Part::Reply),
-        EventKind::StatusChanged | EventKind::Extended => Some(Part::Note),
-        EventKind::Escalated | EventKind::Rated | EventKind::Rewrapped | EventKind::Unknown => None,
+        EventKind::StatusChanged | EventKind::Extended | EventKind::Held => Some(Part::Note),
+        EventKind::Escalated
+        | EventKind::Rated
+        | EventKind::Rewrapped
+        | EventKind::Released
+        | EventKind::Transferred
+        | EventKind::Excluded
+        | EventKind::Assigned
+        | EventKind::Unknown => None,
     }
 }
 
@@ -205,7 +234,7 @@ fn check_event(
         }
     } else if matches!(
         e.kind,
-        EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended
+        EventKind::Submitted | EventKind::FollowUp | EventKind::Reply | EventKind::Extended | EventKind::Held
     ) {
         return Err("names no envelope".into());
     }
@@ -233,6 +262,11 @@ fn check_signed(
         EventKind::Reply => paths::replies(&bundle.id),
         EventKind::Extended => paths::extend(&bundle.id),
         EventKind::Rewrapped => paths::rewrap(&bundle.id),
+        EventKind::Held => paths::hold(&bundle.id),
+        EventKind::Released => paths::release(&bundle.id),
+        EventKind::Transferred => paths::transfer(&bundle.id),
+        EventKind::Excluded => paths::exclude(&bundle.id),
+        EventKind::Assigned => paths::assign(&bundle.id),
         _ => paths::status(&bundle.id),
     };
     // Compared the way the server routed the request (the case id decoded, a query ignored),
@@ -247,8 +281,19 @@ fn check_signed(
             signed.path.escape_debug()
         ));
     }
-    if e.kind == EventKind::Rewrapped {
-        return check_rewrap(bundle, e, &signed.body, files);
+    match e.kind {
+        EventKind::Rewrapped => {
+            let body = signed_body::<RewrapRequest>(&signed.body)
+                .map_err(|_| "the signed request body is not a rewrap".to_string())?;
+            return check_rewrap(bundle, e, &body.envelopes, files);
+        }
+        EventKind::Transferred | EventKind::Excluded => {
+            let envelopes = crate::custody_check::signed_envelopes(e.kind, &signed.body)?;
+            return check_rewrap(bundle, e, &envelopes, files);
+        }
+        // Its body is checked against its detail with the other custody rules.
+        EventKind::Assigned => return Ok(()),
+        _ => {}
     }
     let signed_age = match e.kind {
         EventKind::Reply => Some(signed_body::<ReplyUpload>(&signed.body)?.age_b64),
@@ -258,6 +303,17 @@ fn check_signed(
                 return Err(format!("records other days than the {} the reviewer signed", body.days));
             }
             Some(body.reason_age_b64)
+        }
+        EventKind::Held => {
+            let body: LegalHold = signed_body(&signed.body)?;
+            if detail.get("review_on") != serde_json::to_value(body.review_on).ok().as_ref() {
+                return Err(format!("records another review date than the {} signed", body.review_on));
+            }
+            Some(body.reason_age_b64)
+        }
+        EventKind::Released => {
+            signed_body::<HoldRelease>(&signed.body)?;
+            None
         }
         _ => {
             let body: StatusChange = signed_body(&signed.body)?;
@@ -275,8 +331,11 @@ fn check_signed(
 }
 
 /// The envelopes a `rewrapped` event lists, with their plaintext hashes.
+/// Transfers and exclusions re-encrypt envelopes too, and record them the same way.
 fn rewrap_records(e: &Event) -> Option<RewrapDetail> {
-    (e.kind == EventKind::Rewrapped).then(|| serde_json::from_str(&e.detail).ok()).flatten()
+    matches!(e.kind, EventKind::Rewrapped | EventKind::Transferred | EventKind::Excluded)
+        .then(|| serde_json::from_str(&e.detail).ok())
+        .flatten()
 }
 
 /// The last rewrap of `envelope_id` in the history: its seq and the recorded plaintext hash.
@@ -290,10 +349,12 @@ pub fn last_rewrap(bundle: &CaseBundle, envelope_id: &str) -> Option<(i64, Strin
 
 /// A `rewrapped` event against its signed request: the same envelopes and hashes, each an
 /// envelope of this case, and the stored bytes of those it rewrapped last are the signed ones.
-fn check_rewrap(bundle: &CaseBundle, e: &Event, body: &str, files: &[AgeFile]) -> Result<(), String> {
-    let body = signed_body::<RewrapRequest>(body)
-        .map_err(|_| "the signed request body is not a rewrap".to_string())?
-        .envelopes;
+fn check_rewrap(
+    bundle: &CaseBundle,
+    e: &Event,
+    body: &[amana_core::wire::RewrappedEnvelope],
+    files: &[AgeFile],
+) -> Result<(), String> {
     let detail = rewrap_records(e).ok_or("its detail does not list the rewrapped envelopes")?;
     let signed: Vec<(&str, &str)> =
         body.iter().map(|b| (b.envelope_id.as_str(), b.plaintext_sha256.as_str())).collect();
@@ -302,7 +363,7 @@ fn check_rewrap(bundle: &CaseBundle, e: &Event, body: &str, files: &[AgeFile]) -
     if signed != recorded || signed.is_empty() {
         return Err("it records other envelopes or hashes than the reviewer signed".into());
     }
-    for item in &body {
+    for item in body {
         let id = item.envelope_id.as_str();
         if !is_sha256_hex(&item.plaintext_sha256) || !bundle.envelopes.iter().any(|env| env.id == id) {
             return Err(format!(
@@ -393,8 +454,12 @@ fn check_dates(b: &CaseBundle) -> Result<(), String> {
     }
     let last_setter = b.events.iter().rev().find(|e| {
         e.kind == EventKind::Extended
+            || e.kind == EventKind::Transferred
             || (e.kind == EventKind::StatusChanged && e.status == Status::Acknowledged)
     });
+    if let Some(e) = last_setter.filter(|e| e.kind == EventKind::Transferred) {
+        return crate::custody_check::transfer_deadlines(e, d);
+    }
     if let Some(e) = last_setter.filter(|e| e.kind == EventKind::Extended) {
         let recorded = serde_json::from_str::<Value>(&e.detail)
             .ok()

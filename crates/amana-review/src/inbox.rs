@@ -1,5 +1,5 @@
 //! `inbox`: the content-free notices — counts and ids of new, overdue and escalated cases in
-//! the key's scope — and, from this home, the cases quarantined as UNVERIFIED since a date
+//! the key's scope, and who holds which (`assign`), — and, from this home, the cases quarantined as UNVERIFIED since a date
 //! (a hostile server must not hide a case quietly). Nothing in it is case content.
 
 use amana_core::wire::{paths, Inbox};
@@ -43,6 +43,15 @@ fn format_inbox(inbox: &Inbox) -> String {
         out.push_str(format!("{label:<10} {:>3}  {}", ids.len(), ids.join(" ")).trim_end());
         out.push('\n');
     }
+    if !inbox.held.is_empty() {
+        // Who holds what (`assign`): a second officer sees it before replying.
+        let held: Vec<String> = inbox
+            .held
+            .iter()
+            .map(|(id, holder)| format!("{} ({})", printable(id), printable(holder)))
+            .collect();
+        out.push_str(&format!("{:<10} {:>3}  {}\n", "held", held.len(), held.join(" ")));
+    }
     out
 }
 
@@ -52,9 +61,15 @@ mod tests {
 
     #[test]
     fn counts_and_ids() {
-        let inbox =
-            Inbox { new: vec!["a".into(), "b".into()], overdue: vec![], escalated: vec!["c\u{1b}".into()] };
+        let mut inbox = Inbox {
+            new: vec!["a".into(), "b".into()],
+            overdue: vec![],
+            escalated: vec!["c\u{1b}".into()],
+            held: Default::default(),
+        };
         assert_eq!(format_inbox(&inbox), "new          2  a b\noverdue      0\nescalated    1  c\u{FFFD}\n");
+        inbox.held.insert("a".into(), "health-officer".into());
+        assert!(format_inbox(&inbox).ends_with("held         1  a (health-officer)\n"));
     }
 
     #[test]

@@ -6,7 +6,12 @@
 //!   `status_changed` event to `acknowledged` in the verified history);
 //! * share acknowledged on time: of the cases whose acknowledgement is settled — acknowledged,
 //!   or past their acknowledge-by date without one — the share acknowledged by that date;
-//! * average rating, over the rated cases.
+//! * average rating, over the rated cases;
+//! * for service evaluations: the mean answer to each criterion per agency, centre and
+//!   questionnaire version, with n (`evaluation::means`).
+//!
+//! Cases closed as junk (`closed_spam`) count in none of these, nor in the number of cases:
+//! closing junk must neither help nor hurt an agency's figures.
 //!
 //! Dates come from the events' `on` dates, which a pull verified: each reviewer action is
 //! dated within 72 h of its signature, dates never go back, and the case's date of receipt
@@ -55,13 +60,15 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<()> {
     let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
     let today = time::OffsetDateTime::now_utc().date();
     let rows = compute(&bundles, today);
+    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
+    let evaluations = crate::evaluation::means(&counted);
     let text = if json {
-        let mut s =
-            serde_json::to_string_pretty(&serde_json::json!({ "on": today.to_string(), "groups": rows }))?;
+        let all = serde_json::json!({ "on": today.to_string(), "groups": rows, "evaluations": evaluations });
+        let mut s = serde_json::to_string_pretty(&all)?;
         s.push('\n');
         s
     } else {
-        table(&rows)
+        table(&rows) + &crate::evaluation::means_table(&evaluations)
     };
     crate::output::stdout(&text)
 }
@@ -69,19 +76,19 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<()> {
 /// One row per (agency, kind) in order, then the total.
 pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
     let mut groups: BTreeMap<(String, String), Vec<&CaseBundle>> = BTreeMap::new();
-    for b in bundles {
+    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
+    for b in counted.iter().copied() {
         groups.entry((printable(&b.agency), b.kind.to_string())).or_default().push(b);
     }
     let mut rows: Vec<Kpi> =
         groups.into_iter().map(|((agency, kind), cases)| group(agency, kind, &cases, today)).collect();
-    let all: Vec<&CaseBundle> = bundles.iter().collect();
-    rows.push(group("all".into(), "all".into(), &all, today));
+    rows.push(group("all".into(), "all".into(), &counted, today));
     rows
 }
 
 fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
     let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
-    k.by_status = Status::ALL.iter().map(|s| (s.to_string(), 0)).collect();
+    k.by_status = figure_statuses().map(|s| (s.to_string(), 0)).collect();
     let mut days = Vec::new();
     let (mut settled, mut on_time) = (0usize, 0usize);
     let mut ratings = Vec::new();
@@ -107,6 +114,11 @@ fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kp
     k
 }
 
+/// The statuses the indicators count (every one but `closed_spam`).
+fn figure_statuses() -> impl Iterator<Item = Status> {
+    Status::ALL.into_iter().filter(|s| s.counts_in_figures())
+}
+
 fn median(values: &mut [f64]) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -120,7 +132,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// The plain table.
 fn table(rows: &[Kpi]) -> String {
     let mut header: Vec<String> = ["AGENCY", "KIND", "CASES"].map(String::from).to_vec();
-    header.extend(Status::ALL.iter().map(|s| s.to_string()));
+    header.extend(figure_statuses().map(|s| s.to_string()));
     header.extend(
         ["overdue", "escalated", "median_days_to_ack", "ack_on_time", "avg_rating"].map(String::from),
     );
@@ -130,7 +142,7 @@ fn table(rows: &[Kpi]) -> String {
         .map(|k| {
             let mut cells = vec![k.agency.clone(), k.kind.clone(), k.cases.to_string()];
             cells.extend(
-                Status::ALL.iter().map(|s| k.by_status.get(s.as_str()).copied().unwrap_or(0).to_string()),
+                figure_statuses().map(|s| k.by_status.get(s.as_str()).copied().unwrap_or(0).to_string()),
             );
             cells.push(k.overdue.to_string());
             cells.push(k.escalated.to_string());
@@ -169,6 +181,20 @@ mod tests {
         b.received_on -= time::Duration::days(40);
         let all = compute(&[b], crate::testkit::ON).pop().expect("total");
         assert_eq!(all.median_days_to_acknowledge, Some(2.0));
+    }
+
+    #[test]
+    fn junk_counts_in_no_figure() {
+        let kit = crate::testkit::Kit::new("alice");
+        let mut real = kit.bundle("c1");
+        kit.status(&mut real, Status::Acknowledged);
+        let mut junk = kit.bundle("c2");
+        kit.status(&mut junk, Status::ClosedSpam);
+        let rows = compute(&[real, junk], crate::testkit::ON);
+        let all = rows.last().expect("total");
+        assert_eq!(all.cases, 1);
+        assert!(!all.by_status.contains_key("closed_spam"));
+        assert!(rows.iter().all(|k| k.cases == 1), "no group is made of junk alone");
     }
 
     #[test]

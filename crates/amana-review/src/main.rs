@@ -21,12 +21,16 @@ mod ceremony;
 mod cli;
 mod client;
 mod compose;
+mod custody;
+mod custody_check;
 mod error;
+mod evaluation;
 mod evidence;
 mod export;
 mod extend;
 mod heads;
 mod history;
+mod hold;
 mod home;
 mod inbox;
 mod keygen;
@@ -46,11 +50,13 @@ mod safe_name;
 mod seal;
 mod session;
 mod show;
+mod spam;
 mod status;
 mod strip;
 #[cfg(test)]
 mod testkit;
 mod trust;
+mod visit_tokens;
 
 use std::process::ExitCode;
 
@@ -121,11 +127,20 @@ fn run() -> anyhow::Result<()> {
         Command::Status { case, status, note } => {
             status::run(&home()?, case, *status, note.as_deref(), server, offline)
         }
-        Command::Reply { case, message, file } => {
-            reply::run(&home()?, case, message.as_deref(), file.as_deref(), server, offline)
+        Command::Hold { case, reason, review_on } => {
+            hold::hold(&home()?, case, reason, *review_on, server, offline)
+        }
+        Command::Release { case } => hold::release(&home()?, case, server, offline),
+        Command::Spam { cases, new } => spam::run(&home()?, cases, *new, server, offline),
+        Command::Reply { case, message, file, anyway } => {
+            let text = reply::Text { message: message.as_deref(), file: file.as_deref(), anyway: *anyway };
+            reply::run(&home()?, case, text, server, offline)
         }
         Command::Extend { case, days, reason } => extend::run(&home()?, case, *days, reason, server, offline),
         Command::Rewrap { case } => rewrap::run(&home()?, case, server, offline),
+        Command::Transfer { case, agency } => custody::transfer(&home()?, case, agency, server, offline),
+        Command::Exclude { case, reviewer } => custody::exclude(&home()?, case, reviewer, server, offline),
+        Command::Assign { case, to } => custody::assign(&home()?, case, to.as_deref(), server, offline),
         Command::Inbox => {
             online_only("inbox", "`list` shows the cases of the last import")?;
             inbox::run(&home()?, server)
@@ -143,6 +158,16 @@ fn run() -> anyhow::Result<()> {
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
         Command::Kpis { json } => kpis::run(&home()?, *json),
+        Command::VisitTokens { agency, centre, count, valid_until, out } => {
+            let r = visit_tokens::Request {
+                agency,
+                centre: centre.as_deref(),
+                count: *count,
+                valid_until: *valid_until,
+                out,
+            };
+            visit_tokens::run(&home()?, &r)
+        }
         Command::Export { case, dir, strip } => export::run(&home()?, case, dir, *strip),
         Command::PurgeExports { older_than_days } => retention::purge(&home()?, *older_than_days),
     }

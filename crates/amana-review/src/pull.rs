@@ -76,7 +76,10 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
 pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path) -> anyhow::Result<()> {
     let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
     let file = read_request_file(authorization)?;
-    if file.method != "GET" || file.path != paths::CASES_PULL {
+    // An older laptop's authorization names case-list format 2: still sent (the server
+    // answers it, or says "upgrade" while a case in scope needs format 3).
+    let pull = [paths::CASES_PULL, "/api/v1/review/cases?format=2"];
+    if file.method != "GET" || !pull.contains(&file.path.as_str()) {
         return Err(ReviewError::WrongRequest {
             path: authorization.to_path_buf(),
             what: format!("signed {} {}, not a pull authorization", file.method, file.path.escape_debug()),

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use amana_core::custody::{self, Custody};
 use amana_core::roster::{Roster, RosterEntry};
 use amana_core::wire::CaseBundle;
 use time::Date;
@@ -23,10 +24,19 @@ pub fn of_case(home: &Home, bundle: &CaseBundle) -> Result<Vec<RosterEntry>, Rev
     compute(&trusted.roster, bundle, time::OffsetDateTime::now_utc().date())
 }
 
-/// The roster's readers of `bundle` on `today`, checked against the server's list.
+/// A case's custody as its history says: the attested submission's agency, then every
+/// transfer, exclusion and assignment (`amana_core::custody`).
+pub fn custody_of(bundle: &CaseBundle) -> Custody {
+    let first = custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone());
+    Custody::replay(&first, &bundle.events)
+}
+
+/// The roster's readers of `bundle` on `today` (its agency's, minus those oversight excluded),
+/// checked against the server's list.
 pub fn compute(roster: &Roster, bundle: &CaseBundle, today: Date) -> Result<Vec<RosterEntry>, ReviewError> {
+    let custody = custody_of(bundle);
     let ours: Vec<RosterEntry> =
-        roster.readers(&bundle.agency, bundle.oversight_only, today).into_iter().cloned().collect();
+        custody::readers(roster, &custody, bundle.oversight_only, today).into_iter().cloned().collect();
     let mine: BTreeSet<(&str, &str)> =
         ours.iter().map(|r| (r.id.as_str(), r.age_recipient.as_str())).collect();
     let theirs: Vec<(&str, &str)> =

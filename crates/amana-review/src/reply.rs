@@ -14,16 +14,24 @@ use crate::output::say;
 use crate::seal::{self, Audience};
 use crate::session::{queued_note, Delivered, Delivery};
 
+/// Where the reply's text comes from, and whether to reply to a case another reviewer holds.
+pub struct Text<'a> {
+    pub message: Option<&'a str>,
+    pub file: Option<&'a Path>,
+    pub anyway: bool,
+}
+
 /// Composes, encrypts, signs, and sends or queues a reply.
 pub fn run(
     home: &Home,
     prefix: &str,
-    message: Option<&str>,
-    file: Option<&Path>,
+    text: Text<'_>,
     server: Option<&str>,
     offline: bool,
 ) -> anyhow::Result<()> {
     let case = cases::find(home, prefix)?;
+    // Before the editor opens: a second officer learns at once that someone holds the case.
+    crate::custody::check_holder(home, &case, text.anyway)?;
     let head = case.verified_head()?;
     let author = home.read_config()?.key_id;
     let b = &case.bundle;
@@ -35,7 +43,7 @@ pub fn run(
         b.status,
         b.received_on
     );
-    let text = compose::text(home, message, file, "reply", &context)?;
+    let text = compose::text(home, text.message, text.file, "reply", &context)?;
     let sealed = seal::seal(
         &case.bundle,
         &crate::readers::of_case(home, &case.bundle)?,

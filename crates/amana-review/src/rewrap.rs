@@ -62,38 +62,56 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     }
     let readers = crate::readers::compute(&roster, bundle, time::OffsetDateTime::now_utc().date())?;
     let head = case.verified_head()?;
-    let identity = home.identity(&mut Unlocker::default())?;
-    let mut items = Vec::new();
-    let mut skipped = Skipped::default();
-    for env in &bundle.envelopes {
-        match rewrap_one(&case, &readers, env, &identity)? {
-            Rewrapped::Item(item) => items.push(item),
-            Rewrapped::CannotOpen => skipped.cannot_open.push(env.id.clone()),
-            Rewrapped::NotAPayload => skipped.not_a_payload.push(env.id.clone()),
-        }
-    }
-    if items.is_empty() {
-        return Err(refused(bundle, "your key opens none of its envelopes".into()).into());
-    }
+    let (items, skipped) = reencrypt_all(home, &case, &readers)?;
     let done = items.len();
-    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items })?;
-    if body.len() > MAX_REQUEST_FILE_BODY {
-        return Err(refused(bundle, "its envelopes are too large for one signed request".into()).into());
-    }
+    let ids = readers.iter().map(|r| r.id.clone()).collect();
+    let body = serde_json::to_vec(&RewrapRequest { head, envelopes: items, readers: ids })?;
+    check_size(bundle, &body)?;
     let delivery = Delivery::open(home, server, offline)?;
     let outcome = delivery.post(home, &paths::rewrap(&bundle.id), body, &bundle.id, "rewrap")?;
     report(bundle, done, &skipped, outcome);
     Ok(())
 }
 
+/// Every envelope of `case` this identity opens, re-encrypted to `readers` (and the reporter
+/// for the parts they read); refused if it opens none.
+pub fn reencrypt_all(
+    home: &Home,
+    case: &LocalCase,
+    readers: &[RosterEntry],
+) -> Result<(Vec<RewrappedEnvelope>, Skipped), ReviewError> {
+    let identity = home.identity(&mut Unlocker::default())?;
+    let mut items = Vec::new();
+    let mut skipped = Skipped::default();
+    for env in &case.bundle.envelopes {
+        match rewrap_one(case, readers, env, &identity)? {
+            Rewrapped::Item(item) => items.push(item),
+            Rewrapped::CannotOpen => skipped.cannot_open.push(env.id.clone()),
+            Rewrapped::NotAPayload => skipped.not_a_payload.push(env.id.clone()),
+        }
+    }
+    if items.is_empty() {
+        return Err(refused(&case.bundle, "your key opens none of its envelopes".into()));
+    }
+    Ok((items, skipped))
+}
+
+/// Refuses a body too large for one signed request.
+pub fn check_size(bundle: &CaseBundle, body: &[u8]) -> Result<(), ReviewError> {
+    if body.len() > MAX_REQUEST_FILE_BODY {
+        return Err(refused(bundle, "its envelopes are too large for one signed request".into()));
+    }
+    Ok(())
+}
+
 /// The envelopes a rewrap leaves as they are.
 #[derive(Default)]
-struct Skipped {
+pub struct Skipped {
     /// Not encrypted to this key.
-    cannot_open: Vec<String>,
+    pub cannot_open: Vec<String>,
     /// Opened, but no Amana payload: never sent on (`amana-review` sends only payloads it
     /// can decode), and never a reason to leave the rest of the case on its old readers.
-    not_a_payload: Vec<String>,
+    pub not_a_payload: Vec<String>,
 }
 
 /// What became of one envelope.
@@ -111,6 +129,15 @@ fn report(bundle: &CaseBundle, done: usize, skipped: &Skipped, outcome: Delivere
         "case {id}: {done} envelope(s) re-encrypted to: {} (and the reporter, for follow-ups and replies)",
         readers.join(", ")
     );
+    report_skipped(bundle, skipped);
+    match outcome {
+        Delivered::Sent => say!("sent; run `amana-review pull` to store the new envelopes"),
+        Delivered::Queued(path) => say!("{}", queued_note(&path)),
+    }
+}
+
+/// What a re-encryption left as it was: said plainly.
+pub fn report_skipped(bundle: &CaseBundle, skipped: &Skipped) {
     if !skipped.cannot_open.is_empty() {
         say!("not rewrapped (your key cannot open them): {}", skipped.cannot_open.join(", "));
     }
@@ -127,13 +154,9 @@ fn report(bundle: &CaseBundle, done: usize, skipped: &Skipped, outcome: Delivere
             bundle.attachments.len()
         );
     }
-    match outcome {
-        Delivered::Sent => say!("sent; run `amana-review pull` to store the new envelopes"),
-        Delivered::Queued(path) => say!("{}", queued_note(&path)),
-    }
 }
 
-fn refused(bundle: &CaseBundle, why: String) -> ReviewError {
+pub fn refused(bundle: &CaseBundle, why: String) -> ReviewError {
     ReviewError::RewrapRefused { case: bundle.id.clone(), why }
 }
 

@@ -29,6 +29,22 @@ pub enum Audience {
     ReviewersOnly,
 }
 
+/// A note for the case's reviewers only (a status note, an extension or hold reason), written
+/// by this home's reviewer; blank text is refused before anything is encrypted or signed.
+pub fn note(
+    home: &crate::home::Home,
+    case: &CaseBundle,
+    text: &str,
+    what: &'static str,
+) -> Result<Sealed, ReviewError> {
+    if text.trim().is_empty() {
+        return Err(ReviewError::EmptyText(what));
+    }
+    let author = home.read_config()?.key_id;
+    let readers = crate::readers::of_case(home, case)?;
+    seal(case, &readers, Part::Note, &author, text, Audience::ReviewersOnly, what)
+}
+
 /// A payload this release made but could not read back: refused, never sent.
 fn not_a_payload(case: &CaseBundle, cause: amana_core::payload::PayloadError) -> ReviewError {
     ReviewError::Payload { case: case.id.clone(), envelope: "(not sent)".into(), cause }

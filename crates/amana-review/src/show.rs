@@ -200,6 +200,12 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
         yes_no(b.escalated),
         readers.join(", "),
     ));
+    if let Some(e) = crate::evaluation::of_case(b) {
+        out.push_str(&crate::evaluation::render(&e));
+    }
+    if let Some(holder) = crate::readers::custody_of(b).holder {
+        out.push_str(&format!("held by         {}\n", printable(&holder)));
+    }
     if pending > 0 {
         out.push_str(&format!("pending         {pending} signed request(s) in the outbox, not sent yet\n"));
     }
@@ -215,6 +221,13 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
                 .get("envelopes")
                 .and_then(serde_json::Value::as_array)
                 .map(|list| format!(" ({} envelope(s) re-encrypted)", list.len())),
+            EventKind::Held => detail
+                .get("review_on")
+                .and_then(serde_json::Value::as_str)
+                .map(|d| format!(" (legal hold, to be reviewed on {})", printable(d))),
+            EventKind::Transferred | EventKind::Excluded | EventKind::Assigned => {
+                custody_note(ev.kind, &detail)
+            }
             _ => None,
         };
         out.push_str(&format!(
@@ -225,6 +238,16 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
             ev.status,
             extra.unwrap_or_default()
         ));
+    }
+}
+
+/// What a custody event did, for the history line.
+fn custody_note(kind: EventKind, d: &serde_json::Value) -> Option<String> {
+    let text = |key: &str| d.get(key).and_then(serde_json::Value::as_str).map(printable);
+    match kind {
+        EventKind::Transferred => Some(format!(" (from {} to {})", text("from")?, text("to")?)),
+        EventKind::Excluded => Some(format!(" ({} excluded)", text("reviewer")?)),
+        _ => Some(format!(" (held by {})", text("holder")?)),
     }
 }
 
@@ -266,6 +289,7 @@ fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
             format!(" (with the move to {})", e.status)
         }
         Some((EventKind::Extended, _)) if p.part == Part::Note => " (reason for an extension)".to_string(),
+        Some((EventKind::Held, _)) if p.part == Part::Note => " (reason for a legal hold)".to_string(),
         _ => String::new(),
     };
     out.push_str(&format!("\n--- {title}{context}, written {} ---\n", p.written_on));
@@ -279,7 +303,10 @@ fn render_part(out: &mut String, bundle: &CaseBundle, part: &ThreadPart<'_>) {
             out.push_str(&format!("(note: the signed history says {} sent this)\n", printable(signer)));
         }
     }
-    if p.kind.is_some_and(|k| k != bundle.kind) || p.agency.as_ref().is_some_and(|a| *a != bundle.agency) {
+    // The reporter chose the agency the case was submitted to; a transfer moves it later.
+    let submitted =
+        amana_core::custody::submitted_agency(&bundle.events).unwrap_or_else(|| bundle.agency.clone());
+    if p.kind.is_some_and(|k| k != bundle.kind) || p.agency.as_ref().is_some_and(|a| *a != submitted) {
         out.push_str("(note: the reporter chose ");
         push_clean(out, &format!("kind {:?}, agency {:?}", p.kind.map(|k| k.as_str()), p.agency));
         out.push_str(", which differs from the case metadata above)\n");

@@ -2,7 +2,6 @@
 //! the case's reviewers (encrypted to them, never to the reporter).
 
 use amana_core::case::Status;
-use amana_core::payload::Part;
 use amana_core::wire::{paths, StatusChange};
 
 use crate::cases::{self, LocalCase};
@@ -10,7 +9,7 @@ use crate::error::ReviewError;
 use crate::home::Home;
 use crate::outbox;
 use crate::output::say;
-use crate::seal::{self, Audience};
+use crate::seal;
 use crate::session::{queued_note, Delivered, Delivery};
 
 /// Checks the transition locally, signs it, and sends or queues it.
@@ -27,20 +26,7 @@ pub fn run(
     // Refused before any key or network use: a typo costs nothing and signs nothing.
     check_transition(&case.bundle.id, from, next)?;
     let head = case.verified_head()?;
-    let author = home.read_config()?.key_id;
-    let sealed = match note {
-        Some(text) if text.trim().is_empty() => return Err(ReviewError::EmptyText("note").into()),
-        Some(text) => Some(seal::seal(
-            &case.bundle,
-            &crate::readers::of_case(home, &case.bundle)?,
-            Part::Note,
-            &author,
-            text,
-            Audience::ReviewersOnly,
-            "note",
-        )?),
-        None => None,
-    };
+    let sealed = note.map(|text| seal::note(home, &case.bundle, text, "note")).transpose()?;
     let body = serde_json::to_vec(&StatusChange {
         status: next,
         note_age_b64: sealed.as_ref().map(|s| s.age_b64.clone()),
@@ -70,14 +56,14 @@ pub fn run(
 
 /// The status the case will have once the status changes waiting in the outbox are sent,
 /// and how many of those there are.
-fn effective_status(home: &Home, case: &LocalCase) -> Result<(Status, usize), ReviewError> {
+pub(crate) fn effective_status(home: &Home, case: &LocalCase) -> Result<(Status, usize), ReviewError> {
     let pending = outbox::pending_to(home, &paths::status(&case.bundle.id))?;
     let last = pending.iter().filter_map(|f| serde_json::from_str::<StatusChange>(&f.body).ok()).next_back();
     Ok((last.map_or(case.bundle.status, |c| c.status), pending.len()))
 }
 
 /// The lifecycle check of `amana_core::case`, with the allowed moves in the error.
-fn check_transition(case: &str, from: Status, to: Status) -> Result<(), ReviewError> {
+pub(crate) fn check_transition(case: &str, from: Status, to: Status) -> Result<(), ReviewError> {
     if from.can_move_to(to) {
         return Ok(());
     }

@@ -133,10 +133,27 @@ impl Kit {
             .iter()
             .map(|i| json!({ "envelope_id": i.envelope_id, "plaintext_sha256": i.plaintext_sha256 }))
             .collect();
-        let request = RewrapRequest { head: head(b), envelopes: body };
+        let request = RewrapRequest { head: head(b), envelopes: body, readers: vec![] };
         let signed = self.signed(&paths::rewrap(&b.id), serde_json::to_string(&request).expect("json"));
         let status = b.status;
         push(b, EventKind::Rewrapped, status, json!({ "envelopes": records }), Some(signed));
+    }
+
+    /// A signed legal hold (reason stored as envelope `env`) recorded as the server records it.
+    pub fn hold(&self, b: &mut CaseBundle, env: &str, review_on: time::Date) {
+        let reason_age_b64 = add_envelope(b, env, Part::Note);
+        let body = amana_core::wire::LegalHold { reason_age_b64, review_on, head: head(b) };
+        let signed = self.signed(&paths::hold(&b.id), serde_json::to_string(&body).expect("json"));
+        let status = b.status;
+        push(b, EventKind::Held, status, json!({ "review_on": review_on, "envelope_id": env }), Some(signed));
+    }
+
+    /// A signed release of a legal hold.
+    pub fn release(&self, b: &mut CaseBundle) {
+        let body = amana_core::wire::HoldRelease { head: head(b) };
+        let signed = self.signed(&paths::release(&b.id), serde_json::to_string(&body).expect("json"));
+        let status = b.status;
+        push(b, EventKind::Released, status, json!({}), Some(signed));
     }
 
     /// A signed action as the server records it (actor, signed request JSON).

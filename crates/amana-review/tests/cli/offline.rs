@@ -40,7 +40,7 @@ fn list_on_an_empty_home_says_what_to_do() {
 }
 
 #[test]
-fn list_sorts_by_date_then_id_and_marks_oversight_only() {
+fn list_puts_the_nearest_deadline_first_and_marks_oversight_only() {
     let home = TestHome::new();
     home.keygen("alice", "health");
     write_case(&home, &bundle("zzz-old", "2026-11-01", &[Status::Received], false), &[]);
@@ -53,7 +53,8 @@ fn list_sorts_by_date_then_id_and_marks_oversight_only() {
     let out = home.cmd().arg("list").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let ids: Vec<&str> = text.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
-    assert_eq!(ids, ["zzz-old", "aaa-new", "bbb-new"], "{text}");
+    // Acknowledgement due 11-08, then 11-12; the acknowledged case's feedback is due later.
+    assert_eq!(ids, ["zzz-old", "bbb-new", "aaa-new"], "{text}");
     let bbb = text.lines().find(|l| l.starts_with("bbb-new")).expect("row");
     assert!(bbb.contains("violation") && bbb.contains("health") && bbb.contains("2026-11-05"));
     assert!(bbb.ends_with("oversight-only"), "{bbb}");
