@@ -320,7 +320,8 @@ pub fn report_from_parts(parts: &mut FormParts) -> Result<SubmitReport, ApiError
         contact: parts.take("contact"),
         oversight_only: flag(parts.take("oversight_only"))?,
         receipt: flag(parts.take("receipt"))?,
-        // Centres and ratings travel as JSON only (docs/FORMATS.md §10).
+        // The API takes centres and ratings in JSON only (docs/FORMATS.md §10); the
+        // reporter pages read their own fields (`pages::report`).
         centre: None,
         ratings: None,
         visit_token: None,

@@ -96,7 +96,6 @@ fn dynamic_keys() -> Vec<String> {
         keys.push(format!("status-{}", s.reporter_name()));
         keys.push(format!("status-{}-help", s.reporter_name()));
     }
-    keys.extend(crate::pages::evaluation::CRITERIA.iter().map(|c| format!("criterion-{c}")));
     keys.extend((1..=12).map(|m| format!("month-{m}")));
     // Keys passed through variables.
     for key in [

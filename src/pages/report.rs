@@ -7,7 +7,7 @@
 
 use amana_core::{case::Kind, code::FollowUpCode, receipt::Receipt};
 use axum::{
-    extract::{Path, Request, State},
+    extract::{rejection::QueryRejection, Path, Query, Request, State},
     http::{header, HeaderValue, StatusCode},
     response::Response,
     Form,
@@ -33,23 +33,43 @@ pub const HONEYPOT: &str = "website";
 /// The hidden minimum-time-to-submit token (see `form_token`).
 pub const FORM_TOKEN: &str = "t";
 
-/// The text fields the report form sends as `multipart/form-data`: the API's, the
-/// honeypot, the form token and the evaluation's ratings (`upload::read_fields`).
-static PAGE_FORM: std::sync::LazyLock<crate::upload::FormSpec> = std::sync::LazyLock::new(|| {
-    let spec = intake::REPORT_FORM.clone().field(HONEYPOT, 1024).field(FORM_TOKEN, 256);
-    evaluation::CRITERIA.iter().fold(spec, |s, c| s.field(evaluation::field(c), intake::FLAG_BYTES))
-});
+/// The text fields the report form sends as `multipart/form-data` (`upload::read_fields`):
+/// the API's, the honeypot, the form token, the centre, and one `rating_<criterion>` for
+/// each criterion of a questionnaire an agency or centre of this deployment uses. The
+/// criterion ids come from the operator's file, so the names are bounded by it; every other
+/// name stays refused, and `Draft::read` takes only the questionnaire's that applies.
+fn page_form(state: &AppState) -> crate::upload::FormSpec {
+    let spec = intake::REPORT_FORM.clone().field(HONEYPOT, 1024).field(FORM_TOKEN, 256).field("centre", 256);
+    evaluation::all_fields(&state.services, &state.keyring.agencies)
+        .into_iter()
+        .fold(spec, |s, name| s.field(name, intake::FLAG_BYTES))
+}
 
-/// `GET /{lang}/report/{kind}`: the form for one kind.
+/// The evaluation's first step, as the query of its GET form.
+#[derive(serde::Deserialize)]
+pub struct PlaceQuery {
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    centre: String,
+}
+
+/// `GET /{lang}/report/{kind}`: the form for one kind (for a service evaluation,
+/// `?agency=…&centre=…` chooses the place; a query that cannot be read is the first step).
 pub async fn form(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     Path((_, kind)): Path<(String, String)>,
+    query: Result<Query<PlaceQuery>, QueryRejection>,
 ) -> Response {
     let Ok(kind) = kind.parse::<Kind>() else {
         return errors::page_for_status(&state, lang, StatusCode::NOT_FOUND);
     };
-    let draft = Draft::empty(kind);
+    let mut draft = Draft::empty(kind);
+    if let (Kind::ServiceEvaluation, Ok(Query(q))) = (kind, query) {
+        draft.agency = q.agency;
+        draft.centre = q.centre;
+    }
     let token = state.form_tokens.issue();
     html(StatusCode::OK, form_page(&state, lang, &draft, &token, None))
 }
@@ -58,7 +78,17 @@ pub async fn form(
 /// again, if it is.
 fn form_page(state: &AppState, lang: Lang, draft: &Draft, token: &str, again: Option<&Again>) -> Markup {
     let kind = draft.kind;
-    let here = format!("report/{}", kind.as_str());
+    let place = (kind == Kind::ServiceEvaluation)
+        .then(|| evaluation::place_or_agency(state, &draft.agency, &draft.centre));
+    // The language links keep a chosen place (its ids are plain: checked against the files).
+    let here = match &place {
+        Some(Ok((p, false))) => format!(
+            "report/service_evaluation?agency={}&centre={}",
+            p.agency.id,
+            p.centre.map_or("", |c| c.id.as_str())
+        ),
+        _ => format!("report/{}", kind.as_str()),
+    };
     let f = Frame::new(state, lang, &here);
     let title = f.t(&format!("kind-{}", kind.as_str()));
     let main = html! {
@@ -67,12 +97,21 @@ fn form_page(state: &AppState, lang: Lang, draft: &Draft, token: &str, again: Op
             None => p.lead { (f.t(&format!("kind-{}-desc", kind.as_str()))) },
             Some(why) => (again_notice(&f, why, true)),
         }
-        (report_form(&f, draft, token))
+        @match &place {
+            None => (report_form(&f, draft, None, token)),
+            Some(Ok((p, dropped))) => {
+                (evaluation::place_picker(&f, &draft.agency, &draft.centre, *dropped))
+                (report_form(&f, draft, Some(p), token))
+            },
+            Some(Err(e)) => (evaluation::place_picker(&f, &draft.agency, &draft.centre,
+                *e == evaluation::PlaceError::Unknown)),
+        }
     };
     f.render(&title, main)
 }
 
-fn report_form(f: &Frame, d: &Draft, form_token: &str) -> Markup {
+/// The report form; a service evaluation's is for `place`, chosen in the first step.
+fn report_form(f: &Frame, d: &Draft, place: Option<&evaluation::Place>, form_token: &str) -> Markup {
     let kind = d.kind;
     let evaluation = kind == Kind::ServiceEvaluation;
     let max_body = if evaluation {
@@ -84,16 +123,25 @@ fn report_form(f: &Frame, d: &Draft, form_token: &str) -> Markup {
     html! {
         form.report method="post" action=(f.href("report")) enctype="multipart/form-data" {
             input type="hidden" name="kind" value=(kind.as_str());
-            label for="agency" { (f.t("form-agency")) }
-            select #agency name="agency" required {
-                option value="" { (f.t("form-agency-choose")) }
-                @for a in &f.state.keyring.agencies {
-                    @let name = agency_name(a, f.lang);
-                    option value=(a.id) lang=(name.1) selected[a.id == d.agency] { (name.0) }
+            @if let Some(p) = place {
+                (evaluation::chosen_place(f, p))
+                (evaluation::fieldsets(f, p.questionnaire, &d.ratings))
+            } @else {
+                label for="agency" { (f.t("form-agency")) }
+                select #agency name="agency" required {
+                    option value="" { (f.t("form-agency-choose")) }
+                    @for a in &f.state.keyring.agencies {
+                        @let name = agency_name(a, f.lang);
+                        option value=(a.id) lang=(name.1) selected[a.id == d.agency] { (name.0) }
+                    }
                 }
             }
-            @if evaluation { (evaluation::fieldsets(f, &d.ratings)) }
+            @if kind == Kind::Compliment && evaluation::has_centres(f) {
+                (evaluation::centre_select(f, "centre", &d.centre))
+                p.hint { (f.t("form-compliment-centre-hint")) }
+            }
             label for="body" { (f.t(&format!("kind-{}-body", kind.as_str()))) }
+            @if kind == Kind::Complaint { p.hint { (f.t("form-complaint-centre-hint")) } }
             p.hint #body-hint {
                 (f.lang.t_args("form-body-hint", &[("max", f.lang.digits(&max_body.to_string()))]))
             }
@@ -148,6 +196,8 @@ pub fn agency_name(a: &amana_core::keyring::Agency, lang: Lang) -> (String, Stri
 struct Draft {
     kind: Kind,
     agency: String,
+    /// The service centre chosen (evaluations and compliments), empty for none.
+    centre: String,
     /// The text as typed (for a service evaluation, the comment without the ratings block).
     body: Zeroizing<String>,
     contact: Zeroizing<String>,
@@ -166,6 +216,7 @@ impl Draft {
         Self {
             kind,
             agency: String::new(),
+            centre: String::new(),
             body: Zeroizing::default(),
             contact: Zeroizing::default(),
             oversight_only: false,
@@ -176,17 +227,23 @@ impl Draft {
         }
     }
 
-    /// The draft in a posted form; `None` without a known kind (not our form).
-    fn read(pairs: &mut [(String, String)]) -> Option<Self> {
+    /// The draft in a posted form; `None` without a known kind (not our form). Only the
+    /// answers to the questionnaire that applies are read; `stray` says another was sent.
+    fn read(pairs: &mut [(String, String)], state: &AppState) -> Option<(Self, bool)> {
         let kind = take(pairs, "kind")?.parse::<Kind>().ok()?;
-        let ratings = if kind == Kind::ServiceEvaluation {
-            evaluation::read(|name| take(pairs, name))
-        } else {
-            Vec::new()
+        let agency = take(pairs, "agency").unwrap_or_default();
+        let centre = take(pairs, "centre").unwrap_or_default();
+        let ratings = match evaluation::place_or_agency(state, &agency, &centre) {
+            Ok((p, _)) if kind == Kind::ServiceEvaluation => {
+                evaluation::read(p.questionnaire, |name| take(pairs, name))
+            }
+            _ => Vec::new(),
         };
-        Some(Self {
+        let stray = pairs.iter().any(|(k, v)| k.starts_with("rating_") && !v.is_empty());
+        let draft = Self {
             kind,
-            agency: take(pairs, "agency").unwrap_or_default(),
+            agency,
+            centre,
             body: Zeroizing::new(take(pairs, "body").unwrap_or_default()),
             contact: Zeroizing::new(take(pairs, "contact").unwrap_or_default()),
             oversight_only: take(pairs, "oversight_only").is_some(),
@@ -194,18 +251,28 @@ impl Draft {
             ratings,
             honeypot: take(pairs, HONEYPOT).is_some_and(|v| !v.trim().is_empty()),
             token: take(pairs, FORM_TOKEN),
-        })
+        };
+        Some((draft, stray))
     }
 
-    /// The submission the draft makes (for a service evaluation, the ratings block and the
-    /// comment), or `None` if it is incomplete.
+    /// A centre that the page did not offer for this agency (a tampered form, or a centre
+    /// the operator removed since the page was shown).
+    fn centre_refused(&self, state: &AppState) -> bool {
+        matches!(self.kind, Kind::ServiceEvaluation | Kind::Compliment)
+            && !self.centre.is_empty()
+            && state.services.check_centre(&self.agency, &self.centre).is_err()
+    }
+
+    /// The submission the draft makes (for a service evaluation, the answers as data and,
+    /// in the text, the ratings block and the comment), or `None` if it is incomplete.
     fn submission(&self) -> Option<SubmitReport> {
-        let body = if self.kind == Kind::ServiceEvaluation {
-            evaluation::compose(&evaluation::complete(&self.ratings)?, &self.body)
+        let (body, ratings) = if self.kind == Kind::ServiceEvaluation {
+            let answers = evaluation::complete(&self.ratings)?;
+            (evaluation::compose(&answers, &self.body), Some(evaluation::as_data(&answers)))
         } else if self.body.trim().is_empty() {
             return None;
         } else {
-            self.body.to_string()
+            (self.body.to_string(), None)
         };
         Some(SubmitReport {
             kind: self.kind.as_str().to_string(),
@@ -214,10 +281,9 @@ impl Draft {
             contact: Some(self.contact.to_string()),
             oversight_only: self.oversight_only,
             receipt: self.receipt,
-            // The page still writes its ratings into the (encrypted) text; centres and
-            // ratings as data come through the JSON API (docs/FORMATS.md §10).
-            centre: None,
-            ratings: None,
+            centre: (!self.centre.is_empty()).then(|| self.centre.clone()),
+            ratings,
+            // A commissioned visit's token comes through the API (docs/FORMATS.md §10).
             visit_token: None,
         })
     }
@@ -228,13 +294,13 @@ impl Draft {
 /// limit, a busy server — shows the same form again with everything typed in it, and
 /// stores nothing. No answer to a report form says "received" without showing a code.
 pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req: Request) -> Response {
-    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req, &PAGE_FORM).await {
+    let (mut pairs, files, refused) = match FormWithFiles::read(&state, req, &page_form(&state)).await {
         Ok(form) => (form.pairs, form.files, form.refused),
         Err(e) => return errors::page_for_error(&state, lang, e, Back::KeepsText),
     };
-    let draft = Draft::read(&mut pairs);
+    let draft = Draft::read(&mut pairs, &state);
     wipe(&mut pairs);
-    let Some(draft) = draft else {
+    let Some((draft, stray)) = draft else {
         return errors::page_after_post(&state, lang, StatusCode::BAD_REQUEST, Back::KeepsText);
     };
     let again = |why: Again, status: StatusCode| {
@@ -256,7 +322,10 @@ pub async fn submit(State(state): State<AppState>, PageLang(lang): PageLang, req
         return again(Again::Check, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let invalid = || Again::Failed(lang.t("form-again-invalid"));
-    let Some(raw) = draft.submission() else {
+    if draft.centre_refused(&state) {
+        return again(Again::Failed(lang.t("form-place-unknown")), StatusCode::BAD_REQUEST);
+    }
+    let Some(raw) = draft.submission().filter(|_| !stray) else {
         return again(invalid(), StatusCode::BAD_REQUEST);
     };
     // The text the receipt covers, for the reporter to keep with it (only when asked).

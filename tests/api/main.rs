@@ -17,6 +17,7 @@ mod codes;
 mod custody;
 mod db_writer;
 mod doc_references;
+mod evaluation_pages;
 mod hardening;
 mod heads;
 mod helpers;

@@ -25,8 +25,12 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const KINDS = ['violation', 'complaint', 'suggestion', 'compliment', 'inquiry', 'service_evaluation'];
-const CRITERIA = ['access_location', 'reception', 'waiting_time', 'procedures', 'staff_behaviour',
-  'completion_time', 'payment_channels', 'environment'];
+// The demo's places: the hospital answers the four service axes (the health agency's
+// questionnaire), the licensing centre the default nine criteria of a government office.
+const HOSPITAL = { agency: 'health', centre: 'central-hospital', criteria: 4,
+  first: { ar: 'سهولة الوصول', en: 'Ease of access' } };
+const LICENSING = { agency: 'transport', centre: 'north-licensing', criteria: 9 };
+const placeQuery = (p) => `report/service_evaluation?agency=${p.agency}&centre=${p.centre}`;
 const LANGS = ['ar', 'en', 'fr', 'ur', 'hi', 'fa', 'bn', 'fil'];
 const RTL = new Set(['ar', 'ur', 'fa']);
 // What the pages say, for the two languages whose journeys are tested in full.
@@ -196,6 +200,26 @@ const toLatin = (s) => s.replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(
   .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06F0));
 const toArabicIndic = (s) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d)));
 
+/** The evaluation's first step: the GET form that picks the agency and centre. */
+async function choosePlace(page, place) {
+  assert.equal(await page.$('input[name^="rating_"]'), null, 'questions before the place is chosen');
+  await page.selectOption('#place-agency', place.agency);
+  await page.selectOption('#place-centre', place.centre);
+  const resp = await submitAndWait(page, 'form.place button[type=submit]');
+  assert.equal(resp.status(), 200);
+  assert.ok(page.url().endsWith(placeQuery(place)), page.url());
+}
+
+/** Answers every question of the page's questionnaire: the second "did not apply", the
+ * others 1, 2, 3… in turn; returns the answers by field name. */
+async function answerAll(page) {
+  const names = [...new Set(await page.locator('input[type=radio][name^="rating_"]')
+    .evaluateAll((els) => els.map((e) => e.name)))];
+  const answers = names.map((n, i) => [n, i === 1 ? 'na' : String((i % 5) + 1)]);
+  for (const [n, v] of answers) await page.check(`input[name="${n}"][value="${v}"]`);
+  return answers;
+}
+
 /** Fills and sends the form for `kind`; returns the code page's code (Latin digits). */
 async function fileReport(page, lang, kind, { receipt = false, hook = async () => {} } = {}) {
   await page.goto(`${base}/${lang}/`);
@@ -203,16 +227,19 @@ async function fileReport(page, lang, kind, { receipt = false, hook = async () =
   await Promise.all([page.waitForNavigation(), page.click(`a[href="/${lang}/report/${kind}"]`)]);
   assert.equal((await page.textContent('h1')).trim(), KIND_TITLE[lang][kind]);
   await hook(page, `${lang}-form-${kind}`);
-  await page.selectOption('#agency', 'health');
   if (kind === 'service_evaluation') {
-    for (const [i, c] of CRITERIA.entries()) {
-      const value = c === 'payment_channels' ? 'na' : String((i % 5) + 1);
-      await page.check(`input[name="rating_${c}"][value="${value}"]`);
-    }
+    // Two steps, both plain forms: the place (GET), then its questions.
+    await choosePlace(page, HOSPITAL);
+    await hook(page, `${lang}-form-${kind}-questions`);
+    assert.equal((await page.textContent('fieldset.criterion legend')).trim(), HOSPITAL.first[lang]);
+    assert.equal((await answerAll(page)).length, HOSPITAL.criteria);
+  } else {
+    await page.selectOption('#agency', 'health');
   }
+  if (kind === 'compliment') await page.selectOption('#centre', HOSPITAL.centre);
   await page.fill('#body', `${kind} in ${lang}: browser test ${Date.now()}`);
   if (receipt) await page.check('#receipt');
-  const resp = await submitAndWait(page);
+  const resp = await submitAndWait(page, 'form.report button[type=submit]');
   assert.equal(resp.status(), 201, `submit ${kind} in ${lang}`);
   await hook(page, `${lang}-code`);
   const shown = (await page.textContent('#code')).trim();
@@ -409,6 +436,10 @@ test('screenshots of home, form, code and status pages at 360 and 1280 px', asyn
     await shoot(page, `${lang}-home`);
     await page.goto(`${base}/${lang}/report/service_evaluation`);
     await shoot(page, `${lang}-form-service_evaluation`);
+    await page.goto(`${base}/${lang}/${placeQuery(LICENSING)}`);
+    await shoot(page, `${lang}-form-service_evaluation-questions`);
+    await page.goto(`${base}/${lang}/report/compliment`);
+    await shoot(page, `${lang}-form-compliment`);
     const code = await fileReport(page, lang, 'violation', {
       receipt: true,
       hook: async (p, name) => { if (name.endsWith('-form-violation')) await shoot(p, name); },
@@ -425,7 +456,7 @@ test('screenshots of home, form, code and status pages at 360 and 1280 px', asyn
   }
   // Nothing scrolls sideways on a 360 px phone.
   for (const lang of LANGS) {
-    for (const where of ['', 'report/service_evaluation', 'status']) {
+    for (const where of ['', 'report/service_evaluation', placeQuery(LICENSING), 'report/compliment', 'status']) {
       await page.goto(`${base}/${lang}/${where}`);
       // A full-page screenshot is as wide as the page's scroll width: PNG width at byte 16.
       const png = await page.screenshot({ fullPage: true });
@@ -446,6 +477,8 @@ test('axe-core finds no serious or critical violation on any page', async () => 
     await axe(page, `${lang}-home`);
     await page.goto(`${base}/${lang}/report/service_evaluation`);
     await axe(page, `${lang}-form-service_evaluation`);
+    await page.goto(`${base}/${lang}/${placeQuery(LICENSING)}`);
+    await axe(page, `${lang}-form-service_evaluation-questions`);
     await page.goto(`${base}/${lang}/status`);
     await axe(page, `${lang}-status-form`);
   }
@@ -472,13 +505,13 @@ test('axe-core finds no serious or critical violation on any page', async () => 
     await axe(page, `${lang}-404`);
     // The pages that keep a person's words: a report form shown again (honeypot filled),
     // the follow-up form after a wrong code, a typo on the status form, the 413 page.
-    await page.goto(`${base}/${lang}/report/service_evaluation`);
-    await page.selectOption('#agency', 'health');
-    for (const c of CRITERIA) await page.check(`input[name="rating_${c}"][value="${c === 'reception' ? 3 : 'na'}"]`);
+    await page.goto(`${base}/${lang}/${placeQuery(HOSPITAL)}`);
+    const answers = await answerAll(page);
     await page.fill('#body', 'kept');
     await setField(page, '#hp-field', 'http://spam.example');
-    assert.equal((await submitAndWait(page)).status(), 422);
-    assert.ok(await page.isChecked('input[name="rating_reception"][value="3"]'), 'rating lost');
+    assert.equal((await submitAndWait(page, 'form.report button[type=submit]')).status(), 422);
+    for (const [n, v] of answers) assert.ok(await page.isChecked(`input[name="${n}"][value="${v}"]`), `${n} lost`);
+    assert.equal(await page.inputValue('input[type=hidden][name=centre]'), HOSPITAL.centre);
     await axe(page, `${lang}-form-again`);
     await openStatus(page, lang, code);
     await page.fill('#followup-code', unknownCode());
@@ -757,11 +790,11 @@ test('reading order and digits: numbered code groups, native list digits, one-li
   // The five choices of every 1–5 scale sit on one line on a 360 px phone.
   await page.setViewportSize({ width: 360, height: 800 });
   for (const lang of LANGS) {
-    await page.goto(`${base}/${lang}/report/service_evaluation`);
+    await page.goto(`${base}/${lang}/${placeQuery(LICENSING)}`);
     const rows = await page.locator('.scale').evaluateAll((scales) => scales.map((s) =>
       new Set([...s.querySelectorAll('label.choice:not(.na)')].map((l) => Math.round(l.getBoundingClientRect().y))).size));
-    assert.equal(rows.length, 8, lang);
-    assert.deepEqual(rows, Array(8).fill(1), `${lang}: a scale wraps at 360 px`);
+    assert.equal(rows.length, LICENSING.criteria, lang);
+    assert.deepEqual(rows, Array(LICENSING.criteria).fill(1), `${lang}: a scale wraps at 360 px`);
   }
   await ctx.close();
 });

@@ -46,7 +46,7 @@ kind-inquiry = استفسار
 kind-inquiry-desc = سؤال عن خدمة أو إجراء.
 kind-inquiry-body = سؤالك
 kind-service_evaluation = تقييم خدمة
-kind-service_evaluation-desc = قيّم زيارتك لمركز خدمة وفق ثمانية معايير («المتسوّق الخفي»).
+kind-service_evaluation-desc = قيّم زيارتك لمركز خدمة سؤالًا سؤالًا («المتسوّق الخفي»).
 kind-service_evaluation-body = تعليق (اختياري): أي خدمة وأي مكتب، وما لا تقوله التقييمات
 
 ## The submission form
@@ -73,14 +73,15 @@ form-again-invalid = تعذّر قبول بعض ما أرسلته. لم يُحف
 form-ratings-title = تقييماتك
 form-ratings-scale = ١ = سيئ جدًا، ٥ = ممتاز. اختر «لا ينطبق» لما لم تستخدمه.
 rating-na = لا ينطبق
-criterion-access_location = سهولة الوصول والموقع
-criterion-reception = الاستقبال
-criterion-waiting_time = وقت الانتظار
-criterion-procedures = بساطة الإجراءات
-criterion-staff_behaviour = تعامل الموظفين
-criterion-completion_time = مدة إنجاز الخدمة
-criterion-payment_channels = قنوات الدفع
-criterion-environment = بيئة تقديم الخدمة
+form-place-title = أين كانت زيارتك؟
+form-place-hint = اختر الجهة، ومركز الخدمة إن استطعت: الأسئلة تتوقف عليهما.
+form-place-unknown = مركز الخدمة هذا ليس من مراكز الجهة المختارة، لذا فالأسئلة أدناه للجهة دون مركز محدد. لتسمية مركز، اختر الجهة والمركز من جديد في الأعلى.
+form-place-show = اعرض الأسئلة
+form-place-chosen = أنت تقيّم:
+form-centre = مركز الخدمة
+form-centre-none = لا مركز محددًا
+form-compliment-centre-hint = اختياري. يُحفظ المركز دون تشفير لتُحصى الإشادات لكل مركز؛ اختر «لا مركز محددًا» إن كان ذكره قد يدل عليك.
+form-complaint-centre-hint = اذكر مركز الخدمة في نصّك: النص مشفّر، أما المركز المختار من قائمة فيُحفظ دون تشفير.
 
 ## The code page and its confirmation step
 

@@ -45,7 +45,7 @@ kind-inquiry = প্রশ্ন
 kind-inquiry-desc = কোনো সেবা বা প্রক্রিয়া সম্পর্কে প্রশ্ন।
 kind-inquiry-body = আপনার প্রশ্ন
 kind-service_evaluation = সেবার মূল্যায়ন
-kind-service_evaluation-desc = কোনো সেবাকেন্দ্রে আপনার অভিজ্ঞতাকে আটটি বিষয়ে নম্বর দিন ("মিস্ট্রি শপার")।
+kind-service_evaluation-desc = কোনো সেবাকেন্দ্রে আপনার অভিজ্ঞতাকে প্রশ্ন ধরে ধরে নম্বর দিন ("মিস্ট্রি শপার")।
 kind-service_evaluation-body = মন্তব্য (ঐচ্ছিক): কোন সেবা ও কোন অফিস, এবং নম্বরে যা বলা হয়নি
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = আপনার পাঠানো কিছু তথ্�
 form-ratings-title = আপনার নম্বর
 form-ratings-scale = ১ = খুব খারাপ, ৫ = চমৎকার। যা ব্যবহার করেননি তার জন্য "প্রযোজ্য নয়" বেছে নিন।
 rating-na = প্রযোজ্য নয়
-criterion-access_location = পৌঁছানোর সহজতা ও অবস্থান
-criterion-reception = অভ্যর্থনা
-criterion-waiting_time = অপেক্ষার সময়
-criterion-procedures = প্রক্রিয়ার সরলতা
-criterion-staff_behaviour = কর্মীদের আচরণ
-criterion-completion_time = সেবা সম্পন্ন হওয়ার সময়
-criterion-payment_channels = অর্থ প্রদানের মাধ্যম
-criterion-environment = সেবার পরিবেশ
+form-place-title = আপনি কোথায় গিয়েছিলেন?
+form-place-hint = প্রতিষ্ঠান এবং সম্ভব হলে সেবাকেন্দ্র বেছে নিন: প্রশ্নগুলো এগুলোর ওপর নির্ভর করে।
+form-place-unknown = এই সেবাকেন্দ্রটি বেছে নেওয়া প্রতিষ্ঠানের নয়, তাই নিচের প্রশ্নগুলো কোনো নির্দিষ্ট কেন্দ্র ছাড়া প্রতিষ্ঠানের। কোনো কেন্দ্রের নাম দিতে ওপরে প্রতিষ্ঠান ও কেন্দ্র আবার বেছে নিন।
+form-place-show = প্রশ্নগুলো দেখান
+form-place-chosen = আপনি মূল্যায়ন করছেন:
+form-centre = সেবাকেন্দ্র
+form-centre-none = নির্দিষ্ট কোনো কেন্দ্র নয়
+form-compliment-centre-hint = ঐচ্ছিক। প্রতিটি কেন্দ্রের প্রশংসা গোনার জন্য কেন্দ্রটি এনক্রিপশন ছাড়া সংরক্ষিত হয়; এর নাম আপনাকে চিনিয়ে দিতে পারলে "নির্দিষ্ট কোনো কেন্দ্র নয়" বেছে নিন।
+form-complaint-centre-hint = আপনার লেখায় সেবাকেন্দ্রের নাম লিখুন: লেখা এনক্রিপ্ট করা হয়, কিন্তু তালিকা থেকে বাছা কেন্দ্র এনক্রিপশন ছাড়া সংরক্ষিত হতো।
 
 ## The code page and its confirmation step
 

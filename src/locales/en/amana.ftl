@@ -47,7 +47,7 @@ kind-inquiry = Inquiry
 kind-inquiry-desc = A question about a service or a procedure.
 kind-inquiry-body = Your question
 kind-service_evaluation = Service evaluation
-kind-service_evaluation-desc = Rate a visit to a service centre on eight points ("mystery shopper").
+kind-service_evaluation-desc = Rate a visit to a service centre, question by question ("mystery shopper").
 kind-service_evaluation-body = Comment (optional): which service and office, and anything the ratings do not say
 
 ## The submission form
@@ -74,14 +74,15 @@ form-again-invalid = Some of what you sent could not be accepted. Nothing was sa
 form-ratings-title = Your ratings
 form-ratings-scale = 1 = very poor, 5 = excellent. Choose "did not apply" for what you did not use.
 rating-na = Did not apply
-criterion-access_location = Ease of access and location
-criterion-reception = Reception
-criterion-waiting_time = Waiting time
-criterion-procedures = Simplicity of procedures
-criterion-staff_behaviour = Staff behaviour
-criterion-completion_time = Time to complete the service
-criterion-payment_channels = Payment channels
-criterion-environment = Service environment
+form-place-title = Where was your visit?
+form-place-hint = Choose the agency and, if you can, the service centre: the questions depend on them.
+form-place-unknown = That service centre is not one of the chosen agency's, so the questions below are for the agency with no particular centre. To name a centre, choose the agency and centre again above.
+form-place-show = Show the questions
+form-place-chosen = You are evaluating:
+form-centre = Service centre
+form-centre-none = No particular centre
+form-compliment-centre-hint = Optional. The centre is stored unencrypted so that praise can be counted per centre; choose "No particular centre" if naming it could point at you.
+form-complaint-centre-hint = Name the service centre in your text: the text is encrypted, while a centre chosen from a list would be stored unencrypted.
 
 ## The code page and its confirmation step
 

@@ -45,7 +45,7 @@ kind-inquiry = پرسش
 kind-inquiry-desc = پرسشی دربارهٔ یک خدمت یا روند اداری.
 kind-inquiry-body = پرسش شما
 kind-service_evaluation = ارزیابی خدمت
-kind-service_evaluation-desc = به مراجعه‌تان به یک مرکز خدمات در هشت مورد نمره دهید («خریدار پنهان»).
+kind-service_evaluation-desc = به مراجعه‌تان به یک مرکز خدمات، پرسش به پرسش نمره دهید («خریدار پنهان»).
 kind-service_evaluation-body = توضیح (اختیاری): کدام خدمت و کدام دفتر، و آنچه نمره‌ها نمی‌گویند
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = بخشی از آنچه فرستادید پذیرفته نش
 form-ratings-title = نمره‌های شما
 form-ratings-scale = ۱ = بسیار بد، ۵ = عالی. برای آنچه استفاده نکرده‌اید «مربوط نبود» را انتخاب کنید.
 rating-na = مربوط نبود
-criterion-access_location = دسترسی آسان و مکان
-criterion-reception = پذیرش
-criterion-waiting_time = زمان انتظار
-criterion-procedures = سادگی روندها
-criterion-staff_behaviour = رفتار کارکنان
-criterion-completion_time = زمان انجام خدمت
-criterion-payment_channels = روش‌های پرداخت
-criterion-environment = محیط ارائهٔ خدمت
+form-place-title = کجا مراجعه کردید؟
+form-place-hint = نهاد و اگر می‌توانید مرکز خدمات را انتخاب کنید: پرسش‌ها به آن‌ها بستگی دارد.
+form-place-unknown = این مرکز خدمات از مراکز نهاد انتخاب‌شده نیست، پس پرسش‌های زیر برای نهاد بدون مرکز خاصی است. برای نام بردن از یک مرکز، نهاد و مرکز را در بالا دوباره انتخاب کنید.
+form-place-show = نمایش پرسش‌ها
+form-place-chosen = شما ارزیابی می‌کنید:
+form-centre = مرکز خدمات
+form-centre-none = مرکز خاصی نیست
+form-compliment-centre-hint = اختیاری. مرکز بدون رمزگذاری ذخیره می‌شود تا قدردانی‌ها برای هر مرکز شمرده شوند؛ اگر نام بردن از آن ممکن است شما را نشان دهد، «مرکز خاصی نیست» را انتخاب کنید.
+form-complaint-centre-hint = نام مرکز خدمات را در متن خود بنویسید: متن رمزگذاری می‌شود، اما مرکزی که از فهرست انتخاب شود بدون رمزگذاری ذخیره می‌شد.
 
 ## The code page and its confirmation step
 

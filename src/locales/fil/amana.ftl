@@ -45,7 +45,7 @@ kind-inquiry = Tanong
 kind-inquiry-desc = Isang tanong tungkol sa isang serbisyo o proseso.
 kind-inquiry-body = Ang iyong tanong
 kind-service_evaluation = Pagsusuri ng serbisyo
-kind-service_evaluation-desc = Bigyan ng marka ang pagbisita mo sa isang service center sa walong punto ("mystery shopper").
+kind-service_evaluation-desc = Bigyan ng marka ang pagbisita mo sa isang service center, isa-isang tanong ("mystery shopper").
 kind-service_evaluation-body = Komento (opsyonal): aling serbisyo at opisina, at anumang hindi nasasabi ng mga marka
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = May bahagi ng iyong ipinadala na hindi matanggap. Walang na
 form-ratings-title = Ang iyong mga marka
 form-ratings-scale = 1 = napakasama, 5 = napakahusay. Piliin ang "hindi naaangkop" para sa hindi mo ginamit.
 rating-na = Hindi naaangkop
-criterion-access_location = Dali ng pagpunta at lokasyon
-criterion-reception = Pagtanggap
-criterion-waiting_time = Oras ng paghihintay
-criterion-procedures = Kasimplehan ng proseso
-criterion-staff_behaviour = Pakikitungo ng mga kawani
-criterion-completion_time = Tagal ng pagtapos ng serbisyo
-criterion-payment_channels = Mga paraan ng pagbabayad
-criterion-environment = Kapaligiran ng serbisyo
+form-place-title = Saan ka bumisita?
+form-place-hint = Piliin ang ahensya at, kung kaya, ang service center: nakadepende rito ang mga tanong.
+form-place-unknown = Hindi kabilang ang service center na ito sa napiling ahensya, kaya ang mga tanong sa ibaba ay para sa ahensya nang walang partikular na center. Para pangalanan ang center, piliin muli ang ahensya at center sa itaas.
+form-place-show = Ipakita ang mga tanong
+form-place-chosen = Sinusuri mo ang:
+form-centre = Service center
+form-centre-none = Walang partikular na center
+form-compliment-centre-hint = Opsyonal. Iniimbak ang center nang hindi naka-encrypt para mabilang ang papuri bawat center; piliin ang "Walang partikular na center" kung maaaring ituro ka nito.
+form-complaint-centre-hint = Isulat ang pangalan ng service center sa iyong teksto: naka-encrypt ang teksto, samantalang ang center na pinili mula sa listahan ay iimbak nang hindi naka-encrypt.
 
 ## The code page and its confirmation step
 

@@ -45,7 +45,7 @@ kind-inquiry = Question
 kind-inquiry-desc = Une question sur un service ou une démarche.
 kind-inquiry-body = Votre question
 kind-service_evaluation = Évaluation de service
-kind-service_evaluation-desc = Notez une visite dans un centre de service selon huit critères (« client mystère »).
+kind-service_evaluation-desc = Notez une visite dans un centre de service, question par question (« client mystère »).
 kind-service_evaluation-body = Commentaire (facultatif) : quel service, quel bureau, et ce que les notes ne disent pas
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = Une partie de votre envoi n'a pas pu être acceptée. Rien 
 form-ratings-title = Vos notes
 form-ratings-scale = 1 = très mauvais, 5 = excellent. Choisissez « sans objet » pour ce que vous n'avez pas utilisé.
 rating-na = Sans objet
-criterion-access_location = Facilité d'accès et emplacement
-criterion-reception = Accueil
-criterion-waiting_time = Temps d'attente
-criterion-procedures = Simplicité des démarches
-criterion-staff_behaviour = Comportement du personnel
-criterion-completion_time = Délai de réalisation du service
-criterion-payment_channels = Moyens de paiement
-criterion-environment = Cadre du service
+form-place-title = Où avez-vous été reçu ?
+form-place-hint = Choisissez l'organisme et, si possible, le centre de service : les questions en dépendent.
+form-place-unknown = Ce centre de service n'appartient pas à l'organisme choisi : les questions ci-dessous sont celles de l'organisme, sans centre particulier. Pour nommer un centre, choisissez de nouveau l'organisme et le centre ci-dessus.
+form-place-show = Afficher les questions
+form-place-chosen = Vous évaluez :
+form-centre = Centre de service
+form-centre-none = Aucun centre en particulier
+form-compliment-centre-hint = Facultatif. Le centre est enregistré sans chiffrement pour compter les compliments par centre ; choisissez « Aucun centre en particulier » si le nommer pouvait vous désigner.
+form-complaint-centre-hint = Nommez le centre de service dans votre texte : le texte est chiffré, alors qu'un centre choisi dans une liste serait enregistré sans chiffrement.
 
 ## The code page and its confirmation step
 

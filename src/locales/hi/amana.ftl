@@ -45,7 +45,7 @@ kind-inquiry = प्रश्न
 kind-inquiry-desc = किसी सेवा या प्रक्रिया के बारे में प्रश्न।
 kind-inquiry-body = आपका प्रश्न
 kind-service_evaluation = सेवा मूल्यांकन
-kind-service_evaluation-desc = किसी सेवा केंद्र की यात्रा को आठ बिंदुओं पर रेटिंग दें ("मिस्ट्री शॉपर")।
+kind-service_evaluation-desc = किसी सेवा केंद्र की यात्रा को प्रश्न-दर-प्रश्न रेटिंग दें ("मिस्ट्री शॉपर")।
 kind-service_evaluation-body = टिप्पणी (वैकल्पिक): कौन-सी सेवा और कौन-सा कार्यालय, और जो रेटिंग नहीं बताती
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = आपकी भेजी गई कुछ सामग्�
 form-ratings-title = आपकी रेटिंग
 form-ratings-scale = 1 = बहुत खराब, 5 = उत्कृष्ट। जो आपने इस्तेमाल नहीं किया उसके लिए "लागू नहीं" चुनें।
 rating-na = लागू नहीं
-criterion-access_location = पहुँचने में आसानी और स्थान
-criterion-reception = स्वागत
-criterion-waiting_time = प्रतीक्षा का समय
-criterion-procedures = प्रक्रियाओं की सरलता
-criterion-staff_behaviour = कर्मचारियों का व्यवहार
-criterion-completion_time = सेवा पूरी होने का समय
-criterion-payment_channels = भुगतान के माध्यम
-criterion-environment = सेवा का वातावरण
+form-place-title = आप कहाँ गए थे?
+form-place-hint = संस्था और, हो सके तो, सेवा केंद्र चुनें: प्रश्न इन्हीं पर निर्भर हैं।
+form-place-unknown = यह सेवा केंद्र चुनी गई संस्था का नहीं है, इसलिए नीचे के प्रश्न किसी विशेष केंद्र के बिना संस्था के हैं। केंद्र का नाम देने के लिए ऊपर संस्था और केंद्र फिर से चुनें।
+form-place-show = प्रश्न दिखाएँ
+form-place-chosen = आप मूल्यांकन कर रहे हैं:
+form-centre = सेवा केंद्र
+form-centre-none = कोई विशेष केंद्र नहीं
+form-compliment-centre-hint = वैकल्पिक। केंद्र बिना एन्क्रिप्शन के सहेजा जाता है ताकि हर केंद्र की प्रशंसा गिनी जा सके; अगर उसका नाम आपकी पहचान करा सकता है तो "कोई विशेष केंद्र नहीं" चुनें।
+form-complaint-centre-hint = अपने पाठ में सेवा केंद्र का नाम लिखें: पाठ एन्क्रिप्ट होता है, जबकि सूची से चुना गया केंद्र बिना एन्क्रिप्शन के सहेजा जाता।
 
 ## The code page and its confirmation step
 

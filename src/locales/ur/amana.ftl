@@ -45,7 +45,7 @@ kind-inquiry = سوال
 kind-inquiry-desc = کسی خدمت یا طریقۂ کار کے بارے میں سوال۔
 kind-inquiry-body = آپ کا سوال
 kind-service_evaluation = خدمت کا جائزہ
-kind-service_evaluation-desc = کسی خدمت مرکز کے دورے کو آٹھ نکات پر درجہ دیں ("خفیہ خریدار")۔
+kind-service_evaluation-desc = کسی خدمت مرکز کے دورے کو سوال بہ سوال درجہ دیں ("خفیہ خریدار")۔
 kind-service_evaluation-body = تبصرہ (اختیاری): کون سی خدمت اور کون سا دفتر، اور جو بات درجہ بندی نہیں بتاتی
 
 ## The submission form
@@ -72,14 +72,15 @@ form-again-invalid = آپ کا بھیجا ہوا کچھ مواد قبول نہی
 form-ratings-title = آپ کی درجہ بندی
 form-ratings-scale = 1 = بہت خراب، 5 = بہترین۔ جو چیز آپ نے استعمال نہیں کی اس کے لیے "لاگو نہیں" منتخب کریں۔
 rating-na = لاگو نہیں
-criterion-access_location = رسائی میں آسانی اور مقام
-criterion-reception = استقبال
-criterion-waiting_time = انتظار کا وقت
-criterion-procedures = طریقۂ کار کی سادگی
-criterion-staff_behaviour = عملے کا رویہ
-criterion-completion_time = خدمت مکمل ہونے کا وقت
-criterion-payment_channels = ادائیگی کے ذرائع
-criterion-environment = خدمت کا ماحول
+form-place-title = آپ کہاں گئے تھے؟
+form-place-hint = ادارہ اور، اگر ہو سکے تو، خدمت مرکز منتخب کریں: سوالات انہی پر منحصر ہیں۔
+form-place-unknown = یہ خدمت مرکز منتخب ادارے کا نہیں، اس لیے نیچے کے سوالات کسی خاص مرکز کے بغیر ادارے کے ہیں۔ مرکز کا نام دینے کے لیے اوپر ادارہ اور مرکز دوبارہ منتخب کریں۔
+form-place-show = سوالات دکھائیں
+form-place-chosen = آپ جائزہ لے رہے ہیں:
+form-centre = خدمت مرکز
+form-centre-none = کوئی خاص مرکز نہیں
+form-compliment-centre-hint = اختیاری۔ مرکز بغیر خفیہ کاری کے محفوظ ہوتا ہے تاکہ ہر مرکز کی تعریفیں گنی جا سکیں؛ اگر اس کا نام آپ کی نشاندہی کر سکتا ہو تو "کوئی خاص مرکز نہیں" منتخب کریں۔
+form-complaint-centre-hint = اپنی تحریر میں خدمت مرکز کا نام لکھیں: تحریر خفیہ ہوتی ہے، جبکہ فہرست سے چنا گیا مرکز بغیر خفیہ کاری کے محفوظ ہوتا۔
 
 ## The code page and its confirmation step
 
