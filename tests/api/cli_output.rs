@@ -32,3 +32,24 @@ async fn a_closed_pipe_neither_panics_nor_cuts_a_pull_short() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(health.listed_ids(&app.address).len(), 3, "the pull completed");
 }
+
+/// `kpis --officers`: the oversight unit sees each reviewer's timeliness on its terminal; an
+/// agency reviewer is refused, whatever its home says, because the signed roster decides.
+#[tokio::test]
+async fn officers_figures_are_for_oversight_only() {
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    app.submit_simple("health", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let case = health.listed_ids(&app.address).remove(0);
+    health.cli(&app.address, &["status", &case, "acknowledged"]).ok("acknowledge");
+    health.cli(&app.address, &["reply", &case, "--message", "we are on it"]).ok("reply");
+    let oversight = app.dep.reviewer(crate::helpers::OVERSIGHT).clone();
+    oversight.cli(&app.address, &["pull"]).ok("oversight pulls");
+    let out = oversight.cli(&app.address, &["kpis", "--officers"]).ok("officers").stdout;
+    assert!(out.contains("officers (oversight only"), "{out}");
+    assert!(out.contains(&format!("{HEALTH}  1  0.0  0.0  0  0")), "{out}");
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let refused = health.cli(&app.address, &["kpis", "--officers"]).failed("an agency key");
+    assert!(refused.stderr.contains("for oversight reviewers only"), "{}", refused.stderr);
+}

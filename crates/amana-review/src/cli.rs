@@ -280,8 +280,19 @@ pub enum Command {
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
         /// Machine-readable output
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// CSV for a spreadsheet (one row per agency and kind, then the total)
+        #[arg(long)]
+        csv: bool,
+        /// Only cases received in this period: a year (2026), a quarter (2026-Q3) or a month
+        /// (2026-11), UTC
+        #[arg(long, value_parser = crate::period::parse)]
+        period: Option<crate::period::Period>,
+        /// Oversight only, on the terminal only: each reviewer's timeliness (cases acted on,
+        /// days to first action and to reply, held cases overdue)
+        #[arg(long)]
+        officers: bool,
     },
 }
 

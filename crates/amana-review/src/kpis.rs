@@ -29,6 +29,7 @@ use time::Date;
 use crate::cases::{self, printable};
 use crate::history;
 use crate::home::Home;
+use crate::period::Period;
 
 /// The indicators of one group of cases.
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -55,22 +56,112 @@ pub struct Kpi {
     pub average_rating: Option<f64>,
 }
 
+/// How `kpis` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// What `kpis` was asked for.
+pub struct Request {
+    pub format: Format,
+    /// Only cases received in this period.
+    pub period: Option<Period>,
+    /// Each reviewer's timeliness (oversight homes, table only).
+    pub officers: bool,
+}
+
 /// `kpis`.
-pub fn run(home: &Home, json: bool) -> anyhow::Result<()> {
-    let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
+pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
+    let in_period = |b: &CaseBundle| r.period.is_none_or(|p| p.contains(history::received_on(b)));
+    let bundles: Vec<CaseBundle> =
+        cases::load_all(home)?.into_iter().map(|c| c.bundle).filter(|b| in_period(b)).collect();
     let today = time::OffsetDateTime::now_utc().date();
     let rows = compute(&bundles, today);
     let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
     let evaluations = crate::evaluation::means(&counted);
-    let text = if json {
-        let all = serde_json::json!({ "on": today.to_string(), "groups": rows, "evaluations": evaluations });
-        let mut s = serde_json::to_string_pretty(&all)?;
-        s.push('\n');
-        s
-    } else {
-        table(&rows) + &crate::evaluation::means_table(&evaluations)
+    let mut text = match r.format {
+        Format::Json => {
+            let period =
+                r.period.map(|p| serde_json::json!({ "from": p.from.to_string(), "to": p.to.to_string() }));
+            let all = serde_json::json!({
+                "on": today.to_string(), "period": period, "groups": rows, "evaluations": evaluations,
+            });
+            serde_json::to_string_pretty(&all)? + "\n"
+        }
+        Format::Csv => csv(&rows),
+        Format::Table => table(&rows) + &crate::evaluation::means_table(&evaluations),
     };
+    if r.officers {
+        require_officers_view(home, r.format)?;
+        text.push('\n');
+        text.push_str(&crate::officers::table(&crate::officers::compute(&counted, today)));
+    }
     crate::output::stdout(&text)
+}
+
+/// Officers' figures are for the oversight unit's own terminal: never a file, never an agency.
+fn require_officers_view(home: &Home, format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        anyhow::bail!(
+            "--officers prints a table for your own eyes only; it cannot be combined with --json or --csv"
+        );
+    }
+    let me = home.read_config()?.key_id;
+    let deployment = crate::session::require_deployment_id(home, &home.read_config()?)?;
+    let roster = crate::trust::require(home, &deployment)?.roster;
+    if !roster.reviewer(&me).is_some_and(|e| e.oversight) {
+        anyhow::bail!(
+            "--officers is for oversight reviewers only (the roster does not list `{me}` as oversight)"
+        );
+    }
+    Ok(())
+}
+
+/// The groups as CSV (RFC 4180: every cell quoted), one header line.
+fn csv(rows: &[Kpi]) -> String {
+    let mut header: Vec<String> = ["agency", "kind", "cases"].map(String::from).to_vec();
+    header.extend(Status::ALL.iter().filter(|s| s.counts_in_figures()).map(|s| s.to_string()));
+    header.extend(
+        [
+            "overdue",
+            "escalated",
+            "median_days_to_acknowledge",
+            "acknowledged_on_time_share",
+            "ratings",
+            "average_rating",
+        ]
+        .map(String::from),
+    );
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.4}"));
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>| {
+        let quoted: Vec<String> = cells.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+        out.push_str(&quoted.join(","));
+        out.push_str("\r\n");
+    };
+    line(header);
+    for k in rows {
+        let mut cells = vec![k.agency.clone(), k.kind.clone(), k.cases.to_string()];
+        cells.extend(
+            Status::ALL
+                .iter()
+                .filter(|s| s.counts_in_figures())
+                .map(|s| k.by_status.get(s.as_str()).copied().unwrap_or(0).to_string()),
+        );
+        cells.extend([
+            k.overdue.to_string(),
+            k.escalated.to_string(),
+            opt(k.median_days_to_acknowledge),
+            opt(k.acknowledged_on_time_share),
+            k.ratings.to_string(),
+            opt(k.average_rating),
+        ]);
+        line(cells);
+    }
+    out
 }
 
 /// One row per (agency, kind) in order, then the total.
@@ -119,7 +210,7 @@ fn figure_statuses() -> impl Iterator<Item = Status> {
     Status::ALL.into_iter().filter(|s| s.counts_in_figures())
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
+pub fn median(values: &mut [f64]) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     match n {

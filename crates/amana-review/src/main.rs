@@ -36,9 +36,11 @@ mod inbox;
 mod keygen;
 mod kpis;
 mod metadata;
+mod officers;
 mod outbox;
 mod output;
 mod passphrase;
+mod period;
 mod pull;
 mod quarantine;
 mod readers;
@@ -157,7 +159,14 @@ fn run() -> anyhow::Result<()> {
             }
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
-        Command::Kpis { json } => kpis::run(&home()?, *json),
+        Command::Kpis { json, csv, period, officers } => {
+            let format = match (json, csv) {
+                (true, _) => kpis::Format::Json,
+                (_, true) => kpis::Format::Csv,
+                _ => kpis::Format::Table,
+            };
+            kpis::run(&home()?, &kpis::Request { format, period: *period, officers: *officers })
+        }
         Command::VisitTokens { agency, centre, count, valid_until, out } => {
             let r = visit_tokens::Request {
                 agency,

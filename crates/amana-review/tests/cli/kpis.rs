@@ -101,3 +101,39 @@ fn kpis_as_a_table() {
     assert!(text.lines().last().is_some_and(|l| l.starts_with("all")), "{text}");
     assert!(!text.contains("AGE-SECRET"), "metadata only");
 }
+
+#[test]
+fn kpis_for_a_period_as_csv() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    cases(&home);
+    // January 2026 holds the three health cases, not this month's transport inquiry.
+    let out = home.cmd().args(["kpis", "--csv", "--period", "2026-01"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with(r#""agency","kind","cases","received""#), "{text}");
+    assert!(lines.iter().any(|l| l.starts_with(r#""health","violation","2""#)), "{text}");
+    assert!(!text.contains("transport"), "{text}");
+    assert!(lines.last().is_some_and(|l| l.starts_with(r#""all","all","3""#)), "{text}");
+    home.cmd()
+        .args(["kpis", "--period", "2026-Q5"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("use a year (2026), a quarter (2026-Q3) or a month (2026-11)"));
+}
+
+#[test]
+fn officers_figures_stay_on_an_oversight_terminal() {
+    let home = TestHome::new();
+    home.keygen("alice", "health");
+    cases(&home);
+    home.cmd()
+        .args(["kpis", "--officers", "--csv"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot be combined with --json or --csv"));
+    // Without a verified roster saying it is oversight, a home is refused.
+    let out = home.cmd().args(["kpis", "--officers"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("roster") || err.contains("deployment"), "{err}");
+}
