@@ -186,6 +186,11 @@ pub async fn inbox(State(state): State<AppState>, req: Signed) -> Result<Json<In
             inbox.escalated.push(m.id);
         }
     }
+    // Holds are oversight's; a held case is usually closed, so it is looked up on its own.
+    if v.reviewer.entry.oversight {
+        let due = CaseFilter::readable_by_reviewer(&v.reviewer.entry).hold_due_by(today);
+        inbox.hold_review_due = state.store.case_metas(&due).await?.into_iter().map(|m| m.id).collect();
+    }
     Ok(Json(inbox))
 }
 

@@ -24,12 +24,14 @@ pub struct CaseFilter {
     pub open_only: bool,
     /// Not the cases oversight excluded this reviewer (key id) from.
     pub not_excluding: Option<String>,
+    /// Only cases on legal hold whose review date is on or before this date.
+    pub hold_due_by: Option<time::Date>,
 }
 
 impl CaseFilter {
     /// Every case.
     pub fn all() -> Self {
-        Self { scope: Scope::All, id: None, open_only: false, not_excluding: None }
+        Self { scope: Scope::All, id: None, open_only: false, not_excluding: None, hold_due_by: None }
     }
 
     /// The one case with this id.
@@ -60,6 +62,11 @@ impl CaseFilter {
         Self { open_only: true, ..self }
     }
 
+    /// The same, only cases on legal hold due for review by `date` (open or closed).
+    pub fn hold_due_by(self, date: time::Date) -> Self {
+        Self { hold_due_by: Some(date), ..self }
+    }
+
     /// Appends the filter as a condition on the columns of `cases` (unqualified, so it reads
     /// the innermost `cases` of a subquery), its values bound after those of `stmt`.
     pub(super) fn push_condition<'a>(&'a self, stmt: &mut Stmt<'a>) {
@@ -85,6 +92,9 @@ impl CaseFilter {
         }
         if self.open_only {
             stmt.push(" AND status NOT LIKE 'closed%'");
+        }
+        if let Some(date) = self.hold_due_by {
+            stmt.push(" AND held_review_on IS NOT NULL AND held_review_on <= ").push_bind(date);
         }
         stmt.push(")");
     }

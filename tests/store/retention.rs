@@ -30,6 +30,12 @@ async fn a_held_case_is_never_purged_and_a_purged_code_is_kept_for_a_while(db: T
     assert_eq!(m.held_review_on, Some(day("2026-09-01")));
     assert!(store.apply(&hold(&m, HoldChange::Set(day("2026-10-01")))).await.is_err(), "held twice");
     assert!(store.closed_case("h-held").await.unwrap().is_some_and(|c| c.held));
+    // Oversight's inbox lists the hold once its review date has come, not before.
+    let due = |on: &str| amana::store::CaseFilter::all().hold_due_by(day(on));
+    assert!(store.case_metas(&due("2026-08-31")).await.unwrap().is_empty());
+    let ids: Vec<String> =
+        store.case_metas(&due("2026-09-01")).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids, ["h-held"]);
 
     let policy = RetentionPolicy::from_toml("default_days = 0\nafter_reporter_content_days = 0\n").unwrap();
     let report = retention::purge(&*store, &policy, day("2026-07-01"), false).await.unwrap();

@@ -312,6 +312,10 @@ pub struct Inbox {
     /// assignment existed, and for cases nobody took).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub held: std::collections::BTreeMap<String, String>,
+    /// Oversight only: cases on legal hold whose review date has come (absent for agency keys
+    /// and from servers before this field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hold_review_due: Vec<String>,
 }
 
 /// The error body every API error uses.

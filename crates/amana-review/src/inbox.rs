@@ -52,6 +52,11 @@ fn format_inbox(inbox: &Inbox) -> String {
             .collect();
         out.push_str(&format!("{:<10} {:>3}  {}\n", "held", held.len(), held.join(" ")));
     }
+    if !inbox.hold_review_due.is_empty() {
+        // Oversight's legal holds whose review date has come: keep (a new hold) or release.
+        let ids: Vec<String> = inbox.hold_review_due.iter().map(|id| printable(id)).collect();
+        out.push_str(&format!("{:<10} {:>3}  {}\n", "hold due", ids.len(), ids.join(" ")));
+    }
     out
 }
 
@@ -66,10 +71,13 @@ mod tests {
             overdue: vec![],
             escalated: vec!["c\u{1b}".into()],
             held: Default::default(),
+            hold_review_due: vec![],
         };
         assert_eq!(format_inbox(&inbox), "new          2  a b\noverdue      0\nescalated    1  c\u{FFFD}\n");
         inbox.held.insert("a".into(), "health-officer".into());
         assert!(format_inbox(&inbox).ends_with("held         1  a (health-officer)\n"));
+        inbox.hold_review_due.push("z".into());
+        assert!(format_inbox(&inbox).ends_with("hold due     1  z\n"), "{}", format_inbox(&inbox));
     }
 
     #[test]
