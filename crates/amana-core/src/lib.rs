@@ -16,6 +16,7 @@ pub mod code;
 pub mod custody;
 pub mod damm;
 pub mod deadlines;
+pub mod disclosure;
 pub mod envelope;
 pub mod events;
 pub mod kdf;
