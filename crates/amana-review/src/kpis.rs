@@ -54,6 +54,13 @@ pub struct Kpi {
     pub ratings: usize,
     /// Mean rating (1–5), over the rated cases.
     pub average_rating: Option<f64>,
+    /// The n behind the median and the share (for published figures, `publish`).
+    #[serde(skip)]
+    pub acknowledged: usize,
+    #[serde(skip)]
+    pub settled: usize,
+    #[serde(skip)]
+    pub on_time: usize,
 }
 
 /// How `kpis` prints.
@@ -177,7 +184,7 @@ pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
     rows
 }
 
-fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
+pub fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
     let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
     k.by_status = figure_statuses().map(|s| (s.to_string(), 0)).collect();
     let mut days = Vec::new();
@@ -200,6 +207,7 @@ fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kp
     }
     k.median_days_to_acknowledge = median(&mut days);
     k.acknowledged_on_time_share = (settled > 0).then(|| on_time as f64 / settled as f64);
+    (k.acknowledged, k.settled, k.on_time) = (days.len(), settled, on_time);
     k.ratings = ratings.len();
     k.average_rating = (!ratings.is_empty()).then(|| ratings.iter().sum::<f64>() / ratings.len() as f64);
     k

@@ -41,6 +41,7 @@ mod outbox;
 mod output;
 mod passphrase;
 mod period;
+mod publish;
 mod pull;
 mod quarantine;
 mod readers;
@@ -159,7 +160,10 @@ fn run() -> anyhow::Result<()> {
             }
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
-        Command::Kpis { json, csv, period, officers } => {
+        Command::Kpis { publish: Some(out), period: Some(period), k, .. } => {
+            publish::run(&home()?, *period, *k, out)
+        }
+        Command::Kpis { json, csv, period, officers, .. } => {
             let format = match (json, csv) {
                 (true, _) => kpis::Format::Json,
                 (_, true) => kpis::Format::Csv,

@@ -137,3 +137,94 @@ fn officers_figures_stay_on_an_oversight_terminal() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("roster") || err.contains("deployment"), "{err}");
 }
+
+/// A home whose signed roster makes `alice` an oversight reviewer, holding [`cases`] plus
+/// enough health violations in January 2026 for published figures to show something.
+fn oversight_home() -> TestHome {
+    let home = TestHome::new();
+    let me = home.keygen_offline("alice", "health");
+    cases(&home);
+    for i in 0..7 {
+        let id = format!("bulk{i}");
+        let day = format!("2026-01-{:02}", 10 + i);
+        let acked = format!("2026-01-{:02}", 12 + i);
+        write_case(
+            &home,
+            &bundle_dated(&id, Kind::Violation, &day, &[(Received, &day), (Acknowledged, &acked)], false),
+            &[],
+        );
+    }
+    // An oversight-only case: it must never count under its agency in published figures.
+    write_case(
+        &home,
+        &bundle_dated("secret", Kind::Violation, "2026-01-20", &[(Received, "2026-01-20")], true),
+        &[],
+    );
+    let mut anchor_case = crate::support::bundle("roster-only", "2026-01-01", &[Received], false);
+    anchor_case.recipients = vec![amana_core::wire::RecipientWire {
+        key_id: "alice".into(),
+        age_recipient: me.age_recipient,
+        oversight: true,
+    }];
+    let roster = crate::support::signed_roster(&[], &[anchor_case]);
+    std::fs::write(home.file("roster.json"), serde_json::to_vec(&roster).expect("json")).expect("roster");
+    home
+}
+
+#[test]
+fn published_figures_hide_small_counts_and_are_signed() {
+    let home = oversight_home();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("2026-01.json");
+    home.cmd().args(["kpis", "--period", "2026-01", "--publish"]).arg(&out).assert().success();
+    let signed: Value = serde_json::from_slice(&std::fs::read(&out).expect("file")).expect("json");
+    let doc: Value = serde_json::from_str(signed["document"].as_str().expect("document")).expect("doc");
+    assert_eq!((doc["format"].as_str(), doc["k"].as_u64()), (Some("amana-transparency-1"), Some(5)));
+    let health = &doc["agencies"][0];
+    assert_eq!(health["agency"], "health");
+    // 2 + 7 violations (the oversight-only one never counts), 1 complaint: 9 → about 10.
+    assert_eq!(health["received_by_kind"]["violation"], serde_json::json!({ "about": 10 }));
+    assert_eq!(health["received_by_kind"]["complaint"], serde_json::json!({ "fewer_than": 5 }));
+    assert_eq!(health["received"], serde_json::json!({ "about": 10 }));
+    // One rated case: no mean, and the count hidden.
+    assert_eq!(
+        (health["satisfaction"].clone(), health["rated"].clone()),
+        (Value::Null, serde_json::json!({ "fewer_than": 5 }))
+    );
+    assert!(!signed["document"].as_str().unwrap_or("").contains("secret"));
+    // The signature is alice's over the document.
+    let entry: amana_core::keyring::ReviewerEntry = toml::from_str(&String::from_utf8_lossy(
+        &std::fs::read(home.file("public-entry.toml")).expect("entry"),
+    ))
+    .expect("entry");
+    let public = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, entry.ed25519_public_key)
+        .expect("b64");
+    let sig = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        signed["signature"].as_str().expect("sig"),
+    )
+    .expect("b64");
+    let message =
+        [b"amana-transparency-1\n".as_slice(), signed["document"].as_str().expect("doc").as_bytes()].concat();
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
+        .verify(&message, &sig)
+        .expect("signed");
+
+    // A period that ended less than 120 days ago, or a k below 3, is refused.
+    let this_month = time::OffsetDateTime::now_utc().date().to_string()[..7].to_string();
+    home.cmd()
+        .args(["kpis", "--period", &this_month, "--publish"])
+        .arg(dir.path().join("now.json"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("days after it ends"));
+    home.cmd()
+        .args(["kpis", "--period", "2026-01", "--k", "2", "--publish"])
+        .arg(dir.path().join("k2.json"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("k must be at least 3"));
+    // The officers' view works on this oversight home.
+    let shown = home.cmd().args(["kpis", "--officers"]).assert().success();
+    assert!(String::from_utf8_lossy(&shown.get_output().stdout).contains("officers (oversight only"));
+}

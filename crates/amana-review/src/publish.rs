@@ -1,0 +1,128 @@
+//! `kpis --publish PERIOD --out FILE`: the public figures of a period, per agency, with the
+//! disclosure rules applied (`amana_core::disclosure`, SECURITY.md "Published figures") and
+//! signed by an oversight key, ready for the public transparency page.
+//!
+//! Only cases received in the period count; cases sent to oversight only and junk never do.
+//! Per agency: cases received by kind and in all (counts below k hidden, others rounded to 5),
+//! the share acknowledged on time and the median days to acknowledge, and the mean
+//! satisfaction rating — each shown only where the rules allow. A period can be published
+//! only 120 days after it ends.
+//!
+//! The file is `{"document": "<JSON text>", "key_id", "signature"}`: base64 Ed25519 over
+//! `amana-transparency-1\n` followed by the document's bytes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use amana_core::disclosure::{self, Count, Rules};
+use amana_core::wire::CaseBundle;
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::Serialize;
+
+use crate::cases::{self, printable};
+use crate::history;
+use crate::home::{self, Home};
+use crate::passphrase::Unlocker;
+use crate::period::Period;
+
+/// The document's format tag, also the signature's context.
+pub const FORMAT: &str = "amana-transparency-1";
+
+#[derive(Serialize)]
+struct AgencyFigures {
+    agency: String,
+    received: Count,
+    received_by_kind: BTreeMap<String, Count>,
+    acknowledged_on_time: Option<f64>,
+    median_days_to_acknowledge: Option<f64>,
+    satisfaction: Option<f64>,
+    rated: Count,
+}
+
+#[derive(Serialize)]
+struct Document {
+    format: &'static str,
+    deployment_id: String,
+    from: String,
+    to: String,
+    k: u32,
+    agencies: Vec<AgencyFigures>,
+}
+
+#[derive(Serialize)]
+struct Signed {
+    document: String,
+    key_id: String,
+    signature: String,
+}
+
+/// Builds, signs and writes the period's figures to a new file at `out`.
+pub fn run(home: &Home, period: Period, k: u32, out: &Path) -> anyhow::Result<()> {
+    let rules = Rules::new(k).map_err(anyhow::Error::msg)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    if !disclosure::publishable(period.to, today) {
+        anyhow::bail!(
+            "the period ends on {}: it can be published {} days after it ends, so that late events do not change it",
+            period.to,
+            disclosure::EMBARGO_DAYS
+        );
+    }
+    let config = home.read_config()?;
+    let deployment_id = crate::session::require_deployment_id(home, &config)?;
+    let roster = crate::trust::require(home, &deployment_id)?.roster;
+    if !roster.reviewer(&config.key_id).is_some_and(|e| e.oversight) {
+        anyhow::bail!(
+            "only oversight reviewers publish figures (the roster does not list `{}` as oversight)",
+            config.key_id
+        );
+    }
+    let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
+    let public: Vec<&CaseBundle> = bundles
+        .iter()
+        .filter(|b| !b.oversight_only && b.status.counts_in_figures())
+        .filter(|b| period.contains(history::received_on(b)))
+        .collect();
+    let document = Document {
+        format: FORMAT,
+        deployment_id,
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        k,
+        agencies: figures(&public, &rules, today),
+    };
+    let text = serde_json::to_string(&document)?;
+    let key = home.signing_key(&mut Unlocker::default())?;
+    let signature = key.sign(&[FORMAT.as_bytes(), b"\n", text.as_bytes()].concat());
+    let signed = Signed { document: text, key_id: config.key_id, signature: B64.encode(signature.as_ref()) };
+    home::create_new_file(out, &serde_json::to_vec_pretty(&signed)?)?;
+    eprintln!("figures for {} to {} signed and written to {}", period.from, period.to, out.display());
+    Ok(())
+}
+
+/// Per agency, with the rules applied.
+fn figures(cases: &[&CaseBundle], rules: &Rules, today: time::Date) -> Vec<AgencyFigures> {
+    let mut by_agency: BTreeMap<String, Vec<&CaseBundle>> = BTreeMap::new();
+    for b in cases {
+        by_agency.entry(printable(&b.agency)).or_default().push(b);
+    }
+    by_agency
+        .into_iter()
+        .map(|(agency, list)| {
+            let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+            for b in &list {
+                *by_kind.entry(b.kind.to_string()).or_default() += 1;
+            }
+            let k = crate::kpis::group(agency.clone(), "all".into(), &list, today);
+            AgencyFigures {
+                agency,
+                received: rules.count(list.len() as u64),
+                received_by_kind: by_kind.into_iter().map(|(kind, n)| (kind, rules.count(n))).collect(),
+                acknowledged_on_time: rules.rate(k.on_time as u64, k.settled as u64),
+                median_days_to_acknowledge: rules
+                    .statistic(k.acknowledged as u64, k.median_days_to_acknowledge),
+                satisfaction: rules.statistic(k.ratings as u64, k.average_rating),
+                rated: rules.count(k.ratings as u64),
+            }
+        })
+        .collect()
+}
