@@ -32,4 +32,5 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod telemetry;
+pub mod transparency;
 pub mod upload;

@@ -34,6 +34,7 @@ use crate::state::AppState;
         crate::followup::rating_json,
         crate::public::receipt_key,
         crate::public::agencies,
+        crate::transparency::list,
         openapi_json,
         crate::public::healthz,
     ),

@@ -74,6 +74,7 @@ pub async fn home(State(state): State<AppState>, PageLang(lang): PageLang) -> Re
             h2 #already { (f.t("home-status-title")) }
             p { a href=(f.href("status")) { (f.t("home-status-link")) } }
         }
+        p { a href=(f.href("transparency")) { (f.t("transparency-title")) } }
     };
     html(StatusCode::OK, f.render(&f.t("home-title"), main))
 }

@@ -380,6 +380,13 @@ pub trait Store: Attachments + Send + Sync {
     /// Sums of evaluation answers per agency, centre, questionnaire version and criterion,
     /// for cases received in the filter's dates; junk (`closed_spam`) is never counted.
     async fn rating_summary(&self, filter: &RatingFilter) -> Result<Vec<RatingSummary>, StoreError>;
+
+    /// Stores a period's signed figures (the file as oversight signed it); `false`, and
+    /// nothing changed, if that period was published before (a period is published once).
+    async fn publish(&self, from: Date, to: Date, signed: &str) -> Result<bool, StoreError>;
+
+    /// Every published file, newest period first.
+    async fn publications(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// Formats a date as stored: `YYYY-MM-DD`.

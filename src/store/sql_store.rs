@@ -101,6 +101,23 @@ type SummaryRow = (String, Option<String>, String, i64, String, bool, i64, i64, 
 
 #[async_trait::async_trait]
 impl<B: Exec> Store for SqlStore<B> {
+    async fn publish(&self, from: Date, to: Date, signed: &str) -> Result<bool, StoreError> {
+        let stmt = Stmt::new(
+            "INSERT INTO publications (period_from, period_to, signed) VALUES ($1, $2, $3) \
+             ON CONFLICT (period_from) DO NOTHING",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(signed);
+        Ok(B::execute(&mut *self.conn().await?, stmt).await? == 1)
+    }
+
+    async fn publications(&self) -> Result<Vec<String>, StoreError> {
+        let stmt = Stmt::new("SELECT signed FROM publications ORDER BY period_from DESC");
+        let rows: Vec<(String,)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
+    }
+
     async fn rating_summary(&self, f: &RatingFilter) -> Result<Vec<RatingSummary>, StoreError> {
         let stmt = Stmt::new(RATING_SUMMARY).bind(f.from).bind(f.to).bind(f.agency.as_deref());
         let rows: Vec<SummaryRow> = B::fetch_all(&mut *self.conn().await?, stmt).await?;

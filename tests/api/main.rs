@@ -38,3 +38,4 @@ mod runbook;
 mod services;
 mod signed_requests;
 mod startup;
+mod transparency;

@@ -481,6 +481,8 @@ test('axe-core finds no serious or critical violation on any page', async () => 
     await axe(page, `${lang}-form-service_evaluation-questions`);
     await page.goto(`${base}/${lang}/status`);
     await axe(page, `${lang}-status-form`);
+    await page.goto(`${base}/${lang}/transparency`);
+    await axe(page, `${lang}-transparency`);
   }
   for (const lang of ['ar', 'en']) {
     const hook = (p, name) => axe(p, name);

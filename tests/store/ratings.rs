@@ -146,3 +146,13 @@ async fn a_visit_token_counts_once_and_commissioned_answers_apart(db: TestDb) {
         [row("health", Some("north"), 1, "parking", 1, 1, 0), commissioned]
     );
 }
+
+crate::on_both_backends!(a_period_is_published_once);
+
+async fn a_period_is_published_once(db: TestDb) {
+    let store = db.open().await;
+    assert!(store.publish(day("2026-01-01"), day("2026-01-31"), "january").await.unwrap());
+    assert!(store.publish(day("2026-02-01"), day("2026-02-28"), "february").await.unwrap());
+    assert!(!store.publish(day("2026-01-01"), day("2026-01-31"), "january again").await.unwrap());
+    assert_eq!(store.publications().await.unwrap(), ["february", "january"], "newest first, frozen");
+}

@@ -22,6 +22,7 @@ pub mod events;
 pub mod kdf;
 pub mod keyring;
 pub mod payload;
+pub mod publication;
 pub mod receipt;
 pub mod reviewer_keys;
 pub mod roster;

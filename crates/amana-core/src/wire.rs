@@ -18,6 +18,8 @@ pub mod paths {
     pub const CASES_PULL: &str = "/api/v1/review/cases?format=3";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
+    /// `POST` a signed figures file (`kpis --publish`); no request signature.
+    pub const PUBLICATIONS: &str = "/api/v1/review/publications";
     /// `GET` (public): deployment id, agencies and kinds.
     pub const AGENCIES: &str = "/api/v1/agencies";
     /// `GET` (public): the server's receipt-signing public key.

@@ -277,6 +277,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Upload a figures file signed by `kpis --publish` (needs --server, no key: the file
+    /// carries oversight's signature); each period is published once
+    PublishFigures {
+        /// The file `kpis --publish` wrote
+        file: PathBuf,
+    },
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
         /// Machine-readable output

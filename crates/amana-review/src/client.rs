@@ -181,6 +181,12 @@ impl Client {
         self.send(&SignedRequest::from_file(file, path)?)
     }
 
+    /// An unsigned `POST` of a JSON body that carries its own signature (published figures).
+    pub fn post_unsigned(&self, path: &str, body: &[u8]) -> Result<Vec<u8>, ReviewError> {
+        let url = self.url(path);
+        read_response(&url, self.agent.post(&url).header("content-type", "application/json").send(body))
+    }
+
     /// A public, unsigned `GET` answered with JSON.
     pub fn get_public<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReviewError> {
         let url = self.url(path);

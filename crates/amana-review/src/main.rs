@@ -160,6 +160,7 @@ fn run() -> anyhow::Result<()> {
             }
             receipt::run(receipt, text_file, server_key.as_deref(), server, home.as_ref())
         }
+        Command::PublishFigures { file } => publish::upload(server, file),
         Command::Kpis { publish: Some(out), period: Some(period), k, .. } => {
             publish::run(&home()?, *period, *k, out)
         }

@@ -14,47 +14,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use amana_core::disclosure::{self, Count, Rules};
+use amana_core::disclosure::{self, Rules};
+use amana_core::publication::{self, AgencyFigures, Document, FORMAT};
 use amana_core::wire::CaseBundle;
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use serde::Serialize;
 
 use crate::cases::{self, printable};
 use crate::history;
 use crate::home::{self, Home};
 use crate::passphrase::Unlocker;
 use crate::period::Period;
-
-/// The document's format tag, also the signature's context.
-pub const FORMAT: &str = "amana-transparency-1";
-
-#[derive(Serialize)]
-struct AgencyFigures {
-    agency: String,
-    received: Count,
-    received_by_kind: BTreeMap<String, Count>,
-    acknowledged_on_time: Option<f64>,
-    median_days_to_acknowledge: Option<f64>,
-    satisfaction: Option<f64>,
-    rated: Count,
-}
-
-#[derive(Serialize)]
-struct Document {
-    format: &'static str,
-    deployment_id: String,
-    from: String,
-    to: String,
-    k: u32,
-    agencies: Vec<AgencyFigures>,
-}
-
-#[derive(Serialize)]
-struct Signed {
-    document: String,
-    key_id: String,
-    signature: String,
-}
 
 /// Builds, signs and writes the period's figures to a new file at `out`.
 pub fn run(home: &Home, period: Period, k: u32, out: &Path) -> anyhow::Result<()> {
@@ -83,17 +51,15 @@ pub fn run(home: &Home, period: Period, k: u32, out: &Path) -> anyhow::Result<()
         .filter(|b| period.contains(history::received_on(b)))
         .collect();
     let document = Document {
-        format: FORMAT,
+        format: FORMAT.into(),
         deployment_id,
-        from: period.from.to_string(),
-        to: period.to.to_string(),
+        from: period.from,
+        to: period.to,
         k,
         agencies: figures(&public, &rules, today),
     };
-    let text = serde_json::to_string(&document)?;
     let key = home.signing_key(&mut Unlocker::default())?;
-    let signature = key.sign(&[FORMAT.as_bytes(), b"\n", text.as_bytes()].concat());
-    let signed = Signed { document: text, key_id: config.key_id, signature: B64.encode(signature.as_ref()) };
+    let signed = publication::sign(&key, &config.key_id, &document)?;
     home::create_new_file(out, &serde_json::to_vec_pretty(&signed)?)?;
     eprintln!("figures for {} to {} signed and written to {}", period.from, period.to, out.display());
     Ok(())
@@ -125,4 +91,15 @@ fn figures(cases: &[&CaseBundle], rules: &Rules, today: time::Date) -> Vec<Agenc
             }
         })
         .collect()
+}
+
+/// `publish-figures FILE`: uploads a signed figures file as it is (from the connected machine:
+/// the file carries oversight's signature, so no key is needed here).
+pub fn upload(server: Option<&str>, file: &Path) -> anyhow::Result<()> {
+    let server = server.filter(|s| !s.is_empty()).ok_or(crate::error::ReviewError::NoServerFlag)?;
+    let body = std::fs::read(file).map_err(crate::error::io_error(file))?;
+    let client = crate::client::Client::new(server)?;
+    client.post_unsigned(amana_core::wire::paths::PUBLICATIONS, &body)?;
+    crate::output::say!("published {}: the transparency page now shows it", file.display());
+    Ok(())
 }

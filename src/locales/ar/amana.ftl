@@ -196,3 +196,12 @@ month-9 = سبتمبر
 month-10 = أكتوبر
 month-11 = نوفمبر
 month-12 = ديسمبر
+
+transparency-title = أرقام الشفافية
+transparency-intro = أرقام تنشرها وحدة الرقابة لكل فترة بعد انتهائها بـ120 يومًا على الأقل، موقّعة بمفتاحها. الأعداد الصغيرة لا تُعرض، والأعداد الأخرى مقرّبة، كي لا يشير أي رقم إلى مُبلِّغ.
+transparency-none = لم تُنشر أي أرقام بعد.
+transparency-agency = الجهة
+transparency-received = البلاغات المستلمة
+transparency-on-time = الإقرار في الموعد
+transparency-median-days = متوسط أيام الإقرار (الوسيط)
+transparency-satisfaction = الرضا

@@ -195,3 +195,12 @@ month-9 = সেপ্টেম্বর
 month-10 = অক্টোবর
 month-11 = নভেম্বর
 month-12 = ডিসেম্বর
+
+transparency-title = স্বচ্ছতার পরিসংখ্যান
+transparency-intro = তদারকি ইউনিট প্রতিটি সময়কাল শেষ হওয়ার অন্তত ১২০ দিন পরে নিজের চাবিতে স্বাক্ষর করে এই পরিসংখ্যান প্রকাশ করে। ছোট সংখ্যা দেখানো হয় না এবং বাকিগুলো আনুমানিক করা হয়, যাতে কোনো সংখ্যা কোনো অভিযোগকারীকে চিহ্নিত না করে।
+transparency-none = এখনো কোনো পরিসংখ্যান প্রকাশিত হয়নি।
+transparency-agency = সংস্থা
+transparency-received = প্রাপ্ত
+transparency-on-time = সময়মতো প্রাপ্তিস্বীকার
+transparency-median-days = প্রাপ্তিস্বীকার পর্যন্ত দিনের মধ্যমা
+transparency-satisfaction = সন্তুষ্টি

@@ -197,3 +197,12 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
+
+transparency-title = Transparency figures
+transparency-intro = Figures the oversight unit publishes for each period, at least 120 days after it ends, signed with its key. Small counts are not shown and other counts are rounded, so that no figure can point at a reporter.
+transparency-none = No figures have been published yet.
+transparency-agency = Agency
+transparency-received = Received
+transparency-on-time = Acknowledged on time
+transparency-median-days = Median days to acknowledge
+transparency-satisfaction = Satisfaction

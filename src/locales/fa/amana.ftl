@@ -195,3 +195,12 @@ month-9 = سپتامبر
 month-10 = اکتبر
 month-11 = نوامبر
 month-12 = دسامبر
+
+transparency-title = آمار شفافیت
+transparency-intro = آماری که واحد نظارت برای هر دوره، دست‌کم ۱۲۰ روز پس از پایان آن، با کلید خود امضا و منتشر می‌کند. تعدادهای کوچک نشان داده نمی‌شوند و بقیه گرد می‌شوند تا هیچ عددی به گزارش‌دهنده‌ای اشاره نکند.
+transparency-none = هنوز آماری منتشر نشده است.
+transparency-agency = دستگاه
+transparency-received = دریافت‌شده
+transparency-on-time = تأیید دریافت به‌موقع
+transparency-median-days = میانهٔ روزها تا تأیید دریافت
+transparency-satisfaction = رضایت

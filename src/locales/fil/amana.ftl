@@ -195,3 +195,12 @@ month-9 = Setyembre
 month-10 = Oktubre
 month-11 = Nobyembre
 month-12 = Disyembre
+
+transparency-title = Mga bilang ng transparency
+transparency-intro = Mga bilang na inilalathala ng yunit ng pangangasiwa para sa bawat panahon, hindi bababa sa 120 araw matapos ito, na nilagdaan ng susi nito. Hindi ipinapakita ang maliliit na bilang at binibilog ang iba, para walang bilang na tumuturo sa nag-ulat.
+transparency-none = Wala pang nailalathalang bilang.
+transparency-agency = Ahensya
+transparency-received = Natanggap
+transparency-on-time = Nakumpirma sa takdang oras
+transparency-median-days = Panggitnang araw bago makumpirma
+transparency-satisfaction = Kasiyahan

@@ -195,3 +195,12 @@ month-9 = septembre
 month-10 = octobre
 month-11 = novembre
 month-12 = décembre
+
+transparency-title = Chiffres de transparence
+transparency-intro = Chiffres que l'unité de contrôle publie pour chaque période, au moins 120 jours après sa fin, signés de sa clé. Les petits nombres ne sont pas affichés et les autres sont arrondis, pour qu'aucun chiffre ne désigne un auteur de signalement.
+transparency-none = Aucun chiffre n'a encore été publié.
+transparency-agency = Organisme
+transparency-received = Reçus
+transparency-on-time = Accusés de réception dans les délais
+transparency-median-days = Jours médians avant accusé de réception
+transparency-satisfaction = Satisfaction

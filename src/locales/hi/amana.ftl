@@ -195,3 +195,12 @@ month-9 = सितंबर
 month-10 = अक्टूबर
 month-11 = नवंबर
 month-12 = दिसंबर
+
+transparency-title = पारदर्शिता के आँकड़े
+transparency-intro = निगरानी इकाई हर अवधि के समाप्त होने के कम से कम 120 दिन बाद ये आँकड़े अपनी कुंजी से हस्ताक्षर करके प्रकाशित करती है। छोटी संख्याएँ नहीं दिखाई जातीं और बाकी को पूर्णांकित किया जाता है, ताकि कोई आँकड़ा किसी शिकायतकर्ता की ओर इशारा न करे।
+transparency-none = अभी तक कोई आँकड़े प्रकाशित नहीं हुए हैं।
+transparency-agency = संस्था
+transparency-received = प्राप्त
+transparency-on-time = समय पर पावती
+transparency-median-days = पावती तक दिनों की माध्यिका
+transparency-satisfaction = संतुष्टि

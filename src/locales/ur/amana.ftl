@@ -195,3 +195,12 @@ month-9 = ستمبر
 month-10 = اکتوبر
 month-11 = نومبر
 month-12 = دسمبر
+
+transparency-title = شفافیت کے اعداد و شمار
+transparency-intro = نگرانی کی اکائی ہر مدت کے ختم ہونے کے کم از کم 120 دن بعد یہ اعداد شائع کرتی ہے، اپنی کلید سے دستخط شدہ۔ چھوٹی تعداد نہیں دکھائی جاتی اور باقی کو گول کیا جاتا ہے تاکہ کوئی عدد کسی رپورٹ کرنے والے کی طرف اشارہ نہ کرے۔
+transparency-none = ابھی تک کوئی اعداد شائع نہیں ہوئے۔
+transparency-agency = ادارہ
+transparency-received = موصول
+transparency-on-time = بروقت تصدیق
+transparency-median-days = تصدیق تک دنوں کا وسطانیہ
+transparency-satisfaction = اطمینان
