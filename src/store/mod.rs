@@ -17,6 +17,7 @@ pub mod attachments;
 pub mod backend;
 mod changes;
 mod custody;
+mod evaluations;
 mod filter;
 pub mod postgres;
 mod records;
@@ -27,6 +28,7 @@ mod sqlite_order;
 
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
 pub use custody::CustodyChange;
+pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
 pub use filter::{CaseFilter, Scope};
 
 /// Errors from the store.
@@ -85,49 +87,6 @@ pub struct NewCase {
     pub attest: Option<EventSigner>,
     /// What an evaluation or compliment records in the clear (nothing for other kinds).
     pub evaluation: Evaluation,
-}
-
-/// The centre and numeric answers an evaluation or compliment records in the clear
-/// (docs/FORMATS.md §10; SECURITY.md, "What the server knows"); the comment stays encrypted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Evaluation {
-    pub centre: Option<String>,
-    pub answers: Option<amana_core::services::Answers>,
-    /// The visit token that makes it commissioned: recorded as used in the same transaction
-    /// (its id and last valid date), never linked to the case.
-    pub visit: Option<SpentVisit>,
-}
-
-/// A used visit token: the SHA-256 of its nonce, and the date after which it can go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpentVisit {
-    pub id: String,
-    pub expires_on: Date,
-}
-
-/// Which cases' ratings to sum: received from `from` to `to` (inclusive), of one agency or all.
-#[derive(Debug, Clone)]
-pub struct RatingFilter {
-    pub agency: Option<String>,
-    pub from: Date,
-    pub to: Date,
-}
-
-/// The answers to one criterion of one questionnaire version at one agency and centre.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RatingSummary {
-    pub agency: String,
-    pub centre: Option<String>,
-    pub questionnaire: String,
-    pub version: i64,
-    pub criterion: String,
-    /// Commissioned (a shopper's visit token) or public; counted apart.
-    pub commissioned: bool,
-    /// Answers 1–5, and their sum (the mean is `sum / answered`).
-    pub answered: i64,
-    pub sum: i64,
-    /// "Not applicable" answers.
-    pub not_applicable: i64,
 }
 
 /// Signs an event no reviewer makes (docs/FORMATS.md §9) once the store has placed it in its
