@@ -265,14 +265,17 @@ fn evaluation(
         return Err(ApiError::BadRequest("`ratings` is only for kind `service_evaluation`.".into()));
     }
     let bad = |e: amana_core::services::RatingError| ApiError::BadRequest(e.to_string());
-    if let Some(c) = centre.as_deref() {
-        // Checked alone too, for a compliment (no answers) naming a wrong centre.
-        state.services.check_centre(agency, c).map_err(bad)?;
-    }
-    let answers = ratings
-        .map(|r| state.services.check_answers(agency, centre.as_deref(), &r))
-        .transpose()
-        .map_err(bad)?;
+    let answers = match ratings {
+        // check_answers checks the centre too.
+        Some(r) => Some(state.services.check_answers(agency, centre.as_deref(), &r).map_err(bad)?),
+        None => {
+            // A centre without answers (a compliment) is checked on its own.
+            if let Some(c) = centre.as_deref() {
+                state.services.check_centre(agency, c).map_err(bad)?;
+            }
+            None
+        }
+    };
     Ok(Evaluation { centre, answers, visit: None })
 }
 
@@ -291,13 +294,7 @@ fn visit(
         ));
     }
     let today = state.today();
-    let oversight_key = |id: &str| {
-        state
-            .keyring
-            .reviewer(id)
-            .filter(|r| r.entry.oversight && !r.is_revoked_on(today))
-            .map(|r| r.public_key)
-    };
+    let oversight_key = |id: &str| state.keyring.oversight_key(id, Some(today));
     let deployment = &state.keyring.deployment_id;
     let v = amana_core::visit::verify(token, oversight_key, deployment, agency, e.centre.as_deref(), today)
         .map_err(|err| ApiError::VisitRefused(err.to_string()))?;

@@ -29,13 +29,7 @@ pub async fn upload(State(state): State<AppState>, body: Bytes) -> Result<Status
         ApiError::BadRequest("send the file `amana-review kpis --publish` wrote, unchanged".into())
     })?;
     let today = state.today();
-    let oversight_key = |id: &str| {
-        state
-            .keyring
-            .reviewer(id)
-            .filter(|r| r.entry.oversight && !r.is_revoked_on(today))
-            .map(|r| r.public_key)
-    };
+    let oversight_key = |id: &str| state.keyring.oversight_key(id, Some(today));
     let doc = publication::verify(&signed, oversight_key, &state.keyring.deployment_id)
         .map_err(|why| ApiError::BadRequest(format!("figures refused: {why}")))?;
     if !disclosure::publishable(doc.to, today) {
@@ -75,8 +69,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<PublicationsDto>
 /// database writer's change is never served (it is logged instead).
 async fn published(state: &AppState) -> Result<Vec<Signed>, ApiError> {
     // A key revoked since it signed does not unpublish what it signed then.
-    let oversight_key =
-        |id: &str| state.keyring.reviewer(id).filter(|r| r.entry.oversight).map(|r| r.public_key);
+    let oversight_key = |id: &str| state.keyring.oversight_key(id, None);
     let deployment = &state.keyring.deployment_id;
     let mut out = Vec::new();
     for text in state.store.publications().await? {

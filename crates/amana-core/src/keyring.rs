@@ -222,6 +222,14 @@ impl Keyring {
         self.reviewers.iter().find(|r| r.entry.id == key_id)
     }
 
+    /// The Ed25519 public key of an oversight reviewer — one not revoked on `current_on`, if
+    /// given — for checking what oversight signs outside a request (visit tokens, figures).
+    pub fn oversight_key(&self, key_id: &str, current_on: Option<Date>) -> Option<[u8; 32]> {
+        self.reviewer(key_id)
+            .filter(|r| r.entry.oversight && current_on.is_none_or(|d| !r.is_revoked_on(d)))
+            .map(|r| r.public_key)
+    }
+
     /// The reviewers who may read a case of `agency` on `today`: the agency's reviewers plus
     /// oversight, or oversight alone; never a key revoked by `today`.
     pub fn readers_of<'k>(

@@ -23,13 +23,11 @@ use crate::session::{queued_note, Delivered, Delivery};
 
 /// The roster, if this home's key is oversight in it.
 fn oversight_roster(home: &Home, action: &'static str) -> Result<Roster, ReviewError> {
-    let me = home.read_config()?.key_id;
-    let deployment = crate::session::require_deployment_id(home, &home.read_config()?)?;
-    let roster = crate::trust::require(home, &deployment)?.roster;
-    if !roster.reviewer(&me).is_some_and(|r| r.oversight) {
-        return Err(ReviewError::CustodyNotOversight { action, me });
+    let me = crate::trust::me(home)?;
+    if !me.is_oversight() {
+        return Err(ReviewError::CustodyNotOversight { action, me: me.key_id });
     }
-    Ok(roster)
+    Ok(me.roster)
 }
 
 fn refused(bundle: &CaseBundle, why: String) -> ReviewError {

@@ -58,12 +58,10 @@ pub fn release(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -
 
 /// Refuses a key the trusted roster does not list as oversight.
 fn require_oversight(home: &Home, action: &'static str) -> Result<(), ReviewError> {
-    let config = home.read_config()?;
-    let deployment = crate::session::require_deployment_id(home, &config)?;
-    let roster = crate::trust::require(home, &deployment)?.roster;
-    if roster.reviewer(&config.key_id).is_some_and(|r| r.oversight) {
+    let me = crate::trust::me(home)?;
+    if me.is_oversight() {
         Ok(())
     } else {
-        Err(ReviewError::NotOversight { action, key: config.key_id })
+        Err(ReviewError::NotOversight { action, key: me.key_id })
     }
 }

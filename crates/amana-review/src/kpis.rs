@@ -116,12 +116,11 @@ fn require_officers_view(home: &Home, format: Format) -> anyhow::Result<()> {
             "--officers prints a table for your own eyes only; it cannot be combined with --json or --csv"
         );
     }
-    let me = home.read_config()?.key_id;
-    let deployment = crate::session::require_deployment_id(home, &home.read_config()?)?;
-    let roster = crate::trust::require(home, &deployment)?.roster;
-    if !roster.reviewer(&me).is_some_and(|e| e.oversight) {
+    let me = crate::trust::me(home)?;
+    if !me.is_oversight() {
         anyhow::bail!(
-            "--officers is for oversight reviewers only (the roster does not list `{me}` as oversight)"
+            "--officers is for oversight reviewers only (the roster does not list `{}` as oversight)",
+            me.key_id
         );
     }
     Ok(())

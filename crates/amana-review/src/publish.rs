@@ -35,13 +35,11 @@ pub fn run(home: &Home, period: Period, k: u32, out: &Path) -> anyhow::Result<()
             disclosure::EMBARGO_DAYS
         );
     }
-    let config = home.read_config()?;
-    let deployment_id = crate::session::require_deployment_id(home, &config)?;
-    let roster = crate::trust::require(home, &deployment_id)?.roster;
-    if !roster.reviewer(&config.key_id).is_some_and(|e| e.oversight) {
+    let me = crate::trust::me(home)?;
+    if !me.is_oversight() {
         anyhow::bail!(
             "only oversight reviewers publish figures (the roster does not list `{}` as oversight)",
-            config.key_id
+            me.key_id
         );
     }
     let bundles: Vec<CaseBundle> = cases::load_all(home)?.into_iter().map(|c| c.bundle).collect();
@@ -52,14 +50,14 @@ pub fn run(home: &Home, period: Period, k: u32, out: &Path) -> anyhow::Result<()
         .collect();
     let document = Document {
         format: FORMAT.into(),
-        deployment_id,
+        deployment_id: me.deployment_id,
         from: period.from,
         to: period.to,
         k,
         agencies: figures(&public, &rules, today),
     };
     let key = home.signing_key(&mut Unlocker::default())?;
-    let signed = publication::sign(&key, &config.key_id, &document)?;
+    let signed = publication::sign(&key, &me.key_id, &document)?;
     home::create_new_file(out, &serde_json::to_vec_pretty(&signed)?)?;
     eprintln!("figures for {} to {} signed and written to {}", period.from, period.to, out.display());
     Ok(())

@@ -54,12 +54,11 @@ pub fn run(home: &Home, prefix: &str, server: Option<&str>, offline: bool) -> an
     let bundle = &case.bundle;
     // Refused before any key use: only oversight rewraps (an agency reviewer could otherwise
     // shut oversight out of a case), and only to the readers the roster gives the case.
-    let me = home.read_config()?.key_id;
-    let deployment = crate::session::require_deployment_id(home, &home.read_config()?)?;
-    let roster = crate::trust::require(home, &deployment)?.roster;
-    if !roster.reviewer(&me).is_some_and(|r| r.oversight) {
-        return Err(ReviewError::RewrapNotOversight(me).into());
+    let me = crate::trust::me(home)?;
+    if !me.is_oversight() {
+        return Err(ReviewError::RewrapNotOversight(me.key_id).into());
     }
+    let roster = me.roster;
     let readers = crate::readers::compute(&roster, bundle, time::OffsetDateTime::now_utc().date())?;
     let head = case.verified_head()?;
     let (items, skipped) = reencrypt_all(home, &case, &readers)?;

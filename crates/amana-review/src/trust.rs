@@ -79,6 +79,34 @@ pub fn require(home: &Home, deployment_id: &str) -> Result<Trusted, ReviewError>
     held(home, deployment_id)?.ok_or(ReviewError::NoRoster)
 }
 
+/// This home's key, its deployment and the verified roster: what a command reserved to
+/// oversight checks before it uses a key.
+pub struct Me {
+    pub key_id: String,
+    pub deployment_id: String,
+    pub roster: Roster,
+}
+
+impl Me {
+    /// Whether the roster makes this key oversight.
+    pub fn is_oversight(&self) -> bool {
+        self.roster.reviewer(&self.key_id).is_some_and(|e| e.oversight)
+    }
+
+    /// The same, and not revoked.
+    pub fn is_current_oversight(&self) -> bool {
+        self.roster.reviewer(&self.key_id).is_some_and(|e| e.oversight && e.revoked_on.is_none())
+    }
+}
+
+/// [`Me`] for this home.
+pub fn me(home: &Home) -> Result<Me, ReviewError> {
+    let config = home.read_config()?;
+    let deployment_id = crate::session::require_deployment_id(home, &config)?;
+    let roster = require(home, &deployment_id)?.roster;
+    Ok(Me { key_id: config.key_id, deployment_id, roster })
+}
+
 /// `trust-roster FINGERPRINT`: records the fingerprint the oversight unit gave in person.
 /// Changing a recorded fingerprint needs `--replace` (a roster key rotation ceremony).
 pub fn run_trust(home: &Home, fingerprint: &str, replace: bool) -> anyhow::Result<()> {

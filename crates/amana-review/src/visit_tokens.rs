@@ -26,11 +26,9 @@ pub struct Request<'a> {
 
 /// Signs `count` tokens into a new file (0600) at `out`.
 pub fn run(home: &Home, r: &Request<'_>) -> anyhow::Result<()> {
-    let config = home.read_config()?;
-    let deployment_id = crate::session::require_deployment_id(home, &config)?;
-    let roster = crate::trust::require(home, &deployment_id)?.roster;
-    if !roster.reviewer(&config.key_id).is_some_and(|e| e.oversight && e.revoked_on.is_none()) {
-        return Err(ReviewError::VisitTokensNotOversight(config.key_id).into());
+    let me = crate::trust::me(home)?;
+    if !me.is_current_oversight() {
+        return Err(ReviewError::VisitTokensNotOversight(me.key_id).into());
     }
     if !(1..=MAX_COUNT).contains(&r.count) {
         anyhow::bail!("--count must be 1 to {MAX_COUNT}");
@@ -42,13 +40,13 @@ pub fn run(home: &Home, r: &Request<'_>) -> anyhow::Result<()> {
     let mut lines = String::new();
     for _ in 0..r.count {
         let claims = VisitClaims {
-            deployment_id: deployment_id.clone(),
+            deployment_id: me.deployment_id.clone(),
             agency: r.agency.to_string(),
             centre: r.centre.map(str::to_string),
             valid_until: r.valid_until,
             nonce: visit::new_nonce(),
         };
-        lines.push_str(&visit::issue(&key, &config.key_id, &claims)?);
+        lines.push_str(&visit::issue(&key, &me.key_id, &claims)?);
         lines.push('\n');
     }
     home::create_new_file(r.out, lines.as_bytes())?;
