@@ -28,6 +28,11 @@ fn document(from: time::Date, to: time::Date) -> Document {
             median_days_to_acknowledge: Some(2.0),
             satisfaction: None,
             rated: Count::FewerThan(5),
+            acknowledged: Some(Count::About(10)),
+            settled: Some(Count::About(10)),
+            median_days_to_first_reply: None,
+            replied: Some(Count::FewerThan(5)),
+            evaluations: vec![],
         }],
     }
 }

@@ -175,8 +175,8 @@ fn oversight_home() -> TestHome {
 fn published_figures_hide_small_counts_and_are_signed() {
     let home = oversight_home();
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("2026-01.json");
-    home.cmd().args(["kpis", "--period", "2026-01", "--publish"]).arg(&out).assert().success();
+    let out = dir.path().join("2026-Q1.json");
+    home.cmd().args(["kpis", "--period", "2026-Q1", "--publish"]).arg(&out).assert().success();
     let signed: Value = serde_json::from_slice(&std::fs::read(&out).expect("file")).expect("json");
     let doc: Value = serde_json::from_str(signed["document"].as_str().expect("document")).expect("doc");
     assert_eq!((doc["format"].as_str(), doc["k"].as_u64()), (Some("amana-transparency-1"), Some(5)));
@@ -186,6 +186,16 @@ fn published_figures_hide_small_counts_and_are_signed() {
     assert_eq!(health["received_by_kind"]["violation"], serde_json::json!({ "about": 10 }));
     assert_eq!(health["received_by_kind"]["complaint"], serde_json::json!({ "fewer_than": 5 }));
     assert_eq!(health["received"], serde_json::json!({ "about": 10 }));
+    // Every kind is listed, a kind with no case too: leaving it out would say "zero".
+    assert_eq!(health["received_by_kind"]["suggestion"], serde_json::json!({ "fewer_than": 5 }));
+    // 9 acknowledged: the median shows, with its n rounded; nobody replied: no median.
+    assert_eq!(health["acknowledged"], serde_json::json!({ "about": 10 }));
+    assert_eq!(
+        (health["replied"].clone(), health["median_days_to_first_reply"].clone()),
+        (serde_json::json!({ "fewer_than": 5 }), Value::Null)
+    );
+    // The agency whose only case is recent is listed all the same, every count hidden.
+    assert_eq!(doc["agencies"][1]["received"], serde_json::json!({ "fewer_than": 5 }));
     // One rated case: no mean, and the count hidden.
     assert_eq!(
         (health["satisfaction"].clone(), health["rated"].clone()),
@@ -210,16 +220,26 @@ fn published_figures_hide_small_counts_and_are_signed() {
         .verify(&message, &sig)
         .expect("signed");
 
+    // A month or a year is refused (periods never overlap; a year is the sum of quarters).
+    for period in ["2026-01", "2025"] {
+        home.cmd()
+            .args(["kpis", "--period", period, "--publish"])
+            .arg(dir.path().join("not-a-quarter.json"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("publish calendar quarters"));
+    }
     // A period that ended less than 120 days ago, or a k below 3, is refused.
-    let this_month = time::OffsetDateTime::now_utc().date().to_string()[..7].to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let this_quarter = format!("{}-Q{}", today.year(), (u8::from(today.month()) - 1) / 3 + 1);
     home.cmd()
-        .args(["kpis", "--period", &this_month, "--publish"])
+        .args(["kpis", "--period", &this_quarter, "--publish"])
         .arg(dir.path().join("now.json"))
         .assert()
         .failure()
         .stderr(predicate::str::contains("days after it ends"));
     home.cmd()
-        .args(["kpis", "--period", "2026-01", "--k", "2", "--publish"])
+        .args(["kpis", "--period", "2026-Q1", "--k", "2", "--publish"])
         .arg(dir.path().join("k2.json"))
         .assert()
         .failure()
