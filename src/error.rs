@@ -33,6 +33,9 @@ pub enum ApiError {
     NoSuchCase,
     #[error("{0}")]
     Conflict(String),
+    /// A public resource that is not there (yet); the message says what is.
+    #[error("{0}")]
+    Missing(String),
     #[error("request body too large")]
     TooLarge,
     /// A file limit; the message says which.
@@ -76,6 +79,7 @@ impl ApiError {
             }
             ApiError::NoSuchCase => (StatusCode::NOT_FOUND, "not_found", self.to_string()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::Missing(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             ApiError::Purged(on) => (
                 StatusCode::GONE,
                 "purged",

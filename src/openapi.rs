@@ -35,6 +35,7 @@ use crate::state::AppState;
         crate::public::receipt_key,
         crate::public::agencies,
         crate::transparency::list,
+        crate::transparency::period,
         openapi_json,
         crate::public::healthz,
     ),

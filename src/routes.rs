@@ -144,6 +144,7 @@ fn read_only_routes(limits: &LimitSettings) -> Router<AppState> {
         .route("/static/icon.svg", get(pages::assets::icon))
         .route("/api/v1/agencies", get(public::agencies))
         .route("/api/v1/transparency", get(crate::transparency::list))
+        .route("/api/v1/transparency/{period}", get(crate::transparency::period))
         .route("/{lang}/transparency", get(crate::transparency::page))
         .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
         .route("/.well-known/amana-receipt-key", get(public::receipt_key))

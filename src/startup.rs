@@ -275,6 +275,7 @@ impl Application {
                 onion_location,
                 form_tokens,
                 uploads: s.uploads.clone(),
+                transparency: Default::default(),
             }),
         };
         Ok(Self {

@@ -44,6 +44,8 @@ pub struct Inner {
     pub form_tokens: crate::form_token::FormTokens,
     /// Limits on evidence files.
     pub uploads: crate::config::UploadLimits,
+    /// Published figures, verified and rendered once per stored document.
+    pub transparency: crate::transparency::Cache,
 }
 
 impl std::ops::Deref for AppState {
