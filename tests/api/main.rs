@@ -7,6 +7,7 @@
 mod abuse;
 mod airgap;
 mod attachments;
+mod auditor;
 mod backup;
 mod bad_envelope;
 mod bad_input;
