@@ -92,24 +92,24 @@ fn head(f: &Frame) -> Markup {
 
 fn ranking(f: &Frame, v: &YearView) -> Markup {
     let r = &v.figures.ranking;
-    let score = |x: f64| format!("{x:.2} / 5");
-    let days = |x: f64| format!("{x:.1}");
-    let lists: [(&str, &Vec<Ranked>, &dyn Fn(f64) -> String); 5] = [
-        ("transparency-best-agencies", &r.best_agencies, &score),
-        ("transparency-weakest-agencies", &r.weakest_agencies, &score),
-        ("transparency-best-centres", &r.best_centres, &score),
-        ("transparency-weakest-centres", &r.weakest_centres, &score),
-        ("transparency-fastest", &r.fastest_to_acknowledge, &days),
+    // Scores are out of 5; the last list is in days.
+    let show = |x: f64, days: bool| if days { format!("{x:.1}") } else { format!("{x:.2} / 5") };
+    let lists: [(&str, &[Ranked], bool); 5] = [
+        ("transparency-best-agencies", &r.best_agencies, false),
+        ("transparency-weakest-agencies", &r.weakest_agencies, false),
+        ("transparency-best-centres", &r.best_centres, false),
+        ("transparency-weakest-centres", &r.weakest_centres, false),
+        ("transparency-fastest", &r.fastest_to_acknowledge, true),
     ];
     html! {
         h3 { (f.t("transparency-ranking")) }
         p { (f.t("transparency-ranking-note")) }
-        @for (key, list, show) in lists {
+        @for (key, list, days) in lists {
             h4 { (f.t(key)) }
             @if list.is_empty() { p { (f.t("transparency-rank-none")) } }
             @else { ol { @for x in list.iter() { li {
                 (x.centre.as_deref().map_or_else(|| agency(f, &x.agency), |c| format!("{} ({})", centre(f, Some(c)), agency(f, &x.agency))))
-                " — " (f.lang.digits(&show(x.value))) " (n ≈ " (f.lang.digits(&x.n.to_string())) ")"
+                " — " (f.lang.digits(&show(x.value, days))) " (n ≈ " (f.lang.digits(&x.n.to_string())) ")"
             } } } }
         }
     }

@@ -299,8 +299,9 @@ pub enum Command {
         /// days to first action and to reply, held cases overdue)
         #[arg(long)]
         officers: bool,
-        /// Oversight only: sign the public figures of --period (at least 120 days after it
-        /// ends; small counts hidden, SECURITY.md "Published figures") into a new FILE
+        /// Oversight only: sign the public figures of --period, a calendar quarter (at least
+        /// 120 days after it ends; small counts hidden, SECURITY.md "Published figures"), into
+        /// a new FILE
         #[arg(long, value_name = "FILE", requires = "period", conflicts_with_all = ["json", "csv", "officers"])]
         publish: Option<PathBuf>,
         /// With --publish: counts below K are shown as "fewer than K" (at least 3)
