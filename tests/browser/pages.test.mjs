@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -99,6 +99,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer(dataDir);
   base = server.url;
+  await publishFigures();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
 
@@ -116,6 +117,48 @@ async function strictServer() {
   return strict.url;
 }
 
+/** One agency's figures for a quarter, as `kpis --publish` writes them. */
+function agencyFigures(agency, q) {
+  const c = (n) => (n < 5 ? { fewer_than: 5 } : { about: n });
+  const big = agency === 'health';
+  const byKind = Object.fromEntries(KINDS.map((k) => [k, c(big && k !== 'inquiry' ? 10 + 5 * q : q % 4)]));
+  const evaluations = big || agency === 'transport' ? [{
+    centre: big ? 'central-hospital' : 'north-licensing', commissioned: true, evaluations: c(5),
+    score: big ? 3.5 : 2.75,
+    criteria: [{ questionnaire: 'service-axes', version: 1, criterion: 'access', answers: c(5), mean: 3 }],
+  }, { centre: null, commissioned: false, evaluations: c(10), score: 4.8, criteria: [] }] : [];
+  return {
+    agency, received: c(big ? 60 : q % 4), received_by_kind: byKind,
+    acknowledged_on_time: big ? 0.75 : null, median_days_to_acknowledge: big ? 2 + q : (agency === 'transport' ? 1.5 : null),
+    satisfaction: big ? 3.9 : null, rated: c(big ? 10 : 0), acknowledged: c(big ? 40 : 5), settled: c(big ? 50 : 0),
+    median_days_to_first_reply: big ? 9.5 : null, replied: c(big ? 20 : 0), evaluations,
+  };
+}
+
+/** Publishes the four quarters of 2025, signed with the demo oversight key the way
+ *  `amana-review kpis --publish` signs them, so the transparency page has a year, its ranking
+ *  and quarters to show in every language. */
+async function publishFigures() {
+  const home = path.join(dataDir, 'data', 'demo', 'demo-oversight');
+  const line = readFileSync(path.join(home, 'signing.key'), 'utf8').split('\n')
+    .find((l) => l.startsWith('AMANA-SIGNING-KEY-1 '));
+  const key = createPrivateKey({ key: Buffer.from(line.split(' ')[1].trim(), 'base64'), format: 'der', type: 'pkcs8' });
+  const ends = ['03-31', '06-30', '09-30', '12-31'];
+  for (const q of [1, 2, 3, 4]) {
+    const document = JSON.stringify({
+      format: 'amana-transparency-1', deployment_id: 'amana-demo',
+      from: `2025-${String(3 * q - 2).padStart(2, '0')}-01`, to: `2025-${ends[q - 1]}`, k: 5,
+      agencies: ['health', 'municipality', 'transport'].map((a) => agencyFigures(a, q)),
+    });
+    const signature = sign(null, Buffer.from(`amana-transparency-1\n${document}`), key).toString('base64');
+    const resp = await fetch(`${base}/api/v1/review/publications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ document, key_id: 'demo-oversight', signature }),
+    });
+    assert.equal(resp.status, 201, `2025-Q${q}: ${await resp.text()}`);
+  }
+}
+
 /** A context with JavaScript off that records every origin it contacts and checks headers. */
 async function noScriptContext(viewport = { width: 360, height: 800 }) {
   const ctx = await browser.newContext({ javaScriptEnabled: false, viewport, locale: 'en-US' });
@@ -127,7 +170,7 @@ function watch(ctx) {
   ctx.on('request', (r) => origins.add(new URL(r.url()).origin));
   ctx.on('response', (r) => {
     headerChecks.push(r.allHeaders().then((h) => {
-      const problems = checkHeaders(h, r.request().resourceType() === 'document');
+      const problems = checkHeaders(h, r.request().resourceType() === 'document', r.url());
       if (problems.length) headerProblems.push(`${r.request().method()} ${r.url()}: ${problems.join('; ')}`);
     }, (e) => {
       // A test may close its page while a late response (an image, a redirect's target) is
@@ -137,7 +180,11 @@ function watch(ctx) {
   });
 }
 
-function checkHeaders(h, isPage) {
+// Only the published figures may be kept by a cache: they carry no case data, the same for
+// every visitor; every other page may carry a code or a reporter's words.
+const PUBLIC_PAGE = /^\/[a-z]+\/transparency$/;
+
+function checkHeaders(h, isPage, url) {
   const p = [];
   const csp = h['content-security-policy'] ?? '';
   for (const part of ["default-src 'self'", "script-src 'none'", "frame-ancestors 'none'", "object-src 'none'"]) {
@@ -148,7 +195,10 @@ function checkHeaders(h, isPage) {
   if (h['x-frame-options'] !== 'DENY') p.push('X-Frame-Options');
   if (h['x-content-type-options'] !== 'nosniff') p.push('nosniff');
   if (!(h['permissions-policy'] ?? '').includes('camera=()')) p.push('Permissions-Policy');
-  if (isPage && !(h['cache-control'] ?? '').includes('no-store')) p.push('Cache-Control');
+  const cache = h['cache-control'] ?? '';
+  if (isPage && PUBLIC_PAGE.test(new URL(url).pathname)) {
+    if (!cache.startsWith('public')) p.push('Cache-Control (public figures)');
+  } else if (isPage && !cache.includes('no-store')) p.push('Cache-Control');
   if (h['set-cookie']) p.push('sets a cookie');
   return p;
 }
@@ -463,6 +513,37 @@ test('screenshots of home, form, code and status pages at 360 and 1280 px', asyn
       const width = png.readUInt32BE(16);
       assert.ok(width <= 360, `${lang}/${where}: ${width}px wide at 360`);
     }
+  }
+  await ctx.close();
+});
+
+test('the transparency page shows the year, its ranking and each quarter without script, at 360 px', async () => {
+  const ctx = await noScriptContext();
+  const page = await ctx.newPage();
+  for (const lang of LANGS) {
+    const resp = await page.goto(`${base}/${lang}/transparency`);
+    assert.equal(resp.status(), 200);
+    assert.match(resp.headers()['cache-control'], /^public, max-age=/, `${lang}: cached per document`);
+    const html = await page.content();
+    assert.ok(!/<script/i.test(html), `${lang}: no script`);
+    assert.equal(await page.locator('section.figures').count(), 5, `${lang}: the year and four quarters`);
+    assert.equal(await page.locator('section.figures ol').first().locator('li').count(), 1, `${lang}: best agency`);
+    const png = await page.screenshot({ fullPage: true });
+    assert.ok(png.readUInt32BE(16) <= 360, `${lang}/transparency: ${png.readUInt32BE(16)}px wide at 360`);
+  }
+  await page.goto(`${base}/en/transparency`);
+  const text = await page.textContent('main');
+  for (const want of ['Year 2025', 'Central Hospital', 'North Licensing Centre', 'Ministry of Health', '< 5']) {
+    assert.ok(text.includes(want), `en: ${want}`);
+  }
+  // Public ratings (4.8) never rank; the commissioned scores do.
+  const ranking = await page.locator('section.figures').first().locator('ol').allTextContents();
+  assert.ok(ranking.join(' ').includes('3.50 / 5') && !ranking.join(' ').includes('4.8'), ranking.join(' | '));
+  const csv = await (await fetch(`${base}/api/v1/transparency/2025-Q1.csv`)).text();
+  assert.ok(csv.includes('"2025-Q1","transport","","received","<5",""'), csv);
+  for (const lang of ['ar', 'en']) {
+    await page.goto(`${base}/${lang}/transparency`);
+    await shoot(page, `${lang}-transparency`);
   }
   await ctx.close();
 });

@@ -178,4 +178,43 @@ mod tests {
         let newer = old.replace("\"agency\"", "\"something_later\":[1],\"agency\"");
         assert!(serde_json::from_str::<AgencyFigures>(&newer).is_ok());
     }
+
+    #[test]
+    fn the_first_release_reads_a_document_of_this_one() {
+        // The first release's types, as its server verifies and renders them.
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct FirstAgency {
+            agency: String,
+            received: Count,
+            received_by_kind: BTreeMap<String, Count>,
+            acknowledged_on_time: Option<f64>,
+            median_days_to_acknowledge: Option<f64>,
+            satisfaction: Option<f64>,
+            rated: Count,
+        }
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct FirstDocument {
+            format: String,
+            deployment_id: String,
+            from: Date,
+            to: Date,
+            k: u32,
+            agencies: Vec<FirstAgency>,
+        }
+        let mut a = year::tests::figures("health", Count::About(10));
+        a.replied = Some(Count::About(5));
+        a.evaluations = vec![EvaluationFigures {
+            centre: None,
+            commissioned: true,
+            evaluations: Count::About(5),
+            score: Some(3.0),
+            criteria: vec![],
+        }];
+        let doc = year::tests::quarter_doc(2025, 1, vec![a]);
+        let text = serde_json::to_string(&doc).expect("json");
+        let first: FirstDocument = serde_json::from_str(&text).expect("the first release reads it");
+        assert_eq!((first.format.as_str(), first.agencies[0].received), (FORMAT, Count::About(10)));
+    }
 }
