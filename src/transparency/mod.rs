@@ -102,7 +102,7 @@ const CSV: &str = "text/csv; charset=utf-8; header=present";
 #[utoipa::path(
     get,
     path = "/api/v1/transparency/{period}",
-    params(("period" = String, Path, description = "A quarter (`2025-Q3`) or a year (`2025`); add `.csv` for CSV (RFC 4180, one figure a line: `period,agency,centre,figure,value,n`; a hidden count is the text `<k`)")),
+    params(("period" = String, Path, pattern = r"^[0-9]{4}(-Q[1-4])?(\.csv)?$", description = "A quarter (`2025-Q3`) or a year (`2025`); add `.csv` for CSV (RFC 4180, one figure a line: `period,agency,centre,figure,value,n`; a hidden count is the text `<k`)")),
     responses(
         (status = 200, description = "A quarter: the file oversight signed, verbatim. A year: `{\"year\": sums, \"quarters\": [the four signed files]}`. Or the same as CSV.",
             content((Object = "application/json"), (String = "text/csv")),

@@ -62,7 +62,7 @@ fn year(f: &Frame, v: &YearView) -> Markup {
             h2 id=(id) { (title) }
             p { (f.t("transparency-year-note")) }
             (downloads(f, &y.year.to_string()))
-            (scroll(&title, html! { table {
+            (scroll(&format!("{} — {title}", f.t("transparency-title")), html! { table {
                 caption { (title) }
                 (head(f))
                 tbody { @for a in &y.agencies { tr {
@@ -127,7 +127,7 @@ fn quarter(f: &Frame, d: &Verified) -> Markup {
         section.figures aria-labelledby=(id) {
             h2 id=(id) { (title) }
             @if let Some(label) = &d.label { (downloads(f, label)) }
-            (scroll(&title, html! { table {
+            (scroll(&format!("{} — {title}", f.t("transparency-title")), html! { table {
                 caption { (dates) }
                 (head(f))
                 tbody { @for a in &doc.agencies { tr {
