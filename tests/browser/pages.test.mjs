@@ -142,7 +142,12 @@ async function publishFigures() {
   const home = path.join(dataDir, 'data', 'demo', 'demo-oversight');
   const line = readFileSync(path.join(home, 'signing.key'), 'utf8').split('\n')
     .find((l) => l.startsWith('AMANA-SIGNING-KEY-1 '));
-  const key = createPrivateKey({ key: Buffer.from(line.split(' ')[1].trim(), 'base64'), format: 'der', type: 'pkcs8' });
+  // ring writes PKCS#8 v2 (with the public key), which OpenSSL does not read: the 32-byte
+  // seed after `04 22 04 20`, in a v1 document, is the same key.
+  const der = Buffer.from(line.split(' ')[1].trim(), 'base64');
+  const at = der.indexOf(Buffer.from('04220420', 'hex')) + 4;
+  const v1 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), der.subarray(at, at + 32)]);
+  const key = createPrivateKey({ key: v1, format: 'der', type: 'pkcs8' });
   const ends = ['03-31', '06-30', '09-30', '12-31'];
   for (const q of [1, 2, 3, 4]) {
     const document = JSON.stringify({
@@ -675,11 +680,11 @@ test('/ picks the language from Accept-Language, Arabic by default, without cook
 
 test('security headers on pages, assets, errors and redirects', async () => {
   const urls = ['/', '/ar/', '/en/report/complaint', '/en/status', '/static/amana.css', '/static/icon.svg',
-    '/en/missing', '/healthz', '/api/v1/agencies'];
+    '/en/missing', '/healthz', '/api/v1/agencies', '/en/transparency'];
   for (const u of urls) {
     const resp = await fetch(`${base}${u}`, { redirect: 'manual' });
     const h = Object.fromEntries(resp.headers.entries());
-    assert.deepEqual(checkHeaders(h, true), [], u);
+    assert.deepEqual(checkHeaders(h, true, `${base}${u}`), [], u);
   }
   const css = await fetch(`${base}/static/amana.css`);
   const text = await css.text();

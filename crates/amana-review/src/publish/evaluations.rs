@@ -76,3 +76,44 @@ fn shown(centre: Option<String>, commissioned: bool, cell: Cell, rules: &Rules) 
         criteria,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluation(
+        kit: &crate::testkit::Kit,
+        id: &str,
+        commissioned: bool,
+        waiting: Option<u8>,
+    ) -> CaseBundle {
+        let mut b = kit.bundle(id);
+        let mut detail: serde_json::Value = serde_json::from_str(&b.events[0].detail).expect("json");
+        detail["centre"] = "north".into();
+        detail["commissioned"] = commissioned.into();
+        detail["ratings"] = serde_json::json!({"questionnaire": "office", "version": 1,
+            "answers": [["access", 4], ["waiting", waiting]]});
+        b.events[0].detail = detail.to_string();
+        b
+    }
+
+    #[test]
+    fn cells_and_criteria_below_k_are_left_out() {
+        let kit = crate::testkit::Kit::new("alice");
+        let mut cases: Vec<CaseBundle> =
+            (0..5).map(|i| evaluation(&kit, &format!("c{i}"), true, (i < 3).then_some(2))).collect();
+        // Four public ratings at the same centre: fewer than k, so no cell at all.
+        cases.extend((0..4).map(|i| evaluation(&kit, &format!("p{i}"), false, Some(5))));
+        let refs: Vec<&CaseBundle> = cases.iter().collect();
+        let cells = figures(&refs, &Rules::new(5).expect("k"));
+        assert_eq!(cells.len(), 1, "{cells:?}");
+        let c = &cells[0];
+        assert_eq!((c.centre.as_deref(), c.commissioned), (Some("north"), true));
+        // Three evaluations answered (4 + 2) / 2 = 3, two only 4: (3 × 3 + 2 × 4) / 5.
+        assert_eq!(c.score, Some(3.4));
+        // `waiting` has 3 answers (two said "not applicable"): below k, left out.
+        let criteria: Vec<&str> = c.criteria.iter().map(|x| x.criterion.as_str()).collect();
+        assert_eq!(criteria, ["access"]);
+        assert_eq!(c.criteria[0].mean, Some(4.0));
+    }
+}
