@@ -18,7 +18,7 @@ use crate::passphrase::Unlocker;
 use crate::show::{self, ThreadPart};
 use crate::{attachments, outbox};
 
-use super::html::{csrf, esc, page, reporter_text};
+use super::html::{csrf, esc, inline_text, page, reporter_text};
 use super::i18n::{Lang, Words};
 use super::inbox_page::{error_box, html_response, locked_page};
 use super::state::Desk;
@@ -105,9 +105,13 @@ fn details(t: &Words, case: &LocalCase) -> String {
 
 fn history(t: &Words, case: &LocalCase) -> String {
     let mut out = format!(
-        "<section aria-labelledby=\"history\"><h2 id=\"history\">{}</h2><div class=\"scroll\"><table><thead><tr>\
+        "<section aria-labelledby=\"history\"><h2 id=\"history\">{}</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{label}\"><table><thead><tr>\
          <th scope=\"col\">#</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t.history, t.date, t.status, t.reviewer
+        t.history,
+        t.date,
+        t.status,
+        t.reviewer,
+        label = t.history
     );
     for ev in &case.bundle.events {
         let detail: serde_json::Value = serde_json::from_str(&ev.detail).unwrap_or_default();
@@ -209,10 +213,10 @@ fn attachment_list(desk: &Desk, t: &Words, case: &LocalCase, identity: &age::x25
         match attachments::open_meta(case, att, identity) {
             Ok(meta) => {
                 out.push_str("<li><bdi class=\"name\">");
-                out.push_str(&esc(&crate::safe_name::for_terminal(&meta.name)));
+                out.push_str(&inline_text(&meta.name));
                 out.push_str(&format!(
                     "</bdi> <span dir=\"ltr\">{} · {} {}</span> · {} · {fetched}</li>",
-                    esc(&crate::safe_name::for_terminal(&meta.content_type)),
+                    inline_text(&meta.content_type),
                     meta.size,
                     t.bytes,
                     esc(&with)
@@ -332,7 +336,7 @@ pub fn sync_forms(desk: &Desk, t: &Words) -> String {
     if desk.offline {
         out.push_str(&with_path("import", t.import, t.bundle_path));
         out.push_str(&with_path("carry", t.export_outbox, t.folder));
-        out.push_str(&with_path("authorize", t.authorize, t.folder));
+        out.push_str(&with_path("authorize", t.authorize, t.auth_file));
     } else {
         out.push_str(&simple("pull", t.pull));
         out.push_str(&simple("push", t.push));

@@ -6,12 +6,12 @@
 //! dropped from the address (303 to the same path without it), so history and session restore
 //! do not keep it. Without the cookie: 401. A POST must also come from the desk's own origin
 //! (`Origin`, or `Referer` when a browser sends no Origin) and carry the form token (checked
-//! by each form's handler). Every answer is `no-store` with a strict CSP and no referrer.
+//! by each form's handler). Every answer is `no-store` with a strict CSP and referrers stay within the desk.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -96,10 +96,14 @@ fn cookie_ok(desk: &Desk, headers: &HeaderMap) -> bool {
     cookie(headers, &desk.cookie_name()).is_some_and(|v| secret::matches(&v, &desk.session))
 }
 
-/// `Origin` must be the desk's; without one, `Referer` must be a page of the desk.
+/// `Origin` must be the desk's; without one, `Referer` must be a page of the desk. A browser
+/// that says where a request comes from (`Sec-Fetch-Site`) must say the desk itself.
 fn same_origin(host: &str, headers: &HeaderMap) -> bool {
     let own = format!("http://{host}");
     let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if text(HeaderName::from_static("sec-fetch-site")).is_some_and(|site| site != "same-origin") {
+        return false;
+    }
     match (text(header::ORIGIN), text(header::REFERER)) {
         (Some(origin), _) => origin == own,
         (None, Some(referer)) => referer.starts_with(&format!("{own}/")),
@@ -122,11 +126,15 @@ fn harden(h: &mut HeaderMap) {
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::CACHE_CONTROL, "no-store"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it Chromium sends `Origin: null` with every form, and the
+        // origin check above could not tell the desk's own forms from a sandboxed page's.
+        // `same-origin` gives the address to the desk alone; its pages link nowhere else.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
     ] {
         h.insert(name, HeaderValue::from_static(value));
     }
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
 }
@@ -149,6 +157,10 @@ mod tests {
         assert!(!same_origin("127.0.0.1:1", &h), "Origin wins over Referer");
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin("127.0.0.1:1", &h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:1"));
+        assert!(same_origin("127.0.0.1:1", &h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+        assert!(!same_origin("127.0.0.1:1", &h), "another port of 127.0.0.1 is the same site, not origin");
     }
 
     #[test]

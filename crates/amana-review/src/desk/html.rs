@@ -56,6 +56,20 @@ pub fn reporter_text(out: &mut Zeroizing<String>, text: &str) {
     out.push_str("</div>");
 }
 
+/// A short decrypted text (a file name, a content type) for inline use: escaped, and bidi
+/// or control characters made visible, like [`reporter_text`]; the caller isolates it.
+pub fn inline_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if shown_as_code(c) || c == '\n' || c == '\t' {
+            out.push_str(&format!("<span class=\"ctl\">⟨U+{:04X}⟩</span>", c as u32));
+        } else {
+            push_esc(&mut out, c.encode_utf8(&mut [0; 4]));
+        }
+    }
+    out
+}
+
 /// The hidden form field every POST must carry.
 pub fn csrf(desk: &Desk) -> String {
     format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", desk.csrf)
@@ -78,7 +92,7 @@ pub fn page(desk: &Desk, lang: Lang, title: &str, body: &str, pending: usize) ->
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>\
          <a class=\"skip\" href=\"#main\">{skip}</a><header><nav aria-label=\"{app}\">\
-         <a href=\"/\">{inbox}</a><span class=\"mode\">{mode}</span>{waiting}\
+         <a href=\"/\">{inbox}</a><a href=\"/kpis\">{kpis}</a><span class=\"mode\">{mode}</span>{waiting}\
          <span class=\"langs\"><a href=\"/lang/en\" lang=\"en\" hreflang=\"en\">English</a> \
          <a href=\"/lang/ar\" lang=\"ar\" hreflang=\"ar\">العربية</a></span>\
          <form method=\"post\" action=\"/lock\" class=\"lock\">{csrf}<button type=\"submit\">{lock}</button></form>\
@@ -89,6 +103,7 @@ pub fn page(desk: &Desk, lang: Lang, title: &str, body: &str, pending: usize) ->
         app = t.title,
         skip = t.skip,
         inbox = t.inbox,
+        kpis = t.kpis,
         csrf = csrf(desk),
         lock = t.lock,
     ));
@@ -116,6 +131,11 @@ mod tests {
     #[test]
     fn markup_is_escaped() {
         assert_eq!(esc("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn names_are_inline_and_inert() {
+        assert_eq!(inline_text("a\u{202E}gpj.exe<"), "a<span class=\"ctl\">⟨U+202E⟩</span>gpj.exe&lt;");
     }
 
     #[test]

@@ -245,10 +245,17 @@ fn need_text(t: &Words, r: &Row, today: Date) -> String {
 
 fn table(t: &Words, rows: &[&Row], today: Date) -> String {
     let mut out = format!(
-        "<div class=\"scroll\"><table class=\"inbox\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{label}\"><table class=\"inbox\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
          <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
          <th scope=\"col\">{}</th></tr></thead><tbody>",
-        t.case_id, t.attention, t.kind, t.agency, t.status, t.received, t.due
+        t.case_id,
+        t.attention,
+        t.kind,
+        t.agency,
+        t.status,
+        t.received,
+        t.due,
+        label = t.inbox
     );
     for r in rows {
         let id = esc(&r.id);

@@ -21,6 +21,7 @@ mod guard;
 mod html;
 mod i18n;
 mod inbox_page;
+mod kpis_page;
 mod secret;
 mod state;
 
@@ -70,7 +71,7 @@ pub fn run(home: Home, args: &Args, server: Option<&str>, offline: bool) -> anyh
     home.read_config()?;
     crate::key_cache::start_locked();
     // Scripts and tests unlock as the CLI does; a person types the passphrase on the page.
-    if let Ok(pass) = std::env::var(crate::passphrase::ENV) {
+    if let Some(pass) = std::env::var(crate::passphrase::ENV).ok().filter(|p| !p.is_empty()) {
         crate::key_cache::unlock(&home, &pass)?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -88,12 +89,19 @@ async fn serve(home: Home, args: &Args, server: Option<&str>, offline: bool) -> 
     let url = format!("http://127.0.0.1:{port}/?token={}", desk.token);
     say!("desk listening on {url}");
     say!("(the address holds the desk's secret: do not share it; Ctrl-C stops the desk)");
-    if !args.no_browser {
-        browser::open(args.browser.as_deref(), &url);
-    }
+    let launched = if args.no_browser { None } else { browser::open(args.browser.as_deref(), &url) };
     tokio::spawn(idle_lock(desk.clone()));
-    axum::serve(listener, router(desk)).await?;
-    Ok(())
+    let stop = async {
+        // Without a handler, Ctrl-C would end the process before the profile is deleted.
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = axum::serve(listener, router(desk)).with_graceful_shutdown(stop).await;
+    crate::key_cache::lock();
+    if let Some(browser) = launched {
+        browser.close();
+    }
+    say!("desk stopped; the keys are locked");
+    Ok(served?)
 }
 
 /// Locks after the idle time even when no page is asked for.
@@ -112,6 +120,7 @@ fn router(desk: Arc<Desk>) -> Router {
         .route("/unlock", post(unlock))
         .route("/lock", post(lock))
         .route("/case/{id}", get(case_page::show))
+        .route("/kpis", get(kpis_page::show))
         .route("/case/{id}/{action}", post(actions::case_action))
         .route("/sync/{action}", post(actions::sync_action))
         .fallback(not_found)
