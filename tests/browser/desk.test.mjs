@@ -305,6 +305,24 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   }
   assert.equal((await postJson('/api/v1/status', { code: codes.arabic })).body.status, 'needs_info');
 
+  // Oversight's buttons, on the other case: take it, hold and release it, move it, rewrap it.
+  const other = caseIdOf(home, 'transport');
+  await page.goto(`${desk.base}/case/${other}`);
+  await press(page, `/case/${other}/assign`);
+  assert.match(await flash(page), /now held by demo-oversight/);
+  await page.fill('#hold-reason', 'litigation pending');
+  await page.fill('#hold-date', new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
+  await press(page, `/case/${other}/hold`);
+  assert.match(await flash(page), /on legal hold, to be reviewed on/);
+  await press(page, `/case/${other}/release`);
+  assert.match(await flash(page), /legal hold released/);
+  await page.fill('#transfer-to', 'municipality');
+  await press(page, `/case/${other}/transfer`);
+  assert.match(await flash(page), /sent; run/);
+  assert.match(await page.textContent('dl.details'), /municipality/, 'the transfer, pulled at once');
+  await press(page, `/case/${other}/rewrap`);
+  assert.ok((await page.$('.flash.ok')) !== null, await flash(page));
+
   await page.goto(`${desk.base}/kpis`);
   assert.match(await page.textContent('main pre'), /health/, 'the indicators, from the verified home');
 
@@ -335,7 +353,7 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
   // (A wrong passphrase is refused: tests/cli/desk.rs; each try costs a slow scrypt.)
   await page.fill('#passphrase', PASSPHRASE);
   await press(page, '/unlock');
-  assert.equal(await page.$('#passphrase'), null, 'unlocked');
+  assert.ok(!(await page.isVisible('#passphrase')), `not unlocked: ${await page.textContent('main')}`);
   await shots(page, 'en-inbox-airgapped');
 
   // Connected machine: sends the authorization, brings the bundle back.
@@ -374,7 +392,7 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
   assert.match(await flash(page), /copied 2 request file/);
   execFileSync(REVIEW_BIN, ['--server', server.url, 'push', path.join(carry, 'outbox')]);
   assert.match(await fetchBundle('second'), /imported/);
-  assert.equal(await page.$('.outbox'), null, 'the outbox is empty once the server applied both');
+  assert.ok(!(await page.isVisible('.outbox')), `the outbox is not empty: ${await page.textContent('main')}`);
   await page.goto(`${desk.base}/case/${id}`);
   const replies = await page.$$eval('article.reply', (as) => as.map((a) => a.textContent).join('\n'));
   assert.ok(replies.includes('شكرًا، نحن نتابع.'), 'the reply, now from the history');

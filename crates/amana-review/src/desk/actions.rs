@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 
 use crate::home::{check_id, Home};
-use crate::output::capture;
+use crate::output::{capture, say};
 use crate::{custody, export, extend, pull, reply, rewrap, status};
 
 use super::state::{Desk, Flash};
@@ -35,6 +35,7 @@ pub struct ActionForm {
     to: String,
     strip: Option<String>,
     path: String,
+    review_on: String,
 }
 
 /// A form without the desk's form token.
@@ -117,6 +118,13 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
             extend::run(home, id, days, &f.reason, server, offline)?;
         }
         "rewrap" => rewrap::run(home, id, server, offline)?,
+        "hold" => {
+            let date =
+                time::Date::parse(f.review_on.trim(), &time::format_description::well_known::Iso8601::DATE)
+                    .map_err(|_| anyhow::anyhow!("review date: give it as YYYY-MM-DD"))?;
+            crate::hold::hold(home, id, &f.reason, date, server, offline)?;
+        }
+        "release" => crate::hold::release(home, id, server, offline)?,
         "transfer" => custody::transfer(home, id, f.agency.trim(), server, offline)?,
         "exclude" => custody::exclude(home, id, f.reviewer.trim(), server, offline)?,
         "assign" => custody::assign(home, id, filled(&f.to), server, offline)?,
@@ -125,7 +133,10 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
     }
     if !offline {
         // The server has it: pull, so the thread shows it now rather than after the next pull.
-        pull::run(home, server)?;
+        // The action itself is done whatever the pull says (a quarantined case elsewhere).
+        if let Err(e) = pull::run(home, server) {
+            say!("the action was sent; the pull after it failed: {e:#}");
+        }
     }
     Ok(())
 }

@@ -297,6 +297,10 @@ fn action_forms(desk: &Desk, t: &Words, case: &LocalCase) -> String {
     if crate::trust::me(&desk.home).is_ok_and(|me| me.is_oversight()) {
         out.push_str(&format!("</div><h3>{}</h3><div class=\"forms\">", t.oversight));
         out.push_str(&form(desk, id, "rewrap", t.rewrap, "", t.rewrap));
+        let fields = textarea("hold-reason", "reason", t.reason, true)
+            + &input("hold-date", "review_on", t.review_on, "date");
+        out.push_str(&form(desk, id, "hold", t.hold, &fields, t.hold));
+        out.push_str(&form(desk, id, "release", t.release, "", t.release));
         out.push_str(&form(
             desk,
             id,

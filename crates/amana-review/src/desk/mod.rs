@@ -57,6 +57,9 @@ pub struct Args {
     /// Lock (forget the unlocked keys) after this many idle minutes
     #[arg(long, value_name = "MINUTES", default_value_t = 15)]
     pub lock_after: u64,
+    /// Ask for the key passphrase in this terminal before starting, instead of on the page
+    #[arg(long)]
+    pub ask_here: bool,
     /// Where "export" writes each case's files, one new folder per export
     /// [default: <home>/exports]
     #[arg(long, value_name = "DIR")]
@@ -73,6 +76,9 @@ pub fn run(home: Home, args: &Args, server: Option<&str>, offline: bool) -> anyh
     // Scripts and tests unlock as the CLI does; a person types the passphrase on the page.
     if let Some(pass) = std::env::var(crate::passphrase::ENV).ok().filter(|p| !p.is_empty()) {
         crate::key_cache::unlock(&home, &pass)?;
+    } else if args.ask_here && crate::key_cache::needs_passphrase(&home)? {
+        let mut unlocker = crate::passphrase::Unlocker::default();
+        crate::key_cache::unlock(&home, unlocker.get()?)?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(serve(home, args, server, offline))
