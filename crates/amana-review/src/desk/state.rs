@@ -113,3 +113,37 @@ impl Desk {
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key_cache::{self, Lookup};
+
+    #[test]
+    fn an_idle_desk_forgets_the_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::resolve(Some(dir.path().to_path_buf())).expect("home");
+        // Unprotected key files: what is kept and forgotten is the same, without a slow KDF.
+        for name in [crate::home::IDENTITY_FILE, crate::home::SIGNING_FILE] {
+            std::fs::write(home.file(name), "key text").expect("write");
+        }
+        let settings = |lock_after| Settings {
+            home: home.clone(),
+            server: None,
+            offline: true,
+            port: 1,
+            exports: dir.path().join("exports"),
+            lock_after,
+        };
+        key_cache::start_locked();
+        key_cache::unlock(&home, "unused").expect("unlock");
+        let path = home.file(crate::home::IDENTITY_FILE);
+        let busy = Desk::new(settings(Duration::from_secs(900))).expect("desk");
+        busy.touch();
+        busy.lock_if_idle();
+        assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while in use");
+        let idle = Desk::new(settings(Duration::ZERO)).expect("desk");
+        idle.lock_if_idle();
+        assert!(matches!(key_cache::lookup(&path), Lookup::Locked), "forgotten when idle");
+    }
+}
