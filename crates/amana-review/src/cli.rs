@@ -283,6 +283,9 @@ pub enum Command {
         /// The file `kpis --publish` wrote
         file: PathBuf,
     },
+    /// The desk: this tool as a local web app in your browser, on 127.0.0.1 only, reachable
+    /// only through the secret address it prints (README.md "The desk")
+    Desk(crate::desk::Args),
     /// Indicators per agency and kind from the pulled cases' metadata (offline, no decryption)
     Kpis {
         /// Machine-readable output

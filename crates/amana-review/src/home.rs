@@ -34,6 +34,7 @@ pub use amana_core::reviewer_keys::home::{
 };
 
 use crate::error::{io_error, ReviewError};
+use crate::key_cache::Lookup;
 use crate::passphrase::Unlocker;
 
 /// The last verified history head of every case.
@@ -162,9 +163,18 @@ impl Home {
             }
             other => Zeroizing::new(other.map_err(io_error(path))?),
         };
-        let passphrase = if reviewer_keys::is_protected(&data) { Some(unlocker.get()?) } else { None };
-        reviewer_keys::unprotect(&data, passphrase)
-            .map_err(|cause| ReviewError::KeyFile { path: path.to_path_buf(), cause })
+        let protected = reviewer_keys::is_protected(&data);
+        let key_error = |cause| ReviewError::KeyFile { path: path.to_path_buf(), cause };
+        match crate::key_cache::lookup(path) {
+            Lookup::Unlocked(text) => return Ok(text),
+            // The desk never prompts on its terminal mid-request: it asks on its page.
+            Lookup::Locked if protected => {
+                return Err(key_error(reviewer_keys::KeyFileError::NeedsPassphrase))
+            }
+            Lookup::Locked | Lookup::NotKept => {}
+        }
+        let passphrase = if protected { Some(unlocker.get()?) } else { None };
+        reviewer_keys::unprotect(&data, passphrase).map_err(key_error)
     }
 }
 

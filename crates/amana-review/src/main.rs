@@ -23,6 +23,7 @@ mod client;
 mod compose;
 mod custody;
 mod custody_check;
+mod desk;
 mod error;
 mod evaluation;
 mod evidence;
@@ -33,6 +34,7 @@ mod history;
 mod hold;
 mod home;
 mod inbox;
+mod key_cache;
 mod keygen;
 mod kpis;
 mod metadata;
@@ -182,6 +184,7 @@ fn run() -> anyhow::Result<()> {
             };
             visit_tokens::run(&home()?, &r)
         }
+        Command::Desk(args) => desk::run(home()?, args, server, offline),
         Command::Export { case, dir, strip } => export::run(&home()?, case, dir, *strip),
         Command::PurgeExports { older_than_days } => retention::purge(&home()?, *older_than_days),
     }

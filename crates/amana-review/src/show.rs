@@ -73,10 +73,10 @@ fn render_attachments(out: &mut String, case: &LocalCase, identity: &age::x25519
 /// One decrypted piece of the thread, with the history event that recorded it (if any). An
 /// envelope that opens but holds no Amana payload (a reviewer's other tool, or a hostile
 /// reviewer) is kept as its error: it is flagged where it stands, and the rest is shown.
-struct ThreadPart<'a> {
-    env: &'a EnvelopeWire,
-    event: Option<&'a Event>,
-    payload: Result<Payload, PayloadError>,
+pub(crate) struct ThreadPart<'a> {
+    pub env: &'a EnvelopeWire,
+    pub event: Option<&'a Event>,
+    pub payload: Result<Payload, PayloadError>,
 }
 
 /// The history event naming each envelope (`{"envelope_id": …}` in its detail).
@@ -90,7 +90,7 @@ fn event_of<'a>(bundle: &'a CaseBundle, envelope_id: &str) -> Option<(usize, &'a
 
 /// Decrypts every envelope, in thread order: as the history recorded them; envelopes the
 /// history does not name come last, the report first among them, then by date.
-fn decrypt_all<'a>(
+pub(crate) fn decrypt_all<'a>(
     case: &'a LocalCase,
     identity: &age::x25519::Identity,
 ) -> Result<Vec<ThreadPart<'a>>, ReviewError> {
@@ -242,7 +242,7 @@ fn render_metadata(out: &mut String, b: &CaseBundle, pending: usize) {
 }
 
 /// What a custody event did, for the history line.
-fn custody_note(kind: EventKind, d: &serde_json::Value) -> Option<String> {
+pub(crate) fn custody_note(kind: EventKind, d: &serde_json::Value) -> Option<String> {
     let text = |key: &str| d.get(key).and_then(serde_json::Value::as_str).map(printable);
     match kind {
         EventKind::Transferred => Some(format!(" (from {} to {})", text("from")?, text("to")?)),

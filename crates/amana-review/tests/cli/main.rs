@@ -6,6 +6,7 @@
 mod actions;
 mod airgap;
 mod attachments;
+mod desk;
 mod export;
 mod keygen;
 mod kpis;
