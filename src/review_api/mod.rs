@@ -28,6 +28,7 @@ mod custody;
 mod files;
 mod hold;
 mod ids;
+mod pages;
 mod rewrap;
 mod signed;
 
@@ -111,17 +112,17 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 }
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
+/// With `since`, `after` or `limit`, one page of them (`pages`).
 pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let asked = match req.query() {
-        Some("format=3") => 3,
-        Some("format=2") => 2,
-        _ => 0,
-    };
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
+    let (asked, page) = pages::parse(&route)?;
     // A pull that names no format is refused before anything is read.
     refuse_format(asked, &[])?;
-    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
+    let mut filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
+    if let Some(q) = &page {
+        filter = pages::filter(filter, q);
+    }
     let records = state.store.records(&filter).await?;
     refuse_format(asked, &records)?;
     let reviewer_keys = state
@@ -134,14 +135,21 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
             revoked_on: r.entry.revoked_on,
         })
         .collect();
-    Ok(Json(CaseList {
+    let mut list = CaseList {
         format: asked,
         min_cli: Some(MIN_CLI_VERSION.to_string()),
         roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
         reviewer_keys,
         cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
-    }))
+        as_of: Some(state.today()),
+        next: None,
+        purged: Vec::new(),
+    };
+    if let Some(q) = &page {
+        pages::finish(&state, q, &mut list).await?;
+    }
+    Ok(Json(list))
 }
 
 /// "Upgrade" for a pull in a format its reader cannot read these `records` in.

@@ -107,6 +107,26 @@ pub fn load_all(home: &Home) -> Result<Vec<LocalCase>, ReviewError> {
     Ok(cases)
 }
 
+/// The ids of the case folders in the home (without reading them).
+pub fn held_ids(home: &Home) -> Result<Vec<String>, ReviewError> {
+    let dir = home.cases_dir();
+    let entries = match fs::read_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other.map_err(io_error(&dir))?,
+    };
+    let mut ids = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error(&dir))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if check_id("case id", &name).is_ok() && entry.path().join(CASE_FILE).is_file() {
+            ids.push(name);
+        }
+    }
+    Ok(ids)
+}
+
 /// The one pulled case whose id is `prefix` or starts with it.
 pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
     let unknown = || ReviewError::UnknownCase(prefix.chars().take(80).collect());

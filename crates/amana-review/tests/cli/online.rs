@@ -64,7 +64,7 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
     assert_eq!(first.header(signing::HEADER_SIGNATURE), None, "the public list is not signed");
     let pull = stub.next();
-    assert_eq!(pull.path, "/api/v1/review/cases?format=3");
+    assert_eq!(pull.path, "/api/v1/review/cases?format=3&limit=500");
     assert_signed(&pull, &me, "GET");
 
     assert_eq!(read(&home.case_dir("case-1").join("rep.age")), age_file);
