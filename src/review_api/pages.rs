@@ -1,4 +1,4 @@
-//! Incremental, paged pulls (docs/FORMATS.md §4, "Incremental pulls"): the cases in the
+//! Incremental, paged pulls (docs/FORMATS.md §3, "Incremental pulls"): the cases in the
 //! key's scope changed on or after `since`, at most `limit` of them after the id `after`,
 //! selected in SQL, so the server holds one page at a time however many cases it keeps.
 //! The cursor is a date and a random id: neither orders cases by arrival.

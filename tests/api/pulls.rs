@@ -76,6 +76,11 @@ async fn incremental_scenario(t: &mut Target) {
     assert!(out.stdout.contains("gone from the server") && out.stdout.contains(&victim), "{}", out.stdout);
     let shown = health.cli(&addr, &["show", &victim]).ok("show the purged case").stdout;
     assert!(shown.contains("purged on the server on"), "{shown}");
+    let listed = health.cli(&addr, &["list"]).ok("list").stdout;
+    assert!(
+        listed.lines().any(|l| l.starts_with(&victim) && l.ends_with("GONE from the server")),
+        "{listed}"
+    );
     // An older client's request (no since, no page) still gets the whole list.
     assert_eq!(app.cases_as(&health).await.len(), 3);
 

@@ -161,7 +161,7 @@ pub struct CaseList {
     /// the roster's entries only).
     pub reviewer_keys: Vec<ReviewerKeyWire>,
     pub cases: Vec<CaseBundle>,
-    /// A page of an incremental pull (docs/FORMATS.md §4, "Incremental pulls"): the server's
+    /// A page of an incremental pull (docs/FORMATS.md §3, "Incremental pulls"): the server's
     /// UTC date when it read the page. Absent from a whole list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Date>,

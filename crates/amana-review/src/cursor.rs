@@ -1,4 +1,4 @@
-//! `pull-cursor.json`: where the next incremental pull starts (docs/FORMATS.md §4,
+//! `pull-cursor.json`: where the next incremental pull starts (docs/FORMATS.md §3,
 //! "Incremental pulls").
 //!
 //! The cursor is a UTC date, never a counter: the next pull asks for the cases changed on or

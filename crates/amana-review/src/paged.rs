@@ -1,4 +1,4 @@
-//! The page loop of an online pull (docs/FORMATS.md §4, "Incremental pulls"): ask for the
+//! The page loop of an online pull (docs/FORMATS.md §3, "Incremental pulls"): ask for the
 //! next page the [`Cursor`] names, verify and store it exactly as a whole list, fetch its
 //! evidence files within the budget, move the cursor, and go on until the last page. The
 //! home holds one page in memory at a time; an interrupted pull goes on where it stopped.

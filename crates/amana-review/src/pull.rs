@@ -59,7 +59,7 @@ pub fn run(home: &Home, server: Option<&str>, opts: Options) -> anyhow::Result<(
 fn report_gone(ids: &[String]) {
     if !ids.is_empty() {
         say!(
-            "{} case{} you hold {} gone from the server (kept here, marked in `list`): {}",
+            "{} case{} you hold {} gone from the server (kept here, marked GONE in `list`): {}",
             ids.len(),
             plural(ids.len()),
             if ids.len() == 1 { "is" } else { "are" },
