@@ -84,3 +84,61 @@ async fn a_purge_leaves_a_tombstone_and_nothing_else(db: TestDb) {
     store.forget_purged_codes(day("2026-03-03")).await.unwrap();
     assert!(store.tombstones(day("2026-01-01")).await.unwrap().is_empty());
 }
+
+crate::on_both_backends!(the_whole_list_is_written_page_by_page);
+
+/// The whole list (older clients) is the JSON of a case list, written a page at a time.
+async fn the_whole_list_is_written_page_by_page(db: TestDb) {
+    use futures_util::StreamExt;
+    let store = db.open().await;
+    for id in ["w-3", "w-1", "w-5", "w-2", "w-4"] {
+        store.insert_case(&new_case(id, day("2026-01-01"))).await.unwrap();
+    }
+    let head = amana_core::wire::CaseList {
+        format: 3,
+        min_cli: None,
+        roster: None,
+        deployment_id: DEPLOYMENT.into(),
+        reviewer_keys: vec![],
+        cases: vec![],
+        as_of: Some(day("2026-01-02")),
+        next: None,
+        purged: vec![],
+    };
+    // Open and close, and each read: the last one empty when the one before was full.
+    for (page, pieces) in [(2, 2 + 3), (5, 2 + 2), (500, 2 + 1)] {
+        let bundler: amana::review_api::whole_list::Bundler = std::sync::Arc::new(wire);
+        let stream =
+            amana::review_api::whole_list::stream(store.clone(), CaseFilter::all(), &head, page, bundler);
+        let chunks: Vec<_> = stream.unwrap().collect().await;
+        assert_eq!(chunks.len(), pieces, "page {page}");
+        let bytes: Vec<u8> = chunks.into_iter().flat_map(|c| c.unwrap().to_vec()).collect();
+        let list: amana_core::wire::CaseList = serde_json::from_slice(&bytes).unwrap();
+        let ids: Vec<&str> = list.cases.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["w-1", "w-2", "w-3", "w-4", "w-5"], "page {page}");
+        assert_eq!((list.deployment_id.as_str(), list.as_of), (DEPLOYMENT, head.as_of));
+        assert_eq!(list.cases[0].events.len(), 1, "each case with its history");
+    }
+}
+
+/// A record's wire form, without recipients (the store test has no keyring).
+fn wire(r: amana::store::CaseRecord) -> amana_core::wire::CaseBundle {
+    let m = r.meta;
+    amana_core::wire::CaseBundle {
+        id: m.id,
+        kind: m.kind,
+        agency: m.agency,
+        oversight_only: m.oversight_only,
+        status: m.status,
+        received_on: m.received_on,
+        deadlines: m.deadlines,
+        escalated: m.escalated,
+        extension_days: m.extension_days,
+        rating: m.rating,
+        reporter_recipient: m.reporter_recipient,
+        recipients: vec![],
+        envelopes: vec![],
+        attachments: vec![],
+        events: r.events,
+    }
+}
