@@ -39,14 +39,38 @@ pub struct Pulled {
     pub gone: Vec<String>,
 }
 
-/// Pulls every page of one pull.
+/// Pulls every page of one pull. When the roster changed meanwhile, every case in scope is
+/// pulled again: the readers of a case that did not change may have (a reviewer added or
+/// revoked), and its stored `recipients` must be the roster's for replies and rewraps.
 pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, ReviewError> {
+    let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
+    let mut budget = opts.files_budget;
+    let roster_changed = pages(home, session, opts, &mut budget, &mut out)?;
+    if roster_changed && !opts.full {
+        eprintln!("note: the roster changed: pulling every case in your scope again, for its readers now");
+        // The full pass lists every case the first one did and checks each again: each is
+        // counted, and said quarantined or not, once, as the full pass found it.
+        let counted = out.summary.cases;
+        out.summary.quarantined.clear();
+        pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out)?;
+        out.summary.cases -= counted;
+    }
+    Ok(out)
+}
+
+/// The page loop of one pull; returns whether the roster changed during it.
+fn pages(
+    home: &Home,
+    session: &Session,
+    opts: Options,
+    budget: &mut u64,
+    out: &mut Pulled,
+) -> Result<bool, ReviewError> {
     let mut cursor = Cursor::load(home, &session.signer.deployment_id)?;
     let source = session.url(paths::CASES);
     let bar = bar();
-    let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
-    let mut budget = opts.files_budget;
     let mut listed: HashSet<String> = HashSet::new();
+    let mut roster_changed = false;
     let mut q = cursor.next_query(opts.full, opts.page_size);
     let from_start = q.after.is_none();
     loop {
@@ -56,9 +80,9 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
         let tombstones = std::mem::take(&mut list.purged);
         let page = CaseList { cases: Vec::new(), ..list.clone() };
         let s = accept::accept_list(home, list, &source, false)?;
+        roster_changed |= s.roster.1.is_some_and(|before| before != s.roster.0);
         out.gone.extend(record_gone(home, &s.listed, &tombstones)?);
-        let fetched = attachments::fetch_missing(session, home, &s.listed, &mut budget)?;
-        out.files.add(fetched);
+        out.files.add(attachments::fetch_missing(session, home, &s.listed, budget)?);
         bar.inc(s.listed.len() as u64 + s.quarantined.len() as u64);
         if opts.full {
             listed.extend(s.listed.iter().cloned());
@@ -76,7 +100,7 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
     if opts.full && from_start {
         out.gone.extend(reconcile(home, &listed)?);
     }
-    Ok(out)
+    Ok(roster_changed)
 }
 
 /// A spinner with the count of cases pulled, on stderr when it is a terminal (indicatif

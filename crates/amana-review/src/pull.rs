@@ -107,7 +107,15 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
         gone.extend(paged::reconcile(home, &listed)?);
         summary.missing.clear();
     }
-    let done = cursor.record_page(&q.unwrap_or_default(), &page, !summary.quarantined.is_empty());
+    let incremental = q.is_some();
+    let mut done = cursor.record_page(&q.unwrap_or_default(), &page, !summary.quarantined.is_empty());
+    if incremental && summary.roster.1.is_some_and(|before| before != summary.roster.0) {
+        // Cases that did not change may have new readers: the next pull asks for all of them.
+        cursor.since = None;
+        cursor.pending = None;
+        done = true;
+        say!("the roster changed: the next `authorize-pull` asks for every case in your scope again");
+    }
     cursor.save(home)?;
     report_gone(&gone);
     if !done {

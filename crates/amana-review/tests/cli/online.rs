@@ -225,7 +225,9 @@ fn heads_shows_what_this_home_verified_and_why_a_case_is_quarantined() {
     home.cmd().args(["heads", "other"]).assert().failure();
 
     // The sound history again (under a newer roster: each signing rises): the quarantine ends.
-    let stub = Stub::start(vec![(200, case_list(&[kit.wire()], vec![case]))]);
+    // A newer roster makes the pull ask for every case again (their readers may have changed).
+    let list = case_list(&[kit.wire()], vec![case]);
+    let stub = Stub::start(vec![(200, list.clone()), (200, list)]);
     home.cmd().args(["pull", "--server", &stub.url]).assert().success();
     home.cmd().args(["heads", "case-1"]).assert().success().stdout(verified);
 }
@@ -266,9 +268,17 @@ fn a_home_from_before_the_roster_asks_for_the_fingerprint_then_pulls() {
     assert_eq!(read(&home.file("verified-heads.json")), heads, "the heads it verified are kept");
 }
 
-/// A page of the list: `cases` with the server's date and the next page's `after`.
-fn page(kit: &Kit, cases: Vec<amana_core::wire::CaseBundle>, as_of: &str, next: Option<&str>) -> String {
+/// A page of the list: `cases` with the server's date and the next page's `after`, under
+/// `roster` (one roster for every page: a newer one would make the pull ask for all cases).
+fn page(
+    kit: &Kit,
+    roster: &serde_json::Value,
+    cases: Vec<amana_core::wire::CaseBundle>,
+    as_of: &str,
+    next: Option<&str>,
+) -> String {
     let mut v: serde_json::Value = serde_json::from_str(&case_list(&[kit.wire()], cases)).expect("json");
+    v["roster"] = roster.clone();
     v["as_of"] = serde_json::json!(as_of);
     if let Some(next) = next {
         v["next"] = serde_json::json!(next);
@@ -287,7 +297,10 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         serde_json::from_slice(&read(&home.file("pull-cursor.json"))).expect("cursor json")
     };
     let refusal = r#"{"error":"internal","message":"try again"}"#;
-    let first = page(&kit, vec![case("case-1")], "2026-11-20", Some("case-1"));
+    let both: serde_json::Value =
+        serde_json::from_str(&case_list(&[kit.wire()], vec![case("case-1"), case("case-2")])).expect("json");
+    let roster = &both["roster"];
+    let first = page(&kit, roster, vec![case("case-1")], "2026-11-20", Some("case-1"));
     let stub = Stub::start(vec![agencies(), (200, first), (500, refusal.into())]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().failure();
     stub.next();
@@ -297,7 +310,7 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     assert!(home.case_dir("case-1").join("case.json").is_file(), "the first page is stored");
 
     // The next pull goes on after the last stored case; the cursor counts from the first page.
-    let last = page(&kit, vec![case("case-2")], "2026-11-21", None);
+    let last = page(&kit, roster, vec![case("case-2")], "2026-11-21", None);
     let stub = Stub::start(vec![(200, last)]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().success();
     assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=3&limit=1");
@@ -307,18 +320,29 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     );
 
     // Then only what changed since that date; `--full` asks for everything again.
-    let stub = Stub::start(vec![(200, page(&kit, vec![], "2026-11-22", None))]);
+    let stub = Stub::start(vec![(200, page(&kit, roster, vec![], "2026-11-22", None))]);
     home.cmd()
         .args(["pull", "--server", &stub.url])
         .assert()
         .success()
         .stdout(predicate::str::starts_with("pulled 0 cases"));
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-19");
-    let stub = Stub::start(vec![(200, page(&kit, vec![case("case-1")], "2026-11-22", None))]);
+    let stub = Stub::start(vec![(200, page(&kit, roster, vec![case("case-1")], "2026-11-22", None))]);
     let out = home.cmd().args(["pull", "--server", &stub.url, "--full"]).assert().success();
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
     out.stdout(
         predicate::str::contains("1 case you hold is gone from the server")
             .and(predicate::str::contains("case-2")),
     );
+
+    // A newer roster may give unchanged cases new readers: the pull then asks for them all.
+    let newer = case_list(&[kit.wire()], vec![case("case-1")]);
+    let stub = Stub::start(vec![(200, newer.clone()), (200, newer)]);
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the roster changed: pulling every case"));
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-21");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
 }
