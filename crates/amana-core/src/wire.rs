@@ -222,13 +222,14 @@ impl PullQuery {
     }
 
     /// The parameters of a signed pull target (a path with its query), if it is a paged
-    /// pull; `None` for a whole-list pull or another request.
+    /// pull; `None` for a whole-list pull or another request (or a value that does not parse).
     pub fn parse(target: &str) -> Option<Self> {
         let (path, query) = target.split_once('?')?;
         if path != paths::CASES {
             return None;
         }
-        let mut q = PullQuery::default();
+        // Without `limit`, a page is as large as the server sends.
+        let mut q = PullQuery { limit: MAX_PAGE, ..PullQuery::default() };
         let mut paged = false;
         for (k, v) in crate::route::query_pairs(query).ok()? {
             match k.as_str() {
@@ -442,6 +443,25 @@ pub struct ReceiptKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pull_query_is_written_in_its_canonical_form_and_read_back() {
+        let since = Date::from_calendar_date(2026, time::Month::March, 9).ok();
+        let q = PullQuery { since, after: Some("c 1".into()), limit: 2 };
+        let target = q.target();
+        assert_eq!(target, "/api/v1/review/cases?after=c%201&format=3&limit=2&since=2026-03-09");
+        assert_eq!(
+            crate::route::canonical_target(paths::CASES, target.split_once('?').map(|p| p.1)).as_deref(),
+            Ok(target.as_str())
+        );
+        assert_eq!(PullQuery::parse(&target), Some(q));
+        // `since` alone: a page as large as the server sends; a whole-list pull is not a page.
+        let alone = PullQuery::parse("/api/v1/review/cases?format=3&since=2026-03-09");
+        assert_eq!(alone, Some(PullQuery { since, after: None, limit: MAX_PAGE }));
+        assert_eq!(PullQuery::parse(paths::CASES_PULL), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&since=9.3.2026"), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&other=1"), None);
+    }
 
     #[test]
     fn sha256_hex_is_strict() {
