@@ -28,8 +28,10 @@ mod custody;
 mod files;
 mod hold;
 mod ids;
+mod pages;
 mod rewrap;
 mod signed;
+pub mod whole_list;
 
 pub use actions::{extend, reply, set_status};
 pub use custody::{assign, exclude, transfer};
@@ -111,19 +113,36 @@ fn bundle(state: &AppState, r: CaseRecord) -> CaseBundle {
 }
 
 /// `GET /api/v1/review/cases`: every case this key may read, with envelopes and history.
-pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Json<CaseList>, ApiError> {
-    let asked = match req.query() {
-        Some("format=3") => 3,
-        Some("format=2") => 2,
-        _ => 0,
-    };
+/// With `since`, `after` or `limit`, one page of them (`pages`); without, the whole list,
+/// streamed (`whole_list`).
+pub async fn list_cases(
+    State(state): State<AppState>,
+    req: Signed,
+) -> Result<axum::response::Response, ApiError> {
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
+    let (asked, page) = pages::parse(&route)?;
     // A pull that names no format is refused before anything is read.
     refuse_format(asked, &[])?;
-    let filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
+    let mut filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
+    let mut list = list_head(&state, asked);
+    match &page {
+        Some(q) => filter = pages::filter(filter, q),
+        // Format 2 is checked against every case before anything is sent (below).
+        None if asked >= CASE_LIST_FORMAT => return streamed(state, filter, &list),
+        None => {}
+    }
     let records = state.store.records(&filter).await?;
     refuse_format(asked, &records)?;
+    list.cases = records.into_iter().map(|r| bundle(&state, r)).collect();
+    if let Some(q) = &page {
+        pages::finish(&state, q, &mut list).await?;
+    }
+    Ok(Json(list).into_response())
+}
+
+/// A case list without its cases: format, roster, deployment, keys, date.
+fn list_head(state: &AppState, asked: u32) -> CaseList {
     let reviewer_keys = state
         .keyring
         .reviewers
@@ -134,14 +153,32 @@ pub async fn list_cases(State(state): State<AppState>, req: Signed) -> Result<Js
             revoked_on: r.entry.revoked_on,
         })
         .collect();
-    Ok(Json(CaseList {
+    CaseList {
         format: asked,
         min_cli: Some(MIN_CLI_VERSION.to_string()),
         roster: state.roster.clone(),
         deployment_id: state.keyring.deployment_id.clone(),
         reviewer_keys,
-        cases: records.into_iter().map(|r| bundle(&state, r)).collect(),
-    }))
+        cases: Vec::new(),
+        as_of: Some(state.today()),
+        next: None,
+        purged: Vec::new(),
+    }
+}
+
+/// The whole list of `filter`'s cases, written page by page as it is read.
+fn streamed(
+    state: AppState,
+    filter: CaseFilter,
+    head: &CaseList,
+) -> Result<axum::response::Response, ApiError> {
+    let store = state.store.clone();
+    let bundler: whole_list::Bundler = std::sync::Arc::new(move |r| bundle(&state, r));
+    let body = whole_list::stream(store, filter, head, amana_core::wire::MAX_PAGE, bundler)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("case list head: {e}")))?;
+    let mut resp = axum::body::Body::from_stream(body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
 }
 
 /// "Upgrade" for a pull in a format its reader cannot read these `records` in.

@@ -212,6 +212,11 @@ pub async fn append_event<B: Exec>(
     .bind(ev.signed.as_deref())
     .bind(ev.prev_hash.as_str())
     .bind(ev.hash.as_str());
+    B::execute(&mut *conn, stmt).await?;
+    // The cursor of incremental pulls: every change appends an event, so the date of the
+    // newest one is the date the case last changed (never earlier than before: see
+    // `link_event`).
+    let stmt = Stmt::new("UPDATE cases SET changed_on = $1 WHERE id = $2").bind(ev.on).bind(case_id);
     B::execute(conn, stmt).await?;
     Ok(())
 }

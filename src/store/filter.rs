@@ -26,12 +26,32 @@ pub struct CaseFilter {
     pub not_excluding: Option<String>,
     /// Only cases on legal hold whose review date is on or before this date.
     pub hold_due_by: Option<time::Date>,
+    /// Only cases changed on or after this date (an incremental pull).
+    pub changed_since: Option<time::Date>,
+    /// A page: at most this many cases, in id order, after `after`.
+    pub page: Option<Page>,
+}
+
+/// One page of a listing: cases in the order of their random ids (which says nothing about
+/// when they arrived), the first `limit` after the id `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: u32,
 }
 
 impl CaseFilter {
     /// Every case.
     pub fn all() -> Self {
-        Self { scope: Scope::All, id: None, open_only: false, not_excluding: None, hold_due_by: None }
+        Self {
+            scope: Scope::All,
+            id: None,
+            open_only: false,
+            not_excluding: None,
+            hold_due_by: None,
+            changed_since: None,
+            page: None,
+        }
     }
 
     /// The one case with this id.
@@ -67,6 +87,25 @@ impl CaseFilter {
         Self { hold_due_by: Some(date), ..self }
     }
 
+    /// The same, only cases changed on or after `date`.
+    pub fn changed_since(self, date: time::Date) -> Self {
+        Self { changed_since: Some(date), ..self }
+    }
+
+    /// The same, one page of it.
+    pub fn page(self, after: Option<String>, limit: u32) -> Self {
+        Self { page: Some(Page { after, limit }), ..self }
+    }
+
+    /// Appends the order of the listing: `ORDER BY id LIMIT n` for a page (so a subquery
+    /// and the listing select the same cases), else `ORDER BY <otherwise>`.
+    pub(super) fn push_order<'a>(&'a self, stmt: &mut Stmt<'a>, otherwise: &str) {
+        match &self.page {
+            Some(p) => stmt.push(" ORDER BY id LIMIT ").push_bind(i64::from(p.limit)),
+            None => stmt.push(" ORDER BY ").push(otherwise),
+        };
+    }
+
     /// Appends the filter as a condition on the columns of `cases` (unqualified, so it reads
     /// the innermost `cases` of a subquery), its values bound after those of `stmt`.
     pub(super) fn push_condition<'a>(&'a self, stmt: &mut Stmt<'a>) {
@@ -95,6 +134,12 @@ impl CaseFilter {
         }
         if let Some(date) = self.hold_due_by {
             stmt.push(" AND held_review_on IS NOT NULL AND held_review_on <= ").push_bind(date);
+        }
+        if let Some(date) = self.changed_since {
+            stmt.push(" AND changed_on >= ").push_bind(date);
+        }
+        if let Some(after) = self.page.as_ref().and_then(|p| p.after.as_ref()) {
+            stmt.push(" AND id > ").push_bind(after);
         }
         stmt.push(")");
     }

@@ -29,7 +29,7 @@ mod sqlite_order;
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
 pub use custody::CustodyChange;
 pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
-pub use filter::{CaseFilter, Scope};
+pub use filter::{CaseFilter, Page, Scope};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -292,8 +292,12 @@ pub trait Store: Attachments + Send + Sync {
     async fn credentials(&self, lookup_index: &[u8; 32]) -> Result<Option<CaseCredentials>, StoreError>;
     /// Finds what a purge left under a lookup index (`id` is empty: no case is named).
     async fn purged_code(&self, lookup_index: &[u8; 32]) -> Result<Option<PurgedCode>, StoreError>;
-    /// Forgets what purges left before `before`; returns how many.
+    /// Forgets what purges left before `before` (codes and tombstones); returns how many
+    /// codes.
     async fn forget_purged_codes(&self, before: Date) -> Result<u64, StoreError>;
+    /// The cases purged on or after `since`: [`amana_core::wire::Tombstone::key_of`] their
+    /// id and the purge date, in key order (the tombstones of an incremental pull).
+    async fn tombstones(&self, since: Date) -> Result<Vec<(String, Date)>, StoreError>;
     /// One closed case as retention sees it (`None` if the case is open or missing).
     async fn closed_case(&self, id: &str) -> Result<Option<ClosedCase>, StoreError>;
     /// The clear metadata of one case.
@@ -301,7 +305,8 @@ pub trait Store: Attachments + Send + Sync {
     /// The metadata of every case `filter` admits, oldest first.
     async fn case_metas(&self, filter: &CaseFilter) -> Result<Vec<CaseMeta>, StoreError>;
     /// Every case `filter` admits, with envelopes, files and history, all read in one
-    /// snapshot (the metadata and the history of a case always agree).
+    /// snapshot (the metadata and the history of a case always agree); with a page
+    /// ([`CaseFilter::page`]) only that page, selected in SQL.
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;

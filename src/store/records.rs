@@ -11,14 +11,14 @@ use super::rows::{
 use super::{CaseFilter, CaseMeta, CaseRecord, StoreError};
 
 /// The metadata of every case `filter` admits, oldest first (ties by id, in byte order on
-/// both databases).
+/// both databases); a page in id order.
 pub async fn case_metas<B: Exec>(
     conn: &mut B::Connection,
     filter: &CaseFilter,
 ) -> Result<Vec<CaseMeta>, StoreError> {
     let mut stmt = Stmt::new(format!("SELECT {META_COLUMNS} FROM cases WHERE "));
     filter.push_condition(&mut stmt);
-    stmt.push(" ORDER BY received_on, id");
+    filter.push_order(&mut stmt, "received_on, id");
     convert(B::fetch_all::<MetaRow>(conn, stmt).await?)
 }
 
@@ -27,6 +27,9 @@ pub async fn case_metas<B: Exec>(
 fn of_cases<'a>(head: &str, case_column: &str, filter: &'a CaseFilter, tail: &str) -> Stmt<'a> {
     let mut stmt = Stmt::new(format!("{head} WHERE {case_column} IN (SELECT id FROM cases WHERE "));
     filter.push_condition(&mut stmt);
+    if filter.page.is_some() {
+        filter.push_order(&mut stmt, "");
+    }
     stmt.push(") ").push(tail);
     stmt
 }

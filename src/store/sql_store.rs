@@ -301,6 +301,16 @@ impl<B: Exec> Store for SqlStore<B> {
         B::execute(&mut *tx, keep).await?;
         let stmt = Stmt::new(format!("DELETE FROM cases WHERE {}", purgeable())).bind(id).bind(quiet_since);
         let deleted = B::execute(&mut *tx, stmt).await?;
+        if deleted == 1 {
+            // The tombstone homes learn the purge from (an incremental pull sends it).
+            let stmt = Stmt::new(
+                "INSERT INTO purged_cases (case_sha256, purged_on) VALUES ($1, $2) \
+                 ON CONFLICT (case_sha256) DO UPDATE SET purged_on = excluded.purged_on",
+            )
+            .bind(amana_core::wire::Tombstone::key_of(id))
+            .bind(today);
+            B::execute(&mut *tx, stmt).await?;
+        }
         tx.commit().await?;
         Ok(deleted == 1)
     }
@@ -316,8 +326,22 @@ impl<B: Exec> Store for SqlStore<B> {
     }
 
     async fn forget_purged_codes(&self, before: Date) -> Result<u64, StoreError> {
+        let mut tx = B::begin_write(&self.pool).await?;
+        let stmt = Stmt::new("DELETE FROM purged_cases WHERE purged_on < $1").bind(before);
+        B::execute(&mut *tx, stmt).await?;
         let stmt = Stmt::new("DELETE FROM purged_codes WHERE purged_on < $1").bind(before);
-        B::execute(&mut *self.conn().await?, stmt).await
+        let n = B::execute(&mut *tx, stmt).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn tombstones(&self, since: Date) -> Result<Vec<(String, Date)>, StoreError> {
+        let stmt = Stmt::new(
+            "SELECT case_sha256, purged_on FROM purged_cases WHERE purged_on >= $1 ORDER BY case_sha256",
+        )
+        .bind(since);
+        let rows: Vec<(String, String)> = B::fetch_all(&mut *self.conn().await?, stmt).await?;
+        rows.into_iter().map(|(id, on)| Ok((id, super::rows::parse_date(&on)?))).collect()
     }
 
     async fn scrub(&self) -> Result<bool, StoreError> {

@@ -98,11 +98,13 @@ async fn transfer_scenario(t: &mut Target) {
     assert!(out.stdout.contains(TRANSPORT) && !out.stdout.contains(HEALTH), "{}", out.stdout);
 
     // The former agency: not listed, 404 on every route, nothing on the server opens with its key.
+    // An incremental pull sends what changed in the key's scope; `--full` reconciles the rest.
     let pulled = health.cli(&addr, &["pull"]).ok("health pulls after the transfer");
-    assert!(
-        pulled.stderr.contains("no longer listed") || pulled.stdout.contains("no longer listed"),
-        "{pulled:?}"
-    );
+    assert!(pulled.stdout.starts_with("pulled 0 cases"), "{pulled:?}");
+    let pulled = health.cli(&addr, &["pull", "--full"]).ok("health pulls everything after the transfer");
+    assert!(pulled.stdout.contains("gone from the server"), "{pulled:?}");
+    let shown = health.cli(&addr, &["show", &case]).ok("show").stdout;
+    assert!(shown.contains("not listed by the server since"), "{shown}");
     assert!(app.cases_as(&health).await.is_empty());
     let status_body = crate::helpers::status_body("acknowledged", &"0".repeat(64));
     let path = amana_core::wire::paths::status(&case);

@@ -31,6 +31,7 @@ mod oversight;
 mod pages;
 mod peppers;
 mod public_api;
+mod pulls;
 mod retention;
 mod revocation;
 mod rewrap;

@@ -161,7 +161,101 @@ pub struct CaseList {
     /// the roster's entries only).
     pub reviewer_keys: Vec<ReviewerKeyWire>,
     pub cases: Vec<CaseBundle>,
+    /// A page of an incremental pull (docs/FORMATS.md §3, "Incremental pulls"): the server's
+    /// UTC date when it read the page. Absent from a whole list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<Date>,
+    /// The `after` of the next page; absent on the last page (and from a whole list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// On the first page of a pull with `since`: the cases purged on or after that date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purged: Vec<Tombstone>,
 }
+
+/// A case the server deleted (retention purge): all that is left of it for homes. The id
+/// itself is not kept after a purge (no file of the server names a purged case): a home
+/// matches [`Tombstone::key_of`] of the ids it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// [`Tombstone::key_of`] the purged case's id.
+    pub case_sha256: String,
+    pub purged_on: Date,
+}
+
+impl Tombstone {
+    /// The hex SHA-256 of `amana-tombstone-v1`, a zero byte and the case id.
+    pub fn key_of(case_id: &str) -> String {
+        crate::attachment::sha256_hex(&[b"amana-tombstone-v1\0".as_slice(), case_id.as_bytes()].concat())
+    }
+}
+
+/// The parameters of a paged pull (`GET /api/v1/review/cases?after=…&format=3&limit=…&since=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullQuery {
+    /// Only cases changed on or after this UTC date (none: every case in scope).
+    pub since: Option<Date>,
+    /// Only cases whose id sorts after this one (the previous page's `next`).
+    pub after: Option<String>,
+    /// At most this many cases (the server caps it at [`MAX_PAGE`]).
+    pub limit: u32,
+}
+
+/// The largest page a server sends, whatever `limit` asks.
+pub const MAX_PAGE: u32 = 500;
+
+impl PullQuery {
+    /// The request target, in the one canonical form the server accepts
+    /// (`crate::route::canonical_query`).
+    pub fn target(&self) -> String {
+        let mut pairs = vec![("format".to_string(), CASE_LIST_FORMAT.to_string())];
+        pairs.push(("limit".into(), self.limit.to_string()));
+        if let Some(since) = self.since {
+            pairs.push(("since".into(), since.to_string()));
+        }
+        if let Some(after) = &self.after {
+            pairs.push(("after".into(), after.clone()));
+        }
+        // Only an empty value or a repeated name fail, and neither can occur here.
+        let query = crate::route::canonical_query(&pairs).unwrap_or_default();
+        format!("{}?{query}", paths::CASES)
+    }
+
+    /// The parameters of a signed pull target (a path with its query), if it is a paged
+    /// pull; `None` for a whole-list pull or another request (or a value that does not parse).
+    pub fn parse(target: &str) -> Option<Self> {
+        let (path, query) = target.split_once('?')?;
+        if path != paths::CASES {
+            return None;
+        }
+        // Without `limit`, a page is as large as the server sends.
+        let mut q = PullQuery { limit: MAX_PAGE, ..PullQuery::default() };
+        let mut paged = false;
+        for (k, v) in crate::route::query_pairs(query).ok()? {
+            match k.as_str() {
+                "format" => {}
+                "limit" => {
+                    q.limit = v.parse().ok()?;
+                    paged = true;
+                }
+                "since" => {
+                    q.since = Some(Date::parse(&v, DATE_FORMAT).ok()?);
+                    paged = true;
+                }
+                "after" => {
+                    q.after = Some(v);
+                    paged = true;
+                }
+                _ => return None,
+            }
+        }
+        paged.then_some(q)
+    }
+}
+
+/// `YYYY-MM-DD`.
+const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 /// A reviewer's public signing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +443,25 @@ pub struct ReceiptKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pull_query_is_written_in_its_canonical_form_and_read_back() {
+        let since = Date::from_calendar_date(2026, time::Month::March, 9).ok();
+        let q = PullQuery { since, after: Some("c 1".into()), limit: 2 };
+        let target = q.target();
+        assert_eq!(target, "/api/v1/review/cases?after=c%201&format=3&limit=2&since=2026-03-09");
+        assert_eq!(
+            crate::route::canonical_target(paths::CASES, target.split_once('?').map(|p| p.1)).as_deref(),
+            Ok(target.as_str())
+        );
+        assert_eq!(PullQuery::parse(&target), Some(q));
+        // `since` alone: a page as large as the server sends; a whole-list pull is not a page.
+        let alone = PullQuery::parse("/api/v1/review/cases?format=3&since=2026-03-09");
+        assert_eq!(alone, Some(PullQuery { since, after: None, limit: MAX_PAGE }));
+        assert_eq!(PullQuery::parse(paths::CASES_PULL), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&since=9.3.2026"), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&other=1"), None);
+    }
 
     #[test]
     fn sha256_hex_is_strict() {

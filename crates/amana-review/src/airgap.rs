@@ -5,19 +5,32 @@
 use std::path::Path;
 
 use amana_core::signing::DEFAULT_WINDOW_SECS;
-use amana_core::wire::paths;
+use amana_core::wire::{paths, PullQuery, MAX_PAGE};
 
 use crate::client::{read_request_file, Client, Method};
+use crate::cursor::Cursor;
 use crate::error::ReviewError;
 use crate::home::{self, Home, PULL_AUTHORIZATION_FILE};
 use crate::outbox;
 use crate::output::say;
 use crate::session::Signer;
 
-/// `authorize-pull [--out FILE]`: a signed, single-use `GET /api/v1/review/cases`. Offline.
-pub fn authorize_pull(home: &Home, out: Option<&Path>) -> anyhow::Result<()> {
+/// `authorize-pull [--out FILE] [--full]`: a signed, single-use `GET /api/v1/review/cases`.
+/// Offline. The first one (or `--full`) asks for the whole list, as one bundle; later ones
+/// for one page of what changed since the last import (the pull cursor), and the home
+/// remembers what it asked so that `import` moves the cursor as an online pull does.
+pub fn authorize_pull(home: &Home, out: Option<&Path>, full: bool) -> anyhow::Result<()> {
     let signer = Signer::offline(home)?;
-    let file = signer.sign(Method::Get, paths::CASES_PULL, Vec::new()).to_file(&signer.deployment_id)?;
+    let mut cursor = Cursor::load(home, &signer.deployment_id)?;
+    let target = if full || (cursor.since.is_none() && cursor.pending.is_none()) {
+        cursor.pending = None;
+        paths::CASES_PULL.to_string()
+    } else {
+        cursor.next_query(false, MAX_PAGE).target()
+    };
+    let file = signer.sign(Method::Get, &target, Vec::new()).to_file(&signer.deployment_id)?;
+    cursor.authorized = Some(target.clone());
+    cursor.save(home)?;
     let default = home.file(PULL_AUTHORIZATION_FILE);
     let out = out.unwrap_or(&default);
     let json = serde_json::to_vec_pretty(&file)?;
@@ -26,6 +39,7 @@ pub fn authorize_pull(home: &Home, out: Option<&Path>) -> anyhow::Result<()> {
         .map(|t| t.date().to_string())
         .unwrap_or_else(|_| "?".into());
     say!("wrote {}: a signed pull authorization for deployment {}", out.display(), file.deployment_id);
+    say!("it asks for {}", describe(&target));
     say!(
         "it can be used once, until about {until} (UTC) if the server keeps the default {} hour window;\n\
          on the connected machine: amana-review --server URL pull --authorization FILE --out BUNDLE",
@@ -77,6 +91,19 @@ pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
         sent_dir.display()
     );
     Ok(())
+}
+
+/// What an authorization asks for, in words.
+fn describe(target: &str) -> String {
+    match PullQuery::parse(target) {
+        None => "every case in your scope (a full pull)".into(),
+        Some(PullQuery { since: Some(since), after: None, .. }) => format!("the cases changed since {since}"),
+        Some(PullQuery { since, after: Some(_), .. }) => format!(
+            "the next page of the {} pull begun before",
+            since.map_or("full".to_string(), |d| format!("since-{d}"))
+        ),
+        Some(PullQuery { since: None, after: None, .. }) => "the first page of a full pull".into(),
+    }
 }
 
 fn name(path: &Path) -> String {

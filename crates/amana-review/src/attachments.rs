@@ -71,10 +71,33 @@ pub struct Fetched {
     pub present: usize,
     /// Failures, one line each (the pull goes on with the next file).
     pub failed: Vec<String>,
+    /// Files left on the server: they did not fit in the budget.
+    pub skipped: usize,
+    /// Their bytes.
+    pub skipped_bytes: u64,
 }
 
-/// Downloads every listed attachment of the cases `ids` that the home does not hold yet.
-pub fn fetch_missing(session: &Session, home: &Home, ids: &[String]) -> Result<Fetched, ReviewError> {
+impl Fetched {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: Fetched) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.present += other.present;
+        self.failed.extend(other.failed);
+        self.skipped += other.skipped;
+        self.skipped_bytes += other.skipped_bytes;
+    }
+}
+
+/// Downloads the listed attachments of the cases `ids` that the home does not hold yet, as
+/// long as each fits in what is left of `budget` (bytes; lowered by what is fetched). The
+/// others stay on the server until `fetch` asks for them.
+pub fn fetch_missing(
+    session: &Session,
+    home: &Home,
+    ids: &[String],
+    budget: &mut u64,
+) -> Result<Fetched, ReviewError> {
     let mut done = Fetched::default();
     for id in ids {
         let Some(case) = cases::load(home, id)? else {
@@ -85,6 +108,12 @@ pub fn fetch_missing(session: &Session, home: &Home, ids: &[String]) -> Result<F
                 done.present += 1;
                 continue;
             }
+            if att.size > *budget {
+                done.skipped += 1;
+                done.skipped_bytes += att.size;
+                continue;
+            }
+            *budget -= att.size;
             match fetch_one(session, &case, att) {
                 Ok(()) => {
                     done.files += 1;
@@ -98,7 +127,7 @@ pub fn fetch_missing(session: &Session, home: &Home, ids: &[String]) -> Result<F
 }
 
 /// Streams one attachment into `<id>.age.part`, checks its length, then renames it.
-fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> Result<(), ReviewError> {
+pub fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> Result<(), ReviewError> {
     check_id("attachment id", &att.id)?;
     let dir = case.dir.join(ATTACHMENTS_DIR);
     home::create_private_dir(&dir)?;

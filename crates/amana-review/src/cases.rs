@@ -107,6 +107,26 @@ pub fn load_all(home: &Home) -> Result<Vec<LocalCase>, ReviewError> {
     Ok(cases)
 }
 
+/// The ids of the case folders in the home (without reading them).
+pub fn held_ids(home: &Home) -> Result<Vec<String>, ReviewError> {
+    let dir = home.cases_dir();
+    let entries = match fs::read_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other.map_err(io_error(&dir))?,
+    };
+    let mut ids = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error(&dir))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if check_id("case id", &name).is_ok() && entry.path().join(CASE_FILE).is_file() {
+            ids.push(name);
+        }
+    }
+    Ok(ids)
+}
+
 /// The one pulled case whose id is `prefix` or starts with it.
 pub fn find(home: &Home, prefix: &str) -> Result<LocalCase, ReviewError> {
     let unknown = || ReviewError::UnknownCase(prefix.chars().take(80).collect());
@@ -146,7 +166,8 @@ pub fn list(home: &Home) -> anyhow::Result<()> {
     }
     cases.sort_by_cached_key(list_order);
     let today = time::OffsetDateTime::now_utc().date();
-    crate::output::stdout(&format_list(&cases, &quarantine, today))?;
+    let gone = crate::gone::Gone::load(home)?;
+    crate::output::stdout(&format_list(&cases, &quarantine, &gone, today))?;
     if !quarantine.0.is_empty() {
         eprintln!(
             "{} case(s) UNVERIFIED: the last pull could not verify them (their last verified copy is \
@@ -170,14 +191,20 @@ fn last_activity(b: &CaseBundle) -> Option<time::Date> {
     b.events.iter().map(|e| e.on).max()
 }
 
-/// The table `list` prints: deadlines and last activity, overdue and quarantined cases
+/// The table `list` prints: deadlines and last activity, overdue, quarantined and gone cases
 /// marked, quarantined ones listed even if never held.
-fn format_list(cases: &[LocalCase], quarantine: &crate::quarantine::Quarantine, today: time::Date) -> String {
+fn format_list(
+    cases: &[LocalCase],
+    quarantine: &crate::quarantine::Quarantine,
+    gone: &crate::gone::Gone,
+    today: time::Date,
+) -> String {
     let mark = |id: &str, oversight_only: bool, overdue: bool| {
         let q = quarantine.0.get(id).map(|q| format!("UNVERIFIED since {}", q.since));
         let o = oversight_only.then(|| "oversight-only".to_string());
         let late = overdue.then(|| "OVERDUE".to_string());
-        [late, o, q].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        let g = gone.0.contains_key(id).then(|| "GONE from the server".to_string());
+        [late, o, q, g].into_iter().flatten().collect::<Vec<_>>().join(" ")
     };
     let date = |d: Option<time::Date>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
     let mut rows: Vec<[String; 8]> = cases
@@ -241,7 +268,11 @@ mod tests {
     fn list_marks_oversight_only_and_aligns() {
         // Acknowledgement is due three days after receipt (the fixture's deadlines).
         let today = time::Date::from_calendar_date(2026, time::Month::November, 5).expect("date");
-        let text = format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default(), today);
+        let gone = crate::gone::Gone(
+            [("aaa".to_string(), crate::gone::Entry { purged_on: None, noticed_on: today })].into(),
+        );
+        let text =
+            format_list(&[case("aaa", 1, false), case("bbbbbb", 2, true)], &Default::default(), &gone, today);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(
@@ -252,7 +283,7 @@ mod tests {
             lines[1].starts_with("aaa     complaint  health  received  2026-11-01  2026-11-04  -"),
             "{text}"
         );
-        assert!(lines[1].ends_with("OVERDUE"), "due yesterday: {text}");
+        assert!(lines[1].ends_with("OVERDUE GONE from the server"), "due yesterday, gone: {text}");
         assert!(!lines[1].contains("oversight-only"));
         assert!(lines[2].ends_with("2026-11-05  -         oversight-only"), "due today, not overdue: {text}");
     }

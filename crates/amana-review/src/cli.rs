@@ -107,6 +107,14 @@ pub enum Command {
         /// Case id, or a unique prefix of it
         case: String,
     },
+    /// Fetch evidence files a pull left on the server (over its --files-budget): all of a
+    /// case's, or one by its number in `show` or its id (still encrypted)
+    Fetch {
+        /// Case id, or a unique prefix of it
+        case: String,
+        /// The file's number in `show`, or its id [default: every file not fetched yet]
+        attachment: Option<String>,
+    },
     /// Move a case to a new status (a signed request; with --offline, a file in the outbox)
     Status {
         /// Case id, or a unique prefix of it
@@ -216,6 +224,10 @@ pub enum Command {
         /// Where to write it [default: <home>/pull-authorization.json]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Authorize the whole list (every case in scope) instead of what changed since the
+        /// last import
+        #[arg(long)]
+        full: bool,
     },
     /// Send every signed request file in OUTBOX_DIR, in order (connected machine: no keys,
     /// no home); sent files move to OUTBOX_DIR/sent/; stops at the first failure
@@ -342,6 +354,35 @@ pub struct PullArgs {
     /// Where to write the answer, byte for byte (with --authorization)
     #[arg(long, value_name = "BUNDLE", requires = "authorization")]
     pub out: Option<PathBuf>,
+    /// Every case in scope, not only what changed since the last pull; cases you hold that
+    /// the server no longer lists are marked gone (kept)
+    #[arg(long, conflicts_with = "authorization")]
+    pub full: bool,
+    /// Fetch evidence files only up to this much in this pull (e.g. 500M, 2G; 0: none); the
+    /// rest on demand with `fetch`
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub files_budget: u64,
+    /// Cases per page (the server caps it at 500)
+    #[arg(long, value_name = "N", default_value_t = amana_core::wire::MAX_PAGE, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: u32,
+}
+
+/// `100M`, `2G`, `512K`, `0`: bytes (powers of 1024; a trailing `B` or `iB` is allowed).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().trim_end_matches("iB").trim_end_matches('B');
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("`{text}`: a size is a number with K, M, G or T (e.g. 100M)")),
+    };
+    let n: u64 =
+        digits.parse().map_err(|_| format!("`{text}`: a size is a number with K, M, G or T (e.g. 100M)"))?;
+    n.checked_mul(1u64 << shift).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// `keygen` options.

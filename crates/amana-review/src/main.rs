@@ -21,6 +21,7 @@ mod ceremony;
 mod cli;
 mod client;
 mod compose;
+mod cursor;
 mod custody;
 mod custody_check;
 mod desk;
@@ -29,6 +30,8 @@ mod evaluation;
 mod evidence;
 mod export;
 mod extend;
+mod fetch;
+mod gone;
 mod heads;
 mod history;
 mod hold;
@@ -41,6 +44,7 @@ mod metadata;
 mod officers;
 mod outbox;
 mod output;
+mod paged;
 mod passphrase;
 mod period;
 mod publish;
@@ -110,7 +114,12 @@ fn run() -> anyhow::Result<()> {
             }
             _ => {
                 online_only("pull", "use `authorize-pull`, then `import` the bundle")?;
-                pull::run(&home()?, server)
+                let opts = paged::Options {
+                    full: args.full,
+                    files_budget: args.files_budget,
+                    page_size: args.page_size,
+                };
+                pull::run(&home()?, server, opts)
             }
         },
         Command::Import { bundle } => pull::import(&home()?, bundle),
@@ -129,6 +138,10 @@ fn run() -> anyhow::Result<()> {
         Command::List => cases::list(&home()?),
         Command::Heads { case } => heads::print(&home()?, case.as_deref()),
         Command::Show { case } => show::run(&home()?, case),
+        Command::Fetch { case, attachment } => {
+            online_only("fetch", "attachment content needs the server")?;
+            fetch::run(&home()?, server, case, attachment.as_deref())
+        }
         Command::Status { case, status, note } => {
             status::run(&home()?, case, *status, note.as_deref(), server, offline)
         }
@@ -150,7 +163,7 @@ fn run() -> anyhow::Result<()> {
             online_only("inbox", "`list` shows the cases of the last import")?;
             inbox::run(&home()?, server)
         }
-        Command::AuthorizePull { out } => airgap::authorize_pull(&home()?, out.as_deref()),
+        Command::AuthorizePull { out, full } => airgap::authorize_pull(&home()?, out.as_deref(), *full),
         Command::Push { dir } => {
             online_only("push", "run it on the connected machine")?;
             airgap::push(server, dir)

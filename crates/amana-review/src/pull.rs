@@ -6,26 +6,29 @@
 //! (it needs no key and no home); the laptop then `import`s the bundle, which is verified and
 //! stored exactly like an online pull.
 
+use std::collections::HashSet;
 use std::path::Path;
 
-use amana_core::wire::{paths, CaseList};
+use amana_core::wire::{paths, CaseList, PullQuery};
 
 use crate::accept::{self, Summary};
-use crate::attachments;
-use crate::client::{parse_json, read_request_file, Client, Method};
+use crate::client::{parse_json, read_request_file, Client};
+use crate::cursor::Cursor;
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, Home};
 use crate::output::say;
-use crate::session::Session;
+use crate::paged::{self, Options};
+use crate::session::{require_deployment_id, Session};
 
-/// `pull` (online, with the home's keys): the case list, then every attachment file the
-/// home does not hold yet (ciphertext only).
-pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
+/// `pull` (online, with the home's keys): what changed since the last pull (everything with
+/// `--full`), page by page, then the evidence files of the pulled cases that fit in the
+/// budget (ciphertext only).
+pub fn run(home: &Home, server: Option<&str>, opts: Options) -> anyhow::Result<()> {
     let session = Session::open(home, server)?;
-    let body = session.call(Method::Get, paths::CASES_PULL, Vec::new())?;
-    let summary = accept::accept(home, &body, &session.url(paths::CASES))?;
-    report("pulled", &summary);
-    let fetched = attachments::fetch_missing(&session, home, &summary.listed)?;
+    let pulled = paged::pull(home, &session, opts)?;
+    report("pulled", &pulled.summary);
+    report_gone(&pulled.gone);
+    let fetched = &pulled.files;
     if fetched.files > 0 || fetched.present > 0 {
         say!(
             "attachments: {} fetched ({} bytes, still encrypted), {} already here",
@@ -34,13 +37,35 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
             fetched.present
         );
     }
+    if fetched.skipped > 0 {
+        say!(
+            "attachments: {} file{} ({} bytes) left on the server, over the --files-budget: \
+             `amana-review show CASE` lists them, `amana-review fetch CASE` gets them",
+            fetched.skipped,
+            plural(fetched.skipped),
+            fetched.skipped_bytes
+        );
+    }
     for failure in &fetched.failed {
         eprintln!("error: {failure}");
     }
     if !fetched.failed.is_empty() {
         return Err(ReviewError::FetchIncomplete(fetched.failed.len()).into());
     }
-    quarantined(&summary)
+    quarantined(&pulled.summary)
+}
+
+/// Says which held cases a pull found gone from the server.
+fn report_gone(ids: &[String]) {
+    if !ids.is_empty() {
+        say!(
+            "{} case{} you hold {} gone from the server (kept here, marked GONE in `list`): {}",
+            ids.len(),
+            plural(ids.len()),
+            if ids.len() == 1 { "is" } else { "are" },
+            ids.iter().map(|id| crate::cases::printable(id)).collect::<Vec<_>>().join(", ")
+        );
+    }
 }
 
 /// Fails (non-zero exit) while the pull left cases quarantined, or a case lacks a request
@@ -56,20 +81,64 @@ fn quarantined(s: &Summary) -> anyhow::Result<()> {
 }
 
 /// `import BUNDLE` (offline): the same verification and writing as an online pull. A
-/// bundle carries the attachment list but not the files' content.
+/// bundle carries the attachment list but not the files' content. A bundle answering the
+/// home's last `authorize-pull` moves the pull cursor as an online pull does.
 pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     let body = std::fs::read(bundle).map_err(io_error(bundle))?;
-    let summary = accept::accept(home, &body, &bundle.display().to_string())?;
-    report("imported", &summary);
-    let missing = attachments::count_missing(home, &summary.listed)?;
+    let source = bundle.display().to_string();
+    let mut list = accept::parse_list(&body, &source)?;
+    drop(body);
+    let deployment = require_deployment_id(home, &home.read_config()?)?;
+    let mut cursor = Cursor::load(home, &deployment)?;
+    let asked = cursor.authorized.take().filter(|_| list.as_of.is_some());
+    let Some(target) = asked else {
+        // An older bundle, or one this home did not ask for: stored, the cursor untouched.
+        let summary = accept::accept(home, &serde_json::to_vec(&list)?, &source)?;
+        return imported(home, &summary);
+    };
+    let q = PullQuery::parse(&target);
+    let tombstones = std::mem::take(&mut list.purged);
+    let page = CaseList { cases: Vec::new(), ..list.clone() };
+    let mut summary = accept::accept_list(home, list, &source, q.is_none())?;
+    let mut gone = paged::record_gone(home, &summary.listed, &tombstones)?;
+    if q.is_none() {
+        let listed: HashSet<String> =
+            summary.listed.iter().chain(summary.quarantined.iter().map(|(id, _)| id)).cloned().collect();
+        gone.extend(paged::reconcile(home, &listed)?);
+        summary.missing.clear();
+    }
+    let incremental = q.is_some();
+    let mut done = cursor.record_page(&q.unwrap_or_default(), &page, !summary.quarantined.is_empty());
+    if incremental && summary.roster.1.is_some_and(|before| before != summary.roster.0) {
+        // Cases that did not change may have new readers: the next pull asks for all of them.
+        cursor.since = None;
+        cursor.pending = None;
+        done = true;
+        say!("the roster changed: the next `authorize-pull` asks for every case in your scope again");
+    }
+    cursor.save(home)?;
+    report_gone(&gone);
+    if !done {
+        say!(
+            "this bundle is one page of the pull: run `amana-review authorize-pull` again and carry \
+             the next bundle (it goes on after the last case stored)"
+        );
+    }
+    imported(home, &summary)
+}
+
+/// What `import` says after storing a bundle's cases.
+fn imported(home: &Home, summary: &Summary) -> anyhow::Result<()> {
+    report("imported", summary);
+    let missing = crate::attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {
         say!(
             "note: {missing} attachment file{} not fetched: a bundle carries only the file list \
-             (names and sizes are readable with `show`); the content needs an online `pull`",
+             (names and sizes are readable with `show`); the content needs an online `pull` or `fetch`",
             if missing == 1 { " was" } else { "s were" }
         );
     }
-    quarantined(&summary)
+    quarantined(summary)
 }
 
 /// `pull --authorization FILE --out BUNDLE` (connected machine, no keys, no home).
@@ -79,7 +148,8 @@ pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path
     // An older laptop's authorization names case-list format 2: still sent (the server
     // answers it, or says "upgrade" while a case in scope needs format 3).
     let pull = [paths::CASES_PULL, "/api/v1/review/cases?format=2"];
-    if file.method != "GET" || !pull.contains(&file.path.as_str()) {
+    let is_pull = pull.contains(&file.path.as_str()) || PullQuery::parse(&file.path).is_some();
+    if file.method != "GET" || !is_pull {
         return Err(ReviewError::WrongRequest {
             path: authorization.to_path_buf(),
             what: format!("signed {} {}, not a pull authorization", file.method, file.path.escape_debug()),
@@ -99,6 +169,9 @@ pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path
         plural(n),
         out.display()
     );
+    if list.next.is_some() {
+        say!("this bundle is one page: after the import, the laptop authorizes the next one");
+    }
     let files: usize = list.cases.iter().map(|c| c.attachments.len()).sum();
     if files > 0 {
         say!(

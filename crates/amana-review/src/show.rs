@@ -28,6 +28,9 @@ pub fn run(home: &Home, prefix: &str) -> anyhow::Result<()> {
     let parts = decrypt_all(&case, &identity)?;
     let pending = crate::outbox::pending_count(home, &case.bundle.id)?;
     let mut text = render(&case.bundle, &parts, pending);
+    if let Some(note) = crate::gone::Gone::load(home)?.note(&case.bundle.id) {
+        text.push_str(&format!("\ngone from the server: {note}\n"));
+    }
     render_attachments(&mut text, &case, &identity);
     crate::output::stdout(&text)?;
     let unreadable = parts.iter().filter(|p| p.payload.is_err()).count();
@@ -51,9 +54,13 @@ fn render_attachments(out: &mut String, case: &LocalCase, identity: &age::x25519
     for (i, att) in list.iter().enumerate() {
         let with = attachments::came_with(&case.bundle, &att.envelope_id);
         let fetched = if attachments::is_fetched(&case.dir, att) {
-            "fetched"
+            "fetched".to_string()
         } else {
-            "NOT fetched (content not downloaded: run `amana-review pull` online)"
+            format!(
+                "NOT fetched (content on the server: `amana-review fetch {} {}` online)",
+                case.bundle.id,
+                i + 1
+            )
         };
         match attachments::open_meta(case, att, identity) {
             Ok(meta) => out.push_str(&format!(

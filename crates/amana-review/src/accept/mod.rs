@@ -75,7 +75,12 @@ pub const SUPPORTED_FORMAT: u32 = 3;
 /// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
 /// another deployment, without a roster signed by the pinned key) is refused entirely.
 pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewError> {
-    let list = parse_list(body, source)?;
+    accept_list(home, parse_list(body, source)?, source, true)
+}
+
+/// [`accept`] for a list already parsed with [`parse_list`]. Only a `whole` list (every case
+/// in scope) names the held cases it lacks as `missing`; a page of a pull lists only some.
+pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Result<Summary, ReviewError> {
     let config = home.read_config()?;
     let expected = require_deployment_id(home, &config)?;
     if list.deployment_id != expected {
@@ -129,11 +134,8 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
         .map(|p| p.bundle.id.as_str())
         .chain(refused.iter().map(|(id, _)| id.as_str()))
         .collect();
-    let mut missing: Vec<String> = cases::load_all(home)?
-        .into_iter()
-        .map(|c| c.bundle.id)
-        .filter(|id| !listed.contains(id.as_str()))
-        .collect();
+    let held = if whole { cases::held_ids(home)? } else { Vec::new() };
+    let mut missing: Vec<String> = held.into_iter().filter(|id| !listed.contains(id.as_str())).collect();
     missing.sort();
     let stored: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
     let lacking = crate::acknowledged::reconcile(home, &stored, &applied_nonces)?;
@@ -151,7 +153,7 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
 }
 
 /// Parses a case list, saying "upgrade" for a format newer than this release reads.
-fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
+pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
     #[derive(serde::Deserialize)]
     struct Version {
         #[serde(default)]

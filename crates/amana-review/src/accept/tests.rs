@@ -34,6 +34,9 @@ fn body_with(roster: amana_core::roster::Roster, kit: &Kit, cases: Vec<CaseBundl
         deployment_id: DEP.into(),
         reviewer_keys: vec![kit.wire()],
         cases,
+        as_of: None,
+        next: None,
+        purged: vec![],
     };
     serde_json::to_vec(&list).expect("json")
 }

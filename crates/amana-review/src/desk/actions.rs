@@ -134,7 +134,7 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
     if !offline {
         // The server has it: pull, so the thread shows it now rather than after the next pull.
         // The action itself is done whatever the pull says (a quarantined case elsewhere).
-        if let Err(e) = pull::run(home, server) {
+        if let Err(e) = pull::run(home, server, crate::paged::Options::default()) {
             say!("the action was sent; the pull after it failed: {e:#}");
         }
     }
@@ -144,13 +144,13 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
 fn on_sync(desk: &Desk, action: &str, f: &ActionForm) -> anyhow::Result<()> {
     let home = &desk.home;
     match action {
-        "pull" => pull::run(home, desk.server.as_deref()),
+        "pull" => pull::run(home, desk.server.as_deref(), crate::paged::Options::default()),
         "push" => crate::airgap::push(Some(&server_url(home, desk)?), &home.outbox_dir()),
         "import" => pull::import(home, &required_path(f)?),
         "carry" => carry::copy_outbox(home, &required_path(f)?),
         "authorize" => {
             let out = filled(&f.path).map(PathBuf::from);
-            crate::airgap::authorize_pull(home, out.as_deref())
+            crate::airgap::authorize_pull(home, out.as_deref(), false)
         }
         _ => anyhow::bail!("unknown action `{action}`"),
     }

@@ -64,7 +64,7 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
     assert_eq!(first.header(signing::HEADER_SIGNATURE), None, "the public list is not signed");
     let pull = stub.next();
-    assert_eq!(pull.path, "/api/v1/review/cases?format=3");
+    assert_eq!(pull.path, "/api/v1/review/cases?format=3&limit=500");
     assert_signed(&pull, &me, "GET");
 
     assert_eq!(read(&home.case_dir("case-1").join("rep.age")), age_file);
@@ -225,7 +225,9 @@ fn heads_shows_what_this_home_verified_and_why_a_case_is_quarantined() {
     home.cmd().args(["heads", "other"]).assert().failure();
 
     // The sound history again (under a newer roster: each signing rises): the quarantine ends.
-    let stub = Stub::start(vec![(200, case_list(&[kit.wire()], vec![case]))]);
+    // A newer roster makes the pull ask for every case again (their readers may have changed).
+    let list = case_list(&[kit.wire()], vec![case]);
+    let stub = Stub::start(vec![(200, list.clone()), (200, list)]);
     home.cmd().args(["pull", "--server", &stub.url]).assert().success();
     home.cmd().args(["heads", "case-1"]).assert().success().stdout(verified);
 }
@@ -264,4 +266,83 @@ fn a_home_from_before_the_roster_asks_for_the_fingerprint_then_pulls() {
     let stub = Stub::start(vec![(200, list)]);
     home.cmd().args(["pull", "--server", &stub.url]).assert().success();
     assert_eq!(read(&home.file("verified-heads.json")), heads, "the heads it verified are kept");
+}
+
+/// A page of the list: `cases` with the server's date and the next page's `after`, under
+/// `roster` (one roster for every page: a newer one would make the pull ask for all cases).
+fn page(
+    kit: &Kit,
+    roster: &serde_json::Value,
+    cases: Vec<amana_core::wire::CaseBundle>,
+    as_of: &str,
+    next: Option<&str>,
+) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&case_list(&[kit.wire()], cases)).expect("json");
+    v["roster"] = roster.clone();
+    v["as_of"] = serde_json::json!(as_of);
+    if let Some(next) = next {
+        v["next"] = serde_json::json!(next);
+    }
+    v.to_string()
+}
+
+#[test]
+fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_date() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let kit = home.kit("alice");
+    let file = encrypt(&payload(Part::Report, "x", None, "2026-11-20"), &[&me.age_recipient]);
+    let case = |id: &str| kit.case(id, file.clone(), &[("alice", &me.age_recipient)], &me.age_recipient);
+    let cursor = || -> serde_json::Value {
+        serde_json::from_slice(&read(&home.file("pull-cursor.json"))).expect("cursor json")
+    };
+    let refusal = r#"{"error":"internal","message":"try again"}"#;
+    let both: serde_json::Value =
+        serde_json::from_str(&case_list(&[kit.wire()], vec![case("case-1"), case("case-2")])).expect("json");
+    let roster = &both["roster"];
+    let first = page(&kit, roster, vec![case("case-1")], "2026-11-20", Some("case-1"));
+    let stub = Stub::start(vec![agencies(), (200, first), (500, refusal.into())]);
+    home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().failure();
+    stub.next();
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=1");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=3&limit=1");
+    assert_eq!(cursor()["pending"]["after"], "case-1", "{}", cursor());
+    assert!(home.case_dir("case-1").join("case.json").is_file(), "the first page is stored");
+
+    // The next pull goes on after the last stored case; the cursor counts from the first page.
+    let last = page(&kit, roster, vec![case("case-2")], "2026-11-21", None);
+    let stub = Stub::start(vec![(200, last)]);
+    home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().success();
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=3&limit=1");
+    assert_eq!(
+        (&cursor()["since"], &cursor()["pending"]),
+        (&serde_json::json!("2026-11-19"), &serde_json::Value::Null)
+    );
+
+    // Then only what changed since that date; `--full` asks for everything again.
+    let stub = Stub::start(vec![(200, page(&kit, roster, vec![], "2026-11-22", None))]);
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("pulled 0 cases"));
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-19");
+    let stub = Stub::start(vec![(200, page(&kit, roster, vec![case("case-1")], "2026-11-22", None))]);
+    let out = home.cmd().args(["pull", "--server", &stub.url, "--full"]).assert().success();
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
+    out.stdout(
+        predicate::str::contains("1 case you hold is gone from the server")
+            .and(predicate::str::contains("case-2")),
+    );
+
+    // A newer roster may give unchanged cases new readers: the pull then asks for them all.
+    let newer = case_list(&[kit.wire()], vec![case("case-1")]);
+    let stub = Stub::start(vec![(200, newer.clone()), (200, newer)]);
+    home.cmd()
+        .args(["pull", "--server", &stub.url])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("the roster changed: pulling every case"));
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-21");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
 }

@@ -17,6 +17,9 @@ pub fn case_list(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> String {
         deployment_id: DEP.into(),
         reviewer_keys: keys.to_vec(),
         cases,
+        as_of: None,
+        next: None,
+        purged: vec![],
     })
     .expect("json")
 }
