@@ -17,6 +17,7 @@ mod concurrency;
 mod custody;
 mod migration;
 mod nonces;
+mod pieces;
 mod ratings;
 mod retention;
 mod schema;

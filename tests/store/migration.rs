@@ -95,7 +95,7 @@ async fn an_old_sqlite_database_is_rebuilt_without_rowids_and_vacuumed() {
     assert_eq!(ids.len(), 3, "{ids:?}");
     drop(store);
 
-    let pool = SqlitePool::connect(data.database_url.as_deref().unwrap()).await.unwrap();
+    let pool = crate::schema::sqlite_pool(data.database_url.as_deref().unwrap()).await;
     let after = sqlite_problems(&pool).await;
     assert!(after.is_empty(), "{after:?}");
     let (events,): (i64,) = one(&pool, "SELECT count(*) FROM events").await;
