@@ -4,7 +4,8 @@
 //! sent, so the client holds one 1 MiB buffer, not the file.
 //!
 //! Run: `cargo bench --bench upload` (2 GiB; `-- quick` for 256 MiB). Not part of CI;
-//! figures go in BENCHMARKS.md. It stops by itself.
+//! figures go in BENCHMARKS.md. It stops by itself. SQLite by default; with
+//! `AMANA_BENCH_DATABASE_URL=postgres://…` (an empty database) the server uses PostgreSQL.
 
 // Tests may unwrap: a failed expectation is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,9 +39,13 @@ async fn main() {
     let size_mib: u64 = if quick { 256 } else { 2048 };
     let dir = tempfile::tempdir().expect("tempdir");
     let limit = (size_mib + 64).to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_amana"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_amana"));
+    serve.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data"));
+    if let Ok(url) = std::env::var("AMANA_BENCH_DATABASE_URL") {
+        println!("database: PostgreSQL");
+        serve.arg("--database-url").arg(url);
+    }
+    let mut child = serve
         .arg("--keys")
         .arg(dir.path().join("nokeys"))
         .envs([
