@@ -1,9 +1,9 @@
 //! `amana backup` and `amana restore`.
 //!
-//! A backup is two files: the database (SQLite: an online, consistent copy made with
-//! `VACUUM INTO`; PostgreSQL: `pg_dump --format=custom`), which holds only ciphertext and
-//! metadata, and — separately — the secrets that make the database usable (the pepper and
-//! the server signing key), encrypted to an operator age recipient. Keep them apart: the
+//! A backup is the database (SQLite: online, consistent copies made with `VACUUM INTO` of
+//! the database and of its evidence-file pieces file; PostgreSQL: `pg_dump
+//! --format=custom`), which holds only ciphertext and metadata, and — separately — the
+//! secrets that make the database usable (the pepper and the server signing key), encrypted to an operator age recipient. Keep them apart: the
 //! database without the pepper cannot even test a lookup part.
 
 use anyhow::{bail, Context};
@@ -52,7 +52,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `<out>.db` (or `.pgdump`) and `<out>.secrets.age`.
+/// Writes `<out>.db` and `<out>.pieces` (or `<out>.pgdump`) and `<out>.secrets.age`.
 pub async fn backup(
     data: &DataSettings,
     out: &Path,
@@ -62,14 +62,12 @@ pub async fn backup(
         .parse()
         .map_err(|_| anyhow::anyhow!("--to must be an operator age recipient (age1…)"))?;
     let url = data.database_url();
-    let db_out = if url.starts_with("sqlite:") {
-        let path = out.with_extension("db");
+    let written = if url.starts_with("sqlite:") {
         crate::private_files::prepare_sqlite(&url)?;
-        // Made empty and 0600 first: VACUUM INTO fills an empty file and keeps its mode.
-        crate::private_files::create_empty(&path)?;
         let store = crate::store::sqlite::SqliteStore::open_url(&url).await?;
-        store.vacuum_into(&path).await.context("SQLite online backup failed")?;
-        path
+        let (db, pieces) = (out.with_extension("db"), out.with_extension("pieces"));
+        sqlite_copies(&store, &db, &pieces).await?;
+        vec![db, pieces]
     } else {
         let path = out.with_extension("pgdump");
         // pg_dump truncates the file it is given and keeps its mode.
@@ -82,8 +80,43 @@ pub async fn backup(
         if !status.success() {
             bail!("pg_dump failed");
         }
-        path
+        vec![path]
     };
+    finish(data, out, &recipient, written)
+}
+
+/// Copies of the SQLite database and its pieces file that agree (see
+/// `SqliteStore::copies_match`); a purge that ran between the two copies makes them again.
+async fn sqlite_copies(
+    store: &crate::store::sqlite::SqliteStore,
+    db: &Path,
+    pieces: &Path,
+) -> anyhow::Result<()> {
+    for _ in 0..COPY_ATTEMPTS {
+        // Made empty and 0600 first: VACUUM INTO fills an empty file and keeps its mode.
+        crate::private_files::create_empty(db)?;
+        crate::private_files::create_empty(pieces)?;
+        store.vacuum_into(db).await.context("SQLite online backup failed")?;
+        store.vacuum_pieces_into(pieces).await.context("SQLite online backup of the pieces file failed")?;
+        if crate::store::sqlite::SqliteStore::copies_match(db, pieces).await? {
+            return Ok(());
+        }
+        fs::remove_file(db)?;
+        fs::remove_file(pieces)?;
+    }
+    bail!("the database changed under every backup attempt (purges running?); run the backup again later")
+}
+
+/// Copies made before a consistent pair is given up on.
+const COPY_ATTEMPTS: usize = 3;
+
+/// Writes the secrets file next to the database copies; returns every file written.
+fn finish(
+    data: &DataSettings,
+    out: &Path,
+    recipient: &age::x25519::Recipient,
+    mut written: Vec<PathBuf>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut later_peppers = Vec::new();
     for (id, path) in crate::pepper::later_versions(&data.data_dir)? {
         later_peppers.push(LaterPepper { id, pepper_b64: B64.encode(Zeroizing::new(fs::read(path)?)) });
@@ -93,10 +126,11 @@ pub async fn backup(
         server_signing_key: fs::read_to_string(data.data_dir.join(SERVER_KEY_FILE))?,
         later_peppers,
     })?);
-    let sealed = amana_core::envelope::encrypt(secrets.as_bytes(), &[recipient])?;
+    let sealed = amana_core::envelope::encrypt(secrets.as_bytes(), std::slice::from_ref(recipient))?;
     let secrets_out = out.with_extension("secrets.age");
     write_private(&secrets_out, &sealed)?;
-    Ok(vec![db_out, secrets_out])
+    written.push(secrets_out);
+    Ok(written)
 }
 
 /// `url` without its password, and the password (percent-decoded), so the password goes
@@ -161,7 +195,10 @@ pub async fn restore(
     let s: Secrets = toml::from_str(std::str::from_utf8(&plain)?)?;
     let pepper = Zeroizing::new(B64.decode(&s.pepper_b64)?);
     fs::create_dir_all(data_dir)?;
-    for existing in [data_dir.join("amana.db"), data_dir.join(PEPPER_FILE), data_dir.join(SERVER_KEY_FILE)] {
+    let db = data_dir.join("amana.db");
+    for existing in
+        [crate::store::pieces_path(&db), db, data_dir.join(PEPPER_FILE), data_dir.join(SERVER_KEY_FILE)]
+    {
         if existing.exists() {
             bail!("{} exists; restore into an empty data directory", existing.display());
         }
@@ -171,10 +208,13 @@ pub async fn restore(
             if database_url.is_some_and(|u| !u.starts_with("sqlite:")) {
                 bail!("a .db backup is a SQLite database; restore a .pgdump into PostgreSQL");
             }
-            // Not `fs::copy`, which would give the copy the backup's mode, maybe a wider one.
-            let mut to = crate::private_files::create(&data_dir.join("amana.db"))?;
-            std::io::copy(&mut fs::File::open(db_backup)?, &mut to)?;
-            to.sync_all()?;
+            copy_private(db_backup, &data_dir.join("amana.db"))?;
+            // The pieces file beside it; a backup from before it existed has none (its pieces
+            // are in the database, and move at the first start).
+            let pieces = db_backup.with_extension("pieces");
+            if pieces.exists() {
+                copy_private(&pieces, &crate::store::pieces_path(&data_dir.join("amana.db")))?;
+            }
         }
         Some("pgdump") => {
             let url = database_url
@@ -193,6 +233,15 @@ pub async fn restore(
         write_private(&data_dir.join(crate::pepper::file_name(later.id)), &bytes)?;
     }
     write_private(&data_dir.join(SERVER_KEY_FILE), s.server_signing_key.as_bytes())?;
+    Ok(())
+}
+
+/// Copies `from` into the new file `to`, made 0600 (not `fs::copy`, which would give the
+/// copy the backup's mode, maybe a wider one).
+fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut target = crate::private_files::create(to)?;
+    std::io::copy(&mut fs::File::open(from)?, &mut target)?;
+    target.sync_all()?;
     Ok(())
 }
 

@@ -65,7 +65,8 @@ pub struct RestoreArgs {
     /// Empty data directory to restore into.
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// The `.db` (SQLite) or `.pgdump` (PostgreSQL) file written by `amana backup`.
+    /// The `.db` (SQLite; its `.pieces` file is read from beside it) or `.pgdump` (PostgreSQL)
+    /// file written by `amana backup`.
     #[arg(long)]
     pub db: PathBuf,
     /// The `.secrets.age` file written by `amana backup`.

@@ -64,7 +64,8 @@ pub fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
             }
         }
     }
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    // `.pieces` is the evidence-file pieces' own database (`store::pieces_path`).
+    for suffix in ["", "-wal", "-shm", "-journal", ".pieces", ".pieces-journal"] {
         let mut name = db.clone().into_os_string();
         name.push(suffix);
         restrict(Path::new(&name))?;

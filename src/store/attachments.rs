@@ -173,14 +173,18 @@ impl<B: Exec> Attachments for SqlStore<B> {
 
     async fn put_piece(&self, attachment_id: &str, seq: i64, data: &Ciphertext) -> Result<(), StoreError> {
         let mut tx = B::begin_piece(&self.pieces).await?;
+        let stmt = Stmt::new("UPDATE attachments SET size = size + $1 WHERE id = $2 AND case_id IS NULL")
+            .bind(data.len() as i64)
+            .bind(attachment_id);
+        // No pending file (discarded meanwhile): refused, not orphaned. On SQLite no foreign
+        // key reaches the pieces file to refuse it (`pieces_file`).
+        if B::execute(&mut *tx, stmt).await? != 1 {
+            return Err(StoreError::Conflict);
+        }
         let stmt = Stmt::new("INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ($1, $2, $3)")
             .bind(attachment_id)
             .bind(seq)
             .bind(data);
-        B::execute(&mut *tx, stmt).await?;
-        let stmt = Stmt::new("UPDATE attachments SET size = size + $1 WHERE id = $2 AND case_id IS NULL")
-            .bind(data.len() as i64)
-            .bind(attachment_id);
         B::execute(&mut *tx, stmt).await?;
         tx.commit().await?;
         Ok(())
@@ -202,16 +206,25 @@ impl<B: Exec> Attachments for SqlStore<B> {
     }
 
     async fn discard_upload(&self, upload_id: &str) -> Result<u64, StoreError> {
-        let stmt =
-            Stmt::new("DELETE FROM attachments WHERE upload_id = $1 AND case_id IS NULL").bind(upload_id);
-        B::execute(&mut *self.conn().await?, stmt).await
+        let pending = "SELECT id FROM attachments WHERE upload_id = $1 AND case_id IS NULL";
+        self.discard(Stmt::new(format!("{PIECES_OF} ({pending})")).bind(upload_id), {
+            Stmt::new("DELETE FROM attachments WHERE upload_id = $1 AND case_id IS NULL").bind(upload_id)
+        })
+        .await
     }
 
     async fn discard_stale_uploads(&self, before: Option<Date>) -> Result<u64, StoreError> {
-        let stmt =
-            Stmt::new("DELETE FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)")
-                .bind(before);
-        B::execute(&mut *self.conn().await?, stmt).await
+        let stale = "SELECT id FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)";
+        let removed = self
+            .discard(Stmt::new(format!("{PIECES_OF} ({stale})")).bind(before), {
+                Stmt::new("DELETE FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)")
+                    .bind(before)
+            })
+            .await?;
+        // Pieces a crash left without their row (see `pieces_file`); none on PostgreSQL,
+        // where a foreign key holds them.
+        B::drop_orphan_pieces(&mut *self.conn().await?).await?;
+        Ok(removed)
     }
 
     async fn attachment_bytes(&self) -> Result<u64, StoreError> {
@@ -247,6 +260,23 @@ impl<B: Exec> Attachments for SqlStore<B> {
         .bind(seq);
         let row: Option<(Vec<u8>,)> = B::fetch_optional(&mut *self.conn().await?, stmt).await?;
         Ok(row.map(|(data,)| data))
+    }
+}
+
+/// Deletes the pieces of the files a subquery names (appended in parentheses). Run before
+/// the rows go, in the same transaction: on SQLite the pieces live in another file, with no
+/// foreign key to cascade through (`pieces_file`).
+pub(super) const PIECES_OF: &str = "DELETE FROM attachment_pieces WHERE attachment_id IN";
+
+impl<B: Exec> SqlStore<B> {
+    /// Deletes pending files' pieces, then their rows, in one transaction; returns how many
+    /// files went.
+    async fn discard(&self, pieces: Stmt<'_>, rows: Stmt<'_>) -> Result<u64, StoreError> {
+        let mut tx = B::begin_write(&self.pool).await?;
+        B::execute(&mut *tx, pieces).await?;
+        let removed = B::execute(&mut *tx, rows).await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 }
 

@@ -115,6 +115,9 @@ pub trait Backend: Database {
     async fn lock_files(conn: &mut Self::Connection) -> Result<(), sqlx::Error>;
     /// Applies pending migrations.
     async fn migrate(pool: &Pool<Self>) -> Result<(), StoreError>;
+    /// Deletes attachment pieces that no file row names (SQLite, whose pieces live in another
+    /// file: `pieces_file`); returns how many.
+    async fn drop_orphan_pieces(conn: &mut Self::Connection) -> Result<u64, sqlx::Error>;
     /// See [`super::Store::scrub`].
     async fn scrub(pool: &Pool<Self>) -> Result<bool, StoreError>;
     fn rows_affected(done: &Self::QueryResult) -> u64;

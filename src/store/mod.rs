@@ -19,6 +19,7 @@ mod changes;
 mod custody;
 mod evaluations;
 mod filter;
+mod pieces_file;
 pub mod postgres;
 mod records;
 mod rows;
@@ -30,6 +31,7 @@ pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, Stor
 pub use custody::CustodyChange;
 pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
 pub use filter::{CaseFilter, Page, Scope};
+pub use pieces_file::path_for as pieces_path;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]

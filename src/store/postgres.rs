@@ -124,6 +124,11 @@ impl Backend for Postgres {
         Ok(())
     }
 
+    async fn drop_orphan_pieces(_: &mut PgConnection) -> Result<u64, sqlx::Error> {
+        // `attachment_pieces` references `attachments` ON DELETE CASCADE: no orphan exists.
+        Ok(0)
+    }
+
     async fn scrub(pool: &Pool<Self>) -> Result<bool, StoreError> {
         // The whole database (attachments included); not in a transaction block, where
         // VACUUM refuses to run.

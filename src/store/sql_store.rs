@@ -8,6 +8,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::Pool;
 use time::Date;
 
+use super::attachments::PIECES_OF;
 use super::backend::{Backend, Exec, Stmt};
 use super::changes::{append_event, check_head, claim_upload, insert_case_row, insert_envelope};
 use super::changes::{replace_ciphertext, update_case};
@@ -299,6 +300,15 @@ impl<B: Exec> Store for SqlStore<B> {
         .bind(quiet_since)
         .bind(today);
         B::execute(&mut *tx, keep).await?;
+        // The pieces first, under the same guard: on SQLite they are in another file, which
+        // the case's cascade does not reach (`pieces_file`).
+        let pieces = Stmt::new(format!(
+            "{PIECES_OF} (SELECT id FROM attachments WHERE case_id = $1) AND EXISTS (SELECT 1 FROM cases WHERE {})",
+            purgeable()
+        ))
+        .bind(id)
+        .bind(quiet_since);
+        B::execute(&mut *tx, pieces).await?;
         let stmt = Stmt::new(format!("DELETE FROM cases WHERE {}", purgeable())).bind(id).bind(quiet_since);
         let deleted = B::execute(&mut *tx, stmt).await?;
         if deleted == 1 {

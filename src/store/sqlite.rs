@@ -1,16 +1,22 @@
 //! SQLite backend: WAL, `synchronous=FULL` (a code is shown only after a durable commit),
 //! `secure_delete` (purged ciphertext is overwritten), temp data in memory. Write
 //! transactions start with `BEGIN IMMEDIATE` so concurrent writers queue on the busy
-//! timeout instead of failing on a lock upgrade.
+//! timeout instead of failing on a lock upgrade. Evidence-file pieces live in a second
+//! file with a rollback journal, attached to every connection (`pieces_file`).
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Pool, Sqlite, Transaction};
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use super::backend::{Backend, Record};
+use super::pieces_file;
 use super::sql_store::SqlStore;
 use super::sqlite_order;
 use super::StoreError;
@@ -36,22 +42,25 @@ impl SqlStore<Sqlite> {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // Large pages: evidence files are stored as 1 MiB pieces, and 64 KiB pages cut the
-            // per-page work of writing them (measured in benches/upload.rs). Takes effect
-            // when the file is created.
+            // Large pages: fewer pages per row for the envelopes (the pieces file sets its own).
+            // Takes effect when the file is created.
             .page_size(65536)
             .pragma("secure_delete", "ON")
             .pragma("temp_store", "MEMORY");
+        let pieces_path = pieces_file::path_for(path);
+        pieces_file::create_private(&pieces_path)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", pieces_path.display())))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
+            .after_connect(attach_pieces(pieces_path.clone()))
             .connect_with(opts.clone())
             .await?;
-        // Connections for attachment pieces: `synchronous=NORMAL`, so a piece's commit does
-        // not wait for an fsync. Safe because no piece matters until the report's (or
-        // follow-up's) own commit claims it, and that commit, on `pool` with
-        // `synchronous=FULL`, syncs the WAL and with it every piece written before.
+        // Connections for attachment pieces: `synchronous=NORMAL` for the main file, where a
+        // piece only adds to its file's size (no piece matters until the claiming commit,
+        // which syncs the WAL); the pieces file itself stays `synchronous=FULL`.
         let pieces = SqlitePoolOptions::new()
             .max_connections(2)
+            .after_connect(attach_pieces(pieces_path))
             .connect_with(opts.create_if_missing(false).synchronous(SqliteSynchronous::Normal))
             .await?;
         Ok(Self { pool, pieces })
@@ -73,6 +82,48 @@ impl SqlStore<Sqlite> {
         let target = path.to_str().ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
         sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// A consistent online copy of the pieces file into a new file; take it after the main
+    /// database's copy, then check the pair with [`Self::copies_match`].
+    pub async fn vacuum_pieces_into(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_str().ok_or_else(|| StoreError::Corrupt("backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM pieces INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether every committed file in the copy `db` has all its pieces in the copy
+    /// `pieces`. The two copies are two snapshots: a purge that ran between them took pieces
+    /// the first still names (claims cannot: a file's pieces are written before its claim).
+    pub async fn copies_match(db: &Path, pieces: &Path) -> Result<bool, StoreError> {
+        use sqlx::Connection;
+        let opts = SqliteConnectOptions::new().filename(db).read_only(true);
+        let mut conn = SqliteConnection::connect_with(&opts).await?;
+        pieces_file::attach_read_only(&mut conn, pieces).await?;
+        let (missing,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM attachments a WHERE a.case_id IS NOT NULL AND a.pieces <> \
+             (SELECT COUNT(*) FROM pieces.attachment_pieces p WHERE p.attachment_id = a.id)",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok(missing == 0)
+    }
+}
+
+/// The hook that attaches the pieces file to each new connection of a pool.
+fn attach_pieces(
+    path: PathBuf,
+) -> impl Fn(
+    &mut SqliteConnection,
+    sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, Result<(), sqlx::Error>>
+       + Send
+       + Sync
+       + 'static {
+    move |conn, _| {
+        let path = path.clone();
+        Box::pin(async move { pieces_file::attach(conn, &path).await })
     }
 }
 
@@ -113,6 +164,10 @@ impl Backend for Sqlite {
             tracing::warn!("the WAL could not be truncated after the rebuild; retried at the next start");
         }
         Ok(())
+    }
+
+    async fn drop_orphan_pieces(conn: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(pieces_file::ORPHANS).execute(conn).await?.rows_affected())
     }
 
     async fn scrub(pool: &Pool<Self>) -> Result<bool, StoreError> {

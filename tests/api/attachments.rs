@@ -77,12 +77,16 @@ async fn a_64_mib_file_round_trips_and_its_marker_is_nowhere_on_disk_or_in_logs(
     let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[("AMANA_MAX_FILE_MB", "80")]);
     let marker = "MARKER-evidence-7f3a9c1e";
     let data = evidence(64 * MIB, marker);
+    let files_before = data_files(&app);
     let form = report_form("violation")
         .part("attachment", file("../../etc/passwd", data.clone()))
         .part("attachment", file("note.txt", format!("small {marker}").into_bytes()));
     let (status, body) = post_multipart(&app, "/api/v1/reports", form).await;
     assert_eq!(status, 201, "{body}");
     assert!(body["code"].as_str().is_some_and(|c| c.len() == 29), "{body}");
+    // No file per upload: a file's creation time and place on disk would date it. The
+    // pieces went into the database files that were there before (stat'ed: all 0600).
+    assert_eq!(data_files(&app), files_before, "an upload made or removed a file in the data directory");
 
     let reviewer = app.dep.reviewer(HEALTH);
     let cases = app.cases_as(reviewer).await;
@@ -135,6 +139,24 @@ async fn a_64_mib_file_round_trips_and_its_marker_is_nowhere_on_disk_or_in_logs(
         assert!(!contains_bytes(&bytes, marker.as_bytes()), "marker found in {}", path.display());
         assert!(!contains_bytes(&bytes, b"etc/passwd"), "file name found in {}", path.display());
     }
+}
+
+/// Every file in the data directory, by name, with its mode: what an upload must not change.
+fn data_files(app: &TestApp) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = app.dep.data_dir();
+    let files: Vec<(String, u32)> = files_under(&dir)
+        .into_iter()
+        .map(|p| {
+            let mode = fs::metadata(&p).expect("stat").permissions().mode() & 0o777;
+            (p.strip_prefix(&dir).expect("under the data dir").display().to_string(), mode)
+        })
+        .collect();
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} is readable by others");
+    }
+    assert!(files.iter().any(|(n, _)| n == "amana.db.pieces"), "{files:?}");
+    files
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {

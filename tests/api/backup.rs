@@ -15,11 +15,18 @@ use crate::helpers::{amana_command, postgres_url, Deployment, KeyGen, PgDatabase
 
 /// The SQLite database and its companion files present in `data_dir` (at least the database).
 fn database_files(data_dir: &Path) -> Vec<PathBuf> {
-    let files: Vec<PathBuf> = ["amana.db", "amana.db-wal", "amana.db-shm", "amana.db-journal"]
-        .iter()
-        .map(|f| data_dir.join(f))
-        .filter(|p| p.exists())
-        .collect();
+    let files: Vec<PathBuf> = [
+        "amana.db",
+        "amana.db-wal",
+        "amana.db-shm",
+        "amana.db-journal",
+        "amana.db.pieces",
+        "amana.db.pieces-journal",
+    ]
+    .iter()
+    .map(|f| data_dir.join(f))
+    .filter(|p| p.exists())
+    .collect();
     assert!(files.iter().any(|p| p.ends_with("amana.db")), "no database in {}", data_dir.display());
     files
 }
@@ -55,8 +62,19 @@ fn restore(data_dir: &Path, out: &Path, identity_file: &Path) -> Output {
 #[tokio::test]
 async fn a_restored_backup_serves_old_codes_and_decrypts() {
     let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    // A report with an evidence file: its pieces live in `amana.db.pieces`, which the backup
+    // must carry too.
+    let evidence: Vec<u8> =
+        (0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "violation")
+        .text("agency", "health")
+        .text("body", "backed-up report ٣٤")
+        .part("attachment", reqwest::multipart::Part::bytes(evidence.clone()).file_name("ledger.bin"));
+    let resp = app.client.post(app.url("/api/v1/reports")).multipart(form).send().await.expect("submit");
+    assert_eq!(resp.status(), 201);
     let code =
-        app.submit(&json!({ "kind": "violation", "agency": "health", "body": "backed-up report ٣٤" })).await;
+        resp.json::<serde_json::Value>().await.expect("json")["code"].as_str().expect("code").to_string();
     let operator = age::x25519::Identity::generate();
     let dir = tempfile::tempdir().expect("tempdir");
     let identity_file = dir.path().join("operator.key");
@@ -74,7 +92,11 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
     let secrets = fs::read(out.with_extension("secrets.age")).expect("secrets file");
     assert!(secrets.starts_with(b"age-encryption.org/v1\n"), "secrets must be encrypted");
-    assert_private(&[out.with_extension("db"), out.with_extension("secrets.age")]);
+    assert_private(&[
+        out.with_extension("db"),
+        out.with_extension("pieces"),
+        out.with_extension("secrets.age"),
+    ]);
     assert_private(&database_files(&app.dep.data_dir()));
 
     // Disaster: the data directory is gone.
@@ -95,6 +117,14 @@ async fn a_restored_backup_serves_old_codes_and_decrypts() {
     let id = reviewer.listed_ids(&app.address).pop().expect("a case");
     let shown = reviewer.cli(&app.address, &["show", &id]).ok("show");
     assert!(shown.stdout.contains("backed-up report ٣٤"), "{}", shown.stdout);
+    let out_dir = dir.path().join("export");
+    reviewer.cli(&app.address, &["export", &id, out_dir.to_str().expect("utf-8")]).ok("export");
+    let exported = fs::read_dir(&out_dir)
+        .expect("export dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.to_string_lossy().contains("ledger"))
+        .expect("the evidence file exported");
+    assert!(fs::read(exported).expect("read") == evidence, "the restored evidence file differs");
     // Restoring over existing data is refused.
     app.stop();
     let again = restore(&app.dep.data_dir(), &out, &identity_file);

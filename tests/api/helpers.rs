@@ -803,11 +803,19 @@ impl Drop for TestApp {
     }
 }
 
-/// A connection to the server's SQLite database (WAL allows reading alongside the server).
+/// A connection to the server's SQLite database (WAL allows reading alongside the server),
+/// with its evidence-file pieces file attached as the server attaches it (`pieces`).
 pub async fn open_db(path: &Path) -> sqlx::SqlitePool {
     let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path).busy_timeout(Duration::from_secs(10));
+    let pieces = amana::store::pieces_path(path).display().to_string();
     sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
+        .after_connect(move |conn, _| {
+            let pieces = pieces.clone();
+            Box::pin(async move {
+                sqlx::query("ATTACH DATABASE ? AS pieces").bind(pieces).execute(conn).await.map(drop)
+            })
+        })
         .connect_with(opts)
         .await
         .expect("open the server's database")

@@ -17,6 +17,7 @@ mod concurrency;
 mod custody;
 mod migration;
 mod nonces;
+mod pieces;
 mod pulls;
 mod ratings;
 mod retention;

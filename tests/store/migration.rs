@@ -65,6 +65,22 @@ async fn old_database(dir: &Path) -> SqlitePool {
             .await
             .unwrap();
     }
+    // A committed evidence file with two pieces, in the main file as older releases kept them.
+    sqlx::query(
+        "INSERT INTO attachments (id, case_id, envelope_id, seq, created_on, size, pieces, meta) \
+         VALUES ('file-a', 'case-a', 'env-a', 0, '2026-01-01', 6, 2, x'00')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (seq, data) in [(0, "PIECE0"), (1, "PIECE1")] {
+        sqlx::query("INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ('file-a', $1, $2)")
+            .bind(seq)
+            .bind(data.as_bytes())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     pool
 }
 
@@ -95,12 +111,18 @@ async fn an_old_sqlite_database_is_rebuilt_without_rowids_and_vacuumed() {
     assert_eq!(ids.len(), 3, "{ids:?}");
     drop(store);
 
-    let pool = SqlitePool::connect(data.database_url.as_deref().unwrap()).await.unwrap();
+    let pool = crate::schema::sqlite_pool(data.database_url.as_deref().unwrap()).await;
     let after = sqlite_problems(&pool).await;
     assert!(after.is_empty(), "{after:?}");
     let (events,): (i64,) = one(&pool, "SELECT count(*) FROM events").await;
     let (nonces,): (i64,) = one(&pool, "SELECT count(*) FROM nonces").await;
     assert_eq!((events, nonces), (3, 3));
+    // The evidence pieces moved into the pieces file (migrations/sqlite/0010_pieces_file.sql).
+    let (moved,): (i64,) =
+        one(&pool, "SELECT count(*) FROM pieces.attachment_pieces WHERE attachment_id = 'file-a'").await;
+    let (left,): (i64,) =
+        one(&pool, "SELECT count(*) FROM main.sqlite_master WHERE name = 'attachment_pieces'").await;
+    assert_eq!((moved, left), (2, 0));
     let (applied,): (i64,) = one(&pool, "SELECT count(*) FROM _sqlx_migrations WHERE success").await;
     assert!(applied >= 4, "{applied}");
     // VACUUM ran: no free page (the dropped tables left many) and the request is cleared.

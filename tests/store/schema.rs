@@ -171,7 +171,8 @@ async fn postgres_counters(pool: &PgPool) -> Vec<String> {
 async fn sqlite_has_no_rowid_tables_counters_or_times() {
     with_sqlite(|db| async move {
         traffic(&*db.open().await).await;
-        let pool = SqlitePool::connect(db.url()).await.unwrap();
+        let pool = sqlite_pool(db.url()).await;
+        assert!(pieces_attached(&pool).await, "the check must see the pieces file too");
         let problems = sqlite_problems(&pool).await;
         pool.close().await;
         assert!(problems.is_empty(), "order or times in the SQLite database:\n{}", problems.join("\n"));
@@ -183,8 +184,9 @@ async fn sqlite_has_no_rowid_tables_counters_or_times() {
 pub async fn sqlite_problems(pool: &SqlitePool) -> Vec<String> {
     let mut problems = Vec::new();
     // `wr` is 1 for WITHOUT ROWID; AUTOINCREMENT's `sqlite_sequence` is a rowid table too.
+    // Every schema but `temp`: the main file, and the pieces file where it is attached.
     let rowid: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+        "SELECT name FROM pragma_table_list WHERE schema <> 'temp' AND type = 'table' \
          AND wr = 0 AND name <> 'sqlite_schema'",
     )
     .fetch_all(pool)
@@ -193,8 +195,9 @@ pub async fn sqlite_problems(pool: &SqlitePool) -> Vec<String> {
     problems.extend(rowid.into_iter().map(|(t,)| format!("{t} is a rowid table")));
     let columns: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT m.name, p.name, p.type, p.dflt_value, \
-         (SELECT count(*) FROM pragma_table_info(m.name) k WHERE k.pk > 0) = 1 AND p.pk = 1 \
-         FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+         (SELECT count(*) FROM pragma_table_info(m.name, m.schema) k WHERE k.pk > 0) = 1 AND p.pk = 1 \
+         FROM pragma_table_list m JOIN pragma_table_info(m.name, m.schema) p \
+         WHERE m.type = 'table' AND m.schema <> 'temp' AND m.name <> 'sqlite_schema'",
     )
     .fetch_all(pool)
     .await
@@ -233,10 +236,12 @@ async fn both_backends_have_the_same_tables_and_columns() {
         };
         drop(amana::startup::open_store(&data).await.unwrap());
 
-        let sqlite = SqlitePool::connect(&url).await.unwrap();
+        let sqlite = sqlite_pool(&url).await;
+        // Both files: `attachment_pieces` lives in the pieces file (migrations/sqlite/0010).
         let lite: Vec<(String, String)> = sqlx::query_as(
-            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+            "SELECT m.name, p.name FROM pragma_table_list m JOIN pragma_table_info(m.name, m.schema) p \
+             WHERE m.type = 'table' AND m.schema <> 'temp' AND m.name NOT LIKE 'sqlite_%' \
+             ORDER BY m.name, p.cid",
         )
         .fetch_all(&sqlite)
         .await
@@ -256,6 +261,34 @@ async fn both_backends_have_the_same_tables_and_columns() {
         postgres.close().await;
     })
     .await
+}
+
+/// A pool on a server's SQLite database with its pieces file attached, as the server has it.
+pub async fn sqlite_pool(url: &str) -> SqlitePool {
+    let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    let pieces = amana::store::pieces_path(opts.get_filename()).display().to_string();
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _| {
+            let pieces = pieces.clone();
+            Box::pin(async move {
+                sqlx::query("ATTACH DATABASE ? AS pieces").bind(pieces).execute(conn).await.map(drop)
+            })
+        })
+        .connect_with(opts)
+        .await
+        .unwrap()
+}
+
+/// Whether the pieces file is attached and holds the pieces table.
+async fn pieces_attached(pool: &SqlitePool) -> bool {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pragma_table_list WHERE schema = 'pieces' AND name = 'attachment_pieces'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    n == 1
 }
 
 #[test]
