@@ -40,6 +40,7 @@ pub fn run(home: &Home, server: Option<&str>) -> anyhow::Result<()> {
     if !fetched.failed.is_empty() {
         return Err(ReviewError::FetchIncomplete(fetched.failed.len()).into());
     }
+    crate::improvement::fetch(&session, home);
     quarantined(&summary)
 }
 

@@ -12,4 +12,5 @@ mod kpis;
 mod offline;
 mod online;
 mod receipts;
+mod room;
 mod support;
