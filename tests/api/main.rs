@@ -22,6 +22,7 @@ mod hardening;
 mod heads;
 mod helpers;
 mod hostile;
+mod improvements;
 mod leaks;
 mod lifecycle;
 mod nodes;
