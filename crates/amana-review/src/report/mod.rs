@@ -171,7 +171,7 @@ fn table(r: &Report, first: Option<&str>, rows: &[Kpi]) -> String {
             count(r, k.ratings)
         ));
         for c in cells {
-            out.push_str(&format!("<td class=\"n\"><bdi>{}</bdi></td>", escape(&c)));
+            out.push_str(&format!("<td class=\"n\"><bdi dir=\"ltr\">{}</bdi></td>", escape(&c)));
         }
         out.push_str("</tr>");
     }
@@ -219,7 +219,7 @@ fn weekly(r: &Report) -> String {
     ));
     for (w, c) in r.room.weeks.iter().zip(&cols) {
         out.push_str(&format!(
-            "<tr><th scope=\"row\"><bdi>{}</bdi></th><td class=\"n\"><bdi>{}</bdi></td><td class=\"n\"><bdi>{}</bdi></td></tr>",
+            "<tr><th scope=\"row\"><bdi>{}</bdi></th><td class=\"n\"><bdi dir=\"ltr\">{}</bdi></td><td class=\"n\"><bdi dir=\"ltr\">{}</bdi></td></tr>",
             escape(&w.week),
             escape(&count(r, w.received)),
             escape(&c.text)

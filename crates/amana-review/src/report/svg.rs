@@ -41,7 +41,7 @@ pub fn bars(id: &str, title: &str, rows: &[Bar]) -> String {
              <text x=\"{:.1}\" y=\"{:.0}\" font-size=\"13\" fill=\"#222\">{}</text>",
             label_w - 6.0,
             y + 14.0,
-            escape(&r.label),
+            escape(&short(&r.label, 28)),
             y,
             label_w + w + 6.0,
             y + 14.0,
@@ -113,10 +113,10 @@ pub fn heat_map(id: &str, title: &str, criteria: &[String], rows: &[(String, Vec
     for (i, (label, cells)) in rows.iter().enumerate() {
         let y = head_h + cell_h * i as f64;
         out.push_str(&format!(
-            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\" font-size=\"12\" fill=\"#222\">{}</text>",
+            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\" font-size=\"11\" fill=\"#222\">{}</text>",
             label_w - 6.0,
             y + 17.0,
-            escape(label)
+            escape(&short(label, 30))
         ));
         for (j, cell) in cells.iter().enumerate() {
             let x = label_w + cell_w * j as f64;
@@ -133,6 +133,14 @@ pub fn heat_map(id: &str, title: &str, criteria: &[String], rows: &[(String, Vec
         }
     }
     out + "</svg>"
+}
+
+/// At most `n` characters, the rest cut to `…` (the tables beside give the full name).
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    s.chars().take(n - 1).chain(['…']).collect()
 }
 
 /// A light colour from red (1 of 5) through yellow to green (5 of 5), grey when hidden; dark
