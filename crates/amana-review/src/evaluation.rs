@@ -18,7 +18,7 @@ pub struct Evaluation {
 }
 
 /// The answers, under the questionnaire version they were given to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Ratings {
     pub questionnaire: String,
     pub version: u32,
@@ -86,20 +86,28 @@ pub struct CriterionMean {
 }
 
 /// Per agency, centre, questionnaire version and criterion, over `bundles`, in that order.
+#[cfg(test)]
 pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
+    let found: Vec<(String, Evaluation)> =
+        bundles.iter().filter_map(|b| Some((printable(&b.agency), of_case(b)?))).collect();
+    summed(found.iter().map(|(agency, e)| (agency.as_str(), e)))
+}
+
+/// The same over `(agency, evaluation)` pairs (the agency already printable).
+pub fn summed<'a>(evaluations: impl Iterator<Item = (&'a str, &'a Evaluation)>) -> Vec<CriterionMean> {
     type Key = (String, String, String, u32, String, bool);
     let mut sums: std::collections::BTreeMap<Key, (usize, u32, usize)> = Default::default();
-    for b in bundles {
-        let Some(Evaluation { centre, ratings: Some(r), commissioned }) = of_case(b) else { continue };
+    for (agency, e) in evaluations {
+        let Evaluation { centre, ratings: Some(r), commissioned } = e else { continue };
         let centre = centre.as_deref().map_or("-".to_string(), printable);
         for (criterion, value) in &r.answers {
             let key = (
-                printable(&b.agency),
+                agency.to_string(),
                 centre.clone(),
                 printable(&r.questionnaire),
                 r.version,
                 printable(criterion),
-                commissioned,
+                *commissioned,
             );
             let (n, sum, na) = sums.entry(key).or_default();
             match value {

@@ -25,14 +25,15 @@
 
 use std::collections::BTreeMap;
 
-use amana_core::case::Status;
+use amana_core::case::{Kind, Status};
 use amana_core::deadlines;
 use amana_core::events::EventKind;
 use amana_core::wire::CaseBundle;
 use serde::Serialize;
 use time::Date;
 
-use crate::cases::{self, printable};
+use crate::cases;
+use crate::facts::Facts;
 use crate::history;
 use crate::home::Home;
 use crate::period::Period;
@@ -109,19 +110,16 @@ pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
     // A quarantined case is one whose server copy failed verification: its figures wait until
     // a pull verifies it again.
     let quarantined = crate::quarantine::Quarantine::load(home)?;
-    let mut all: Vec<CaseBundle> = cases::load_all(home)?
-        .into_iter()
-        .map(|c| c.bundle)
-        .filter(|b| !quarantined.0.contains_key(&b.id))
-        .collect();
+    let mut all: Vec<Facts> = crate::facts::index::load(home)?;
+    all.retain(|f| !quarantined.0.contains_key(&f.id));
     crate::room::set_apart(&mut all);
     let today = time::OffsetDateTime::now_utc().date();
     let improvements = crate::improvement::shown(&crate::improvement::held(home)?, &all, r.period);
-    let in_period = |b: &CaseBundle| r.period.is_none_or(|p| p.contains(history::received_on(b)));
-    let bundles: Vec<CaseBundle> = all.into_iter().filter(|b| in_period(b)).collect();
+    let facts: Vec<Facts> =
+        all.into_iter().filter(|f| r.period.is_none_or(|p| p.contains(f.received_on))).collect();
     if let Some(h) = &r.html {
         // A file for outside oversight: no oversight-only case at all, not even in totals.
-        let shared: Vec<&CaseBundle> = bundles.iter().filter(|b| !b.oversight_only).collect();
+        let shared: Vec<&Facts> = facts.iter().filter(|f| !f.oversight_only).collect();
         let room = crate::room::build(&shared, today);
         let rules = amana_core::disclosure::Rules::new(h.k).map_err(anyhow::Error::msg)?;
         let report = crate::report::Report {
@@ -134,8 +132,8 @@ pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
         };
         return crate::report::write(&report, &h.out);
     }
-    let rows = compute(&bundles, today);
-    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
+    let rows = compute(&facts, today);
+    let counted: Vec<&Facts> = facts.iter().filter(|f| f.status.counts_in_figures()).collect();
     let room = crate::room::build(&counted, today);
     let mut text = match r.format {
         Format::Json => {
@@ -157,9 +155,26 @@ pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
     if r.officers {
         require_officers_view(home, r.format)?;
         text.push('\n');
-        text.push_str(&crate::officers::table(&crate::officers::compute(&counted, today)));
+        text.push_str(&officers(home, r.period, &quarantined, today)?);
     }
     crate::output::stdout(&text)
+}
+
+/// The officers' table: it needs whole histories (who acted when), so it reads the case files.
+fn officers(
+    home: &Home,
+    period: Option<Period>,
+    quarantined: &crate::quarantine::Quarantine,
+    today: Date,
+) -> anyhow::Result<String> {
+    let bundles: Vec<CaseBundle> = cases::load_all(home)?
+        .into_iter()
+        .map(|c| c.bundle)
+        .filter(|b| !quarantined.0.contains_key(&b.id) && b.status.counts_in_figures())
+        .filter(|b| period.is_none_or(|p| p.contains(history::received_on(b))))
+        .collect();
+    let refs: Vec<&CaseBundle> = bundles.iter().collect();
+    Ok(crate::officers::table(&crate::officers::compute(&refs, today)))
 }
 
 /// Officers' figures are for the oversight unit's own terminal: never a file, never an agency.
@@ -230,41 +245,53 @@ fn csv(rows: &[Kpi]) -> String {
 }
 
 /// One row per (agency, kind) in order, then the total.
-pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
-    let mut groups: BTreeMap<(String, String), Vec<&CaseBundle>> = BTreeMap::new();
-    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
-    for b in counted.iter().copied() {
-        groups.entry((printable(&b.agency), b.kind.to_string())).or_default().push(b);
+pub fn compute(facts: &[Facts], today: Date) -> Vec<Kpi> {
+    let mut groups: BTreeMap<(&str, Kind), Vec<&Facts>> = BTreeMap::new();
+    let counted: Vec<&Facts> = facts.iter().filter(|f| f.status.counts_in_figures()).collect();
+    for f in counted.iter().copied() {
+        groups.entry((f.agency.as_str(), f.kind)).or_default().push(f);
     }
-    let mut rows: Vec<Kpi> =
-        groups.into_iter().map(|((agency, kind), cases)| group(agency, kind, &cases, today)).collect();
-    rows.push(group("all".into(), "all".into(), &counted, today));
+    let mut rows: Vec<Kpi> = groups
+        .into_iter()
+        .map(|((agency, kind), cases)| group_facts(agency.to_string(), kind.to_string(), &cases, today))
+        .collect();
+    rows.push(group_facts("all".into(), "all".into(), &counted, today));
     rows
 }
 
+/// [`group_facts`] over bundles (published figures).
 pub fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
+    let facts: Vec<Facts> = cases.iter().map(|b| Facts::of(b)).collect();
+    let refs: Vec<&Facts> = facts.iter().collect();
+    group_facts(agency, kind, &refs, today)
+}
+
+/// The indicators of one group of cases.
+pub fn group_facts(agency: String, kind: String, cases: &[&Facts], today: Date) -> Kpi {
     let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
     k.by_status = figure_statuses().map(|s| (s.to_string(), 0)).collect();
     let mut days = Vec::new();
     let (mut settled, mut on_time) = (0usize, 0usize);
     let mut ratings = Vec::new();
     let mut feedback = Vec::new();
-    for b in cases {
-        *k.by_status.entry(b.status.to_string()).or_default() += 1;
-        k.open += usize::from(!b.status.is_closed());
-        k.overdue += usize::from(deadlines::is_overdue(b.status, &b.deadlines, today));
-        k.escalated += usize::from(b.escalated);
-        match history::acknowledged_on(b) {
+    for f in cases {
+        if let Some(n) = k.by_status.get_mut(f.status.as_str()) {
+            *n += 1;
+        }
+        k.open += usize::from(!f.status.is_closed());
+        k.overdue += usize::from(deadlines::is_overdue(f.status, &f.deadlines, today));
+        k.escalated += usize::from(f.escalated);
+        match f.acknowledged_on {
             Some(on) => {
-                days.push((on - history::received_on(b)).whole_days() as f64);
+                days.push((on - f.received_on).whole_days() as f64);
                 settled += 1;
-                on_time += usize::from(on <= b.deadlines.acknowledge_by);
+                on_time += usize::from(on <= f.deadlines.acknowledge_by);
             }
-            None if today > b.deadlines.acknowledge_by => settled += 1,
+            None if today > f.deadlines.acknowledge_by => settled += 1,
             None => {}
         }
-        ratings.extend(b.rating.map(f64::from));
-        feedback.extend(first_reply_on(b).map(|on| (on - history::received_on(b)).whole_days() as f64));
+        ratings.extend(f.rating.map(f64::from));
+        feedback.extend(f.first_reply_on.map(|on| (on - f.received_on).whole_days() as f64));
     }
     k.replied = feedback.len();
     k.median_days_to_feedback = median(&mut feedback);
@@ -357,7 +384,7 @@ mod tests {
         b.events[1].on += time::Duration::days(2);
         // Unchecked metadata does not move the indicator (a pull refuses it anyway).
         b.received_on -= time::Duration::days(40);
-        let all = compute(&[b], crate::testkit::ON).pop().expect("total");
+        let all = compute(&[Facts::of(&b)], crate::testkit::ON).pop().expect("total");
         assert_eq!(all.median_days_to_acknowledge, Some(2.0));
     }
 
@@ -368,7 +395,7 @@ mod tests {
         kit.status(&mut real, Status::Acknowledged);
         let mut junk = kit.bundle("c2");
         kit.status(&mut junk, Status::ClosedSpam);
-        let rows = compute(&[real, junk], crate::testkit::ON);
+        let rows = compute(&[Facts::of(&real), Facts::of(&junk)], crate::testkit::ON);
         let all = rows.last().expect("total");
         assert_eq!(all.cases, 1);
         assert!(!all.by_status.contains_key("closed_spam"));

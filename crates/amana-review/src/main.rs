@@ -28,6 +28,7 @@ mod evaluation;
 mod evidence;
 mod export;
 mod extend;
+mod facts;
 mod heads;
 mod history;
 mod hold;

@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use amana_core::wire::CaseBundle;
 use serde::Serialize;
 use time::Date;
 
 use crate::evaluation::{self, CriterionMean};
+use crate::facts::Facts;
 use crate::kpis::{self, Kpi};
 
 /// The agency every oversight-only case is shown under in the room and in `kpis`: never
@@ -45,37 +45,38 @@ pub struct Room {
 }
 
 /// Moves oversight-only cases out of their agency, for every view `kpis` gives.
-pub fn set_apart(bundles: &mut [CaseBundle]) {
-    for b in bundles.iter_mut().filter(|b| b.oversight_only) {
-        b.agency = OVERSIGHT_ONLY.to_string();
+pub fn set_apart(facts: &mut [Facts]) {
+    for f in facts.iter_mut().filter(|f| f.oversight_only) {
+        f.agency = OVERSIGHT_ONLY.to_string();
     }
 }
 
 /// The room over `cases` (junk is left out here, as everywhere in the figures).
-pub fn build(cases: &[&CaseBundle], today: Date) -> Room {
-    let counted: Vec<&CaseBundle> = cases.iter().copied().filter(|b| b.status.counts_in_figures()).collect();
-    let mut by_agency: BTreeMap<String, Vec<&CaseBundle>> = BTreeMap::new();
-    let mut by_centre: BTreeMap<(String, String), Vec<&CaseBundle>> = BTreeMap::new();
-    let mut by_kind: BTreeMap<String, Vec<&CaseBundle>> = BTreeMap::new();
-    for b in counted.iter().copied() {
-        let agency = crate::cases::printable(&b.agency);
-        by_agency.entry(agency.clone()).or_default().push(b);
-        by_kind.entry(b.kind.to_string()).or_default().push(b);
-        if let Some(centre) = evaluation::of_case(b).and_then(|e| e.centre) {
-            by_centre.entry((agency, crate::cases::printable(&centre))).or_default().push(b);
+pub fn build(cases: &[&Facts], today: Date) -> Room {
+    let counted: Vec<&Facts> = cases.iter().copied().filter(|f| f.status.counts_in_figures()).collect();
+    let mut by_agency: BTreeMap<&str, Vec<&Facts>> = BTreeMap::new();
+    let mut by_centre: BTreeMap<(&str, &str), Vec<&Facts>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&str, Vec<&Facts>> = BTreeMap::new();
+    for f in counted.iter().copied() {
+        by_agency.entry(&f.agency).or_default().push(f);
+        by_kind.entry(f.kind.as_str()).or_default().push(f);
+        if let Some(centre) = f.evaluation.as_ref().and_then(|e| e.centre.as_deref()) {
+            by_centre.entry((&f.agency, centre)).or_default().push(f);
         }
     }
-    let all = |s: &str| s.to_string();
+    let group = |a: &str, k: &str, l: &[&Facts]| kpis::group_facts(a.to_string(), k.to_string(), l, today);
     Room {
-        agencies: by_agency.into_iter().map(|(a, l)| kpis::group(a, all("all"), &l, today)).collect(),
+        agencies: by_agency.into_iter().map(|(a, l)| group(a, "all", &l)).collect(),
         centres: by_centre
             .into_iter()
-            .map(|((a, c), l)| Kpi { centre: Some(c), ..kpis::group(a, all("all"), &l, today) })
+            .map(|((a, c), l)| Kpi { centre: Some(crate::cases::printable(c)), ..group(a, "all", &l) })
             .collect(),
-        kinds: by_kind.into_iter().map(|(k, l)| kpis::group(all("all"), k, &l, today)).collect(),
-        total: kpis::group(all("all"), all("all"), &counted, today),
+        kinds: by_kind.into_iter().map(|(k, l)| group("all", k, &l)).collect(),
+        total: group("all", "all", &counted),
         weeks: weeks(&counted, today),
-        evaluations: evaluation::means(&counted),
+        evaluations: evaluation::summed(
+            counted.iter().filter_map(|f| Some((f.agency.as_str(), f.evaluation.as_ref()?))),
+        ),
     }
 }
 
@@ -130,31 +131,36 @@ pub fn table(room: &Room, improvements: &[crate::improvement::Shown]) -> String 
     out
 }
 
-/// `2026-W03` for a date.
-pub fn iso_week(d: Date) -> String {
+/// The ISO year and week of a date (the first days of January can be in the last week of the
+/// year before).
+fn iso_week(d: Date) -> (i32, u8) {
     let (year, week, _) = d.to_iso_week_date();
+    (year, week)
+}
+
+/// `2026-W03`.
+fn week_label((year, week): (i32, u8)) -> String {
     format!("{year}-W{week:02}")
 }
 
 /// Per ISO week of receipt, in order: receipts and acknowledgements on time.
-fn weeks(cases: &[&CaseBundle], today: Date) -> Vec<Week> {
-    let mut acc: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for b in cases {
-        let received = crate::history::received_on(b);
-        let (n, settled, on_time) = acc.entry(iso_week(received)).or_default();
+fn weeks(cases: &[&Facts], today: Date) -> Vec<Week> {
+    let mut acc: BTreeMap<(i32, u8), (usize, usize, usize)> = BTreeMap::new();
+    for f in cases {
+        let (n, settled, on_time) = acc.entry(iso_week(f.received_on)).or_default();
         *n += 1;
-        match crate::history::acknowledged_on(b) {
+        match f.acknowledged_on {
             Some(on) => {
                 (*settled, *on_time) =
-                    (*settled + 1, *on_time + usize::from(on <= b.deadlines.acknowledge_by))
+                    (*settled + 1, *on_time + usize::from(on <= f.deadlines.acknowledge_by))
             }
-            None if today > b.deadlines.acknowledge_by => *settled += 1,
+            None if today > f.deadlines.acknowledge_by => *settled += 1,
             None => {}
         }
     }
     acc.into_iter()
         .map(|(week, (received, settled, on_time))| Week {
-            week,
+            week: week_label(week),
             received,
             settled,
             on_time,
@@ -171,9 +177,9 @@ mod tests {
 
     #[test]
     fn iso_weeks_cross_years_as_iso_says() {
-        assert_eq!(iso_week(date!(2026 - 01 - 01)), "2026-W01");
-        assert_eq!(iso_week(date!(2027 - 01 - 01)), "2026-W53");
-        assert_eq!(iso_week(date!(2025 - 12 - 29)), "2026-W01");
+        assert_eq!(week_label(iso_week(date!(2026 - 01 - 01))), "2026-W01");
+        assert_eq!(week_label(iso_week(date!(2027 - 01 - 01))), "2026-W53");
+        assert_eq!(week_label(iso_week(date!(2025 - 12 - 29))), "2026-W01");
     }
 
     #[test]
@@ -181,16 +187,16 @@ mod tests {
         let kit = crate::testkit::Kit::new("alice");
         let mut secret = kit.bundle("c1");
         secret.oversight_only = true;
-        let mut cases = vec![secret, kit.bundle("c2")];
+        let mut cases = vec![Facts::of(&secret), Facts::of(&kit.bundle("c2"))];
         let agency = cases[1].agency.clone();
         set_apart(&mut cases);
-        let refs: Vec<&CaseBundle> = cases.iter().collect();
+        let refs: Vec<&Facts> = cases.iter().collect();
         let room = build(&refs, crate::testkit::ON);
         let names: Vec<&str> = room.agencies.iter().map(|k| k.agency.as_str()).collect();
         assert_eq!(names, [OVERSIGHT_ONLY, agency.as_str()]);
         assert!(room.agencies.iter().all(|k| k.cases == 1));
         let mut junk = kit.bundle("c3");
         kit.status(&mut junk, Status::ClosedSpam);
-        assert_eq!(build(&[&junk], crate::testkit::ON).total.cases, 0);
+        assert_eq!(build(&[&Facts::of(&junk)], crate::testkit::ON).total.cases, 0);
     }
 }

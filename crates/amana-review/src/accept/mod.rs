@@ -137,6 +137,7 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
     missing.sort();
     let stored: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
     let lacking = crate::acknowledged::reconcile(home, &stored, &applied_nonces)?;
+    crate::facts::index::after_pull(home);
     Ok(Summary {
         cases: planned.len(),
         new: planned.iter().filter(|p| p.local.is_none()).count(),

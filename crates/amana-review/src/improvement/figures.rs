@@ -4,10 +4,10 @@
 //! before the opening. Junk and oversight-only cases never count (`kpis` sets them apart).
 
 use amana_core::improvement::{Document, Signed};
-use amana_core::wire::CaseBundle;
 use serde::Serialize;
 use time::{Date, Duration};
 
+use crate::facts::Facts;
 use crate::period::Period;
 use crate::report::{count, escape, Report};
 
@@ -30,7 +30,7 @@ pub struct Shown {
 }
 
 /// The open periods, and those closed within `within` (all closed ones without it).
-pub fn shown(held: &[(Document, Signed)], cases: &[CaseBundle], within: Option<Period>) -> Vec<Shown> {
+pub fn shown(held: &[(Document, Signed)], cases: &[Facts], within: Option<Period>) -> Vec<Shown> {
     held.iter()
         .filter(|(d, _)| d.closed_on.is_none_or(|on| within.is_none_or(|p| p.contains(on))))
         .map(|(d, _)| Shown {
@@ -40,20 +40,17 @@ pub fn shown(held: &[(Document, Signed)], cases: &[CaseBundle], within: Option<P
         .collect()
 }
 
-fn before_after(d: &Document, closed: Date, cases: &[CaseBundle]) -> Vec<Figure> {
+fn before_after(d: &Document, closed: Date, cases: &[Facts]) -> Vec<Figure> {
     let days = (closed - d.opened_on).whole_days() + 1;
     let before_from = d.opened_on - Duration::days(days);
-    let in_scope = |b: &&CaseBundle| {
-        b.agency == d.agency
-            && b.status.counts_in_figures()
-            && (d.centre.is_none() || crate::evaluation::of_case(b).and_then(|e| e.centre) == d.centre)
+    let in_scope = |f: &&Facts| {
+        f.agency == d.agency
+            && f.status.counts_in_figures()
+            && (d.centre.is_none()
+                || f.evaluation.as_ref().and_then(|e| e.centre.as_ref()) == d.centre.as_ref())
     };
-    let window = |from: Date, to: Date| -> Vec<&CaseBundle> {
-        cases
-            .iter()
-            .filter(in_scope)
-            .filter(|b| (from..=to).contains(&crate::history::received_on(b)))
-            .collect()
+    let window = |from: Date, to: Date| -> Vec<&Facts> {
+        cases.iter().filter(in_scope).filter(|f| (from..=to).contains(&f.received_on)).collect()
     };
     let before = window(before_from, d.opened_on - Duration::days(1));
     let after = window(d.opened_on, closed);
@@ -68,8 +65,8 @@ fn before_after(d: &Document, closed: Date, cases: &[CaseBundle]) -> Vec<Figure>
 }
 
 /// A named figure over some cases, and its n.
-fn figure(criterion: &str, cases: &[&CaseBundle], on: Date) -> (Option<f64>, usize) {
-    let k = crate::kpis::group(String::new(), String::new(), cases, on);
+fn figure(criterion: &str, cases: &[&Facts], on: Date) -> (Option<f64>, usize) {
+    let k = crate::kpis::group_facts(String::new(), String::new(), cases, on);
     match criterion {
         "on_time" => (k.acknowledged_on_time_share, k.settled),
         "days_to_acknowledge" => (k.median_days_to_acknowledge, k.acknowledged),
@@ -77,7 +74,9 @@ fn figure(criterion: &str, cases: &[&CaseBundle], on: Date) -> (Option<f64>, usi
         "overdue" => ((k.cases > 0).then(|| k.overdue as f64 / k.cases as f64), k.cases),
         "satisfaction" => (k.average_rating, k.ratings),
         criterion => {
-            let means = crate::evaluation::means(cases);
+            let means = crate::evaluation::summed(
+                cases.iter().filter_map(|f| Some((f.agency.as_str(), f.evaluation.as_ref()?))),
+            );
             let (n, sum) = means
                 .iter()
                 .filter(|m| m.criterion == criterion)

@@ -157,6 +157,17 @@ fn room_figures_match_the_hand_computed_ones() {
     let clean = room["evaluations"].as_array().and_then(|e| e.iter().find(|m| m["criterion"] == "clean"));
     assert_eq!(clean.map(|m| (m["mean"].clone(), m["n"].clone())), Some((json!(2.0), json!(1))));
 
+    // The figures' index was written; a damaged one is rebuilt from the case files, and the
+    // figures do not change.
+    let index = home.file("facts.tsv");
+    let text = std::fs::read_to_string(&index).expect("index");
+    assert!(text.starts_with("amana-facts-1\n") && text.lines().count() == 9, "{text}");
+    std::fs::write(&index, "amana-facts-1\nnot a line\n").expect("damage");
+    let again = home.cmd().args(["kpis", "--json", "--period", "2026-03"]).assert().success();
+    let again: Value = serde_json::from_slice(&again.get_output().stdout).expect("json");
+    assert_eq!(again["room"], v["room"]);
+    assert_eq!(std::fs::read_to_string(&index).expect("rebuilt"), text);
+
     let table = home.cmd().args(["kpis", "--period", "2026-03"]).assert().success();
     let text = String::from_utf8_lossy(&table.get_output().stdout).into_owned();
     assert!(text.contains("per centre (agency/centre)\n") && text.contains("health/north"), "{text}");
