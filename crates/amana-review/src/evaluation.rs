@@ -93,22 +93,17 @@ pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
     summed(found.iter().map(|(agency, e)| (agency.as_str(), e)))
 }
 
-/// The same over `(agency, evaluation)` pairs (the agency already printable).
+/// The same over `(agency, evaluation)` pairs (the agency already printable). Sums are keyed
+/// by borrowed text and made printable once per row: a national home has millions of answers.
 pub fn summed<'a>(evaluations: impl Iterator<Item = (&'a str, &'a Evaluation)>) -> Vec<CriterionMean> {
-    type Key = (String, String, String, u32, String, bool);
-    let mut sums: std::collections::BTreeMap<Key, (usize, u32, usize)> = Default::default();
+    type Key<'k> = (&'k str, &'k str, &'k str, u32, &'k str, bool);
+    let mut sums: std::collections::BTreeMap<Key<'a>, (usize, u32, usize)> = Default::default();
     for (agency, e) in evaluations {
         let Evaluation { centre, ratings: Some(r), commissioned } = e else { continue };
-        let centre = centre.as_deref().map_or("-".to_string(), printable);
+        let centre = centre.as_deref().unwrap_or("-");
         for (criterion, value) in &r.answers {
-            let key = (
-                agency.to_string(),
-                centre.clone(),
-                printable(&r.questionnaire),
-                r.version,
-                printable(criterion),
-                *commissioned,
-            );
+            let key =
+                (agency, centre, r.questionnaire.as_str(), r.version, criterion.as_str(), *commissioned);
             let (n, sum, na) = sums.entry(key).or_default();
             match value {
                 Some(v) => (*n, *sum) = (*n + 1, *sum + u32::from(*v)),
@@ -119,11 +114,11 @@ pub fn summed<'a>(evaluations: impl Iterator<Item = (&'a str, &'a Evaluation)>) 
     sums.into_iter()
         .map(|((agency, centre, questionnaire, version, criterion, commissioned), (n, sum, na))| {
             CriterionMean {
-                agency,
-                centre,
-                questionnaire,
+                agency: agency.to_string(),
+                centre: printable(centre),
+                questionnaire: printable(questionnaire),
                 version,
-                criterion,
+                criterion: printable(criterion),
                 commissioned,
                 n,
                 mean: (n > 0).then(|| f64::from(sum) / n as f64),
