@@ -11,6 +11,7 @@ pub mod error;
 pub mod followup;
 pub mod form_token;
 pub mod i18n;
+pub mod improvements;
 pub mod intake;
 pub mod json;
 pub mod kdf_pool;

@@ -121,6 +121,10 @@ fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppSt
         .route("/api/v1/review/cases/{id}/assign", post(review_api::assign))
         .route("/api/v1/review/inbox", get(review_api::inbox))
         .route("/api/v1/review/publications", post(crate::transparency::upload))
+        .route(
+            "/api/v1/review/improvements",
+            post(crate::improvements::upload).get(crate::improvements::list),
+        )
         .layer(timeout(limits.request_timeout_secs))
         .merge(download)
         .layer(DefaultBodyLimit::max(review_api::MAX_REVIEW_BYTES))

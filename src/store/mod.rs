@@ -353,6 +353,13 @@ pub trait Store: Attachments + Send + Sync {
 
     /// Every published file, newest period first.
     async fn publications(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Stores an improvement period's signed file under its id, replacing the one held (its
+    /// closing: the caller checked the signature, and that a replacement only closes it).
+    async fn put_improvement(&self, id: &str, agency: &str, signed: &str) -> Result<(), StoreError>;
+
+    /// Every improvement period as `(agency, signed file)`, by id (random: no order of arrival).
+    async fn improvements(&self) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 /// Formats a date as stored: `YYYY-MM-DD`.

@@ -119,6 +119,23 @@ impl<B: Exec> Store for SqlStore<B> {
         Ok(rows.into_iter().map(|(s,)| s).collect())
     }
 
+    async fn put_improvement(&self, id: &str, agency: &str, signed: &str) -> Result<(), StoreError> {
+        let stmt = Stmt::new(
+            "INSERT INTO improvement_periods (id, agency, signed) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET signed = excluded.signed",
+        )
+        .bind(id)
+        .bind(agency)
+        .bind(signed);
+        B::execute(&mut *self.conn().await?, stmt).await?;
+        Ok(())
+    }
+
+    async fn improvements(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let stmt = Stmt::new("SELECT agency, signed FROM improvement_periods ORDER BY id");
+        Ok(B::fetch_all(&mut *self.conn().await?, stmt).await?)
+    }
+
     async fn rating_summary(&self, f: &RatingFilter) -> Result<Vec<RatingSummary>, StoreError> {
         let stmt = Stmt::new(RATING_SUMMARY).bind(f.from).bind(f.to).bind(f.agency.as_deref());
         let rows: Vec<SummaryRow> = B::fetch_all(&mut *self.conn().await?, stmt).await?;

@@ -23,6 +23,7 @@ mod hardening;
 mod heads;
 mod helpers;
 mod hostile;
+mod improvements;
 mod leaks;
 mod lifecycle;
 mod nodes;

@@ -887,6 +887,54 @@ test('reading order and digits: numbered code groups, native list digits, one-li
   await ctx.close();
 });
 
+test('the operations-room report opens as a file with JavaScript off, self-contained, RTL in Arabic, axe-clean', async () => {
+  // The real CLI on the demo oversight home, after a pull of everything the tests above sent.
+  const home = path.join(dataDir, 'data', 'demo', 'demo-oversight');
+  const cli = (...args) => execFileSync(REVIEW_BIN, ['--home', home, '--server', base, ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  cli('pull');
+  cli('improvement', 'open', '--agency', 'health', '--reason', 'Slow acknowledgements', '--criteria', 'on_time,satisfaction');
+  const table = cli('kpis', '--officers');
+  const officers = table.slice(table.indexOf('officers (oversight only')).split('\n').slice(2)
+    .map((l) => l.split(' ')[0]).filter(Boolean);
+  assert.ok(officers.length > 0, `no officer in:\n${table}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'amana-room-'));
+  for (const lang of ['ar', 'en']) {
+    const file = path.join(dir, `room-${lang}.html`);
+    cli('kpis', '--html', file, '--lang', lang, '--k', '3');
+    const html = readFileSync(file, 'utf8');
+    assert.ok(!/<script/i.test(html), `${lang}: a script in the report`);
+    assert.ok(!/https?:\/\//i.test(html), `${lang}: an outside address in the report`);
+    assert.ok(html.includes('Slow acknowledgements'), `${lang}: the improvement period is missing`);
+    for (const id of officers) assert.ok(!html.includes(id), `${lang}: officer ${id} named in the report`);
+    const url = `file://${file}`;
+    const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 800 } });
+    const requests = [];
+    ctx.on('request', (r) => requests.push(r.url()));
+    const page = await ctx.newPage();
+    await page.goto(url);
+    assert.equal(await page.locator('html').getAttribute('dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    assert.ok(await page.locator('svg').count() >= 3, `${lang}: bars, trend and a heat map`);
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, `report-${lang}-360.png`), fullPage: true });
+    assert.ok(png.readUInt32BE(16) <= 360, `${lang}: the report is ${png.readUInt32BE(16)}px wide at 360`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: path.join(ARTIFACTS, `report-${lang}-1280.png`), fullPage: true });
+    assert.deepEqual(requests.filter((u) => u !== url), [], `${lang}: the report fetched something`);
+    await ctx.close();
+    // axe needs script: this context allows it and bypasses the report's CSP, for the audit only.
+    const audit = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 360, height: 800 } });
+    const apage = await audit.newPage();
+    await apage.goto(url);
+    await apage.addScriptTag({ content: AXE_SOURCE });
+    // eslint-disable-next-line no-undef
+    const found = await apage.evaluate(async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+    assert.deepEqual(found, [], `${lang}: axe`);
+    await audit.close();
+  }
+});
+
 test('the browser contacted no origin but the server, and every response was hardened', async () => {
   await Promise.all(headerChecks);
   assert.ok(headerChecks.length > 100, `only ${headerChecks.length} responses were checked`);

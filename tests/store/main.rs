@@ -15,6 +15,7 @@ mod changes;
 mod commit_ts;
 mod concurrency;
 mod custody;
+mod improvements;
 mod migration;
 mod nonces;
 mod pieces;

@@ -83,6 +83,8 @@ async fn traffic(store: &dyn Store) {
     store.apply(&c).await.unwrap();
     store.escalate_overdue(day("2026-02-01"), None).await.unwrap();
     store.use_nonce(&amana_core::signing::new_nonce(), day("2026-01-05")).await.unwrap();
+    let period = r#"{"document":"{\"opened_on\":\"2026-01-05\"}","key_id":"oversight","signature":"c2ln"}"#;
+    store.put_improvement(&amana_core::improvement::new_id(), "health", period).await.unwrap();
 }
 
 #[tokio::test]

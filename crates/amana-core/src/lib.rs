@@ -19,6 +19,7 @@ pub mod deadlines;
 pub mod disclosure;
 pub mod envelope;
 pub mod events;
+pub mod improvement;
 pub mod kdf;
 pub mod keyring;
 pub mod payload;

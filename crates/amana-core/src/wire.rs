@@ -20,6 +20,9 @@ pub mod paths {
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `POST` a signed figures file (`kpis --publish`); no request signature.
     pub const PUBLICATIONS: &str = "/api/v1/review/publications";
+    /// `POST` a signed improvement period (no request signature: the document carries
+    /// oversight's); signed `GET`: the periods of the key's agencies (all, for oversight).
+    pub const IMPROVEMENTS: &str = "/api/v1/review/improvements";
     /// `GET` (public): deployment id, agencies and kinds.
     pub const AGENCIES: &str = "/api/v1/agencies";
     /// `GET` (public): the server's receipt-signing public key.

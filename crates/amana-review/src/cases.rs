@@ -52,8 +52,9 @@ impl LocalCase {
             .ok_or_else(|| ReviewError::NoHistory(self.bundle.id.clone()))
     }
 
-    /// Rewrites `case.json`.
+    /// Rewrites `case.json` (and forgets the figures' index, which no longer matches it).
     pub fn save(&self) -> Result<(), ReviewError> {
+        crate::facts::index::forget(self.dir.parent().unwrap_or(&self.dir));
         let path = self.dir.join(CASE_FILE);
         let json = serde_json::to_vec_pretty(&self.bundle)
             .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;

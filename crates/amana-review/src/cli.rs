@@ -319,9 +319,24 @@ pub enum Command {
         /// a new FILE
         #[arg(long, value_name = "FILE", requires = "period", conflicts_with_all = ["json", "csv", "officers"])]
         publish: Option<PathBuf>,
-        /// With --publish: counts below K are shown as "fewer than K" (at least 3)
-        #[arg(long, default_value_t = amana_core::disclosure::DEFAULT_K, requires = "publish")]
+        /// With --publish or --html: counts below K are shown as "fewer than K" (at least 3)
+        #[arg(long, default_value_t = amana_core::disclosure::DEFAULT_K)]
         k: u32,
+        /// The operations room as one self-contained HTML report in a new FILE, for sending
+        /// on: no script, no outside resource, small counts hidden, no oversight-only case
+        /// and no officer's figure (docs/OPERATIONS-ROOM.md)
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "csv", "officers", "publish"])]
+        html: Option<PathBuf>,
+        /// The report's language: ar or en
+        #[arg(long, default_value = "en", value_parser = crate::report::Lang::parse, requires = "html")]
+        lang: crate::report::Lang,
+    },
+    /// Improvement periods: oversight opens one (signed) for an agency or a centre, with a
+    /// reason, the figures to improve and a deadline; `pull` brings each home those of its
+    /// agencies; `kpis` shows them with before/after figures once closed
+    Improvement {
+        #[command(subcommand)]
+        action: crate::improvement::Action,
     },
 }
 

@@ -18,7 +18,7 @@ pub struct Evaluation {
 }
 
 /// The answers, under the questionnaire version they were given to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Ratings {
     pub questionnaire: String,
     pub version: u32,
@@ -86,21 +86,24 @@ pub struct CriterionMean {
 }
 
 /// Per agency, centre, questionnaire version and criterion, over `bundles`, in that order.
+#[cfg(test)]
 pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
-    type Key = (String, String, String, u32, String, bool);
-    let mut sums: std::collections::BTreeMap<Key, (usize, u32, usize)> = Default::default();
-    for b in bundles {
-        let Some(Evaluation { centre, ratings: Some(r), commissioned }) = of_case(b) else { continue };
-        let centre = centre.as_deref().map_or("-".to_string(), printable);
+    let found: Vec<(String, Evaluation)> =
+        bundles.iter().filter_map(|b| Some((printable(&b.agency), of_case(b)?))).collect();
+    summed(found.iter().map(|(agency, e)| (agency.as_str(), e)))
+}
+
+/// The same over `(agency, evaluation)` pairs (the agency already printable). Sums are keyed
+/// by borrowed text and made printable once per row: a national home has millions of answers.
+pub fn summed<'a>(evaluations: impl Iterator<Item = (&'a str, &'a Evaluation)>) -> Vec<CriterionMean> {
+    type Key<'k> = (&'k str, &'k str, &'k str, u32, &'k str, bool);
+    let mut sums: std::collections::BTreeMap<Key<'a>, (usize, u32, usize)> = Default::default();
+    for (agency, e) in evaluations {
+        let Evaluation { centre, ratings: Some(r), commissioned } = e else { continue };
+        let centre = centre.as_deref().unwrap_or("-");
         for (criterion, value) in &r.answers {
-            let key = (
-                printable(&b.agency),
-                centre.clone(),
-                printable(&r.questionnaire),
-                r.version,
-                printable(criterion),
-                commissioned,
-            );
+            let key =
+                (agency, centre, r.questionnaire.as_str(), r.version, criterion.as_str(), *commissioned);
             let (n, sum, na) = sums.entry(key).or_default();
             match value {
                 Some(v) => (*n, *sum) = (*n + 1, *sum + u32::from(*v)),
@@ -111,11 +114,11 @@ pub fn means(bundles: &[&CaseBundle]) -> Vec<CriterionMean> {
     sums.into_iter()
         .map(|((agency, centre, questionnaire, version, criterion, commissioned), (n, sum, na))| {
             CriterionMean {
-                agency,
-                centre,
-                questionnaire,
+                agency: agency.to_string(),
+                centre: printable(centre),
+                questionnaire: printable(questionnaire),
                 version,
-                criterion,
+                criterion: printable(criterion),
                 commissioned,
                 n,
                 mean: (n > 0).then(|| f64::from(sum) / n as f64),

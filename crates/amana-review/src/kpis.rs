@@ -11,7 +11,12 @@
 //!   questionnaire version, with n (`evaluation::means`).
 //!
 //! Cases closed as junk (`closed_spam`) count in none of these, nor in the number of cases:
-//! closing junk must neither help nor hurt an agency's figures.
+//! closing junk must neither help nor hurt an agency's figures. Quarantined cases (whose last
+//! pull failed verification) count nowhere until a pull verifies them again. Oversight-only
+//! cases are counted under the agency `(oversight only)`, never under their own (`room`).
+//!
+//! `room` adds the operations room (per centre, per kind, weekly trends, improvement periods)
+//! and `report` the HTML report (`--html`).
 //!
 //! Dates come from the events' `on` dates, which a pull verified: each reviewer action is
 //! dated within 72 h of its signature, dates never go back, and the case's date of receipt
@@ -20,28 +25,35 @@
 
 use std::collections::BTreeMap;
 
-use amana_core::case::Status;
+use amana_core::case::{Kind, Status};
 use amana_core::deadlines;
+use amana_core::events::EventKind;
 use amana_core::wire::CaseBundle;
 use serde::Serialize;
 use time::Date;
 
-use crate::cases::{self, printable};
+use crate::cases;
+use crate::facts::Facts;
 use crate::history;
 use crate::home::Home;
 use crate::period::Period;
 
 /// The indicators of one group of cases.
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Kpi {
     /// Agency id, or `all`.
     pub agency: String,
     /// Kind, or `all`.
     pub kind: String,
+    /// The service centre, for the operations room's per-centre rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
     /// Cases in the group.
     pub cases: usize,
     /// Count per status (every status is present).
     pub by_status: BTreeMap<String, usize>,
+    /// Cases not closed.
+    pub open: usize,
     /// Open cases past a deadline today.
     pub overdue: usize,
     /// Cases escalated to oversight.
@@ -50,6 +62,10 @@ pub struct Kpi {
     pub median_days_to_acknowledge: Option<f64>,
     /// Share (0–1) acknowledged by the acknowledge-by date, over settled cases.
     pub acknowledged_on_time_share: Option<f64>,
+    /// Median days from receipt to the first reply (feedback), over replied cases.
+    pub median_days_to_feedback: Option<f64>,
+    /// Cases with a reply (the n behind that median).
+    pub replied: usize,
     /// Rated cases.
     pub ratings: usize,
     /// Mean rating (1–5), over the rated cases.
@@ -78,35 +94,87 @@ pub struct Request {
     pub period: Option<Period>,
     /// Each reviewer's timeliness (oversight homes, table only).
     pub officers: bool,
+    /// The HTML report instead of any other output.
+    pub html: Option<Html>,
+}
+
+/// `--html FILE --lang L --k K`.
+pub struct Html {
+    pub out: std::path::PathBuf,
+    pub lang: crate::report::Lang,
+    pub k: u32,
 }
 
 /// `kpis`.
 pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
-    let in_period = |b: &CaseBundle| r.period.is_none_or(|p| p.contains(history::received_on(b)));
-    let bundles: Vec<CaseBundle> =
-        cases::load_all(home)?.into_iter().map(|c| c.bundle).filter(|b| in_period(b)).collect();
+    // A quarantined case is one whose server copy failed verification: its figures wait until
+    // a pull verifies it again.
+    let quarantined = crate::quarantine::Quarantine::load(home)?;
+    let mut all: Vec<Facts> = crate::facts::index::load(home)?;
+    all.retain(|f| !quarantined.0.contains_key(&f.id));
+    crate::room::set_apart(&mut all);
     let today = time::OffsetDateTime::now_utc().date();
-    let rows = compute(&bundles, today);
-    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
-    let evaluations = crate::evaluation::means(&counted);
+    let improvements = crate::improvement::shown(&crate::improvement::held(home)?, &all, r.period);
+    let facts: Vec<Facts> =
+        all.into_iter().filter(|f| r.period.is_none_or(|p| p.contains(f.received_on))).collect();
+    if let Some(h) = &r.html {
+        // A file for outside oversight: no oversight-only case at all, not even in totals.
+        let shared: Vec<&Facts> = facts.iter().filter(|f| !f.oversight_only).collect();
+        let room = crate::room::build(&shared, today);
+        let rules = amana_core::disclosure::Rules::new(h.k).map_err(anyhow::Error::msg)?;
+        let report = crate::report::Report {
+            room: &room,
+            period: r.period,
+            today,
+            lang: h.lang,
+            rules,
+            improvements: &improvements,
+        };
+        return crate::report::write(&report, &h.out);
+    }
+    let rows = compute(&facts, today);
+    let counted: Vec<&Facts> = facts.iter().filter(|f| f.status.counts_in_figures()).collect();
+    let room = crate::room::build(&counted, today);
     let mut text = match r.format {
         Format::Json => {
             let period =
                 r.period.map(|p| serde_json::json!({ "from": p.from.to_string(), "to": p.to.to_string() }));
             let all = serde_json::json!({
-                "on": today.to_string(), "period": period, "groups": rows, "evaluations": evaluations,
+                "on": today.to_string(), "period": period, "groups": rows, "evaluations": room.evaluations,
+                "room": room, "improvements": improvements,
             });
             serde_json::to_string_pretty(&all)? + "\n"
         }
         Format::Csv => csv(&rows),
-        Format::Table => table(&rows) + &crate::evaluation::means_table(&evaluations),
+        Format::Table => {
+            table(&rows)
+                + &crate::evaluation::means_table(&room.evaluations)
+                + &crate::room::table(&room, &improvements)
+        }
     };
     if r.officers {
         require_officers_view(home, r.format)?;
         text.push('\n');
-        text.push_str(&crate::officers::table(&crate::officers::compute(&counted, today)));
+        text.push_str(&officers(home, r.period, &quarantined, today)?);
     }
     crate::output::stdout(&text)
+}
+
+/// The officers' table: it needs whole histories (who acted when), so it reads the case files.
+fn officers(
+    home: &Home,
+    period: Option<Period>,
+    quarantined: &crate::quarantine::Quarantine,
+    today: Date,
+) -> anyhow::Result<String> {
+    let bundles: Vec<CaseBundle> = cases::load_all(home)?
+        .into_iter()
+        .map(|c| c.bundle)
+        .filter(|b| !quarantined.0.contains_key(&b.id) && b.status.counts_in_figures())
+        .filter(|b| period.is_none_or(|p| p.contains(history::received_on(b))))
+        .collect();
+    let refs: Vec<&CaseBundle> = bundles.iter().collect();
+    Ok(crate::officers::table(&crate::officers::compute(&refs, today)))
 }
 
 /// Officers' figures are for the oversight unit's own terminal: never a file, never an agency.
@@ -138,6 +206,9 @@ fn csv(rows: &[Kpi]) -> String {
             "acknowledged_on_time_share",
             "ratings",
             "average_rating",
+            "open",
+            "median_days_to_feedback",
+            "replied",
         ]
         .map(String::from),
     );
@@ -164,6 +235,9 @@ fn csv(rows: &[Kpi]) -> String {
             opt(k.acknowledged_on_time_share),
             k.ratings.to_string(),
             opt(k.average_rating),
+            k.open.to_string(),
+            opt(k.median_days_to_feedback),
+            k.replied.to_string(),
         ]);
         line(cells);
     }
@@ -171,39 +245,62 @@ fn csv(rows: &[Kpi]) -> String {
 }
 
 /// One row per (agency, kind) in order, then the total.
-pub fn compute(bundles: &[CaseBundle], today: Date) -> Vec<Kpi> {
-    let mut groups: BTreeMap<(String, String), Vec<&CaseBundle>> = BTreeMap::new();
-    let counted: Vec<&CaseBundle> = bundles.iter().filter(|b| b.status.counts_in_figures()).collect();
-    for b in counted.iter().copied() {
-        groups.entry((printable(&b.agency), b.kind.to_string())).or_default().push(b);
+pub fn compute(facts: &[Facts], today: Date) -> Vec<Kpi> {
+    let mut groups: BTreeMap<(&str, Kind), Vec<&Facts>> = BTreeMap::new();
+    let counted: Vec<&Facts> = facts.iter().filter(|f| f.status.counts_in_figures()).collect();
+    for f in counted.iter().copied() {
+        groups.entry((f.agency.as_str(), f.kind)).or_default().push(f);
     }
-    let mut rows: Vec<Kpi> =
-        groups.into_iter().map(|((agency, kind), cases)| group(agency, kind, &cases, today)).collect();
-    rows.push(group("all".into(), "all".into(), &counted, today));
+    let mut rows: Vec<Kpi> = groups
+        .into_iter()
+        .map(|((agency, kind), cases)| group_facts(agency.to_string(), kind.to_string(), &cases, today))
+        .collect();
+    rows.push(group_facts("all".into(), "all".into(), &counted, today));
     rows
 }
 
+/// [`group_facts`] over bundles (published figures).
 pub fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -> Kpi {
+    let facts: Vec<Facts> = cases.iter().map(|b| Facts::of(b)).collect();
+    let refs: Vec<&Facts> = facts.iter().collect();
+    group_facts(agency, kind, &refs, today)
+}
+
+/// The indicators of one group of cases.
+pub fn group_facts(agency: String, kind: String, cases: &[&Facts], today: Date) -> Kpi {
     let mut k = Kpi { agency, kind, cases: cases.len(), ..Kpi::default() };
-    k.by_status = figure_statuses().map(|s| (s.to_string(), 0)).collect();
+    let mut by_status = [0usize; Status::ALL.len()];
     let mut days = Vec::new();
     let (mut settled, mut on_time) = (0usize, 0usize);
     let mut ratings = Vec::new();
-    for b in cases {
-        *k.by_status.entry(b.status.to_string()).or_default() += 1;
-        k.overdue += usize::from(deadlines::is_overdue(b.status, &b.deadlines, today));
-        k.escalated += usize::from(b.escalated);
-        match history::acknowledged_on(b) {
+    let mut feedback = Vec::new();
+    for f in cases {
+        if let Some(i) = Status::ALL.iter().position(|s| *s == f.status) {
+            by_status[i] += 1;
+        }
+        k.open += usize::from(!f.status.is_closed());
+        k.overdue += usize::from(deadlines::is_overdue(f.status, &f.deadlines, today));
+        k.escalated += usize::from(f.escalated);
+        match f.acknowledged_on {
             Some(on) => {
-                days.push((on - history::received_on(b)).whole_days() as f64);
+                days.push((on - f.received_on).whole_days() as f64);
                 settled += 1;
-                on_time += usize::from(on <= b.deadlines.acknowledge_by);
+                on_time += usize::from(on <= f.deadlines.acknowledge_by);
             }
-            None if today > b.deadlines.acknowledge_by => settled += 1,
+            None if today > f.deadlines.acknowledge_by => settled += 1,
             None => {}
         }
-        ratings.extend(b.rating.map(f64::from));
+        ratings.extend(f.rating.map(f64::from));
+        feedback.extend(f.first_reply_on.map(|on| (on - f.received_on).whole_days() as f64));
     }
+    k.by_status = Status::ALL
+        .iter()
+        .zip(by_status)
+        .filter(|(s, _)| s.counts_in_figures())
+        .map(|(s, n)| (s.to_string(), n))
+        .collect();
+    k.replied = feedback.len();
+    k.median_days_to_feedback = median(&mut feedback);
     k.median_days_to_acknowledge = median(&mut days);
     k.acknowledged_on_time_share = (settled > 0).then(|| on_time as f64 / settled as f64);
     (k.acknowledged, k.settled, k.on_time) = (days.len(), settled, on_time);
@@ -212,27 +309,46 @@ pub fn group(agency: String, kind: String, cases: &[&CaseBundle], today: Date) -
     k
 }
 
+/// The date of the case's first reply to the reporter (its feedback), from the history.
+pub fn first_reply_on(b: &CaseBundle) -> Option<Date> {
+    b.events.iter().find(|e| e.kind == EventKind::Reply).map(|e| e.on)
+}
+
 /// The statuses the indicators count (every one but `closed_spam`).
 fn figure_statuses() -> impl Iterator<Item = Status> {
     Status::ALL.into_iter().filter(|s| s.counts_in_figures())
 }
 
 pub fn median(values: &mut [f64]) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
+    // Selection, not a full sort: the total of a national home has a million values.
     let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    if n == 0 {
+        return None;
     }
+    let (lower, mid, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let mid = *mid;
+    if n % 2 == 1 {
+        return Some(mid);
+    }
+    let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+    Some((below + mid) / 2.0)
 }
 
 /// The plain table.
-fn table(rows: &[Kpi]) -> String {
+pub fn table(rows: &[Kpi]) -> String {
     let mut header: Vec<String> = ["AGENCY", "KIND", "CASES"].map(String::from).to_vec();
     header.extend(figure_statuses().map(|s| s.to_string()));
     header.extend(
-        ["overdue", "escalated", "median_days_to_ack", "ack_on_time", "avg_rating"].map(String::from),
+        [
+            "open",
+            "overdue",
+            "escalated",
+            "median_days_to_ack",
+            "ack_on_time",
+            "median_days_to_reply",
+            "avg_rating",
+        ]
+        .map(String::from),
     );
     let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".to_string(), f);
     let lines: Vec<Vec<String>> = rows
@@ -242,10 +358,12 @@ fn table(rows: &[Kpi]) -> String {
             cells.extend(
                 figure_statuses().map(|s| k.by_status.get(s.as_str()).copied().unwrap_or(0).to_string()),
             );
+            cells.push(k.open.to_string());
             cells.push(k.overdue.to_string());
             cells.push(k.escalated.to_string());
             cells.push(opt(k.median_days_to_acknowledge, &|d| format!("{d:.1}")));
             cells.push(opt(k.acknowledged_on_time_share, &|s| format!("{:.0}%", s * 100.0)));
+            cells.push(opt(k.median_days_to_feedback, &|d| format!("{d:.1}")));
             cells.push(opt(k.average_rating, &|r| format!("{r:.2} ({})", k.ratings)));
             cells
         })
@@ -277,7 +395,7 @@ mod tests {
         b.events[1].on += time::Duration::days(2);
         // Unchecked metadata does not move the indicator (a pull refuses it anyway).
         b.received_on -= time::Duration::days(40);
-        let all = compute(&[b], crate::testkit::ON).pop().expect("total");
+        let all = compute(&[Facts::of(&b)], crate::testkit::ON).pop().expect("total");
         assert_eq!(all.median_days_to_acknowledge, Some(2.0));
     }
 
@@ -288,7 +406,7 @@ mod tests {
         kit.status(&mut real, Status::Acknowledged);
         let mut junk = kit.bundle("c2");
         kit.status(&mut junk, Status::ClosedSpam);
-        let rows = compute(&[real, junk], crate::testkit::ON);
+        let rows = compute(&[Facts::of(&real), Facts::of(&junk)], crate::testkit::ON);
         let all = rows.last().expect("total");
         assert_eq!(all.cases, 1);
         assert!(!all.by_status.contains_key("closed_spam"));

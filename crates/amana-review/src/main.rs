@@ -30,12 +30,14 @@ mod evaluation;
 mod evidence;
 mod export;
 mod extend;
+mod facts;
 mod fetch;
 mod gone;
 mod heads;
 mod history;
 mod hold;
 mod home;
+mod improvement;
 mod inbox;
 mod key_cache;
 mod keygen;
@@ -53,8 +55,10 @@ mod quarantine;
 mod readers;
 mod receipt;
 mod reply;
+mod report;
 mod retention;
 mod rewrap;
+mod room;
 mod safe_name;
 mod seal;
 mod session;
@@ -179,14 +183,16 @@ fn run() -> anyhow::Result<()> {
         Command::Kpis { publish: Some(out), period: Some(period), k, .. } => {
             publish::run(&home()?, *period, *k, out)
         }
-        Command::Kpis { json, csv, period, officers, .. } => {
+        Command::Kpis { json, csv, period, officers, html, lang, k, .. } => {
             let format = match (json, csv) {
                 (true, _) => kpis::Format::Json,
                 (_, true) => kpis::Format::Csv,
                 _ => kpis::Format::Table,
             };
-            kpis::run(&home()?, &kpis::Request { format, period: *period, officers: *officers })
+            let html = html.clone().map(|out| kpis::Html { out, lang: *lang, k: *k });
+            kpis::run(&home()?, &kpis::Request { format, period: *period, officers: *officers, html })
         }
+        Command::Improvement { action } => improvement::run(&home()?, server, action),
         Command::VisitTokens { agency, centre, count, valid_until, out } => {
             let r = visit_tokens::Request {
                 agency,

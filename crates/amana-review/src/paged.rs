@@ -63,6 +63,8 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
         pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out)?;
         out.summary.cases -= counted;
     }
+    // Once per pull, not per page: rebuilding the figures' index reads every case held.
+    crate::facts::index::after_pull(home);
     Ok(out)
 }
 

@@ -52,6 +52,7 @@ pub fn run(home: &Home, server: Option<&str>, opts: Options) -> anyhow::Result<(
     if !fetched.failed.is_empty() {
         return Err(ReviewError::FetchIncomplete(fetched.failed.len()).into());
     }
+    crate::improvement::fetch(&session, home);
     quarantined(&pulled.summary)
 }
 
@@ -129,6 +130,7 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
 
 /// What `import` says after storing a bundle's cases.
 fn imported(home: &Home, summary: &Summary) -> anyhow::Result<()> {
+    crate::facts::index::after_pull(home);
     report("imported", summary);
     let missing = crate::attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {

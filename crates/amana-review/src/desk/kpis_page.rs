@@ -21,7 +21,7 @@ pub async fn show(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Response
     let d = desk.clone();
     let done = tokio::task::spawn_blocking(move || {
         let pending = crate::outbox::pending(&d.home).map_or(0, |p| p.len());
-        let r = Request { format: Format::Table, period: None, officers: false };
+        let r = Request { format: Format::Table, period: None, officers: false, html: None };
         (capture::run(|| kpis::run(&d.home, &r)), pending)
     })
     .await;

@@ -13,4 +13,5 @@ mod kpis;
 mod offline;
 mod online;
 mod receipts;
+mod room;
 mod support;
