@@ -122,6 +122,9 @@ fn write_case(home: &Path, b: &CaseBundle) {
     let dir = home.join("cases").join(&b.id);
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("case.json"), serde_json::to_vec(b).expect("json")).expect("write case");
+    // As the CLI's own case writes do: the figures' index (`facts.tsv`) is rebuilt by the next
+    // `kpis` rather than read stale.
+    let _ = std::fs::remove_file(home.join("facts.tsv"));
 }
 
 /// The true counts per (quarter, agency, kind), and the homes filled: oversight holds
