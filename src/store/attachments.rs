@@ -172,6 +172,7 @@ impl<B: Exec> Attachments for SqlStore<B> {
     }
 
     async fn put_piece(&self, attachment_id: &str, seq: i64, data: &Ciphertext) -> Result<(), StoreError> {
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_piece(&self.pieces).await?;
         let stmt = Stmt::new("INSERT INTO attachment_pieces (attachment_id, seq, data) VALUES ($1, $2, $3)")
             .bind(attachment_id)

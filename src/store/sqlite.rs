@@ -13,6 +13,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 use super::backend::{Backend, Record};
 use super::sql_store::SqlStore;
 use super::sqlite_order;
+use super::write_turns::WriteTurns;
 use super::StoreError;
 
 /// Pool size unless `--database-max-connections` says otherwise (SQLite has one writer).
@@ -54,7 +55,7 @@ impl SqlStore<Sqlite> {
             .max_connections(2)
             .connect_with(opts.create_if_missing(false).synchronous(SqliteSynchronous::Normal))
             .await?;
-        Ok(Self { pool, pieces })
+        Ok(Self { pool, pieces, turns: WriteTurns::one_at_a_time() })
     }
 
     /// Opens a database from a `sqlite://` URL.
