@@ -172,6 +172,7 @@ impl<B: Exec> Attachments for SqlStore<B> {
     }
 
     async fn put_piece(&self, attachment_id: &str, seq: i64, data: &Ciphertext) -> Result<(), StoreError> {
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_piece(&self.pieces).await?;
         let stmt = Stmt::new("UPDATE attachments SET size = size + $1 WHERE id = $2 AND case_id IS NULL")
             .bind(data.len() as i64)

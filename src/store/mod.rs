@@ -26,6 +26,7 @@ mod rows;
 pub mod sql_store;
 pub mod sqlite;
 mod sqlite_order;
+mod write_turns;
 
 pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, StoredAttachment, UploadClaim};
 pub use custody::CustodyChange;

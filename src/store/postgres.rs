@@ -21,6 +21,7 @@ use std::{str::FromStr, time::Duration};
 
 use super::backend::{Backend, Record};
 use super::sql_store::SqlStore;
+use super::write_turns::WriteTurns;
 use super::StoreError;
 
 /// Pool size per node unless `--database-max-connections` says otherwise.
@@ -44,7 +45,7 @@ impl SqlStore<Postgres> {
             .await?;
         refuse_commit_timestamps(&pool).await?;
         // Pieces share the pool; their transactions skip the WAL flush instead.
-        Ok(Self { pieces: pool.clone(), pool })
+        Ok(Self { pieces: pool.clone(), pool, turns: WriteTurns::none() })
     }
 }
 

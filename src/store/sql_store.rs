@@ -13,6 +13,7 @@ use super::backend::{Backend, Exec, Stmt};
 use super::changes::{append_event, check_head, claim_upload, insert_case_row, insert_envelope};
 use super::changes::{replace_ciphertext, update_case};
 use super::rows::{convert, parse_name, ClosedCaseRow, EnvelopeRow, PurgedRow, ENVELOPE_COLUMNS};
+use super::write_turns::WriteTurns;
 use super::*;
 
 /// The store on database `B`: [`super::sqlite::SqliteStore`] or
@@ -22,6 +23,9 @@ pub struct SqlStore<B: Backend> {
     /// Where attachment pieces are written ([`Backend::begin_piece`]); on PostgreSQL the
     /// same pool.
     pub(super) pieces: Pool<B>,
+    /// Writers' turns on SQLite's one write lock ([`super::write_turns`]); taken before
+    /// every write transaction begins and held past its commit.
+    pub(super) turns: WriteTurns,
 }
 
 /// The open cases past a deadline on `$1` that are not escalated yet.
@@ -68,6 +72,7 @@ impl<B: Exec> SqlStore<B> {
         today: Date,
         attest: Option<&EventSigner>,
     ) -> Result<bool, StoreError> {
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_write(&self.pool).await?;
         let sql = format!("UPDATE cases SET escalated = TRUE WHERE id = $2 AND {OVERDUE} RETURNING status");
         let stmt = Stmt::new(sql).bind(today).bind(id);
@@ -162,6 +167,7 @@ impl<B: Exec> Store for SqlStore<B> {
     }
 
     async fn insert_case(&self, c: &NewCase) -> Result<(), StoreError> {
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_write(&self.pool).await?;
         insert_case_row::<B>(&mut *tx, c).await?;
         let envelope =
@@ -232,6 +238,7 @@ impl<B: Exec> Store for SqlStore<B> {
         if !storable(&c.case_id) {
             return Err(StoreError::Conflict);
         }
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_write(&self.pool).await?;
         update_case::<B>(&mut *tx, c).await?;
         check_head::<B>(&mut *tx, &c.case_id, c.head.as_deref()).await?;
@@ -298,6 +305,7 @@ impl<B: Exec> Store for SqlStore<B> {
         if !storable(id) {
             return Ok(false);
         }
+        let _turn = self.turns.take().await;
         let mut tx = B::begin_write(&self.pool).await?;
         // Held until the commit, so no rating, follow-up or hold commits between the check and
         // the delete; foreign keys cascade the delete to envelopes, history and files.

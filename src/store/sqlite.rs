@@ -19,6 +19,7 @@ use super::backend::{Backend, Record};
 use super::pieces_file;
 use super::sql_store::SqlStore;
 use super::sqlite_order;
+use super::write_turns::WriteTurns;
 use super::StoreError;
 
 /// Pool size unless `--database-max-connections` says otherwise (SQLite has one writer).
@@ -63,7 +64,7 @@ impl SqlStore<Sqlite> {
             .after_connect(attach_pieces(pieces_path))
             .connect_with(opts.create_if_missing(false).synchronous(SqliteSynchronous::Normal))
             .await?;
-        Ok(Self { pool, pieces })
+        Ok(Self { pool, pieces, turns: WriteTurns::one_at_a_time() })
     }
 
     /// Opens a database from a `sqlite://` URL.

@@ -15,11 +15,13 @@
 //! HKDF's outputs are independent, so the stored verifier tells nothing about the reply
 //! secret or the signing seed.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 use ring::{hkdf, hmac};
 use std::{fmt, str::FromStr};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
+
+pub mod argon2id;
 
 /// Length of the per-record salt in bytes.
 pub const SALT_LEN: usize = 16;
@@ -136,13 +138,7 @@ pub fn identity_from_bytes(bytes: &[u8; 32]) -> Result<age::x25519::Identity, Kd
 
 /// Runs Argon2id and HKDF. Costly by design: call it on a bounded worker pool.
 pub fn derive(secret: &str, salt: &[u8], params: KdfParams) -> Result<Derived, KdfError> {
-    let argon_params = Params::new(params.m_kib, params.t, params.p, Some(32))
-        .map_err(|e| KdfError::Params(e.to_string()))?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params);
-    let mut k = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(secret.as_bytes(), salt, &mut k[..])
-        .map_err(|e| KdfError::Argon2(e.to_string()))?;
+    let k = argon2id::hash(secret.as_bytes(), salt, params)?;
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"amana-code-v1").extract(&k[..]);
     let verifier = expand(&prk, VERIFIER_INFO)?;
     let reply = expand(&prk, REPLY_INFO)?;
