@@ -52,7 +52,7 @@ async fn improvement_periods_are_signed_scoped_and_shown() {
     let path = amana_core::wire::paths::IMPROVEMENTS;
     let resp = app.post_raw_json(path, signed_by(&health, &document("health"))).await;
     assert_eq!(resp.status(), 400);
-    assert!(resp.text().await.expect("text").contains("not an oversight key"));
+    assert!(resp.text().await.expect("text").contains("not a current oversight key"));
     // Forged (changed after signing) or unsigned: refused.
     let mut forged: Signed =
         serde_json::from_slice(&signed_by(&oversight, &document("health"))).expect("json");

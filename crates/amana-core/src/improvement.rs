@@ -11,9 +11,10 @@
 //! The reason is clear text: it is about an agency's service, never about a reporter or a
 //! case, and agency reviewers must read it. Dates only, no time of day.
 
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use ring::signature::{self, Ed25519KeyPair};
+use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
+
+pub use crate::oversight_signed::Signed;
 use time::Date;
 
 /// The format tag, also the signature's context.
@@ -45,19 +46,6 @@ pub struct Document {
     pub closed_on: Option<Date>,
 }
 
-/// The signed file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Signed {
-    pub document: String,
-    pub key_id: String,
-    pub signature: String,
-}
-
-fn message(document: &str) -> Vec<u8> {
-    [FORMAT.as_bytes(), b"\n", document.as_bytes()].concat()
-}
-
 /// A new random id.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
@@ -67,9 +55,7 @@ pub fn new_id() -> String {
 
 /// Signs `document` as `key_id`.
 pub fn sign(key: &Ed25519KeyPair, key_id: &str, document: &Document) -> Result<Signed, serde_json::Error> {
-    let text = serde_json::to_string(document)?;
-    let signature = B64.encode(key.sign(&message(&text)).as_ref());
-    Ok(Signed { document: text, key_id: key_id.to_string(), signature })
+    crate::oversight_signed::sign(key, key_id, FORMAT, document)
 }
 
 fn simple_id(s: &str) -> bool {
@@ -109,14 +95,9 @@ pub fn verify(
     oversight_key: impl Fn(&str) -> Option<[u8; 32]>,
     deployment_id: &str,
 ) -> Result<Document, String> {
-    let public = oversight_key(&signed.key_id)
-        .ok_or_else(|| format!("`{}` is not an oversight key of this deployment", signed.key_id))?;
-    let sig = B64.decode(&signed.signature).map_err(|_| "the signature is not base64".to_string())?;
-    signature::UnparsedPublicKey::new(&signature::ED25519, public)
-        .verify(&message(&signed.document), &sig)
-        .map_err(|_| "the signature does not verify: the document was changed after signing".to_string())?;
-    let doc: Document = serde_json::from_str(&signed.document)
-        .map_err(|_| "the document is not an improvement period".to_string())?;
+    let text = crate::oversight_signed::verify(signed, FORMAT, oversight_key)?;
+    let doc: Document =
+        serde_json::from_str(text).map_err(|_| "the document is not an improvement period".to_string())?;
     if doc.format != FORMAT || doc.deployment_id != deployment_id {
         return Err(format!("the document is not a {FORMAT} document of this deployment"));
     }
@@ -165,7 +146,9 @@ mod tests {
         );
         // An agency key (not oversight), another deployment, a changed document: refused.
         let agency = sign(&key, "agency-key", &doc()).expect("sign");
-        assert!(verify(&agency, oversight, "dep").expect_err("agency").contains("not an oversight key"));
+        assert!(verify(&agency, oversight, "dep")
+            .expect_err("agency")
+            .contains("not a current oversight key"));
         assert!(verify(&signed, oversight, "other").is_err());
         let forged =
             Signed { document: signed.document.replace("waiting times", "nothing"), ..signed.clone() };

@@ -22,6 +22,7 @@ pub mod events;
 pub mod improvement;
 pub mod kdf;
 pub mod keyring;
+pub mod oversight_signed;
 pub mod payload;
 pub mod publication;
 pub mod receipt;

@@ -16,9 +16,10 @@ pub mod year;
 
 use std::collections::BTreeMap;
 
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use ring::signature::{self, Ed25519KeyPair};
+use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
+
+pub use crate::oversight_signed::Signed;
 use time::Date;
 
 use crate::disclosure::{Count, MIN_K};
@@ -91,24 +92,9 @@ pub struct Document {
     pub agencies: Vec<AgencyFigures>,
 }
 
-/// The signed file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Signed {
-    pub document: String,
-    pub key_id: String,
-    pub signature: String,
-}
-
-fn message(document: &str) -> Vec<u8> {
-    [FORMAT.as_bytes(), b"\n", document.as_bytes()].concat()
-}
-
 /// Signs `document` as `key_id`.
 pub fn sign(key: &Ed25519KeyPair, key_id: &str, document: &Document) -> Result<Signed, serde_json::Error> {
-    let text = serde_json::to_string(document)?;
-    let signature = B64.encode(key.sign(&message(&text)).as_ref());
-    Ok(Signed { document: text, key_id: key_id.to_string(), signature })
+    crate::oversight_signed::sign(key, key_id, FORMAT, document)
 }
 
 /// Checks a signed file: signed by an oversight key `oversight_key` returns, for this
@@ -118,14 +104,9 @@ pub fn verify(
     oversight_key: impl Fn(&str) -> Option<[u8; 32]>,
     deployment_id: &str,
 ) -> Result<Document, String> {
-    let public = oversight_key(&signed.key_id)
-        .ok_or_else(|| format!("`{}` is not a current oversight key of this deployment", signed.key_id))?;
-    let sig = B64.decode(&signed.signature).map_err(|_| "the signature is not base64".to_string())?;
-    signature::UnparsedPublicKey::new(&signature::ED25519, public)
-        .verify(&message(&signed.document), &sig)
-        .map_err(|_| "the signature does not verify: the document was changed after signing".to_string())?;
-    let doc: Document = serde_json::from_str(&signed.document)
-        .map_err(|_| "the document is not a figures document".to_string())?;
+    let text = crate::oversight_signed::verify(signed, FORMAT, oversight_key)?;
+    let doc: Document =
+        serde_json::from_str(text).map_err(|_| "the document is not a figures document".to_string())?;
     if doc.format != FORMAT || doc.deployment_id != deployment_id {
         return Err(format!("the document is not a {FORMAT} document of this deployment"));
     }

@@ -37,6 +37,7 @@ mod heads;
 mod history;
 mod hold;
 mod home;
+mod html_escape;
 mod improvement;
 mod inbox;
 mod key_cache;

@@ -6,24 +6,8 @@ use super::i18n::Lang;
 use super::state::{Desk, Flash};
 
 /// Escapes text for an element or a quoted attribute.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    push_esc(&mut out, text);
-    out
-}
-
-fn push_esc(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+pub use crate::html_escape::escape as esc;
+use crate::html_escape::push as push_esc;
 
 /// Characters that would reorder or hide text if interpreted: shown as `⟨U+202E⟩` instead.
 /// Bidi embeddings, overrides and isolates, the implicit marks, and control characters

@@ -46,20 +46,7 @@ pub fn write(report: &Report, out: &Path) -> anyhow::Result<()> {
 }
 
 /// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html_escape::escape;
 
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans Arabic','Noto Sans',sans-serif;margin:0 auto;\
 max-width:60rem;padding:1rem;color:#111;background:#fff;line-height:1.45}\
