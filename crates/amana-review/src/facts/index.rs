@@ -104,13 +104,44 @@ fn line(out: &mut Vec<u8>, f: &Facts) -> std::io::Result<()> {
     )
 }
 
-/// The facts in `text`, or None if any line is not of this format.
+/// The facts in `text`, or None if any line is not of this format. The lines are parsed on
+/// every core (a national home's index has a million of them: BENCHMARKS.md, "Operations
+/// room"), in order.
 fn parse(text: &str) -> Option<Vec<Facts>> {
-    let mut lines = text.lines();
-    if lines.next()? != FORMAT {
+    let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+    if first != FORMAT {
         return None;
     }
-    lines.map(parse_line).collect()
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunks = split_at_lines(body, parts);
+    let parsed: Vec<Option<Vec<Facts>>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            chunks.iter().map(|c| s.spawn(move || c.lines().map(parse_line).collect())).collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    });
+    let mut all = Vec::new();
+    for part in parsed {
+        all.extend(part?);
+    }
+    Some(all)
+}
+
+/// `text` cut into at most `parts` runs of whole lines, in order.
+fn split_at_lines(text: &str, parts: usize) -> Vec<&str> {
+    let mut out = Vec::with_capacity(parts);
+    let mut rest = text;
+    for left in (1..=parts).rev() {
+        if left == 1 || rest.len() < 4096 {
+            out.push(rest);
+            break;
+        }
+        let cut = rest.len() / left;
+        let end = rest[cut..].find('\n').map_or(rest.len(), |i| cut + i + 1);
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
+        rest = tail;
+    }
+    out
 }
 
 fn parse_line(l: &str) -> Option<Facts> {
@@ -214,5 +245,24 @@ mod tests {
         assert!(parse(&text.replace(FORMAT, "amana-facts-9")).is_none(), "another format");
         assert_eq!(date("2026-02-29"), None);
         assert_eq!(date("2028-02-29"), Date::from_calendar_date(2028, time::Month::February, 29).ok());
+    }
+
+    #[test]
+    fn the_index_is_cut_at_line_ends_only_and_read_back_in_order() {
+        let text: String = (0..5000).map(|i| format!("line {i} {}\n", "x".repeat(i % 37))).collect();
+        for parts in 1..=8 {
+            let chunks = split_at_lines(&text, parts);
+            assert!(chunks.len() <= parts);
+            assert_eq!(chunks.concat(), text, "{parts} parts");
+            assert!(chunks.iter().all(|c| c.is_empty() || c.ends_with('\n')), "{parts} parts");
+        }
+        let kit = crate::testkit::Kit::new("alice");
+        let facts: Vec<Facts> = (0..300).map(|i| Facts::of(&kit.bundle(&format!("c{i}")))).collect();
+        let mut body = Vec::new();
+        for f in &facts {
+            line(&mut body, f).expect("line");
+        }
+        let text = format!("{FORMAT}\n{}", String::from_utf8(body).expect("utf-8"));
+        assert_eq!(parse(&text).expect("parsed"), facts, "every case, in order");
     }
 }
