@@ -39,7 +39,7 @@ impl Default for Options {
 
 /// What a whole pull did, page after page.
 pub struct Pulled {
-    /// The pages' summaries added up (`listed` and `missing` left empty).
+    /// The pages' summaries added up (`missing` left empty).
     pub summary: Summary,
     /// Evidence files fetched, present, skipped for the budget, failed.
     pub files: Fetched,
@@ -51,6 +51,7 @@ pub struct Pulled {
 /// pulled again: the readers of a case that did not change may have (a reviewer added or
 /// revoked), and its stored `recipients` must be the roster's for replies and rewraps.
 pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, ReviewError> {
+    let index = crate::facts::index::before_pull(home);
     let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
     let mut budget = opts.files_budget;
     let roster_changed = pages(home, session, opts, &mut budget, &mut out)?;
@@ -63,8 +64,8 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
         pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out)?;
         out.summary.cases -= counted;
     }
-    // Once per pull, not per page: rebuilding the figures' index reads every case held.
-    crate::facts::index::after_pull(home);
+    // Once per pull, not per page, and only the cases this pull stored are read again.
+    crate::facts::index::after_pull(home, index, &out.summary.listed);
     Ok(out)
 }
 
@@ -198,4 +199,5 @@ fn add(total: &mut Summary, s: Summary) {
     total.quarantined.extend(s.quarantined);
     total.revoked.extend(s.revoked);
     total.lacking.extend(s.lacking);
+    total.listed.extend(s.listed);
 }

@@ -85,6 +85,7 @@ fn quarantined(s: &Summary) -> anyhow::Result<()> {
 /// bundle carries the attachment list but not the files' content. A bundle answering the
 /// home's last `authorize-pull` moves the pull cursor as an online pull does.
 pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
+    let index = crate::facts::index::before_pull(home);
     let body = std::fs::read(bundle).map_err(io_error(bundle))?;
     let source = bundle.display().to_string();
     let mut list = accept::parse_list(&body, &source)?;
@@ -95,7 +96,7 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     let Some(target) = asked else {
         // An older bundle, or one this home did not ask for: stored, the cursor untouched.
         let summary = accept::accept(home, &serde_json::to_vec(&list)?, &source)?;
-        return imported(home, &summary);
+        return imported(home, index, &summary);
     };
     let q = PullQuery::parse(&target);
     let tombstones = std::mem::take(&mut list.purged);
@@ -125,12 +126,12 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
              the next bundle (it goes on after the last case stored)"
         );
     }
-    imported(home, &summary)
+    imported(home, index, &summary)
 }
 
 /// What `import` says after storing a bundle's cases.
-fn imported(home: &Home, summary: &Summary) -> anyhow::Result<()> {
-    crate::facts::index::after_pull(home);
+fn imported(home: &Home, index: Option<Vec<crate::facts::Facts>>, summary: &Summary) -> anyhow::Result<()> {
+    crate::facts::index::after_pull(home, index, &summary.listed);
     report("imported", summary);
     let missing = crate::attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {

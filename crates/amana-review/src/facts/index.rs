@@ -59,12 +59,36 @@ pub fn forget(cases_dir: &std::path::Path) {
     }
 }
 
-/// Writes the index again from the cases a pull or import just verified and stored. A failure
-/// costs only speed (the next `kpis` rebuilds it): it is a warning, never a failed pull.
-pub fn after_pull(home: &Home) {
-    if let Err(e) = rebuild(home) {
+/// The index as it stands, read before a pull or import stores cases (storing a case
+/// forgets the file); `None` when there is none or it is unreadable.
+pub fn before_pull(home: &Home) -> Option<Vec<Facts>> {
+    parse(&std::fs::read_to_string(path(home)).ok()?)
+}
+
+/// Writes the index again after a pull or import: `before` with the cases `stored` read
+/// again from their verified files — a pull with nothing new reads no case file — or, with
+/// no index before, rebuilt from every case. A failure costs only speed (the next `kpis`
+/// rebuilds it): it is a warning, never a failed pull.
+pub fn after_pull(home: &Home, before: Option<Vec<Facts>>, stored: &[String]) {
+    let done = match before {
+        Some(facts) => updated(home, facts, stored).and_then(|f| write(home, &f)),
+        None => rebuild(home).map(|_| ()),
+    };
+    if let Err(e) = done {
         eprintln!("warning: the figures' index ({FILE}) was not written: {e}; `kpis` rebuilds it");
     }
+}
+
+/// `facts` with each case of `stored` replaced by (or added as) its facts now.
+fn updated(home: &Home, mut facts: Vec<Facts>, stored: &[String]) -> Result<Vec<Facts>, ReviewError> {
+    let fresh: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    facts.retain(|f| !fresh.contains(f.id.as_str()));
+    for id in &fresh {
+        if let Some(case) = crate::cases::load(home, id)? {
+            facts.push(Facts::of(&case.bundle));
+        }
+    }
+    Ok(facts)
 }
 
 fn write(home: &Home, facts: &[Facts]) -> Result<(), ReviewError> {
