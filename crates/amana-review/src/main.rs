@@ -123,6 +123,7 @@ fn run() -> anyhow::Result<()> {
                     full: args.full,
                     files_budget: args.files_budget,
                     page_size: args.page_size,
+                    progress: None,
                 };
                 pull::run(&home()?, server, opts)
             }

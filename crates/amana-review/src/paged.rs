@@ -4,6 +4,8 @@
 //! home holds one page in memory at a time; an interrupted pull goes on where it stopped.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use amana_core::wire::{paths, CaseList, Tombstone};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -18,8 +20,41 @@ use crate::gone::Gone;
 use crate::home::Home;
 use crate::session::Session;
 
+/// How far a pull got, shared with whoever shows it besides the terminal's bar (the desk's
+/// progress page reads it from another thread while the pull runs).
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicU64,
+    /// Cases the server said the pull will list; 0 while unknown.
+    total: AtomicU64,
+}
+
+// Read by the desk's progress page and set from the server's total, both being built.
+#[allow(dead_code)]
+impl Progress {
+    /// Cases verified and stored (or quarantined) so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    /// Cases the pull will list, once the server said so.
+    pub fn total(&self) -> Option<u64> {
+        Some(self.total.load(Ordering::Relaxed)).filter(|t| *t > 0)
+    }
+
+    /// Counts `n` more cases done.
+    pub fn add(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records how many cases the pull will list.
+    pub fn set_total(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+    }
+}
+
 /// How to pull.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Every case in scope, not only what changed; reconciles cases the server no longer lists.
     pub full: bool,
@@ -27,13 +62,15 @@ pub struct Options {
     pub files_budget: u64,
     /// Cases per page asked for (the server caps it).
     pub page_size: u32,
+    /// Also told how far the pull got (the terminal's bar is drawn either way).
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Default for Options {
     /// What a plain `pull` does: changes only, 100 MiB of evidence files, full pages (the
     /// defaults of `pull`'s flags; the desk's pull button uses them too).
     fn default() -> Self {
-        Self { full: false, files_budget: 100 << 20, page_size: amana_core::wire::MAX_PAGE }
+        Self { full: false, files_budget: 100 << 20, page_size: amana_core::wire::MAX_PAGE, progress: None }
     }
 }
 
@@ -54,7 +91,7 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
     let index = crate::facts::index::before_pull(home);
     let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
     let mut budget = opts.files_budget;
-    let roster_changed = pages(home, session, opts, &mut budget, &mut out)?;
+    let roster_changed = pages(home, session, opts.clone(), &mut budget, &mut out)?;
     if roster_changed && !opts.full {
         eprintln!("note: the roster changed: pulling every case in your scope again, for its readers now");
         // The full pass lists every case the first one did and checks each again: each is
@@ -94,7 +131,11 @@ fn pages(
         roster_changed |= s.roster.1.is_some_and(|before| before != s.roster.0);
         out.gone.extend(record_gone(home, &s.listed, &tombstones)?);
         out.files.add(attachments::fetch_missing(session, home, &s.listed, budget)?);
-        bar.inc(s.listed.len() as u64 + s.quarantined.len() as u64);
+        let n = s.listed.len() as u64 + s.quarantined.len() as u64;
+        bar.inc(n);
+        if let Some(p) = &opts.progress {
+            p.add(n);
+        }
         if opts.full {
             listed.extend(s.listed.iter().cloned());
             listed.extend(s.quarantined.iter().map(|(id, _)| id.clone()));
