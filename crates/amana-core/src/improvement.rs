@@ -95,12 +95,8 @@ pub fn verify(
     oversight_key: impl Fn(&str) -> Option<[u8; 32]>,
     deployment_id: &str,
 ) -> Result<Document, String> {
-    let text = crate::oversight_signed::verify(signed, FORMAT, oversight_key)?;
     let doc: Document =
-        serde_json::from_str(text).map_err(|_| "the document is not an improvement period".to_string())?;
-    if doc.format != FORMAT || doc.deployment_id != deployment_id {
-        return Err(format!("the document is not a {FORMAT} document of this deployment"));
-    }
+        crate::oversight_signed::open(signed, FORMAT, oversight_key, deployment_id, "an improvement period")?;
     check(&doc)?;
     Ok(doc)
 }
@@ -110,6 +106,15 @@ pub fn is_closing_of(open: &Document, closed: &Document) -> bool {
     open.closed_on.is_none()
         && closed.closed_on.is_some()
         && Document { closed_on: None, ..closed.clone() } == *open
+}
+
+impl crate::oversight_signed::Tagged for Document {
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn deployment_id(&self) -> &str {
+        &self.deployment_id
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use ring::signature::{self, Ed25519KeyPair};
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The signed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,4 +50,29 @@ pub fn verify<'a>(
         .verify(&message(format, &signed.document), &sig)
         .map_err(|_| "the signature does not verify: the document was changed after signing".to_string())?;
     Ok(&signed.document)
+}
+
+/// What every signed document says of itself: its format tag and its deployment.
+pub trait Tagged {
+    /// The document's `format` field.
+    fn format(&self) -> &str;
+    /// The document's `deployment_id` field.
+    fn deployment_id(&self) -> &str;
+}
+
+/// [`verify`], then reads the document as a `T` (`what` names it in the error) and checks it
+/// is of `format` and of this deployment. What else it says is for the caller to check.
+pub fn open<T: DeserializeOwned + Tagged>(
+    signed: &Signed,
+    format: &str,
+    oversight_key: impl Fn(&str) -> Option<[u8; 32]>,
+    deployment_id: &str,
+    what: &str,
+) -> Result<T, String> {
+    let text = verify(signed, format, oversight_key)?;
+    let doc: T = serde_json::from_str(text).map_err(|_| format!("the document is not {what}"))?;
+    if doc.format() != format || doc.deployment_id() != deployment_id {
+        return Err(format!("the document is not a {format} document of this deployment"));
+    }
+    Ok(doc)
 }

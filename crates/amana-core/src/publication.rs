@@ -104,12 +104,8 @@ pub fn verify(
     oversight_key: impl Fn(&str) -> Option<[u8; 32]>,
     deployment_id: &str,
 ) -> Result<Document, String> {
-    let text = crate::oversight_signed::verify(signed, FORMAT, oversight_key)?;
     let doc: Document =
-        serde_json::from_str(text).map_err(|_| "the document is not a figures document".to_string())?;
-    if doc.format != FORMAT || doc.deployment_id != deployment_id {
-        return Err(format!("the document is not a {FORMAT} document of this deployment"));
-    }
+        crate::oversight_signed::open(signed, FORMAT, oversight_key, deployment_id, "a figures document")?;
     if doc.k < MIN_K || doc.from > doc.to {
         return Err("the document's k or period is invalid".into());
     }
@@ -131,6 +127,15 @@ pub fn quarter(from: Date, to: Date) -> Option<(i32, u8)> {
 /// How a period is named in addresses and files: `2026-Q3`.
 pub fn quarter_label(year: i32, q: u8) -> String {
     format!("{year}-Q{q}")
+}
+
+impl crate::oversight_signed::Tagged for Document {
+    fn format(&self) -> &str {
+        &self.format
+    }
+    fn deployment_id(&self) -> &str {
+        &self.deployment_id
+    }
 }
 
 #[cfg(test)]
