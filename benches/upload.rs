@@ -10,6 +10,9 @@
 // Tests may unwrap: a failed expectation is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "platform/form.rs"]
+mod form;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
@@ -95,15 +98,11 @@ async fn main() {
         }
         Some(Ok::<_, std::io::Error>(block.clone()))
     }));
-    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), size_mib * MIB)
-        .file_name("evidence.bin")
-        .mime_str("application/octet-stream")
-        .expect("mime");
-    let form = reqwest::multipart::Form::new()
-        .text("kind", "violation")
-        .text("agency", "health")
-        .text("body", "bench report with a large file")
-        .part("attachment", part);
+    let form = form::large_report(
+        reqwest::Body::wrap_stream(body),
+        size_mib * MIB,
+        "bench report with a large file",
+    );
     let client =
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(1800)).build().expect("client");
     // Samples the server's memory while the upload runs: which kind of memory peaks.

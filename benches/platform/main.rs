@@ -17,6 +17,7 @@
 mod helpers;
 
 mod floors;
+mod form;
 mod load;
 mod pull;
 mod server;

@@ -21,15 +21,11 @@ pub async fn upload(url: &str, pid: u32, size_mib: u64) -> Upload {
     let block =
         Bytes::from((0..MIB).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<u8>>());
     let body = stream::iter((0..size_mib).map(move |_| Ok::<_, std::io::Error>(block.clone())));
-    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), size_mib * MIB)
-        .file_name("evidence.bin")
-        .mime_str("application/octet-stream")
-        .expect("mime");
-    let form = reqwest::multipart::Form::new()
-        .text("kind", "violation")
-        .text("agency", "health")
-        .text("body", "platform bench report with a large file")
-        .part("attachment", part);
+    let form = crate::form::large_report(
+        reqwest::Body::wrap_stream(body),
+        size_mib * MIB,
+        "platform bench report with a large file",
+    );
     let client =
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(1800)).build().expect("client");
     reset_peak(pid);
