@@ -17,11 +17,14 @@ mod actions;
 mod browser;
 mod carry;
 mod case_page;
+mod file_warnings;
 mod guard;
 mod html;
 mod i18n;
 mod inbox_page;
+mod jobs;
 mod kpis_page;
+mod outcome;
 mod secret;
 mod state;
 
@@ -101,8 +104,8 @@ async fn serve(home: Home, args: &Args, server: Option<&str>, offline: bool) -> 
         // Without a handler, Ctrl-C would end the process before the profile is deleted.
         let _ = tokio::signal::ctrl_c().await;
     };
-    let served = axum::serve(listener, router(desk)).with_graceful_shutdown(stop).await;
-    crate::key_cache::lock();
+    let served = axum::serve(listener, router(desk.clone())).with_graceful_shutdown(stop).await;
+    desk.forget();
     if let Some(browser) = launched {
         browser.close();
     }
@@ -122,6 +125,7 @@ fn router(desk: Arc<Desk>) -> Router {
     Router::new()
         .route("/", get(inbox_page::show))
         .route("/style.css", get(style))
+        .route("/report.css", get(kpis_page::style))
         .route("/lang/{code}", get(set_lang))
         .route("/unlock", post(unlock))
         .route("/lock", post(lock))
@@ -129,6 +133,7 @@ fn router(desk: Arc<Desk>) -> Router {
         .route("/kpis", get(kpis_page::show))
         .route("/case/{id}/{action}", post(actions::case_action))
         .route("/sync/{action}", post(actions::sync_action))
+        .route("/progress", get(jobs::show))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(desk.clone(), guard::guard))
         .with_state(desk)
@@ -177,7 +182,8 @@ async fn unlock(State(desk): State<Arc<Desk>>, Form(mut form): Form<UnlockForm>)
         Err(e) => Err(anyhow::anyhow!("the unlock did not finish ({e}): try again")),
     };
     if let Err(e) = result {
-        desk.set_flash(state::Flash { ok: false, title: "unlock".into(), said: format!("{e:#}") });
+        let outcome = outcome::Outcome::Refused(outcome::refusal_of(&e));
+        desk.set_flash(state::Flash { action: "unlock".into(), outcome, said: format!("{e:#}") });
     }
     see_other("/")
 }
@@ -191,6 +197,6 @@ async fn lock(State(desk): State<Arc<Desk>>, Form(form): Form<LockForm>) -> Resp
     if !secret::matches(&form.csrf, &desk.csrf) {
         return actions::bad_form();
     }
-    crate::key_cache::lock();
+    desk.forget();
     see_other("/")
 }
