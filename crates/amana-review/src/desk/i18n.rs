@@ -1,5 +1,6 @@
 //! The desk's words in English and Arabic. What the CLI's commands say after an action is
-//! shown as they print it (English), under a heading in the page's language.
+//! shown as they print it (English, under "Details"), below a headline in the page's
+//! language (`outcome`).
 
 /// A page language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,12 @@
 //! SameSite=Strict cookie; Host and Origin checked; a form token in every POST; `no-store`
 //! and a strict CSP on every answer. The keys are unlocked once ([`crate::key_cache`]) and
 //! forgotten after `--lock-after` idle minutes.
+//!
+//! Pull, push and import run in the background with a progress page ([`jobs`]); a case's
+//! attachments show what their metadata gives away, read in memory ([`file_warnings`]);
+//! `/kpis` is the operations-room report of `kpis --html` ([`kpis_page`]); every action's
+//! result is a headline in the page's language with the command's own English lines under
+//! "Details" ([`outcome`]).
 
 mod actions;
 mod browser;
