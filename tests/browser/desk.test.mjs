@@ -425,6 +425,7 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
   await page.fill('#reply-text', 'شكرًا، نحن نتابع.');
   await press(page, `/case/${id}/reply`);
   assert.match(await flash(page), /signed offline, not sent yet/);
+  assert.equal((await page.textContent('.flash h2')).trim(), 'Put in the outbox: 1 waiting to be carried');
   assert.ok((await page.textContent('article.pending')).includes('شكرًا، نحن نتابع.'), 'own reply shown at once');
   assert.match(await page.textContent('.outbox'), /1/);
   // The reporter's question was answered online (needs_info): back to in_review.

@@ -52,11 +52,19 @@ impl Drop for Checked {
     }
 }
 
-/// Findings per attachment id, while the desk runs unlocked.
+fn key(case: &LocalCase, att: &AttachmentWire) -> String {
+    format!("{}/{}", case.bundle.id, att.id)
+}
+
+/// Findings per case and attachment id, while the desk runs unlocked.
 #[derive(Default)]
 pub struct Cache(Mutex<HashMap<String, std::sync::Arc<Checked>>>);
 
 impl Cache {
+    fn get(&self, case: &LocalCase, att: &AttachmentWire) -> Option<std::sync::Arc<Checked>> {
+        lock(&self.0).get(&key(case, att)).cloned()
+    }
+
     /// Forgets every finding (the desk locked).
     pub fn clear(&self) {
         lock(&self.0).clear();
@@ -69,11 +77,11 @@ impl Cache {
         meta: &AttachmentMeta,
         identity: &age::x25519::Identity,
     ) -> std::sync::Arc<Checked> {
-        if let Some(hit) = lock(&self.0).get(&att.id) {
-            return hit.clone();
+        if let Some(hit) = self.get(case, att) {
+            return hit;
         }
         let checked = std::sync::Arc::new(check(case, att, meta, identity));
-        lock(&self.0).insert(att.id.clone(), checked.clone());
+        lock(&self.0).insert(key(case, att), checked.clone());
         checked
     }
 }

@@ -298,7 +298,7 @@ const EN: Words = Words {
     r_import: "Bundle imported and verified",
     r_carry: "Outbox copied to the folder: carry it to the connected machine",
     r_authorize: "Pull authorization signed: carry it to the connected machine",
-    r_queued: "Put in the outbox: {n} actions waiting to be carried",
+    r_queued: "Put in the outbox: {n} waiting to be carried",
     e_replayed: "Refused as a replay: the server has already seen this signed request. Pull, check the history, and make the action again if it is missing",
     e_forbidden: "Refused: you may not do this on this case. Ask the oversight unit",
     e_unreachable: "The server could not be reached: check the connection, then try again",
@@ -433,7 +433,7 @@ const AR: Words = Words {
     r_import: "تم استيراد الحزمة والتحقق منها",
     r_carry: "تم نسخ صندوق الصادر إلى المجلد: انقله إلى الجهاز المتصل",
     r_authorize: "تم توقيع إذن السحب: انقله إلى الجهاز المتصل",
-    r_queued: "وُضع في صندوق الصادر: {n} إجراءات تنتظر النقل",
+    r_queued: "وُضع في صندوق الصادر: {n} بانتظار النقل",
     e_replayed:
         "رُفض كطلب مكرر: سبق أن استلم الخادم هذا الطلب الموقَّع. اسحب وتحقق من السجل، وكرر الإجراء إن لم يظهر",
     e_forbidden: "مرفوض: لا يحق لك هذا الإجراء على هذا البلاغ. راجع وحدة الرقابة",

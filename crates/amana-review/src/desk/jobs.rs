@@ -31,6 +31,7 @@ use super::actions::{on_sync, perform, ActionForm};
 use super::html::{esc, page, page_with};
 use super::i18n::{Lang, Words};
 use super::inbox_page::html_response;
+use super::outcome::{Outcome, Refusal};
 use super::state::{lock, Desk, Flash};
 
 /// The sync actions that run in the background.
@@ -67,8 +68,19 @@ pub fn start(desk: Arc<Desk>, action: String, form: ActionForm) -> Response {
     *slot = Some(job.clone());
     drop(slot);
     let d = desk.clone();
-    tokio::task::spawn_blocking(move || {
-        let flash = perform(&d, action.clone(), |d| on_sync(d, &action, &form, progress));
+    let name = action.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        perform(&d, name.clone(), |d| on_sync(d, &name, &form, progress))
+    });
+    // Even a job that died ends: otherwise the desk would refuse every later one.
+    tokio::spawn(async move {
+        let flash = work.await.unwrap_or_else(|e| Flash {
+            action,
+            outcome: Outcome::Refused(Refusal::Other),
+            said: format!(
+                "the job stopped ({e}): start it again; if it stops again, run the command in a terminal"
+            ),
+        });
         *lock(&job.result) = Some(flash);
     });
     super::see_other("/progress")
