@@ -47,6 +47,21 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job just started.
+    pub fn new(action: &str, progress: Option<Arc<Progress>>) -> Self {
+        Self {
+            action: action.to_string(),
+            started: Instant::now(),
+            progress,
+            result: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Records how the job ended.
+    pub fn finish(&self, flash: Flash) {
+        *lock(&self.result) = Some(flash);
+    }
+
     pub fn running(&self) -> bool {
         lock(&self.result).is_none()
     }
@@ -59,12 +74,7 @@ pub fn start(desk: Arc<Desk>, action: String, form: ActionForm) -> Response {
         return super::see_other("/progress");
     }
     let progress = (action == "pull").then(|| Arc::new(Progress::default()));
-    let job = Arc::new(Job {
-        action: action.clone(),
-        started: Instant::now(),
-        progress: progress.clone(),
-        result: std::sync::Mutex::new(None),
-    });
+    let job = Arc::new(Job::new(&action, progress.clone()));
     *slot = Some(job.clone());
     drop(slot);
     let d = desk.clone();
@@ -81,7 +91,7 @@ pub fn start(desk: Arc<Desk>, action: String, form: ActionForm) -> Response {
                 "the job stopped ({e}): start it again; if it stops again, run the command in a terminal"
             ),
         });
-        *lock(&job.result) = Some(flash);
+        job.finish(flash);
     });
     super::see_other("/progress")
 }

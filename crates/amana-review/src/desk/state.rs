@@ -160,6 +160,13 @@ mod tests {
         busy.lock_if_idle();
         assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while in use");
         let idle = Desk::new(settings(Duration::ZERO)).expect("desk");
+        // A pull still running keeps the keys it works with, however long the desk sat idle.
+        let job = std::sync::Arc::new(super::super::jobs::Job::new("pull", None));
+        *lock(&idle.job) = Some(job.clone());
+        idle.lock_if_idle();
+        assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while a job runs");
+        let said = String::new();
+        job.finish(Flash { action: "pull".into(), outcome: super::super::outcome::Outcome::Done, said });
         idle.lock_if_idle();
         assert!(matches!(key_cache::lookup(&path), Lookup::Locked), "forgotten when idle");
     }
