@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,10 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const PASSPHRASE = 'correct horse battery staple';
 // An Arabic report with a right-to-left override planted in it, and markup.
 const ARABIC = 'رشوة في مكتب الترخيص: دفعت \u202E005\u202C دينار <b>للموظف</b>';
-const PHOTO = { name: 'صورة الإيصال.jpg', bytes: randomBytes(2000) };
+// A photo whose EXIF gives a GPS position, a camera serial and a comment (the JPEG
+// `jpeg_with_gps` builds in crates/amana-review/tests/cli/export.rs).
+const GPS_JPEG = '/9j/4AAQSkZJRgABAQAAAQABAAD/4QD0RXhpZgAATU0AKgAAAAgABAEPAAIAAAAGAAAAkgEQAAIAAAAHAAAAmIdpAAQAAAABAAAAPoglAAQAAAABAAAAXAAAAAAAApADAAIAAAAUAAAAoKQxAAIAAAAIAAAAtAAAAAAABAABAAIAAAACTgAAAAACAAUAAAADAAAAvAADAAIAAAACRQAAAAAEAAUAAAADAAAA1AAAAABDYW5vbgBFT1MgNUQAADIwMjY6MTE6MDEgMDk6MzA6MDAAU04tMDA0MgAAAAAfAAAAAQAAADkAAAABAAAAAAAAAAEAAAAjAAAAAQAAADYAAAABAAAAJAAAAAH//gAPc2hvdCBieSBzYW1pcv/bAEMAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAf/AAAsIAAgACAEBEQD/xAAUAAABAAAAAAAAAAAAAAAAAAAA/8QAFBAAAQAAAAAAAAAAAAAAAAAAAP/aAAgBAQAAPwAAAP/Z';
+const PHOTO = { name: 'صورة الإيصال.jpg', bytes: Buffer.from(GPS_JPEG, 'base64') };
 
 let dir;
 let server;
@@ -152,6 +155,21 @@ async function press(page, action) {
   return resp;
 }
 
+/** On the progress page after a pull, push or import: waits (through its refreshes) for the result. */
+async function untilDone(page) {
+  await page.waitForSelector('main .flash', { timeout: 90_000 });
+  await page.waitForLoadState('load');
+  assert.equal(new URL(page.url()).pathname, '/progress');
+  assert.equal(await page.$('meta[http-equiv=refresh]'), null, 'no refresh once it ended');
+}
+
+/** Collects the console's CSP complaints of `page`. */
+function cspErrors(page) {
+  const found = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) found.push(m.text()); });
+  return found;
+}
+
 async function flash(page) {
   return (await page.textContent('.flash')) ?? '';
 }
@@ -225,7 +243,9 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   const page = await ctx.newPage();
   await page.goto(desk.address);
   await press(page, '/sync/pull');
+  await untilDone(page);
   assert.match(await flash(page), /pulled 2 cases/);
+  await page.goto(`${desk.base}/`);
   const rows = await page.$$eval('table.inbox tbody tr', (trs) => trs.map((tr) => tr.className + ' ' + tr.textContent));
   assert.equal(rows.length, 2);
   // Both new; the one due sooner (complaint: 3 days to acknowledge) first.
@@ -239,6 +259,9 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   assert.ok(text.includes('⟨U+202E⟩') && !text.includes('\u202E'), 'the override is shown, not obeyed');
   assert.equal(await page.getAttribute('article.report .text', 'dir'), 'auto');
   assert.ok((await page.textContent('ul.files')).includes(PHOTO.name), 'the attachment by name');
+  // What the photo's metadata gives away, before any export, read in memory.
+  const warning = await page.textContent('ul.files .meta.warn');
+  assert.ok(warning.includes('GPS position') && warning.includes('31.950000, 35.910000') && warning.includes('SN-0042'), warning);
   for (const lang of ['en', 'ar']) {
     await page.goto(`${desk.base}/lang/${lang}`);
     await shots(page, `${lang}-inbox-online`);
@@ -255,10 +278,19 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   await page.fill('#status-note', 'checking the licensing office');
   await press(page, `/case/${id}/status`);
   assert.match(await flash(page), /acknowledged -> in_review/);
+  // In Arabic: the result's headline in Arabic, the command's own English lines under Details.
+  await page.goto(`${desk.base}/lang/ar`);
+  await page.goto(`${desk.base}/case/${id}`);
   await page.fill('#extend-days', '10');
   await page.fill('#extend-reason', 'waiting for the audit');
   await press(page, `/case/${id}/extend`);
+  assert.equal((await page.textContent('.flash h2')).trim(), 'تم تمديد الموعد وتوقيعه');
+  assert.equal(await page.getAttribute('.flash details pre', 'dir'), 'ltr');
+  assert.equal(await page.getAttribute('.flash details pre', 'lang'), 'en');
   assert.match(await flash(page), /extended by 10 days/);
+  await shots(page, 'ar-action-result');
+  await page.goto(`${desk.base}/lang/en`);
+  await page.goto(`${desk.base}/case/${id}`);
   await page.fill('#info-text', 'متى حدث ذلك؟');
   await press(page, `/case/${id}/needs-info`);
   assert.match(await flash(page), /reply sent.*in_review -> needs_info/s);
@@ -278,6 +310,8 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   assert.equal(followUp.status, 201, JSON.stringify(followUp));
   await page.goto(`${desk.base}/`);
   await press(page, '/sync/pull');
+  await untilDone(page);
+  await page.goto(`${desk.base}/`);
   const first = await page.textContent('table.inbox tbody tr:first-child');
   assert.ok(first.includes(id) && first.includes('The reporter answered'), first);
 
@@ -323,8 +357,22 @@ test('online: inbox, an Arabic case with its file, every action reaching the ser
   await press(page, `/case/${other}/rewrap`);
   assert.ok((await page.$('.flash.ok')) !== null, await flash(page));
 
-  await page.goto(`${desk.base}/kpis`);
-  assert.match(await page.textContent('main pre'), /health/, 'the indicators, from the verified home');
+  // The operations-room report inside the desk: its SVG, its stylesheet, no CSP complaint.
+  for (const lang of ['en', 'ar']) {
+    const room = await ctx.newPage();
+    const complaints = cspErrors(room);
+    await room.goto(`${desk.base}/lang/${lang}`);
+    const resp = await room.goto(`${desk.base}/kpis?period=&k=5`);
+    await checkHeaders(resp);
+    assert.equal(await room.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    assert.ok(await room.isVisible('main svg#chart-agencies'), 'the chart');
+    assert.match(await room.textContent('main'), /health/, 'the figures, from the verified home');
+    assert.ok(await room.$('link[href="/report.css"]'));
+    await shots(room, `${lang}-kpis`);
+    assert.deepEqual(complaints, [], `CSP complaints on the ${lang} dashboard`);
+    await room.close();
+  }
+  await page.goto(`${desk.base}/lang/en`);
 
   const audit = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 900 } });
   for (const lang of ['en', 'ar']) {
@@ -365,7 +413,10 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
     execFileSync(REVIEW_BIN, ['--server', server.url, 'pull', '--authorization', auth, '--out', bundle]);
     await page.fill('#import-path', bundle);
     await press(page, '/sync/import');
-    return flash(page);
+    await untilDone(page);
+    const said = await flash(page);
+    await page.goto(`${desk.base}/`);
+    return said;
   };
   assert.match(await fetchBundle('first'), /imported 1 case/);
   const id = caseIdOf(home, 'health');
@@ -374,6 +425,7 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
   await page.fill('#reply-text', 'شكرًا، نحن نتابع.');
   await press(page, `/case/${id}/reply`);
   assert.match(await flash(page), /signed offline, not sent yet/);
+  assert.equal((await page.textContent('.flash h2')).trim(), 'Put in the outbox: 1 waiting to be carried');
   assert.ok((await page.textContent('article.pending')).includes('شكرًا، نحن نتابع.'), 'own reply shown at once');
   assert.match(await page.textContent('.outbox'), /1/);
   // The reporter's question was answered online (needs_info): back to in_review.
@@ -403,4 +455,58 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
   assert.ok(await page.isVisible('#passphrase'), 'no case content while locked');
   await ctx.close();
   desk.proc.kill('SIGTERM');
+});
+
+test('progress: a pull against a silent server refreshes its page without JavaScript, then shows the result', async () => {
+  // A server that takes connections and answers nothing until released.
+  const held = [];
+  let released = false;
+  const silent = createServer((socket) => { if (released) socket.destroy(); else held.push(socket); });
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const home = path.join(dir, 'silent-home');
+  cli(home, ['keygen', '--id', 'waiting', '--agency', 'health', '--no-passphrase', '--deployment-id', 'demo',
+    '--roster-fingerprint', '00112233445566778899aabbccddeeff']);
+  const desk = await startDesk(home, ['--server', `http://127.0.0.1:${silent.address().port}`]);
+  const ctx = await noScript();
+  const page = await ctx.newPage();
+  const complaints = cspErrors(page);
+  let loads = 0;
+  page.on('load', () => { if (page.url().endsWith('/progress')) loads += 1; });
+  await page.goto(desk.address);
+  await page.goto(`${desk.base}/lang/ar`);
+  await press(page, '/sync/pull');
+  assert.equal(new URL(page.url()).pathname, '/progress', 'answered at once with the progress page');
+  assert.ok(await page.$('progress#job'), 'a <progress> element');
+  assert.match(await page.textContent('label[for=job]'), /تم التحقق من 0 بلاغ/);
+  // The page reloads itself (meta refresh: no script) while the pull runs.
+  const until = Date.now() + 15_000;
+  while (loads < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(loads >= 3, `the progress page reloaded ${loads} time(s)`);
+  await shots(page, 'ar-progress-running');
+  await page.goto(`${desk.base}/lang/en`);
+  await page.goto(`${desk.base}/progress`);
+  assert.match(await page.textContent('label[for=job]'), /0 cases verified/);
+  await shots(page, 'en-progress-running');
+  released = true;
+  for (const s of held) s.destroy();
+  await untilDone(page);
+  assert.ok(await page.$('.flash.err'), 'the pull failed: the server said nothing');
+  await shots(page, 'en-progress-done');
+  await page.goto(`${desk.base}/lang/ar`);
+  await page.goto(`${desk.base}/progress`);
+  assert.match(await page.textContent('.flash h2'), /[\u0600-\u06FF]/, 'an Arabic headline');
+  await shots(page, 'ar-progress-done');
+  assert.deepEqual(complaints, [], 'CSP complaints on the progress page');
+  const audit = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  for (const lang of ['en', 'ar']) {
+    const p = await audit.newPage();
+    await p.goto(desk.address);
+    await p.goto(`${desk.base}/lang/${lang}`);
+    await p.close();
+    await axe(audit, `${desk.base}/progress`, `${lang}-progress`);
+  }
+  await audit.close();
+  await ctx.close();
+  desk.proc.kill('SIGTERM');
+  silent.close();
 });

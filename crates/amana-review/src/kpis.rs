@@ -107,31 +107,10 @@ pub struct Html {
 
 /// `kpis`.
 pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
-    // A quarantined case is one whose server copy failed verification: its figures wait until
-    // a pull verifies it again.
-    let quarantined = crate::quarantine::Quarantine::load(home)?;
-    let mut all: Vec<Facts> = crate::facts::index::load(home)?;
-    all.retain(|f| !quarantined.0.contains_key(&f.id));
-    crate::room::set_apart(&mut all);
-    let today = time::OffsetDateTime::now_utc().date();
-    let improvements = crate::improvement::shown(&crate::improvement::held(home)?, &all, r.period);
-    let facts: Vec<Facts> =
-        all.into_iter().filter(|f| r.period.is_none_or(|p| p.contains(f.received_on))).collect();
     if let Some(h) = &r.html {
-        // A file for outside oversight: no oversight-only case at all, not even in totals.
-        let shared: Vec<&Facts> = facts.iter().filter(|f| !f.oversight_only).collect();
-        let room = crate::room::build(&shared, today);
-        let rules = amana_core::disclosure::Rules::new(h.k).map_err(anyhow::Error::msg)?;
-        let report = crate::report::Report {
-            room: &room,
-            period: r.period,
-            today,
-            lang: h.lang,
-            rules,
-            improvements: &improvements,
-        };
-        return crate::report::write(&report, &h.out);
+        return with_report(home, r.period, h.lang, h.k, |report| crate::report::write(report, &h.out))?;
     }
+    let (facts, improvements, quarantined, today) = counted_facts(home, r.period)?;
     let rows = compute(&facts, today);
     let counted: Vec<&Facts> = facts.iter().filter(|f| f.status.counts_in_figures()).collect();
     let room = crate::room::build(&counted, today);
@@ -158,6 +137,41 @@ pub fn run(home: &Home, r: &Request) -> anyhow::Result<()> {
         text.push_str(&officers(home, r.period, &quarantined, today)?);
     }
     crate::output::stdout(&text)
+}
+
+/// The cases the figures count (verified: a quarantined case, whose server copy failed
+/// verification, waits until a pull verifies it again; oversight-only ones set apart),
+/// received in `period`; the improvement periods in scope; the quarantine; today (UTC).
+type Counted = (Vec<Facts>, Vec<crate::improvement::Shown>, crate::quarantine::Quarantine, Date);
+
+fn counted_facts(home: &Home, period: Option<Period>) -> anyhow::Result<Counted> {
+    let quarantined = crate::quarantine::Quarantine::load(home)?;
+    let mut all: Vec<Facts> = crate::facts::index::load(home)?;
+    all.retain(|f| !quarantined.0.contains_key(&f.id));
+    crate::room::set_apart(&mut all);
+    let today = time::OffsetDateTime::now_utc().date();
+    let improvements = crate::improvement::shown(&crate::improvement::held(home)?, &all, period);
+    let facts = all.into_iter().filter(|f| period.is_none_or(|p| p.contains(f.received_on))).collect();
+    Ok((facts, improvements, quarantined, today))
+}
+
+/// The operations-room report (`kpis --html`, and the desk's dashboard: one implementation)
+/// handed to `f`: no oversight-only case at all, not even in totals, since the file may go to
+/// outside oversight; counts below `k` hidden.
+pub fn with_report<T>(
+    home: &Home,
+    period: Option<Period>,
+    lang: crate::report::Lang,
+    k: u32,
+    f: impl FnOnce(&crate::report::Report) -> T,
+) -> anyhow::Result<T> {
+    let (facts, improvements, _, today) = counted_facts(home, period)?;
+    let shared: Vec<&Facts> = facts.iter().filter(|f| !f.oversight_only).collect();
+    let room = crate::room::build(&shared, today);
+    let rules = amana_core::disclosure::Rules::new(k).map_err(anyhow::Error::msg)?;
+    let report =
+        crate::report::Report { room: &room, period, today, lang, rules, improvements: &improvements };
+    Ok(f(&report))
 }
 
 /// The officers' table: it needs whole histories (who acted when), so it reads the case files.

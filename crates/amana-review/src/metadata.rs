@@ -12,7 +12,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use exif::{In, Tag, Value};
-use img_parts::jpeg::{markers, Jpeg};
+use img_parts::jpeg::markers;
 
 use crate::safe_name::for_terminal;
 
@@ -64,6 +64,30 @@ impl Finding {
     }
 }
 
+/// Recognises a file held in memory by its first bytes (the desk's case page: nothing on disk).
+pub fn sniff_bytes(bytes: &[u8]) -> FileType {
+    match bytes {
+        [0xFF, 0xD8, 0xFF, ..] => FileType::Jpeg,
+        [b'%', b'P', b'D', b'F', b'-', ..] => FileType::Pdf,
+        [b'P', b'K', 3, 4, ..] if zip_has_core_xml(std::io::Cursor::new(bytes)) => FileType::Office,
+        _ => FileType::Other,
+    }
+}
+
+/// The identifying metadata of a file held in memory, as [`inspect`] finds it in a file.
+pub fn inspect_bytes(bytes: &[u8]) -> (FileType, Result<Vec<Finding>, String>) {
+    let kind = sniff_bytes(bytes);
+    let found = match kind {
+        FileType::Jpeg => jpeg_bytes(bytes),
+        FileType::Pdf => lopdf::Document::load_mem(bytes)
+            .map_err(|e| format!("not a readable PDF: {e}"))
+            .map(|doc| pdf_doc(&doc)),
+        FileType::Office => office_from(std::io::Cursor::new(bytes)),
+        FileType::Other => Ok(Vec::new()),
+    };
+    (kind, found)
+}
+
 /// Recognises a file by its first bytes.
 pub fn sniff(path: &Path) -> std::io::Result<FileType> {
     let mut head = [0u8; 5];
@@ -77,8 +101,11 @@ pub fn sniff(path: &Path) -> std::io::Result<FileType> {
 }
 
 fn has_core_xml(path: &Path) -> bool {
-    let archive = File::open(path).ok().and_then(|f| zip::ZipArchive::new(BufReader::new(f)).ok());
-    archive.is_some_and(|a| a.index_for_name("docProps/core.xml").is_some())
+    File::open(path).is_ok_and(|f| zip_has_core_xml(BufReader::new(f)))
+}
+
+fn zip_has_core_xml(reader: impl Read + std::io::Seek) -> bool {
+    zip::ZipArchive::new(reader).is_ok_and(|a| a.index_for_name("docProps/core.xml").is_some())
 }
 
 /// The identifying metadata of a file of type `kind`; `Err` says why it could not be read.
@@ -114,15 +141,18 @@ const EXIF_TAGS: [(Tag, &str); 14] = [
 ];
 
 fn jpeg(path: &Path) -> Result<Vec<Finding>, String> {
+    jpeg_bytes(&std::fs::read(path).map_err(|e| e.to_string())?)
+}
+
+fn jpeg_bytes(bytes: &[u8]) -> Result<Vec<Finding>, String> {
     let mut findings = Vec::new();
-    let file = File::open(path).map_err(|e| e.to_string())?;
     // Tolerant: cameras and editors write EXIF that a strict parser rejects ("Unexpected next
     // IFD") while exiftool still reads GPS, owner and serial from it. Read what can be read,
     // and never call a block we could not read harmless.
     let mut errors = 0;
     let read = exif::Reader::new()
         .continue_on_error(true)
-        .read_from_container(&mut BufReader::new(file))
+        .read_from_container(&mut std::io::Cursor::new(bytes))
         .or_else(|e| e.distill_partial_result(|errs| errors = errs.len()));
     match read {
         Ok(exif) => {
@@ -140,11 +170,8 @@ fn jpeg(path: &Path) -> Result<Vec<Finding>, String> {
             format!("present but unreadable ({e}): it may hold identifying data (location, owner, serial); strip it"),
         )),
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let image = Jpeg::from_bytes(bytes.into()).map_err(|e| format!("not a readable JPEG: {e}"))?;
-    for segment in image.segments() {
-        let contents = segment.contents();
-        match segment.marker() {
+    for (marker, contents) in jpeg_segments(bytes)? {
+        match marker {
             markers::APP1 if contents.starts_with(XMP_MARKER) => {
                 findings.push(Finding::new("XMP metadata", "present (may hold author, GPS, device, history)"))
             }
@@ -156,6 +183,31 @@ fn jpeg(path: &Path) -> Result<Vec<Finding>, String> {
         }
     }
     Ok(findings)
+}
+
+/// The marker segments before the image data, read in place: the desk inspects decrypted
+/// files in memory and must not leave an unzeroized copy of the whole file behind.
+fn jpeg_segments(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
+    let bad = |why: &str| format!("not a readable JPEG: {why}");
+    let mut out = Vec::new();
+    let mut i = 2;
+    loop {
+        let marker = match bytes.get(i..i + 2) {
+            Some([0xFF, m]) => *m,
+            _ => return Err(bad("a marker was expected")),
+        };
+        match marker {
+            0xFF => i += 1,
+            markers::SOS | markers::EOI => return Ok(out),
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let len = bytes.get(i + 2..i + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])));
+                let contents = len.filter(|l| *l >= 2).and_then(|l| bytes.get(i + 4..i + 2 + l));
+                out.push((marker, contents.ok_or_else(|| bad("a segment is cut short"))?));
+                i += 2 + len.unwrap_or(0);
+            }
+        }
+    }
 }
 
 fn exif_findings(exif: &exif::Exif, findings: &mut Vec<Finding>) {
@@ -207,8 +259,12 @@ const PDF_INFO: [(&[u8], &str); 8] = [
 
 fn pdf(path: &Path) -> Result<Vec<Finding>, String> {
     let doc = lopdf::Document::load(path).map_err(|e| format!("not a readable PDF: {e}"))?;
+    Ok(pdf_doc(&doc))
+}
+
+fn pdf_doc(doc: &lopdf::Document) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if let Some(info) = pdf_info(&doc) {
+    if let Some(info) = pdf_info(doc) {
         for (key, what) in PDF_INFO {
             let value = info.get(key).ok().and_then(|o| doc.dereference(o).ok()).map(|(_, o)| o);
             if let Some(text) = value.and_then(|o| lopdf::decode_text_string(o).ok()) {
@@ -224,7 +280,7 @@ fn pdf(path: &Path) -> Result<Vec<Finding>, String> {
     if doc.is_encrypted() {
         findings.push(Finding::new("encryption", "the PDF is encrypted: some metadata may be hidden"));
     }
-    Ok(findings)
+    findings
 }
 
 /// The trailer's `/Info` dictionary, if any.
@@ -234,9 +290,11 @@ pub fn pdf_info(doc: &lopdf::Document) -> Option<&lopdf::Dictionary> {
 }
 
 fn office(path: &Path) -> Result<Vec<Finding>, String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let mut archive =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| format!("not a readable zip: {e}"))?;
+    office_from(BufReader::new(File::open(path).map_err(|e| e.to_string())?))
+}
+
+fn office_from(reader: impl Read + std::io::Seek) -> Result<Vec<Finding>, String> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| format!("not a readable zip: {e}"))?;
     let mut findings = Vec::new();
     for (part, names) in [("docProps/core.xml", &CORE_PEOPLE[..]), ("docProps/app.xml", &APP_PEOPLE[..])] {
         let Ok(entry) = archive.by_name(part) else {

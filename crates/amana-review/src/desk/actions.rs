@@ -16,6 +16,7 @@ use crate::home::{check_id, Home};
 use crate::output::{capture, say};
 use crate::{custody, export, extend, pull, reply, rewrap, status};
 
+use super::outcome::Outcome;
 use super::state::{Desk, Flash};
 use super::{carry, secret, see_other};
 
@@ -57,8 +58,8 @@ pub async fn case_action(
         return see_other("/");
     }
     let back = format!("/case/{id}");
-    let title = format!("{action} {id}");
-    run(desk, title, move |d| on_case(d, &id, &action, &form)).await;
+    let name = action.clone();
+    run(desk, name, move |d| on_case(d, &id, &action, &form)).await;
     see_other(&back)
 }
 
@@ -71,24 +72,49 @@ pub async fn sync_action(
     if !secret::matches(&form.csrf, &desk.csrf) {
         return bad_form();
     }
-    let title = action.clone();
-    run(desk, title, move |d| on_sync(d, &action, &form)).await;
+    if super::jobs::IN_BACKGROUND.contains(&action.as_str()) {
+        return super::jobs::start(desk, action, form);
+    }
+    let name = action.clone();
+    run(desk, name, move |d| on_sync(d, &action, &form, None)).await;
     see_other("/")
 }
 
-/// Runs `f` off the async thread, alone, capturing what the command says; the result is
-/// the next page's flash.
-async fn run(desk: Arc<Desk>, title: String, f: impl FnOnce(&Desk) -> anyhow::Result<()> + Send + 'static) {
+/// Runs `f` off the async thread; the result is the next page's flash.
+async fn run(desk: Arc<Desk>, action: String, f: impl FnOnce(&Desk) -> anyhow::Result<()> + Send + 'static) {
     let d = desk.clone();
-    let done = tokio::task::spawn_blocking(move || d.exclusive(|| capture::run(|| f(&d)))).await;
-    let flash = match done {
-        Ok((Ok(()), said)) => Flash { ok: true, title, said },
-        Ok((Err(e), said)) => Flash { ok: false, title, said: format!("{said}error: {e:#}") },
-        Err(e) => {
-            Flash { ok: false, title, said: format!("the action stopped ({e}): reload and check the case") }
-        }
+    let name = action.clone();
+    let flash = match tokio::task::spawn_blocking(move || perform(&d, name, f)).await {
+        Ok(flash) => flash,
+        Err(e) => Flash {
+            action,
+            outcome: Outcome::Refused(super::outcome::Refusal::Other),
+            said: format!("the action stopped ({e}): reload and check the case"),
+        },
     };
     desk.set_flash(flash);
+}
+
+/// Runs `f` as the only action in progress, capturing what the command says; an action that
+/// left more requests in the outbox than before was queued, not sent.
+pub fn perform(desk: &Desk, action: String, f: impl FnOnce(&Desk) -> anyhow::Result<()>) -> Flash {
+    desk.exclusive(|| {
+        let waiting = || crate::outbox::pending(&desk.home).map_or(0, |p| p.len());
+        let before = waiting();
+        let (result, said) = capture::run(|| f(desk));
+        match result {
+            Ok(()) => {
+                let after = waiting();
+                let outcome = if after > before { Outcome::Queued(after) } else { Outcome::Done };
+                Flash { action, outcome, said }
+            }
+            Err(e) => Flash {
+                action,
+                outcome: Outcome::Refused(super::outcome::refusal_of(&e)),
+                said: format!("{said}error: {e:#}"),
+            },
+        }
+    })
 }
 
 fn filled(text: &str) -> Option<&str> {
@@ -141,10 +167,18 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
     Ok(())
 }
 
-fn on_sync(desk: &Desk, action: &str, f: &ActionForm) -> anyhow::Result<()> {
+/// A pull, push, import, carry or authorization; a pull tells `progress` how far it got.
+pub fn on_sync(
+    desk: &Desk,
+    action: &str,
+    f: &ActionForm,
+    progress: Option<Arc<crate::paged::Progress>>,
+) -> anyhow::Result<()> {
     let home = &desk.home;
     match action {
-        "pull" => pull::run(home, desk.server.as_deref(), crate::paged::Options::default()),
+        "pull" => {
+            pull::run(home, desk.server.as_deref(), crate::paged::Options { progress, ..Default::default() })
+        }
         "push" => crate::airgap::push(Some(&server_url(home, desk)?), &home.outbox_dir()),
         "import" => pull::import(home, &required_path(f)?),
         "carry" => carry::copy_outbox(home, &required_path(f)?),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use amana_core::events::EventKind;
 use amana_core::payload::{Part, Payload};
 use amana_core::wire::{paths, ReplyUpload};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -18,16 +18,29 @@ use crate::passphrase::Unlocker;
 use crate::show::{self, ThreadPart};
 use crate::{attachments, outbox};
 
+use super::file_warnings;
 use super::html::{csrf, esc, inline_text, page, reporter_text};
 use super::i18n::{Lang, Words};
 use super::inbox_page::{error_box, html_response, locked_page};
 use super::state::Desk;
 
+/// `?inspect=ID`: inspect this large attachment's metadata now.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CaseQuery {
+    inspect: Option<String>,
+}
+
 /// `GET /case/{id}`.
-pub async fn show(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Response {
     let lang = super::lang_of(&desk, &headers);
     let d = desk.clone();
-    let built = tokio::task::spawn_blocking(move || build(&d, lang, &id)).await;
+    let built = tokio::task::spawn_blocking(move || build(&d, lang, &id, q.inspect.as_deref())).await;
     match built {
         Ok(Ok(Some(html))) => html_response(html),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such case in this home").into_response(),
@@ -36,7 +49,12 @@ pub async fn show(State(desk): State<Arc<Desk>>, headers: HeaderMap, Path(id): P
     }
 }
 
-fn build(desk: &Desk, lang: Lang, id: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
+fn build(
+    desk: &Desk,
+    lang: Lang,
+    id: &str,
+    inspect: Option<&str>,
+) -> anyhow::Result<Option<Zeroizing<String>>> {
     let home = &desk.home;
     let pending = outbox::pending(home)?.len();
     if crate::key_cache::needs_passphrase(home)? {
@@ -60,7 +78,7 @@ fn build(desk: &Desk, lang: Lang, id: &str) -> anyhow::Result<Option<Zeroizing<S
     }
     waiting(&mut body, t, home, &case, &identity)?;
     body.push_str("</section>");
-    body.push_str(&attachment_list(desk, t, &case, &identity));
+    body.push_str(&attachment_list(desk, t, &case, &identity, inspect));
     body.push_str(&action_forms(desk, t, &case));
     let title = format!("{} {}", t.details, case.bundle.id);
     Ok(Some(page(desk, lang, &title, &body, pending)))
@@ -198,7 +216,13 @@ fn waiting(
     Ok(())
 }
 
-fn attachment_list(desk: &Desk, t: &Words, case: &LocalCase, identity: &age::x25519::Identity) -> String {
+fn attachment_list(
+    desk: &Desk,
+    t: &Words,
+    case: &LocalCase,
+    identity: &age::x25519::Identity,
+    inspect: Option<&str>,
+) -> String {
     let list = &case.bundle.attachments;
     if list.is_empty() {
         return String::new();
@@ -215,12 +239,14 @@ fn attachment_list(desk: &Desk, t: &Words, case: &LocalCase, identity: &age::x25
                 out.push_str("<li><bdi class=\"name\">");
                 out.push_str(&inline_text(&meta.name));
                 out.push_str(&format!(
-                    "</bdi> <span dir=\"ltr\">{} · {} {}</span> · {} · {fetched}</li>",
+                    "</bdi> <span dir=\"ltr\">{} · {} {}</span> · {} · {fetched}",
                     inline_text(&meta.content_type),
                     meta.size,
                     t.bytes,
                     esc(&with)
                 ));
+                out.push_str(&file_warnings::line(&desk.files, t, case, att, &meta, identity, inspect));
+                out.push_str("</li>");
             }
             Err(e) => out.push_str(&format!("<li>{} · {}</li>", esc(&e.to_string()), esc(&with))),
         }

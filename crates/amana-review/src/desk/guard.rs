@@ -55,7 +55,12 @@ async fn check(desk: &Desk, req: Request, next: Next) -> Response {
     if req.method() != Method::GET && !same_origin(&host, req.headers()) {
         return refuse(StatusCode::FORBIDDEN, "Refused: this form was not sent from the desk's own page.");
     }
-    desk.touch();
+    // The progress page reloads itself: that is not the reviewer at the desk.
+    if req.uri().path() == "/progress" {
+        desk.lock_if_idle();
+    } else {
+        desk.touch();
+    }
     next.run(req).await
 }
 

@@ -62,6 +62,18 @@ pub fn csrf(desk: &Desk) -> String {
 /// A whole page: header (inbox, mode, outbox count, languages, lock), the last action's
 /// result, then `body`.
 pub fn page(desk: &Desk, lang: Lang, title: &str, body: &str, pending: usize) -> Zeroizing<String> {
+    page_with(desk, lang, title, body, pending, "")
+}
+
+/// [`page`] with more in its `<head>` (a stylesheet, the progress page's refresh).
+pub fn page_with(
+    desk: &Desk,
+    lang: Lang,
+    title: &str,
+    body: &str,
+    pending: usize,
+    head: &str,
+) -> Zeroizing<String> {
     let t = lang.t();
     let mode = if desk.offline { t.offline_mode } else { t.online_mode };
     let waiting = if pending > 0 {
@@ -74,7 +86,7 @@ pub fn page(desk: &Desk, lang: Lang, title: &str, body: &str, pending: usize) ->
     out.push_str(&format!(
         "<!doctype html>\n<html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>\
+         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/style.css\">{head}</head><body>\
          <a class=\"skip\" href=\"#main\">{skip}</a><header><nav aria-label=\"{app}\">\
          <a href=\"/\">{inbox}</a><a href=\"/kpis\">{kpis}</a><span class=\"mode\">{mode}</span>{waiting}\
          <span class=\"langs\"><a href=\"/lang/en\" lang=\"en\" hreflang=\"en\">English</a> \
@@ -96,16 +108,9 @@ pub fn page(desk: &Desk, lang: Lang, title: &str, body: &str, pending: usize) ->
     out
 }
 
-/// The last action's result, with the command's own words.
+/// The last action's result: a headline in the page's language, the command's own words below.
 fn flash(lang: Lang, f: &Flash) -> String {
-    let t = lang.t();
-    let (class, head) = if f.ok { ("ok", t.done) } else { ("err", t.failed) };
-    let role = if f.ok { "status" } else { "alert" };
-    format!(
-        "<section class=\"flash {class}\" role=\"{role}\"><h2>{head}: {}</h2><pre dir=\"ltr\">{}</pre></section>",
-        esc(&f.title),
-        esc(f.said.trim_end())
-    )
+    super::outcome::result_box(lang, &f.action, f.outcome, &f.said)
 }
 
 #[cfg(test)]

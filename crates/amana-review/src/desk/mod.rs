@@ -12,16 +12,25 @@
 //! SameSite=Strict cookie; Host and Origin checked; a form token in every POST; `no-store`
 //! and a strict CSP on every answer. The keys are unlocked once ([`crate::key_cache`]) and
 //! forgotten after `--lock-after` idle minutes.
+//!
+//! Pull, push and import run in the background with a progress page ([`jobs`]); a case's
+//! attachments show what their metadata gives away, read in memory ([`file_warnings`]);
+//! `/kpis` is the operations-room report of `kpis --html` ([`kpis_page`]); every action's
+//! result is a headline in the page's language with the command's own English lines under
+//! "Details" ([`outcome`]).
 
 mod actions;
 mod browser;
 mod carry;
 mod case_page;
+mod file_warnings;
 mod guard;
 mod html;
 mod i18n;
 mod inbox_page;
+mod jobs;
 mod kpis_page;
+mod outcome;
 mod secret;
 mod state;
 
@@ -101,8 +110,8 @@ async fn serve(home: Home, args: &Args, server: Option<&str>, offline: bool) -> 
         // Without a handler, Ctrl-C would end the process before the profile is deleted.
         let _ = tokio::signal::ctrl_c().await;
     };
-    let served = axum::serve(listener, router(desk)).with_graceful_shutdown(stop).await;
-    crate::key_cache::lock();
+    let served = axum::serve(listener, router(desk.clone())).with_graceful_shutdown(stop).await;
+    desk.forget();
     if let Some(browser) = launched {
         browser.close();
     }
@@ -122,6 +131,7 @@ fn router(desk: Arc<Desk>) -> Router {
     Router::new()
         .route("/", get(inbox_page::show))
         .route("/style.css", get(style))
+        .route("/report.css", get(kpis_page::style))
         .route("/lang/{code}", get(set_lang))
         .route("/unlock", post(unlock))
         .route("/lock", post(lock))
@@ -129,6 +139,7 @@ fn router(desk: Arc<Desk>) -> Router {
         .route("/kpis", get(kpis_page::show))
         .route("/case/{id}/{action}", post(actions::case_action))
         .route("/sync/{action}", post(actions::sync_action))
+        .route("/progress", get(jobs::show))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(desk.clone(), guard::guard))
         .with_state(desk)
@@ -177,7 +188,8 @@ async fn unlock(State(desk): State<Arc<Desk>>, Form(mut form): Form<UnlockForm>)
         Err(e) => Err(anyhow::anyhow!("the unlock did not finish ({e}): try again")),
     };
     if let Err(e) = result {
-        desk.set_flash(state::Flash { ok: false, title: "unlock".into(), said: format!("{e:#}") });
+        let outcome = outcome::Outcome::Refused(outcome::refusal_of(&e));
+        desk.set_flash(state::Flash { action: "unlock".into(), outcome, said: format!("{e:#}") });
     }
     see_other("/")
 }
@@ -191,6 +203,6 @@ async fn lock(State(desk): State<Arc<Desk>>, Form(form): Form<LockForm>) -> Resp
     if !secret::matches(&form.csrf, &desk.csrf) {
         return actions::bad_form();
     }
-    crate::key_cache::lock();
+    desk.forget();
     see_other("/")
 }

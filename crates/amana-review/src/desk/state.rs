@@ -29,12 +29,17 @@ pub struct Desk {
     flash: Mutex<Option<Flash>>,
     /// One action at a time: two tabs must not queue two outbox files with one number.
     pub work: Mutex<()>,
+    /// What each attachment's metadata gives away, wiped on lock.
+    pub files: super::file_warnings::Cache,
+    /// The pull, push or import running in the background, or the last one (its result).
+    pub job: Mutex<Option<std::sync::Arc<super::jobs::Job>>>,
 }
 
 /// The result of the last action.
 pub struct Flash {
-    pub ok: bool,
-    pub title: String,
+    /// The action's name (`reply`, `pull`…): its headline.
+    pub action: String,
+    pub outcome: super::outcome::Outcome,
     /// What the CLI's command said (or its error).
     pub said: String,
 }
@@ -65,6 +70,8 @@ impl Desk {
             last_seen: Mutex::new(Instant::now()),
             flash: Mutex::new(None),
             work: Mutex::new(()),
+            files: Default::default(),
+            job: Mutex::new(None),
         })
     }
 
@@ -75,18 +82,28 @@ impl Desk {
 
     /// Records activity; locks first if the desk sat idle too long.
     pub fn touch(&self) {
-        let mut last = lock(&self.last_seen);
-        if last.elapsed() >= self.lock_after {
-            crate::key_cache::lock();
-        }
-        *last = Instant::now();
+        self.lock_if_idle();
+        *lock(&self.last_seen) = Instant::now();
     }
 
-    /// Locks if idle too long (the background check: keys leave memory even if no one comes back).
+    /// Locks if idle too long (the background check: keys leave memory even if no one comes
+    /// back). Not while a pull, push or import runs: it holds the keys until it ends, and
+    /// the idle time counts on from the last page the reviewer asked for.
     pub fn lock_if_idle(&self) {
-        if lock(&self.last_seen).elapsed() >= self.lock_after {
-            crate::key_cache::lock();
+        if lock(&self.last_seen).elapsed() >= self.lock_after && !self.busy() {
+            self.forget();
         }
+    }
+
+    /// Forgets the unlocked keys and everything read with them.
+    pub fn forget(&self) {
+        crate::key_cache::lock();
+        self.files.clear();
+    }
+
+    /// Whether a background job is running.
+    pub fn busy(&self) -> bool {
+        lock(&self.job).as_ref().is_some_and(|j| j.running())
     }
 
     pub fn set_flash(&self, flash: Flash) {
@@ -143,6 +160,13 @@ mod tests {
         busy.lock_if_idle();
         assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while in use");
         let idle = Desk::new(settings(Duration::ZERO)).expect("desk");
+        // A pull still running keeps the keys it works with, however long the desk sat idle.
+        let job = std::sync::Arc::new(super::super::jobs::Job::new("pull", None));
+        *lock(&idle.job) = Some(job.clone());
+        idle.lock_if_idle();
+        assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while a job runs");
+        let said = String::new();
+        job.finish(Flash { action: "pull".into(), outcome: super::super::outcome::Outcome::Done, said });
         idle.lock_if_idle();
         assert!(matches!(key_cache::lookup(&path), Lookup::Locked), "forgotten when idle");
     }

@@ -48,22 +48,48 @@ pub fn write(report: &Report, out: &Path) -> anyhow::Result<()> {
 /// Escapes text for HTML content and attribute values.
 pub use crate::html_escape::escape;
 
-const STYLE: &str = "body{font-family:system-ui,'Noto Sans Arabic','Noto Sans',sans-serif;margin:0 auto;\
-max-width:60rem;padding:1rem;color:#111;background:#fff;line-height:1.45}\
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #999}\
+/// The page's own frame (the file only; the desk has its own).
+const PAGE_STYLE: &str =
+    "body{font-family:system-ui,'Noto Sans Arabic','Noto Sans',sans-serif;margin:0 auto;\
+max-width:60rem;padding:1rem;color:#111;background:#fff;line-height:1.45}h1{font-size:1.5rem}\
+@media print{body{max-width:none}}";
+
+/// The report's content: inline in the file, served as a stylesheet by the desk (whose CSP
+/// allows no inline style). The charts use SVG presentation attributes, never `style=`.
+pub const CONTENT_STYLE: &str = "h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #999}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}\
 th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:start;vertical-align:top}\
 td.n{text-align:end;font-variant-numeric:tabular-nums}th{background:#eef}\
 .notes{font-size:.85rem;color:#333}svg{max-width:100%;height:auto}\
-@media print{.scroll{overflow:visible}section{break-inside:avoid}body{max-width:none}}";
+@media print{.scroll{overflow:visible}section{break-inside:avoid}}";
 
 /// The whole page.
 pub fn render(r: &Report) -> String {
     let l = |k: &str| label(r.lang, k);
     let period = r.period.map_or(l("all_time"), |p| format!("{} – {}", p.from, p.to));
+    let body = format!("<h1>{}</h1>{}", escape(&l("title")), content(r));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{PAGE_STYLE}{CONTENT_STYLE}</style></head><body><main>{body}</main></body></html>\n",
+        r.lang.code(),
+        r.lang.dir(),
+        escape(&format!("{} · {period}", l("title")))
+    )
+}
+
+/// The report's title, in its language.
+pub fn title(lang: Lang) -> String {
+    label(lang, "title")
+}
+
+/// Everything under the title: the period, the tables, the inline SVG charts, the notes.
+pub fn content(r: &Report) -> String {
+    let l = |k: &str| label(r.lang, k);
+    let period = r.period.map_or(l("all_time"), |p| format!("{} – {}", p.from, p.to));
     let mut body = format!(
-        "<h1>{}</h1><p>{}: <bdi>{}</bdi> · {}: <bdi>{}</bdi></p>",
-        escape(&l("title")),
+        "<p>{}: <bdi>{}</bdi> · {}: <bdi>{}</bdi></p>",
         escape(&l("period")),
         escape(&period),
         escape(&l("made_on")),
@@ -84,15 +110,7 @@ pub fn render(r: &Report) -> String {
         escape(&l("note_excluded")),
         escape(&l("note_source"))
     ));
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
-        r.lang.code(),
-        r.lang.dir(),
-        escape(&format!("{} · {period}", l("title")))
-    )
+    body
 }
 
 fn section(r: &Report, key: &str, inner: &str) -> String {

@@ -27,10 +27,16 @@ impl Drop for Desk {
 
 impl Desk {
     fn start(home: &TestHome) -> Self {
+        Self::start_with(home, &["--offline"])
+    }
+
+    /// A desk with these options before `desk` (`--offline`, or `--server URL`).
+    fn start_with(home: &TestHome, global: &[&str]) -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("amana-review"))
             .arg("--home")
             .arg(&home.path)
-            .args(["--offline", "desk", "--no-browser", "--listen", "127.0.0.1:0"])
+            .args(global)
+            .args(["desk", "--no-browser", "--listen", "127.0.0.1:0"])
             .env_remove("AMANA_REVIEW_PASSPHRASE")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -80,6 +86,18 @@ impl Desk {
             page.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
         (pair, csrf.to_string())
     }
+}
+
+/// The page at `path` with `cookie` (and the language cookie, if any).
+fn get(desk: &Desk, cookie: &str, path: &str) -> (String, String) {
+    desk.send("GET", path, &[("Cookie", cookie.to_string())], "")
+}
+
+/// The session cookie joined with the language cookie for `lang`.
+fn in_lang(desk: &Desk, cookie: &str, lang: &str) -> String {
+    let (head, _) = get(desk, cookie, &format!("/lang/{lang}"));
+    let set = head.lines().find_map(|l| l.strip_prefix("set-cookie: ")).expect("a language cookie");
+    format!("{cookie}; {}", set.split(';').next().expect("pair"))
 }
 
 fn status(head: &str) -> u16 {
@@ -175,4 +193,257 @@ fn protected_keys_are_asked_for_on_the_page_and_forgotten_on_lock() {
     assert!(!page("/").contains("id=\"passphrase\""), "unlocked");
     post("/lock", format!("csrf={csrf}"));
     assert!(page("/").contains("id=\"passphrase\""), "locked again");
+}
+
+#[test]
+fn the_case_page_warns_of_what_an_attachment_gives_away_without_writing_it() {
+    // A photo with GPS, a camera serial and a comment; a large copy of it (beyond what is
+    // inspected when the page is built); a text file nothing can be said of.
+    let photo = crate::export::jpeg_with_gps();
+    let mut large = photo.clone();
+    large.resize(17 << 20, 0);
+    let files = [
+        ("j1", "IMG_0001.JPG", photo),
+        ("j2", "video-still.jpg", large),
+        ("t1", "notes.txt", b"plain".to_vec()),
+    ];
+    let (home, export_dir) = crate::export::home_with(&files);
+    let desk = Desk::start(&home);
+    let (cookie, _) = desk.login();
+    let (head, page) = get(&desk, &cookie, "/case/case-1");
+    assert_eq!(status(&head), 200, "{page}");
+    let files_part = page.split("id=\"files\"").nth(1).expect("the attachment list");
+    let item = |name: &str| {
+        files_part.split("<li><bdi class=\"name\">").find(|li| li.contains(name)).expect(name).to_string()
+    };
+    let small = item("IMG_0001.JPG");
+    for needle in [
+        "class=\"meta warn\"",
+        "Identifying metadata in this file",
+        "<bdi>GPS position</bdi>",
+        "31.950000, 35.910000",
+        "SN-0042",
+        "shot by samir",
+    ] {
+        assert!(small.contains(needle), "{needle} missing: {small}");
+    }
+    let big = item("video-still.jpg");
+    assert!(
+        big.contains("name=\"inspect\" value=\"j2\"") && !big.contains("GPS"),
+        "inspected on demand: {big}"
+    );
+    assert!(item("notes.txt").contains("Metadata not inspected"));
+    let (_, asked) = get(&desk, &cookie, "/case/case-1?inspect=j2");
+    let big = asked
+        .split("<li><bdi class=\"name\">")
+        .find(|li| li.contains("video-still.jpg"))
+        .expect("the large file")
+        .to_string();
+    assert!(big.contains("31.950000, 35.910000"), "inspected when asked: {big}");
+    // In Arabic: the warning in Arabic, the findings marked English and left-to-right.
+    let (_, ar) = get(&desk, &in_lang(&desk, &cookie, "ar"), "/case/case-1");
+    assert!(
+        ar.contains("بيانات وصفية قد تكشف الهوية") && ar.contains("<ul lang=\"en\" dir=\"ltr\"><li>"),
+        "{ar}"
+    );
+    // Decrypted in memory only: no export folder, and no file in the home holds the photo's text.
+    assert!(!export_dir.exists() && !home.path.join("exports").exists());
+    let leaked =
+        walk(&home.path).into_iter().any(|f| std::fs::read(&f).is_ok_and(|b| contains(&b, b"SN-0042")));
+    assert!(!leaked, "a decrypted attachment was written in the home");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("ls").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A server that accepts connections and answers nothing until released; then it closes
+/// every connection, held or new.
+struct Silent {
+    port: u16,
+    release: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Silent {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let release = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let released = release.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                if released.load(std::sync::atomic::Ordering::SeqCst) {
+                    held.clear();
+                } else {
+                    held.push(stream);
+                }
+            }
+        });
+        Silent { port, release }
+    }
+
+    fn release(&self) {
+        self.release.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop, which then closes what it held.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn a_pull_runs_in_the_background_and_its_result_comes_in_arabic() {
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    let server = Silent::start();
+    let desk = Desk::start_with(&home, &["--server", &format!("http://127.0.0.1:{}", server.port)]);
+    let (cookie, csrf) = desk.login();
+    let cookie = in_lang(&desk, &cookie, "ar");
+    let (_, idle) = get(&desk, &cookie, "/progress");
+    assert!(idle.contains("لا شيء قيد التنفيذ"), "no job yet: {idle}");
+    let form = [
+        ("Cookie", cookie.clone()),
+        ("Origin", desk.origin()),
+        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+    ];
+    let start = || desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}")).0;
+    let head = start();
+    assert_eq!(status(&head), 303, "{head}");
+    assert!(head.contains("\r\nlocation: /progress\r\n"), "answered at once: {head}");
+    // While the server is silent: the page refreshes itself and counts what is verified.
+    let (_, running) = get(&desk, &cookie, "/progress");
+    assert!(running.contains("<meta http-equiv=\"refresh\" content=\"1\">"), "{running}");
+    assert!(
+        running.contains("<progress id=\"job\"></progress>") && running.contains("تم التحقق من 0 بلاغ"),
+        "{running}"
+    );
+    // A second start while it runs shows the running one.
+    assert!(start().contains("\r\nlocation: /progress\r\n"));
+    assert!(get(&desk, &cookie, "/progress").1.contains("http-equiv=\"refresh\""));
+    server.release();
+    let mut page = String::new();
+    for _ in 0..300 {
+        page = get(&desk, &cookie, "/progress").1;
+        if !page.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!page.contains("http-equiv=\"refresh\""), "the pull did not end: {page}");
+    assert!(page.contains("dir=\"rtl\"") && page.contains("class=\"flash err\""), "{page}");
+    assert!(page.contains("<pre lang=\"en\" dir=\"ltr\">") && page.contains("error: "), "{page}");
+    // A wrong form token starts nothing.
+    assert_eq!(status(&desk.send("POST", "/sync/pull", &form, "csrf=stale").0), 403);
+}
+
+#[test]
+fn a_refused_action_says_why_in_arabic_with_the_next_step() {
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    // Nothing listens on port 9 of this machine: the pull is refused at once.
+    let desk = Desk::start_with(&home, &["--server", "http://127.0.0.1:9"]);
+    let (cookie, csrf) = desk.login();
+    let cookie = in_lang(&desk, &cookie, "ar");
+    let form = [
+        ("Cookie", cookie.clone()),
+        ("Origin", desk.origin()),
+        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+    ];
+    desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}"));
+    let mut page = String::new();
+    for _ in 0..300 {
+        page = get(&desk, &cookie, "/progress").1;
+        if !page.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(page.contains("<h2>تعذّر الوصول إلى الخادم: تحقق من الاتصال ثم أعد المحاولة</h2>"), "{page}");
+    assert!(page.contains("could not reach"), "the command's own words below: {page}");
+}
+
+#[test]
+fn the_dashboard_is_the_operations_room_report_with_its_own_stylesheet() {
+    let (home, _) = crate::export::home_with(&[("t1", "notes.txt", b"plain".to_vec())]);
+    let desk = Desk::start(&home);
+    let (cookie, _) = desk.login();
+    for (lang, title) in [("en", "Operations room report"), ("ar", "تقرير غرفة العمليات")] {
+        let (head, page) = get(&desk, &in_lang(&desk, &cookie, lang), "/kpis?period=2026&k=5");
+        assert_eq!(status(&head), 200, "{page}");
+        assert!(page.contains(&format!("<h1>{title}</h1>")), "{page}");
+        assert!(page.contains("<svg") && page.contains("href=\"/report.css\""), "{page}");
+        assert!(
+            !page.contains("style=") && !page.contains("<style"),
+            "the CSP allows no inline style: {page}"
+        );
+        assert!(page.contains("name=\"period\" dir=\"ltr\" value=\"2026\""), "the filter kept: {page}");
+    }
+    let (head, css) = get(&desk, &cookie, "/report.css");
+    assert!(head.contains("content-type: text/css") && css.contains("td.n"), "{head}");
+    let (_, bad) = get(&desk, &cookie, "/kpis?period=yesterday");
+    assert!(bad.contains("is not a period"), "{bad}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_browser_gets_a_temporary_private_profile_deleted_when_the_desk_stops() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    let bin = tempfile::tempdir().expect("tempdir");
+    let script = bin.path().join("browser");
+    let args = bin.path().join("args");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}.tmp\nmv {0}.tmp {0}\nexec sleep 30\n", args.display()),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("amana-review"))
+        .arg("--home")
+        .arg(&home.path)
+        .args(["--offline", "desk", "--listen", "127.0.0.1:0", "--browser"])
+        .arg(&script)
+        .env_remove("AMANA_REVIEW_PASSPHRASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("desk starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("address");
+    let mut given = String::new();
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(&args) {
+            given = text;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let profile = given.lines().find_map(|l| l.strip_prefix("--user-data-dir=")).expect(&given).to_string();
+    assert!(
+        given.lines().any(|l| l.starts_with("--app=http://127.0.0.1:") && l.contains("/?token=")),
+        "{given}"
+    );
+    let mode = std::fs::metadata(&profile).expect("the profile exists").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "a private profile");
+    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(interrupted.success());
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("the rest of the output");
+    assert!(child.wait().expect("exit").success(), "{rest}");
+    assert!(rest.contains("desk stopped; the keys are locked"), "{rest}");
+    assert!(!std::path::Path::new(&profile).exists(), "the temporary profile is deleted");
 }

@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use crate::support::{bundle, read, write_case_with_files, TestHome};
 
 /// A home with keys and one pulled case holding `files` (id, original name, content).
-fn home_with(files: &[(&str, &str, Vec<u8>)]) -> (TestHome, PathBuf) {
+pub fn home_with(files: &[(&str, &str, Vec<u8>)]) -> (TestHome, PathBuf) {
     let home = TestHome::new();
     let me = home.keygen_offline("alice", "health");
     let mut b = bundle("case-1", "2026-11-01", &[Status::Received], false);
@@ -83,7 +83,7 @@ fn hostile_names_are_made_safe_inside_the_folder() {
 }
 
 /// A minimal baseline JPEG (8x8 grey) whose APP1 carries EXIF with GPS and a camera.
-fn jpeg_with_gps() -> Vec<u8> {
+pub fn jpeg_with_gps() -> Vec<u8> {
     jpeg_with_exif(|_| {})
 }
 
