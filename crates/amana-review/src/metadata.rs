@@ -123,7 +123,19 @@ pub fn inspect(path: &Path, kind: FileType) -> Result<Vec<Finding>, String> {
 }
 
 /// EXIF fields that can identify a person, a device or a moment.
-const EXIF_TAGS: [(Tag, &str); 14] = [
+/// The labels findings use besides the two tables' (the desk translates every label).
+const GPS_POSITION: &str = "GPS position";
+const MAKER_NOTE: &str = "maker note";
+const EXIF_BLOCK: &str = "EXIF block";
+const XMP: &str = "XMP metadata";
+const IPTC: &str = "Photoshop/IPTC metadata";
+const COMMENT: &str = "comment";
+const ENCRYPTION: &str = "encryption";
+#[cfg(test)]
+pub(crate) const OTHER_LABELS: [&str; 7] =
+    [GPS_POSITION, MAKER_NOTE, EXIF_BLOCK, XMP, IPTC, COMMENT, ENCRYPTION];
+
+pub(crate) const EXIF_TAGS: [(Tag, &str); 14] = [
     (Tag::Make, "camera make"),
     (Tag::Model, "camera model"),
     (Tag::BodySerialNumber, "camera serial number"),
@@ -159,25 +171,25 @@ fn jpeg_bytes(bytes: &[u8]) -> Result<Vec<Finding>, String> {
             exif_findings(&exif, &mut findings);
             if errors > 0 {
                 findings.push(Finding::new(
-                    "EXIF block",
+                    EXIF_BLOCK,
                     format!("partly malformed ({errors} part(s) unreadable): they may hold more identifying data; strip it"),
                 ));
             }
         }
         Err(exif::Error::NotFound(_)) => {}
         Err(e) => findings.push(Finding::new(
-            "EXIF block",
+            EXIF_BLOCK,
             format!("present but unreadable ({e}): it may hold identifying data (location, owner, serial); strip it"),
         )),
     }
     for (marker, contents) in jpeg_segments(bytes)? {
         match marker {
             markers::APP1 if contents.starts_with(XMP_MARKER) => {
-                findings.push(Finding::new("XMP metadata", "present (may hold author, GPS, device, history)"))
+                findings.push(Finding::new(XMP, "present (may hold author, GPS, device, history)"))
             }
-            markers::APP13 => findings.push(Finding::new("Photoshop/IPTC metadata", "present")),
+            markers::APP13 => findings.push(Finding::new(IPTC, "present")),
             markers::COM => {
-                findings.push(Finding::new("comment", for_terminal(&String::from_utf8_lossy(contents))))
+                findings.push(Finding::new(COMMENT, for_terminal(&String::from_utf8_lossy(contents))))
             }
             _ => {}
         }
@@ -215,7 +227,7 @@ fn exif_findings(exif: &exif::Exif, findings: &mut Vec<Finding>) {
         gps_degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, 'S'),
         gps_degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, 'W'),
     ) {
-        findings.push(Finding::new("GPS position", format!("{lat:.6}, {lon:.6} (latitude, longitude)")));
+        findings.push(Finding::new(GPS_POSITION, format!("{lat:.6}, {lon:.6} (latitude, longitude)")));
     }
     for (tag, what) in EXIF_TAGS {
         if let Some(field) = exif.get_field(tag, In::PRIMARY) {
@@ -224,7 +236,7 @@ fn exif_findings(exif: &exif::Exif, findings: &mut Vec<Finding>) {
         }
     }
     if exif.get_field(Tag::MakerNote, In::PRIMARY).is_some() {
-        findings.push(Finding::new("maker note", "present (vendor data, often the camera serial number)"));
+        findings.push(Finding::new(MAKER_NOTE, "present (vendor data, often the camera serial number)"));
     }
 }
 
@@ -246,7 +258,7 @@ fn gps_degrees(exif: &exif::Exif, tag: Tag, reference: Tag, negative: char) -> O
 }
 
 /// Document information entries worth reporting.
-const PDF_INFO: [(&[u8], &str); 8] = [
+pub(crate) const PDF_INFO: [(&[u8], &str); 8] = [
     (b"Author", "author"),
     (b"Creator", "creator (application)"),
     (b"Producer", "producer"),
@@ -275,10 +287,10 @@ fn pdf_doc(doc: &lopdf::Document) -> Vec<Finding> {
     let xmp_streams =
         doc.objects.values().filter(|o| o.as_stream().is_ok_and(|s| s.dict.has_type(b"Metadata"))).count();
     if xmp_streams > 0 {
-        findings.push(Finding::new("XMP metadata", format!("present ({xmp_streams} stream(s))")));
+        findings.push(Finding::new(XMP, format!("present ({xmp_streams} stream(s))")));
     }
     if doc.is_encrypted() {
-        findings.push(Finding::new("encryption", "the PDF is encrypted: some metadata may be hidden"));
+        findings.push(Finding::new(ENCRYPTION, "the PDF is encrypted: some metadata may be hidden"));
     }
     findings
 }

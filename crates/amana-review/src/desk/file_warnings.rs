@@ -154,12 +154,21 @@ fn render(t: &Words, c: &Checked) -> String {
         Ok(list) => {
             let items: String = list
                 .iter()
-                .map(|f| format!("<li><bdi>{}</bdi>: <bdi>{}</bdi></li>", esc(&f.what), esc(&f.value)))
+                .map(|f| format!("<li>{}: <bdi lang=\"en\" dir=\"ltr\">{}</bdi></li>", label(t, &f.what), esc(&f.value)))
                 .collect();
             format!(
-                "<div class=\"meta warn\" role=\"note\"><p><strong>{}</strong></p><ul lang=\"en\" dir=\"ltr\">{items}</ul></div>",
+                "<div class=\"meta warn\" role=\"note\"><p><strong>{}</strong></p><ul>{items}</ul></div>",
                 t.meta_found
             )
         }
+    }
+}
+
+/// A finding's label in the page's language, the inspector's own words beside it (what
+/// `amana-review export` prints); a label without a translation stays English, marked so.
+fn label(t: &Words, what: &str) -> String {
+    match t.meta_labels.iter().find(|(en, _)| *en == what) {
+        Some((_, local)) => format!("{local} <bdi lang=\"en\" dir=\"ltr\">({})</bdi>", esc(what)),
+        None => format!("<bdi lang=\"en\" dir=\"ltr\">{}</bdi>", esc(what)),
     }
 }

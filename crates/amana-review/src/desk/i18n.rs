@@ -133,6 +133,9 @@ pub struct Words {
     pub quarantined_case: &'static str,
     pub meta_found: &'static str,
     pub meta_none: &'static str,
+    /// The metadata inspector's labels (`metadata::Finding::what`) in this language; a label
+    /// not listed is shown as the inspector says it, marked English.
+    pub meta_labels: &'static [(&'static str, &'static str)],
     pub meta_not_inspected: &'static str,
     pub meta_unreadable: &'static str,
     pub meta_large: &'static str,
@@ -267,6 +270,7 @@ const EN: Words = Words {
     quarantined_case: "UNVERIFIED: the last pull could not verify this case; its last verified copy is shown. Tell the oversight unit.",
     meta_found: "Identifying metadata in this file: export it with stripped copies before it goes anywhere",
     meta_none: "No identifying metadata found",
+    meta_labels: &[],
     meta_not_inspected: "Metadata not inspected (not a JPEG, PDF or Office file): strip or check it by hand before sharing",
     meta_unreadable: "The file could not be inspected: treat it as carrying identifying data",
     meta_large: "A large file: its metadata is inspected when you ask.",
@@ -402,6 +406,7 @@ const AR: Words = Words {
         "غير مُتحقَّق منه: تعذّر التحقق من هذا البلاغ في آخر سحب؛ تُعرض آخر نسخة مُتحقَّق منها. أبلغ وحدة الرقابة.",
     meta_found: "بيانات وصفية قد تكشف الهوية في هذا الملف: صدّره مع نسخ مُنظَّفة قبل إرساله إلى أي جهة",
     meta_none: "لم يُعثر على بيانات وصفية تكشف الهوية",
+    meta_labels: AR_META_LABELS,
     meta_not_inspected: "لم تُفحص البيانات الوصفية (ليس ملف JPEG أو PDF أو Office): افحصه يدويًا قبل مشاركته",
     meta_unreadable: "تعذّر فحص الملف: اعتبره حاملًا لبيانات تكشف الهوية",
     meta_large: "ملف كبير: تُفحص بياناته الوصفية عند الطلب.",
@@ -445,3 +450,51 @@ const AR: Words = Words {
     e_upgrade: "يتطلب هذا إصدارًا أحدث من amana-review: حدّثه ثم أعد المحاولة",
     e_other: "لم يتم: اقرأ التفاصيل أدناه لمعرفة الخطوة التالية",
 };
+
+/// The metadata inspector's labels in Arabic (crates/amana-review/src/metadata.rs); a test
+/// keeps this list in step with the labels the inspector uses.
+const AR_META_LABELS: &[(&str, &str)] = &[
+    ("GPS position", "الموقع الجغرافي (GPS)"),
+    ("GPS altitude", "الارتفاع (GPS)"),
+    ("GPS date", "تاريخ GPS"),
+    ("camera make", "الشركة المصنّعة للكاميرا"),
+    ("camera model", "طراز الكاميرا"),
+    ("camera serial number", "الرقم التسلسلي للكاميرا"),
+    ("lens serial number", "الرقم التسلسلي للعدسة"),
+    ("camera owner", "مالك الكاميرا"),
+    ("artist", "المصوّر"),
+    ("copyright", "حقوق النشر"),
+    ("date taken", "تاريخ الالتقاط"),
+    ("date digitized", "تاريخ الرقمنة"),
+    ("date modified", "تاريخ التعديل"),
+    ("image unique id", "المعرّف الفريد للصورة"),
+    ("software", "البرنامج"),
+    ("maker note", "ملاحظة الشركة المصنّعة"),
+    ("EXIF block", "كتلة EXIF"),
+    ("XMP metadata", "بيانات XMP الوصفية"),
+    ("Photoshop/IPTC metadata", "بيانات Photoshop/IPTC الوصفية"),
+    ("comment", "تعليق"),
+    ("author", "المؤلف"),
+    ("creator (application)", "التطبيق المُنشئ"),
+    ("producer", "المُنتِج"),
+    ("creation date", "تاريخ الإنشاء"),
+    ("modification date", "تاريخ التعديل"),
+    ("title", "العنوان"),
+    ("subject", "الموضوع"),
+    ("keywords", "الكلمات المفتاحية"),
+    ("encryption", "التشفير"),
+];
+
+#[cfg(test)]
+mod meta_label_tests {
+    use crate::metadata::{EXIF_TAGS, OTHER_LABELS, PDF_INFO};
+
+    #[test]
+    fn every_metadata_label_has_its_arabic() {
+        let labels =
+            EXIF_TAGS.iter().map(|(_, l)| *l).chain(PDF_INFO.iter().map(|(_, l)| *l)).chain(OTHER_LABELS);
+        for label in labels {
+            assert!(super::AR_META_LABELS.iter().any(|(en, _)| *en == label), "no Arabic for {label}");
+        }
+    }
+}

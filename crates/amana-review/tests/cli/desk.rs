@@ -220,7 +220,7 @@ fn the_case_page_warns_of_what_an_attachment_gives_away_without_writing_it() {
     for needle in [
         "class=\"meta warn\"",
         "Identifying metadata in this file",
-        "<bdi>GPS position</bdi>",
+        "<bdi lang=\"en\" dir=\"ltr\">GPS position</bdi>",
         "31.950000, 35.910000",
         "SN-0042",
         "shot by samir",
@@ -240,10 +240,12 @@ fn the_case_page_warns_of_what_an_attachment_gives_away_without_writing_it() {
         .expect("the large file")
         .to_string();
     assert!(big.contains("31.950000, 35.910000"), "inspected when asked: {big}");
-    // In Arabic: the warning in Arabic, the findings marked English and left-to-right.
+    // In Arabic: the warning and the labels in Arabic (the inspector's words beside them),
+    // the values as found, marked English and left-to-right.
     let (_, ar) = get(&desk, &in_lang(&desk, &cookie, "ar"), "/case/case-1");
     assert!(
-        ar.contains("بيانات وصفية قد تكشف الهوية") && ar.contains("<ul lang=\"en\" dir=\"ltr\"><li>"),
+        ar.contains("بيانات وصفية قد تكشف الهوية")
+            && ar.contains("<li>الموقع الجغرافي (GPS) <bdi lang=\"en\" dir=\"ltr\">(GPS position)</bdi>: <bdi lang=\"en\" dir=\"ltr\">31.950000"),
         "{ar}"
     );
     // Decrypted in memory only: no export folder, and no file in the home holds the photo's text.
