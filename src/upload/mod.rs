@@ -373,7 +373,12 @@ async fn store_file(
     drop(tx);
     let pieces = writer.await??;
     state.store.complete_attachment(&id, pieces, &done.meta_age).await?;
-    Ok(Some(FileDigest { id, meta_sha256: done.meta_sha256, content_sha256: done.content_sha256 }))
+    Ok(Some(FileDigest {
+        id,
+        meta_sha256: done.meta_sha256,
+        content_sha256: done.content_sha256,
+        segments: Vec::new(),
+    }))
 }
 
 async fn send(tx: &mpsc::Sender<Ciphertext>, piece: Ciphertext) -> Result<(), ApiError> {
