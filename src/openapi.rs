@@ -31,6 +31,9 @@ use crate::state::AppState;
         crate::intake::submit_json,
         crate::status::status_json,
         crate::followup::follow_up_json,
+        crate::upload::resumable::start,
+        crate::upload::resumable::status,
+        crate::upload::resumable::append,
         crate::followup::rating_json,
         crate::public::receipt_key,
         crate::public::agencies,
@@ -39,7 +42,14 @@ use crate::state::AppState;
         openapi_json,
         crate::public::healthz,
     ),
-    components(schemas(ErrorSchema, ErrorKind, ReceiptKeySchema, ReceiptSchema))
+    components(schemas(
+        ErrorSchema,
+        ErrorKind,
+        ReceiptKeySchema,
+        ReceiptSchema,
+        crate::upload::resumable::StartUpload,
+        crate::upload::resumable::UploadState
+    ))
 )]
 pub struct ApiDoc;
 

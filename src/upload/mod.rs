@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 mod meter;
+pub mod resumable;
 pub use meter::Meter;
 use meter::MeteredBody;
 
@@ -230,6 +231,21 @@ impl PendingUpload {
             bytes: self.bytes,
             limits: self.limits,
         })
+    }
+
+    /// Complete resumable uploads moved under the pending upload `id`
+    /// ([`crate::store::Resumable::adopt_resumable`]): claimed like files sent in the request.
+    pub fn adopted(state: &AppState, id: String, files: Vec<FileDigest>, bytes: u64) -> Self {
+        PendingUpload {
+            id,
+            count: files.len() as u64,
+            files,
+            bytes,
+            limits: state.uploads.claim_limits(),
+            started: true,
+            store: state.store.clone(),
+            committed: false,
+        }
     }
 
     /// Files in this upload.
