@@ -10,9 +10,7 @@
 
 use std::sync::Arc;
 
-use amana_core::attachment::{
-    padded_len, segments_sha256, sha256_hex, AttachmentMeta, FileDigest, SegmentDigest,
-};
+use amana_core::attachment::{padded_len, segments_sha256, sha256_hex, AttachmentMeta, FileDigest};
 use amana_core::case::Kind;
 use amana_core::ciphertext::Ciphertext;
 use amana_core::segment::{self, SegmentEncryptor};
@@ -26,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::meter::{Meter, MeteredBody};
-use super::{send, PendingUpload, QUEUED_PIECES};
+use super::{PendingUpload, QUEUED_PIECES};
 use crate::config::MIB;
 use crate::error::{ApiError, FileLimit};
 use crate::state::{random_id, AppState};
@@ -250,19 +248,14 @@ async fn encrypt_and_commit(
     let (from, size) = (as_u64(row.received), as_u64(row.size));
     let meter = Arc::new(Meter::new(size - from));
     let mut body = MeteredBody::new(body, meter.clone(), state.uploads.min_rate());
-    let (tx, rx) = mpsc::channel::<Ciphertext>(QUEUED_PIECES);
-    let pieces =
-        tokio::spawn(write_pieces(state.store.clone(), row.key.clone(), writer.to_string(), base, rx));
+    let mut queue = Queue::start(state, &row.key, writer, base);
     let mut encryptor = SegmentEncryptor::new(&recipients)?;
     // A body that breaks or trickles ends the segment with what it carried: resumable.
     while let Some(Ok(bytes)) = body.next().await {
-        for piece in encryptor.push(&bytes)? {
-            send(&tx, piece).await?;
-        }
+        queue.send_all(encryptor.push(&bytes)?).await?;
     }
     if meter.over_limit() {
-        drop(tx);
-        let _ = pieces.await;
+        let _ = queue.finish().await;
         state.store.abandon_segment(&row.key, writer).await?;
         return Ok(too_many(size - from));
     }
@@ -270,17 +263,16 @@ async fn encrypt_and_commit(
     let mut segments = Vec::new();
     if added > 0 {
         let done = encryptor.finish()?;
-        for piece in done.pieces {
-            send(&tx, piece).await?;
-        }
+        queue.send_all(done.pieces).await?;
         segments.push(done.digest);
     }
     let complete = from + added == size;
     if complete {
-        segments.push(padding(size, &recipients, &tx).await?);
+        let (pieces, done) = segment::padding(size, &recipients)?;
+        queue.send_all(pieces.into_iter().chain(done.pieces).collect()).await?;
+        segments.push(done.digest);
     }
-    drop(tx);
-    let written = pieces.await.map_err(|e| ApiError::Internal(anyhow::anyhow!("piece writer: {e}")))??;
+    let written = queue.finish().await?;
     if !segments.is_empty() {
         let commit = SegmentCommit {
             key: &row.key,
@@ -301,17 +293,50 @@ async fn encrypt_and_commit(
     Ok((StatusCode::NO_CONTENT, offset_header(from + added)).into_response())
 }
 
-/// Encrypts and queues the padding segment.
-async fn padding(
-    size: u64,
-    recipients: &[age::x25519::Recipient],
-    tx: &mpsc::Sender<Ciphertext>,
-) -> Result<SegmentDigest, ApiError> {
-    let (pieces, done) = segment::padding(size, recipients)?;
-    for piece in pieces.into_iter().chain(done.pieces) {
-        send(tx, piece).await?;
+/// The pieces between the encryptor and the task that writes them, in order.
+struct Queue {
+    tx: Option<mpsc::Sender<Ciphertext>>,
+    task: Option<tokio::task::JoinHandle<Result<i64, ApiError>>>,
+}
+
+impl Queue {
+    fn start(state: &AppState, key: &str, writer: &str, base: i64) -> Self {
+        let (tx, rx) = mpsc::channel::<Ciphertext>(QUEUED_PIECES);
+        let task =
+            tokio::spawn(write_pieces(state.store.clone(), key.to_string(), writer.to_string(), base, rx));
+        Self { tx: Some(tx), task: Some(task) }
     }
-    Ok(done.digest)
+
+    /// Queues pieces; once the writer stopped, its own error (another request took over:
+    /// 409), not a closed channel's.
+    async fn send_all(&mut self, pieces: Vec<Ciphertext>) -> Result<(), ApiError> {
+        for piece in pieces {
+            let sent = match &self.tx {
+                Some(tx) => tx.send(piece).await.is_ok(),
+                None => false,
+            };
+            if !sent {
+                return Err(match self.wait().await {
+                    Err(e) => e,
+                    Ok(_) => ApiError::Internal(anyhow::anyhow!("the piece writer stopped early")),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every queued piece to be written; how many there were.
+    async fn finish(mut self) -> Result<i64, ApiError> {
+        self.wait().await
+    }
+
+    async fn wait(&mut self) -> Result<i64, ApiError> {
+        self.tx = None;
+        match self.task.take() {
+            Some(task) => task.await.map_err(|e| ApiError::Internal(anyhow::anyhow!("piece writer: {e}")))?,
+            None => Err(ApiError::Internal(anyhow::anyhow!("the piece writer already stopped"))),
+        }
+    }
 }
 
 /// Writes a segment's pieces in order after the committed ones; returns how many.
