@@ -34,8 +34,8 @@ use crate::store::{NewResumable, ResumableRow, SegmentCommit, Store};
 pub const UPLOAD_OFFSET: &str = "upload-offset";
 /// The body type of an append.
 pub const OFFSET_OCTETS: &str = "application/offset+octet-stream";
-/// Longest declared name and content type, in bytes.
-const MAX_NAME_BYTES: usize = 1024;
+/// Longest declared name and content type, in characters.
+const MAX_NAME_CHARS: usize = 256;
 
 /// `POST /api/v1/uploads` body: the case's recipients as the report will name them, and
 /// the file as the client declares it.
@@ -49,10 +49,12 @@ pub struct StartUpload {
     /// The report's `oversight_only`.
     #[serde(default)]
     pub oversight_only: bool,
-    /// The file name (encrypted; at most 1024 bytes).
+    /// The file name (encrypted; at most 256 characters).
+    #[schema(max_length = 256)]
     pub name: String,
-    /// The content type (encrypted; at most 1024 bytes).
+    /// The content type (encrypted; at most 256 characters).
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub content_type: String,
     /// The exact size in bytes.
     pub size: u64,
@@ -88,9 +90,16 @@ pub struct UploadState {
 )]
 pub async fn start(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let body = crate::json::json_body(req, &state).await?;
-    let s: StartUpload = serde_json::from_slice(&body).map_err(|e| {
+    let invalid = |e: serde_json::Error| {
         ApiError::BadRequest(format!("The upload request is not valid: {e}. Nothing was saved."))
-    })?;
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&body).map_err(invalid)?;
+    // JSON has one number type: `5.0` is the whole number 5, as in every JSON body we take.
+    let whole = value.get("size").filter(|v| v.is_f64()).and_then(serde_json::Value::as_f64);
+    if let Some(n) = whole.filter(|n| n.fract() == 0.0 && (0.0..9.0e15).contains(n)) {
+        value["size"] = serde_json::Value::from(n as u64);
+    }
+    let s: StartUpload = serde_json::from_value(value).map_err(invalid)?;
     check_start(&state, &s).await?;
     let today = state.today();
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
@@ -123,9 +132,9 @@ async fn check_start(state: &AppState, s: &StartUpload) -> Result<(), ApiError> 
             "Unknown agency. See GET /api/v1/agencies for the list. Nothing was saved.".into(),
         ));
     }
-    if s.name.len() > MAX_NAME_BYTES || s.content_type.len() > MAX_NAME_BYTES {
+    if s.name.chars().count() > MAX_NAME_CHARS || s.content_type.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::BadRequest(format!(
-            "The name or content type is longer than {MAX_NAME_BYTES} bytes. Nothing was saved."
+            "The name or content type is longer than {MAX_NAME_CHARS} characters. Nothing was saved."
         )));
     }
     let hex =
