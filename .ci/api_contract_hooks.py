@@ -6,9 +6,14 @@ the first byte of a file. OpenAPI cannot say in which order multipart parts come
 schemathesis sends generated fields in its own order, so this hook moves the file parts
 to the end, as every client is told to (README "Reporter API", the multipart schemas).
 It changes no value and no field, only their order.
+
+A resumable upload's append (`PATCH /api/v1/uploads/{capability}`) carries raw bytes as
+`application/offset+octet-stream`, which schemathesis sends as it sends any binary body.
 """
 
 import schemathesis
+
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
 @schemathesis.hook

@@ -98,12 +98,14 @@ pub struct Filed {
 pub struct Report {
     pub submission: Submission,
     pub evaluation: Evaluation,
+    /// Capabilities of complete resumable uploads to claim (`upload::resumable`).
+    pub uploads: Vec<String>,
 }
 
 /// Derives a code, encrypts and commits a submission with the files that follow its fields,
 /// if any; returns the code only after the commit.
 pub async fn submit(state: &AppState, report: Report, files: Option<FormParts>) -> Result<Filed, ApiError> {
-    let Report { submission: s, evaluation } = report;
+    let Report { submission: s, evaluation, uploads } = report;
     let today = state.today();
     // The code first: a busy KDF pool must refuse the request before an hour-long upload is
     // read, not throw it away after.
@@ -111,6 +113,7 @@ pub async fn submit(state: &AppState, report: Report, files: Option<FormParts>) 
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
     let upload = match files {
         Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
+        None if !uploads.is_empty() => Some(upload::resumable::adopt(state, &uploads, &recipients).await?),
         None => None,
     };
     let (ciphertext, commitment) = {
@@ -233,11 +236,12 @@ pub async fn submit_json(State(state): State<AppState>, req: Request) -> Result<
 /// visit token against its services.
 pub fn validate(mut raw: SubmitReport, state: &AppState) -> Result<Report, ApiError> {
     let (centre, ratings, token) = (raw.centre.take(), raw.ratings.take(), raw.visit_token.take());
+    let uploads = std::mem::take(&mut raw.uploads);
     let submission = Submission::validate(raw, |agency| state.keyring.agency(agency).is_some())?;
     let (kind, agency) = (submission.kind, submission.agency.as_str());
     let mut evaluation = evaluation(state, kind, agency, centre, ratings)?;
     evaluation.visit = token.map(|t| visit(state, kind, agency, &evaluation, &t)).transpose()?;
-    Ok(Report { submission, evaluation })
+    Ok(Report { submission, evaluation, uploads })
 }
 
 /// The centre and answers a submission may carry in the clear, checked against the
@@ -322,6 +326,7 @@ pub fn report_from_parts(parts: &mut FormParts) -> Result<SubmitReport, ApiError
         centre: None,
         ratings: None,
         visit_token: None,
+        uploads: Vec::new(),
     };
     Ok(raw)
 }

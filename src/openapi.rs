@@ -31,6 +31,9 @@ use crate::state::AppState;
         crate::intake::submit_json,
         crate::status::status_json,
         crate::followup::follow_up_json,
+        crate::upload::resumable::start,
+        crate::upload::resumable::status,
+        crate::upload::resumable::append,
         crate::followup::rating_json,
         crate::public::receipt_key,
         crate::public::agencies,
@@ -39,7 +42,14 @@ use crate::state::AppState;
         openapi_json,
         crate::public::healthz,
     ),
-    components(schemas(ErrorSchema, ErrorKind, ReceiptKeySchema, ReceiptSchema))
+    components(schemas(
+        ErrorSchema,
+        ErrorKind,
+        ReceiptKeySchema,
+        ReceiptSchema,
+        crate::upload::resumable::StartUpload,
+        crate::upload::resumable::UploadState
+    ))
 )]
 pub struct ApiDoc;
 
@@ -49,6 +59,10 @@ pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
     let agencies: Vec<String> = state.keyring.agencies.iter().map(|a| a.id.clone()).collect();
     let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
     let mut doc = document(&agencies, &kinds);
+    let max_file = state.uploads.max_file_mb.saturating_mul(crate::config::MIB);
+    set_property(&mut doc, &["StartUpload"], "size", "maximum", &json!(max_file));
+    let max_files = json!(state.uploads.max_files_per_case);
+    set_property(&mut doc, &["SubmitReport"], "uploads", "maxItems", &max_files);
     if let Some(schema) = doc.pointer_mut("/components/schemas/SubmitReport") {
         schema["anyOf"] = evaluation_variants(&state.services, &agencies, &kinds);
     }
@@ -108,9 +122,14 @@ fn set_property(doc: &mut Value, schemas: &[&str], name: &str, key: &str, value:
 /// The document as this deployment serves it.
 pub fn document(agencies: &[String], kinds: &[&str]) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
-    let reports = ["SubmitReport", "ReportForm"];
+    let reports = ["SubmitReport", "ReportForm", "StartUpload"];
     set_property(&mut doc, &reports, "agency", "enum", &json!(agencies));
     set_property(&mut doc, &reports, "kind", "enum", &json!(kinds));
+    // What `upload::resumable` checks of a resumable upload and its capability.
+    set_property(&mut doc, &["StartUpload"], "sha256", "pattern", &json!("^[0-9a-f]{64}$"));
+    // 32 bytes in base64url: 43 characters, the last holding 4 bits and 2 zero ones.
+    let capability = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$" });
+    set_property(&mut doc, &["SubmitReport"], "uploads", "items", &capability);
     let texts = ["SubmitReport", "ReportForm", "FollowUpRequest", "FollowUpForm"];
     set_property(&mut doc, &texts, "body", "pattern", &json!(not_blank_pattern()));
     let files = json!({

@@ -4,7 +4,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{header, HeaderName, HeaderValue},
     response::IntoResponse,
-    routing::{get, post},
+    routing::{get, patch, post},
     Router,
 };
 use std::time::Duration;
@@ -103,6 +103,23 @@ fn code_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result
     Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
 }
 
+/// Resumable evidence uploads (`upload::resumable`): a small JSON body to begin, the offset,
+/// and appends, which stream under the upload time and the minimum rate as multipart
+/// uploads do (the declared size bounds their bodies, not the JSON limit).
+fn resumable_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppState> {
+    use upload::resumable;
+    let append = Router::new()
+        .route("/api/v1/uploads/{capability}", patch(resumable::append))
+        .layer(DefaultBodyLimit::disable())
+        .layer(timeout(uploads.upload_timeout_secs));
+    Router::new()
+        .route("/api/v1/uploads", post(resumable::start))
+        .route("/api/v1/uploads/{capability}", get(resumable::status))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(timeout(limits.request_timeout_secs))
+        .merge(append)
+}
+
 fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppState> {
     // A large file takes long to fetch over Tor; nothing else here does.
     let download = Router::new()
@@ -181,6 +198,7 @@ pub fn router(state: AppState, limits: &LimitSettings, uploads: &UploadLimits) -
         // limiter: behind Tor every client is 127.0.0.1, and a shared one would let a flood
         // of submissions starve status checks (measured in benches/server.rs).
         .merge(review_routes(limits, uploads).layer(limits.general()?))
+        .merge(resumable_routes(limits, uploads).layer(limits.general()?))
         .merge(read_only_routes(limits).layer(limits.general()?))
         .merge(if test_only { panic_route() } else { Router::new() })
         .with_state(state)

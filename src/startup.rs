@@ -97,6 +97,14 @@ pub async fn open_store(data: &DataSettings) -> anyhow::Result<Arc<dyn Store>> {
 async fn discard_stale_uploads(store: &dyn Store, shared: bool) -> anyhow::Result<()> {
     let before = shared.then(|| time::OffsetDateTime::now_utc().date().previous_day()).flatten();
     let removed = store.discard_stale_uploads(before).await.context("cannot remove unfinished uploads")?;
+    // Resumable uploads are kept over a restart, on every backend, until they expire.
+    if let Some(yesterday) = time::OffsetDateTime::now_utc().date().previous_day() {
+        let expired =
+            store.discard_expired_resumable(yesterday).await.context("cannot remove expired uploads")?;
+        if expired > 0 {
+            tracing::info!(uploads = expired, "removed expired resumable uploads");
+        }
+    }
     if removed > 0 {
         tracing::info!(files = removed, "removed files of unfinished uploads");
     }

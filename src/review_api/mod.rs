@@ -200,7 +200,30 @@ fn refuse_format(asked: u32, records: &[CaseRecord]) -> Result<(), ApiError> {
                 .into(),
         ));
     }
+    // A format-3 reader would check a segmented file's content against its whole-file
+    // digest and call it tampered: it hears "upgrade" while such a case is in scope.
+    if asked < 4 && records.iter().any(|r| has_segmented_file(&r.events)) {
+        return Err(ApiError::UpgradeRequired(
+            "cases in your scope have evidence files sent in resumable segments, which this \
+             amana-review cannot read: upgrade amana-review (case-list format 4), then pull again"
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// Does a submission or follow-up of this history record a segmented file (FORMATS §8)?
+fn has_segmented_file(events: &[amana_core::events::Event]) -> bool {
+    use amana_core::events::EventKind;
+    events.iter().filter(|e| matches!(e.kind, EventKind::Submitted | EventKind::FollowUp)).any(|e| {
+        serde_json::from_str::<serde_json::Value>(&e.detail).is_ok_and(|d| {
+            d.get("files").and_then(|f| f.as_array()).is_some_and(|files| {
+                files
+                    .iter()
+                    .any(|f| f.get("segments").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty())))
+            })
+        })
+    })
 }
 
 /// `GET /api/v1/review/inbox`: counts and ids only.

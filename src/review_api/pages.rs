@@ -16,6 +16,7 @@ pub fn parse(route: &str) -> Result<(u32, Option<PullQuery>), ApiError> {
     let mut format = 0;
     for (name, value) in &pairs {
         match (name.as_str(), value.as_str()) {
+            ("format", "4") => format = 4,
             ("format", "3") => format = 3,
             ("format", "2") => format = 2,
             ("format" | "since" | "after" | "limit", _) => {}

@@ -215,11 +215,13 @@ impl<B: Exec> Attachments for SqlStore<B> {
     }
 
     async fn discard_stale_uploads(&self, before: Option<Date>) -> Result<u64, StoreError> {
-        let stale = "SELECT id FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)";
+        // Resumable uploads outlive a restart; they expire on their own dates
+        // (`Resumable::discard_expired_resumable`).
+        let stale = "SELECT id FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1) \
+                     AND upload_id NOT IN (SELECT key FROM resumable_uploads)";
         let removed = self
             .discard(Stmt::new(format!("{PIECES_OF} ({stale})")).bind(before), {
-                Stmt::new("DELETE FROM attachments WHERE case_id IS NULL AND ($1 IS NULL OR created_on < $1)")
-                    .bind(before)
+                Stmt::new(format!("DELETE FROM attachments WHERE id IN ({stale})")).bind(before)
             })
             .await?;
         // Pieces a crash left without their row (see `pieces_file`); none on PostgreSQL,

@@ -22,6 +22,7 @@ mod filter;
 mod pieces_file;
 pub mod postgres;
 mod records;
+pub mod resumable;
 mod rows;
 pub mod sql_store;
 pub mod sqlite;
@@ -33,6 +34,7 @@ pub use custody::CustodyChange;
 pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
 pub use filter::{CaseFilter, Page, Scope};
 pub use pieces_file::path_for as pieces_path;
+pub use resumable::{NewResumable, Resumable, ResumableRow, SegmentCommit};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -286,7 +288,7 @@ pub(crate) const REPORTER_CONTENT_KINDS: &str = "'submitted', 'follow_up', 'rate
 
 /// The persistence interface. Every method is tested against each backend.
 #[async_trait::async_trait]
-pub trait Store: Attachments + Send + Sync {
+pub trait Store: Attachments + Resumable + Send + Sync {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Inserts a case, its first envelope and its `submitted` event atomically and durably.

@@ -46,6 +46,12 @@ impl Meter {
         self.allowed.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Whether the body went over what it may carry (a raw body: the bytes its upload
+    /// still lacks).
+    pub(super) fn over_limit(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed) == OVER_FRAMING
+    }
+
     /// The answer for a parser error: ours when the metered stream stopped it.
     pub(super) fn error(&self, e: multer::Error) -> ApiError {
         match self.stopped.load(Ordering::Relaxed) {

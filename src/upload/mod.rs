@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 mod meter;
+pub mod resumable;
 pub use meter::Meter;
 use meter::MeteredBody;
 
@@ -232,6 +233,21 @@ impl PendingUpload {
         })
     }
 
+    /// Complete resumable uploads moved under the pending upload `id`
+    /// ([`crate::store::Resumable::adopt_resumable`]): claimed like files sent in the request.
+    pub fn adopted(state: &AppState, id: String, files: Vec<FileDigest>, bytes: u64) -> Self {
+        PendingUpload {
+            id,
+            count: files.len() as u64,
+            files,
+            bytes,
+            limits: state.uploads.claim_limits(),
+            started: true,
+            store: state.store.clone(),
+            committed: false,
+        }
+    }
+
     /// Files in this upload.
     pub fn count(&self) -> u64 {
         self.count
@@ -373,7 +389,12 @@ async fn store_file(
     drop(tx);
     let pieces = writer.await??;
     state.store.complete_attachment(&id, pieces, &done.meta_age).await?;
-    Ok(Some(FileDigest { id, meta_sha256: done.meta_sha256, content_sha256: done.content_sha256 }))
+    Ok(Some(FileDigest {
+        id,
+        meta_sha256: done.meta_sha256,
+        content_sha256: done.content_sha256,
+        segments: Vec::new(),
+    }))
 }
 
 async fn send(tx: &mpsc::Sender<Ciphertext>, piece: Ciphertext) -> Result<(), ApiError> {

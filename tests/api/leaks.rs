@@ -71,6 +71,42 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
     let page = page.text().await.expect("page");
     let code_form = crate::helpers::find_grouped_code(&page).expect("code on the page");
 
+    // Resumable uploads: one claimed by a report, one left pending (its row stays).
+    let file = format!("MARKER-FILE-{tag} ").repeat(300).into_bytes();
+    let file_name = format!("MARKER-NAME-{tag}.pdf");
+    let mut capabilities = Vec::new();
+    for _ in 0..2 {
+        let start = json!({"kind": "violation", "agency": "health", "name": file_name,
+            "size": file.len(), "sha256": amana_core::attachment::sha256_hex(&file)});
+        let begun: serde_json::Value =
+            app.post_json("/api/v1/uploads", &start).await.json().await.expect("begun");
+        let cap = begun["upload"].as_str().expect("capability").to_string();
+        let resp = app
+            .client
+            .patch(app.url(&format!("/api/v1/uploads/{cap}")))
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .body(file[..file.len() / 2].to_vec())
+            .send()
+            .await
+            .expect("append");
+        assert_eq!(resp.status(), 204);
+        capabilities.push(cap);
+    }
+    let resp = app
+        .client
+        .patch(app.url(&format!("/api/v1/uploads/{}", capabilities[0])))
+        .header("upload-offset", (file.len() / 2).to_string())
+        .header("content-type", "application/offset+octet-stream")
+        .body(file[file.len() / 2..].to_vec())
+        .send()
+        .await
+        .expect("append the rest");
+    assert_eq!(resp.status(), 204);
+    let with_file = json!({"kind": "violation", "agency": "health", "body": "see the file",
+        "uploads": [capabilities[0]]});
+    assert_eq!(app.post_json("/api/v1/reports", &with_file).await.status(), 201);
+
     // Code checks: right (three spellings, API and page) and wrong.
     for code in [&code_json, &code_form] {
         assert_eq!(app.status_of(code).await, "received");
@@ -106,6 +142,11 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
     needles.add("user agent", format!("ua-{tag}"));
     needles.add("referrer/language", format!("-{tag}"));
     needles.add("client address", CLIENT_IP.to_string());
+    needles.add("uploaded file", format!("MARKER-FILE-{tag}"));
+    needles.add("uploaded file's name", file_name);
+    for cap in capabilities {
+        needles.add("upload capability", cap);
+    }
     needles.add("forwarded address", "203.0.113.");
     for code in [&code_json, &code_form] {
         let digits = code.replace(' ', "");

@@ -33,6 +33,7 @@ mod pages;
 mod peppers;
 mod public_api;
 mod pulls;
+mod resumable;
 mod retention;
 mod revocation;
 mod rewrap;

@@ -199,14 +199,14 @@ async fn a_pull_query_is_read_strictly() {
     let app = spawn_app().await;
     app.submit_simple("health", false).await;
     let health = app.dep.reviewer(HEALTH);
-    let resp = app.signed(health, "GET", "/api/v1/review/cases?format=3&since=2000-01-01", b"").await;
+    let resp = app.signed(health, "GET", "/api/v1/review/cases?format=4&since=2000-01-01", b"").await;
     assert_eq!(resp.status(), 200);
     let list: amana_core::wire::CaseList = resp.json().await.expect("a case list");
     assert_eq!((list.cases.len(), list.next.is_none(), list.as_of.is_some()), (1, true, true));
     for (query, says) in [
-        ("format=3&limit=0", "limit a number from 1"),
-        ("format=3&since=yesterday", "since must be a date"),
-        ("format=3&limit=10&sort=id", "unknown query parameter `sort`"),
+        ("format=4&limit=0", "limit a number from 1"),
+        ("format=4&since=yesterday", "since must be a date"),
+        ("format=4&limit=10&sort=id", "unknown query parameter `sort`"),
     ] {
         let resp = app.signed(health, "GET", &format!("/api/v1/review/cases?{query}"), b"").await;
         assert_eq!(resp.status(), 400, "{query}");

@@ -21,6 +21,7 @@ mod nonces;
 mod pieces;
 mod pulls;
 mod ratings;
+mod resumable;
 mod retention;
 mod schema;
 mod setup;

@@ -25,7 +25,7 @@ const META_MAGIC: &[u8] = b"amana-attachment-v1\n";
 /// Size of the ciphertext pieces handed to the store (the last one may be shorter).
 pub const STORE_CHUNK: usize = 1024 * 1024;
 /// Zero bytes written per call while padding, so padding never needs a large buffer.
-const PAD_STEP: usize = 64 * 1024;
+pub(crate) const PAD_STEP: usize = 64 * 1024;
 
 /// What the reviewer learns about a file besides its bytes. Zeroized on drop; like
 /// [`payload::Payload`] neither `Clone` nor `Debug` (its `Debug` shows only the size), since
@@ -74,10 +74,10 @@ pub fn padded_len(size: u64) -> u64 {
 /// Collects ciphertext as age produces it, shared with [`StreamEncryptor`] so full
 /// pieces can be taken out while the age writer still owns the sink.
 #[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Sink(Arc<Mutex<Vec<u8>>>);
 
 impl Sink {
-    fn take(&self, at_least: usize) -> Vec<Vec<u8>> {
+    pub(crate) fn take(&self, at_least: usize) -> Vec<Vec<u8>> {
         let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = Vec::new();
         while buf.len() >= at_least.max(1) {
@@ -173,7 +173,7 @@ impl StreamEncryptor {
 }
 
 /// Takes the ready pieces out of the sink, hashing them in order.
-fn hand_out(sink: &Sink, stored: &mut ring::digest::Context, at_least: usize) -> Vec<Ciphertext> {
+pub(crate) fn hand_out(sink: &Sink, stored: &mut ring::digest::Context, at_least: usize) -> Vec<Ciphertext> {
     let pieces = sink.take(at_least);
     for p in &pieces {
         stored.update(p);
@@ -206,8 +206,36 @@ pub struct FileDigest {
     pub id: String,
     /// SHA-256 of the encrypted description, hex.
     pub meta_sha256: String,
-    /// SHA-256 of the content age file, hex.
+    /// SHA-256 of the content age file, hex; for a segmented file, [`segments_sha256`] of
+    /// its segments.
     pub content_sha256: String,
+    /// A resumable upload's content: one complete age file per segment, in order (empty for
+    /// a file encrypted as one age STREAM). Absent from the JSON when empty, so events of
+    /// single-stream files are written exactly as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentDigest>,
+}
+
+/// One segment of a segmented content (docs/FORMATS.md §8, "Resumable uploads"): an
+/// ordinary age file, `bytes` long as stored, whose SHA-256 is `sha256` (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentDigest {
+    /// Length of the segment's age file.
+    pub bytes: u64,
+    /// SHA-256 of the segment's age file, hex.
+    pub sha256: String,
+}
+
+/// The `content_sha256` of a segmented file: the SHA-256 (hex) of the segments' digests'
+/// raw bytes, concatenated in order. `None` if a digest is not 64 hex digits.
+pub fn segments_sha256(segments: &[SegmentDigest]) -> Option<String> {
+    let mut all = ring::digest::Context::new(&ring::digest::SHA256);
+    for s in segments {
+        let raw = hex::decode(&s.sha256).ok().filter(|r| r.len() == 32)?;
+        all.update(&raw);
+    }
+    Some(hex::encode(all.finish()))
 }
 
 /// SHA-256, hex.
@@ -245,44 +273,104 @@ pub fn decrypt_to(
     meta: &AttachmentMeta,
     mut out: impl Write,
 ) -> Result<(), OpenError> {
+    let mut plain = Plaintext::new(meta);
+    decrypt_one(ciphertext, identities, &mut plain, &mut out)?;
+    plain.end(meta)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Decrypts a segmented content (docs/FORMATS.md §8, "Resumable uploads"): `ciphertext`
+/// is the age files of `lengths` (as the attested event records them) one after the
+/// other, each decrypted on its own; their plaintexts together are checked exactly like
+/// one stream's by [`decrypt_to`]. The caller checks the segments' digests before (a
+/// segment that is not the recorded one must never be decrypted). Bytes after the last
+/// segment are refused.
+pub fn decrypt_segments_to(
+    mut ciphertext: impl Read,
+    lengths: &[u64],
+    identities: &[&dyn age::Identity],
+    meta: &AttachmentMeta,
+    mut out: impl Write,
+) -> Result<(), OpenError> {
+    let mut plain = Plaintext::new(meta);
+    for len in lengths {
+        let mut segment = (&mut ciphertext).take(*len);
+        decrypt_one(&mut segment, identities, &mut plain, &mut out)?;
+        if segment.limit() > 0 {
+            return Err(OpenError::Damaged);
+        }
+    }
+    if ciphertext.read(&mut [0u8; 1])? != 0 {
+        return Err(OpenError::Damaged);
+    }
+    plain.end(meta)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Decrypts one age file and hands its plaintext to `plain`.
+fn decrypt_one(
+    ciphertext: impl Read,
+    identities: &[&dyn age::Identity],
+    plain: &mut Plaintext,
+    out: &mut impl Write,
+) -> Result<(), OpenError> {
     let decryptor = age::Decryptor::new_buffered(io::BufReader::new(ciphertext))
         .map_err(|e| EnvelopeError::Format(e.to_string()))?;
     let mut reader = decryptor.decrypt(identities.iter().copied()).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => EnvelopeError::NoMatchingKey,
         other => EnvelopeError::Format(other.to_string()),
     })?;
-    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = Zeroizing::new(vec![0u8; PAD_STEP]);
-    let mut left = meta.size;
-    while left > 0 {
-        let want = left.min(PAD_STEP as u64) as usize;
-        let n = reader.read(&mut buf[..want]).map_err(|_| OpenError::Damaged)?;
-        if n == 0 {
-            return Err(OpenError::Damaged);
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
-        left -= n as u64;
-    }
-    let mut padding = 0u64;
     loop {
         let n = reader.read(&mut buf[..]).map_err(|_| OpenError::Damaged)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        if buf[..n].iter().any(|b| *b != 0) {
+        plain.feed(&buf[..n], out)?;
+    }
+}
+
+/// The checks on a content's plaintext, wherever its age files end: the first `size`
+/// bytes are the file (written out and hashed), the rest zero padding up to
+/// [`padded_len`].
+struct Plaintext {
+    hasher: ring::digest::Context,
+    /// File bytes still to come.
+    left: u64,
+    padding: u64,
+}
+
+impl Plaintext {
+    fn new(meta: &AttachmentMeta) -> Self {
+        Self { hasher: ring::digest::Context::new(&ring::digest::SHA256), left: meta.size, padding: 0 }
+    }
+
+    fn feed(&mut self, mut data: &[u8], out: &mut impl Write) -> Result<(), OpenError> {
+        if self.left > 0 {
+            let n = data.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            self.hasher.update(&data[..n]);
+            out.write_all(&data[..n])?;
+            self.left -= n as u64;
+            data = &data[n..];
+        }
+        if data.iter().any(|b| *b != 0) {
             return Err(OpenError::Damaged);
         }
-        padding += n as u64;
+        self.padding += data.len() as u64;
+        Ok(())
     }
-    if meta.size + padding != padded_len(meta.size) {
-        return Err(OpenError::Damaged);
+
+    fn end(self, meta: &AttachmentMeta) -> Result<(), OpenError> {
+        if self.left > 0 || meta.size + self.padding != padded_len(meta.size) {
+            return Err(OpenError::Damaged);
+        }
+        if hex::encode(self.hasher.finish()) != meta.sha256 {
+            return Err(OpenError::HashMismatch);
+        }
+        Ok(())
     }
-    if hex::encode(hasher.finish()) != meta.sha256 {
-        return Err(OpenError::HashMismatch);
-    }
-    out.flush()?;
-    Ok(())
 }
 
 #[cfg(test)]

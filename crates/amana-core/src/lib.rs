@@ -2,7 +2,7 @@
 //!
 //! This crate performs no I/O (no files, no network, no database). It defines the
 //! follow-up code layout ([`code`]), the key derivation behind it ([`kdf`]), the
-//! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]), streamed evidence files ([`attachment`]),
+//! versioned, padded plaintext payload ([`payload`]), age envelopes ([`envelope`]), streamed evidence files ([`attachment`]) and the segments of resumable ones ([`segment`]),
 //! signed reviewer requests ([`signing`]) and their canonical routes ([`route`]), the case vocabulary ([`case`]), the key
 //! directory format ([`keyring`]), the signed roster that anchors trust ([`roster`]), the case history chain ([`events`]), deadlines
 //! ([`deadlines`]), proof-of-filing receipts ([`receipt`]) and the reviewer API wire types ([`wire`]).
@@ -29,6 +29,7 @@ pub mod receipt;
 pub mod reviewer_keys;
 pub mod roster;
 pub mod route;
+pub mod segment;
 pub mod services;
 pub mod signing;
 pub mod visit;

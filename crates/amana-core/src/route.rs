@@ -108,7 +108,7 @@ mod tests {
         assert_eq!(canonical_query(&pairs(&[("a", "")])), Err(QueryError::Empty));
         assert_eq!(canonical_query(&pairs(&[("a", "1"), ("a", "2")])), Err(QueryError::Repeated));
         assert_eq!(
-            canonical_target(crate::wire::paths::CASES, Some("format=3")).as_deref(),
+            canonical_target(crate::wire::paths::CASES, Some("format=4")).as_deref(),
             Ok(crate::wire::paths::CASES_PULL)
         );
         // Other spellings of the same query are not canonical.

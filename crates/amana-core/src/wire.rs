@@ -15,7 +15,7 @@ pub mod paths {
     /// `GET`: every case in the key's scope, with its envelopes, in the case-list format
     /// this release reads (the server refuses a pull that names no format: "upgrade"; and a
     /// format-2 pull while a case in scope has a status format 2 lacks).
-    pub const CASES_PULL: &str = "/api/v1/review/cases?format=3";
+    pub const CASES_PULL: &str = "/api/v1/review/cases?format=4";
     /// `GET`: content-free notices (counts and ids).
     pub const INBOX: &str = "/api/v1/review/inbox";
     /// `POST` a signed figures file (`kpis --publish`); no request signature.
@@ -139,12 +139,12 @@ pub struct CaseBundle {
 }
 
 /// The case-list format this crate writes: 2 adds the signed roster, 3 the `closed_spam`
-/// status (docs/FORMATS.md §9, "Versions").
-pub const CASE_LIST_FORMAT: u32 = 3;
+/// status, 4 segmented evidence files (docs/FORMATS.md §9, "Versions").
+pub const CASE_LIST_FORMAT: u32 = 4;
 /// The oldest `amana-review` release that reads [`CASE_LIST_FORMAT`].
 pub const MIN_CLI_VERSION: &str = "0.2.0";
 
-/// `GET /api/v1/review/cases?format=3` response.
+/// `GET /api/v1/review/cases?format=4` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseList {
     /// The list's format ([`CASE_LIST_FORMAT`]); absent (0) from servers before the roster.
@@ -193,7 +193,7 @@ impl Tombstone {
     }
 }
 
-/// The parameters of a paged pull (`GET /api/v1/review/cases?after=…&format=3&limit=…&since=…`).
+/// The parameters of a paged pull (`GET /api/v1/review/cases?after=…&format=4&limit=…&since=…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PullQuery {
     /// Only cases changed on or after this UTC date (none: every case in scope).
@@ -452,18 +452,18 @@ mod tests {
         let since = Date::from_calendar_date(2026, time::Month::March, 9).ok();
         let q = PullQuery { since, after: Some("c 1".into()), limit: 2 };
         let target = q.target();
-        assert_eq!(target, "/api/v1/review/cases?after=c%201&format=3&limit=2&since=2026-03-09");
+        assert_eq!(target, "/api/v1/review/cases?after=c%201&format=4&limit=2&since=2026-03-09");
         assert_eq!(
             crate::route::canonical_target(paths::CASES, target.split_once('?').map(|p| p.1)).as_deref(),
             Ok(target.as_str())
         );
         assert_eq!(PullQuery::parse(&target), Some(q));
         // `since` alone: a page as large as the server sends; a whole-list pull is not a page.
-        let alone = PullQuery::parse("/api/v1/review/cases?format=3&since=2026-03-09");
+        let alone = PullQuery::parse("/api/v1/review/cases?format=4&since=2026-03-09");
         assert_eq!(alone, Some(PullQuery { since, after: None, limit: MAX_PAGE }));
         assert_eq!(PullQuery::parse(paths::CASES_PULL), None);
-        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&since=9.3.2026"), None);
-        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=3&other=1"), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=4&since=9.3.2026"), None);
+        assert_eq!(PullQuery::parse("/api/v1/review/cases?format=4&other=1"), None);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub enum Expect {
     Whole { min: u64, max: u64 },
     /// An object whose values are whole numbers or null (evaluation answers), or null.
     AnswersOrNull,
+    /// A list of at most this many strings.
+    Texts { max: usize },
 }
 
 impl Expect {
@@ -46,6 +48,9 @@ impl Expect {
             Expect::TextOrNull => v.is_string() || v.is_null(),
             Expect::Flag => v.is_boolean(),
             Expect::Whole { min, max } => whole(v).is_some_and(|n| (min..=max).contains(&n)),
+            Expect::Texts { max } => {
+                v.as_array().is_some_and(|a| a.len() <= max && a.iter().all(Value::is_string))
+            }
             Expect::AnswersOrNull => {
                 v.is_null()
                     || v.as_object().is_some_and(|o| o.values().all(|x| x.is_null() || whole(x).is_some()))
@@ -59,6 +64,7 @@ impl Expect {
             Expect::TextOrNull => "text (a JSON string) or null".into(),
             Expect::Flag => "true or false".into(),
             Expect::Whole { min, max } => format!("a whole number from {min} to {max}"),
+            Expect::Texts { max } => format!("a list of at most {max} texts (JSON strings)"),
             Expect::AnswersOrNull => {
                 "an object of criterion ids, each a whole number from 1 to 5 or null (not applicable)".into()
             }

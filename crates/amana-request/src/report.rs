@@ -69,6 +69,12 @@ pub struct SubmitReport {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub visit_token: Option<String>,
+    /// Evidence files sent beforehand through resumable uploads: the `upload` capability of
+    /// each complete one (`POST /api/v1/uploads`), in order. Stored with the report in one
+    /// commit; an unknown, expired or incomplete one refuses the report (409), storing nothing.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub uploads: Vec<String>,
 }
 
 impl JsonFields for SubmitReport {
@@ -82,6 +88,7 @@ impl JsonFields for SubmitReport {
         Field { name: "centre", required: false, expect: Expect::TextOrNull },
         Field { name: "ratings", required: false, expect: Expect::AnswersOrNull },
         Field { name: "visit_token", required: false, expect: Expect::TextOrNull },
+        Field { name: "uploads", required: false, expect: Expect::Texts { max: 100 } },
     ];
     const ONLY_THESE: bool = true;
 }

@@ -21,6 +21,7 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cases::{self, printable, LocalCase};
+use crate::content_check::ContentHasher;
 use crate::error::{io_error, ReviewError};
 use crate::home::{self, check_id, Home};
 use crate::session::Session;
@@ -142,13 +143,14 @@ pub fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> R
     }
     let mut file = home::private_file(&part)?;
     let bar = progress_bar(att);
-    let copied = copy(&mut download.reader, &mut file, &part, &bar);
+    let recorded = crate::evidence::recorded(&case.bundle, &att.id);
+    let mut hasher = ContentHasher::new(recorded.as_ref());
+    let copied = copy(&mut download.reader, &mut file, &part, &bar, &mut hasher);
     bar.finish_and_clear();
-    let recorded = crate::evidence::content_digest(&case.bundle, &att.id);
-    let result = copied.and_then(|(n, digest)| {
+    let result = copied.and_then(|n| {
         if n != att.size {
             Err(bad(format!("it sent {n} bytes, the case lists {}", att.size)))
-        } else if recorded.is_some_and(|r| r != digest) {
+        } else if !hasher.matches(recorded.as_ref()) {
             Err(bad("its content is not the file the case's attested history records".into()))
         } else {
             file.sync_all().map_err(io_error(&part))
@@ -162,24 +164,24 @@ pub fn fetch_one(session: &Session, case: &LocalCase, att: &AttachmentWire) -> R
     fs::rename(&part, &path).map_err(io_error(&path))
 }
 
-/// Copies the body into the file, advancing the bar; returns the bytes copied and their
-/// SHA-256 (hex).
+/// Copies the body into the file, advancing the bar and hashing it; returns the bytes
+/// copied.
 fn copy(
     reader: &mut dyn Read,
     file: &mut fs::File,
     path: &Path,
     bar: &ProgressBar,
-) -> Result<(u64, String), ReviewError> {
+    hasher: &mut ContentHasher,
+) -> Result<u64, ReviewError> {
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut total = 0u64;
-    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
     loop {
         let n = reader.read(&mut buf).map_err(|e| ReviewError::DownloadInterrupted {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
         if n == 0 {
-            return Ok((total, hex::encode(hasher.finish())));
+            return Ok(total);
         }
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n]).map_err(io_error(path))?;

@@ -5,7 +5,7 @@
 //! public recipients, nor add or drop one. Events from before digests were recorded only
 //! count their files; the count must still hold.
 
-use amana_core::attachment::{sha256_hex, FileDigest};
+use amana_core::attachment::{segments_sha256, sha256_hex, FileDigest};
 use amana_core::events::{Event, EventKind};
 use amana_core::wire::{AttachmentWire, CaseBundle};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -69,17 +69,34 @@ fn check_digests(e: &Event, files: &Value, came: &[&AttachmentWire]) -> Result<(
                 f.id, e.seq
             ));
         }
+        check_segments(e, f, att)?;
     }
     Ok(())
 }
 
-/// The content digest an event records for attachment `id`, if any (events from before
+/// A segmented file's segments (docs/FORMATS.md §8) must add up to its listed size, none
+/// empty, and agree with its content digest.
+fn check_segments(e: &Event, f: &FileDigest, att: &AttachmentWire) -> Result<(), String> {
+    if f.segments.is_empty() {
+        return Ok(());
+    }
+    let total = f.segments.iter().try_fold(0u64, |sum, s| (s.bytes > 0).then(|| sum.checked_add(s.bytes))?);
+    if total != Some(att.size) || segments_sha256(&f.segments).as_deref() != Some(f.content_sha256.as_str()) {
+        return Err(format!(
+            "the segments event {} records for evidence file {} do not make up its content",
+            e.seq, f.id
+        ));
+    }
+    Ok(())
+}
+
+/// What the events record of attachment `id`'s content, if anything (events from before
 /// digests record none).
-pub fn content_digest(bundle: &CaseBundle, id: &str) -> Option<String> {
+pub fn recorded(bundle: &CaseBundle, id: &str) -> Option<FileDigest> {
     bundle.events.iter().filter(|e| carries_files(e.kind)).find_map(|e| {
         let d: Value = serde_json::from_str(&e.detail).ok()?;
         let files: Vec<FileDigest> = serde_json::from_value(d.get("files")?.clone()).ok()?;
-        files.into_iter().find(|f| f.id == id).map(|f| f.content_sha256)
+        files.into_iter().find(|f| f.id == id)
     })
 }
 
@@ -87,6 +104,7 @@ pub fn content_digest(bundle: &CaseBundle, id: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::testkit::{self, Kit};
+    use amana_core::attachment::SegmentDigest;
     use amana_core::case::Status;
     use amana_core::payload::Part;
     use serde_json::json;
@@ -108,6 +126,7 @@ mod tests {
                 id: "a1".into(),
                 meta_sha256: sha256_hex(&meta),
                 content_sha256: "c0".repeat(32),
+                segments: Vec::new(),
             };
             json!({ "envelope_id": "f1", "attachments": 1, "files": [d] })
         } else {
@@ -122,8 +141,38 @@ mod tests {
         for by_digest in [true, false] {
             assert_eq!(check(&case_with_file(by_digest)), Ok(()));
         }
-        assert_eq!(content_digest(&case_with_file(true), "a1"), Some("c0".repeat(32)));
-        assert_eq!(content_digest(&case_with_file(false), "a1"), None);
+        let found = recorded(&case_with_file(true), "a1").map(|f| f.content_sha256);
+        assert_eq!(found, Some("c0".repeat(32)));
+        assert_eq!(recorded(&case_with_file(false), "a1"), None);
+    }
+
+    /// `case_with_file`'s file recorded as segments of these lengths.
+    fn with_segments(lengths: &[u64], content_sha256: Option<&str>) -> CaseBundle {
+        let mut b = case_with_file(true);
+        let segments: Vec<SegmentDigest> = lengths
+            .iter()
+            .map(|n| SegmentDigest { bytes: *n, sha256: sha256_hex(&n.to_be_bytes()) })
+            .collect();
+        let combined = segments_sha256(&segments).expect("hex digests");
+        let last = b.events.len() - 1;
+        let mut d: Value = serde_json::from_str(&b.events[last].detail).expect("detail");
+        d["files"][0]["segments"] = serde_json::to_value(&segments).expect("json");
+        d["files"][0]["content_sha256"] = content_sha256.unwrap_or(&combined).into();
+        b.events[last].detail = d.to_string();
+        b
+    }
+
+    #[test]
+    fn segments_must_make_up_the_listed_content() {
+        assert_eq!(check(&with_segments(&[1000, 24], None)), Ok(()), "the listed size is 1024");
+        let bad = [
+            with_segments(&[1000, 23], None),
+            with_segments(&[1024, 0], None),
+            with_segments(&[1000, 24], Some(&"c0".repeat(32))),
+        ];
+        for b in bad {
+            assert!(check(&b).is_err_and(|e| e.contains("do not make up its content")));
+        }
     }
 
     #[test]

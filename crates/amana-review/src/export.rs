@@ -12,7 +12,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use amana_core::attachment::decrypt_to;
+use amana_core::attachment::{decrypt_segments_to, decrypt_to};
 use amana_core::wire::AttachmentWire;
 
 use crate::attachments::{self, content_path};
@@ -22,7 +22,7 @@ use crate::home::Home;
 use crate::metadata::{self, FileType};
 use crate::output::say;
 use crate::passphrase::Unlocker;
-use crate::{retention, safe_name, strip};
+use crate::{content_check, retention, safe_name, strip};
 
 /// How many `name (n).ext` alternatives we try before giving up.
 const MAX_ALTERNATIVES: u32 = 999;
@@ -134,9 +134,27 @@ fn export_one(
     }
     let meta = attachments::open_meta(case, att, identity)?;
     let src = content_path(&case.dir, &att.id);
+    // A segmented content is cut where its attested event says; each segment is checked
+    // against its digest before any of it is decrypted (pull checked them too).
+    let segments = match crate::evidence::recorded(&case.bundle, &att.id) {
+        Some(f) if !f.segments.is_empty() => {
+            if !content_check::file_matches(&src, &f).map_err(io_error(&src))? {
+                return Err(fail(
+                    "its segments are not the ones the case's attested history records: delete                      the file and run `amana-review fetch` again"
+                        .into(),
+                ));
+            }
+            Some(f.segments.iter().map(|s| s.bytes).collect::<Vec<u64>>())
+        }
+        _ => None,
+    };
     let name = write_new(dir, &safe_name::sanitize(&meta.name), taken, |out| {
-        let input = File::open(&src).map_err(|e| e.to_string())?;
-        decrypt_to(BufReader::new(input), &[identity], &meta, out).map_err(|e| e.to_string())
+        let input = BufReader::new(File::open(&src).map_err(|e| e.to_string())?);
+        match &segments {
+            Some(lengths) => decrypt_segments_to(input, lengths, &[identity], &meta, out),
+            None => decrypt_to(input, &[identity], &meta, out),
+        }
+        .map_err(|e| e.to_string())
     })
     .map_err(|e| fail(format!("{e}; nothing was written for it")))?;
     Ok((name, meta.name.clone()))

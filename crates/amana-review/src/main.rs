@@ -21,6 +21,7 @@ mod ceremony;
 mod cli;
 mod client;
 mod compose;
+mod content_check;
 mod cursor;
 mod custody;
 mod custody_check;

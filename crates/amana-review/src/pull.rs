@@ -148,9 +148,9 @@ fn imported(home: &Home, index: Option<Vec<crate::facts::Facts>>, summary: &Summ
 pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path) -> anyhow::Result<()> {
     let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
     let file = read_request_file(authorization)?;
-    // An older laptop's authorization names case-list format 2: still sent (the server
-    // answers it, or says "upgrade" while a case in scope needs format 3).
-    let pull = [paths::CASES_PULL, "/api/v1/review/cases?format=2"];
+    // An older laptop's authorization names case-list format 2 or 3: still sent (the server
+    // answers it, or says "upgrade" while a case in scope needs a later format).
+    let pull = [paths::CASES_PULL, "/api/v1/review/cases?format=3", "/api/v1/review/cases?format=2"];
     let is_pull = pull.contains(&file.path.as_str()) || PullQuery::parse(&file.path).is_some();
     if file.method != "GET" || !is_pull {
         return Err(ReviewError::WrongRequest {

@@ -103,6 +103,7 @@ impl Draft {
             ratings,
             // A commissioned visit's token comes through the API (docs/FORMATS.md §10).
             visit_token: None,
+            uploads: Vec::new(),
         })
     }
 }

@@ -69,7 +69,7 @@ pub struct Summary {
 }
 
 /// The case-list format this release reads (`CaseList::format`).
-pub const SUPPORTED_FORMAT: u32 = 3;
+pub const SUPPORTED_FORMAT: u32 = 4;
 
 /// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
 /// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for

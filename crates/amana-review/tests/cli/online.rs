@@ -64,7 +64,7 @@ fn pull_stores_standard_age_files_and_show_reads_them() {
     assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/api/v1/agencies"));
     assert_eq!(first.header(signing::HEADER_SIGNATURE), None, "the public list is not signed");
     let pull = stub.next();
-    assert_eq!(pull.path, "/api/v1/review/cases?format=3&limit=500");
+    assert_eq!(pull.path, "/api/v1/review/cases?format=4&limit=500");
     assert_signed(&pull, &me, "GET");
 
     assert_eq!(read(&home.case_dir("case-1").join("rep.age")), age_file);
@@ -304,8 +304,8 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     let stub = Stub::start(vec![agencies(), (200, first), (500, refusal.into())]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().failure();
     stub.next();
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=1");
-    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=3&limit=1");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=1");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&limit=1");
     assert_eq!(cursor()["pending"]["after"], "case-1", "{}", cursor());
     assert!(home.case_dir("case-1").join("case.json").is_file(), "the first page is stored");
 
@@ -313,7 +313,7 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     let last = page(&kit, roster, vec![case("case-2")], "2026-11-21", None);
     let stub = Stub::start(vec![(200, last)]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().success();
-    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=3&limit=1");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&limit=1");
     assert_eq!(
         (&cursor()["since"], &cursor()["pending"]),
         (&serde_json::json!("2026-11-19"), &serde_json::Value::Null)
@@ -326,10 +326,10 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stdout(predicate::str::starts_with("pulled 0 cases"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-19");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-19");
     let stub = Stub::start(vec![(200, page(&kit, roster, vec![case("case-1")], "2026-11-22", None))]);
     let out = home.cmd().args(["pull", "--server", &stub.url, "--full"]).assert().success();
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
     out.stdout(
         predicate::str::contains("1 case you hold is gone from the server")
             .and(predicate::str::contains("case-2")),
@@ -343,6 +343,6 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stderr(predicate::str::contains("the roster changed: pulling every case"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500&since=2026-11-21");
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=3&limit=500");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-21");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
 }

@@ -26,7 +26,7 @@ fn authorize_pull_writes_a_signed_get_and_nothing_secret() {
         assert_eq!((file.deployment_id.as_str(), file.key_id.as_str()), (DEP, "alice"));
         assert_eq!(
             (file.method.as_str(), file.path.as_str(), file.body.as_str()),
-            ("GET", "/api/v1/review/cases?format=3", "")
+            ("GET", "/api/v1/review/cases?format=4", "")
         );
         assert_eq!(file.validate(), Ok(()));
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -70,7 +70,7 @@ fn pull_with_an_authorization_sends_it_verbatim_and_saves_the_answer() {
                 .and(predicate::str::contains("amana-review import")),
         );
     let req = stub.next();
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/v1/review/cases?format=3"));
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/v1/review/cases?format=4"));
     assert_eq!(req.header(signing::HEADER_KEY), Some("alice"));
     assert_eq!(req.header(signing::HEADER_NONCE), Some(file.nonce.as_str()));
     assert_eq!(req.header(signing::HEADER_TIMESTAMP), Some(file.timestamp.to_string().as_str()));

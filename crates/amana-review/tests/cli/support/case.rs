@@ -127,6 +127,7 @@ pub fn add_attachment(bundle: &mut CaseBundle, id: &str, envelope_id: &str, cont
         id: id.into(),
         meta_sha256: amana_core::attachment::sha256_hex(meta_age),
         content_sha256: amana_core::attachment::sha256_hex(content),
+        segments: Vec::new(),
     };
     // Cases written straight into a home (never pulled) may have no such event.
     let Some(event) = bundle
