@@ -228,7 +228,7 @@ pub async fn append(
     }
 }
 
-/// Encrypts the body into one segment (and the padding, once the file is whole) and commits it.
+/// Encrypts the body into one segment (with the padding, once the file is whole) and commits it.
 async fn receive(
     state: AppState,
     row: ResumableRow,
@@ -269,16 +269,16 @@ async fn encrypt_and_commit(
         return Ok(too_many(size - from));
     }
     let added = encryptor.plain_len();
-    let mut segments = Vec::new();
-    if added > 0 {
-        let done = encryptor.finish()?;
-        queue.send_all(done.pieces).await?;
-        segments.push(done.digest);
-    }
     let complete = from + added == size;
     if complete {
-        let (pieces, done) = segment::padding(size, &recipients)?;
-        queue.send_all(pieces.into_iter().chain(done.pieces).collect()).await?;
+        // The padding goes in the segment that completes the file, in the same age stream:
+        // the segments' lengths then show where requests broke, never the exact size.
+        queue.send_all(segment::pad(&mut encryptor, size)?).await?;
+    }
+    let mut segments = Vec::new();
+    if encryptor.plain_len() > 0 {
+        let done = encryptor.finish()?;
+        queue.send_all(done.pieces).await?;
         segments.push(done.digest);
     }
     let written = queue.finish().await?;

@@ -5,7 +5,9 @@
 //! it on a multi-node deployment. So each request of a resumable upload yields one
 //! **segment**: a complete, ordinary age file to the case's recipients of the bytes that
 //! request carried. A segment is finished even when the connection breaks, so what a
-//! client resumes from is always what is stored. The last segment holds the padding.
+//! client resumes from is always what is stored. The segment that completes the file also
+//! holds its padding, in the same age stream, so the segments' lengths give away where
+//! requests broke but not the file's exact size: only its padded length.
 
 use std::io::Write;
 
@@ -82,12 +84,9 @@ impl SegmentEncryptor {
     }
 }
 
-/// The final segment of a file of `size` bytes: the zero padding up to [`padded_len`].
-pub fn padding(
-    size: u64,
-    recipients: &[age::x25519::Recipient],
-) -> Result<(Vec<Ciphertext>, SegmentDone), EnvelopeError> {
-    let mut enc = SegmentEncryptor::new(recipients)?;
+/// Adds to `enc` the zero padding after the last byte of a file of `size` bytes, up to
+/// [`padded_len`]; returns the store pieces ready meanwhile.
+pub fn pad(enc: &mut SegmentEncryptor, size: u64) -> Result<Vec<Ciphertext>, EnvelopeError> {
     let zeros = [0u8; PAD_STEP];
     let mut left = padded_len(size) - size;
     let mut pieces = Vec::new();
@@ -96,7 +95,7 @@ pub fn padding(
         pieces.extend(enc.push(&zeros[..n])?);
         left -= n as u64;
     }
-    Ok((pieces, enc.finish()?))
+    Ok(pieces)
 }
 
 /// The encrypted description of a resumable file, made at its start from what the client
@@ -114,9 +113,9 @@ pub fn seal_meta(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attachment::{decrypt_segments_to, open_meta, segments_sha256, sha256_hex, OpenError};
+    use crate::attachment::{decrypt_segments_to, open_meta, segments_sha256, sha256_hex};
 
-    /// Encrypts `data` in segments cut at `cuts` plus the padding; returns the content,
+    /// Encrypts `data` in segments cut at `cuts`, the last one padded; returns the content,
     /// the segments' digests and the description.
     fn segmented(
         data: &[u8],
@@ -130,16 +129,17 @@ mod tests {
             for chunk in data[at..end].chunks(70_000) {
                 content.extend(Ciphertext::join(enc.push(chunk).expect("push")));
             }
+            let last = end == data.len();
+            if last {
+                content.extend(Ciphertext::join(pad(&mut enc, data.len() as u64).expect("pad")));
+            }
             let done = enc.finish().expect("finish");
-            assert_eq!(done.plain_len, (end - at) as u64);
+            let padded = if last { padded_len(data.len() as u64) - data.len() as u64 } else { 0 };
+            assert_eq!(done.plain_len, (end - at) as u64 + padded);
             content.extend(Ciphertext::join(done.pieces));
             digests.push(done.digest);
             at = end;
         }
-        let (pieces, done) = padding(data.len() as u64, &recipients).expect("padding");
-        content.extend(Ciphertext::join(pieces));
-        content.extend(Ciphertext::join(done.pieces));
-        digests.push(done.digest);
         let meta = AttachmentMeta {
             name: "memo.pdf".into(),
             content_type: "application/pdf".into(),
@@ -159,7 +159,7 @@ mod tests {
         let who = age::x25519::Identity::generate();
         let data: Vec<u8> = (0..(STORE_CHUNK + 5000)).map(|i| (i % 253) as u8).collect();
         let (content, digests, meta_age) = segmented(&data, &[0, 1000, STORE_CHUNK + 10], &who);
-        assert_eq!(digests.len(), 5, "four data segments (one empty) and the padding");
+        assert_eq!(digests.len(), 4, "four segments (one empty), the last one padded");
         let mut at = 0usize;
         for d in &digests {
             let end = at + d.bytes as usize;
@@ -181,23 +181,35 @@ mod tests {
         let (content, digests, meta_age) = segmented(&data, &[11], &who);
         let meta = open_meta(&meta_age, &[&who]).expect("meta");
         let lens = lengths(&digests);
-        let (a, rest) = content.split_at(lens[0] as usize);
-        let (b, pad) = rest.split_at(lens[1] as usize);
-        let swapped = [b, a, pad].concat();
-        let swapped_lens = [lens[1], lens[0], lens[2]];
-        let sink = std::io::sink();
-        assert!(matches!(
-            decrypt_segments_to(&swapped[..], &swapped_lens, &[&who], &meta, sink),
-            Err(OpenError::HashMismatch)
-        ));
-        let dropped = [a, pad].concat();
+        let (a, b) = content.split_at(lens[0] as usize);
+        let swapped = [b, a].concat();
         assert!(
-            decrypt_segments_to(&dropped[..], &[lens[0], lens[2]], &[&who], &meta, std::io::sink()).is_err()
+            decrypt_segments_to(&swapped[..], &[lens[1], lens[0]], &[&who], &meta, std::io::sink()).is_err()
         );
+        assert!(decrypt_segments_to(b, &[lens[1]], &[&who], &meta, std::io::sink()).is_err());
         let longer = [&content[..], b"x"].concat();
         assert!(decrypt_segments_to(&longer[..], &lens, &[&who], &meta, std::io::sink()).is_err());
-        let cut = [lens[0] - 1, lens[1] + 1, lens[2]];
+        let cut = [lens[0] - 1, lens[1] + 1];
         assert!(decrypt_segments_to(&content[..], &cut, &[&who], &meta, std::io::sink()).is_err());
-        assert!(decrypt_segments_to(&content[..], &lens[..2], &[&who], &meta, std::io::sink()).is_err());
+        assert!(decrypt_segments_to(&content[..], &lens[..1], &[&who], &meta, std::io::sink()).is_err());
+    }
+
+    #[test]
+    fn the_segments_tell_where_requests_broke_not_the_files_exact_size() {
+        let who = age::x25519::Identity::generate();
+        // Two files of other sizes in one padding bucket, both broken after 500 bytes: the
+        // segments hold the same plaintext lengths (their age files differ only by age's
+        // random header stanza), 500 and the rest of the bucket.
+        let recipients = [who.to_public()];
+        let plain_lengths = |size: u64| {
+            let mut first = SegmentEncryptor::new(&recipients).expect("start");
+            first.push(&[7u8; 500]).expect("push");
+            let mut last = SegmentEncryptor::new(&recipients).expect("start");
+            last.push(&vec![7u8; size as usize - 500]).expect("push");
+            pad(&mut last, size).expect("pad");
+            [first.finish().expect("finish").plain_len, last.finish().expect("finish").plain_len]
+        };
+        assert_eq!(plain_lengths(1500), plain_lengths(1900));
+        assert_eq!(plain_lengths(1900), [500, padded_len(1900) - 500]);
     }
 }
