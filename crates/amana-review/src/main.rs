@@ -25,6 +25,7 @@ mod cursor;
 mod custody;
 mod custody_check;
 mod desk;
+mod durable;
 mod error;
 mod evaluation;
 mod evidence;

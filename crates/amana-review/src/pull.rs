@@ -131,7 +131,7 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
 
 /// What `import` says after storing a bundle's cases.
 fn imported(home: &Home, index: Option<Vec<crate::facts::Facts>>, summary: &Summary) -> anyhow::Result<()> {
-    crate::facts::index::after_pull(home, index, &summary.listed);
+    crate::facts::index::after_pull(home, index, &summary.stored);
     report("imported", summary);
     let missing = crate::attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {

@@ -22,12 +22,14 @@ mod extends;
 mod rewrapped;
 #[cfg(test)]
 mod tests;
+mod unchanged;
 
 use extends::check_extends;
 use rewrapped::check_rewrapped;
 
 use crate::cases::AgeFile;
 use crate::cases::{self, envelope_path, LocalCase};
+use crate::durable::Batch;
 use crate::error::ReviewError;
 use crate::heads::{self, Heads};
 use crate::history::{self, Signers};
@@ -43,6 +45,8 @@ struct Planned {
     files: Vec<AgeFile>,
     /// What we had before, if anything.
     local: Option<LocalCase>,
+    /// Byte for byte what the home holds, verified before ([`unchanged`]): nothing to write.
+    unchanged: bool,
 }
 
 /// What an accepted list changed.
@@ -60,6 +64,8 @@ pub struct Summary {
     pub missing: Vec<String>,
     /// The ids of the cases verified and stored.
     pub listed: Vec<String>,
+    /// Those of `listed` whose files were written (the others were held as sent).
+    pub stored: Vec<String>,
     /// Cases refused by this pull (kept as they were, quarantined), with the reason.
     pub quarantined: Vec<(String, String)>,
     /// Revocations this home learnt from the roster with this pull: key id and date.
@@ -102,12 +108,19 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         .collect();
     let mut heads = Heads::load(home)?;
     let today = time::OffsetDateTime::now_utc().date();
-    let (mut planned, mut refused) = plan(home, list.cases, source, &expected, &trusted.roster, &heads);
+    let same_roster = held.as_ref().is_some_and(|h| h.signed == trusted.signed);
+    let shared = Shared {
+        home,
+        source,
+        deployment_id: &expected,
+        roster: &trusted.roster,
+        heads: &heads,
+        same_roster,
+    };
+    let (mut planned, mut refused) = plan(&shared, list.cases);
     refused.extend(check_rewrapped(home, &mut planned)?);
 
-    for case in &planned {
-        write(home, case)?;
-    }
+    write_all(home, &planned)?;
     trust::save(home, &trusted)?;
     let mut applied_nonces = HashSet::new();
     for case in &planned {
@@ -146,6 +159,7 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         applied: outbox::archive_applied(home, &applied_nonces)?,
         missing,
         listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
+        stored: planned.iter().filter(|p| !p.unchanged).map(|p| p.bundle.id.clone()).collect(),
         lacking,
         quarantined: refused,
         revoked,
@@ -175,16 +189,21 @@ pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
     serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
 }
 
+/// What every case of a list is checked against.
+struct Shared<'a> {
+    home: &'a Home,
+    source: &'a str,
+    deployment_id: &'a str,
+    roster: &'a Roster,
+    heads: &'a Heads,
+    /// The list's signed roster is the one the home held before it.
+    same_roster: bool,
+}
+
 /// Validates every case against the local store; writes nothing. Cases that fail are
-/// returned apart, with the reason, so the others can still be stored.
-fn plan(
-    home: &Home,
-    bundles: Vec<CaseBundle>,
-    source: &str,
-    deployment_id: &str,
-    roster: &Roster,
-    heads: &Heads,
-) -> (Vec<Planned>, Vec<(String, String)>) {
+/// returned apart, with the reason, so the others can still be stored. The cases are checked
+/// on every core (signatures and hashes are CPU work), then taken in the list's order.
+fn plan(shared: &Shared<'_>, bundles: Vec<CaseBundle>) -> (Vec<Planned>, Vec<(String, String)>) {
     let mut seen = HashSet::new();
     let mut twice = HashSet::new();
     for b in &bundles {
@@ -192,19 +211,14 @@ fn plan(
             twice.insert(b.id.clone());
         }
     }
-    let mut planned = Vec::with_capacity(bundles.len());
+    let ids: Vec<String> = bundles.iter().map(|b| b.id.clone()).collect();
+    let outcomes = plan_on_all_cores(shared, bundles, &twice);
+    let mut planned = Vec::with_capacity(outcomes.len());
     let mut refused = Vec::new();
     // Every accepted signed request's nonce, with its case: one request stands in one place.
     let mut nonces: HashMap<String, String> = HashMap::new();
-    for bundle in bundles {
-        let id = bundle.id.clone();
-        let outcome = if twice.contains(&id) {
-            Err(bad(source, format!("case {} is listed twice", cases::printable(&id))))
-        } else {
-            plan_one(home, bundle, source, deployment_id, roster, heads)
-                .and_then(|p| once_in_the_list(p, &mut nonces))
-        };
-        match outcome {
+    for (id, outcome) in ids.into_iter().zip(outcomes) {
+        match outcome.and_then(|p| once_in_the_list(p, &mut nonces)) {
             Ok(p) => planned.push(p),
             Err(e) => {
                 if !refused.iter().any(|(r, _): &(String, String)| r == &id) {
@@ -214,6 +228,47 @@ fn plan(
         }
     }
     (planned, refused)
+}
+
+/// [`plan_one`] of each case (a case listed `twice` is refused), in the list's order, the
+/// list cut in one run per core.
+fn plan_on_all_cores(
+    shared: &Shared<'_>,
+    bundles: Vec<CaseBundle>,
+    twice: &HashSet<String>,
+) -> Vec<Result<Planned, ReviewError>> {
+    let one = |bundle: CaseBundle| {
+        if twice.contains(&bundle.id) {
+            Err(bad(shared.source, format!("case {} is listed twice", cases::printable(&bundle.id))))
+        } else {
+            plan_one(shared, bundle)
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || bundles.len() < 2 {
+        return bundles.into_iter().map(one).collect();
+    }
+    let per_run = bundles.len().div_ceil(cores);
+    let mut runs: Vec<Vec<CaseBundle>> = Vec::new();
+    let mut rest = bundles.into_iter().peekable();
+    while rest.peek().is_some() {
+        runs.push(rest.by_ref().take(per_run).collect());
+    }
+    std::thread::scope(|s| {
+        let one = &one;
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| s.spawn(move || run.into_iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(bad(shared.source, "a thread checking cases stopped: pull again".into()))]
+                })
+            })
+            .collect()
+    })
 }
 
 /// Refuses a case that repeats a signed request (nonce) of a case accepted before it in the
@@ -233,26 +288,25 @@ fn once_in_the_list(p: Planned, nonces: &mut HashMap<String, String>) -> Result<
 }
 
 /// One case: ids, envelopes, history against the roster, the remembered head, and what this
-/// home held before.
-fn plan_one(
-    home: &Home,
-    bundle: CaseBundle,
-    source: &str,
-    deployment_id: &str,
-    roster: &Roster,
-    heads: &Heads,
-) -> Result<Planned, ReviewError> {
+/// home held before — unless it is byte for byte what the home holds ([`unchanged`]).
+fn plan_one(shared: &Shared<'_>, bundle: CaseBundle) -> Result<Planned, ReviewError> {
     check_id("case id", &bundle.id)?;
-    let (bundle, files) = split_envelopes(bundle, source)?;
-    check_attachments(&bundle, source)?;
-    let signers = Signers { roster, verified_through: heads.0.get(&bundle.id).map(|h| h.seq) };
-    history::verify(&bundle, &files, deployment_id, &signers)?;
-    heads.check(&bundle.id, &bundle.events)?;
-    let local = cases::load(home, &bundle.id)?;
+    let (bundle, files) = split_envelopes(bundle, shared.source)?;
+    let local = cases::load(shared.home, &bundle.id)?;
+    if let Some(held) = &local {
+        if shared.same_roster && unchanged::held_as_is(held, &bundle, &files, shared.heads) {
+            return Ok(Planned { bundle, files, local, unchanged: true });
+        }
+    }
+    check_attachments(&bundle, shared.source)?;
+    let signers =
+        Signers { roster: shared.roster, verified_through: shared.heads.0.get(&bundle.id).map(|h| h.seq) };
+    history::verify(&bundle, &files, shared.deployment_id, &signers)?;
+    shared.heads.check(&bundle.id, &bundle.events)?;
     if let Some(local) = &local {
         check_extends(local, &bundle, &files)?;
     }
-    Ok(Planned { bundle, files, local })
+    Ok(Planned { bundle, files, local, unchanged: false })
 }
 
 fn bad(source: &str, detail: String) -> ReviewError {
@@ -293,9 +347,20 @@ fn check_attachments(bundle: &CaseBundle, source: &str) -> Result<(), ReviewErro
     Ok(())
 }
 
-/// Writes one case: envelopes first, `case.json` last, so a case.json never names a
-/// missing envelope.
-fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
+/// Writes every case that changed: each one's envelopes first, `case.json` last, so a
+/// case.json never names a missing envelope; all synced together ([`Batch`]).
+fn write_all(home: &Home, planned: &[Planned]) -> Result<(), ReviewError> {
+    let mut batch = Batch::default();
+    for case in planned.iter().filter(|c| !c.unchanged) {
+        stage(home, case, &mut batch)?;
+    }
+    if planned.iter().any(|c| !c.unchanged) {
+        crate::facts::index::forget(&home.cases_dir());
+    }
+    batch.commit()
+}
+
+fn stage(home: &Home, case: &Planned, batch: &mut Batch) -> Result<(), ReviewError> {
     let dir = home.case_dir(&case.bundle.id);
     home::create_private_dir(&dir)?;
     for file in &case.files {
@@ -304,8 +369,11 @@ fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
         // comes back changed, and is written again.
         let held = case.local.is_some() && std::fs::read(&path).is_ok_and(|old| old == file.bytes);
         if !held {
-            home::replace_file(&path, &file.bytes)?;
+            batch.stage(&path, &file.bytes)?;
         }
     }
-    LocalCase { dir, bundle: case.bundle.clone() }.save()
+    let path = dir.join(cases::CASE_FILE);
+    let json = serde_json::to_vec_pretty(&case.bundle)
+        .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
+    batch.stage(&path, &json)
 }
