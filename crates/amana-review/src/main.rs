@@ -16,6 +16,7 @@ mod acknowledged;
 mod airgap;
 mod attachments;
 mod attested;
+mod bundle_reader;
 mod cases;
 mod ceremony;
 mod cli;

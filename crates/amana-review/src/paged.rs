@@ -89,14 +89,16 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
     let index = crate::facts::index::before_pull(home);
     let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
     let mut budget = opts.files_budget;
-    let roster_changed = pages(home, session, opts.clone(), &mut budget, &mut out)?;
+    // Pages are lists of their own; what they share is the roster held before the pull.
+    let mut ongoing = accept::Ongoing::default();
+    let roster_changed = pages(home, session, opts.clone(), &mut budget, &mut out, &mut ongoing)?;
     if roster_changed && !opts.full {
         eprintln!("note: the roster changed: pulling every case in your scope again, for its readers now");
         // The full pass lists every case the first one did and checks each again: each is
         // counted, and said quarantined or not, once, as the full pass found it.
         let counted = out.summary.cases;
         out.summary.quarantined.clear();
-        pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out)?;
+        pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out, &mut ongoing)?;
         out.summary.cases -= counted;
     }
     // Once per pull, not per page, and only the cases this pull stored are read again.
@@ -111,6 +113,7 @@ fn pages(
     opts: Options,
     budget: &mut u64,
     out: &mut Pulled,
+    ongoing: &mut accept::Ongoing,
 ) -> Result<bool, ReviewError> {
     let mut cursor = Cursor::load(home, &session.signer.deployment_id)?;
     let source = session.url(paths::CASES);
@@ -130,7 +133,7 @@ fn pages(
         }
         let tombstones = std::mem::take(&mut list.purged);
         let page = CaseList { cases: Vec::new(), ..list.clone() };
-        let s = accept::accept_list(home, list, &source, false)?;
+        let s = accept::accept_part(home, list, &source, ongoing)?;
         roster_changed |= s.roster.1.is_some_and(|before| before != s.roster.0);
         out.gone.extend(record_gone(home, &s.listed, &tombstones)?);
         out.files.add(attachments::fetch_missing(session, home, &s.listed, budget)?);
@@ -237,7 +240,7 @@ pub fn reconcile(home: &Home, listed: &HashSet<String>) -> Result<Vec<String>, R
     Ok(new)
 }
 
-fn empty_summary() -> Summary {
+pub fn empty_summary() -> Summary {
     Summary {
         cases: 0,
         new: 0,
@@ -253,7 +256,7 @@ fn empty_summary() -> Summary {
 }
 
 /// Adds a page's summary to the pull's (the roster held before is the first page's).
-fn add(total: &mut Summary, s: Summary) {
+pub fn add(total: &mut Summary, s: Summary) {
     let first = total.roster == (0, None);
     total.cases += s.cases;
     total.new += s.new;

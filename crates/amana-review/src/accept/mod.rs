@@ -14,17 +14,18 @@
 use std::collections::{HashMap, HashSet};
 
 use amana_core::events::SignedAction;
-use amana_core::roster::Roster;
+use amana_core::roster::SignedRoster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod extends;
+mod plan;
 mod rewrapped;
 #[cfg(test)]
 mod tests;
 mod unchanged;
 
-use extends::check_extends;
+use plan::{plan, Shared};
 use rewrapped::check_rewrapped;
 
 use crate::cases::AgeFile;
@@ -32,7 +33,6 @@ use crate::cases::{self, envelope_path, LocalCase};
 use crate::durable::Batch;
 use crate::error::ReviewError;
 use crate::heads::{self, Heads};
-use crate::history::{self, Signers};
 use crate::home::{self, check_id, Home};
 use crate::outbox;
 use crate::quarantine::Quarantine;
@@ -77,16 +77,46 @@ pub struct Summary {
 /// The case-list format this release reads (`CaseList::format`).
 pub const SUPPORTED_FORMAT: u32 = 3;
 
-/// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
-/// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
-/// another deployment, without a roster signed by the pinned key) is refused entirely.
+/// A whole list in one part (the unit tests' way in): `body` is parsed, then verified and
+/// stored as [`accept_part`] does, and the held cases it lacks are named `missing`.
+#[cfg(test)]
 pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewError> {
-    accept_list(home, parse_list(body, source)?, source, true)
+    let mut s = accept_part(home, parse_list(body, source)?, source, &mut Ongoing::default())?;
+    s.missing = missing(home, &s)?;
+    Ok(s)
 }
 
-/// [`accept`] for a list already parsed with [`parse_list`]. Only a `whole` list (every case
-/// in scope) names the held cases it lacks as `missing`; a page of a pull lists only some.
-pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Result<Summary, ReviewError> {
+/// What the parts of one list read in parts (a streamed bundle), or the pages of one pull,
+/// share.
+#[derive(Default)]
+pub struct Ongoing {
+    /// The roster the home held when the pull or import began, once its first part came:
+    /// a case is taken as held ([`unchanged`]) only under that very roster, not under one a
+    /// first page just brought.
+    roster_before: Option<Option<SignedRoster>>,
+    /// One list in parts: the ids it lists more than once, and every signed request's nonce
+    /// accepted so far, with its case. None: each part is a list of its own (a page).
+    list: Option<plan::ListState>,
+}
+
+impl Ongoing {
+    /// For the parts of one list that lists the ids `twice` more than once.
+    pub fn one_list(twice: HashSet<String>) -> Self {
+        Self { roster_before: None, list: Some((twice, HashMap::new())) }
+    }
+}
+
+/// Verifies a case list (from `source`), or one part of it (a page of a pull, a part of a
+/// streamed bundle, checked with what its earlier parts left in `ongoing`), and stores every
+/// case that verifies; the others are quarantined. Only a list that cannot be trusted as a
+/// whole (for another deployment, without a roster signed by the pinned key) is refused
+/// entirely. `missing` is left empty: a part does not know what the others list.
+pub fn accept_part(
+    home: &Home,
+    list: CaseList,
+    source: &str,
+    ongoing: &mut Ongoing,
+) -> Result<Summary, ReviewError> {
     let config = home.read_config()?;
     let expected = require_deployment_id(home, &config)?;
     if list.deployment_id != expected {
@@ -108,7 +138,8 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         .collect();
     let mut heads = Heads::load(home)?;
     let today = time::OffsetDateTime::now_utc().date();
-    let same_roster = held.as_ref().is_some_and(|h| h.signed == trusted.signed);
+    let before = ongoing.roster_before.get_or_insert_with(|| held.as_ref().map(|h| h.signed.clone()));
+    let same_roster = before.as_ref() == Some(&trusted.signed);
     let shared = Shared {
         home,
         source,
@@ -117,7 +148,7 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         heads: &heads,
         same_roster,
     };
-    let (mut planned, mut refused) = plan(&shared, list.cases);
+    let (mut planned, mut refused) = plan(&shared, list.cases, &mut ongoing.list);
     refused.extend(check_rewrapped(home, &mut planned)?);
 
     write_all(home, &planned)?;
@@ -142,14 +173,6 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         }
     }
     quarantine.save(home)?;
-    let listed: HashSet<&str> = planned
-        .iter()
-        .map(|p| p.bundle.id.as_str())
-        .chain(refused.iter().map(|(id, _)| id.as_str()))
-        .collect();
-    let held = if whole { cases::held_ids(home)? } else { Vec::new() };
-    let mut missing: Vec<String> = held.into_iter().filter(|id| !listed.contains(id.as_str())).collect();
-    missing.sort();
     let stored: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
     let lacking = crate::acknowledged::reconcile(home, &stored, &applied_nonces)?;
     Ok(Summary {
@@ -157,7 +180,7 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         new: planned.iter().filter(|p| p.local.is_none()).count(),
         roster: (trusted.roster.version, previous),
         applied: outbox::archive_applied(home, &applied_nonces)?,
-        missing,
+        missing: Vec::new(),
         listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
         stored: planned.iter().filter(|p| !p.unchanged).map(|p| p.bundle.id.clone()).collect(),
         lacking,
@@ -166,16 +189,35 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
     })
 }
 
+/// The held cases that a whole list (accepted in parts, `s` their summaries added up) did not
+/// list, in order.
+pub fn missing(home: &Home, s: &Summary) -> Result<Vec<String>, ReviewError> {
+    let listed: HashSet<&str> =
+        s.listed.iter().map(String::as_str).chain(s.quarantined.iter().map(|(id, _)| id.as_str())).collect();
+    let mut missing: Vec<String> =
+        cases::held_ids(home)?.into_iter().filter(|id| !listed.contains(id.as_str())).collect();
+    missing.sort();
+    Ok(missing)
+}
+
 /// Parses a case list, saying "upgrade" for a format newer than this release reads.
 pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        #[serde(default)]
-        format: u32,
-        #[serde(default)]
-        min_cli: Option<String>,
-    }
     let version: Version = serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))?;
+    check_version(version, source)?;
+    serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
+}
+
+/// What a case list says of its format, read before anything else of it.
+#[derive(serde::Deserialize)]
+pub struct Version {
+    #[serde(default)]
+    format: u32,
+    #[serde(default)]
+    min_cli: Option<String>,
+}
+
+/// Says "upgrade" for a format newer than this release reads.
+pub fn check_version(version: Version, source: &str) -> Result<(), ReviewError> {
     if version.format > SUPPORTED_FORMAT {
         let min =
             version.min_cli.map(|v| format!(" (it needs {})", cases::printable(&v))).unwrap_or_default();
@@ -186,130 +228,10 @@ pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
             ),
         });
     }
-    serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
+    Ok(())
 }
 
-/// What every case of a list is checked against.
-struct Shared<'a> {
-    home: &'a Home,
-    source: &'a str,
-    deployment_id: &'a str,
-    roster: &'a Roster,
-    heads: &'a Heads,
-    /// The list's signed roster is the one the home held before it.
-    same_roster: bool,
-}
-
-/// Validates every case against the local store; writes nothing. Cases that fail are
-/// returned apart, with the reason, so the others can still be stored. The cases are checked
-/// on every core (signatures and hashes are CPU work), then taken in the list's order.
-fn plan(shared: &Shared<'_>, bundles: Vec<CaseBundle>) -> (Vec<Planned>, Vec<(String, String)>) {
-    let mut seen = HashSet::new();
-    let mut twice = HashSet::new();
-    for b in &bundles {
-        if !seen.insert(b.id.clone()) {
-            twice.insert(b.id.clone());
-        }
-    }
-    let ids: Vec<String> = bundles.iter().map(|b| b.id.clone()).collect();
-    let outcomes = plan_on_all_cores(shared, bundles, &twice);
-    let mut planned = Vec::with_capacity(outcomes.len());
-    let mut refused = Vec::new();
-    // Every accepted signed request's nonce, with its case: one request stands in one place.
-    let mut nonces: HashMap<String, String> = HashMap::new();
-    for (id, outcome) in ids.into_iter().zip(outcomes) {
-        match outcome.and_then(|p| once_in_the_list(p, &mut nonces)) {
-            Ok(p) => planned.push(p),
-            Err(e) => {
-                if !refused.iter().any(|(r, _): &(String, String)| r == &id) {
-                    refused.push((id, e.to_string()));
-                }
-            }
-        }
-    }
-    (planned, refused)
-}
-
-/// [`plan_one`] of each case (a case listed `twice` is refused), in the list's order, the
-/// list cut in one run per core.
-fn plan_on_all_cores(
-    shared: &Shared<'_>,
-    bundles: Vec<CaseBundle>,
-    twice: &HashSet<String>,
-) -> Vec<Result<Planned, ReviewError>> {
-    let one = |bundle: CaseBundle| {
-        if twice.contains(&bundle.id) {
-            Err(bad(shared.source, format!("case {} is listed twice", cases::printable(&bundle.id))))
-        } else {
-            plan_one(shared, bundle)
-        }
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || bundles.len() < 2 {
-        return bundles.into_iter().map(one).collect();
-    }
-    let per_run = bundles.len().div_ceil(cores);
-    let mut runs: Vec<Vec<CaseBundle>> = Vec::new();
-    let mut rest = bundles.into_iter().peekable();
-    while rest.peek().is_some() {
-        runs.push(rest.by_ref().take(per_run).collect());
-    }
-    std::thread::scope(|s| {
-        let one = &one;
-        let handles: Vec<_> = runs
-            .into_iter()
-            .map(|run| s.spawn(move || run.into_iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err(bad(shared.source, "a thread checking cases stopped: pull again".into()))]
-                })
-            })
-            .collect()
-    })
-}
-
-/// Refuses a case that repeats a signed request (nonce) of a case accepted before it in the
-/// same list, and records its own.
-fn once_in_the_list(p: Planned, nonces: &mut HashMap<String, String>) -> Result<Planned, ReviewError> {
-    let mine: Vec<(i64, String)> = history::signed_nonces(&p.bundle).collect();
-    if let Some((seq, other)) = mine.iter().find_map(|(seq, n)| nonces.get(n).map(|o| (seq, o))) {
-        return Err(ReviewError::HistoryInvalid {
-            case: p.bundle.id.clone(),
-            detail: format!(
-                "event {seq} repeats a signed request of case {other} (same nonce: a replayed request)"
-            ),
-        });
-    }
-    nonces.extend(mine.into_iter().map(|(_, n)| (n, p.bundle.id.clone())));
-    Ok(p)
-}
-
-/// One case: ids, envelopes, history against the roster, the remembered head, and what this
-/// home held before — unless it is byte for byte what the home holds ([`unchanged`]).
-fn plan_one(shared: &Shared<'_>, bundle: CaseBundle) -> Result<Planned, ReviewError> {
-    check_id("case id", &bundle.id)?;
-    let (bundle, files) = split_envelopes(bundle, shared.source)?;
-    let local = cases::load(shared.home, &bundle.id)?;
-    if let Some(held) = &local {
-        if shared.same_roster && unchanged::held_as_is(held, &bundle, &files, shared.heads) {
-            return Ok(Planned { bundle, files, local, unchanged: true });
-        }
-    }
-    check_attachments(&bundle, shared.source)?;
-    let signers =
-        Signers { roster: shared.roster, verified_through: shared.heads.0.get(&bundle.id).map(|h| h.seq) };
-    history::verify(&bundle, &files, shared.deployment_id, &signers)?;
-    shared.heads.check(&bundle.id, &bundle.events)?;
-    if let Some(local) = &local {
-        check_extends(local, &bundle, &files)?;
-    }
-    Ok(Planned { bundle, files, local, unchanged: false })
-}
-
-fn bad(source: &str, detail: String) -> ReviewError {
+pub fn bad(source: &str, detail: String) -> ReviewError {
     ReviewError::BadResponse { url: source.to_string(), detail }
 }
 
