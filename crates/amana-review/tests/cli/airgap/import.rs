@@ -232,26 +232,40 @@ fn an_old_bundle_replayed_under_the_same_roster_cannot_roll_a_case_back() {
     assert_eq!(read(&laptop.case_dir("case-1").join("case.json")), held, "the newer copy is kept");
 }
 
-/// A whole-list bundle of `n` cases (`case-00000`…), each with a report of `pad` bytes for
-/// the laptop's key; returns its path and size.
-fn big_bundle(dir: &Path, name: &str, laptop: &TestHome, kit: &Kit, n: usize) -> (PathBuf, u64) {
+/// `n` cases (`case-00000`…), each with a 6 KB report for the laptop's key.
+fn many_cases(laptop: &TestHome, kit: &Kit, n: usize) -> Vec<CaseBundle> {
     let me: amana_core::keyring::ReviewerEntry =
         toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
     let body = "x".repeat(6_000);
     let report = encrypt(&payload(Part::Report, &body, None, "2026-11-20"), &[&me.age_recipient]);
-    let cases = (0..n)
-        .map(|i| {
-            kit.case(
-                &format!("case-{i:05}"),
-                report.clone(),
-                &[("alice", &me.age_recipient)],
-                &me.age_recipient,
-            )
-        })
-        .collect();
-    let path = write_bundle(dir, name, kit, cases);
+    let readers = [("alice", me.age_recipient.as_str())];
+    (0..n).map(|i| kit.case(&format!("case-{i:05}"), report.clone(), &readers, &me.age_recipient)).collect()
+}
+
+/// A whole-list bundle of [`many_cases`]; returns its path and size.
+fn big_bundle(dir: &Path, name: &str, laptop: &TestHome, kit: &Kit, n: usize) -> (PathBuf, u64) {
+    let path = write_bundle(dir, name, kit, many_cases(laptop, kit, n));
     let size = std::fs::metadata(&path).expect("size").len();
     (path, size)
+}
+
+/// A bundle read a part (500 cases) at a time is still checked as one list: a case listed
+/// in the first part and again in the second is refused both times, the others are stored.
+#[test]
+fn a_case_listed_twice_in_two_parts_of_a_bundle_is_refused() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let kit = laptop.kit("alice");
+    let usb = tempfile::tempdir().expect("usb");
+    let mut cases = many_cases(&laptop, &kit, 501);
+    cases[500] = cases[0].clone();
+    let bundle = write_bundle(usb.path(), "twice.json", &kit, cases);
+    let out = laptop.cmd().arg("import").arg(&bundle).assert().failure();
+    let (stdout, stderr) = (&out.get_output().stdout, &out.get_output().stderr);
+    let (stdout, stderr) = (String::from_utf8_lossy(stdout), String::from_utf8_lossy(stderr));
+    assert!(stdout.starts_with("imported 499 cases (499 new)"), "{stdout}");
+    assert!(stderr.contains("QUARANTINED case case-00000") && stderr.contains("listed twice"), "{stderr}");
+    assert!(!laptop.case_dir("case-00000").exists(), "neither copy is stored");
 }
 
 /// `import BUNDLE` by the real binary into a fresh home of alice; its peak RSS in KiB (the
