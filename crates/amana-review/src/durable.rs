@@ -1,12 +1,13 @@
 //! Many small files made durable together: a page of a pull writes hundreds of them.
 //!
 //! [`home::replace_file`] writes, syncs and renames one file: a sync per file, each waiting
-//! for its own journal commit, was most of a first pull's time (BENCHMARKS.md, "Pull"). A
-//! [`Batch`] writes every file beside its place first, then syncs them all from several
-//! threads at once (the filesystem commits concurrent syncs together), and only then
-//! renames each into place, in the order staged. So, as with `replace_file`, a crash leaves
-//! each file either as it was or complete, never half written; and since a case's envelopes
-//! are staged before its `case.json`, a `case.json` never names an envelope that is not there.
+//! for its own journal commit, was most of a first pull's time (BENCHMARKS.md, "The
+//! reviewer's pull and import (issue 17)"). A [`Batch`] writes every file beside its place
+//! first, then syncs them all from several threads at once (the filesystem commits
+//! concurrent syncs together), and only then renames each into place, in the order staged.
+//! So, as with `replace_file`, a crash leaves each file either as it was or complete, never
+//! half written; and since a case's envelopes are staged before its `case.json`, a
+//! `case.json` never names an envelope that is not there.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
