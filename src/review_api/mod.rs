@@ -136,7 +136,7 @@ pub async fn list_cases(
     refuse_format(asked, &records)?;
     list.cases = records.into_iter().map(|r| bundle(&state, r)).collect();
     if let Some(q) = &page {
-        pages::finish(&state, q, &mut list).await?;
+        pages::finish(&state, q, &filter, &mut list).await?;
     }
     Ok(Json(list).into_response())
 }
@@ -163,6 +163,7 @@ fn list_head(state: &AppState, asked: u32) -> CaseList {
         as_of: Some(state.today()),
         next: None,
         purged: Vec::new(),
+        total: None,
     }
 }
 

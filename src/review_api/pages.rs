@@ -51,10 +51,23 @@ pub fn filter(base: CaseFilter, q: &PullQuery) -> CaseFilter {
 }
 
 /// Fills in what a page carries beyond the cases: the next page's `after` when this one is
-/// full, and (first page of an incremental pull only) the tombstones.
-pub async fn finish(state: &AppState, q: &PullQuery, list: &mut CaseList) -> Result<(), ApiError> {
+/// full, on the first page the number of cases of the whole pull (`filter`, the page's own,
+/// counted in SQL) and, on the first page of an incremental pull, the tombstones.
+pub async fn finish(
+    state: &AppState,
+    q: &PullQuery,
+    filter: &CaseFilter,
+    list: &mut CaseList,
+) -> Result<(), ApiError> {
     if list.cases.len() >= q.limit.min(MAX_PAGE) as usize {
         list.next = list.cases.last().map(|c| c.id.clone());
+    }
+    if q.after.is_none() {
+        // A page shorter than the limit is the whole pull: no count needed.
+        list.total = Some(match list.next {
+            Some(_) => state.store.count_cases(filter).await?,
+            None => list.cases.len() as u64,
+        });
     }
     if let (Some(since), None) = (q.since, &q.after) {
         // Every key hears of every purge: a tombstone holds a hash of a random id and a date,

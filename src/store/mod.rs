@@ -313,6 +313,8 @@ pub trait Store: Attachments + Resumable + Send + Sync {
     /// snapshot (the metadata and the history of a case always agree); with a page
     /// ([`CaseFilter::page`]) only that page, selected in SQL.
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
+    /// How many cases `filter` admits, all pages together (the `total` of a pull's first page).
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError>;
     /// A case's envelopes of the given parts, in order.
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError>;
     /// The reviewers oversight excluded from a case (key ids).

@@ -22,6 +22,15 @@ pub async fn case_metas<B: Exec>(
     convert(B::fetch_all::<MetaRow>(conn, stmt).await?)
 }
 
+/// How many cases `filter` admits, whatever its page: one `COUNT(*)` on the same condition.
+pub async fn count_cases<B: Exec>(conn: &mut B::Connection, filter: &CaseFilter) -> Result<u64, StoreError> {
+    let whole = CaseFilter { page: None, ..filter.clone() };
+    let mut stmt = Stmt::new("SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE ");
+    whole.push_condition(&mut stmt);
+    let (n,): (i64,) = B::fetch_optional(conn, stmt).await?.unwrap_or((0,));
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// A statement over the rows of the cases `filter` admits: `head` then
 /// `<case_column> IN (<those cases' ids>)`, then `tail`.
 fn of_cases<'a>(head: &str, case_column: &str, filter: &'a CaseFilter, tail: &str) -> Stmt<'a> {

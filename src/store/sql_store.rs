@@ -212,6 +212,10 @@ impl<B: Exec> Store for SqlStore<B> {
         Ok(out)
     }
 
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError> {
+        records::count_cases::<B>(&mut *self.conn().await?, filter).await
+    }
+
     async fn envelopes(&self, case_id: &str, parts: &[Part]) -> Result<Vec<StoredEnvelope>, StoreError> {
         if !storable(case_id) || parts.is_empty() {
             return Ok(Vec::new());

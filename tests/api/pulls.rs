@@ -55,6 +55,8 @@ async fn incremental_scenario(t: &mut Target) {
     let pull = ["pull", "--page-size", "2", "--files-budget", "0"];
     let out = health.cli(&addr, &pull).ok("first pull");
     assert!(out.stdout.starts_with("pulled 4 cases (4 new)"), "{}", out.stdout);
+    // The first page's total reaches the CLI (a bar on a terminal, one line otherwise).
+    assert!(out.stderr.contains("pulling 4 cases"), "{}", out.stderr);
     assert!(out.stdout.contains("1 file (") && out.stdout.contains("left on the server"), "{}", out.stdout);
     let since = cursor_since(&health);
     assert!(since.is_string(), "{since}");
@@ -203,6 +205,22 @@ async fn a_pull_query_is_read_strictly() {
     assert_eq!(resp.status(), 200);
     let list: amana_core::wire::CaseList = resp.json().await.expect("a case list");
     assert_eq!((list.cases.len(), list.next.is_none(), list.as_of.is_some()), (1, true, true));
+    assert_eq!(list.total, Some(1));
+    // The first page of two says how many the pull lists (counted in SQL); the next does not.
+    app.submit_simple("health", false).await;
+    let page = |query: String| {
+        let (app, health) = (&app, &health);
+        async move {
+            let resp = app.signed(health, "GET", &format!("/api/v1/review/cases?{query}"), b"").await;
+            assert_eq!(resp.status(), 200, "{query}");
+            resp.json::<amana_core::wire::CaseList>().await.expect("a case list")
+        }
+    };
+    let first = page("format=3&limit=1".into()).await;
+    assert_eq!((first.cases.len(), first.total), (1, Some(2)));
+    let after = first.next.expect("a second page");
+    let second = page(format!("after={after}&format=3&limit=1")).await;
+    assert_eq!((second.cases.len(), second.total), (1, None));
     for (query, says) in [
         ("format=4&limit=0", "limit a number from 1"),
         ("format=4&since=yesterday", "since must be a date"),
@@ -212,4 +230,54 @@ async fn a_pull_query_is_read_strictly() {
         assert_eq!(resp.status(), 400, "{query}");
         assert!(resp.text().await.expect("body").contains(says), "{query}");
     }
+}
+
+on_both_backends!(
+    /// A pull resends what the home holds; a case resent byte for byte as held is not checked
+    /// again (docs/FORMATS.md §3), so a database writer who alters a held case without
+    /// moving its head — one envelope byte, one stored event — must still be caught.
+    a_resent_case_altered_by_a_database_writer_is_still_quarantined => resent_and_altered
+);
+
+async fn resent_and_altered(t: &mut Target) {
+    let (app, addr) = (&t.app, t.app.address.clone());
+    for _ in 0..3 {
+        app.submit_simple("health", false).await;
+    }
+    let health = app.dep.reviewer(HEALTH).clone();
+    let out = health.cli(&addr, &["pull"]).ok("first pull");
+    assert!(out.stdout.starts_with("pulled 3 cases (3 new)"), "{}", out.stdout);
+    // Resent as held: stored again without a write.
+    let out = health.cli(&addr, &["pull"]).ok("pull with nothing new");
+    assert!(out.stdout.starts_with("pulled 3 cases (0 new)"), "{}", out.stdout);
+    let mut ids: Vec<String> = app.cases_as(&health).await.into_iter().map(|c| c.id).collect();
+    ids.sort();
+    let (envelope_case, event_case) = (&ids[0], &ids[1]);
+    let held_envelope = |case: &str| {
+        let dir = health.home.join("cases").join(case);
+        let age = std::fs::read_dir(&dir)
+            .expect("case dir")
+            .flatten()
+            .find(|e| e.path().extension() == Some("age".as_ref()));
+        std::fs::read(age.expect("an envelope").path()).expect("read")
+    };
+    let before = held_envelope(envelope_case);
+
+    let db = t.writer().await;
+    let sql = "SELECT ciphertext FROM envelopes WHERE case_id = $1 ORDER BY seq";
+    let mut bytes = db.blobs(sql, &[Arg::Text(envelope_case)]).await.remove(0);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let sql = "UPDATE envelopes SET ciphertext = $1 WHERE case_id = $2 AND seq = 0";
+    assert_eq!(db.exec(sql, &[Arg::Blob(&bytes), Arg::Text(envelope_case)]).await, 1);
+    let sql = "UPDATE events SET detail = $1 WHERE case_id = $2 AND seq = 0";
+    assert_eq!(db.exec(sql, &[Arg::Text("{\"altered\":true}"), Arg::Text(event_case)]).await, 1);
+    db.close().await;
+
+    let out = health.cli(&addr, &["pull"]).failed("pull of altered cases");
+    for case in [envelope_case, event_case] {
+        assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{case}: {}", out.stderr);
+    }
+    assert!(out.stdout.starts_with("pulled 1 case (0 new)"), "{}", out.stdout);
+    assert_eq!(held_envelope(envelope_case), before, "the home keeps the copy it verified");
 }

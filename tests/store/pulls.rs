@@ -39,6 +39,12 @@ async fn a_page_is_what_changed_since_a_date_after_an_id(db: TestDb) {
     // Only what changed on or after a date.
     assert_eq!(page(&*store, Some("2026-01-02"), None, 10).await, ["c-2", "c-3"]);
     assert!(page(&*store, Some("2026-01-04"), None, 10).await.is_empty());
+    // The count of a pull's first page: the same filter, every page, one agency's scope.
+    let health = CaseFilter::readable_by(false, &["health".to_string()]);
+    assert_eq!(store.count_cases(&health.clone().page(None, 2)).await.unwrap(), 4);
+    let since = health.changed_since(day("2026-01-02")).page(Some("c-2".into()), 1);
+    assert_eq!(store.count_cases(&since).await.unwrap(), 2, "what changed, not only after `after`");
+    assert_eq!(store.count_cases(&CaseFilter::all()).await.unwrap(), 5);
 
     // A follow-up on c-1 dated later moves it into the later pulls, with its whole history.
     let m = store.case_meta("c-1").await.unwrap().unwrap();
@@ -104,6 +110,7 @@ async fn the_whole_list_is_written_page_by_page(db: TestDb) {
         as_of: Some(day("2026-01-02")),
         next: None,
         purged: vec![],
+        total: None,
     };
     // Open and close, and each read: the last one empty when the one before was full.
     for (page, pieces) in [(2, 2 + 3), (5, 2 + 2), (500, 2 + 1)] {

@@ -171,6 +171,11 @@ pub struct CaseList {
     /// The `after` of the next page; absent on the last page (and from a whole list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// On the first page of a paged pull (no `after`): how many cases the whole pull lists,
+    /// for a progress bar. Absent from later pages and from a whole list; older readers
+    /// ignore it (docs/FORMATS.md §9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
     /// On the first page of a pull with `since`: the cases purged on or after that date.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purged: Vec<Tombstone>,

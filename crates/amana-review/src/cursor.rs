@@ -112,6 +112,7 @@ mod tests {
             as_of: Some(as_of),
             next: next.map(str::to_string),
             purged: vec![],
+            total: None,
         }
     }
 

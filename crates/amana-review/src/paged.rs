@@ -29,8 +29,6 @@ pub struct Progress {
     total: AtomicU64,
 }
 
-// Read by the desk's progress page and set from the server's total, both being built.
-#[allow(dead_code)]
 impl Progress {
     /// Cases verified and stored (or quarantined) so far.
     pub fn done(&self) -> u64 {
@@ -91,18 +89,20 @@ pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, Rev
     let index = crate::facts::index::before_pull(home);
     let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
     let mut budget = opts.files_budget;
-    let roster_changed = pages(home, session, opts.clone(), &mut budget, &mut out)?;
+    // Pages are lists of their own; what they share is the roster held before the pull.
+    let mut ongoing = accept::Ongoing::default();
+    let roster_changed = pages(home, session, opts.clone(), &mut budget, &mut out, &mut ongoing)?;
     if roster_changed && !opts.full {
         eprintln!("note: the roster changed: pulling every case in your scope again, for its readers now");
         // The full pass lists every case the first one did and checks each again: each is
         // counted, and said quarantined or not, once, as the full pass found it.
         let counted = out.summary.cases;
         out.summary.quarantined.clear();
-        pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out)?;
+        pages(home, session, Options { full: true, ..opts }, &mut budget, &mut out, &mut ongoing)?;
         out.summary.cases -= counted;
     }
     // Once per pull, not per page, and only the cases this pull stored are read again.
-    crate::facts::index::after_pull(home, index, &out.summary.listed);
+    crate::facts::index::after_pull(home, index, &out.summary.stored);
     Ok(out)
 }
 
@@ -113,10 +113,13 @@ fn pages(
     opts: Options,
     budget: &mut u64,
     out: &mut Pulled,
+    ongoing: &mut accept::Ongoing,
 ) -> Result<bool, ReviewError> {
     let mut cursor = Cursor::load(home, &session.signer.deployment_id)?;
     let source = session.url(paths::CASES);
     let bar = bar();
+    // The bar is drawn from this count, whether or not someone else reads it too.
+    let progress = opts.progress.clone().unwrap_or_default();
     let mut listed: HashSet<String> = HashSet::new();
     let mut roster_changed = false;
     let mut q = cursor.next_query(opts.full, opts.page_size);
@@ -125,17 +128,18 @@ fn pages(
         let body = session.call(Method::Get, &q.target(), Vec::new())?;
         let mut list = accept::parse_list(&body, &source)?;
         drop(body);
+        if let Some(total) = list.total.filter(|_| q.after.is_none()) {
+            show_total(&bar, &progress, total);
+        }
         let tombstones = std::mem::take(&mut list.purged);
         let page = CaseList { cases: Vec::new(), ..list.clone() };
-        let s = accept::accept_list(home, list, &source, false)?;
+        let s = accept::accept_part(home, list, &source, ongoing)?;
         roster_changed |= s.roster.1.is_some_and(|before| before != s.roster.0);
         out.gone.extend(record_gone(home, &s.listed, &tombstones)?);
         out.files.add(attachments::fetch_missing(session, home, &s.listed, budget)?);
         let n = s.listed.len() as u64 + s.quarantined.len() as u64;
-        bar.inc(n);
-        if let Some(p) = &opts.progress {
-            p.add(n);
-        }
+        progress.add(n);
+        bar.set_position(progress.done());
         if opts.full {
             listed.extend(s.listed.iter().cloned());
             listed.extend(s.quarantined.iter().map(|(id, _)| id.clone()));
@@ -164,6 +168,26 @@ fn bar() -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     bar
+}
+
+/// The server said how many cases this pull lists (on its first page): the bar gets a length
+/// (after what an earlier pass of the same pull counted), or, with no terminal to draw on,
+/// stderr gets one line saying so (a log of a pull run by cron shows what it set out to do).
+fn show_total(bar: &ProgressBar, progress: &Progress, total: u64) {
+    progress.set_total(progress.done() + total);
+    // None: nothing to pull, nothing to draw.
+    let Some(total) = progress.total() else { return };
+    if bar.is_hidden() {
+        eprintln!("pulling {total} case{}", if total == 1 { "" } else { "s" });
+        return;
+    }
+    let style = ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} cases verified and stored ({per_sec}, {eta} left)",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_length(total);
+    bar.set_position(progress.done());
 }
 
 /// Records the tombstones of held cases, and that the cases `stored` are listed again;
@@ -216,7 +240,7 @@ pub fn reconcile(home: &Home, listed: &HashSet<String>) -> Result<Vec<String>, R
     Ok(new)
 }
 
-fn empty_summary() -> Summary {
+pub fn empty_summary() -> Summary {
     Summary {
         cases: 0,
         new: 0,
@@ -224,6 +248,7 @@ fn empty_summary() -> Summary {
         applied: 0,
         missing: Vec::new(),
         listed: Vec::new(),
+        stored: Vec::new(),
         quarantined: Vec::new(),
         revoked: Vec::new(),
         lacking: Vec::new(),
@@ -231,7 +256,7 @@ fn empty_summary() -> Summary {
 }
 
 /// Adds a page's summary to the pull's (the roster held before is the first page's).
-fn add(total: &mut Summary, s: Summary) {
+pub fn add(total: &mut Summary, s: Summary) {
     let first = total.roster == (0, None);
     total.cases += s.cases;
     total.new += s.new;
@@ -241,4 +266,5 @@ fn add(total: &mut Summary, s: Summary) {
     total.revoked.extend(s.revoked);
     total.lacking.extend(s.lacking);
     total.listed.extend(s.listed);
+    total.stored.extend(s.stored);
 }

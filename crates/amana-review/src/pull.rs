@@ -12,9 +12,10 @@ use std::path::Path;
 use amana_core::wire::{paths, CaseList, PullQuery};
 
 use crate::accept::{self, Summary};
+use crate::bundle_reader;
 use crate::client::{parse_json, read_request_file, Client};
 use crate::cursor::Cursor;
-use crate::error::{io_error, ReviewError};
+use crate::error::ReviewError;
 use crate::home::{self, Home};
 use crate::output::say;
 use crate::paged::{self, Options};
@@ -83,25 +84,24 @@ fn quarantined(s: &Summary) -> anyhow::Result<()> {
 
 /// `import BUNDLE` (offline): the same verification and writing as an online pull. A
 /// bundle carries the attachment list but not the files' content. A bundle answering the
-/// home's last `authorize-pull` moves the pull cursor as an online pull does.
+/// home's last `authorize-pull` moves the pull cursor as an online pull does. The bundle is
+/// read a part at a time ([`bundle_reader`]): a whole list of any size fits in memory.
 pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     let index = crate::facts::index::before_pull(home);
-    let body = std::fs::read(bundle).map_err(io_error(bundle))?;
     let source = bundle.display().to_string();
-    let mut list = accept::parse_list(&body, &source)?;
-    drop(body);
+    let head = bundle_reader::read_head(bundle, &source)?;
     let deployment = require_deployment_id(home, &home.read_config()?)?;
     let mut cursor = Cursor::load(home, &deployment)?;
-    let asked = cursor.authorized.take().filter(|_| list.as_of.is_some());
+    let asked = cursor.authorized.take().filter(|_| head.list.as_of.is_some());
     let Some(target) = asked else {
         // An older bundle, or one this home did not ask for: stored, the cursor untouched.
-        let summary = accept::accept(home, &serde_json::to_vec(&list)?, &source)?;
+        let summary = accept_streamed(home, bundle, &source, head, true)?;
         return imported(home, index, &summary);
     };
     let q = PullQuery::parse(&target);
-    let tombstones = std::mem::take(&mut list.purged);
-    let page = CaseList { cases: Vec::new(), ..list.clone() };
-    let mut summary = accept::accept_list(home, list, &source, q.is_none())?;
+    let mut page = head.list.clone();
+    let tombstones = std::mem::take(&mut page.purged);
+    let mut summary = accept_streamed(home, bundle, &source, head, q.is_none())?;
     let mut gone = paged::record_gone(home, &summary.listed, &tombstones)?;
     if q.is_none() {
         let listed: HashSet<String> =
@@ -129,9 +129,33 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     imported(home, index, &summary)
 }
 
+/// Verifies and stores the bundle's cases a part at a time, as one list (a case listed twice,
+/// or a signed request repeated in two cases, is caught across parts); with `whole`, names
+/// the held cases it does not list as `missing`.
+fn accept_streamed(
+    home: &Home,
+    bundle: &Path,
+    source: &str,
+    head: bundle_reader::Head,
+    whole: bool,
+) -> Result<Summary, ReviewError> {
+    let mut ongoing = accept::Ongoing::one_list(head.twice);
+    let mut summary = paged::empty_summary();
+    let part = CaseList { cases: Vec::new(), ..head.list };
+    bundle_reader::for_each_part(bundle, source, &mut |cases| {
+        let list = CaseList { cases, ..part.clone() };
+        paged::add(&mut summary, accept::accept_part(home, list, source, &mut ongoing)?);
+        Ok(())
+    })?;
+    if whole {
+        summary.missing = accept::missing(home, &summary)?;
+    }
+    Ok(summary)
+}
+
 /// What `import` says after storing a bundle's cases.
 fn imported(home: &Home, index: Option<Vec<crate::facts::Facts>>, summary: &Summary) -> anyhow::Result<()> {
-    crate::facts::index::after_pull(home, index, &summary.listed);
+    crate::facts::index::after_pull(home, index, &summary.stored);
     report("imported", summary);
     let missing = crate::attachments::count_missing(home, &summary.listed)?;
     if missing > 0 {

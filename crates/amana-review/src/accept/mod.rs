@@ -14,23 +14,25 @@
 use std::collections::{HashMap, HashSet};
 
 use amana_core::events::SignedAction;
-use amana_core::roster::Roster;
+use amana_core::roster::SignedRoster;
 use amana_core::wire::{CaseBundle, CaseList};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 mod extends;
+mod plan;
 mod rewrapped;
 #[cfg(test)]
 mod tests;
+mod unchanged;
 
-use extends::check_extends;
+use plan::{plan, Shared};
 use rewrapped::check_rewrapped;
 
 use crate::cases::AgeFile;
 use crate::cases::{self, envelope_path, LocalCase};
+use crate::durable::Batch;
 use crate::error::ReviewError;
 use crate::heads::{self, Heads};
-use crate::history::{self, Signers};
 use crate::home::{self, check_id, Home};
 use crate::outbox;
 use crate::quarantine::Quarantine;
@@ -43,6 +45,8 @@ struct Planned {
     files: Vec<AgeFile>,
     /// What we had before, if anything.
     local: Option<LocalCase>,
+    /// Byte for byte what the home holds, verified before ([`unchanged`]): nothing to write.
+    unchanged: bool,
 }
 
 /// What an accepted list changed.
@@ -60,6 +64,8 @@ pub struct Summary {
     pub missing: Vec<String>,
     /// The ids of the cases verified and stored.
     pub listed: Vec<String>,
+    /// Those of `listed` whose files were written (the others were held as sent).
+    pub stored: Vec<String>,
     /// Cases refused by this pull (kept as they were, quarantined), with the reason.
     pub quarantined: Vec<(String, String)>,
     /// Revocations this home learnt from the roster with this pull: key id and date.
@@ -71,16 +77,46 @@ pub struct Summary {
 /// The case-list format this release reads (`CaseList::format`).
 pub const SUPPORTED_FORMAT: u32 = 4;
 
-/// Verifies `body` (a `CaseList` as JSON, from `source`) and stores every case that verifies;
-/// the others are quarantined. Only a list that cannot be trusted as a whole (unreadable, for
-/// another deployment, without a roster signed by the pinned key) is refused entirely.
+/// A whole list in one part (the unit tests' way in): `body` is parsed, then verified and
+/// stored as [`accept_part`] does, and the held cases it lacks are named `missing`.
+#[cfg(test)]
 pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewError> {
-    accept_list(home, parse_list(body, source)?, source, true)
+    let mut s = accept_part(home, parse_list(body, source)?, source, &mut Ongoing::default())?;
+    s.missing = missing(home, &s)?;
+    Ok(s)
 }
 
-/// [`accept`] for a list already parsed with [`parse_list`]. Only a `whole` list (every case
-/// in scope) names the held cases it lacks as `missing`; a page of a pull lists only some.
-pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Result<Summary, ReviewError> {
+/// What the parts of one list read in parts (a streamed bundle), or the pages of one pull,
+/// share.
+#[derive(Default)]
+pub struct Ongoing {
+    /// The roster the home held when the pull or import began, once its first part came:
+    /// a case is taken as held ([`unchanged`]) only under that very roster, not under one a
+    /// first page just brought.
+    roster_before: Option<Option<SignedRoster>>,
+    /// One list in parts: the ids it lists more than once, and every signed request's nonce
+    /// accepted so far, with its case. None: each part is a list of its own (a page).
+    list: Option<plan::ListState>,
+}
+
+impl Ongoing {
+    /// For the parts of one list that lists the ids `twice` more than once.
+    pub fn one_list(twice: HashSet<String>) -> Self {
+        Self { roster_before: None, list: Some((twice, HashMap::new())) }
+    }
+}
+
+/// Verifies a case list (from `source`), or one part of it (a page of a pull, a part of a
+/// streamed bundle, checked with what its earlier parts left in `ongoing`), and stores every
+/// case that verifies; the others are quarantined. Only a list that cannot be trusted as a
+/// whole (for another deployment, without a roster signed by the pinned key) is refused
+/// entirely. `missing` is left empty: a part does not know what the others list.
+pub fn accept_part(
+    home: &Home,
+    list: CaseList,
+    source: &str,
+    ongoing: &mut Ongoing,
+) -> Result<Summary, ReviewError> {
     let config = home.read_config()?;
     let expected = require_deployment_id(home, &config)?;
     if list.deployment_id != expected {
@@ -102,12 +138,20 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         .collect();
     let mut heads = Heads::load(home)?;
     let today = time::OffsetDateTime::now_utc().date();
-    let (mut planned, mut refused) = plan(home, list.cases, source, &expected, &trusted.roster, &heads);
+    let before = ongoing.roster_before.get_or_insert_with(|| held.as_ref().map(|h| h.signed.clone()));
+    let same_roster = before.as_ref() == Some(&trusted.signed);
+    let shared = Shared {
+        home,
+        source,
+        deployment_id: &expected,
+        roster: &trusted.roster,
+        heads: &heads,
+        same_roster,
+    };
+    let (mut planned, mut refused) = plan(&shared, list.cases, &mut ongoing.list);
     refused.extend(check_rewrapped(home, &mut planned)?);
 
-    for case in &planned {
-        write(home, case)?;
-    }
+    write_all(home, &planned)?;
     trust::save(home, &trusted)?;
     let mut applied_nonces = HashSet::new();
     for case in &planned {
@@ -129,14 +173,6 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         }
     }
     quarantine.save(home)?;
-    let listed: HashSet<&str> = planned
-        .iter()
-        .map(|p| p.bundle.id.as_str())
-        .chain(refused.iter().map(|(id, _)| id.as_str()))
-        .collect();
-    let held = if whole { cases::held_ids(home)? } else { Vec::new() };
-    let mut missing: Vec<String> = held.into_iter().filter(|id| !listed.contains(id.as_str())).collect();
-    missing.sort();
     let stored: HashSet<&str> = planned.iter().map(|p| p.bundle.id.as_str()).collect();
     let lacking = crate::acknowledged::reconcile(home, &stored, &applied_nonces)?;
     Ok(Summary {
@@ -144,24 +180,44 @@ pub fn accept_list(home: &Home, list: CaseList, source: &str, whole: bool) -> Re
         new: planned.iter().filter(|p| p.local.is_none()).count(),
         roster: (trusted.roster.version, previous),
         applied: outbox::archive_applied(home, &applied_nonces)?,
-        missing,
+        missing: Vec::new(),
         listed: planned.iter().map(|p| p.bundle.id.clone()).collect(),
+        stored: planned.iter().filter(|p| !p.unchanged).map(|p| p.bundle.id.clone()).collect(),
         lacking,
         quarantined: refused,
         revoked,
     })
 }
 
+/// The held cases that a whole list (accepted in parts, `s` their summaries added up) did not
+/// list, in order.
+pub fn missing(home: &Home, s: &Summary) -> Result<Vec<String>, ReviewError> {
+    let listed: HashSet<&str> =
+        s.listed.iter().map(String::as_str).chain(s.quarantined.iter().map(|(id, _)| id.as_str())).collect();
+    let mut missing: Vec<String> =
+        cases::held_ids(home)?.into_iter().filter(|id| !listed.contains(id.as_str())).collect();
+    missing.sort();
+    Ok(missing)
+}
+
 /// Parses a case list, saying "upgrade" for a format newer than this release reads.
 pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        #[serde(default)]
-        format: u32,
-        #[serde(default)]
-        min_cli: Option<String>,
-    }
     let version: Version = serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))?;
+    check_version(version, source)?;
+    serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
+}
+
+/// What a case list says of its format, read before anything else of it.
+#[derive(serde::Deserialize)]
+pub struct Version {
+    #[serde(default)]
+    format: u32,
+    #[serde(default)]
+    min_cli: Option<String>,
+}
+
+/// Says "upgrade" for a format newer than this release reads.
+pub fn check_version(version: Version, source: &str) -> Result<(), ReviewError> {
     if version.format > SUPPORTED_FORMAT {
         let min =
             version.min_cli.map(|v| format!(" (it needs {})", cases::printable(&v))).unwrap_or_default();
@@ -172,90 +228,10 @@ pub fn parse_list(body: &[u8], source: &str) -> Result<CaseList, ReviewError> {
             ),
         });
     }
-    serde_json::from_slice(body).map_err(|e| bad(source, e.to_string()))
+    Ok(())
 }
 
-/// Validates every case against the local store; writes nothing. Cases that fail are
-/// returned apart, with the reason, so the others can still be stored.
-fn plan(
-    home: &Home,
-    bundles: Vec<CaseBundle>,
-    source: &str,
-    deployment_id: &str,
-    roster: &Roster,
-    heads: &Heads,
-) -> (Vec<Planned>, Vec<(String, String)>) {
-    let mut seen = HashSet::new();
-    let mut twice = HashSet::new();
-    for b in &bundles {
-        if !seen.insert(b.id.clone()) {
-            twice.insert(b.id.clone());
-        }
-    }
-    let mut planned = Vec::with_capacity(bundles.len());
-    let mut refused = Vec::new();
-    // Every accepted signed request's nonce, with its case: one request stands in one place.
-    let mut nonces: HashMap<String, String> = HashMap::new();
-    for bundle in bundles {
-        let id = bundle.id.clone();
-        let outcome = if twice.contains(&id) {
-            Err(bad(source, format!("case {} is listed twice", cases::printable(&id))))
-        } else {
-            plan_one(home, bundle, source, deployment_id, roster, heads)
-                .and_then(|p| once_in_the_list(p, &mut nonces))
-        };
-        match outcome {
-            Ok(p) => planned.push(p),
-            Err(e) => {
-                if !refused.iter().any(|(r, _): &(String, String)| r == &id) {
-                    refused.push((id, e.to_string()));
-                }
-            }
-        }
-    }
-    (planned, refused)
-}
-
-/// Refuses a case that repeats a signed request (nonce) of a case accepted before it in the
-/// same list, and records its own.
-fn once_in_the_list(p: Planned, nonces: &mut HashMap<String, String>) -> Result<Planned, ReviewError> {
-    let mine: Vec<(i64, String)> = history::signed_nonces(&p.bundle).collect();
-    if let Some((seq, other)) = mine.iter().find_map(|(seq, n)| nonces.get(n).map(|o| (seq, o))) {
-        return Err(ReviewError::HistoryInvalid {
-            case: p.bundle.id.clone(),
-            detail: format!(
-                "event {seq} repeats a signed request of case {other} (same nonce: a replayed request)"
-            ),
-        });
-    }
-    nonces.extend(mine.into_iter().map(|(_, n)| (n, p.bundle.id.clone())));
-    Ok(p)
-}
-
-/// One case: ids, envelopes, history against the roster, the remembered head, and what this
-/// home held before.
-fn plan_one(
-    home: &Home,
-    bundle: CaseBundle,
-    source: &str,
-    deployment_id: &str,
-    roster: &Roster,
-    heads: &Heads,
-) -> Result<Planned, ReviewError> {
-    check_id("case id", &bundle.id)?;
-    let (bundle, files) = split_envelopes(bundle, source)?;
-    check_attachments(&bundle, source)?;
-    let signers = Signers { roster, verified_through: heads.0.get(&bundle.id).map(|h| h.seq) };
-    history::verify(&bundle, &files, deployment_id, &signers)?;
-    heads.check(&bundle.id, &bundle.events)?;
-    let local = cases::load(home, &bundle.id)?;
-    if let Some(local) = &local {
-        check_extends(local, &bundle, &files)?;
-    }
-    Ok(Planned { bundle, files, local })
-}
-
-fn bad(source: &str, detail: String) -> ReviewError {
+pub fn bad(source: &str, detail: String) -> ReviewError {
     ReviewError::BadResponse { url: source.to_string(), detail }
 }
 
@@ -293,9 +269,20 @@ fn check_attachments(bundle: &CaseBundle, source: &str) -> Result<(), ReviewErro
     Ok(())
 }
 
-/// Writes one case: envelopes first, `case.json` last, so a case.json never names a
-/// missing envelope.
-fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
+/// Writes every case that changed: each one's envelopes first, `case.json` last, so a
+/// case.json never names a missing envelope; all synced together ([`Batch`]).
+fn write_all(home: &Home, planned: &[Planned]) -> Result<(), ReviewError> {
+    let mut batch = Batch::default();
+    for case in planned.iter().filter(|c| !c.unchanged) {
+        stage(home, case, &mut batch)?;
+    }
+    if planned.iter().any(|c| !c.unchanged) {
+        crate::facts::index::forget(&home.cases_dir());
+    }
+    batch.commit()
+}
+
+fn stage(home: &Home, case: &Planned, batch: &mut Batch) -> Result<(), ReviewError> {
     let dir = home.case_dir(&case.bundle.id);
     home::create_private_dir(&dir)?;
     for file in &case.files {
@@ -304,8 +291,11 @@ fn write(home: &Home, case: &Planned) -> Result<(), ReviewError> {
         // comes back changed, and is written again.
         let held = case.local.is_some() && std::fs::read(&path).is_ok_and(|old| old == file.bytes);
         if !held {
-            home::replace_file(&path, &file.bytes)?;
+            batch.stage(&path, &file.bytes)?;
         }
     }
-    LocalCase { dir, bundle: case.bundle.clone() }.save()
+    let path = dir.join(cases::CASE_FILE);
+    let json = serde_json::to_vec_pretty(&case.bundle)
+        .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
+    batch.stage(&path, &json)
 }

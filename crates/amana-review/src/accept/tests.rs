@@ -37,6 +37,7 @@ fn body_with(roster: amana_core::roster::Roster, kit: &Kit, cases: Vec<CaseBundl
         as_of: None,
         next: None,
         purged: vec![],
+        total: None,
     };
     serde_json::to_vec(&list).expect("json")
 }

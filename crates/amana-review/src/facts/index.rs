@@ -44,9 +44,15 @@ pub fn load(home: &Home) -> Result<Vec<Facts>, ReviewError> {
     rebuild(home)
 }
 
-/// Rebuilds the index from the case files; returns the facts.
+/// Rebuilds the index from the case files, one case in memory at a time (after the first
+/// import of a whole list the home may hold 100,000 of them); returns the facts.
 pub fn rebuild(home: &Home) -> Result<Vec<Facts>, ReviewError> {
-    let facts: Vec<Facts> = crate::cases::load_all(home)?.iter().map(|c| Facts::of(&c.bundle)).collect();
+    let mut facts = Vec::new();
+    for id in crate::cases::held_ids(home)? {
+        if let Some(case) = crate::cases::load(home, &id)? {
+            facts.push(Facts::of(&case.bundle));
+        }
+    }
     write(home, &facts)?;
     Ok(facts)
 }

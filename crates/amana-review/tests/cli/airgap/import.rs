@@ -231,3 +231,112 @@ fn an_old_bundle_replayed_under_the_same_roster_cannot_roll_a_case_back() {
     );
     assert_eq!(read(&laptop.case_dir("case-1").join("case.json")), held, "the newer copy is kept");
 }
+
+/// `n` cases (`case-00000`…), each with a 6 KB report for the laptop's key.
+fn many_cases(laptop: &TestHome, kit: &Kit, n: usize) -> Vec<CaseBundle> {
+    let me: amana_core::keyring::ReviewerEntry =
+        toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
+    let body = "x".repeat(6_000);
+    let report = encrypt(&payload(Part::Report, &body, None, "2026-11-20"), &[&me.age_recipient]);
+    let readers = [("alice", me.age_recipient.as_str())];
+    (0..n).map(|i| kit.case(&format!("case-{i:05}"), report.clone(), &readers, &me.age_recipient)).collect()
+}
+
+/// A whole-list bundle of [`many_cases`]; returns its path and size.
+fn big_bundle(dir: &Path, name: &str, laptop: &TestHome, kit: &Kit, n: usize) -> (PathBuf, u64) {
+    let path = write_bundle(dir, name, kit, many_cases(laptop, kit, n));
+    let size = std::fs::metadata(&path).expect("size").len();
+    (path, size)
+}
+
+/// A bundle read a part (500 cases) at a time is still checked as one list: a case listed
+/// in the first part and again in the second is refused both times, the others are stored.
+#[test]
+fn a_case_listed_twice_in_two_parts_of_a_bundle_is_refused() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let kit = laptop.kit("alice");
+    let usb = tempfile::tempdir().expect("usb");
+    let mut cases = many_cases(&laptop, &kit, 501);
+    cases[500] = cases[0].clone();
+    let bundle = write_bundle(usb.path(), "twice.json", &kit, cases);
+    let out = laptop.cmd().arg("import").arg(&bundle).assert().failure();
+    let (stdout, stderr) = (&out.get_output().stdout, &out.get_output().stderr);
+    let (stdout, stderr) = (String::from_utf8_lossy(stdout), String::from_utf8_lossy(stderr));
+    assert!(stdout.starts_with("imported 499 cases (499 new)"), "{stdout}");
+    assert!(stderr.contains("QUARANTINED case case-00000") && stderr.contains("listed twice"), "{stderr}");
+    assert!(!laptop.case_dir("case-00000").exists(), "neither copy is stored");
+}
+
+/// `import BUNDLE` by the real binary into a fresh home of alice; its peak RSS in KiB (the
+/// high-water mark in /proc, read until it exits: it never goes down, so the last read
+/// before the exit is the peak of all but the last few milliseconds).
+fn import_peak_kib(bundle: &Path, keys_from: &TestHome) -> (u64, String) {
+    let home = TestHome::new();
+    copy_dir(&keys_from.path, &home.path);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("amana-review"))
+        .arg("--home")
+        .arg(&home.path)
+        .arg("import")
+        .arg(bundle)
+        .env_remove("AMANA_REVIEW_HOME")
+        .env_remove("AMANA_SERVER")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run import");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+            let kib = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(kib.unwrap_or(0));
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
+    (peak, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// `import` reads a bundle a part at a time: a bundle six times larger (3,000 cases against
+/// 500, one part) costs the CLI far less extra memory than its own size, where reading it
+/// whole costs more than its size (the file, then every case parsed from it).
+#[test]
+#[cfg(target_os = "linux")]
+fn import_streams_a_large_bundle_in_flat_memory() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let kit = laptop.kit("alice");
+    let usb = tempfile::tempdir().expect("usb");
+    let (small, _) = big_bundle(usb.path(), "small.json", &laptop, &kit, 500);
+    let (large, large_bytes) = big_bundle(usb.path(), "large.json", &laptop, &kit, 3_000);
+    let (small_kib, out) = import_peak_kib(&small, &laptop);
+    assert!(out.starts_with("imported 500 cases (500 new)"), "{out}");
+    let (large_kib, out) = import_peak_kib(&large, &laptop);
+    assert!(out.starts_with("imported 3000 cases (3000 new)"), "{out}");
+    let grew = large_kib.saturating_sub(small_kib);
+    eprintln!(
+        "peak RSS: {small_kib} KiB (500 cases), {large_kib} KiB (3000 cases, bundle {large_bytes} bytes)"
+    );
+    assert!(
+        grew * 1024 < large_bytes / 4,
+        "import grew by {grew} KiB for a bundle of {large_bytes} bytes: it is not streamed"
+    );
+}

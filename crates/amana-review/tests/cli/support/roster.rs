@@ -20,6 +20,7 @@ pub fn case_list(keys: &[ReviewerKeyWire], cases: Vec<CaseBundle>) -> String {
         as_of: None,
         next: None,
         purged: vec![],
+        total: None,
     })
     .expect("json")
 }
