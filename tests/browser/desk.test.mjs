@@ -414,6 +414,8 @@ test('air-gapped: unlock on the page, actions wait in the outbox, carried both w
     await page.fill('#import-path', bundle);
     await press(page, '/sync/import');
     await untilDone(page);
+    // How far the import got, counted from the bundle.
+    assert.match(await page.textContent('main p.job'), /^(\d+) of \1 cases verified$/);
     const said = await flash(page);
     await page.goto(`${desk.base}/`);
     return said;

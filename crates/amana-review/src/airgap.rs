@@ -51,6 +51,16 @@ pub fn authorize_pull(home: &Home, out: Option<&Path>, full: bool) -> anyhow::Re
 /// `push OUTBOX_DIR`: sends each signed request file in order, moving each sent one to
 /// `OUTBOX_DIR/sent/`; stops at the first failure.
 pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
+    push_counted(server, dir, None)
+}
+
+/// [`push`], telling `progress` how many requests there are and how many were sent (the
+/// desk's progress page).
+pub fn push_counted(
+    server: Option<&str>,
+    dir: &Path,
+    progress: Option<&crate::paged::Progress>,
+) -> anyhow::Result<()> {
     let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
     if !dir.is_dir() {
         return Err(ReviewError::Io {
@@ -65,6 +75,9 @@ pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
     if files.is_empty() {
         say!("nothing to send in {}", dir.display());
         return Ok(());
+    }
+    if let Some(p) = progress {
+        p.set_total(files.len() as u64);
     }
     for (i, path) in files.iter().enumerate() {
         let stop = |cause: ReviewError| ReviewError::PushStopped {
@@ -83,6 +96,9 @@ pub fn push(server: Option<&str>, dir: &Path) -> anyhow::Result<()> {
         client.send_file(&file, path).map_err(stop)?;
         outbox::move_to_sent(path).map_err(stop)?;
         say!("sent {} ({} {})", name(path), file.method, file.path);
+        if let Some(p) = progress {
+            p.add(1);
+        }
     }
     say!(
         "sent {} request{}; moved to {}",

@@ -28,6 +28,8 @@ pub const PART: usize = amana_core::wire::MAX_PAGE as usize;
 pub struct Head {
     pub list: CaseList,
     pub twice: HashSet<String>,
+    /// How many cases the bundle lists (its import's progress total).
+    pub cases: u64,
 }
 
 /// Reads everything but the cases, after the format check; every case is parsed (and
@@ -45,7 +47,7 @@ pub fn read_head(path: &Path, source: &str) -> Result<Head, ReviewError> {
     }
     let list: CaseList = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| accept::bad(source, e.to_string()))?;
-    Ok(Head { list, twice: ids.twice })
+    Ok(Head { list, twice: ids.twice, cases: ids.all.len() as u64 })
 }
 
 /// Hands the bundle's cases to `take`, [`PART`] at a time, in the file's order (an empty

@@ -87,6 +87,12 @@ fn quarantined(s: &Summary) -> anyhow::Result<()> {
 /// home's last `authorize-pull` moves the pull cursor as an online pull does. The bundle is
 /// read a part at a time ([`bundle_reader`]): a whole list of any size fits in memory.
 pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
+    import_counted(home, bundle, None)
+}
+
+/// [`import`], telling `progress` how many cases the bundle lists and how many are checked
+/// (the desk's progress page).
+pub fn import_counted(home: &Home, bundle: &Path, progress: Option<&paged::Progress>) -> anyhow::Result<()> {
     let index = crate::facts::index::before_pull(home);
     let source = bundle.display().to_string();
     let head = bundle_reader::read_head(bundle, &source)?;
@@ -95,13 +101,13 @@ pub fn import(home: &Home, bundle: &Path) -> anyhow::Result<()> {
     let asked = cursor.authorized.take().filter(|_| head.list.as_of.is_some());
     let Some(target) = asked else {
         // An older bundle, or one this home did not ask for: stored, the cursor untouched.
-        let summary = accept_streamed(home, bundle, &source, head, true)?;
+        let summary = accept_streamed(home, bundle, &source, head, true, progress)?;
         return imported(home, index, &summary);
     };
     let q = PullQuery::parse(&target);
     let mut page = head.list.clone();
     let tombstones = std::mem::take(&mut page.purged);
-    let mut summary = accept_streamed(home, bundle, &source, head, q.is_none())?;
+    let mut summary = accept_streamed(home, bundle, &source, head, q.is_none(), progress)?;
     let mut gone = paged::record_gone(home, &summary.listed, &tombstones)?;
     if q.is_none() {
         let listed: HashSet<String> =
@@ -138,13 +144,21 @@ fn accept_streamed(
     source: &str,
     head: bundle_reader::Head,
     whole: bool,
+    progress: Option<&paged::Progress>,
 ) -> Result<Summary, ReviewError> {
+    if let Some(p) = progress {
+        p.set_total(head.cases);
+    }
     let mut ongoing = accept::Ongoing::one_list(head.twice);
     let mut summary = paged::empty_summary();
     let part = CaseList { cases: Vec::new(), ..head.list };
     bundle_reader::for_each_part(bundle, source, &mut |cases| {
+        let n = cases.len() as u64;
         let list = CaseList { cases, ..part.clone() };
         paged::add(&mut summary, accept::accept_part(home, list, source, &mut ongoing)?);
+        if let Some(p) = progress {
+            p.add(n);
+        }
         Ok(())
     })?;
     if whole {

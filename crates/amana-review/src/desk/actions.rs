@@ -167,7 +167,8 @@ fn on_case(desk: &Desk, id: &str, action: &str, f: &ActionForm) -> anyhow::Resul
     Ok(())
 }
 
-/// A pull, push, import, carry or authorization; a pull tells `progress` how far it got.
+/// A pull, push, import, carry or authorization; a pull, push or import tells `progress` how
+/// far it got.
 pub fn on_sync(
     desk: &Desk,
     action: &str,
@@ -179,8 +180,12 @@ pub fn on_sync(
         "pull" => {
             pull::run(home, desk.server.as_deref(), crate::paged::Options { progress, ..Default::default() })
         }
-        "push" => crate::airgap::push(Some(&server_url(home, desk)?), &home.outbox_dir()),
-        "import" => pull::import(home, &required_path(f)?),
+        "push" => crate::airgap::push_counted(
+            Some(&server_url(home, desk)?),
+            &home.outbox_dir(),
+            progress.as_deref(),
+        ),
+        "import" => pull::import_counted(home, &required_path(f)?, progress.as_deref()),
         "carry" => carry::copy_outbox(home, &required_path(f)?),
         "authorize" => {
             let out = filled(&f.path).map(PathBuf::from);

@@ -7,10 +7,12 @@
 //! `<meta http-equiv="refresh">` (a navigation, not a script: the CSP allows it) and shows a
 //! `<progress>` element:
 //!
-//! * pull: the cases verified so far, from [`crate::paged::Progress`] — "N of M cases
-//!   verified" once the server sent its total, "N cases verified" before;
-//! * push and import: the CLI's functions have no count hook, so an indeterminate
-//!   `<progress>` and the seconds elapsed.
+//! * pull and import: the cases verified so far, from [`crate::paged::Progress`] — "N of M
+//!   cases verified" once the total is known (the server's, the bundle's), "N cases
+//!   verified" before;
+//! * push: "N of M actions sent";
+//! * push, before it has counted the outbox: an indeterminate `<progress>` and the seconds
+//!   elapsed.
 //!
 //! When it ends, the page shows the result (as every action's: a headline in the page's
 //! language, the command's own lines under "Details") and stops refreshing. `GET /progress`
@@ -41,14 +43,14 @@ pub const IN_BACKGROUND: [&str; 3] = ["pull", "push", "import"];
 pub struct Job {
     action: String,
     started: Instant,
-    /// The pull's count (push and import have none).
-    progress: Option<Arc<Progress>>,
+    /// How far it got.
+    progress: Arc<Progress>,
     result: std::sync::Mutex<Option<Flash>>,
 }
 
 impl Job {
     /// A job just started.
-    pub fn new(action: &str, progress: Option<Arc<Progress>>) -> Self {
+    pub fn new(action: &str, progress: Arc<Progress>) -> Self {
         Self {
             action: action.to_string(),
             started: Instant::now(),
@@ -73,14 +75,14 @@ pub fn start(desk: Arc<Desk>, action: String, form: ActionForm) -> Response {
     if slot.as_ref().is_some_and(|j| j.running()) {
         return super::see_other("/progress");
     }
-    let progress = (action == "pull").then(|| Arc::new(Progress::default()));
+    let progress = Arc::new(Progress::default());
     let job = Arc::new(Job::new(&action, progress.clone()));
     *slot = Some(job.clone());
     drop(slot);
     let d = desk.clone();
     let name = action.clone();
     let work = tokio::task::spawn_blocking(move || {
-        perform(&d, name.clone(), |d| on_sync(d, &name, &form, progress))
+        perform(&d, name.clone(), |d| on_sync(d, &name, &form, Some(progress)))
     });
     // Even a job that died ends: otherwise the desk would refuse every later one.
     tokio::spawn(async move {
@@ -110,7 +112,11 @@ pub async fn show(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Response
         lock(&job.result).as_ref().map(|f| super::outcome::result_box(lang, &f.action, f.outcome, &f.said));
     match done {
         Some(result) => {
-            let body = format!("{result}<p><a href=\"/\">{}</a></p>", t.inbox);
+            // How far it got, when it counted (a push that stopped says how many it sent).
+            let count = job.progress.total().map_or(String::new(), |_| {
+                format!("<p class=\"job\">{}</p>", esc(&count_words(lang, &job).1))
+            });
+            let body = format!("{count}{result}<p><a href=\"/\">{}</a></p>", t.inbox);
             html_response(page(&desk, lang, &title, &body, pending))
         }
         None => {
@@ -131,21 +137,27 @@ fn action_label(t: &Words, action: &str) -> &'static str {
 /// The `<progress>` element and its words while the job runs.
 fn running(lang: Lang, job: &Job) -> String {
     let t = lang.t();
-    let (bar, words) = match &job.progress {
-        Some(p) => match p.total() {
-            Some(total) => (
-                format!("<progress id=\"job\" max=\"{total}\" value=\"{}\"></progress>", p.done().min(total)),
-                t.verified_of.replace("{n}", &p.done().to_string()).replace("{m}", &total.to_string()),
-            ),
-            None => (
-                "<progress id=\"job\"></progress>".into(),
-                t.verified_n.replace("{n}", &p.done().to_string()),
-            ),
-        },
-        None => (
+    let (bar, words) = count_words(lang, job);
+    format!("<p>{}</p><p class=\"job\"><label for=\"job\">{}</label> {bar}</p>", t.working, esc(&words))
+}
+
+/// The `<progress>` element and the words of how far the job got.
+fn count_words(lang: Lang, job: &Job) -> (String, String) {
+    let t = lang.t();
+    let p = &job.progress;
+    match p.total() {
+        Some(total) => (
+            format!("<progress id=\"job\" max=\"{total}\" value=\"{}\"></progress>", p.done().min(total)),
+            if job.action == "push" { t.sent_of } else { t.verified_of }
+                .replace("{n}", &p.done().to_string())
+                .replace("{m}", &total.to_string()),
+        ),
+        None if job.action == "push" => (
             "<progress id=\"job\"></progress>".into(),
             t.elapsed.replace("{s}", &job.started.elapsed().as_secs().to_string()),
         ),
-    };
-    format!("<p>{}</p><p class=\"job\"><label for=\"job\">{}</label> {bar}</p>", t.working, esc(&words))
+        None => {
+            ("<progress id=\"job\"></progress>".into(), t.verified_n.replace("{n}", &p.done().to_string()))
+        }
+    }
 }

@@ -161,7 +161,7 @@ mod tests {
         assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while in use");
         let idle = Desk::new(settings(Duration::ZERO)).expect("desk");
         // A pull still running keeps the keys it works with, however long the desk sat idle.
-        let job = std::sync::Arc::new(super::super::jobs::Job::new("pull", None));
+        let job = std::sync::Arc::new(super::super::jobs::Job::new("pull", Default::default()));
         *lock(&idle.job) = Some(job.clone());
         idle.lock_if_idle();
         assert!(matches!(key_cache::lookup(&path), Lookup::Unlocked(_)), "kept while a job runs");

@@ -351,6 +351,57 @@ fn a_pull_runs_in_the_background_and_its_result_comes_in_arabic() {
 }
 
 #[test]
+fn a_push_counts_the_actions_it_sent() {
+    let home = TestHome::new();
+    home.keygen_offline("alice", "health");
+    // Two requests waiting (their signatures are never checked: the server stays silent).
+    let outbox = home.path.join("outbox");
+    std::fs::create_dir_all(&outbox).expect("outbox");
+    for n in 1..=2 {
+        let request = serde_json::json!({
+            "version": "amana-signed-request-v1", "deployment_id": "test", "method": "POST",
+            "path": "/api/v1/review/cases/case-1/ack", "body": "{}", "key_id": "alice",
+            "timestamp": 0, "nonce": "00000000000000000000000000000000", "signature": "AA==",
+        });
+        std::fs::write(outbox.join(format!("{n:04}.json")), request.to_string()).expect("request");
+    }
+    let server = Silent::start();
+    let desk = Desk::start_with(&home, &["--server", &format!("http://127.0.0.1:{}", server.port)]);
+    let (cookie, csrf) = desk.login();
+    let cookie = in_lang(&desk, &cookie, "ar");
+    let form = [
+        ("Cookie", cookie.clone()),
+        ("Origin", desk.origin()),
+        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+    ];
+    assert_eq!(status(&desk.send("POST", "/sync/push", &form, &format!("csrf={csrf}")).0), 303);
+    let mut running = String::new();
+    for _ in 0..100 {
+        running = get(&desk, &cookie, "/progress").1;
+        if running.contains("max=\"2\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        running.contains("<progress id=\"job\" max=\"2\" value=\"0\">")
+            && running.contains("أُرسل 0 من 2 إجراء"),
+        "{running}"
+    );
+    server.release();
+    let mut page = String::new();
+    for _ in 0..300 {
+        page = get(&desk, &cookie, "/progress").1;
+        if !page.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // It stopped at the first (the silent server closed it): how many went is said.
+    assert!(page.contains("<p class=\"job\">أُرسل 0 من 2 إجراء</p>"), "{page}");
+}
+
+#[test]
 fn a_refused_action_says_why_in_arabic_with_the_next_step() {
     let home = TestHome::new();
     home.keygen_offline("alice", "health");
