@@ -100,6 +100,21 @@ impl Write for Sink {
     }
 }
 
+/// An age STREAM to `recipients` writing into a fresh [`Sink`] (whose pieces the caller
+/// hands out as they fill).
+pub(crate) fn age_stream(
+    recipients: &[age::x25519::Recipient],
+) -> Result<(age::stream::StreamWriter<Sink>, Sink), EnvelopeError> {
+    if recipients.is_empty() {
+        return Err(EnvelopeError::NoRecipients);
+    }
+    let sink = Sink::default();
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+    let writer = encryptor.wrap_output(sink.clone()).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+    Ok((writer, sink))
+}
+
 /// Encrypts one file as it streams in. Feed it with [`push`](Self::push), store the
 /// pieces it returns, then call [`finish`](Self::finish). Memory stays bounded by one
 /// age chunk (64 KiB) plus one store piece, whatever the file size.
@@ -116,14 +131,7 @@ pub struct StreamEncryptor {
 impl StreamEncryptor {
     /// Starts a file encrypted to `recipients`.
     pub fn new(recipients: &[age::x25519::Recipient]) -> Result<Self, EnvelopeError> {
-        if recipients.is_empty() {
-            return Err(EnvelopeError::NoRecipients);
-        }
-        let sink = Sink::default();
-        let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
-        let writer =
-            encryptor.wrap_output(sink.clone()).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        let (writer, sink) = age_stream(recipients)?;
         Ok(Self {
             writer,
             sink,

@@ -11,7 +11,9 @@
 
 use std::io::Write;
 
-use crate::attachment::{hand_out, padded_len, AttachmentMeta, SegmentDigest, Sink, PAD_STEP, STORE_CHUNK};
+use crate::attachment::{
+    age_stream, hand_out, padded_len, AttachmentMeta, SegmentDigest, Sink, PAD_STEP, STORE_CHUNK,
+};
 use crate::ciphertext::Ciphertext;
 use crate::envelope::EnvelopeError;
 
@@ -38,14 +40,7 @@ pub struct SegmentDone {
 impl SegmentEncryptor {
     /// Starts a segment encrypted to `recipients`.
     pub fn new(recipients: &[age::x25519::Recipient]) -> Result<Self, EnvelopeError> {
-        if recipients.is_empty() {
-            return Err(EnvelopeError::NoRecipients);
-        }
-        let sink = Sink::default();
-        let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
-        let writer =
-            encryptor.wrap_output(sink.clone()).map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
+        let (writer, sink) = age_stream(recipients)?;
         Ok(Self {
             writer,
             sink,
