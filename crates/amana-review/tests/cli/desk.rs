@@ -100,6 +100,33 @@ fn in_lang(desk: &Desk, cookie: &str, lang: &str) -> String {
     format!("{cookie}; {}", set.split(';').next().expect("pair"))
 }
 
+/// The session cookie, the Origin and the form type a posted action carries.
+fn form_headers(desk: &Desk, cookie: &str) -> [(&'static str, String); 3] {
+    [
+        ("Cookie", cookie.to_string()),
+        ("Origin", desk.origin()),
+        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+    ]
+}
+
+/// The progress page once `done` holds of it (at most 30 s).
+fn progress_until(desk: &Desk, cookie: &str, done: impl Fn(&str) -> bool) -> String {
+    let mut page = String::new();
+    for _ in 0..300 {
+        page = get(desk, cookie, "/progress").1;
+        if done(&page) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    page
+}
+
+/// The progress page once the job ended (it no longer refreshes itself).
+fn progress_ended(desk: &Desk, cookie: &str) -> String {
+    progress_until(desk, cookie, |p| !p.contains("http-equiv=\"refresh\""))
+}
+
 fn status(head: &str) -> u16 {
     head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
@@ -315,11 +342,7 @@ fn a_pull_runs_in_the_background_and_its_result_comes_in_arabic() {
     let cookie = in_lang(&desk, &cookie, "ar");
     let (_, idle) = get(&desk, &cookie, "/progress");
     assert!(idle.contains("لا شيء قيد التنفيذ"), "no job yet: {idle}");
-    let form = [
-        ("Cookie", cookie.clone()),
-        ("Origin", desk.origin()),
-        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
-    ];
+    let form = form_headers(&desk, &cookie);
     let start = || desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}")).0;
     let head = start();
     assert_eq!(status(&head), 303, "{head}");
@@ -335,14 +358,7 @@ fn a_pull_runs_in_the_background_and_its_result_comes_in_arabic() {
     assert!(start().contains("\r\nlocation: /progress\r\n"));
     assert!(get(&desk, &cookie, "/progress").1.contains("http-equiv=\"refresh\""));
     server.release();
-    let mut page = String::new();
-    for _ in 0..300 {
-        page = get(&desk, &cookie, "/progress").1;
-        if !page.contains("http-equiv=\"refresh\"") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let page = progress_ended(&desk, &cookie);
     assert!(!page.contains("http-equiv=\"refresh\""), "the pull did not end: {page}");
     assert!(page.contains("dir=\"rtl\"") && page.contains("class=\"flash err\""), "{page}");
     assert!(page.contains("<pre lang=\"en\" dir=\"ltr\">") && page.contains("error: "), "{page}");
@@ -369,34 +385,16 @@ fn a_push_counts_the_actions_it_sent() {
     let desk = Desk::start_with(&home, &["--server", &format!("http://127.0.0.1:{}", server.port)]);
     let (cookie, csrf) = desk.login();
     let cookie = in_lang(&desk, &cookie, "ar");
-    let form = [
-        ("Cookie", cookie.clone()),
-        ("Origin", desk.origin()),
-        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
-    ];
+    let form = form_headers(&desk, &cookie);
     assert_eq!(status(&desk.send("POST", "/sync/push", &form, &format!("csrf={csrf}")).0), 303);
-    let mut running = String::new();
-    for _ in 0..100 {
-        running = get(&desk, &cookie, "/progress").1;
-        if running.contains("max=\"2\"") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let running = progress_until(&desk, &cookie, |p| p.contains("max=\"2\""));
     assert!(
         running.contains("<progress id=\"job\" max=\"2\" value=\"0\">")
             && running.contains("أُرسل 0 من 2 إجراء"),
         "{running}"
     );
     server.release();
-    let mut page = String::new();
-    for _ in 0..300 {
-        page = get(&desk, &cookie, "/progress").1;
-        if !page.contains("http-equiv=\"refresh\"") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let page = progress_ended(&desk, &cookie);
     // It stopped at the first (the silent server closed it): how many went is said.
     assert!(page.contains("<p class=\"job\">أُرسل 0 من 2 إجراء</p>"), "{page}");
 }
@@ -409,20 +407,9 @@ fn a_refused_action_says_why_in_arabic_with_the_next_step() {
     let desk = Desk::start_with(&home, &["--server", "http://127.0.0.1:9"]);
     let (cookie, csrf) = desk.login();
     let cookie = in_lang(&desk, &cookie, "ar");
-    let form = [
-        ("Cookie", cookie.clone()),
-        ("Origin", desk.origin()),
-        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
-    ];
+    let form = form_headers(&desk, &cookie);
     desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}"));
-    let mut page = String::new();
-    for _ in 0..300 {
-        page = get(&desk, &cookie, "/progress").1;
-        if !page.contains("http-equiv=\"refresh\"") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let page = progress_ended(&desk, &cookie);
     assert!(page.contains("<h2>تعذّر الوصول إلى الخادم: تحقق من الاتصال ثم أعد المحاولة</h2>"), "{page}");
     assert!(page.contains("could not reach"), "the command's own words below: {page}");
 }
