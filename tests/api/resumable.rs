@@ -329,6 +329,23 @@ async fn a_follow_up_upload_answers_a_wrong_code_as_follow_ups_do() {
     assert_eq!(app.count_rows("resumable_uploads").await, 0);
 }
 
+/// A follow-up's start checks a code, so it spends the code checks' budget: alternating it
+/// with follow-ups buys no extra guesses. A report's start does not.
+#[tokio::test]
+async fn a_follow_up_upload_start_spends_the_code_checks_budget() {
+    let env = [("AMANA_PEER_COSTLY_EVERY_MS", "60000"), ("AMANA_PEER_COSTLY_BURST", "3")];
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &env);
+    let data = evidence(3000);
+    assert_eq!(begin_for(&app, "12345", "x.bin", &data).await.0, 404);
+    assert_eq!(app.check_code("12345").await.status(), 404);
+    assert_eq!(follow_up_with(&app, "12345", &[]).await.0, 404);
+    assert_eq!(begin_for(&app, "12345", "x.bin", &data).await.0, 429);
+    assert_eq!(follow_up_with(&app, "12345", &[]).await.0, 429);
+    for _ in 0..4 {
+        begin(&app, "report.bin", &data).await;
+    }
+}
+
 /// A follow-up naming an upload begun for another agency's readers, or one upload twice, is
 /// refused before anything is stored; the uploads stay resumable and claimable.
 #[tokio::test]
