@@ -271,7 +271,7 @@ async fn follow_up_round_trip(app: TestApp) {
     let (status, body) = follow_up_with(&app, &code, &[&cap]).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(offset_of(&app, &cap).await.0, 404, "a claimed upload is gone");
-    assert_eq!(app.count_rows("resumable_uploads").await, 0);
+    assert_eq!(follow_up_with(&app, &code, &[&cap]).await.0, 409, "claimed once");
 
     let reviewer = app.dep.reviewer(HEALTH);
     let case = app.cases_as(reviewer).await.into_iter().next().expect("the case");
