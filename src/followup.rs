@@ -20,8 +20,8 @@ use crate::{
     json::{ApiJson, Expect, Field, JsonFields},
     state::{random_id, AppState},
     status::{authenticate, Authenticated, TypedCode},
-    store::{Change, NewEnvelope, NewEvent, StoreError, UploadClaim},
-    upload::{self, CaseFiles, FormParts},
+    store::{CaseMeta, Change, NewEnvelope, NewEvent, StoreError, UploadClaim},
+    upload::{self, resumable::Claimant, CaseFiles, FormParts},
 };
 
 /// Most follow-ups one case accepts (spam bound; reporters can say a lot in each).
@@ -46,12 +46,20 @@ pub struct FollowUpRequest {
     /// before it is stored.
     #[schema(min_length = 1, max_length = 50000)]
     pub body: String,
+    /// Evidence files sent beforehand through resumable uploads begun with this code: the
+    /// `upload` capability of each complete one (`POST /api/v1/uploads`), in order. Stored
+    /// with the follow-up in one commit; an unknown, expired, incomplete or repeated one,
+    /// or one begun for other readers, refuses the follow-up (409), storing nothing.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub uploads: Vec<String>,
 }
 
 impl JsonFields for FollowUpRequest {
     const FIELDS: &'static [Field] = &[
         Field { name: "code", required: true, expect: Expect::Text },
         Field { name: "body", required: true, expect: Expect::Text },
+        Field { name: "uploads", required: false, expect: Expect::Texts { max: 100 } },
     ];
     const ONLY_THESE: bool = true;
 }
@@ -90,20 +98,52 @@ impl JsonFields for RatingRequest {
     const ONLY_THESE: bool = true;
 }
 
+/// Where a follow-up's evidence files come from.
+pub enum FollowUpFiles {
+    None,
+    /// File parts after the text fields of a multipart body.
+    Form(Box<FormParts>),
+    /// Capabilities of complete resumable uploads (`upload::resumable`).
+    Uploads(Vec<String>),
+}
+
+/// A closed case takes no follow-up (nor an upload for one).
+pub fn refuse_closed(case: &CaseMeta) -> Result<(), ApiError> {
+    if case.status.is_closed() {
+        return Err(ApiError::Conflict("This case is closed; submit a new report instead.".into()));
+    }
+    Ok(())
+}
+
+/// Who reads a case's follow-up files: the case's reviewers today, never one oversight
+/// excluded from the case (issue 15). A resumable upload for a follow-up is encrypted to
+/// these, and the follow-up that claims it checks they are still the same.
+pub async fn case_readers(
+    state: &AppState,
+    case: &CaseMeta,
+    today: time::Date,
+) -> Result<Vec<age::x25519::Recipient>, ApiError> {
+    let excluded = state.store.exclusions(&case.id).await?;
+    Ok(state
+        .keyring
+        .readers_of(&case.agency, case.oversight_only, today)
+        .filter(|r| !excluded.contains(&r.entry.id))
+        .map(|r| r.recipient.clone())
+        .collect())
+}
+
 /// Encrypts and stores a follow-up for an authenticated reporter.
 pub async fn add_follow_up(
     state: &AppState,
     auth: &Authenticated,
     body: Zeroizing<String>,
-    files: Option<FormParts>,
+    files: FollowUpFiles,
 ) -> Result<(), ApiError> {
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::BadRequest(format!("The text must be 1 to {MAX_BODY_CHARS} characters.")));
     }
     let case = &auth.case;
-    if case.status.is_closed() {
-        return Err(ApiError::Conflict("This case is closed; submit a new report instead.".into()));
-    }
+    refuse_closed(case)?;
     let today = state.today();
     let payload = Payload {
         salt: None,
@@ -116,14 +156,7 @@ pub async fn add_follow_up(
         author: None,
     };
     // Same recipients as the report, plus the reporter so they can reread their thread.
-    // Never a reviewer oversight excluded from the case (issue 15).
-    let excluded = state.store.exclusions(&case.id).await?;
-    let readers: Vec<age::x25519::Recipient> = state
-        .keyring
-        .readers_of(&case.agency, case.oversight_only, today)
-        .filter(|r| !excluded.contains(&r.entry.id))
-        .map(|r| r.recipient.clone())
-        .collect();
+    let readers = case_readers(state, case, today).await?;
     let mut recipients = readers.clone();
     recipients.push(auth.derived.reply_identity.to_public());
     let (ciphertext, commitment) = {
@@ -133,10 +166,14 @@ pub async fn add_follow_up(
     };
     let upload = match files {
         // Files go to the case's readers only: the reporter keeps the originals.
-        Some(parts) => {
-            Some(upload::store_files(state, parts, &readers, case_files(state, &case.id).await?).await?)
+        FollowUpFiles::Form(parts) => {
+            Some(upload::store_files(state, *parts, &readers, case_files(state, &case.id).await?).await?)
         }
-        None => None,
+        // Claimed by the commit below with the same checks (count, the case's bytes, quota).
+        FollowUpFiles::Uploads(uploads) if !uploads.is_empty() => {
+            Some(upload::resumable::adopt(state, &uploads, &readers, Claimant::FollowUp).await?)
+        }
+        FollowUpFiles::Uploads(_) | FollowUpFiles::None => None,
     };
     let envelope_id = random_id();
     let claim = upload.as_ref().and_then(|u| u.claim());
@@ -167,7 +204,7 @@ pub async fn add_follow_up(
 }
 
 /// What files a case holds already (for the per-case limits).
-async fn case_files(state: &AppState, case_id: &str) -> Result<CaseFiles, ApiError> {
+pub async fn case_files(state: &AppState, case_id: &str) -> Result<CaseFiles, ApiError> {
     let files = state.store.attachments(case_id).await?;
     Ok(CaseFiles { count: files.len() as u64, bytes: files.iter().map(|f| f.size).sum() })
 }
@@ -215,10 +252,10 @@ pub async fn follow_up_json(State(state): State<AppState>, req: Request) -> Resu
         let mut parts = upload::read_fields(req, &state.uploads, &FOLLOW_UP_FORM).await?;
         let code = TypedCode::new(parts.take("code").unwrap_or_default());
         let body = Zeroizing::new(parts.take("body").unwrap_or_default());
-        (code, body, Some(parts))
+        (code, body, FollowUpFiles::Form(Box::new(parts)))
     } else {
         let ApiJson(req) = ApiJson::<FollowUpRequest>::from_request(req, &state).await?;
-        (req.code, Zeroizing::new(req.body), None)
+        (req.code, Zeroizing::new(req.body), FollowUpFiles::Uploads(req.uploads))
     };
     // The code is checked before any file byte is read.
     let auth = authenticate(&state, &code).await?;

@@ -26,7 +26,7 @@ use crate::{
     json,
     state::{random_id, AppState},
     store::{Evaluation, NewCase, SpentVisit, StoreError},
-    upload::{self, CaseFiles, FormParts},
+    upload::{self, resumable::Claimant, CaseFiles, FormParts},
 };
 
 pub use amana_request::report::{
@@ -113,7 +113,9 @@ pub async fn submit(state: &AppState, report: Report, files: Option<FormParts>) 
     let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
     let upload = match files {
         Some(parts) => Some(upload::store_files(state, parts, &recipients, CaseFiles::default()).await?),
-        None if !uploads.is_empty() => Some(upload::resumable::adopt(state, &uploads, &recipients).await?),
+        None if !uploads.is_empty() => {
+            Some(upload::resumable::adopt(state, &uploads, &recipients, Claimant::Report).await?)
+        }
         None => None,
     };
     let (ciphertext, commitment) = {

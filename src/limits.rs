@@ -1,10 +1,11 @@
 //! Rate limits (SECURITY.md invariant 5) with `tower-governor`.
 //!
 //! * Every route: a per-client budget.
-//! * Each costly route group (submit; code checks — status, follow-ups, ratings): its own
-//!   per-client budget **and** its own global budget. Behind Tor or a reverse proxy every
-//!   client looks like 127.0.0.1, so a per-address limit alone would be no limit; separate
-//!   budgets per group mean a flood of code checks cannot use up submissions.
+//! * Each costly route group (submit; code checks — status, follow-ups, ratings, a
+//!   follow-up's upload start): its own per-client budget **and** its own global budget.
+//!   Behind Tor or a reverse proxy every client looks like 127.0.0.1, so a per-address
+//!   limit alone would be no limit; separate budgets per group mean a flood of code checks
+//!   cannot use up submissions.
 //!
 //! Client addresses live only in the limiters' memory (pruned every minute) and are never
 //! logged. `X-Forwarded-For` is believed only when the TCP peer is the configured proxy,

@@ -62,7 +62,7 @@ pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
     let max_file = state.uploads.max_file_mb.saturating_mul(crate::config::MIB);
     set_property(&mut doc, &["StartUpload"], "size", "maximum", &json!(max_file));
     let max_files = json!(state.uploads.max_files_per_case);
-    set_property(&mut doc, &["SubmitReport"], "uploads", "maxItems", &max_files);
+    set_property(&mut doc, &["SubmitReport", "FollowUpRequest"], "uploads", "maxItems", &max_files);
     if let Some(schema) = doc.pointer_mut("/components/schemas/SubmitReport") {
         schema["anyOf"] = evaluation_variants(&state.services, &agencies, &kinds);
     }
@@ -129,7 +129,8 @@ pub fn document(agencies: &[String], kinds: &[&str]) -> Value {
     set_property(&mut doc, &["StartUpload"], "sha256", "pattern", &json!("^[0-9a-f]{64}$"));
     // 32 bytes in base64url: 43 characters, the last holding 4 bits and 2 zero ones.
     let capability = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$" });
-    set_property(&mut doc, &["SubmitReport"], "uploads", "items", &capability);
+    set_property(&mut doc, &["SubmitReport", "FollowUpRequest"], "uploads", "items", &capability);
+    start_shapes(&mut doc);
     let texts = ["SubmitReport", "ReportForm", "FollowUpRequest", "FollowUpForm"];
     set_property(&mut doc, &texts, "body", "pattern", &json!(not_blank_pattern()));
     let files = json!({
@@ -175,6 +176,24 @@ pub fn document(agencies: &[String], kinds: &[&str]) -> Value {
         }
     }
     doc
+}
+
+/// `StartUpload`'s two shapes (`upload::resumable`): a report's `kind` and `agency` (and
+/// `oversight_only`), or a follow-up's `code` alone; each field present is never null.
+fn start_shapes(doc: &mut Value) {
+    let Some(schema) = doc.pointer_mut("/components/schemas/StartUpload") else { return };
+    for (field, kind) in
+        [("kind", "string"), ("agency", "string"), ("oversight_only", "boolean"), ("code", "string")]
+    {
+        if let Some(p) = schema.pointer_mut(&format!("/properties/{field}")) {
+            p["type"] = json!(kind);
+        }
+    }
+    let has = |f: &str| json!({ "required": [f] });
+    schema["oneOf"] = json!([
+        { "required": ["kind", "agency"], "not": has("code") },
+        { "required": ["code"], "not": { "anyOf": [has("kind"), has("agency"), has("oversight_only")] } },
+    ]);
 }
 
 /// What `centre` and `ratings` may hold, as JSON Schema variants of a report (`anyOf`): none
@@ -269,6 +288,21 @@ mod tests {
         let ratings = &v[2]["properties"]["ratings"];
         assert_eq!(ratings["required"].as_array().map(Vec::len), Some(9));
         assert_eq!(ratings["additionalProperties"], json!(false));
+    }
+
+    #[test]
+    fn an_upload_starts_for_a_report_or_a_follow_up_never_both() {
+        let doc = document(&["health".into()], &["violation"]);
+        let schema = &doc["components"]["schemas"]["StartUpload"];
+        assert_eq!(schema["oneOf"].as_array().map(Vec::len), Some(2), "{schema}");
+        assert_eq!(schema["required"], json!(["name", "size", "sha256"]), "{schema}");
+        for field in crate::upload::resumable::SHAPE_FIELDS {
+            let kind = &schema["properties"][field]["type"];
+            assert!(kind.is_string(), "{field} must not be nullable: {schema}");
+        }
+        assert_eq!(schema["properties"]["agency"]["enum"], json!(["health"]));
+        let uploads = &doc["components"]["schemas"]["FollowUpRequest"]["properties"]["uploads"];
+        assert!(uploads["items"]["pattern"].is_string(), "{uploads}");
     }
 
     #[test]

@@ -11,8 +11,13 @@ use std::time::Duration;
 use tower_http::{catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
 use crate::{
-    config::UploadLimits, error::ApiError, followup, intake, limits::LimitSettings, pages, public,
-    review_api, state::AppState, status, upload,
+    config::UploadLimits,
+    error::ApiError,
+    followup, intake,
+    limits::{Budget, LimitSettings},
+    pages, public, review_api,
+    state::AppState,
+    status, upload,
 };
 
 /// A strict policy: only our own resources, no script at all, no framing.
@@ -86,8 +91,7 @@ fn submit_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Resu
 }
 
 /// Everything that checks a code (one Argon2id derivation each). Their own rate budget.
-fn code_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router<AppState>> {
-    let budget = limits.costly()?;
+fn code_routes(limits: &LimitSettings, uploads: &UploadLimits, budget: &Budget) -> Router<AppState> {
     let small = Router::new()
         .route("/api/v1/status", post(status::status_json))
         .route("/api/v1/rating", post(followup::rating_json))
@@ -100,24 +104,40 @@ fn code_routes(limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result
         .route("/{lang}/followup", post(pages::status::follow_up))
         .layer(DefaultBodyLimit::max(intake::MAX_JSON_BYTES))
         .layer(axum::middleware::from_fn_with_state(deadlines(limits, uploads), body_deadline));
-    Ok(small.merge(with_text).layer(budget.global).layer(budget.peer))
+    small.merge(with_text).layer(budget.global.clone()).layer(budget.peer.clone())
 }
 
 /// Resumable evidence uploads (`upload::resumable`): a small JSON body to begin, the offset,
 /// and appends, which stream under the upload time and the minimum rate as multipart
-/// uploads do (the declared size bounds their bodies, not the JSON limit).
-fn resumable_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppState> {
-    use upload::resumable;
+/// uploads do (the declared size bounds their bodies, not the JSON limit). A start that
+/// carries a follow-up code is checked under the code routes' own budget (`code_checks`).
+fn resumable_routes(limits: &LimitSettings, uploads: &UploadLimits, code_checks: Router) -> Router<AppState> {
+    use upload::{follow_up, resumable};
     let append = Router::new()
         .route("/api/v1/uploads/{capability}", patch(resumable::append))
         .layer(DefaultBodyLimit::disable())
         .layer(timeout(uploads.upload_timeout_secs));
     Router::new()
-        .route("/api/v1/uploads", post(resumable::start))
+        .route(
+            "/api/v1/uploads",
+            post(resumable::start)
+                .layer(axum::middleware::from_fn_with_state(code_checks, follow_up::by_shape)),
+        )
         .route("/api/v1/uploads/{capability}", get(resumable::status))
-        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(DefaultBodyLimit::max(follow_up::START_BYTES))
         .layer(timeout(limits.request_timeout_secs))
         .merge(append)
+}
+
+/// Starts of follow-up uploads: they check a code, so they share the code routes' budget.
+fn follow_up_starts(limits: &LimitSettings, budget: &Budget, state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/uploads", post(upload::resumable::start))
+        .layer(DefaultBodyLimit::max(upload::follow_up::START_BYTES))
+        .layer(timeout(limits.request_timeout_secs))
+        .layer(budget.global.clone())
+        .layer(budget.peer.clone())
+        .with_state(state)
 }
 
 fn review_routes(limits: &LimitSettings, uploads: &UploadLimits) -> Router<AppState> {
@@ -190,15 +210,17 @@ fn panic_route() -> Router<AppState> {
 pub fn router(state: AppState, limits: &LimitSettings, uploads: &UploadLimits) -> anyhow::Result<Router> {
     let pages_state = state.clone();
     let test_only = state.insecure_test_kdf;
+    let code_budget = limits.costly()?;
+    let code_checks = follow_up_starts(limits, &code_budget, state.clone());
     let app = Router::new()
         .merge(submit_routes(limits, uploads)?)
-        .merge(code_routes(limits, uploads)?)
+        .merge(code_routes(limits, uploads, &code_budget))
         // Cheap routes get a per-client budget each. The costly groups above have their own
         // per-client and global budgets and are deliberately NOT under a shared per-client
         // limiter: behind Tor every client is 127.0.0.1, and a shared one would let a flood
         // of submissions starve status checks (measured in benches/server.rs).
         .merge(review_routes(limits, uploads).layer(limits.general()?))
-        .merge(resumable_routes(limits, uploads).layer(limits.general()?))
+        .merge(resumable_routes(limits, uploads, code_checks).layer(limits.general()?))
         .merge(read_only_routes(limits).layer(limits.general()?))
         .merge(if test_only { panic_route() } else { Router::new() })
         .with_state(state)

@@ -111,12 +111,26 @@ fn dynamic_keys() -> Vec<String> {
     keys
 }
 
+/// The page code's files, in `src/pages` and its folders (`report/`).
+fn page_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).expect("src/pages") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(page_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Keys written as literals in the page code: `t("…")` and `t_args("…"`.
 fn literal_keys() -> BTreeSet<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages");
     let mut keys = BTreeSet::new();
-    for entry in fs::read_dir(dir).expect("src/pages") {
-        let text = fs::read_to_string(entry.expect("entry").path()).expect("read");
+    for path in page_files(&dir) {
+        let text = fs::read_to_string(path).expect("read");
         for marker in ["t(\"", "t_args(\""] {
             for piece in text.split(marker).skip(1) {
                 keys.insert(piece.split('"').next().unwrap_or("").to_string());

@@ -284,6 +284,8 @@ pub async fn follow_up(State(state): State<AppState>, PageLang(lang): PageLang, 
     }
     let done = async {
         let auth = status::authenticate(&state, &code).await?;
+        let files =
+            files.map_or(followup::FollowUpFiles::None, |f| followup::FollowUpFiles::Form(Box::new(f)));
         followup::add_follow_up(&state, &auth, Zeroizing::new(body.to_string()), files).await
     };
     match done.await {

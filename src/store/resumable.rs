@@ -284,9 +284,9 @@ impl<B: Exec> Resumable for SqlStore<B> {
             }
             if row.recipients != recipients {
                 return Ok(Err(format!(
-                    "upload {} was begun for other readers than this report's (another agency or \
-                     oversight-only choice, or the reviewers changed since): start it again with \
-                     the report's fields",
+                    "upload {} was begun for other readers than these (for a report: another \
+                     agency or oversight-only choice; for a follow-up: another case's code; or the \
+                     reviewers changed since): start it again with the same fields or code",
                     i + 1
                 )));
             }

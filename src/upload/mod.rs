@@ -29,6 +29,7 @@ use axum::{extract::Request, http::header};
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
+pub mod follow_up;
 mod meter;
 pub mod resumable;
 pub use meter::Meter;

@@ -28,27 +28,34 @@ use super::{PendingUpload, QUEUED_PIECES};
 use crate::config::MIB;
 use crate::error::{ApiError, FileLimit};
 use crate::state::{random_id, AppState};
+use crate::status::TypedCode;
 use crate::store::{NewResumable, ResumableRow, SegmentCommit, Store};
 
 /// The header carrying the offset, as in tus (this API does not claim tus compliance).
 pub const UPLOAD_OFFSET: &str = "upload-offset";
 /// The body type of an append.
 pub const OFFSET_OCTETS: &str = "application/offset+octet-stream";
+/// The fields that say whose readers an upload is for (`StartUpload`'s two shapes).
+pub const SHAPE_FIELDS: [&str; 4] = ["kind", "agency", "oversight_only", "code"];
 /// Longest declared name and content type, in characters.
 const MAX_NAME_CHARS: usize = 256;
 
-/// `POST /api/v1/uploads` body: the case's recipients as the report will name them, and
-/// the file as the client declares it.
+/// `POST /api/v1/uploads` body: whose case the file is for, in one of two shapes, and the
+/// file as the client declares it. For a report: its `kind`, `agency` and `oversight_only`
+/// (the recipients the report will have). For a follow-up: the reporter's `code` alone,
+/// checked as `POST /api/v1/followups` checks it (the case's readers are the recipients).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartUpload {
-    /// The report's `kind`.
-    pub kind: String,
-    /// The report's `agency`.
-    pub agency: String,
-    /// The report's `oversight_only`.
-    #[serde(default)]
-    pub oversight_only: bool,
+    /// The report's `kind` (a report's upload).
+    pub kind: Option<String>,
+    /// The report's `agency` (a report's upload).
+    pub agency: Option<String>,
+    /// The report's `oversight_only` (a report's upload; false if left out).
+    pub oversight_only: Option<bool>,
+    /// The follow-up code (a follow-up's upload; never stored).
+    #[schema(value_type = Option<String>, example = "12345 67890 12345 67890 12345")]
+    pub code: Option<TypedCode>,
     /// The file name (encrypted; at most 256 characters).
     #[schema(max_length = 256)]
     pub name: String,
@@ -83,8 +90,12 @@ pub struct UploadState {
     request_body(content = StartUpload, content_type = "application/json"),
     responses(
         (status = 201, description = "Begun; keep `upload` secret", body = UploadState),
-        (status = 400, description = "Invalid field; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
-        (status = 413, description = "The file is over a limit; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 400, description = "Invalid field, or both shapes or neither; the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 404, description = "A follow-up's upload: no report matches this code (as `POST /api/v1/followups` answers)", body = crate::schemas::ErrorSchema),
+        (status = 409, description = "A follow-up's upload: the case is closed", body = crate::schemas::ErrorSchema),
+        (status = 410, description = "A follow-up's upload: the code's case was closed and purged (`error`: `purged`)", body = crate::schemas::ErrorSchema),
+        (status = 413, description = "The file is over a limit (for a follow-up, also the case's); the message says which. Nothing was saved.", body = crate::schemas::ErrorSchema),
+        (status = 503, description = "A follow-up's upload: busy checking codes; nothing saved, retry later", body = crate::schemas::ErrorSchema),
     ),
     tag = "reporter"
 )]
@@ -99,11 +110,25 @@ pub async fn start(State(state): State<AppState>, req: Request) -> Result<Respon
     if let Some(n) = whole.filter(|n| n.fract() == 0.0 && (0.0..9.0e15).contains(n)) {
         value["size"] = serde_json::Value::from(n as u64);
     }
-    let s: StartUpload = serde_json::from_value(value).map_err(invalid)?;
+    // A shape field is there or not; `null` would blur which of the two shapes was meant.
+    if let Some(field) = SHAPE_FIELDS.iter().find(|f| value.get(**f).is_some_and(serde_json::Value::is_null))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "`{field}` must not be null: leave it out instead. Nothing was saved."
+        )));
+    }
+    let mut s: StartUpload = serde_json::from_value(value).map_err(invalid)?;
+    let readers = Readers::of(&state, &mut s)?;
     check_start(&state, &s).await?;
     let today = state.today();
-    let recipients = state.keyring.recipients_for(&s.agency, s.oversight_only, today);
-    let meta = AttachmentMeta { name: s.name, content_type: s.content_type, size: s.size, sha256: s.sha256 };
+    let recipients = match readers {
+        Readers::Report { agency, oversight_only } => {
+            state.keyring.recipients_for(&agency, oversight_only, today)
+        }
+        Readers::FollowUp(code) => super::follow_up::recipients(&state, &code, s.size).await?,
+    };
+    let StartUpload { name, content_type, size, sha256, .. } = s;
+    let meta = AttachmentMeta { name, content_type, size, sha256 };
     let (meta, meta_sha256) = segment::seal_meta(&meta, &recipients)?;
     let mut capability = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut capability);
@@ -113,25 +138,57 @@ pub async fn start(State(state): State<AppState>, req: Request) -> Result<Respon
         file_id: random_id(),
         begun_on: today,
         recipients: recipient_lines(&recipients),
-        size: s.size,
+        size,
         meta,
         meta_sha256,
     };
     state.store.begin_resumable(&new).await?;
-    let answer = UploadState { upload: Some(upload), offset: 0, size: s.size, complete: false };
+    let answer = UploadState { upload: Some(upload), offset: 0, size, complete: false };
     Ok((StatusCode::CREATED, offset_header(0), Json(answer)).into_response())
+}
+
+/// Whose readers an upload is encrypted to: a report's, or the case of a follow-up code.
+enum Readers {
+    Report { agency: String, oversight_only: bool },
+    FollowUp(TypedCode),
+}
+
+impl Readers {
+    /// Exactly one of the two shapes; the report's fields checked (the code is checked
+    /// after the file's own fields, so a malformed request costs no derivation).
+    fn of(state: &AppState, s: &mut StartUpload) -> Result<Self, ApiError> {
+        let report_fields = s.kind.is_some() || s.agency.is_some() || s.oversight_only.is_some();
+        match (s.code.take(), s.kind.take(), s.agency.take()) {
+            (Some(code), None, None) if !report_fields => Ok(Readers::FollowUp(code)),
+            (None, Some(kind), Some(agency)) => {
+                Self::check_report(state, &kind, &agency)?;
+                Ok(Readers::Report { agency, oversight_only: s.oversight_only.unwrap_or(false) })
+            }
+            _ => Err(ApiError::BadRequest(
+                "Send either the report's `kind` and `agency` (and `oversight_only`), or the \
+                 follow-up `code` alone. Nothing was saved."
+                    .into(),
+            )),
+        }
+    }
+
+    fn check_report(state: &AppState, kind: &str, agency: &str) -> Result<(), ApiError> {
+        if kind.parse::<Kind>().is_err() {
+            return Err(ApiError::BadRequest(
+                "Unknown kind: use the report's kind. Nothing was saved.".into(),
+            ));
+        }
+        if state.keyring.agency(agency).is_none() {
+            return Err(ApiError::BadRequest(
+                "Unknown agency. See GET /api/v1/agencies for the list. Nothing was saved.".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The declared fields and the limits that apply at once.
 async fn check_start(state: &AppState, s: &StartUpload) -> Result<(), ApiError> {
-    if s.kind.parse::<Kind>().is_err() {
-        return Err(ApiError::BadRequest("Unknown kind: use the report's kind. Nothing was saved.".into()));
-    }
-    if state.keyring.agency(&s.agency).is_none() {
-        return Err(ApiError::BadRequest(
-            "Unknown agency. See GET /api/v1/agencies for the list. Nothing was saved.".into(),
-        ));
-    }
     if s.name.chars().count() > MAX_NAME_CHARS || s.content_type.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::BadRequest(format!(
             "The name or content type is longer than {MAX_NAME_CHARS} characters. Nothing was saved."
@@ -378,6 +435,7 @@ pub async fn adopt(
     state: &AppState,
     capabilities: &[String],
     recipients: &[age::x25519::Recipient],
+    what: Claimant,
 ) -> Result<PendingUpload, ApiError> {
     let limits = &state.uploads;
     if capabilities.len() as u64 > limits.max_files_per_case {
@@ -397,10 +455,11 @@ pub async fn adopt(
         match state.store.adopt_resumable(&keys, since(state), &recipient_lines(recipients), &id).await? {
             Ok(rows) => rows,
             Err(why) => {
+                let what = what.noun();
                 return Err(ApiError::Conflict(format!(
-                    "The report was not saved: {why}. Finish an incomplete upload (GET tells its offset) \
-                 or start it again, then send the report again."
-                )))
+                    "The {what} was not saved: {why}. Finish an incomplete upload (GET tells its offset) \
+                 or start it again, then send the {what} again."
+                )));
             }
         };
     let mut files = Vec::new();
@@ -413,6 +472,22 @@ pub async fn adopt(
         files.push(FileDigest { id: row.file_id, meta_sha256: row.meta_sha256, content_sha256, segments });
     }
     Ok(PendingUpload::adopted(state, id, files, bytes))
+}
+
+/// What claims uploads, for the messages.
+#[derive(Clone, Copy)]
+pub enum Claimant {
+    Report,
+    FollowUp,
+}
+
+impl Claimant {
+    fn noun(self) -> &'static str {
+        match self {
+            Claimant::Report => "report",
+            Claimant::FollowUp => "follow-up",
+        }
+    }
 }
 
 /// The upload a capability names, if it is not expired.

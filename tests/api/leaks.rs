@@ -1,7 +1,8 @@
 //! Invariants 1, 2 and 4 on disk and in the logs: after real traffic (JSON and form
-//! submissions, code checks right and wrong, reviewer pulls and a signed status change),
-//! no file the server wrote and no line it logged holds reporter content, the code, the
-//! client's address, its user agent or referrer, or a time of day.
+//! submissions, resumable uploads for a report and for a follow-up, code checks right and
+//! wrong, reviewer pulls and a signed status change), no file the server wrote and no line
+//! it logged holds reporter content, the code, an upload capability, the client's address,
+//! its user agent or referrer, or a time of day.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -106,6 +107,25 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
     let with_file = json!({"kind": "violation", "agency": "health", "body": "see the file",
         "uploads": [capabilities[0]]});
     assert_eq!(app.post_json("/api/v1/reports", &with_file).await.status(), 201);
+    // A follow-up's resumable upload, begun with the code and claimed by the follow-up.
+    let start = json!({"code": code_json, "name": file_name, "size": file.len(),
+        "sha256": amana_core::attachment::sha256_hex(&file)});
+    let begun: serde_json::Value =
+        app.post_json("/api/v1/uploads", &start).await.json().await.expect("begun for a follow-up");
+    let cap = begun["upload"].as_str().expect("capability").to_string();
+    let resp = app
+        .client
+        .patch(app.url(&format!("/api/v1/uploads/{cap}")))
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .body(file.clone())
+        .send()
+        .await
+        .expect("append the follow-up's file");
+    assert_eq!(resp.status(), 204);
+    let follow_up = json!({"code": code_json, "body": format!("MARKER-BODY-{tag} more"), "uploads": [cap]});
+    assert_eq!(app.post_json("/api/v1/followups", &follow_up).await.status(), 201);
+    capabilities.push(cap);
 
     // Code checks: right (three spellings, API and page) and wrong.
     for code in [&code_json, &code_form] {

@@ -1,6 +1,7 @@
 //! Resumable evidence uploads through the JSON API (issue 17): a broken append resumes from
-//! the stored offset, a report claims complete uploads, and the real `amana-review` checks
-//! each segment before decrypting and exports the exact file; refusals store nothing; a
+//! the stored offset, a report or a follow-up claims complete uploads, and the real
+//! `amana-review` checks each segment before decrypting and exports the exact file;
+//! refusals store nothing; a follow-up's start answers a wrong code as follow-ups do; a
 //! database writer who reorders or swaps segments gets the file refused, never a wrong one.
 
 use std::{
@@ -80,6 +81,33 @@ async fn upload_in(app: &TestApp, name: &str, data: &[u8], parts: usize) -> Stri
     cap
 }
 
+/// `POST /api/v1/uploads` for a follow-up of the case of `code`: the answer.
+async fn begin_for(app: &TestApp, code: &str, name: &str, data: &[u8]) -> (u16, Value) {
+    let body = json!({"code": code, "name": name, "content_type": "image/jpeg", "size": data.len(),
+        "sha256": sha256_hex(data)});
+    json_of(app.post_json("/api/v1/uploads", &body).await).await
+}
+
+async fn follow_up_with(app: &TestApp, code: &str, uploads: &[&str]) -> (u16, Value) {
+    let body = json!({"code": code, "body": "More files.", "uploads": uploads});
+    json_of(app.post_json("/api/v1/followups", &body).await).await
+}
+
+/// Waits until a cut append has committed what it carried; that offset.
+async fn committed_offset(app: &TestApp, cap: &str) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, state) = offset_of(app, cap).await;
+        assert_eq!(status, 200, "{state}");
+        let n = state["offset"].as_u64().expect("offset") as usize;
+        if n > 0 {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "nothing committed after the cut");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// An append over a raw socket that sends `sent` of `data`'s bytes and is then cut.
 fn cut_append(app: &TestApp, cap: &str, data: &[u8], sent: usize) {
     let addr = app.address.trim_start_matches("http://");
@@ -111,17 +139,7 @@ async fn a_broken_upload_resumes_and_the_cli_exports_the_exact_file() {
     // Cut mid-body: the segment is finished with what arrived, and that is the offset.
     let sent = 3 * MIB / 2;
     cut_append(&app, &cap, &data, sent);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let offset = loop {
-        let (status, state) = offset_of(&app, &cap).await;
-        assert_eq!(status, 200, "{state}");
-        let n = state["offset"].as_u64().expect("offset") as usize;
-        if n > 0 {
-            break n;
-        }
-        assert!(Instant::now() < deadline, "nothing committed after the cut");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let offset = committed_offset(&app, &cap).await;
     assert!(offset <= sent, "{offset} > {sent}");
     let head = app.client.head(app.url(&format!("/api/v1/uploads/{cap}"))).send().await.expect("head");
     assert_eq!(head.status(), 200);
@@ -223,6 +241,141 @@ async fn refusals_store_nothing_and_uploads_expire() {
     assert_eq!(append(&app, &cap, 1000, &data[1000..]).await.status(), 204, "resumed after the restart");
     let (status, body) = report_with(&app, &[&cap]).await;
     assert_eq!(status, 201, "{body}");
+}
+
+/// A follow-up's upload, begun with the code, cut mid-body, resumed and claimed by the
+/// follow-up: the real CLI pulls and exports the exact file. On SQLite and PostgreSQL.
+#[tokio::test]
+async fn a_follow_up_claims_a_resumed_upload_and_the_cli_exports_the_exact_file() {
+    let test = "a_follow_up_claims_a_resumed_upload_and_the_cli_exports_the_exact_file";
+    follow_up_round_trip(TestApp::start(Deployment::standard(KeyGen::InProcess), &[])).await;
+    if let Some(admin) = postgres_url(test) {
+        let db = PgDatabase::create(&admin, "amana_resume").await;
+        let dep = Deployment::standard(KeyGen::InProcess);
+        dep.init_secrets();
+        follow_up_round_trip(TestApp::start(dep, &[("AMANA_DATABASE_URL", db.url.as_str())])).await;
+    }
+}
+
+async fn follow_up_round_trip(app: TestApp) {
+    let code = app.submit_simple("health", false).await;
+    let data = evidence(2 * MIB + 4321);
+    let (status, begun) = begin_for(&app, &code, "ledger.jpg", &data).await;
+    assert_eq!(status, 201, "{begun}");
+    let cap = begun["upload"].as_str().expect("capability").to_string();
+
+    cut_append(&app, &cap, &data, MIB);
+    let offset = committed_offset(&app, &cap).await;
+    assert!(offset <= MIB, "{offset} > {MIB}");
+    assert_eq!(append(&app, &cap, offset, &data[offset..]).await.status(), 204);
+    let (status, body) = follow_up_with(&app, &code, &[&cap]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(offset_of(&app, &cap).await.0, 404, "a claimed upload is gone");
+    assert_eq!(follow_up_with(&app, &code, &[&cap]).await.0, 409, "claimed once");
+
+    let reviewer = app.dep.reviewer(HEALTH);
+    let case = app.cases_as(reviewer).await.into_iter().next().expect("the case");
+    let event = case.events.last().expect("the follow-up's event");
+    let detail: Value = serde_json::from_str(&event.detail).expect("detail");
+    assert_eq!(detail["files"][0]["segments"].as_array().map(Vec::len), Some(2), "{detail}");
+    assert_eq!(case.attachments.len(), 1);
+    let envelope = case.envelopes.iter().find(|e| e.id == case.attachments[0].envelope_id);
+    assert!(envelope.is_some_and(|e| e.part == amana_core::payload::Part::FollowUp));
+
+    reviewer.cli(&app.address, &["pull"]).ok("pull");
+    let out = app.dep.root().join("export");
+    reviewer.cli(&app.address, &["export", &case.id, out.to_str().expect("utf-8")]).ok("export");
+    assert!(fs::read(out.join("ledger.jpg")).expect("exported") == data, "the export differs");
+}
+
+/// A follow-up's start checks the code as `POST /api/v1/followups` does: the same answer
+/// for a wrong code, a typo, a non-code and a closed case, and nothing stored.
+#[tokio::test]
+async fn a_follow_up_upload_answers_a_wrong_code_as_follow_ups_do() {
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    let health = app.dep.reviewer(HEALTH);
+    let closed = app.submit_simple("health", false).await;
+    health.cli(&app.address, &["pull"]).ok("pull");
+    let closed_id = health.listed_ids(&app.address).pop().expect("the case");
+    health.cli(&app.address, &["spam", &closed_id]).ok("close the case");
+    let code = app.submit_simple("health", false).await;
+    let data = evidence(3000);
+    let typo = {
+        let mut c = code.clone().into_bytes();
+        let last = c.len() - 1;
+        c[last] = if c[last] == b'1' { b'2' } else { b'1' };
+        String::from_utf8(c).expect("ascii")
+    };
+
+    for wrong in [typo.as_str(), "12345 67890", "not a code", "", closed.as_str()] {
+        let expected = follow_up_with(&app, wrong, &[]).await;
+        let answer = begin_for(&app, wrong, "x.bin", &data).await;
+        assert!(matches!(expected.0, 404 | 409), "{wrong:?}: {expected:?}");
+        assert_eq!(answer, expected, "the upload start answers {wrong:?} as a follow-up does");
+    }
+    assert_eq!(app.count_rows("resumable_uploads").await, 0);
+
+    // Exactly one of the two shapes.
+    let both = json!({"code": code, "kind": "violation", "agency": "health", "name": "x", "size": 3,
+        "sha256": "0".repeat(64)});
+    let neither = json!({"name": "x", "size": 3, "sha256": "0".repeat(64)});
+    let with_flag = json!({"code": code, "oversight_only": false, "name": "x", "size": 3,
+        "sha256": "0".repeat(64)});
+    let null_kind = json!({"code": code, "kind": null, "name": "x", "size": 3, "sha256": "0".repeat(64)});
+    for body in [both, neither, with_flag, null_kind] {
+        let (status, answer) = json_of(app.post_json("/api/v1/uploads", &body).await).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    assert_eq!(app.count_rows("resumable_uploads").await, 0);
+}
+
+/// A follow-up's start checks a code, so it spends the code checks' budget: alternating it
+/// with follow-ups buys no extra guesses. A report's start does not.
+#[tokio::test]
+async fn a_follow_up_upload_start_spends_the_code_checks_budget() {
+    let env = [("AMANA_PEER_COSTLY_EVERY_MS", "60000"), ("AMANA_PEER_COSTLY_BURST", "3")];
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &env);
+    let data = evidence(3000);
+    assert_eq!(begin_for(&app, "12345", "x.bin", &data).await.0, 404);
+    assert_eq!(app.check_code("12345").await.status(), 404);
+    assert_eq!(follow_up_with(&app, "12345", &[]).await.0, 404);
+    assert_eq!(begin_for(&app, "12345", "x.bin", &data).await.0, 429);
+    assert_eq!(follow_up_with(&app, "12345", &[]).await.0, 429);
+    for _ in 0..4 {
+        begin(&app, "report.bin", &data).await;
+    }
+}
+
+/// A follow-up naming an upload begun for another agency's readers, or one upload twice, is
+/// refused before anything is stored; the uploads stay resumable and claimable.
+#[tokio::test]
+async fn a_follow_up_refuses_uploads_for_other_readers_and_stores_nothing() {
+    let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
+    let code = app.submit_simple("health", false).await;
+    let data = evidence(5000);
+    let (_, begun) = begin_for(&app, &code, "own.bin", &data).await;
+    let own = begun["upload"].as_str().expect("capability").to_string();
+    assert_eq!(append(&app, &own, 0, &data).await.status(), 204);
+    let body = json!({"kind": "violation", "agency": "transport", "name": "other.bin",
+        "size": data.len(), "sha256": sha256_hex(&data)});
+    let (_, begun) = json_of(app.post_json("/api/v1/uploads", &body).await).await;
+    let other = begun["upload"].as_str().expect("capability").to_string();
+    assert_eq!(append(&app, &other, 0, &data).await.status(), 204);
+
+    let stored = || async { (app.count_rows("envelopes").await, app.count_rows("events").await) };
+    let before = stored().await;
+    let (status, body) = follow_up_with(&app, &code, &[&own, &other]).await;
+    assert_eq!(status, 409, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("follow-up was not saved") && message.contains("other readers"), "{body}");
+    let (status, body) = follow_up_with(&app, &code, &[&own, &own]).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(stored().await, before, "nothing stored");
+    assert_eq!(app.count_rows("resumable_uploads").await, 2, "both uploads are still there");
+
+    let (status, body) = follow_up_with(&app, &code, &[&own]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(follow_up_with(&app, &code, &[&own]).await.0, 409, "claimed once");
 }
 
 fn base64_url(s: &str) -> Vec<u8> {
