@@ -4,15 +4,15 @@
 
 use amana_core::{
     case::Status,
-    pull_heads::HeadsPage,
     ciphertext::Ciphertext,
     deadlines::{self, MAX_EXTENSION_DAYS},
     events::EventKind,
     payload::Part,
+    pull_heads::HeadsPage,
     wire::{
         is_sha256_hex, paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox,
-        RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
-        PullQuery, RewrappedEnvelope, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
+        PullQuery, RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
+        RewrappedEnvelope, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
 use axum::{

@@ -33,8 +33,8 @@ pub use attachments::{Attachments, ClaimLimits, LimitBroken, NewAttachment, Stor
 pub use custody::CustodyChange;
 pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
 pub use filter::{CaseFilter, Page, Scope};
-pub use records::CaseHeadRow;
 pub use pieces_file::path_for as pieces_path;
+pub use records::CaseHeadRow;
 pub use resumable::{NewResumable, Resumable, ResumableRow, SegmentCommit};
 
 /// Errors from the store.

@@ -37,7 +37,10 @@ pub type CaseHeadRow = (String, Option<i64>, Option<String>);
 
 /// The heads of the cases `filter` admits, in id order: one statement that reads the
 /// `cases` ids and one `events` row per case, never an envelope or a file.
-pub async fn heads<B: Exec>(conn: &mut B::Connection, filter: &CaseFilter) -> Result<Vec<CaseHeadRow>, StoreError> {
+pub async fn heads<B: Exec>(
+    conn: &mut B::Connection,
+    filter: &CaseFilter,
+) -> Result<Vec<CaseHeadRow>, StoreError> {
     let mut stmt = Stmt::new(
         "SELECT c.id, e.seq, e.hash FROM cases c LEFT JOIN events e ON e.case_id = c.id \
          AND e.seq = (SELECT MAX(m.seq) FROM events m WHERE m.case_id = c.id) \

@@ -29,7 +29,12 @@ pub struct Page {
 
 /// Asks for the page `q` heads first; `None` when the server does not know `heads=1` (a
 /// release before it), and the page must be asked for whole.
-pub fn page(home: &Home, session: &Session, q: &PullQuery, source: &str) -> Result<Option<Page>, ReviewError> {
+pub fn page(
+    home: &Home,
+    session: &Session,
+    q: &PullQuery,
+    source: &str,
+) -> Result<Option<Page>, ReviewError> {
     let body = match session.call(Method::Get, &heads_target(q), Vec::new()) {
         Err(ReviewError::Refused { status: 400, .. }) => return Ok(None),
         other => other?,
@@ -70,9 +75,8 @@ fn split(home: &Home, page: &HeadsPage) -> Result<(Vec<String>, Vec<String>), Re
         if crate::home::check_id("case id", &h.id).is_err() {
             continue;
         }
-        let held = same
-            && home.case_dir(&h.id).join(CASE_FILE).is_file()
-            && !quarantine.0.contains_key(&h.id);
+        let held =
+            same && home.case_dir(&h.id).join(CASE_FILE).is_file() && !quarantine.0.contains_key(&h.id);
         if held {
             unchanged.push(h.id.clone());
         } else {
