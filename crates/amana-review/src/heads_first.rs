@@ -61,10 +61,12 @@ pub fn page(
 }
 
 /// The page's ids to fetch in full, and those held as the server has them: the head this
-/// home verified, its case folder present, not quarantined.
+/// home verified, its case folder present, not quarantined, no acknowledged request awaited
+/// in its history (`acknowledged`: a dropped one is named at every pull).
 fn split(home: &Home, page: &HeadsPage) -> Result<(Vec<String>, Vec<String>), ReviewError> {
     let verified = Heads::load(home)?;
     let quarantine = Quarantine::load(home)?;
+    let awaited = crate::acknowledged::awaited_cases(home)?;
     let (mut fetch, mut unchanged) = (Vec::new(), Vec::new());
     for h in &page.heads {
         let same = match (verified.0.get(&h.id), h.seq, &h.hash) {
@@ -75,8 +77,10 @@ fn split(home: &Home, page: &HeadsPage) -> Result<(Vec<String>, Vec<String>), Re
         if crate::home::check_id("case id", &h.id).is_err() {
             continue;
         }
-        let held =
-            same && home.case_dir(&h.id).join(CASE_FILE).is_file() && !quarantine.0.contains_key(&h.id);
+        let held = same
+            && home.case_dir(&h.id).join(CASE_FILE).is_file()
+            && !quarantine.0.contains_key(&h.id)
+            && !awaited.contains(&h.id);
         if held {
             unchanged.push(h.id.clone());
         } else {
