@@ -158,7 +158,7 @@ async fn heads_page(
     let heads = pages::heads(state, &filter).await?;
     let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
     pages::finish(state, q, &filter, &ids, &mut list).await?;
-    Ok(Json(HeadsPage { list, heads }).into_response())
+    Ok(Json(HeadsPage { list, heads: Some(heads) }).into_response())
 }
 
 /// A case list without its cases: format, roster, deployment, keys, date.

@@ -23,12 +23,14 @@ pub struct CaseHead {
 }
 
 /// The answer to a `heads=1` page: a case list's every field (its `cases` empty) and the
-/// heads of the page's cases, in id order.
+/// heads of the page's cases, in id order. Without `heads`, the answer of a server that
+/// ignored the parameter: the page itself, cases and all.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeadsPage {
     #[serde(flatten)]
     pub list: CaseList,
-    pub heads: Vec<CaseHead>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heads: Option<Vec<CaseHead>>,
 }
 
 /// The target of the heads-only form of the page `q`.

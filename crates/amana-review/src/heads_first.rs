@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use amana_core::pull_heads::{heads_target, ids_target, HeadsPage};
+use amana_core::pull_heads::{heads_target, ids_target, CaseHead, HeadsPage};
 use amana_core::wire::{CaseList, PullQuery};
 
 use crate::accept::{self, bad, check_version, Version};
@@ -43,7 +43,11 @@ pub fn page(
     check_version(version, source)?;
     let page: HeadsPage = serde_json::from_slice(&body).map_err(|e| bad(source, e.to_string()))?;
     drop(body);
-    let (fetch, unchanged) = split(home, &page)?;
+    // A server that ignored `heads=1` sent the page itself: it is accepted as it is.
+    let Some(heads) = &page.heads else {
+        return Ok(Some(Page { list: page.list, unchanged: Vec::new() }));
+    };
+    let (fetch, unchanged) = split(home, heads)?;
     let mut list = page.list;
     if !fetch.is_empty() {
         let body = session.call(Method::Get, &ids_target(&fetch), Vec::new())?;
@@ -63,12 +67,12 @@ pub fn page(
 /// The page's ids to fetch in full, and those held as the server has them: the head this
 /// home verified, its case folder present, not quarantined, no acknowledged request awaited
 /// in its history (`acknowledged`: a dropped one is named at every pull).
-fn split(home: &Home, page: &HeadsPage) -> Result<(Vec<String>, Vec<String>), ReviewError> {
+fn split(home: &Home, heads: &[CaseHead]) -> Result<(Vec<String>, Vec<String>), ReviewError> {
     let verified = Heads::load(home)?;
     let quarantine = Quarantine::load(home)?;
     let awaited = crate::acknowledged::awaited_cases(home)?;
     let (mut fetch, mut unchanged) = (Vec::new(), Vec::new());
-    for h in &page.heads {
+    for h in heads {
         let same = match (verified.0.get(&h.id), h.seq, &h.hash) {
             (Some(v), Some(seq), Some(hash)) => v.seq == seq && v.hash == *hash,
             _ => false,

@@ -313,7 +313,8 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     let last = page(&kit, roster, vec![case("case-2")], "2026-11-21", None);
     let stub = Stub::start(vec![(200, last)]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().success();
-    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&limit=1");
+    // The home holds a case now: heads first (a stub that ignores `heads` sends the page).
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&heads=1&limit=1");
     assert_eq!(
         (&cursor()["since"], &cursor()["pending"]),
         (&serde_json::json!("2026-11-19"), &serde_json::Value::Null)
@@ -326,7 +327,7 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stdout(predicate::str::starts_with("pulled 0 cases"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-19");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&heads=1&limit=500&since=2026-11-19");
     let stub = Stub::start(vec![(200, page(&kit, roster, vec![case("case-1")], "2026-11-22", None))]);
     let out = home.cmd().args(["pull", "--server", &stub.url, "--full"]).assert().success();
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
@@ -343,6 +344,6 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stderr(predicate::str::contains("the roster changed: pulling every case"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-21");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&heads=1&limit=500&since=2026-11-21");
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
 }
