@@ -51,7 +51,7 @@ pub async fn heads<B: Exec>(
         filter.push_order(&mut stmt, "");
     }
     stmt.push(") ORDER BY c.id");
-    Ok(B::fetch_all(conn, stmt).await?)
+    B::fetch_all(conn, stmt).await
 }
 
 /// A statement over the rows of the cases `filter` admits: `head` then
