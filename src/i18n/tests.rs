@@ -115,8 +115,21 @@ fn dynamic_keys() -> Vec<String> {
 fn literal_keys() -> BTreeSet<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages");
     let mut keys = BTreeSet::new();
-    for entry in fs::read_dir(dir).expect("src/pages") {
-        let text = fs::read_to_string(entry.expect("entry").path()).expect("read");
+    // The page modules and those of their folders (`report/`).
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("src/pages") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = fs::read_to_string(path).expect("read");
         for marker in ["t(\"", "t_args(\""] {
             for piece in text.split(marker).skip(1) {
                 keys.insert(piece.split('"').next().unwrap_or("").to_string());
