@@ -1,7 +1,9 @@
 //! The page loop of an online pull (docs/FORMATS.md §3, "Incremental pulls"): ask for the
-//! next page the [`Cursor`] names, verify and store it exactly as a whole list, fetch its
-//! evidence files within the budget, move the cursor, and go on until the last page. The
-//! home holds one page in memory at a time; an interrupted pull goes on where it stopped.
+//! next page the [`Cursor`] names — heads first when the home holds cases and the pull is
+//! not `--full` ([`crate::heads_first`]: only the cases whose head moved are fetched) —
+//! verify and store it exactly as a whole list, fetch its evidence files within the budget,
+//! move the cursor, and go on until the last page. The home holds one page in memory at a
+//! time; an interrupted pull goes on where it stopped.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
