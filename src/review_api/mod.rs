@@ -8,9 +8,10 @@ use amana_core::{
     deadlines::{self, MAX_EXTENSION_DAYS},
     events::EventKind,
     payload::Part,
+    pull_heads::HeadsPage,
     wire::{
         is_sha256_hex, paths, AttachmentWire, CaseBundle, CaseList, EnvelopeWire, Extension, Inbox,
-        RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
+        PullQuery, RecipientWire, ReplyUpload, ReviewerKeyWire, RewrapDetail, RewrapRecord, RewrapRequest,
         RewrappedEnvelope, StatusChange, CASE_LIST_FORMAT, MIN_CLI_VERSION,
     },
 };
@@ -121,24 +122,43 @@ pub async fn list_cases(
 ) -> Result<axum::response::Response, ApiError> {
     let route = req.with_canonical_query(paths::CASES)?;
     let v = req.verify(&state, &route).await?.by;
-    let (asked, page) = pages::parse(&route)?;
+    let (asked, page, form) = pages::parse(&route)?;
     // A pull that names no format is refused before anything is read.
     refuse_format(asked, &[])?;
     let mut filter = CaseFilter::readable_by_reviewer(&v.reviewer.entry);
     let mut list = list_head(&state, asked);
-    match &page {
-        Some(q) => filter = pages::filter(filter, q),
+    match (&page, form) {
+        (Some(q), pages::Form::Heads) => return heads_page(&state, q, filter, list).await,
+        (None, pages::Form::Ids(ids)) => filter = filter.only_ids(ids),
+        (Some(q), _) => filter = pages::filter(filter, q),
         // Format 2 is checked against every case before anything is sent (below).
-        None if asked >= CASE_LIST_FORMAT => return streamed(state, filter, &list),
-        None => {}
+        (None, _) if asked >= CASE_LIST_FORMAT => return streamed(state, filter, &list),
+        (None, _) => {}
     }
     let records = state.store.records(&filter).await?;
     refuse_format(asked, &records)?;
     list.cases = records.into_iter().map(|r| bundle(&state, r)).collect();
     if let Some(q) = &page {
-        pages::finish(&state, q, &filter, &mut list).await?;
+        let ids: Vec<String> = list.cases.iter().map(|c| c.id.clone()).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        pages::finish(&state, q, &filter, &ids, &mut list).await?;
     }
     Ok(Json(list).into_response())
+}
+
+/// A heads-only page (`heads=1`, docs/FORMATS.md §3 "Heads first"): the page's ids and
+/// history heads, selected in SQL, and every other field of a page; no case is built.
+async fn heads_page(
+    state: &AppState,
+    q: &PullQuery,
+    filter: CaseFilter,
+    mut list: CaseList,
+) -> Result<axum::response::Response, ApiError> {
+    let filter = pages::filter(filter, q);
+    let heads = pages::heads(state, &filter).await?;
+    let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
+    pages::finish(state, q, &filter, &ids, &mut list).await?;
+    Ok(Json(HeadsPage { list, heads: Some(heads) }).into_response())
 }
 
 /// A case list without its cases: format, roster, deployment, keys, date.

@@ -20,6 +20,8 @@ pub struct CaseFilter {
     pub scope: Scope,
     /// Only the case with this id.
     pub id: Option<String>,
+    /// Only these ids (a heads-first pull's fetch of the cases it lacks).
+    pub ids: Option<Vec<String>>,
     /// Only cases that are not closed.
     pub open_only: bool,
     /// Not the cases oversight excluded this reviewer (key id) from.
@@ -46,6 +48,7 @@ impl CaseFilter {
         Self {
             scope: Scope::All,
             id: None,
+            ids: None,
             open_only: false,
             not_excluding: None,
             hold_due_by: None,
@@ -75,6 +78,11 @@ impl CaseFilter {
     /// The same, for the one case with this id.
     pub fn only(self, id: &str) -> Self {
         Self { id: Some(id.to_string()), ..self }
+    }
+
+    /// The same, only those of these ids (an empty list admits nothing).
+    pub fn only_ids(self, ids: Vec<String>) -> Self {
+        Self { ids: Some(ids), ..self }
     }
 
     /// The same, open cases only.
@@ -112,6 +120,13 @@ impl CaseFilter {
         stmt.push("(TRUE");
         if let Some(id) = &self.id {
             stmt.push(" AND id = ").push_bind(id);
+        }
+        if let Some(ids) = &self.ids {
+            stmt.push(" AND id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                stmt.push(if i == 0 { "" } else { ", " }).push_bind(id);
+            }
+            stmt.push(if ids.is_empty() { "NULL)" } else { ")" });
         }
         if let Scope::Agencies(agencies) = &self.scope {
             stmt.push(" AND NOT oversight_only AND agency IN (");

@@ -34,6 +34,7 @@ pub use custody::CustodyChange;
 pub use evaluations::{Evaluation, RatingFilter, RatingSummary, SpentVisit};
 pub use filter::{CaseFilter, Page, Scope};
 pub use pieces_file::path_for as pieces_path;
+pub use records::CaseHeadRow;
 pub use resumable::{NewResumable, Resumable, ResumableRow, SegmentCommit};
 
 /// Errors from the store.
@@ -313,6 +314,10 @@ pub trait Store: Attachments + Resumable + Send + Sync {
     /// snapshot (the metadata and the history of a case always agree); with a page
     /// ([`CaseFilter::page`]) only that page, selected in SQL.
     async fn records(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>, StoreError>;
+    /// The history head (sequence number and hash of the last event) of every case `filter`
+    /// admits, in id order, `None` for a case without events: one statement, no case body
+    /// read (a heads-first pull, docs/FORMATS.md §3).
+    async fn heads(&self, filter: &CaseFilter) -> Result<Vec<CaseHeadRow>, StoreError>;
     /// How many cases `filter` admits, all pages together (the `total` of a pull's first page).
     async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError>;
     /// A case's envelopes of the given parts, in order.

@@ -31,6 +31,29 @@ pub async fn count_cases<B: Exec>(conn: &mut B::Connection, filter: &CaseFilter)
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// A case's id and its history head (sequence number and hash of its last event; `None`
+/// for a case without events).
+pub type CaseHeadRow = (String, Option<i64>, Option<String>);
+
+/// The heads of the cases `filter` admits, in id order: one statement that reads the
+/// `cases` ids and one `events` row per case, never an envelope or a file.
+pub async fn heads<B: Exec>(
+    conn: &mut B::Connection,
+    filter: &CaseFilter,
+) -> Result<Vec<CaseHeadRow>, StoreError> {
+    let mut stmt = Stmt::new(
+        "SELECT c.id, e.seq, e.hash FROM cases c LEFT JOIN events e ON e.case_id = c.id \
+         AND e.seq = (SELECT MAX(m.seq) FROM events m WHERE m.case_id = c.id) \
+         WHERE c.id IN (SELECT id FROM cases WHERE ",
+    );
+    filter.push_condition(&mut stmt);
+    if filter.page.is_some() {
+        filter.push_order(&mut stmt, "");
+    }
+    stmt.push(") ORDER BY c.id");
+    B::fetch_all(conn, stmt).await
+}
+
 /// A statement over the rows of the cases `filter` admits: `head` then
 /// `<case_column> IN (<those cases' ids>)`, then `tail`.
 fn of_cases<'a>(head: &str, case_column: &str, filter: &'a CaseFilter, tail: &str) -> Stmt<'a> {

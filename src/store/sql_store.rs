@@ -212,6 +212,10 @@ impl<B: Exec> Store for SqlStore<B> {
         Ok(out)
     }
 
+    async fn heads(&self, filter: &CaseFilter) -> Result<Vec<records::CaseHeadRow>, StoreError> {
+        records::heads::<B>(&mut *self.conn().await?, filter).await
+    }
+
     async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError> {
         records::count_cases::<B>(&mut *self.conn().await?, filter).await
     }

@@ -36,9 +36,14 @@ async fn redirect_replies_and_speak_for_the_reporter(t: &mut Target) {
     let attacker_recipient = attacker.to_public().to_string();
     let swap = "UPDATE cases SET reporter_recipient = $1 WHERE id = $2";
     db.exec(swap, &[Arg::Text(&attacker_recipient), Arg::Text(&case)]).await;
-    // A home that held the case and a fresh one both refuse it; the other case still pulls.
+    // Its head did not move: a heads-first pull does not fetch it, the home keeps its copy.
+    let out = health.cli(&addr, &["pull"]).ok("pull, heads first");
+    assert!(out.stdout.contains("1 changed, 1 unchanged"), "{}", out.stdout);
+    assert_eq!(std::fs::read(case_json(&health, &case)).expect("kept"), held);
+    // Fetched in full, by the home that held the case and a fresh one, both refuse it; the
+    // other case still pulls.
     for reviewer in [&health, app.dep.reviewer(OVERSIGHT)] {
-        let out = reviewer.cli(&addr, &["pull"]).failed("pull of a swapped recipient");
+        let out = reviewer.cli(&addr, &["pull", "--full"]).failed("pull of a swapped recipient");
         assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
         assert!(out.stderr.contains("reporter recipient"), "{}", out.stderr);
         assert!(out.stdout.contains("pulled 1 case"), "the other case is stored: {}", out.stdout);
@@ -257,7 +262,8 @@ async fn swap_an_evidence_file(t: &mut Target) {
     assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
     assert!(out.stderr.contains("description of evidence file"), "{}", out.stderr);
     assert!(out.stdout.contains("pulled 1 case"), "the other case is stored: {}", out.stdout);
-    let out = health.cli(&addr, &["pull"]).failed("the home that held the genuine file");
+    // The head did not move: only a full pull fetches the case again.
+    let out = health.cli(&addr, &["pull", "--full"]).failed("the home that held the genuine file");
     assert!(out.stderr.contains(&format!("QUARANTINED case {}", case.id)), "{}", out.stderr);
     let kept = std::fs::read(held_path.join(format!("{id}.age"))).expect("still there");
     assert_eq!(kept, held, "the fetched copy survives");

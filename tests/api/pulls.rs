@@ -91,17 +91,21 @@ async fn incremental_scenario(t: &mut Target) {
     t.app.set_env("AMANA_TEST_CLOCK_OFFSET_DAYS", "2");
     t.app.restart();
     let (app, addr) = (&t.app, t.app.address.clone());
+    // Heads first: the three are listed by their heads, which are the verified ones.
     let out = health.cli(&addr, &pull).ok("pull two days later");
-    assert!(out.stdout.starts_with("pulled 3 cases (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("pulled 0 cases (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("0 changed, 3 unchanged"), "{}", out.stdout);
     assert_ne!(cursor_since(&health), since, "the cursor moved");
     let out = health.cli(&addr, &pull).ok("pull with nothing new");
     assert!(out.stdout.starts_with("pulled 0 cases (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("0 changed, 0 unchanged"), "{}", out.stdout);
 
     // A follow-up changes one case: the next pull brings that one only.
     let (status, _) = post(app, &addr, "/api/v1/followups", &json!({ "code": code, "body": "more" })).await;
     assert_eq!(status, 201);
     let out = health.cli(&addr, &pull).ok("pull after a follow-up");
     assert!(out.stdout.starts_with("pulled 1 case (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 changed, 0 unchanged"), "{}", out.stdout);
     // Its file waits on the server until asked for.
     let shown = health.cli(&addr, &["show", &with_file]).ok("show").stdout;
     assert!(
@@ -222,6 +226,9 @@ async fn a_pull_query_is_read_strictly() {
     let second = page(format!("after={after}&format=3&limit=1")).await;
     assert_eq!((second.cases.len(), second.total), (1, None));
     for (query, says) in [
+        ("format=4&heads=1", "send it with since, after or limit"),
+        ("format=4&ids=a%2Cb&limit=2", "send it without since, after or limit"),
+        ("format=4&ids=a%2Cb%2F", "at most 500 case ids"),
         ("format=4&limit=0", "limit a number from 1"),
         ("format=4&since=yesterday", "since must be a date"),
         ("format=4&limit=10&sort=id", "unknown query parameter `sort`"),
@@ -233,9 +240,10 @@ async fn a_pull_query_is_read_strictly() {
 }
 
 on_both_backends!(
-    /// A pull resends what the home holds; a case resent byte for byte as held is not checked
-    /// again (docs/FORMATS.md §3), so a database writer who alters a held case without
-    /// moving its head — one envelope byte, one stored event — must still be caught.
+    /// A database writer alters held cases without moving their heads — one envelope byte,
+    /// one stored event. A plain pull (heads first) does not fetch them: the home keeps the
+    /// copies it verified. `pull --full` resends them, and a case resent is not checked
+    /// again only if it is byte for byte as held (docs/FORMATS.md §3): both are caught.
     a_resent_case_altered_by_a_database_writer_is_still_quarantined => resent_and_altered
 );
 
@@ -247,8 +255,8 @@ async fn resent_and_altered(t: &mut Target) {
     let health = app.dep.reviewer(HEALTH).clone();
     let out = health.cli(&addr, &["pull"]).ok("first pull");
     assert!(out.stdout.starts_with("pulled 3 cases (3 new)"), "{}", out.stdout);
-    // Resent as held: stored again without a write.
-    let out = health.cli(&addr, &["pull"]).ok("pull with nothing new");
+    // Resent as held (`--full`: every case in full): stored again without a write.
+    let out = health.cli(&addr, &["pull", "--full"]).ok("pull with nothing new");
     assert!(out.stdout.starts_with("pulled 3 cases (0 new)"), "{}", out.stdout);
     let mut ids: Vec<String> = app.cases_as(&health).await.into_iter().map(|c| c.id).collect();
     ids.sort();
@@ -274,10 +282,82 @@ async fn resent_and_altered(t: &mut Target) {
     assert_eq!(db.exec(sql, &[Arg::Text("{\"altered\":true}"), Arg::Text(event_case)]).await, 1);
     db.close().await;
 
-    let out = health.cli(&addr, &["pull"]).failed("pull of altered cases");
+    // Heads first: their heads are the verified ones, so nothing is fetched or changed.
+    let out = health.cli(&addr, &["pull"]).ok("pull of altered cases, heads first");
+    assert!(out.stdout.contains("0 changed, 3 unchanged"), "{}", out.stdout);
+    assert_eq!(held_envelope(envelope_case), before, "the home keeps the copy it verified");
+    let out = health.cli(&addr, &["pull", "--full"]).failed("full pull of altered cases");
     for case in [envelope_case, event_case] {
         assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{case}: {}", out.stderr);
     }
     assert!(out.stdout.starts_with("pulled 1 case (0 new)"), "{}", out.stdout);
     assert_eq!(held_envelope(envelope_case), before, "the home keeps the copy it verified");
+}
+
+on_both_backends!(
+    /// Heads first (docs/FORMATS.md §3): a pull with nothing new fetches no case; a case a
+    /// reviewer changed is fetched and verified; a forged event (a new head) is fetched and
+    /// quarantined, the home keeping what it verified; a heads page is the page's heads, and
+    /// `ids=` sends only cases in the key's scope.
+    a_pull_fetches_only_the_cases_whose_head_moved => heads_first
+);
+
+async fn heads_first(t: &mut Target) {
+    let (app, addr) = (&t.app, t.app.address.clone());
+    for _ in 0..3 {
+        app.submit_simple("health", false).await;
+    }
+    app.submit_simple("transport", false).await;
+    let health = app.dep.reviewer(HEALTH).clone();
+    let out = health.cli(&addr, &["pull"]).ok("first pull");
+    assert!(out.stdout.starts_with("pulled 3 cases (3 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("3 changed, 0 unchanged"), "{}", out.stdout);
+    let out = health.cli(&addr, &["pull"]).ok("pull with nothing new");
+    assert!(out.stdout.starts_with("pulled 0 cases (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("0 changed, 3 unchanged"), "{}", out.stdout);
+
+    let mut ids: Vec<String> = app.cases_as(&health).await.into_iter().map(|c| c.id).collect();
+    ids.sort();
+    let (acted, forged) = (ids[0].clone(), ids[1].clone());
+    let path = format!("/api/v1/review/cases/{acted}/status");
+    let body = status_body("acknowledged", &head_of(t, &acted).await);
+    assert_eq!(app.signed(&health, "POST", &path, &body).await.status(), 204);
+    let out = health.cli(&addr, &["pull"]).ok("pull after an action");
+    assert!(out.stdout.starts_with("pulled 1 case (0 new)"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 changed, 2 unchanged"), "{}", out.stdout);
+    let heads = std::fs::read_to_string(health.home.join("verified-heads.json")).expect("heads");
+    assert!(heads.contains(&head_of(t, &acted).await), "the new head is verified: {heads}");
+
+    let case_json = health.home.join("cases").join(&forged).join("case.json");
+    let held = std::fs::read(&case_json).expect("held case");
+    let db = t.writer().await;
+    db.insert_forged_event(&forged, amana_core::events::EventKind::FollowUp, json!({})).await;
+    db.close().await;
+    let out = health.cli(&addr, &["pull"]).failed("pull of a forged event");
+    assert!(out.stderr.contains(&format!("QUARANTINED case {forged}")), "{}", out.stderr);
+    assert!(out.stdout.contains("1 changed, 2 unchanged"), "{}", out.stdout);
+    assert_eq!(std::fs::read(&case_json).expect("held case"), held, "the verified copy stays");
+
+    // The heads page itself: every field of a page, the heads of the page, no case.
+    let get = |query: String| {
+        let (app, health) = (&app, &health);
+        async move {
+            let resp = app.signed(health, "GET", &format!("/api/v1/review/cases?{query}"), b"").await;
+            assert_eq!(resp.status(), 200, "{query}");
+            resp.json::<serde_json::Value>().await.expect("json")
+        }
+    };
+    let page = get("format=4&heads=1&limit=2".into()).await;
+    assert_eq!(page["cases"], json!([]));
+    assert_eq!((page["total"].as_u64(), page["next"].as_str()), (Some(3), Some(ids[1].as_str())));
+    assert!(page["roster"].is_object() && page["as_of"].is_string(), "{page}");
+    assert_eq!(page["heads"][0]["id"], json!(acted));
+    assert_eq!(page["heads"][0]["hash"], json!(head_of(t, &acted).await));
+    // `ids=`: another agency's case is simply not returned.
+    let transport = app.cases_as(app.dep.reviewer(OVERSIGHT)).await;
+    let other = transport.iter().find(|c| c.agency == "transport").expect("transport case");
+    let list = get(format!("format=4&ids={acted}%2C{}", other.id)).await;
+    let sent: Vec<&str> =
+        list["cases"].as_array().expect("cases").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(sent, [acted.as_str()]);
 }

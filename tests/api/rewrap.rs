@@ -98,7 +98,10 @@ async fn rewrap_lets_a_new_reviewer_read_an_old_case_and_keeps_the_reporter_and_
         .expect("swap the report");
     pool.close().await;
     let before = fs::read(case_json(&deputy, &case)).expect("case.json");
-    let out = deputy.cli(&addr, &["pull"]).failed("swapped envelope");
+    // The head did not move: a plain pull keeps the verified copy; a full one fetches it.
+    let out = deputy.cli(&addr, &["pull"]).ok("swapped envelope, heads first");
+    assert!(out.stdout.contains("0 changed, 1 unchanged"), "{}", out.stdout);
+    let out = deputy.cli(&addr, &["pull", "--full"]).failed("swapped envelope");
     assert!(out.stderr.contains(&format!("QUARANTINED case {case}")), "{}", out.stderr);
     assert!(out.stderr.contains("not the age file the reviewer signed"), "{}", out.stderr);
     assert_eq!(fs::read(case_json(&deputy, &case)).expect("kept"), before);

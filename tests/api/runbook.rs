@@ -86,8 +86,9 @@ async fn when_a_pull_cries_tampered() {
     pool.close().await;
 
     // 1. Both homes cry: A is quarantined, B still pulls; `list` and `heads` say since when.
+    //    (A's head did not move, so only `pull --full` fetches it again: ops/README.md.)
     for r in [&health, &oversight] {
-        let out = r.cli(&addr, &["pull"]).failed("pull of a rewritten case");
+        let out = r.cli(&addr, &["pull", "--full"]).failed("pull of a rewritten case");
         assert!(out.stderr.contains(&format!("QUARANTINED case {a}")), "{}", out.stderr);
         assert!(r.cli(&addr, &["list"]).ok("list").stdout.contains("UNVERIFIED since"));
         let heads = offline(r, &["heads"]).ok("heads").stdout;

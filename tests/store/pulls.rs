@@ -68,6 +68,32 @@ async fn a_page_is_what_changed_since_a_date_after_an_id(db: TestDb) {
     // Escalation is a change too.
     store.escalate_overdue(day("2026-06-01"), None).await.unwrap();
     assert_eq!(page(&*store, Some("2026-06-01"), None, 10).await, ["c-1", "c-2", "c-3", "c-4"]);
+    heads_are_the_last_events(&*store).await;
+}
+
+/// Heads first: a page's heads are its cases' last events (the same page, in SQL, without
+/// any body), and `only_ids` keeps the reader's scope.
+async fn heads_are_the_last_events(store: &dyn Store) {
+    let health = CaseFilter::readable_by(false, &["health".to_string()]);
+    let f = health.clone().changed_since(day("2026-01-01")).page(Some("c-1".into()), 2);
+    let heads = store.heads(&f).await.unwrap();
+    let records = store.records(&f).await.unwrap();
+    let expected: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let last = r.events.last().unwrap();
+            (r.meta.id.clone(), Some(last.seq), Some(last.hash.clone()))
+        })
+        .collect();
+    assert_eq!(heads, expected);
+    assert_eq!(heads.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["c-2", "c-3"]);
+    let c1 = store.heads(&health.clone().page(None, 1)).await.unwrap();
+    assert_eq!((c1[0].0.as_str(), c1[0].1), ("c-1", Some(3)), "follow-up, status, escalation");
+    // Another agency's id is simply not there.
+    let ids = vec!["c-4".to_string(), "x-other-agency".to_string(), "no-such".to_string()];
+    let only = store.records(&health.clone().only_ids(ids)).await.unwrap();
+    assert_eq!(only.iter().map(|r| r.meta.id.as_str()).collect::<Vec<_>>(), ["c-4"]);
+    assert!(store.records(&health.only_ids(Vec::new())).await.unwrap().is_empty());
 }
 
 async fn a_purge_leaves_a_tombstone_and_nothing_else(db: TestDb) {

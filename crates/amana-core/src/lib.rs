@@ -25,6 +25,7 @@ pub mod keyring;
 pub mod oversight_signed;
 pub mod payload;
 pub mod publication;
+pub mod pull_heads;
 pub mod receipt;
 pub mod reviewer_keys;
 pub mod roster;

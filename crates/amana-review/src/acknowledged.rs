@@ -40,6 +40,13 @@ pub fn record(home: &Home, case: &str, action: &str, nonce: &str) -> Result<(), 
     home::save_json(home, FILE, &r)
 }
 
+/// The cases with a request still awaited: a heads-first pull fetches them whatever their
+/// head, so a request the server acknowledged and dropped is named at every pull.
+pub fn awaited_cases(home: &Home) -> Result<HashSet<String>, ReviewError> {
+    let r: Records = home::load_json(home, FILE)?;
+    Ok(r.requests.into_iter().map(|a| a.case).collect())
+}
+
 /// After a pull stored the cases `stored` (whose histories hold the nonces `applied`):
 /// forgets what they show, and returns what a stored case lacks (kept, and said again at
 /// the next pull until it appears or the reviewer acts).

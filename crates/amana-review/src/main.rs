@@ -37,6 +37,7 @@ mod facts;
 mod fetch;
 mod gone;
 mod heads;
+mod heads_first;
 mod history;
 mod hold;
 mod home;

@@ -1,7 +1,9 @@
 //! The page loop of an online pull (docs/FORMATS.md §3, "Incremental pulls"): ask for the
-//! next page the [`Cursor`] names, verify and store it exactly as a whole list, fetch its
-//! evidence files within the budget, move the cursor, and go on until the last page. The
-//! home holds one page in memory at a time; an interrupted pull goes on where it stopped.
+//! next page the [`Cursor`] names — heads first when the home holds cases and the pull is
+//! not `--full` ([`crate::heads_first`]: only the cases whose head moved are fetched) —
+//! verify and store it exactly as a whole list, fetch its evidence files within the budget,
+//! move the cursor, and go on until the last page. The home holds one page in memory at a
+//! time; an interrupted pull goes on where it stopped.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,6 +82,10 @@ pub struct Pulled {
     pub files: Fetched,
     /// Held cases newly known to be gone from the server.
     pub gone: Vec<String>,
+    /// Cases listed with the head this home verified, so not fetched ([`heads_first`]).
+    pub unchanged: usize,
+    /// Cases fetched in full (verified and stored, or quarantined).
+    pub fetched: usize,
 }
 
 /// Pulls every page of one pull. When the roster changed meanwhile, every case in scope is
@@ -87,7 +93,13 @@ pub struct Pulled {
 /// revoked), and its stored `recipients` must be the roster's for replies and rewraps.
 pub fn pull(home: &Home, session: &Session, opts: Options) -> Result<Pulled, ReviewError> {
     let index = crate::facts::index::before_pull(home);
-    let mut out = Pulled { summary: empty_summary(), files: Fetched::default(), gone: Vec::new() };
+    let mut out = Pulled {
+        summary: empty_summary(),
+        files: Fetched::default(),
+        gone: Vec::new(),
+        unchanged: 0,
+        fetched: 0,
+    };
     let mut budget = opts.files_budget;
     // Pages are lists of their own; what they share is the roster held before the pull.
     let mut ongoing = accept::Ongoing::default();
@@ -124,17 +136,35 @@ fn pages(
     let mut roster_changed = false;
     let mut q = cursor.next_query(opts.full, opts.page_size);
     let from_start = q.after.is_none();
+    // Heads first only when there is something to compare with: a first or `--full` pull
+    // fetches every case anyway.
+    let mut heads_first = !opts.full && !crate::heads::Heads::load(home)?.0.is_empty();
     loop {
-        let body = session.call(Method::Get, &q.target(), Vec::new())?;
-        let mut list = accept::parse_list(&body, &source)?;
-        drop(body);
+        let (mut list, unchanged) = match heads_first {
+            true => match crate::heads_first::page(home, session, &q, &source)? {
+                Some(p) => (p.list, p.unchanged),
+                None => {
+                    heads_first = false;
+                    continue;
+                }
+            },
+            false => {
+                let body = session.call(Method::Get, &q.target(), Vec::new())?;
+                (accept::parse_list(&body, &source)?, Vec::new())
+            }
+        };
         if let Some(total) = list.total.filter(|_| q.after.is_none()) {
             show_total(&bar, &progress, total);
         }
         let tombstones = std::mem::take(&mut list.purged);
         let page = CaseList { cases: Vec::new(), ..list.clone() };
-        let s = accept::accept_part(home, list, &source, ongoing)?;
+        let mut s = accept::accept_part(home, list, &source, ongoing)?;
+        out.fetched += s.listed.len() + s.quarantined.len();
+        out.unchanged += unchanged.len();
         roster_changed |= s.roster.1.is_some_and(|before| before != s.roster.0);
+        // A case not fetched is listed all the same: not gone, and its evidence files are
+        // fetched if an earlier budget left them on the server.
+        s.listed.extend(unchanged);
         out.gone.extend(record_gone(home, &s.listed, &tombstones)?);
         out.files.add(attachments::fetch_missing(session, home, &s.listed, budget)?);
         let n = s.listed.len() as u64 + s.quarantined.len() as u64;

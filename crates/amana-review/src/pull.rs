@@ -28,6 +28,13 @@ pub fn run(home: &Home, server: Option<&str>, opts: Options) -> anyhow::Result<(
     let session = Session::open(home, server)?;
     let pulled = paged::pull(home, &session, opts)?;
     report("pulled", &pulled.summary);
+    // Heads first: how many case bodies crossed the network, and how many were known by
+    // their head alone (docs/FORMATS.md §3).
+    say!(
+        "{} changed, {} unchanged (the history head this home verified: not fetched again)",
+        pulled.fetched,
+        pulled.unchanged
+    );
     report_gone(&pulled.gone);
     let fetched = &pulled.files;
     if fetched.files > 0 || fetched.present > 0 {

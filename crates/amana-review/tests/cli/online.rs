@@ -286,6 +286,31 @@ fn page(
     v.to_string()
 }
 
+/// A server from before heads first refuses `heads=1` (400): the CLI asks for the page
+/// itself, as every release before, and the pull goes on.
+#[test]
+fn a_server_without_heads_first_gets_the_request_it_knows() {
+    let home = TestHome::new();
+    let me = home.keygen("alice", "health");
+    let kit = home.kit("alice");
+    let file = encrypt(&payload(Part::Report, "x", None, "2026-11-20"), &[&me.age_recipient]);
+    let list = case_list(
+        &[kit.wire()],
+        vec![kit.case("case-1", file, &[("alice", &me.age_recipient)], &me.age_recipient)],
+    );
+    let stub = Stub::start(vec![agencies(), (200, list.clone())]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success();
+    let unknown = r#"{"error":"bad_request","message":"unknown query parameter `heads`"}"#;
+    let stub = Stub::start(vec![(400, unknown.into()), (200, list)]);
+    home.cmd().args(["pull", "--server", &stub.url]).assert().success().stdout(
+        predicate::str::contains("pulled 1 case (0 new)")
+            .and(predicate::str::contains("1 changed, 0 unchanged")),
+    );
+    assert!(stub.next().path.contains("heads=1"));
+    let again = stub.next().path;
+    assert!(again.starts_with("/api/v1/review/cases?format=4&limit=500&since="), "{again}");
+}
+
 #[test]
 fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_date() {
     let home = TestHome::new();
@@ -313,7 +338,8 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
     let last = page(&kit, roster, vec![case("case-2")], "2026-11-21", None);
     let stub = Stub::start(vec![(200, last)]);
     home.cmd().args(["pull", "--server", &stub.url, "--page-size", "1"]).assert().success();
-    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&limit=1");
+    // The home holds a case now: heads first (a stub that ignores `heads` sends the page).
+    assert_eq!(stub.next().path, "/api/v1/review/cases?after=case-1&format=4&heads=1&limit=1");
     assert_eq!(
         (&cursor()["since"], &cursor()["pending"]),
         (&serde_json::json!("2026-11-19"), &serde_json::Value::Null)
@@ -326,7 +352,7 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stdout(predicate::str::starts_with("pulled 0 cases"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-19");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&heads=1&limit=500&since=2026-11-19");
     let stub = Stub::start(vec![(200, page(&kit, roster, vec![case("case-1")], "2026-11-22", None))]);
     let out = home.cmd().args(["pull", "--server", &stub.url, "--full"]).assert().success();
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
@@ -343,6 +369,6 @@ fn a_pull_follows_the_pages_goes_on_after_an_interruption_and_then_asks_since_a_
         .assert()
         .success()
         .stderr(predicate::str::contains("the roster changed: pulling every case"));
-    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500&since=2026-11-21");
+    assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&heads=1&limit=500&since=2026-11-21");
     assert_eq!(stub.next().path, "/api/v1/review/cases?format=4&limit=500");
 }
