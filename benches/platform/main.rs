@@ -34,6 +34,8 @@ struct Plan {
     upload_mib: u64,
     pull_cases: usize,
     pull_limit: Duration,
+    /// `--pull-only`: the floors and the pull rows alone (for before/after a CLI change).
+    pull_only: bool,
 }
 
 impl Plan {
@@ -45,6 +47,7 @@ impl Plan {
                 upload_mib: 256,
                 pull_cases: 5_000,
                 pull_limit: Duration::from_secs(120),
+                pull_only: false,
             }
         } else {
             Plan {
@@ -53,6 +56,7 @@ impl Plan {
                 upload_mib: 2048,
                 pull_cases: 100_000,
                 pull_limit: Duration::from_secs(900),
+                pull_only: false,
             }
         }
     }
@@ -86,7 +90,7 @@ fn mib(kib: u64) -> String {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick" || a == "quick");
-    let plan = Plan::new(quick);
+    let plan = Plan { pull_only: std::env::args().any(|a| a == "--pull-only"), ..Plan::new(quick) };
     if std::env::args().any(|a| a == "--tail-only") {
         // Only the store-bound intake rows (test KDF), for before/after comparisons.
         // AMANA_BENCH_BINS="A:B" alternates two server builds, A, B, A, B…, so the other
@@ -117,7 +121,9 @@ async fn main() {
     let pg_admin = std::env::var(amana_testkit::postgres::PG_ENV).ok().filter(|u| !u.is_empty());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("platform bench ({}), {cores} cores", if quick { "quick" } else { "full" });
-    run_backend("SQLite", None, &plan, cores).await;
+    if !std::env::args().any(|a| a == "--postgres-only") {
+        run_backend("SQLite", None, &plan, cores).await;
+    }
     if let Some(admin) = pg_admin {
         let floor_db = amana_testkit::postgres::PgDatabase::create(&admin, "amana_bench_floor").await;
         run_backend("PostgreSQL", Some((&floor_db.url, &admin)), &plan, cores).await;
@@ -147,12 +153,34 @@ async fn run_backend(name: &str, pg: Option<(&str, &str)>, plan: &Plan, cores: u
         row("floor: one durable commit", ms(f.commit), "", ""),
         row("floor: disk write + fdatasync", format!("{:.0} MB/s", f.disk_mbps), "", ""),
     ];
+    if !plan.pull_only {
+        let db = new_db().await;
+        production_rows(&mut rows, db.as_ref().map(|d| d.url.as_str()), &f, plan, cores).await;
+    }
     let db = new_db().await;
-    let s = start(Kdf::Production, db.as_ref().map(|d| d.url.as_str()), plan.upload_mib);
+    let db_url = db.as_ref().map(|d| d.url.as_str());
+    let t = start(Kdf::Test, db_url, 0);
+    if !plan.pull_only {
+        tail_rows(&mut rows, &t, f.commit, plan).await;
+    }
+    pull_rows(&mut rows, &t, db_url, &f, plan).await;
+    drop(t);
+    print_table(name, &rows);
+}
+
+/// The rows measured with the production KDF: readiness, idle memory, intake, status, upload.
+async fn production_rows(
+    rows: &mut Vec<Row>,
+    db_url: Option<&str>,
+    f: &floors::Floors,
+    plan: &Plan,
+    cores: usize,
+) {
+    let s = start(Kdf::Production, db_url, plan.upload_mib);
     std::thread::sleep(Duration::from_secs(1));
     rows.push(row("time to ready", ms(s.ready), "", ""));
     rows.push(row("idle RSS", mib(status_kib(s.pid, "VmRSS")), "", ""));
-    intake_rows(&mut rows, &s, &f, plan, cores).await;
+    intake_rows(rows, &s, f, plan, cores).await;
     let u = upload::upload(&s.url, s.pid, plan.upload_mib).await;
     rows.push(row(
         format!("upload {} MiB", plan.upload_mib),
@@ -161,12 +189,6 @@ async fn run_backend(name: &str, pg: Option<(&str, &str)>, plan: &Plan, cores: u
         format!("{:.2}", u.mbps / f.disk_mbps),
     ));
     drop(s);
-    let db = new_db().await;
-    let t = start(Kdf::Test, db.as_ref().map(|d| d.url.as_str()), 0);
-    tail_rows(&mut rows, &t, f.commit, plan).await;
-    pull_rows(&mut rows, &t, &f, plan).await;
-    drop(t);
-    print_table(name, &rows);
 }
 
 async fn intake_rows(rows: &mut Vec<Row>, s: &server::Server, f: &floors::Floors, plan: &Plan, cores: usize) {
@@ -226,7 +248,13 @@ async fn tail_rows(rows: &mut Vec<Row>, t: &server::Server, commit: Duration, pl
     }
 }
 
-async fn pull_rows(rows: &mut Vec<Row>, t: &server::Server, f: &floors::Floors, plan: &Plan) {
+async fn pull_rows(
+    rows: &mut Vec<Row>,
+    t: &server::Server,
+    db_url: Option<&str>,
+    f: &floors::Floors,
+    plan: &Plan,
+) {
     let seeded = pull::seed(&t.url, plan.pull_cases).await;
     rows.push(row(
         format!("seed {} cases (test KDF, 64 clients)", plan.pull_cases),
@@ -235,17 +263,29 @@ async fn pull_rows(rows: &mut Vec<Row>, t: &server::Server, f: &floors::Floors, 
         "",
     ));
     let home = t.dep.reviewer(helpers::OVERSIGHT).home.clone();
-    for which in ["first", "again"] {
+    let runs = [
+        ("first", false),
+        ("again, all changed today", false),
+        ("again, none changed since the day before", true),
+    ];
+    for (which, aged) in runs {
+        if aged {
+            // What a daily pull meets: the cases last changed weeks ago, before its cursor.
+            pull::age_cases(&t.dep.data_dir(), db_url, 30).await;
+        }
         let p = pull::pull(t, &home, plan.pull_limit);
         let bytes = pull::dir_bytes(&home);
         let floor = bytes as f64 / 1e6 / f.disk_mbps;
+        // The seeded cases and those the intake rows filed before them.
+        let held = std::fs::read_dir(home.join("cases")).map(|d| d.count()).unwrap_or(0);
         rows.push(row(
-            format!("pull {} cases, {which}", plan.pull_cases),
+            format!("pull {held} cases, {which}"),
             format!(
-                "{:.1} s{}; RSS CLI {} server {}",
-                p.secs,
+                "{}{}; RSS CLI {} server {}",
+                if p.secs < 1.0 { ms(Duration::from_secs_f64(p.secs)) } else { format!("{:.1} s", p.secs) },
                 if p.ok { "" } else { " (DID NOT FINISH)" },
-                mib(p.cli_peak_kib),
+                // Sampled every 20 ms: a pull that ended sooner was never seen running.
+                if p.cli_peak_kib == 0 { "not sampled".to_string() } else { mib(p.cli_peak_kib) },
                 mib(p.server_peak_kib)
             ),
             format!("home {:.0} MB at disk rate: {floor:.2} s", bytes as f64 / 1e6),

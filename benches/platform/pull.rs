@@ -95,3 +95,24 @@ pub fn dir_bytes(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// Moves every case's last change `days` back, as if the seeded cases had been filed weeks
+/// ago: the next incremental pull's cursor (the day before the last pull) is after them all.
+/// The bench plays the calendar here; nothing else about the cases changes.
+pub async fn age_cases(data_dir: &Path, db_url: Option<&str>, days: i64) {
+    let on = (time::OffsetDateTime::now_utc().date() - time::Duration::days(days)).to_string();
+    let sql = "UPDATE cases SET changed_on = $1";
+    match db_url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect to the bench database");
+            sqlx::query(sql).bind(&on).execute(&pool).await.expect("age the cases");
+            pool.close().await;
+        }
+        None => {
+            let url = format!("sqlite://{}", data_dir.join("amana.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("open the bench database");
+            sqlx::query(sql).bind(&on).execute(&pool).await.expect("age the cases");
+            pool.close().await;
+        }
+    }
+}

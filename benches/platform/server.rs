@@ -40,6 +40,8 @@ pub fn start(kdf: Kdf, database_url: Option<&str>, upload_mib: u64) -> Server {
         args.retain(|a| a != "--insecure-test-kdf");
     }
     if let Some(url) = database_url {
+        // A PostgreSQL node never makes its pepper and signing key: the operator does, once.
+        dep.init_secrets();
         args.extend(["--database-url".to_string(), url.to_string()]);
     }
     let limit = (upload_mib + 64).to_string();
@@ -52,7 +54,10 @@ pub fn start(kdf: Kdf, database_url: Option<&str>, upload_mib: u64) -> Server {
         }
         None => amana_command(),
     };
-    cmd.args(&args).envs(RELAXED_LIMITS).stdout(Stdio::piped()).stderr(Stdio::null());
+    // The server's log, read only when it fails to start (a bench must say why).
+    let log_path = dep.root().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("server log");
+    cmd.args(&args).envs(RELAXED_LIMITS).stdout(Stdio::piped()).stderr(log);
     cmd.envs([
         ("AMANA_MAX_FILE_MB", limit.as_str()),
         ("AMANA_MAX_CASE_FILES_MB", limit.as_str()),
@@ -67,7 +72,11 @@ pub fn start(kdf: Kdf, database_url: Option<&str>, upload_mib: u64) -> Server {
         .by_ref()
         .map_while(Result::ok)
         .find_map(|l| l.strip_prefix(prefix).map(|u| u.trim().to_string()))
-        .expect("amana serve printed no listening line");
+        .unwrap_or_else(|| {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            panic!("amana serve printed no listening line; its log ends: {:?}", tail)
+        });
     let ready = t.elapsed();
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));

@@ -30,6 +30,12 @@ impl Heads {
         home::load_json(home, HEADS_FILE)
     }
 
+    /// Whether the file may hold a head, from its size alone: an empty map is `{}`, one head
+    /// is far longer than 16 bytes. Lets a pull choose heads first without reading them all.
+    pub fn any_saved(home: &Home) -> bool {
+        std::fs::metadata(home.file(HEADS_FILE)).is_ok_and(|m| m.len() > 16)
+    }
+
     /// Rewrites the file.
     pub fn save(&self, home: &Home) -> Result<(), ReviewError> {
         home::save_json(home, HEADS_FILE, self)

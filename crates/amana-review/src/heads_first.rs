@@ -34,6 +34,7 @@ pub fn page(
     session: &Session,
     q: &PullQuery,
     source: &str,
+    ongoing: &mut accept::Ongoing,
 ) -> Result<Option<Page>, ReviewError> {
     let body = match session.call(Method::Get, &heads_target(q), Vec::new()) {
         Err(ReviewError::Refused { status: 400, .. }) => return Ok(None),
@@ -47,7 +48,11 @@ pub fn page(
     let Some(heads) = &page.heads else {
         return Ok(Some(Page { list: page.list, unchanged: Vec::new() }));
     };
-    let (fetch, unchanged) = split(home, heads)?;
+    // Read only when the page lists a case: a pull with nothing new never reads them all.
+    let (fetch, unchanged) = match heads.is_empty() {
+        true => (Vec::new(), Vec::new()),
+        false => split(home, heads, ongoing.heads(home)?)?,
+    };
     let mut list = page.list;
     if !fetch.is_empty() {
         let body = session.call(Method::Get, &ids_target(&fetch), Vec::new())?;
@@ -67,8 +72,11 @@ pub fn page(
 /// The page's ids to fetch in full, and those held as the server has them: the head this
 /// home verified, its case folder present, not quarantined, no acknowledged request awaited
 /// in its history (`acknowledged`: a dropped one is named at every pull).
-fn split(home: &Home, heads: &[CaseHead]) -> Result<(Vec<String>, Vec<String>), ReviewError> {
-    let verified = Heads::load(home)?;
+fn split(
+    home: &Home,
+    heads: &[CaseHead],
+    verified: &Heads,
+) -> Result<(Vec<String>, Vec<String>), ReviewError> {
     let quarantine = Quarantine::load(home)?;
     let awaited = crate::acknowledged::awaited_cases(home)?;
     let (mut fetch, mut unchanged) = (Vec::new(), Vec::new());

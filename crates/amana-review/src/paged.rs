@@ -138,10 +138,10 @@ fn pages(
     let from_start = q.after.is_none();
     // Heads first only when there is something to compare with: a first or `--full` pull
     // fetches every case anyway.
-    let mut heads_first = !opts.full && !crate::heads::Heads::load(home)?.0.is_empty();
+    let mut heads_first = !opts.full && crate::heads::Heads::any_saved(home);
     loop {
         let (mut list, unchanged) = match heads_first {
-            true => match crate::heads_first::page(home, session, &q, &source)? {
+            true => match crate::heads_first::page(home, session, &q, &source, ongoing)? {
                 Some(p) => (p.list, p.unchanged),
                 None => {
                     heads_first = false;

@@ -175,7 +175,7 @@ fn accept_streamed(
 }
 
 /// What `import` says after storing a bundle's cases.
-fn imported(home: &Home, index: Option<Vec<crate::facts::Facts>>, summary: &Summary) -> anyhow::Result<()> {
+fn imported(home: &Home, index: Option<String>, summary: &Summary) -> anyhow::Result<()> {
     crate::facts::index::after_pull(home, index, &summary.stored);
     report("imported", summary);
     let missing = crate::attachments::count_missing(home, &summary.listed)?;

@@ -86,6 +86,25 @@ pub fn accept(home: &Home, body: &[u8], source: &str) -> Result<Summary, ReviewE
     Ok(s)
 }
 
+/// Records the heads of the cases `planned` (saved when one moved); returns the nonces of
+/// the signed requests their histories hold.
+fn record_heads(home: &Home, heads: &mut Heads, planned: &[Planned]) -> Result<HashSet<String>, ReviewError> {
+    let mut applied_nonces = HashSet::new();
+    let mut moved = false;
+    for case in planned {
+        if let Some(head) = heads::head_of(&case.bundle.events) {
+            moved |= heads.0.insert(case.bundle.id.clone(), head.clone()).as_ref() != Some(&head);
+        }
+        let signed = case.bundle.events.iter().filter_map(|e| e.signed.as_deref());
+        applied_nonces
+            .extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
+    }
+    if moved {
+        heads.save(home)?;
+    }
+    Ok(applied_nonces)
+}
+
 /// What the parts of one list read in parts (a streamed bundle), or the pages of one pull,
 /// share.
 #[derive(Default)]
@@ -97,12 +116,36 @@ pub struct Ongoing {
     /// One list in parts: the ids it lists more than once, and every signed request's nonce
     /// accepted so far, with its case. None: each part is a list of its own (a page).
     list: Option<plan::ListState>,
+    /// The verified heads, read once and kept as each part updates them: at national
+    /// volume the file holds every case's head, and reading it for every page of 500 made
+    /// a pull quadratic in the cases held.
+    heads: Option<Heads>,
 }
 
 impl Ongoing {
     /// For the parts of one list that lists the ids `twice` more than once.
     pub fn one_list(twice: HashSet<String>) -> Self {
-        Self { roster_before: None, list: Some((twice, HashMap::new())) }
+        Self { list: Some((twice, HashMap::new())), ..Self::default() }
+    }
+
+    /// The heads for one part to check and update, taken out while it does (should it
+    /// fail, the next use reads the file, which holds exactly what was saved); and whether
+    /// they were left unread — a part that lists no case (a pull with nothing new) needs none
+    /// of them, and gives none back.
+    fn take_heads(&mut self, home: &Home, no_case: bool) -> Result<(Heads, bool), ReviewError> {
+        match self.heads.take() {
+            Some(h) => Ok((h, false)),
+            None if no_case => Ok((Heads::default(), true)),
+            None => Ok((Heads::load(home)?, false)),
+        }
+    }
+
+    /// The verified heads as this pull or import holds them now.
+    pub fn heads(&mut self, home: &Home) -> Result<&Heads, ReviewError> {
+        match &mut self.heads {
+            Some(h) => Ok(h),
+            none => Ok(none.insert(Heads::load(home)?)),
+        }
     }
 }
 
@@ -136,7 +179,7 @@ pub fn accept_part(
         })
         .map(|(r, on)| (r.id.clone(), on))
         .collect();
-    let mut heads = Heads::load(home)?;
+    let (mut heads, unread) = ongoing.take_heads(home, list.cases.is_empty())?;
     let today = time::OffsetDateTime::now_utc().date();
     let before = ongoing.roster_before.get_or_insert_with(|| held.as_ref().map(|h| h.signed.clone()));
     let same_roster = before.as_ref() == Some(&trusted.signed);
@@ -153,16 +196,10 @@ pub fn accept_part(
 
     write_all(home, &planned)?;
     trust::save(home, &trusted)?;
-    let mut applied_nonces = HashSet::new();
-    for case in &planned {
-        if let Some(head) = heads::head_of(&case.bundle.events) {
-            heads.0.insert(case.bundle.id.clone(), head);
-        }
-        let signed = case.bundle.events.iter().filter_map(|e| e.signed.as_deref());
-        applied_nonces
-            .extend(signed.filter_map(|s| serde_json::from_str::<SignedAction>(s).ok()).map(|a| a.nonce));
+    let applied_nonces = record_heads(home, &mut heads, &planned)?;
+    if !unread {
+        ongoing.heads = Some(heads);
     }
-    heads.save(home)?;
     let mut quarantine = Quarantine::load(home)?;
     for case in &planned {
         quarantine.clear(&case.bundle.id);

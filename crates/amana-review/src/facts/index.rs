@@ -65,18 +65,21 @@ pub fn forget(cases_dir: &std::path::Path) {
     }
 }
 
-/// The index as it stands, read before a pull or import stores cases (storing a case
-/// forgets the file); `None` when there is none or it is unreadable.
-pub fn before_pull(home: &Home) -> Option<Vec<Facts>> {
-    parse(&std::fs::read_to_string(path(home)).ok()?)
+/// The index's text as it stands, read before a pull or import stores cases (storing a case
+/// forgets the file), and parsed only if one is stored; `None` when there is none.
+pub fn before_pull(home: &Home) -> Option<String> {
+    std::fs::read_to_string(path(home)).ok()
 }
 
 /// Writes the index again after a pull or import: `before` with the cases `stored` read
-/// again from their verified files — a pull with nothing new reads no case file — or, with
-/// no index before, rebuilt from every case. A failure costs only speed (the next `kpis`
-/// rebuilds it): it is a warning, never a failed pull.
-pub fn after_pull(home: &Home, before: Option<Vec<Facts>>, stored: &[String]) {
-    let done = match before {
+/// again from their verified files — a pull with nothing new reads no case file, and leaves
+/// the index as it is — or, with no readable index before, rebuilt from every case. A failure
+/// costs only speed (the next `kpis` rebuilds it): it is a warning, never a failed pull.
+pub fn after_pull(home: &Home, before: Option<String>, stored: &[String]) {
+    if stored.is_empty() && before.is_some() && path(home).is_file() {
+        return;
+    }
+    let done = match before.as_deref().and_then(parse) {
         Some(facts) => updated(home, facts, stored).and_then(|f| write(home, &f)),
         None => rebuild(home).map(|_| ()),
     };
