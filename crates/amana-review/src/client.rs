@@ -17,8 +17,9 @@ use ureq::http::Response;
 
 use crate::error::ReviewError;
 
-/// Largest response we read: a full pull carries every case's envelopes.
-const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+/// Largest response we read: a full pull carries every case's envelopes (a bundle written
+/// by `pull --authorization` is held to it too, though it goes to disk, not memory).
+pub const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
 /// Largest error answer we read (it is a short JSON explanation).
 const MAX_ERROR_BODY: u64 = 1024 * 1024;
 /// How much of a server's error message we repeat.

@@ -16,6 +16,7 @@ mod acknowledged;
 mod airgap;
 mod attachments;
 mod attested;
+mod authorized_pull;
 mod bundle_reader;
 mod cases;
 mod ceremony;
@@ -119,7 +120,7 @@ fn run() -> anyhow::Result<()> {
         Command::Pull(args) => match (&args.authorization, &args.out) {
             (Some(auth), Some(out)) => {
                 online_only("pull --authorization", "run it on the connected machine")?;
-                pull::with_authorization(server, auth, out)
+                authorized_pull::run(server, auth, out)
             }
             _ => {
                 online_only("pull", "use `authorize-pull`, then `import` the bundle")?;

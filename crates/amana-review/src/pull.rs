@@ -1,22 +1,21 @@
-//! `pull`, `pull --authorization FILE --out BUNDLE` and `import BUNDLE`.
+//! `pull` and `import BUNDLE`.
 //!
 //! Online, `pull` signs the request, fetches the case list and hands it to [`accept`]. On the
 //! air-gapped path the same list travels as a file: the connected machine sends a signed
 //! authorization made by `authorize-pull` and writes the answer, byte for byte, to a bundle
-//! (it needs no key and no home); the laptop then `import`s the bundle, which is verified and
+//! ([`crate::authorized_pull`]); the laptop then `import`s the bundle, which is verified and
 //! stored exactly like an online pull.
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use amana_core::wire::{paths, CaseList, PullQuery};
+use amana_core::wire::{CaseList, PullQuery};
 
 use crate::accept::{self, Summary};
 use crate::bundle_reader;
-use crate::client::{parse_json, read_request_file, Client};
 use crate::cursor::Cursor;
 use crate::error::ReviewError;
-use crate::home::{self, Home};
+use crate::home::Home;
 use crate::output::say;
 use crate::paged::{self, Options};
 use crate::session::{require_deployment_id, Session};
@@ -187,48 +186,6 @@ fn imported(home: &Home, index: Option<String>, summary: &Summary) -> anyhow::Re
         );
     }
     quarantined(summary)
-}
-
-/// `pull --authorization FILE --out BUNDLE` (connected machine, no keys, no home).
-pub fn with_authorization(server: Option<&str>, authorization: &Path, out: &Path) -> anyhow::Result<()> {
-    let server = server.filter(|s| !s.is_empty()).ok_or(ReviewError::NoServerFlag)?;
-    let file = read_request_file(authorization)?;
-    // An older laptop's authorization names case-list format 2 or 3: still sent (the server
-    // answers it, or says "upgrade" while a case in scope needs a later format).
-    let pull = [paths::CASES_PULL, "/api/v1/review/cases?format=3", "/api/v1/review/cases?format=2"];
-    let is_pull = pull.contains(&file.path.as_str()) || PullQuery::parse(&file.path).is_some();
-    if file.method != "GET" || !is_pull {
-        return Err(ReviewError::WrongRequest {
-            path: authorization.to_path_buf(),
-            what: format!("signed {} {}, not a pull authorization", file.method, file.path.escape_debug()),
-            hint: "make one with `amana-review authorize-pull` on the laptop",
-        }
-        .into());
-    }
-    let client = Client::new(server)?;
-    let body = client.send_file(&file, authorization)?;
-    // Parsed only to fail early on a wrong answer; the bundle is the answer byte for byte.
-    let list: CaseList = parse_json(&client.url(paths::CASES), &body)?;
-    home::replace_file(out, &body)?;
-    let n = list.cases.len();
-    say!(
-        "wrote {} ({n} case{}, still encrypted): carry it to the laptop and run `amana-review import {}`",
-        out.display(),
-        plural(n),
-        out.display()
-    );
-    if list.next.is_some() {
-        say!("this bundle is one page: after the import, the laptop authorizes the next one");
-    }
-    let files: usize = list.cases.iter().map(|c| c.attachments.len()).sum();
-    if files > 0 {
-        say!(
-            "note: the bundle lists {files} attachment file{} but does not carry their content; \
-             fetching it needs an online `pull` with the reviewer's keys",
-            plural(files)
-        );
-    }
-    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -233,7 +233,7 @@ fn an_old_bundle_replayed_under_the_same_roster_cannot_roll_a_case_back() {
 }
 
 /// `n` cases (`case-00000`…), each with a 6 KB report for the laptop's key.
-fn many_cases(laptop: &TestHome, kit: &Kit, n: usize) -> Vec<CaseBundle> {
+pub(super) fn many_cases(laptop: &TestHome, kit: &Kit, n: usize) -> Vec<CaseBundle> {
     let me: amana_core::keyring::ReviewerEntry =
         toml::from_str(&String::from_utf8_lossy(&read(&laptop.file("public-entry.toml")))).expect("entry");
     let body = "x".repeat(6_000);
@@ -268,37 +268,15 @@ fn a_case_listed_twice_in_two_parts_of_a_bundle_is_refused() {
     assert!(!laptop.case_dir("case-00000").exists(), "neither copy is stored");
 }
 
-/// `import BUNDLE` by the real binary into a fresh home of alice; its peak RSS in KiB (the
-/// high-water mark in /proc, read until it exits: it never goes down, so the last read
-/// before the exit is the peak of all but the last few milliseconds).
+#[cfg(target_os = "linux")]
+/// `import BUNDLE` by the real binary into a fresh home of alice; its peak RSS in KiB and
+/// what it printed.
 fn import_peak_kib(bundle: &Path, keys_from: &TestHome) -> (u64, String) {
     let home = TestHome::new();
     copy_dir(&keys_from.path, &home.path);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("amana-review"))
-        .arg("--home")
-        .arg(&home.path)
-        .arg("import")
-        .arg(bundle)
-        .env_remove("AMANA_REVIEW_HOME")
-        .env_remove("AMANA_SERVER")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run import");
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path) {
-            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:"));
-            let kib = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-            peak = peak.max(kib.unwrap_or(0));
-        }
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let out = child.wait_with_output().expect("output");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("amana-review"));
+    cmd.arg("--home").arg(&home.path).arg("import").arg(bundle);
+    let (peak, out) = super::peak_kib(cmd);
     assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
     (peak, String::from_utf8_lossy(&out.stdout).into_owned())
 }

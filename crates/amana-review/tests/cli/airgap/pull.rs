@@ -89,6 +89,48 @@ fn pull_with_an_authorization_sends_it_verbatim_and_saves_the_answer() {
         .stderr(predicate::str::contains("pass --server URL"));
 }
 
+/// The connected machine writes the answer to disk as it arrives: an answer six times larger
+/// (3,000 cases against 500) costs it far less extra memory than its size; the bundle is the
+/// answer byte for byte and appears only when complete. A wrong answer leaves no file.
+#[test]
+#[cfg(target_os = "linux")]
+fn pull_with_an_authorization_writes_a_large_answer_in_flat_memory() {
+    let laptop = TestHome::new();
+    laptop.keygen_offline("alice", "health");
+    let kit = laptop.kit("alice");
+    let usb = tempfile::tempdir().expect("usb");
+    let auth = usb.path().join("auth.json");
+    laptop.cmd().args(["authorize-pull", "--out"]).arg(&auth).assert().success();
+    let empty = tempfile::tempdir().expect("empty home");
+    let bundle = usb.path().join("bundle.json");
+    let part = usb.path().join("bundle.json.part");
+    let fetch = |answer: String| {
+        let stub = Stub::start(vec![(200, answer)]);
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("amana-review"));
+        cmd.env("HOME", empty.path()).args(["--server", &stub.url, "pull", "--authorization"]);
+        cmd.arg(&auth).arg("--out").arg(&bundle);
+        super::peak_kib(cmd)
+    };
+    let mut peaks = Vec::new();
+    for n in [500, 3_000] {
+        let answer = case_list(&[kit.wire()], super::import::many_cases(&laptop, &kit, n));
+        let (peak, out) = fetch(answer.clone());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(&format!("({n} cases, still encrypted)")), "{stdout}");
+        assert!(read(&bundle) == answer.as_bytes() && !part.exists(), "the answer byte for byte");
+        peaks.push((peak, answer.len() as u64));
+    }
+    let ((small_kib, _), (large_kib, large_bytes)) = (peaks[0], peaks[1]);
+    eprintln!("peak RSS: {small_kib} KiB (500 cases), {large_kib} KiB (3000 cases, {large_bytes} bytes)");
+    let grew = large_kib.saturating_sub(small_kib);
+    assert!(grew * 1024 < large_bytes / 4, "grew by {grew} KiB for {large_bytes} bytes: not streamed");
+
+    std::fs::remove_file(&bundle).expect("rm");
+    let (_, out) = fetch("<html>a captive portal</html>".into());
+    assert!(!out.status.success() && !bundle.exists() && !part.exists(), "a wrong answer leaves no file");
+}
+
 /// The laptop's public signing key, from its public entry.
 fn public_key(home: &TestHome) -> Vec<u8> {
     let entry: amana_core::keyring::ReviewerEntry =
