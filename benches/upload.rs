@@ -44,12 +44,14 @@ async fn main() {
     let size_mib: u64 = if quick { 256 } else { 2048 };
     let dir = tempfile::tempdir().expect("tempdir");
     let limit = (size_mib + 64).to_string();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_amana"));
+    // AMANA_BENCH_BIN: another build of the server to compare (before/after a change).
+    let bin = std::env::var_os("AMANA_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_amana").into());
+    let mut serve = Command::new(&bin);
     serve.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path().join("data"));
     if let Ok(url) = std::env::var("AMANA_BENCH_DATABASE_URL") {
         println!("database: PostgreSQL");
         // With PostgreSQL a node never makes the pepper itself.
-        let init = Command::new(env!("CARGO_BIN_EXE_amana"))
+        let init = Command::new(&bin)
             .args(["init-secrets", "--data-dir"])
             .arg(dir.path().join("data"))
             .output()
@@ -136,6 +138,7 @@ async fn main() {
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let (anon, file, shmem) = sampler.join().unwrap_or_default();
     let cpu = cpu_secs(pid);
+    let wrote = proc_io(pid, "write_bytes");
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 201, "upload refused: {answer}");
@@ -172,6 +175,17 @@ async fn main() {
         rss as f64 / 1024.0
     );
     println!("  server CPU time  {cpu:>8.1} s  ({:.0}% of one core over the upload)", cpu / secs * 100.0);
+    println!(
+        "  server wrote     {:>8.0} MB  ({:.2} × the file)",
+        wrote as f64 / 1e6,
+        wrote as f64 / 1e6 / mb
+    );
+}
+
+/// A field of `/proc/<pid>/io` (bytes the process caused to be written to storage).
+fn proc_io(pid: u32, name: &str) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok()).unwrap_or(0)
 }
 
 /// User + system CPU seconds of a process (clock ticks of 1/100 s on Linux).

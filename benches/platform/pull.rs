@@ -106,6 +106,9 @@ pub async fn age_cases(data_dir: &Path, db_url: Option<&str>, days: i64) {
         Some(url) => {
             let pool = sqlx::PgPool::connect(url).await.expect("connect to the bench database");
             sqlx::query(sql).bind(&on).execute(&pool).await.expect("age the cases");
+            // Rows changed weeks ago were long since vacuumed; without this the next query
+            // would wade through the dead versions this one bulk update just left.
+            sqlx::query("VACUUM ANALYZE cases").execute(&pool).await.expect("vacuum");
             pool.close().await;
         }
         None => {

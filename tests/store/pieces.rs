@@ -18,6 +18,11 @@ fn files(db: &TestDb) -> [PathBuf; 3] {
     [amana::store::pieces_path(&main), main, wal]
 }
 
+/// A piece small enough to lie whole in one b-tree cell of the pieces file (a WITHOUT ROWID
+/// cell keeps about 4 KiB in place on 16 KiB pages; the rest of a longer piece continues on
+/// overflow pages, where a search for its bytes in one run would find them split).
+const MARKER: usize = 2048;
+
 fn holds(path: &Path, marker: &[u8]) -> bool {
     let bytes = std::fs::read(path).unwrap_or_default();
     bytes.windows(marker.len()).any(|w| w == marker)
@@ -38,7 +43,7 @@ async fn pieces_are_written_once_to_their_own_file_and_go_with_their_case() {
     with_sqlite(|db| async move {
         let store = db.open().await;
         let [pieces, main, wal] = files(&db);
-        let marker = random_bytes(4096);
+        let marker = random_bytes(MARKER);
         let upload = random_id();
         one_piece_file(store.as_ref(), &upload, marker.clone()).await;
         let mut c = new_case("p1", day("2026-01-01"));
@@ -46,7 +51,7 @@ async fn pieces_are_written_once_to_their_own_file_and_go_with_their_case() {
             upload_id: upload,
             count: 1,
             files: vec![],
-            bytes: 4096,
+            bytes: MARKER as u64,
             limits: ClaimLimits::NONE,
         });
         store.insert_case(&c).await.unwrap();
@@ -77,7 +82,7 @@ async fn refused_uploads_and_orphans_leave_the_pieces_file() {
     with_sqlite(|db| async move {
         let store = db.open().await;
         let pieces = files(&db)[0].clone();
-        let refused = random_bytes(4096);
+        let refused = random_bytes(MARKER);
         let upload = random_id();
         one_piece_file(store.as_ref(), &upload, refused.clone()).await;
         assert_eq!(store.discard_upload(&upload).await.unwrap(), 1);
@@ -85,7 +90,7 @@ async fn refused_uploads_and_orphans_leave_the_pieces_file() {
 
         // A crash between the main file's commit and the pieces file's leaves a piece no row
         // names; the clean-up at start removes it.
-        let orphan = random_bytes(4096);
+        let orphan = random_bytes(MARKER);
         let pool = crate::schema::sqlite_pool(db.url()).await;
         sqlx::query("INSERT INTO pieces.attachment_pieces (attachment_id, seq, data) VALUES ('gone', 0, ?)")
             .bind(&orphan)
