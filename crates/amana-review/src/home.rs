@@ -193,12 +193,11 @@ pub fn load_json<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
-/// Rewrites a JSON file of the home (atomically, private).
+/// Rewrites a JSON file of the home (atomically, private), written as it is serialized:
+/// `verified-heads.json` holds a head per case, megabytes in a national home.
 pub fn save_json<T: serde::Serialize>(home: &Home, name: &str, value: &T) -> Result<(), ReviewError> {
     let path = home.file(name);
-    let json = serde_json::to_vec_pretty(value)
-        .map_err(|e| ReviewError::Damaged { path: path.clone(), detail: e.to_string() })?;
-    replace_file(&path, &json)
+    replace_with(&path, |w| serde_json::to_writer_pretty(w, value).map_err(std::io::Error::from))
 }
 
 /// Refuses anything but `[A-Za-z0-9_-]{1,64}`: ids from the server become file names, and
@@ -261,6 +260,23 @@ pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), ReviewError> {
 /// Creates (or truncates) an owner-only file for writing, e.g. a download in progress.
 pub fn private_file(path: &Path) -> Result<fs::File, ReviewError> {
     private_open_options().create(true).truncate(true).open(path).map_err(io_error(path))
+}
+
+/// Replaces an owner-only file atomically with what `write` writes (through a buffer): a
+/// temporary file beside it, synced, then renamed.
+pub fn replace_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&fs::File>) -> std::io::Result<()>,
+) -> Result<(), ReviewError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
+    let file = private_open_options().create(true).truncate(true).open(&tmp).map_err(io_error(&tmp))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, &file);
+    write(&mut out).and_then(|()| out.flush()).map_err(io_error(&tmp))?;
+    drop(out);
+    file.sync_all().map_err(io_error(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_error(path))
 }
 
 /// Replaces an owner-only file atomically: write a temporary file beside it, then rename.

@@ -72,6 +72,38 @@ fn accepts_stores_and_remembers_the_head() {
     assert_eq!(heads.0["c1"].hash, b.events[1].hash);
 }
 
+/// The figures' index after a pull: rebuilt when there was none; else the lines of the cases
+/// not stored kept as they were, one line per stored case (stored twice when the roster
+/// changed); and left alone when nothing was stored.
+#[test]
+fn the_figures_index_is_updated_line_by_line_after_a_pull() {
+    use crate::facts::index::{after_pull, before_pull, FILE};
+    let (_dir, home) = home();
+    let kit = Kit::new("alice");
+    let (c1, mut c2) = (kit.bundle("c1"), kit.bundle("c2"));
+    let s = run(&home, &kit, vec![c1, c2.clone()]).expect("first");
+    after_pull(&home, before_pull(&home), &s.stored);
+    let index = || std::fs::read_to_string(home.file(FILE)).expect("index");
+    let first = index();
+    assert_eq!(first.lines().count(), 3, "{first}");
+    let c1_line = first.lines().find(|l| l.starts_with("c1\t")).expect("c1").to_string();
+
+    let before = before_pull(&home);
+    kit.status(&mut c2, Status::Acknowledged);
+    let s = run(&home, &kit, vec![c2]).expect("again");
+    after_pull(&home, before, &[s.stored.clone(), s.stored].concat());
+    let second = index();
+    assert_eq!(second.lines().count(), 3, "{second}");
+    assert!(second.contains(&format!("{c1_line}\n")), "{second}");
+    let c2_line = second.lines().find(|l| l.starts_with("c2\t")).expect("c2");
+    assert!(c2_line.contains("\tacknowledged\t"), "{c2_line}");
+
+    let marked = format!("{second}a line kpis would refuse\n");
+    std::fs::write(home.file(FILE), &marked).expect("mark");
+    after_pull(&home, before_pull(&home), &[]);
+    assert_eq!(index(), marked, "a pull that stored nothing leaves the index as it was");
+}
+
 /// Writes an unprotected identity into the home; returns its recipient.
 fn with_identity(home: &Home) -> age::x25519::Recipient {
     let secrets = amana_core::reviewer_keys::ReviewerSecrets::generate().expect("keys");

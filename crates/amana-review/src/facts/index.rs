@@ -20,7 +20,7 @@ use amana_core::deadlines::Deadlines;
 use time::Date;
 
 use super::Facts;
-use crate::error::{io_error, ReviewError};
+use crate::error::ReviewError;
 use crate::evaluation::{Evaluation, Ratings};
 use crate::home::{self, Home};
 
@@ -57,6 +57,13 @@ pub fn rebuild(home: &Home) -> Result<Vec<Facts>, ReviewError> {
     Ok(facts)
 }
 
+/// [`rebuild`] straight to the file, holding one case at a time: what a pull needs, which
+/// does not use the facts itself.
+fn rebuild_file(home: &Home) -> Result<(), ReviewError> {
+    let ids = crate::cases::held_ids(home)?;
+    write_lines(home, "", &std::collections::HashSet::new(), &ids)
+}
+
 /// Forgets the index (a case file is being written); the next `kpis` rebuilds it. `cases_dir`
 /// is `<home>/cases`.
 pub fn forget(cases_dir: &std::path::Path) {
@@ -79,42 +86,66 @@ pub fn after_pull(home: &Home, before: Option<String>, stored: &[String]) {
     if stored.is_empty() && before.is_some() && path(home).is_file() {
         return;
     }
-    let done = match before.as_deref().and_then(parse) {
-        Some(facts) => updated(home, facts, stored).and_then(|f| write(home, &f)),
-        None => rebuild(home).map(|_| ()),
+    let done = match before.as_deref().and_then(|t| t.strip_prefix(FORMAT)?.strip_prefix('\n')) {
+        Some(lines) => {
+            let fresh = stored.iter().map(String::as_str).collect();
+            write_lines(home, lines, &fresh, stored)
+        }
+        None => rebuild_file(home),
     };
     if let Err(e) = done {
         eprintln!("warning: the figures' index ({FILE}) was not written: {e}; `kpis` rebuilds it");
     }
 }
 
-/// `facts` with each case of `stored` replaced by (or added as) its facts now.
-fn updated(home: &Home, mut facts: Vec<Facts>, stored: &[String]) -> Result<Vec<Facts>, ReviewError> {
-    let fresh: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
-    facts.retain(|f| !fresh.contains(f.id.as_str()));
-    for id in &fresh {
-        if let Some(case) = crate::cases::load(home, id)? {
-            facts.push(Facts::of(&case.bundle));
+/// Writes the index: the lines of `kept` (the index's lines before, unparsed) but those of the
+/// cases in `fresh`, then a line per case of `read` (once each) from its verified file, one
+/// at a time. A
+/// damaged kept line is copied as it is; `kpis`, which parses the index, rebuilds it then.
+fn write_lines(
+    home: &Home,
+    kept: &str,
+    fresh: &std::collections::HashSet<&str>,
+    read: &[String],
+) -> Result<(), ReviewError> {
+    let file = path(home);
+    let mut failed = None;
+    home::replace_with(&file, |out| {
+        writeln!(out, "{FORMAT}")?;
+        for l in kept.lines() {
+            if !fresh.contains(l.split('\t').next().unwrap_or_default()) {
+                writeln!(out, "{l}")?;
+            }
         }
-    }
-    Ok(facts)
+        // A pull whose roster changed stores its cases twice: each gets one line.
+        let mut written = std::collections::HashSet::new();
+        for id in read.iter().filter(|id| written.insert(id.as_str())) {
+            match crate::cases::load(home, id) {
+                Ok(Some(case)) => line(out, &Facts::of(&case.bundle))?,
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("a case file could not be read"));
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| failed.unwrap_or(e))
 }
 
 fn write(home: &Home, facts: &[Facts]) -> Result<(), ReviewError> {
-    let mut out = Vec::with_capacity(facts.len() * 120 + 16);
-    let file = path(home);
-    writeln!(out, "{FORMAT}").map_err(io_error(&file))?;
-    for f in facts {
-        line(&mut out, f).map_err(io_error(&file))?;
-    }
-    home::replace_file(&file, &out)
+    home::replace_with(&path(home), |out| {
+        writeln!(out, "{FORMAT}")?;
+        facts.iter().try_for_each(|f| line(out, f))
+    })
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or("-".to_string(), |v| v.to_string())
 }
 
-fn line(out: &mut Vec<u8>, f: &Facts) -> std::io::Result<()> {
+fn line(out: &mut impl Write, f: &Facts) -> std::io::Result<()> {
     let evaluation = f.evaluation.as_ref().map(
         |e| serde_json::json!({ "centre": e.centre, "ratings": e.ratings, "commissioned": e.commissioned }),
     );
