@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use tokio::time::Instant;
 
-use super::multipart_error;
+use super::form::multipart_error;
 use crate::config::MinRate;
 use crate::error::ApiError;
 

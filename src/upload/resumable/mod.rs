@@ -10,7 +10,7 @@
 
 //!
 //! The parts: [`begin`] (the declaration and its checks), [`append`] (a segment encrypted
-//! and committed as it arrives), [`claim`] (a report or follow-up takes complete uploads);
+//! and committed as it arrives), `claim` (a report or follow-up takes complete uploads);
 //! here, what they share.
 
 pub mod append;

@@ -100,8 +100,8 @@ pub fn after_pull(home: &Home, before: Option<String>, stored: &[String]) {
 
 /// Writes the index: the lines of `kept` (the index's lines before, unparsed) but those of the
 /// cases in `fresh`, then a line per case of `read` (once each) from its verified file, one
-/// at a time. A
-/// damaged kept line is copied as it is; `kpis`, which parses the index, rebuilds it then.
+/// at a time. A damaged kept line is copied as it is; `kpis`, which parses the index,
+/// rebuilds it then.
 fn write_lines(
     home: &Home,
     kept: &str,
