@@ -9,9 +9,9 @@
 //! resumes from is always what is stored.
 
 //!
-//! The parts: [`begin`] (the declaration and its checks), [`append`] (a segment encrypted
-//! and committed as it arrives), `claim` (a report or follow-up takes complete uploads);
-//! here, what they share.
+//! The parts: [`begin`] (the declaration and its checks), [`append`](mod@append) (a
+//! segment encrypted and committed as it arrives), `claim` (a report or follow-up takes
+//! complete uploads); here, what they share.
 
 pub mod append;
 pub mod begin;
