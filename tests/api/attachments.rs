@@ -13,27 +13,11 @@ use amana_core::{attachment, wire::paths};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use crate::helpers::{contains_bytes, files_under, find_grouped_code, Deployment, KeyGen, TestApp, HEALTH};
+use crate::helpers::{
+    contains_bytes, evidence, files_under, find_grouped_code, Deployment, KeyGen, TestApp, HEALTH,
+};
 
 const MIB: usize = 1024 * 1024;
-
-/// Incompressible bytes with `marker` at the start, the middle and the end.
-fn evidence(len: usize, marker: &str) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let m = marker.as_bytes();
-    for at in [0, len / 2, len - m.len()] {
-        data[at..at + m.len()].copy_from_slice(m);
-    }
-    data
-}
 
 fn report_form(kind: &str) -> Form {
     Form::new()

@@ -873,6 +873,24 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Incompressible bytes with `marker` at the start, the middle and the end.
+pub fn evidence(len: usize, marker: &str) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let m = marker.as_bytes();
+    for at in [0, len / 2, len - m.len()] {
+        data[at..at + m.len()].copy_from_slice(m);
+    }
+    data
+}
+
 /// Whether `needle` occurs in `hay`.
 pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)

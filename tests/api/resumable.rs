@@ -15,29 +15,12 @@ use amana_core::attachment::sha256_hex;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    contains_bytes, files_under, open_db, postgres_url, Deployment, KeyGen, PgDatabase, TestApp, HEALTH,
+    contains_bytes, evidence, files_under, open_db, postgres_url, Deployment, KeyGen, PgDatabase, TestApp,
+    HEALTH,
 };
 
 const MIB: usize = 1024 * 1024;
 const MARKER: &str = "MARKER-resumable-51d0e2";
-
-/// Incompressible bytes with the marker at the start, the middle and the end.
-fn evidence(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let m = MARKER.as_bytes();
-    for at in [0, len / 2, len - m.len()] {
-        data[at..at + m.len()].copy_from_slice(m);
-    }
-    data
-}
 
 async fn json_of(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
@@ -133,7 +116,7 @@ async fn report_with(app: &TestApp, uploads: &[&str]) -> (u16, Value) {
 #[tokio::test]
 async fn a_broken_upload_resumes_and_the_cli_exports_the_exact_file() {
     let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
-    let data = evidence(3 * MIB + 12_345);
+    let data = evidence(3 * MIB + 12_345, MARKER);
     let cap = begin(&app, "memo.pdf", &data).await;
 
     // Cut mid-body: the segment is finished with what arrived, and that is the offset.
@@ -191,7 +174,7 @@ async fn a_broken_upload_resumes_and_the_cli_exports_the_exact_file() {
 #[tokio::test]
 async fn refusals_store_nothing_and_uploads_expire() {
     let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[("AMANA_MAX_FILE_MB", "1")]);
-    let data = evidence(4000);
+    let data = evidence(4000, MARKER);
     let cap = begin(&app, "a.txt", &data).await;
     assert_eq!(append(&app, &cap, 0, &data[..1000]).await.status(), 204);
 
@@ -259,7 +242,7 @@ async fn a_follow_up_claims_a_resumed_upload_and_the_cli_exports_the_exact_file(
 
 async fn follow_up_round_trip(app: TestApp) {
     let code = app.submit_simple("health", false).await;
-    let data = evidence(2 * MIB + 4321);
+    let data = evidence(2 * MIB + 4321, MARKER);
     let (status, begun) = begin_for(&app, &code, "ledger.jpg", &data).await;
     assert_eq!(status, 201, "{begun}");
     let cap = begun["upload"].as_str().expect("capability").to_string();
@@ -299,7 +282,7 @@ async fn a_follow_up_upload_answers_a_wrong_code_as_follow_ups_do() {
     let closed_id = health.listed_ids(&app.address).pop().expect("the case");
     health.cli(&app.address, &["spam", &closed_id]).ok("close the case");
     let code = app.submit_simple("health", false).await;
-    let data = evidence(3000);
+    let data = evidence(3000, MARKER);
     let typo = {
         let mut c = code.clone().into_bytes();
         let last = c.len() - 1;
@@ -335,7 +318,7 @@ async fn a_follow_up_upload_answers_a_wrong_code_as_follow_ups_do() {
 async fn a_follow_up_upload_start_spends_the_code_checks_budget() {
     let env = [("AMANA_PEER_COSTLY_EVERY_MS", "60000"), ("AMANA_PEER_COSTLY_BURST", "3")];
     let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &env);
-    let data = evidence(3000);
+    let data = evidence(3000, MARKER);
     assert_eq!(begin_for(&app, "12345", "x.bin", &data).await.0, 404);
     assert_eq!(app.check_code("12345").await.status(), 404);
     assert_eq!(follow_up_with(&app, "12345", &[]).await.0, 404);
@@ -352,7 +335,7 @@ async fn a_follow_up_upload_start_spends_the_code_checks_budget() {
 async fn a_follow_up_refuses_uploads_for_other_readers_and_stores_nothing() {
     let app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
     let code = app.submit_simple("health", false).await;
-    let data = evidence(5000);
+    let data = evidence(5000, MARKER);
     let (_, begun) = begin_for(&app, &code, "own.bin", &data).await;
     let own = begun["upload"].as_str().expect("capability").to_string();
     assert_eq!(append(&app, &own, 0, &data).await.status(), 204);
@@ -386,7 +369,7 @@ fn base64_url(s: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_database_writer_who_reorders_or_swaps_segments_gets_the_file_refused() {
     let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[]);
-    let (one, two) = (evidence(5000), evidence(7000));
+    let (one, two) = (evidence(5000, MARKER), evidence(7000, MARKER));
     let first = upload_in(&app, "one.bin", &one, 2).await;
     let second = upload_in(&app, "two.bin", &two, 2).await;
     let (status, body) = report_with(&app, &[&first, &second]).await;
@@ -452,7 +435,7 @@ async fn an_upload_resumes_on_another_node_and_concurrent_appends_do_not_both_la
     let env = [("AMANA_DATABASE_URL", db.url.as_str())];
     let a = TestApp::start(dep_a, &env);
     let b = TestApp::start(dep_b, &env);
-    let data = evidence(2 * MIB + 777);
+    let data = evidence(2 * MIB + 777, MARKER);
     let cap = begin(&a, "nodes.bin", &data).await;
     assert_eq!(append(&a, &cap, 0, &data[..MIB]).await.status(), 204);
     assert_eq!(offset_of(&b, &cap).await.1["offset"], MIB);
