@@ -1,6 +1,6 @@
 //! `desk`: the real binary serving a real home on 127.0.0.1, spoken to over raw HTTP/1.1 —
 //! who may reach it (token, cookie, Host, Origin, form token), the headers on every answer,
-//! a case's text shown inert, and the passphrase asked on the page.
+//! a case's text shown inert, and the passphrase asked on the page or in the terminal.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -191,6 +191,73 @@ fn a_case_shows_the_reporters_text_inert_and_its_history() {
     assert!(page.contains("رشوة <span class=\"ctl\">⟨U+202E⟩</span>005"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>"), "{page}");
     assert!(!page.contains('\u{202E}'), "the override itself never reaches the browser");
+}
+
+/// `desk --ask-here`: the passphrase is asked in the terminal (a real pseudo-terminal, from
+/// util-linux's `script`), not echoed, and the desk starts unlocked; Ctrl-C in that terminal
+/// stops it and locks the keys.
+#[test]
+#[cfg(target_os = "linux")]
+fn ask_here_takes_the_passphrase_in_the_terminal_unechoed() {
+    let home = TestHome::new();
+    home.cmd()
+        .args(["keygen", "--id", "alice", "--agency", "health", "--deployment-id", crate::support::DEP])
+        .env("AMANA_REVIEW_PASSPHRASE", "open sesame")
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("amana-review");
+    let desk = format!(
+        "{} --home {} --offline desk --no-browser --listen 127.0.0.1:0 --ask-here",
+        bin.display(),
+        home.path.display()
+    );
+    let mut child = Command::new("script")
+        .args(["--quiet", "--flush", "--return", "--command", &desk, "/dev/null"])
+        .env_remove("AMANA_REVIEW_PASSPHRASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs the desk in a pseudo-terminal");
+    // Reads below block: a desk that never prints what is awaited is stopped after a minute,
+    // which ends the output and fails the test instead of hanging it.
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (pid, watched) = (child.id().to_string(), finished.clone());
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        if !watched.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = Command::new("kill").arg(&pid).status();
+        }
+    });
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    // The terminal's output so far, read until `done` holds for it.
+    let mut until = |done: &dyn Fn(&str) -> bool| -> String {
+        while !done(&String::from_utf8_lossy(&seen)) {
+            let mut byte = [0u8; 1];
+            let n = out.read(&mut byte).expect("terminal output");
+            assert_eq!(n, 1, "the terminal closed: {}", String::from_utf8_lossy(&seen));
+            seen.push(byte[0]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    };
+    until(&|t| t.contains("Passphrase for your reviewer keys: "));
+    stdin.write_all(b"open sesame\n").expect("type the passphrase");
+    let shown = until(&|t| t.split("/?token=").nth(1).is_some_and(|rest| rest.contains('\n')));
+    let line =
+        shown.lines().find(|l| l.contains("desk listening on")).expect("address line").trim().to_string();
+    assert!(!shown.contains("open sesame"), "the passphrase was echoed: {shown}");
+    let url = line.split("desk listening on http://127.0.0.1:").nth(1).expect("address");
+    let (port, token) = url.split_once("/?token=").expect("token");
+    let desk = Desk { port: port.parse().expect("port"), token: token.to_string(), child };
+    let (cookie, _) = desk.login();
+    let page = get(&desk, &cookie, "/").1;
+    assert!(!page.contains("id=\"passphrase\""), "started unlocked: the page asks for nothing");
+
+    stdin.write_all(b"\x03").expect("Ctrl-C");
+    until(&|t| t.contains("desk stopped; the keys are locked"));
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
 #[test]
