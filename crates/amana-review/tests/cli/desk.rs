@@ -243,6 +243,9 @@ fn ask_here_takes_the_passphrase_in_the_terminal_unechoed() {
         String::from_utf8_lossy(&seen).into_owned()
     };
     until(&|t| t.contains("Passphrase for your reviewer keys: "));
+    // The prompt is written just before the terminal's echo is turned off: a person types
+    // later than that, and so does the test (typed at once, a busy machine may echo it).
+    std::thread::sleep(std::time::Duration::from_secs(1));
     stdin.write_all(b"open sesame\n").expect("type the passphrase");
     let shown = until(&|t| t.split("/?token=").nth(1).is_some_and(|rest| rest.contains('\n')));
     let line =
