@@ -1,6 +1,7 @@
 //! `desk`: the real binary serving a real home on 127.0.0.1, spoken to over raw HTTP/1.1 —
 //! who may reach it (token, cookie, Host, Origin, form token), the headers on every answer,
-//! a case's text shown inert, and the passphrase asked on the page or in the terminal.
+//! a case's text shown inert, its attachments' warnings, the dashboard and the browser profile;
+//! unlocking (`unlock`) and background jobs (`jobs`) in modules of their own.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -10,6 +11,9 @@ use amana_core::case::Status;
 use amana_core::payload::Part;
 
 use crate::support::{add_envelope, bundle, encrypt, payload, write_case, TestHome};
+
+mod jobs;
+mod unlock;
 
 /// A running desk, stopped when dropped.
 struct Desk {
@@ -193,105 +197,6 @@ fn a_case_shows_the_reporters_text_inert_and_its_history() {
     assert!(!page.contains('\u{202E}'), "the override itself never reaches the browser");
 }
 
-/// `desk --ask-here`: the passphrase is asked in the terminal (a real pseudo-terminal, from
-/// util-linux's `script`), not echoed, and the desk starts unlocked; Ctrl-C in that terminal
-/// stops it and locks the keys.
-#[test]
-#[cfg(target_os = "linux")]
-fn ask_here_takes_the_passphrase_in_the_terminal_unechoed() {
-    let home = TestHome::new();
-    home.cmd()
-        .args(["keygen", "--id", "alice", "--agency", "health", "--deployment-id", crate::support::DEP])
-        .env("AMANA_REVIEW_PASSPHRASE", "open sesame")
-        .assert()
-        .success();
-    let bin = assert_cmd::cargo::cargo_bin("amana-review");
-    let desk = format!(
-        "{} --home {} --offline desk --no-browser --listen 127.0.0.1:0 --ask-here",
-        bin.display(),
-        home.path.display()
-    );
-    let mut child = Command::new("script")
-        .args(["--quiet", "--flush", "--return", "--command", &desk, "/dev/null"])
-        .env_remove("AMANA_REVIEW_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script (util-linux) runs the desk in a pseudo-terminal");
-    // Reads below block: a desk that never prints what is awaited is stopped after a minute,
-    // which ends the output and fails the test instead of hanging it.
-    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (pid, watched) = (child.id().to_string(), finished.clone());
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(60));
-        if !watched.load(std::sync::atomic::Ordering::SeqCst) {
-            let _ = Command::new("kill").arg(&pid).status();
-        }
-    });
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut seen = Vec::new();
-    // The terminal's output so far, read until `done` holds for it.
-    let mut until = |done: &dyn Fn(&str) -> bool| -> String {
-        while !done(&String::from_utf8_lossy(&seen)) {
-            let mut byte = [0u8; 1];
-            let n = out.read(&mut byte).expect("terminal output");
-            assert_eq!(n, 1, "the terminal closed: {}", String::from_utf8_lossy(&seen));
-            seen.push(byte[0]);
-        }
-        String::from_utf8_lossy(&seen).into_owned()
-    };
-    until(&|t| t.contains("Passphrase for your reviewer keys: "));
-    // The prompt is written just before the terminal's echo is turned off: a person types
-    // later than that, and so does the test (typed at once, a busy machine may echo it).
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    stdin.write_all(b"open sesame\n").expect("type the passphrase");
-    let shown = until(&|t| t.split("/?token=").nth(1).is_some_and(|rest| rest.contains('\n')));
-    let line =
-        shown.lines().find(|l| l.contains("desk listening on")).expect("address line").trim().to_string();
-    assert!(!shown.contains("open sesame"), "the passphrase was echoed: {shown}");
-    let url = line.split("desk listening on http://127.0.0.1:").nth(1).expect("address");
-    let (port, token) = url.split_once("/?token=").expect("token");
-    let desk = Desk { port: port.parse().expect("port"), token: token.to_string(), child };
-    let (cookie, _) = desk.login();
-    let page = get(&desk, &cookie, "/").1;
-    assert!(!page.contains("id=\"passphrase\""), "started unlocked: the page asks for nothing");
-
-    stdin.write_all(b"\x03").expect("Ctrl-C");
-    until(&|t| t.contains("desk stopped; the keys are locked"));
-    finished.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-#[test]
-fn protected_keys_are_asked_for_on_the_page_and_forgotten_on_lock() {
-    let home = TestHome::new();
-    home.cmd()
-        .args(["keygen", "--id", "alice", "--agency", "health", "--deployment-id", crate::support::DEP])
-        .env("AMANA_REVIEW_PASSPHRASE", "open sesame")
-        .assert()
-        .success();
-    let desk = Desk::start(&home);
-    let (cookie, csrf) = desk.login();
-    let post = |path: &str, body: String| {
-        let h = [
-            ("Cookie", cookie.clone()),
-            ("Origin", desk.origin()),
-            ("Content-Type", "application/x-www-form-urlencoded".to_string()),
-        ];
-        desk.send("POST", path, &h, &body)
-    };
-    let page = |path: &str| desk.send("GET", path, &[("Cookie", cookie.clone())], "").1;
-    assert!(page("/").contains("id=\"passphrase\""), "asks for the passphrase");
-    post("/unlock", format!("csrf={csrf}&passphrase=wrong"));
-    let refused = page("/");
-    assert!(refused.contains("wrong passphrase") && refused.contains("id=\"passphrase\""), "{refused}");
-    post("/unlock", format!("csrf={csrf}&passphrase=open+sesame"));
-    assert!(!page("/").contains("id=\"passphrase\""), "unlocked");
-    post("/lock", format!("csrf={csrf}"));
-    assert!(page("/").contains("id=\"passphrase\""), "locked again");
-}
-
 #[test]
 fn the_case_page_warns_of_what_an_attachment_gives_away_without_writing_it() {
     // A photo with GPS, a camera serial and a comment; a large copy of it (beyond what is
@@ -367,121 +272,6 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A server that accepts connections and answers nothing until released; then it closes
-/// every connection, held or new.
-struct Silent {
-    port: u16,
-    release: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Silent {
-    fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let release = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let released = release.clone();
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            for stream in listener.incoming().flatten() {
-                if released.load(std::sync::atomic::Ordering::SeqCst) {
-                    held.clear();
-                } else {
-                    held.push(stream);
-                }
-            }
-        });
-        Silent { port, release }
-    }
-
-    fn release(&self) {
-        self.release.store(true, std::sync::atomic::Ordering::SeqCst);
-        // Wakes the accept loop, which then closes what it held.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-#[test]
-fn a_pull_runs_in_the_background_and_its_result_comes_in_arabic() {
-    let home = TestHome::new();
-    home.keygen_offline("alice", "health");
-    let server = Silent::start();
-    let desk = Desk::start_with(&home, &["--server", &format!("http://127.0.0.1:{}", server.port)]);
-    let (cookie, csrf) = desk.login();
-    let cookie = in_lang(&desk, &cookie, "ar");
-    let (_, idle) = get(&desk, &cookie, "/progress");
-    assert!(idle.contains("لا شيء قيد التنفيذ"), "no job yet: {idle}");
-    let form = form_headers(&desk, &cookie);
-    let start = || desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}")).0;
-    let head = start();
-    assert_eq!(status(&head), 303, "{head}");
-    assert!(head.contains("\r\nlocation: /progress\r\n"), "answered at once: {head}");
-    // While the server is silent: the page refreshes itself and counts what is verified.
-    let (_, running) = get(&desk, &cookie, "/progress");
-    assert!(running.contains("<meta http-equiv=\"refresh\" content=\"1\">"), "{running}");
-    assert!(
-        running.contains("<progress id=\"job\"></progress>") && running.contains("تم التحقق من 0 بلاغ"),
-        "{running}"
-    );
-    // A second start while it runs shows the running one.
-    assert!(start().contains("\r\nlocation: /progress\r\n"));
-    assert!(get(&desk, &cookie, "/progress").1.contains("http-equiv=\"refresh\""));
-    server.release();
-    let page = progress_ended(&desk, &cookie);
-    assert!(!page.contains("http-equiv=\"refresh\""), "the pull did not end: {page}");
-    assert!(page.contains("dir=\"rtl\"") && page.contains("class=\"flash err\""), "{page}");
-    assert!(page.contains("<pre lang=\"en\" dir=\"ltr\">") && page.contains("error: "), "{page}");
-    // A wrong form token starts nothing.
-    assert_eq!(status(&desk.send("POST", "/sync/pull", &form, "csrf=stale").0), 403);
-}
-
-#[test]
-fn a_push_counts_the_actions_it_sent() {
-    let home = TestHome::new();
-    home.keygen_offline("alice", "health");
-    // Two requests waiting (their signatures are never checked: the server stays silent).
-    let outbox = home.path.join("outbox");
-    std::fs::create_dir_all(&outbox).expect("outbox");
-    for n in 1..=2 {
-        let request = serde_json::json!({
-            "version": "amana-signed-request-v1", "deployment_id": "test", "method": "POST",
-            "path": "/api/v1/review/cases/case-1/ack", "body": "{}", "key_id": "alice",
-            "timestamp": 0, "nonce": "00000000000000000000000000000000", "signature": "AA==",
-        });
-        std::fs::write(outbox.join(format!("{n:04}.json")), request.to_string()).expect("request");
-    }
-    let server = Silent::start();
-    let desk = Desk::start_with(&home, &["--server", &format!("http://127.0.0.1:{}", server.port)]);
-    let (cookie, csrf) = desk.login();
-    let cookie = in_lang(&desk, &cookie, "ar");
-    let form = form_headers(&desk, &cookie);
-    assert_eq!(status(&desk.send("POST", "/sync/push", &form, &format!("csrf={csrf}")).0), 303);
-    let running = progress_until(&desk, &cookie, |p| p.contains("max=\"2\""));
-    assert!(
-        running.contains("<progress id=\"job\" max=\"2\" value=\"0\">")
-            && running.contains("أُرسل 0 من 2 إجراء"),
-        "{running}"
-    );
-    server.release();
-    let page = progress_ended(&desk, &cookie);
-    // It stopped at the first (the silent server closed it): how many went is said.
-    assert!(page.contains("<p class=\"job\">أُرسل 0 من 2 إجراء</p>"), "{page}");
-}
-
-#[test]
-fn a_refused_action_says_why_in_arabic_with_the_next_step() {
-    let home = TestHome::new();
-    home.keygen_offline("alice", "health");
-    // Nothing listens on port 9 of this machine: the pull is refused at once.
-    let desk = Desk::start_with(&home, &["--server", "http://127.0.0.1:9"]);
-    let (cookie, csrf) = desk.login();
-    let cookie = in_lang(&desk, &cookie, "ar");
-    let form = form_headers(&desk, &cookie);
-    desk.send("POST", "/sync/pull", &form, &format!("csrf={csrf}"));
-    let page = progress_ended(&desk, &cookie);
-    assert!(page.contains("<h2>تعذّر الوصول إلى الخادم: تحقق من الاتصال ثم أعد المحاولة</h2>"), "{page}");
-    assert!(page.contains("could not reach"), "the command's own words below: {page}");
 }
 
 #[test]
