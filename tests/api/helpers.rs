@@ -891,6 +891,18 @@ pub fn evidence(len: usize, marker: &str) -> Vec<u8> {
     data
 }
 
+/// `PATCH` of `bytes` at `offset` to the resumable upload `cap`, as a client appends.
+pub async fn append_upload(app: &TestApp, cap: &str, offset: usize, bytes: &[u8]) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/uploads/{cap}")))
+        .header("upload-offset", offset.to_string())
+        .header("content-type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("append")
+}
+
 /// Whether `needle` occurs in `hay`.
 pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)

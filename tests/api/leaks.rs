@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::{Column, Row};
 
 use crate::helpers::{
-    contains_bytes, files_under, find_time_of_day, open_db, spawn_app, with_digits, TestApp, CLIENT_IP,
-    HEALTH, OVERSIGHT,
+    append_upload, contains_bytes, files_under, find_time_of_day, open_db, spawn_app, with_digits, TestApp,
+    CLIENT_IP, HEALTH, OVERSIGHT,
 };
 
 /// Strings that must appear nowhere the server writes.
@@ -82,10 +82,13 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
         let begun: serde_json::Value =
             app.post_json("/api/v1/uploads", &start).await.json().await.expect("begun");
         let cap = begun["upload"].as_str().expect("capability").to_string();
-        append(app, &cap, 0, &file[..file.len() / 2]).await;
+        assert_eq!(append_upload(app, &cap, 0, &file[..file.len() / 2]).await.status(), 204);
         capabilities.push(cap);
     }
-    append(app, &capabilities[0], file.len() / 2, &file[file.len() / 2..]).await;
+    assert_eq!(
+        append_upload(app, &capabilities[0], file.len() / 2, &file[file.len() / 2..]).await.status(),
+        204
+    );
     let with_file = json!({"kind": "violation", "agency": "health", "body": "see the file",
         "uploads": [capabilities[0]]});
     assert_eq!(app.post_json("/api/v1/reports", &with_file).await.status(), 201);
@@ -95,7 +98,7 @@ async fn traffic(app: &mut TestApp, tag: &str) -> (Needles, Vec<String>) {
     let begun: serde_json::Value =
         app.post_json("/api/v1/uploads", &start).await.json().await.expect("begun for a follow-up");
     let cap = begun["upload"].as_str().expect("capability").to_string();
-    append(app, &cap, 0, &file).await;
+    assert_eq!(append_upload(app, &cap, 0, &file).await.status(), 204);
     let follow_up = json!({"code": code_json, "body": format!("MARKER-BODY-{tag} more"), "uploads": [cap]});
     assert_eq!(app.post_json("/api/v1/followups", &follow_up).await.status(), 201);
     capabilities.push(cap);
@@ -353,18 +356,4 @@ async fn requests_add_no_log_lines_at_any_level_or_over_http2() {
             lines.iter().take(5).map(|l| &l[..l.len().min(160)]).collect::<Vec<_>>().join("\n")
         );
     }
-}
-
-/// Appends `bytes` at `offset` to the resumable upload `cap`; it must be taken (204).
-async fn append(app: &TestApp, cap: &str, offset: usize, bytes: &[u8]) {
-    let resp = app
-        .client
-        .patch(app.url(&format!("/api/v1/uploads/{cap}")))
-        .header("upload-offset", offset.to_string())
-        .header("content-type", "application/offset+octet-stream")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("append");
-    assert_eq!(resp.status(), 204);
 }

@@ -15,8 +15,8 @@ use amana_core::attachment::sha256_hex;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    contains_bytes, evidence, files_under, open_db, postgres_url, Deployment, KeyGen, PgDatabase, TestApp,
-    HEALTH,
+    append_upload, contains_bytes, evidence, files_under, open_db, postgres_url, Deployment, KeyGen,
+    PgDatabase, TestApp, HEALTH,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -38,17 +38,6 @@ async fn begin(app: &TestApp, name: &str, data: &[u8]) -> String {
     answer["upload"].as_str().expect("capability").to_string()
 }
 
-async fn append(app: &TestApp, cap: &str, offset: usize, bytes: &[u8]) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/api/v1/uploads/{cap}")))
-        .header("upload-offset", offset.to_string())
-        .header("content-type", "application/offset+octet-stream")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("append")
-}
-
 async fn offset_of(app: &TestApp, cap: &str) -> (u16, Value) {
     json_of(app.client.get(app.url(&format!("/api/v1/uploads/{cap}"))).send().await.expect("status")).await
 }
@@ -58,7 +47,7 @@ async fn upload_in(app: &TestApp, name: &str, data: &[u8], parts: usize) -> Stri
     let cap = begin(app, name, data).await;
     let step = data.len().div_ceil(parts);
     for at in (0..data.len()).step_by(step) {
-        let resp = append(app, &cap, at, &data[at..(at + step).min(data.len())]).await;
+        let resp = append_upload(app, &cap, at, &data[at..(at + step).min(data.len())]).await;
         assert_eq!(resp.status(), 204, "append at {at}");
     }
     cap
@@ -130,13 +119,13 @@ async fn a_broken_upload_resumes_and_the_cli_exports_the_exact_file() {
 
     // A wrong offset is refused with the stored one.
     // (A short body: the server answers before reading it, and closes the connection.)
-    let (status, body) = json_of(append(&app, &cap, 0, &data[..100]).await).await;
+    let (status, body) = json_of(append_upload(&app, &cap, 0, &data[..100]).await).await;
     assert_eq!((status, body["offset"].as_u64()), (409, Some(offset as u64)), "{body}");
 
     // The rest, in two appends; the report claims the complete upload.
     let middle = offset + (data.len() - offset) / 2;
-    assert_eq!(append(&app, &cap, offset, &data[offset..middle]).await.status(), 204);
-    let last = append(&app, &cap, middle, &data[middle..]).await;
+    assert_eq!(append_upload(&app, &cap, offset, &data[offset..middle]).await.status(), 204);
+    let last = append_upload(&app, &cap, middle, &data[middle..]).await;
     assert_eq!(last.status(), 204);
     assert_eq!(last.headers()["upload-offset"].to_str().expect("ascii"), data.len().to_string());
     let (_, state) = offset_of(&app, &cap).await;
@@ -176,7 +165,7 @@ async fn refusals_store_nothing_and_uploads_expire() {
     let mut app = TestApp::start(Deployment::standard(KeyGen::InProcess), &[("AMANA_MAX_FILE_MB", "1")]);
     let data = evidence(4000, MARKER);
     let cap = begin(&app, "a.txt", &data).await;
-    assert_eq!(append(&app, &cap, 0, &data[..1000]).await.status(), 204);
+    assert_eq!(append_upload(&app, &cap, 0, &data[..1000]).await.status(), 204);
 
     // An incomplete upload refuses the report; the upload stays resumable.
     let (status, body) = report_with(&app, &[&cap]).await;
@@ -196,7 +185,7 @@ async fn refusals_store_nothing_and_uploads_expire() {
 
     // More bytes than the declared size: 413, nothing of that request kept.
     let pieces = app.count_rows("attachment_pieces").await;
-    let (status, body) = json_of(append(&app, &cap, 1000, &[7u8; 3001]).await).await;
+    let (status, body) = json_of(append_upload(&app, &cap, 1000, &[7u8; 3001]).await).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(app.count_rows("attachment_pieces").await, pieces);
     assert_eq!(offset_of(&app, &cap).await.1["offset"], 1000);
@@ -208,7 +197,7 @@ async fn refusals_store_nothing_and_uploads_expire() {
 
     // A restart keeps an upload begun today; one begun before yesterday expires and goes.
     let old = begin(&app, "old.txt", &data).await;
-    assert_eq!(append(&app, &old, 0, &data[..10]).await.status(), 204);
+    assert_eq!(append_upload(&app, &old, 0, &data[..10]).await.status(), 204);
     let db = open_db(&app.dep.db_path()).await;
     let key = sha256_hex(&base64_url(&old));
     sqlx::query("UPDATE resumable_uploads SET begun_on = '2000-01-01' WHERE key = ?")
@@ -221,7 +210,11 @@ async fn refusals_store_nothing_and_uploads_expire() {
     app.restart();
     assert_eq!(app.count_rows("resumable_uploads").await, 1, "only the expired upload went");
     assert_eq!(app.count_rows("attachments").await, 1);
-    assert_eq!(append(&app, &cap, 1000, &data[1000..]).await.status(), 204, "resumed after the restart");
+    assert_eq!(
+        append_upload(&app, &cap, 1000, &data[1000..]).await.status(),
+        204,
+        "resumed after the restart"
+    );
     let (status, body) = report_with(&app, &[&cap]).await;
     assert_eq!(status, 201, "{body}");
 }
@@ -250,7 +243,7 @@ async fn follow_up_round_trip(app: TestApp) {
     cut_append(&app, &cap, &data, MIB);
     let offset = committed_offset(&app, &cap).await;
     assert!(offset <= MIB, "{offset} > {MIB}");
-    assert_eq!(append(&app, &cap, offset, &data[offset..]).await.status(), 204);
+    assert_eq!(append_upload(&app, &cap, offset, &data[offset..]).await.status(), 204);
     let (status, body) = follow_up_with(&app, &code, &[&cap]).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(offset_of(&app, &cap).await.0, 404, "a claimed upload is gone");
@@ -338,12 +331,12 @@ async fn a_follow_up_refuses_uploads_for_other_readers_and_stores_nothing() {
     let data = evidence(5000, MARKER);
     let (_, begun) = begin_for(&app, &code, "own.bin", &data).await;
     let own = begun["upload"].as_str().expect("capability").to_string();
-    assert_eq!(append(&app, &own, 0, &data).await.status(), 204);
+    assert_eq!(append_upload(&app, &own, 0, &data).await.status(), 204);
     let body = json!({"kind": "violation", "agency": "transport", "name": "other.bin",
         "size": data.len(), "sha256": sha256_hex(&data)});
     let (_, begun) = json_of(app.post_json("/api/v1/uploads", &body).await).await;
     let other = begun["upload"].as_str().expect("capability").to_string();
-    assert_eq!(append(&app, &other, 0, &data).await.status(), 204);
+    assert_eq!(append_upload(&app, &other, 0, &data).await.status(), 204);
 
     let stored = || async { (app.count_rows("envelopes").await, app.count_rows("events").await) };
     let before = stored().await;
@@ -437,10 +430,11 @@ async fn an_upload_resumes_on_another_node_and_concurrent_appends_do_not_both_la
     let b = TestApp::start(dep_b, &env);
     let data = evidence(2 * MIB + 777, MARKER);
     let cap = begin(&a, "nodes.bin", &data).await;
-    assert_eq!(append(&a, &cap, 0, &data[..MIB]).await.status(), 204);
+    assert_eq!(append_upload(&a, &cap, 0, &data[..MIB]).await.status(), 204);
     assert_eq!(offset_of(&b, &cap).await.1["offset"], MIB);
 
-    let (one, two) = tokio::join!(append(&a, &cap, MIB, &data[MIB..]), append(&b, &cap, MIB, &data[MIB..]));
+    let (one, two) =
+        tokio::join!(append_upload(&a, &cap, MIB, &data[MIB..]), append_upload(&b, &cap, MIB, &data[MIB..]));
     let mut statuses = [one.status().as_u16(), two.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [204, 409]);
